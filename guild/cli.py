@@ -1,0 +1,121 @@
+"""The ``guild`` command: Litestar's CLI pointed at the app factory, plus guild's own subcommands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+
+def main() -> None:
+    os.environ.setdefault("LITESTAR_APP", "guild.app:create_app")
+    from litestar.cli.main import litestar_group
+
+    litestar_group()
+
+
+def run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
+    """Run one async service call from the CLI, with the database opened and closed around it."""
+    from guild import db
+    from guild.settings import get_settings
+
+    async def wrapper() -> Any:
+        settings = get_settings()
+        await db.startup(settings.model_copy(update={"migrate_on_start": False, "pg_pool_max": 2}))
+        try:
+            return await coro_fn()
+        finally:
+            await db.shutdown()
+
+    return asyncio.run(wrapper())
+
+
+@click.group(name="db", help="Database: migrations.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command(name="migrate", help="Apply all pending migrations (SQLite or PostgreSQL).")
+def db_migrate() -> None:
+    from guild import db
+
+    run(db.migrate)
+    click.echo("migrations applied")
+
+
+@click.group(name="users", help="User accounts.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command(name="create", help="Create a user account (the first site admin is made here).")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="GUILD_NEW_USER_PASSWORD")
+@click.option("--admin", is_flag=True, default=False, help="Make the user a site administrator.")
+def users_create(email: str, name: str, password: str, admin: bool) -> None:
+    from pydantic import ValidationError
+
+    from guild.accounts.schemas import UserCreate
+    from guild.accounts.service import create_user
+    from guild.errors import GuildError
+
+    try:
+        data = UserCreate(email=email, name=name, password=password, is_admin=admin)
+        user = run(lambda: create_user(data))
+    except ValidationError as exc:
+        for err in exc.errors():
+            click.echo(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
+        sys.exit(2)
+    except GuildError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"created user {user.email} ({user.id}){' as site admin' if user.is_admin else ''}")
+
+
+@click.command(name="demo", help="Load demo organisations, people and logins into an EMPTY database.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database already has users.")
+def demo_command(if_empty: bool) -> None:
+    from guild.demo import DemoRefused, load_demo
+
+    try:
+        logins = run(load_demo)
+    except DemoRefused as exc:
+        if if_empty:
+            click.echo(f"demo data not loaded: {exc}")
+            return
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo("demo data loaded; logins:")
+    for email, password, what in logins:
+        click.echo(f"  {email:32} {password:22} {what}")
+
+
+@click.group(name="audit", help="The hash-chained audit log.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command(name="verify", help="Recompute the audit chain; exit 1 if any event was altered or removed.")
+def audit_verify() -> None:
+    from guild.audit import verify_chain
+
+    report = run(verify_chain)
+    if report.ok:
+        click.echo(f"audit chain intact: {report.events} events")
+        return
+    click.echo(
+        f"audit chain BROKEN at event seq={report.broken_at_seq}: {report.reason} "
+        f"({report.events} events verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def register(cli: click.Group) -> None:
+    for command in (db_group, users_group, demo_command, audit_group):
+        cli.add_command(command)

@@ -1,0 +1,517 @@
+"""The typed, versioned terms document of a compact version.
+
+Pure rules: stdlib, pydantic and APScheduler's cron parser only. Every numeric field carries its
+unit in its name and description and has bounds, so a refusal names the field and the limit.
+Cross-field rules raise errors located at the offending field, with the rule as the error type.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+SCHEMA_VERSION = 1
+
+MAX_MINOR = 10**15  # upper bound for any amount in integer minor units
+MAX_WEEKS = 520
+
+CurrencyCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR", examples=["EUR"])
+]
+
+
+class TermsError(ValueError):
+    """A terms rule that needs context outside the document (e.g. the number of parties)."""
+
+    def __init__(self, path: str, rule: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.rule = rule
+        self.message = message
+
+
+_Problem = tuple[tuple[str | int, ...], str, str, Any]  # (loc, rule, message, input)
+
+
+def _raise_if(model: type[BaseModel], problems: list[_Problem]) -> None:
+    """Raise one ValidationError whose errors sit at the given field locations.
+
+    Each problem is (loc, rule, message, input); the rule becomes the error type.
+    """
+    if problems:
+        raise ValidationError.from_exception_data(
+            model.__name__,
+            [
+                InitErrorDetails(type=PydanticCustomError(rule, "{message}", {"message": msg}), loc=loc, input=value)
+                for loc, rule, msg, value in problems
+            ],
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# --- AI disclosure ---------------------------------------------------------------------------
+
+
+class AssetCategory(StrEnum):
+    vfx_shot = "vfx_shot"
+    script_page = "script_page"
+    music_cue = "music_cue"
+    storyboard_frame = "storyboard_frame"
+    dialogue_line = "dialogue_line"
+    concept_art = "concept_art"
+    sound_effect = "sound_effect"
+    edit_decision = "edit_decision"
+    title_graphic = "title_graphic"
+    background_plate = "background_plate"
+
+
+CategoryWeight = Annotated[
+    float, Field(gt=0, le=1000, description="relative weight of one asset of this category (dimensionless, >0, <=1000)")
+]
+
+
+class AIDisclosure(_Model):
+    max_ai_share_pct: float = Field(
+        ge=0, le=100, description="maximum weighted share of AI-generated assets, in percent (0..100)"
+    )
+    category_weights: dict[AssetCategory, CategoryWeight] = Field(
+        min_length=1, description="weight of each asset category in the weighted AI share"
+    )
+    festival_disclosure_required: bool = Field(description="the AI share must be disclosed to festivals")
+
+
+# --- AI-use rules ----------------------------------------------------------------------------
+
+
+class AIUse(StrEnum):
+    script_generation = "script_generation"
+    literary_material_generation = "literary_material_generation"
+    performer_digital_replica = "performer_digital_replica"
+    voice_clone = "voice_clone"
+    de_ageing = "de_ageing"
+    rotoscoping = "rotoscoping"
+    colour_grading = "colour_grading"
+    editing_assist = "editing_assist"
+    synthetic_performer = "synthetic_performer"
+    training_on_production_footage = "training_on_production_footage"
+    storyboard_generation = "storyboard_generation"
+    music_generation = "music_generation"
+    vfx_generation = "vfx_generation"
+    subtitle_translation = "subtitle_translation"
+
+
+class Policy(StrEnum):
+    prohibited = "prohibited"
+    consent_required = "consent_required"
+    disclosure_required = "disclosure_required"
+    permitted = "permitted"
+
+
+class ConsentScope(StrEnum):
+    per_use = "per_use"
+    per_project = "per_project"
+
+
+class AIUseRule(_Model):
+    policy: Policy
+    consent_notice_hours: int | None = Field(
+        default=None, ge=0, le=8760, description="notice before a scan or session, in hours (0..8760)"
+    )
+    consent_scope: ConsentScope | None = Field(default=None, description="what one consent covers")
+    replica_pay_multiple_of_scale: float | None = Field(
+        default=None, ge=0, le=100, description="replica compensation as a multiple of scale pay (0..100)"
+    )
+    worker_may_be_required_to_use: bool = Field(default=False, description="an employer may require a worker to use it")
+    consent_may_be_condition_of_hire: bool = Field(default=False, description="consent may be made a condition of hire")
+
+    @model_validator(mode="after")
+    def _policy_parameters(self) -> AIUseRule:
+        problems: list[_Problem] = []
+        consent = self.policy is Policy.consent_required
+        for name in ("consent_notice_hours", "consent_scope"):
+            if consent and getattr(self, name) is None:
+                problems.append(
+                    ((name,), "consent_param_required", f"{name} is required when policy is consent_required", None)
+                )
+        consent_only = ("consent_notice_hours", "consent_scope", "replica_pay_multiple_of_scale")
+        for name in consent_only:
+            value = getattr(self, name)
+            if not consent and value is not None:
+                problems.append(
+                    (
+                        (name,),
+                        "consent_param_not_allowed",
+                        f"{name} is only allowed when policy is consent_required",
+                        value,
+                    )
+                )
+        if not consent and self.consent_may_be_condition_of_hire:
+            problems.append(
+                (
+                    ("consent_may_be_condition_of_hire",),
+                    "consent_param_not_allowed",
+                    "consent_may_be_condition_of_hire is only allowed when policy is consent_required",
+                    True,
+                )
+            )
+        if self.policy is Policy.prohibited and self.worker_may_be_required_to_use:
+            problems.append(
+                (
+                    ("worker_may_be_required_to_use",),
+                    "required_use_of_prohibited",
+                    "worker_may_be_required_to_use must be false when policy is prohibited",
+                    True,
+                )
+            )
+        _raise_if(type(self), problems)
+        return self
+
+
+# --- training data ---------------------------------------------------------------------------
+
+
+class FeeBasis(StrEnum):
+    per_work = "per_work"
+    per_title_minute = "per_title_minute"
+    flat = "flat"
+
+
+class FeePeriod(StrEnum):
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class Fee(_Model):
+    amount_minor: int = Field(
+        ge=0, le=MAX_MINOR, description="fee per basis unit and period, in integer minor units of currency (e.g. cents)"
+    )
+    currency: CurrencyCode
+    basis: FeeBasis = Field(description="what one amount is charged for")
+    period: FeePeriod = Field(description="how often the fee recurs")
+
+
+class TrainingData(_Model):
+    ingestion_without_licence_prohibited: bool = Field(
+        description="members' works may not be ingested into training sets without a licence"
+    )
+    fee_schedule: list[Fee] = Field(description="recurring licence fees paid into the central fund")
+
+
+# --- apprenticeship --------------------------------------------------------------------------
+
+
+class Department(StrEnum):
+    camera = "camera"
+    editing = "editing"
+    vfx = "vfx"
+    sound = "sound"
+    art = "art"
+    costume = "costume"
+    makeup = "makeup"
+    lighting = "lighting"
+    grip = "grip"
+    production = "production"
+    writing = "writing"
+    music = "music"
+    animation = "animation"
+    colour = "colour"
+
+
+class RatioStep(_Model):
+    first_journey: int = Field(
+        ge=1, le=10_000, description="journey-level worker count (1-based) at which this step begins"
+    )
+    per_journey: int = Field(
+        ge=1, le=1000, description="one apprentice per this many journey-level workers within this step (>=1)"
+    )
+
+
+class QuotaRule(_Model):
+    department: Department
+    budget_min_minor: int = Field(
+        ge=0, le=MAX_MINOR, description="lower bound of the budget band (inclusive), in integer minor units"
+    )
+    budget_max_minor: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_MINOR,
+        description="upper bound of the budget band (exclusive), in integer minor units; null = no ceiling",
+    )
+    currency: CurrencyCode
+    min_apprentices: int = Field(ge=0, le=1000, description="minimum number of apprentices (count, 0..1000)")
+    ratio_schedule: list[RatioStep] = Field(
+        default_factory=list, description="apprentice-to-journey ratio steps, in order of first_journey"
+    )
+    min_rate_minor_per_week: int = Field(
+        ge=0, le=MAX_MINOR, description="minimum apprentice pay, in integer minor units per week"
+    )
+    min_weeks: int = Field(ge=1, le=MAX_WEEKS, description="minimum placement length, in weeks (1..520)")
+    max_weeks: int | None = Field(
+        default=None, ge=1, le=MAX_WEEKS, description="maximum placement length, in weeks (1..520); null = none"
+    )
+    mentor_required: bool = Field(description="each apprentice must have a named mentor")
+    max_reimbursed_placements: int | None = Field(
+        default=None, ge=0, le=1000, description="placements a fund reimburses (count); null = no limit"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QuotaRule:
+        problems: list[_Problem] = []
+        if self.budget_max_minor is not None and self.budget_max_minor <= self.budget_min_minor:
+            problems.append(
+                (
+                    ("budget_max_minor",),
+                    "budget_band_empty",
+                    f"budget_max_minor ({self.budget_max_minor}) must be greater than "
+                    f"budget_min_minor ({self.budget_min_minor})",
+                    self.budget_max_minor,
+                )
+            )
+        if self.max_weeks is not None and self.max_weeks < self.min_weeks:
+            problems.append(
+                (
+                    ("max_weeks",),
+                    "max_weeks_below_min_weeks",
+                    f"max_weeks ({self.max_weeks}) must be at least min_weeks ({self.min_weeks})",
+                    self.max_weeks,
+                )
+            )
+        steps = self.ratio_schedule
+        if steps and steps[0].first_journey != 1:
+            problems.append(
+                (
+                    ("ratio_schedule", 0, "first_journey"),
+                    "ratio_schedule_start",
+                    f"ratio_schedule[0].first_journey must be 1, got {steps[0].first_journey}",
+                    steps[0].first_journey,
+                )
+            )
+        for i in range(1, len(steps)):
+            if steps[i].first_journey <= steps[i - 1].first_journey:
+                problems.append(
+                    (
+                        ("ratio_schedule", i, "first_journey"),
+                        "ratio_schedule_order",
+                        f"ratio_schedule[{i}].first_journey ({steps[i].first_journey}) must be greater than "
+                        f"ratio_schedule[{i - 1}].first_journey ({steps[i - 1].first_journey})",
+                        steps[i].first_journey,
+                    )
+                )
+        _raise_if(type(self), problems)
+        return self
+
+
+# --- certification and compliance cadence ----------------------------------------------------
+
+
+class CertificationCriteria(_Model):
+    human_produced_max_ai_share_pct: float = Field(
+        ge=0, le=100, description="maximum weighted AI share for Human-Produced certification, in percent (0..100)"
+    )
+    validity_days: int = Field(ge=1, le=3650, description="how long a certificate is valid, in days (1..3650)")
+    prohibited_uses_must_be_absent: bool = Field(
+        default=True, description="no prohibited AI use may appear in a certified work"
+    )
+
+
+class ComplianceCadence(_Model):
+    cron: str = Field(
+        description="5-field crontab expression (UTC) for scheduled compliance checks", examples=["0 6 * * mon"]
+    )
+    grace_period_days: int = Field(ge=0, le=365, description="time to remedy a finding before it counts, in days")
+    escalate_after_days: int = Field(ge=0, le=365, description="time after which an open finding escalates, in days")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"cron must be a 5-field crontab expression: {exc}") from None
+        return value
+
+
+# --- the document ----------------------------------------------------------------------------
+
+
+class Terms(_Model):
+    schema_version: Literal[1] = 1
+    quorum: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="number of signatory parties whose approval ratifies (count); null = all parties",
+    )
+    ai_disclosure: AIDisclosure
+    ai_uses: dict[AIUse, AIUseRule]
+    training_data: TrainingData
+    apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
+    certification: CertificationCriteria
+    compliance: ComplianceCadence
+
+    @model_validator(mode="after")
+    def _cross_section(self) -> Terms:
+        problems: list[_Problem] = []
+        rules = self.apprenticeship
+        for j, b in enumerate(rules):
+            for i in range(j):
+                a = rules[i]
+                if (a.department, a.currency) != (b.department, b.currency):
+                    continue
+                if _overlaps(a, b):
+                    problems.append(
+                        (
+                            ("apprenticeship", j),
+                            "apprenticeship_band_overlap",
+                            f"apprenticeship[{i}] and apprenticeship[{j}] overlap for department {b.department} "
+                            f"in {b.currency}: {_band(a)} and {_band(b)}",
+                            None,
+                        )
+                    )
+        cert = self.certification.human_produced_max_ai_share_pct
+        limit = self.ai_disclosure.max_ai_share_pct
+        if cert > limit:
+            problems.append(
+                (
+                    ("certification", "human_produced_max_ai_share_pct"),
+                    "certification_share_above_disclosure_max",
+                    f"certification.human_produced_max_ai_share_pct ({cert}) must not exceed "
+                    f"ai_disclosure.max_ai_share_pct ({limit})",
+                    cert,
+                )
+            )
+        _raise_if(type(self), problems)
+        return self
+
+
+def _overlaps(a: QuotaRule, b: QuotaRule) -> bool:
+    a_max = a.budget_max_minor if a.budget_max_minor is not None else float("inf")
+    b_max = b.budget_max_minor if b.budget_max_minor is not None else float("inf")
+    return a.budget_min_minor < b_max and b.budget_min_minor < a_max
+
+
+def _band(rule: QuotaRule) -> str:
+    upper = "∞" if rule.budget_max_minor is None else str(rule.budget_max_minor)
+    return f"[{rule.budget_min_minor}, {upper})"
+
+
+def check_quorum(terms: Terms, party_count: int) -> None:
+    """Refuse a quorum that the compact's signatories could never reach."""
+    if terms.quorum is not None and terms.quorum > party_count:
+        raise TermsError(
+            path="quorum",
+            rule="quorum_exceeds_parties",
+            message=f"quorum ({terms.quorum}) exceeds the number of signatory parties ({party_count})",
+        )
+
+
+def terms_json_schema() -> dict[str, Any]:
+    return Terms.model_json_schema()
+
+
+def example_terms() -> Terms:
+    """A realistic full terms document (demo data and tests)."""
+    consent = dict(policy=Policy.consent_required, consent_notice_hours=48)
+    return Terms(
+        quorum=2,
+        ai_disclosure=AIDisclosure(
+            max_ai_share_pct=20.0,
+            category_weights={
+                AssetCategory.vfx_shot: 5.0,
+                AssetCategory.script_page: 3.0,
+                AssetCategory.music_cue: 2.0,
+                AssetCategory.background_plate: 2.0,
+                AssetCategory.dialogue_line: 1.0,
+                AssetCategory.concept_art: 1.0,
+                AssetCategory.storyboard_frame: 0.5,
+                AssetCategory.edit_decision: 0.5,
+                AssetCategory.title_graphic: 0.5,
+                AssetCategory.sound_effect: 0.25,
+            },
+            festival_disclosure_required=True,
+        ),
+        ai_uses={
+            AIUse.script_generation: AIUseRule(policy=Policy.prohibited),
+            AIUse.literary_material_generation: AIUseRule(policy=Policy.prohibited),
+            AIUse.training_on_production_footage: AIUseRule(policy=Policy.prohibited),
+            AIUse.performer_digital_replica: AIUseRule(
+                **consent, consent_scope=ConsentScope.per_use, replica_pay_multiple_of_scale=1.0
+            ),
+            AIUse.voice_clone: AIUseRule(
+                **consent, consent_scope=ConsentScope.per_use, replica_pay_multiple_of_scale=1.0
+            ),
+            AIUse.de_ageing: AIUseRule(**consent, consent_scope=ConsentScope.per_project),
+            AIUse.synthetic_performer: AIUseRule(policy=Policy.disclosure_required),
+            AIUse.storyboard_generation: AIUseRule(policy=Policy.disclosure_required),
+            AIUse.music_generation: AIUseRule(policy=Policy.disclosure_required),
+            AIUse.vfx_generation: AIUseRule(policy=Policy.disclosure_required),
+            AIUse.rotoscoping: AIUseRule(policy=Policy.permitted),
+            AIUse.colour_grading: AIUseRule(policy=Policy.permitted),
+            AIUse.editing_assist: AIUseRule(policy=Policy.permitted),
+            AIUse.subtitle_translation: AIUseRule(policy=Policy.permitted),
+        },
+        training_data=TrainingData(
+            ingestion_without_licence_prohibited=True,
+            fee_schedule=[
+                Fee(amount_minor=25_000, currency="EUR", basis=FeeBasis.per_work, period=FeePeriod.year),
+                Fee(amount_minor=1_500, currency="EUR", basis=FeeBasis.per_title_minute, period=FeePeriod.quarter),
+            ],
+        ),
+        apprenticeship=[
+            QuotaRule(
+                department=Department.camera,
+                budget_min_minor=0,
+                budget_max_minor=50_000_000,
+                currency="EUR",
+                min_apprentices=1,
+                min_rate_minor_per_week=60_000,
+                min_weeks=4,
+                max_weeks=26,
+                mentor_required=True,
+                max_reimbursed_placements=1,
+            ),
+            QuotaRule(
+                department=Department.camera,
+                budget_min_minor=50_000_000,
+                currency="EUR",
+                min_apprentices=2,
+                ratio_schedule=[RatioStep(first_journey=1, per_journey=1), RatioStep(first_journey=2, per_journey=3)],
+                min_rate_minor_per_week=75_000,
+                min_weeks=6,
+                max_weeks=52,
+                mentor_required=True,
+                max_reimbursed_placements=2,
+            ),
+            QuotaRule(
+                department=Department.editing,
+                budget_min_minor=20_000_000,
+                currency="EUR",
+                min_apprentices=1,
+                ratio_schedule=[RatioStep(first_journey=1, per_journey=4)],
+                min_rate_minor_per_week=60_000,
+                min_weeks=8,
+                mentor_required=True,
+            ),
+            QuotaRule(
+                department=Department.vfx,
+                budget_min_minor=100_000_000,
+                currency="EUR",
+                min_apprentices=2,
+                ratio_schedule=[RatioStep(first_journey=1, per_journey=5)],
+                min_rate_minor_per_week=70_000,
+                min_weeks=12,
+                max_weeks=52,
+                mentor_required=True,
+            ),
+        ],
+        certification=CertificationCriteria(human_produced_max_ai_share_pct=5.0, validity_days=365),
+        compliance=ComplianceCadence(cron="0 6 * * mon", grace_period_days=14, escalate_after_days=30),
+    )

@@ -1,0 +1,87 @@
+"""Engine construction, start-up, transactions and migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+
+from guild.settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_postgres:
+        return PostgresEngine(config={"dsn": settings.database_url})
+    path = settings.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # timeout = SQLite busy timeout in seconds: writers wait for the lock instead of failing.
+    return SQLiteEngine(path=str(path), timeout=30)
+
+
+def engine() -> Engine:
+    db = engine_finder()
+    assert db is not None, "PICCOLO_CONF did not provide an engine"
+    return db
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+def write_tx():
+    """A transaction for work that writes. SQLite: IMMEDIATE, so the write lock is taken up front."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return db.transaction(transaction_type=TransactionType.immediate)
+    return db.transaction()
+
+
+def read_tx():
+    """A transaction for reads: keeps a request's queries on one connection."""
+    return engine().transaction()
+
+
+async def xact_lock(key: int) -> None:
+    """Serialise writers on ``key`` until the transaction ends (PostgreSQL advisory lock).
+
+    On SQLite an IMMEDIATE transaction already holds the single write lock.
+    """
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await raw("SELECT pg_advisory_xact_lock({})", key)
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run SQL with ``{}`` placeholders on the current transaction's connection, if any."""
+    return await engine().run_querystring(QueryString(sql, *args))
+
+
+async def startup(settings: Settings) -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=1, max_size=settings.pg_pool_max)
+        await raw("SELECT 1")  # fail start-up loudly when the database is unreachable
+    else:
+        # WAL lets readers proceed while one writer commits; it persists in the file.
+        await db.run_ddl("PRAGMA journal_mode=WAL")
+    if settings.should_migrate_on_start:
+        await migrate()
+
+
+async def shutdown() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+
+
+async def migrate() -> None:
+    """Apply every pending migration (``piccolo migrations forwards all``)."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}")

@@ -1,0 +1,155 @@
+"""Domain exceptions, each an RFC 9457 problem; one mapping turns every error into problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
+
+PROBLEM_BASE = "urn:guild:problem:"
+
+
+class GuildError(ProblemDetailsException):
+    status = 400
+    slug = "bad-request"
+    default_title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(
+            detail=detail,
+            status_code=self.status,
+            title=title or self.default_title,
+            type_=PROBLEM_BASE + self.slug,
+            headers=headers,
+            extra=extra or None,
+        )
+
+
+class Unauthorized(GuildError):
+    status, slug, default_title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(GuildError):
+    status, slug, default_title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(GuildError):
+    status, slug, default_title = 404, "not-found", "Not found"
+
+
+class Conflict(GuildError):
+    status, slug, default_title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(GuildError):
+    status, slug, default_title = 412, "precondition-failed", "Precondition failed"
+
+
+class PreconditionRequired(GuildError):
+    status, slug, default_title = 428, "precondition-required", "Precondition required"
+
+
+class Unprocessable(GuildError):
+    """The request is well-formed but breaks a rule; ``errors``/``violations`` say which."""
+
+    status, slug, default_title = 422, "unprocessable", "Rule violated"
+
+
+def field_error(field: str, rule: str, message: str, **ctx: Any) -> dict[str, Any]:
+    return {"field": field, "rule": rule, "message": message, **ctx}
+
+
+def invalid(field: str, rule: str, message: str, **ctx: Any) -> Unprocessable:
+    """A single-field validation failure, shaped like request validation errors."""
+    return Unprocessable(message, title="Validation failed", errors=[field_error(field, rule, message, **ctx)])
+
+
+def _validation_to_problem(exc: ValidationException) -> ProblemDetailsException:
+    """Request validation: one entry per field with the pydantic rule that failed."""
+    errors: list[dict[str, Any]] = []
+    cause = exc.__cause__
+    raw = getattr(cause, "errors", None)
+    if isinstance(raw, list) and raw and isinstance(raw[0], dict) and "loc" in raw[0]:
+        for item in raw:
+            loc = [str(p) for p in item.get("loc", ())]
+            ctx = {k: v for k, v in (item.get("ctx") or {}).items() if isinstance(v, (int, float, str, bool))}
+            errors.append(
+                {
+                    "field": ".".join(loc) or "body",
+                    "rule": item.get("type", "invalid"),
+                    "message": item.get("msg", "invalid value"),
+                    "source": "body",
+                    **({"constraint": ctx} if ctx else {}),
+                }
+            )
+    elif isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                errors.append(
+                    {
+                        "field": item.get("key", "body"),
+                        "rule": "invalid",
+                        "message": item.get("message", "invalid value"),
+                        "source": item.get("source", "body"),
+                    }
+                )
+    status = 422 if errors else 400
+    return ProblemDetailsException(
+        status_code=status,
+        type_=PROBLEM_BASE + ("validation" if errors else "bad-request"),
+        title="Validation failed" if errors else "Bad request",
+        detail=exc.detail if not errors else f"{len(errors)} invalid field(s)",
+        extra={"errors": errors} if errors else None,
+    )
+
+
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
+
+
+def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
+    status = exc.status_code
+    if status >= 500:
+        return ProblemDetailsException(
+            status_code=status, type_=PROBLEM_BASE + "server-error", title="Server error", detail="Internal error"
+        )
+    return ProblemDetailsException(
+        status_code=status,
+        type_=PROBLEM_BASE + _HTTP_SLUGS.get(status, "http-error"),
+        title=exc.detail,
+        detail=exc.detail,
+        headers=exc.headers,
+        extra=exc.extra if isinstance(exc.extra, dict) else None,
+    )
+
+
+def _unexpected_to_problem(exc: Exception) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=500, type_=PROBLEM_BASE + "server-error", title="Server error", detail="Internal error"
+    )
+
+
+def problem_details_config() -> ProblemDetailsConfig:
+    return ProblemDetailsConfig(
+        exception_to_problem_detail_map={
+            HTTPException: _http_to_problem,
+            ValidationException: _validation_to_problem,
+            Exception: _unexpected_to_problem,
+        }
+    )

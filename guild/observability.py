@@ -1,0 +1,51 @@
+"""Structured logs (structlog) with a request id on every line and every response."""
+
+from __future__ import annotations
+
+import logging
+import re
+from uuid import uuid4
+
+import structlog
+from litestar.logging.config import StructLoggingConfig
+from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.plugins.structlog import StructlogConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Take a well-formed ``X-Request-ID`` from the client or make one; bind it to every log line."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+
+    return middleware
+
+
+def structlog_config(level: str) -> StructlogConfig:
+    return StructlogConfig(
+        structlog_logging_config=StructLoggingConfig(
+            wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
+            log_exceptions="always",
+            pretty_print_tty=False,
+        ),
+        middleware_logging_config=LoggingMiddlewareConfig(
+            request_log_fields=["method", "path", "query"],
+            response_log_fields=["status_code"],
+        ),
+    )

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import EmailStr, Field
+
+from guild.schemas import In, Name, Out, Slug
+from guild.security import Role
+
+
+class OrgKind(StrEnum):
+    guild = "guild"
+    union = "union"
+    festival = "festival"
+    film_fund = "film_fund"
+    production_company = "production_company"
+    ai_licensee = "ai_licensee"
+
+
+class OrganizationCreate(In):
+    slug: Slug = Field(description="URL name: lower-case letters, digits and hyphens, 2-64 characters; never changes")
+    name: Name
+    kind: OrgKind
+
+
+class OrganizationRead(Out):
+    id: UUID
+    slug: str
+    name: str
+    kind: OrgKind
+    created_at: datetime
+
+
+class MembershipCreate(In):
+    email: EmailStr = Field(max_length=254, description="E-mail of an existing user account")
+    role: Role
+
+
+class MembershipRead(Out):
+    id: UUID
+    user_id: UUID
+    email: str
+    name: str
+    role: Role
+    created_at: datetime

@@ -1,0 +1,108 @@
+"""Organisations and memberships (a role per organisation)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from guild import audit
+from guild.db import read_tx, write_tx
+from guild.errors import Conflict, NotFound, invalid
+from guild.orgs.schemas import MembershipCreate, MembershipRead, OrganizationCreate, OrganizationRead
+from guild.security import Role
+from guild.tables import Membership, Organization, User
+
+_ORG_COLUMNS = (Organization.id, Organization.slug, Organization.name, Organization.kind, Organization.created_at)
+
+
+async def create_organization(data: OrganizationCreate, actor_id: UUID | None) -> OrganizationRead:
+    async with write_tx():
+        if await Organization.exists().where(Organization.slug == data.slug):
+            raise Conflict(f"organization slug {data.slug!r} is taken", field="slug", rule="unique")
+        org = Organization(id=uuid4(), slug=data.slug, name=data.name, kind=data.kind.value, created_at=datetime.now(UTC))
+        await Organization.insert(org)
+        await audit.record(actor_id, "organization.created", "organization", org.id, data.model_dump(mode="json"))
+    return OrganizationRead(id=org.id, slug=org.slug, name=org.name, kind=data.kind, created_at=org.created_at)
+
+
+async def list_organizations(kind: str | None = None) -> list[OrganizationRead]:
+    query = Organization.select(*_ORG_COLUMNS).order_by(Organization.slug)
+    if kind:
+        query = query.where(Organization.kind == kind)
+    async with read_tx():
+        rows = await query
+    return [OrganizationRead(**r) for r in rows]
+
+
+async def get_organization_row(slug: str) -> dict:
+    row = await Organization.select(*_ORG_COLUMNS).where(Organization.slug == slug).first()
+    if row is None:
+        raise NotFound(f"organization {slug!r} not found")
+    return row
+
+
+async def get_organization(slug: str) -> OrganizationRead:
+    async with read_tx():
+        return OrganizationRead(**await get_organization_row(slug))
+
+
+def _membership_query():
+    return Membership.select(
+        Membership.id,
+        Membership.user.id.as_alias("user_id"),
+        Membership.user.email.as_alias("email"),
+        Membership.user.name.as_alias("name"),
+        Membership.role,
+        Membership.created_at,
+    )
+
+
+async def list_members(slug: str) -> list[MembershipRead]:
+    async with read_tx():
+        org = await get_organization_row(slug)
+        rows = await _membership_query().where(Membership.organization == org["id"]).order_by(Membership.created_at)
+    return [MembershipRead(**r) for r in rows]
+
+
+async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -> MembershipRead:
+    email = data.email.strip().lower()
+    async with write_tx():
+        org = await get_organization_row(slug)
+        user = await User.select(User.id).where(User.email == email).first()
+        if user is None:
+            raise invalid("email", "user_exists", f"no user account has e-mail {email}")
+        if await Membership.exists().where(
+            (Membership.organization == org["id"]) & (Membership.user == user["id"]) & (Membership.role == data.role.value)
+        ):
+            raise Conflict(f"{email} already has role {data.role.value} in {slug}", field="role", rule="unique")
+        membership = Membership(
+            id=uuid4(), organization=org["id"], user=user["id"], role=data.role.value, created_at=datetime.now(UTC)
+        )
+        await Membership.insert(membership)
+        await audit.record(
+            actor_id, "membership.added", "organization", org["id"], {"user_id": str(user["id"]), "role": data.role.value}
+        )
+        row = await _membership_query().where(Membership.id == membership.id).first()
+    return MembershipRead(**row)
+
+
+async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -> None:
+    async with write_tx():
+        org = await get_organization_row(slug)
+        row = await Membership.select(Membership.id, Membership.role, Membership.user).where(
+            (Membership.id == membership_id) & (Membership.organization == org["id"])
+        ).first()
+        if row is None:
+            raise NotFound(f"membership {membership_id} not found in {slug!r}")
+        if row["role"] == Role.officer:
+            officers = await Membership.count().where(
+                (Membership.organization == org["id"]) & (Membership.role == Role.officer.value)
+            )
+            if officers <= 1:
+                raise Conflict(
+                    "an organization must keep at least one officer", rule="last_officer", field="membership_id"
+                )
+        await Membership.delete().where(Membership.id == membership_id)
+        await audit.record(
+            actor_id, "membership.removed", "organization", org["id"], {"user_id": str(row["user"]), "role": row["role"]}
+        )

@@ -1,0 +1,10 @@
+"""Piccolo configuration (selected by PICCOLO_CONF=guild.piccolo_conf)."""
+
+from piccolo.conf.apps import AppRegistry
+
+from guild.db import make_engine
+from guild.settings import get_settings
+
+DB = make_engine(get_settings())
+
+APP_REGISTRY = AppRegistry(apps=["guild.piccolo_app"])

@@ -1,0 +1,64 @@
+"""GuildCore: the one plugin that wires controllers, auth, errors, logging, lifespan and the CLI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.plugins.structlog import StructlogPlugin
+
+from guild import __version__
+from guild.errors import problem_details_config
+from guild.observability import request_id_middleware, structlog_config
+from guild.settings import Settings
+
+if TYPE_CHECKING:
+    from click import Group
+
+
+class GuildCore(InitPluginProtocol, CLIPluginProtocol):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        from guild import db
+        from guild.routes import route_handlers
+        from guild.security import make_jwt_auth
+
+        settings = self.settings
+        jwt_auth = make_jwt_auth(settings)
+        app_config.route_handlers.extend(route_handlers())
+        app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
+        app_config.dependencies["jwt_auth"] = Provide(lambda: jwt_auth, sync_to_thread=False, use_cache=True)
+        app_config.openapi_config = OpenAPIConfig(
+            title="guild API",
+            version=__version__,
+            description="Federated labor compacts for independent film.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        )
+        app_config.request_max_body_size = settings.max_body_bytes
+        app_config.middleware.insert(0, request_id_middleware)
+        app_config = jwt_auth.on_app_init(app_config)
+        app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
+        app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)
+
+        async def start() -> None:
+            await db.startup(settings)
+
+        async def stop() -> None:
+            await db.shutdown()
+
+        app_config.on_startup.append(start)
+        app_config.on_shutdown.append(stop)
+        return app_config
+
+    def on_cli_init(self, cli: Group) -> None:
+        from guild.cli import register
+
+        register(cli)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from litestar import get
+from litestar.types import ControllerRouterHandler
+
+
+@get("/health", opt={"public": True}, tags=["meta"], summary="Liveness and database reachability")
+async def health() -> dict[str, str]:
+    from guild.db import raw
+
+    await raw("SELECT 1")
+    return {"status": "ok"}
+
+
+def route_handlers() -> list[ControllerRouterHandler]:
+    from guild.accounts.api import AuthController
+    from guild.orgs.api import OrganizationController
+
+    return [health, AuthController, OrganizationController]
