@@ -9,4 +9,6 @@ from guild.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    return Litestar(plugins=[GuildCore(settings or get_settings())])
+    settings = settings or get_settings()
+    # request_max_body_size is passed here: Litestar 2.x ignores it when a plugin sets it on AppConfig.
+    return Litestar(plugins=[GuildCore(settings)], request_max_body_size=settings.max_body_bytes)

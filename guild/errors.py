@@ -11,7 +11,7 @@ PROBLEM_BASE = "urn:guild:problem:"
 
 
 class GuildError(ProblemDetailsException):
-    status = 400
+    status_code = 400
     slug = "bad-request"
     default_title = "Bad request"
 
@@ -25,7 +25,7 @@ class GuildError(ProblemDetailsException):
     ) -> None:
         super().__init__(
             detail=detail,
-            status_code=self.status,
+            status_code=self.status_code,
             title=title or self.default_title,
             type_=PROBLEM_BASE + self.slug,
             headers=headers,
@@ -34,33 +34,33 @@ class GuildError(ProblemDetailsException):
 
 
 class Unauthorized(GuildError):
-    status, slug, default_title = 401, "unauthorized", "Authentication required"
+    status_code, slug, default_title = 401, "unauthorized", "Authentication required"
 
 
 class Forbidden(GuildError):
-    status, slug, default_title = 403, "forbidden", "Not allowed"
+    status_code, slug, default_title = 403, "forbidden", "Not allowed"
 
 
 class NotFound(GuildError):
-    status, slug, default_title = 404, "not-found", "Not found"
+    status_code, slug, default_title = 404, "not-found", "Not found"
 
 
 class Conflict(GuildError):
-    status, slug, default_title = 409, "conflict", "Conflict"
+    status_code, slug, default_title = 409, "conflict", "Conflict"
 
 
 class PreconditionFailed(GuildError):
-    status, slug, default_title = 412, "precondition-failed", "Precondition failed"
+    status_code, slug, default_title = 412, "precondition-failed", "Precondition failed"
 
 
 class PreconditionRequired(GuildError):
-    status, slug, default_title = 428, "precondition-required", "Precondition required"
+    status_code, slug, default_title = 428, "precondition-required", "Precondition required"
 
 
 class Unprocessable(GuildError):
     """The request is well-formed but breaks a rule; ``errors``/``violations`` say which."""
 
-    status, slug, default_title = 422, "unprocessable", "Rule violated"
+    status_code, slug, default_title = 422, "unprocessable", "Rule violated"
 
 
 def field_error(field: str, rule: str, message: str, **ctx: Any) -> dict[str, Any]:

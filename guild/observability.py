@@ -38,10 +38,13 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def structlog_config(level: str) -> StructlogConfig:
+    logging.getLogger("piccolo").setLevel(logging.WARNING)  # not the engine version on every start
     return StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
             wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
             log_exceptions="always",
+            # client errors are expected traffic: log them as one line, keep stack traces for 5xx
+            disable_stack_trace={400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428},
             pretty_print_tty=False,
         ),
         middleware_logging_config=LoggingMiddlewareConfig(

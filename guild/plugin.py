@@ -28,13 +28,14 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from guild import db
         from guild.routes import route_handlers
-        from guild.security import make_jwt_auth
+        from guild.security import TokenIssuer, make_jwt_auth
 
         settings = self.settings
         jwt_auth = make_jwt_auth(settings)
         app_config.route_handlers.extend(route_handlers())
         app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
-        app_config.dependencies["jwt_auth"] = Provide(lambda: jwt_auth, sync_to_thread=False, use_cache=True)
+        issuer = TokenIssuer(jwt_auth)
+        app_config.dependencies["token_issuer"] = Provide(lambda: issuer, sync_to_thread=False, use_cache=True)
         app_config.openapi_config = OpenAPIConfig(
             title="guild API",
             version=__version__,
@@ -42,7 +43,6 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/")],
         )
-        app_config.request_max_body_size = settings.max_body_bytes
         app_config.middleware.insert(0, request_id_middleware)
         app_config = jwt_auth.on_app_init(app_config)
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)

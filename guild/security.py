@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -82,15 +82,28 @@ def make_jwt_auth(settings: Settings) -> JWTAuth[Principal]:
     )
 
 
+class TokenIssuer:
+    """Issues bearer tokens with the app's JWT settings (a plain class, injectable as a dependency)."""
+
+    def __init__(self, jwt_auth: JWTAuth[Principal]) -> None:
+        self._jwt_auth = jwt_auth
+        self.ttl: timedelta = jwt_auth.default_token_expiration
+
+    def issue(self, user_id: UUID) -> tuple[str, datetime]:
+        expires_at = datetime.now(UTC).replace(microsecond=0) + self.ttl
+        token = self._jwt_auth.create_token(identifier=str(user_id), token_expiration=self.ttl)
+        return token, expires_at
+
+
 # --- guards: the needed role comes from the route's ``opt`` ---------------------------------------
 
 
-def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if handler.opt.get("admin") and not connection.user.is_admin:
         raise Forbidden("site administrators only")
 
 
-def org_role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def org_role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """``opt={"org_roles": (...)}``: the user needs one of these roles in the organisation ``{slug}``.
 
     Someone outside the organisation gets 404 (its private resources do not exist for them); a

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
-from litestar.security.jwt import JWTAuth
 
 from guild.accounts import service
 from guild.accounts.schemas import MeRead, TokenRequest, TokenResponse, UserCreate, UserRead
-from guild.security import Principal, admin_guard
+from guild.security import Principal, TokenIssuer, admin_guard
 
 
 class AuthController(Controller):
@@ -15,11 +14,9 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/auth/token", opt={"public": True}, status_code=200, summary="Exchange e-mail and password for a bearer JWT")
-    async def token(self, data: TokenRequest, jwt_auth: JWTAuth[Principal]) -> TokenResponse:
+    async def token(self, data: JSONBody[TokenRequest], token_issuer: NamedDependency[TokenIssuer]) -> TokenResponse:
         user_id = await service.authenticate(data.email, data.password)
-        ttl: timedelta = jwt_auth.default_token_expiration
-        expires_at = datetime.now(UTC).replace(microsecond=0) + ttl
-        token = jwt_auth.create_token(identifier=str(user_id), token_expiration=ttl)
+        token, expires_at = token_issuer.issue(user_id)
         return TokenResponse(access_token=token, expires_at=expires_at)
 
     @get("/me", summary="The signed-in user and their roles per organisation")
@@ -27,5 +24,5 @@ class AuthController(Controller):
         return await service.me(request.user.id)
 
     @post("/users", guards=[admin_guard], opt={"admin": True}, summary="Create a user account (site admin)")
-    async def create_user(self, data: UserCreate, request: Request[Principal, object, object]) -> UserRead:
+    async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, object, object]) -> UserRead:
         return await service.create_user(data, actor_id=request.user.id)

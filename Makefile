@@ -1,0 +1,43 @@
+# guild — the two commands: `make run` (service on SQLite with demo data) and `make test` (whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install check-system migrate demo scheduler bench-contracts migration clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) scripts/check_system.py --python-only
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+check-system: install
+	@$(BIN)/python scripts/check_system.py
+
+run: check-system
+	$(BIN)/guild db migrate
+	$(BIN)/guild demo --if-empty
+	$(BIN)/guild run --host $(HOST) --port $(PORT)
+
+test: check-system
+	bash scripts/test.sh
+
+migrate: install
+	$(BIN)/guild db migrate
+
+demo: install
+	$(BIN)/guild demo
+
+# New auto-migration, generated against PostgreSQL (SQLite cannot auto-migrate): make migration DESC="..."
+migration: install
+	PICCOLO_CONF=guild.piccolo_conf GUILD_DATABASE_URL=$${GUILD_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/guild_migrations} \
+		$(BIN)/piccolo migrations new guild --auto --desc="$(DESC)"
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

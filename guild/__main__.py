@@ -1,0 +1,3 @@
+from guild.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""Login, token expiry, forged tokens, /me, and admin-only account creation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from tests.integration.conftest import PASSWORD
+
+
+async def test_login_returns_a_bearer_token_that_opens_me(client, users):
+    await users.org("guild-a")
+    await users.user("ada@example.org", ("guild-a", "officer"), ("guild-a", "member"))
+
+    r = await client.post("/api/v1/auth/token", json={"email": "ADA@example.org", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "Bearer"
+
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == "ada@example.org"
+    assert sorted(m["role"] for m in me.json()["memberships"]) == ["member", "officer"]
+    assert "password_hash" not in me.text
+
+
+async def test_wrong_password_and_unknown_email_are_the_same_401(client, users):
+    await users.user("ada@example.org")
+    wrong = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "nope"})
+    unknown = await client.post("/api/v1/auth/token", json={"email": "zed@example.org", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_me_without_token_is_401_problem(client):
+    r = await client.get("/api/v1/me")
+    assert r.status_code == 401
+    assert r.json()["type"] == "urn:guild:problem:unauthorized"
+
+
+async def test_expired_token_is_refused(client, users):
+    from guild.settings import get_settings
+
+    headers = await users.user("ada@example.org")
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    claims = {
+        "sub": str(users.ids["ada@example.org"]),
+        "exp": int((datetime.now(UTC) - timedelta(seconds=5)).timestamp()),
+        "iat": int((datetime.now(UTC) - timedelta(hours=1)).timestamp()),
+    }
+    token = jwt.encode(claims, get_settings().jwt_secret(), algorithm="HS256")
+    r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+async def test_forged_token_is_refused(client, users):
+    await users.user("ada@example.org")
+    claims = {"sub": str(users.ids["ada@example.org"]), "exp": 4102444800, "iat": 1700000000}
+    forged = jwt.encode(claims, "not-the-server-secret-but-long-enough-to-look-real", algorithm="HS256")
+    r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    r = await client.get("/api/v1/me", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert r.status_code == 401
+
+
+async def test_token_for_deleted_user_is_refused(client, users):
+    from guild.tables import User
+
+    headers = await users.user("ada@example.org")
+    await User.delete().where(User.email == "ada@example.org")
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
+
+
+async def test_token_lifetime_follows_settings(client, users):
+    from guild.settings import get_settings
+
+    await users.user("ada@example.org")
+    r = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})
+    claims = jwt.decode(r.json()["access_token"], get_settings().jwt_secret(), algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == get_settings().token_ttl_minutes * 60
+
+
+async def test_only_admins_create_users_and_emails_are_unique(client, users):
+    admin = await users.user("root@example.org", admin=True)
+    plain = await users.user("ada@example.org")
+    new = {"email": "new@example.org", "name": "New Person", "password": "a long enough password"}
+
+    assert (await client.post("/api/v1/users", json=new, headers=plain)).status_code == 403
+    r = await client.post("/api/v1/users", json=new, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["email"] == "new@example.org"
+
+    dup = await client.post("/api/v1/users", json={**new, "email": "NEW@example.org"}, headers=admin)
+    assert dup.status_code == 409
+    assert dup.json()["field"] == "email"
+
+    login = await client.post("/api/v1/auth/token", json={"email": "new@example.org", "password": new["password"]})
+    assert login.status_code == 200
+
+
+async def test_secret_key_is_generated_once_and_kept_private(tmp_path):
+    from guild.settings import Settings
+
+    s = Settings(data_dir=tmp_path / "d")
+    first = s.jwt_secret()
+    assert len(first) >= 40
+    assert Settings(data_dir=tmp_path / "d").jwt_secret() == first
+    assert oct((tmp_path / "d" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert Settings(data_dir=tmp_path / "d", secret_key="explicit").jwt_secret() == "explicit"

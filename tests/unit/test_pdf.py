@@ -1,0 +1,238 @@
+"""The PDF mechanism: templates, escaping, the restrictive URL fetcher, PDF/A-3 attachments.
+
+Real renders with WeasyPrint (no mocks); kept to a few renders so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import io
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from contracts.pdf import (
+    TEMPLATES_DIR,
+    Attachment,
+    PdfRenderError,
+    PdfRenderer,
+    html_to_pdf,
+    money,
+    pdf_sha256,
+    read_attachments,
+    render_html,
+    safe_url_fetcher,
+)
+from guild.canonical import canonical_json, sha256_hex
+from guild.compacts.redline import diff_terms
+from guild.compacts.terms import example_terms
+
+HOSTILE = '<script>alert(1)</script> & "quotes"'
+TITLE = "Compact indie-ai-2026 version 2"
+
+
+def _context() -> tuple[dict[str, Any], bytes]:
+    terms = example_terms().model_dump(mode="json")
+    old = copy.deepcopy(terms)
+    old["quorum"] = None
+    old["ai_disclosure"]["max_ai_share_pct"] = 25.0
+    old["apprenticeship"] = old["apprenticeship"][:3]
+    data = canonical_json(terms)
+    context = {
+        "compact": {"title": "Independent Film AI Compact", "slug": "indie-ai-2026", "convening_org": "Screen Guild"},
+        "version": {
+            "number": 2,
+            "status": "proposed",
+            "hash": sha256_hex(data),
+            "proposed_at": "2026-03-01T10:00:00+00:00",
+            "parent_number": 1,
+        },
+        "parties": [
+            {"name": HOSTILE, "kind": "guild", "decision": "approved", "decided_at": "2026-03-02T09:00:00+00:00", "by": "A. Officer"},
+            {"name": "Nordic Film Fund", "kind": "film_fund", "decision": "rejected", "decided_at": "2026-03-03T09:00:00+00:00", "by": "B. Person"},
+            {"name": "Festival of the Lakes", "kind": "festival", "decision": None, "decided_at": None, "by": None},
+        ],
+        "terms": terms,
+        "redline": [c.model_dump(mode="json") for c in diff_terms(old, terms)],
+        "redline_against": "version 1",
+    }  # fmt: skip
+    return context, data
+
+
+def _attachment(data: bytes) -> Attachment:
+    return Attachment(filename="compact.json", data=data, description="Canonical JSON of the compact version terms")
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, Any]:
+    context, data = _context()
+    html = render_html("compact.html", context)
+    pdf = PdfRenderer().render_sync("compact.html", context, [_attachment(data)], TITLE)  # in-process, no pool
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [page.extract_text() or "" for page in reader.pages]
+    return {"context": context, "data": data, "html": html, "pdf": pdf, "reader": reader, "pages": pages}
+
+
+def test_is_a_pdf(rendered: dict[str, Any]) -> None:
+    assert rendered["pdf"].startswith(b"%PDF-")
+    assert len(rendered["pages"]) >= 2
+    assert rendered["reader"].metadata.title == TITLE
+    assert pdf_sha256(rendered["pdf"]) == sha256_hex(rendered["pdf"])
+
+
+def test_user_text_is_escaped(rendered: dict[str, Any]) -> None:
+    html = rendered["html"]
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34;" in html
+    text = "\n".join(rendered["pages"])
+    # Shown literally, as text: the characters survived escaping and were not parsed as markup.
+    assert "<script>alert(1)</script> &" in text
+    assert '"quotes"' in text
+
+
+def test_version_hash_on_every_page(rendered: dict[str, Any]) -> None:
+    digest = rendered["context"]["version"]["hash"]
+    for number, text in enumerate(rendered["pages"], start=1):
+        assert f"Compact version SHA-256: {digest}" in text, f"page {number}"
+
+
+def test_page_numbers(rendered: dict[str, Any]) -> None:
+    pages = rendered["pages"]
+    total = len(pages)
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {total}" in text
+    assert "Page 1 of" in pages[0]
+
+
+def test_sections_and_redline(rendered: dict[str, Any]) -> None:
+    text = " ".join(" ".join(rendered["pages"]).split())
+    for heading in (
+        "Parties and ratification",
+        "1. AI disclosure",
+        "2. Rules on the use of AI",
+        "3. Training data and licence fees",
+        "4. Apprenticeship quotas",
+        "Human-Produced",
+        "6. Compliance checks",
+        "Changes from version 1",
+    ):
+        assert heading in text
+    assert "ai_disclosure.max_ai_share_pct" in text
+    assert "EUR 250.00" in text or "€250.00" in text  # fee: 25_000 minor units (babel or not)
+    html = rendered["html"]
+    assert "<del>25.0</del> → <ins>20.0</ins>" in html
+    assert "<ins>{&#34;budget_max_minor&#34;" in html  # added quota rule, escaped JSON
+
+
+def test_attachment_is_the_canonical_json(rendered: dict[str, Any]) -> None:
+    assert read_attachments(rendered["pdf"]) == {"compact.json": rendered["data"]}
+    # PDF/A-3 associated file: listed in the catalog's /AF with relationship /Data.
+    catalog = rendered["reader"].trailer["/Root"]
+    specs = [ref.get_object() for ref in catalog["/AF"]]
+    assert [spec["/UF"] for spec in specs] == ["compact.json"]
+    assert all(spec["/AFRelationship"] == "/Data" for spec in specs)
+    embedded = specs[0]["/EF"]["/F"].get_object()
+    assert embedded["/Subtype"] == "/application/json"
+    xmp = catalog["/Metadata"].get_object().get_data()
+    assert b'pdfaid:part="3"' in xmp
+    assert b'pdfaid:conformance="B"' in xmp
+
+
+def test_qpdf_check(rendered: dict[str, Any], tmp_path: Path) -> None:
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        pytest.skip("qpdf is not on PATH")
+    path = tmp_path / "compact.pdf"
+    path.write_bytes(rendered["pdf"])
+    result = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/x.css",
+        "https://example.com/x.css",
+        "ftp://example.com/x.css",
+        "file:///etc/passwd",
+        (TEMPLATES_DIR / "static").as_uri() + "/../../pyproject.toml",
+        (TEMPLATES_DIR / "static").as_uri() + "/%2e%2e/%2e%2e/pyproject.toml",
+        "file://evil.example/" + (TEMPLATES_DIR / "static" / "document.css").as_posix().lstrip("/"),
+        (TEMPLATES_DIR / "static").as_uri() + "/",  # a directory, not a file
+        "static/document.css",  # not absolute: WeasyPrint always passes absolute URLs
+    ],
+)
+def test_fetcher_refuses(url: str) -> None:
+    with pytest.raises(ValueError, match="^refused URL: "):
+        safe_url_fetcher(url)
+
+
+def test_fetcher_serves_template_files_and_data_urls() -> None:
+    css = TEMPLATES_DIR / "static" / "document.css"
+    response = safe_url_fetcher(css.as_uri())
+    try:
+        assert response.read() == css.read_bytes()
+        assert response.content_type == "text/css"
+    finally:
+        response.close()
+    response = safe_url_fetcher("data:text/plain;base64,aGk=")
+    try:
+        assert response.read() == b"hi"
+    finally:
+        response.close()
+
+
+def test_refused_resource_stops_the_render() -> None:
+    html = '<html><head><link rel="stylesheet" href="http://example.com/x.css"></head><body>x</body></html>'
+    with pytest.raises(PdfRenderError, match="example.com"):
+        html_to_pdf(html, [], "refused")
+    html = '<html><body><img src="file:///etc/passwd"></body></html>'
+    with pytest.raises(PdfRenderError, match="refused URL"):
+        html_to_pdf(html, [], "refused")
+
+
+def test_money() -> None:
+    for amount, currency, digits in (
+        (25_000, "EUR", "250.00"),
+        (1_500, "JPY", "1,500"),
+        (1_234_567, "KWD", "1,234.567"),
+    ):
+        shown = money(amount, currency)
+        assert digits in shown
+    with pytest.raises(TypeError):
+        money(2.5, "EUR")  # type: ignore[arg-type]
+
+
+def test_attachment_validation() -> None:
+    with pytest.raises(ValueError):
+        Attachment(filename="../x.json", data=b"{}", description="")
+    with pytest.raises(ValueError):
+        Attachment(filename="x.json", data=b"{}", description="", relationship="Bogus")
+
+
+def test_renderer_pool_under_asyncio(rendered: dict[str, Any]) -> None:
+    context, data = rendered["context"], rendered["data"]
+    renderer = PdfRenderer(max_workers=1)
+
+    async def main() -> bytes:
+        loop_thread_free = asyncio.get_running_loop()
+        task = asyncio.create_task(renderer.render("compact.html", context, [_attachment(data)], TITLE))
+        # The loop stays responsive while the pool renders.
+        ticks = 0
+        while not task.done():
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert loop_thread_free.is_running() and ticks > 0
+        return await task
+
+    try:
+        pdf = asyncio.run(main())
+    finally:
+        renderer.shutdown()
+    assert pdf.startswith(b"%PDF-")
+    assert read_attachments(pdf) == {"compact.json": data}
