@@ -28,6 +28,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from guild import db
         from guild.routes import route_handlers
+        from contracts.pdf import PdfRenderer
         from guild.security import TokenIssuer, make_jwt_auth
 
         settings = self.settings
@@ -35,6 +36,8 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config.route_handlers.extend(route_handlers())
         app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
         issuer = TokenIssuer(jwt_auth)
+        renderer = PdfRenderer(max_workers=settings.pdf_workers)
+        app_config.dependencies["pdf_renderer"] = Provide(lambda: renderer, sync_to_thread=False, use_cache=True)
         app_config.dependencies["token_issuer"] = Provide(lambda: issuer, sync_to_thread=False, use_cache=True)
         app_config.openapi_config = OpenAPIConfig(
             title="guild API",
@@ -52,6 +55,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             await db.startup(settings)
 
         async def stop() -> None:
+            renderer.shutdown(wait=False)
             await db.shutdown()
 
         app_config.on_startup.append(start)

@@ -14,6 +14,7 @@ async def health() -> dict[str, str]:
 
 def route_handlers() -> list[ControllerRouterHandler]:
     from guild.accounts.api import AuthController
+    from guild.compacts.api import CompactController
     from guild.orgs.api import OrganizationController
 
-    return [health, AuthController, OrganizationController]
+    return [health, AuthController, OrganizationController, CompactController]

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    pdf_workers: int | None = Field(default=None, ge=1, le=64, description="PDF render processes; default: CPU count")
     pg_pool_max: int = Field(default=10, ge=1, le=200)
 
     @field_validator("database_url")

@@ -8,7 +8,9 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     ForeignKey,
+    Integer,
     OnDelete,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -55,3 +57,54 @@ class AuditEvent(Table, tablename="audit_event"):
     data = JSON()
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64, unique=True)
+
+
+class Compact(Table, tablename="compact"):
+    id = UUID(primary_key=True)
+    slug = Varchar(length=64, unique=True, index=True)
+    title = Varchar(length=200)
+    convening_org = ForeignKey(references=Organization, on_delete=OnDelete.restrict, index=True)
+    created_by = Varchar(length=64, null=True)
+    created_at = Timestamptz()
+
+
+class CompactParty(Table, tablename="compact_party"):
+    """A signatory organisation of a compact (unique per compact: index made in the migration)."""
+
+    id = UUID(primary_key=True)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, index=True)
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.restrict, index=True)
+    added_at = Timestamptz()
+
+
+class CompactVersion(Table, tablename="compact_version"):
+    """One version of a compact's terms. From ``proposed`` on, ``terms`` and ``parties`` never change."""
+
+    id = UUID(primary_key=True)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, index=True)
+    number = Integer()
+    parent_number = Integer(null=True)
+    status = Varchar(length=16, index=True)
+    terms = JSON()
+    parties = JSON(default="[]")  # signatory org slugs, frozen at proposal
+    terms_hash = Varchar(length=64, null=True, index=True)
+    revision = Integer(default=1)
+    created_by = Varchar(length=64, null=True)
+    created_at = Timestamptz()
+    proposed_at = Timestamptz(null=True, default=None)
+    ratified_at = Timestamptz(null=True, default=None)
+    superseded_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    closed_reason = Text(default="")
+
+
+class RatificationDecision(Table, tablename="ratification_decision"):
+    """One party's decision on one proposed version (unique per version and party: index in the migration)."""
+
+    id = UUID(primary_key=True)
+    version = ForeignKey(references=CompactVersion, on_delete=OnDelete.cascade, index=True)
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.restrict)
+    decision = Varchar(length=16)
+    reason = Text(default="")
+    decided_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    decided_at = Timestamptz()

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from guild.compacts import service
+from guild.compacts.schemas import (
+    AmendmentCreate,
+    CompactCreate,
+    CompactRead,
+    DecisionCreate,
+    DiffRead,
+    DraftUpdate,
+    VersionRead,
+    WithdrawRequest,
+)
+from guild.compacts.terms import terms_json_schema
+from guild.security import Principal
+
+Req = Request[Principal, Any, Any]
+Number = Annotated[int, Parameter(ge=1, le=100_000)]
+
+
+class CompactController(Controller):
+    path = "/api/v1/compacts"
+    tags = ["compacts"]
+
+    @post("/", summary="Convene a compact: its parties and the first draft of its terms (convening officers)")
+    async def create(self, request: Req, data: JSONBody[CompactCreate]) -> CompactRead:
+        return await service.create_compact(request.user, data)
+
+    @get("/", summary="Compacts you are party to, and every compact with a proposed or ratified version")
+    async def list_compacts(self, request: Req) -> list[CompactRead]:
+        return await service.list_compacts(request.user)
+
+    @get("/terms-schema", summary="JSON Schema of the compact terms document")
+    async def terms_schema(self) -> dict[str, Any]:
+        return terms_json_schema()
+
+    @get("/{slug:str}", summary="One compact and its versions")
+    async def get_compact(self, request: Req, slug: FromPath[str]) -> CompactRead:
+        return await service.get_compact(request.user, slug)
+
+    @get("/{slug:str}/versions/{number:int}", summary="One version; the ETag header is what If-Match needs")
+    async def get_version(self, request: Req, slug: FromPath[str], number: FromPath[Number]) -> Response[VersionRead]:
+        version, tag = await service.get_version(request.user, slug, number)
+        return Response(version, headers={"ETag": tag})
+
+    @put("/{slug:str}/versions/{number:int}", summary="Edit a draft (If-Match required; 412 when stale)")
+    async def update_draft(
+        self, request: Req, slug: FromPath[str], number: FromPath[Number], data: JSONBody[DraftUpdate],
+    ) -> Response[VersionRead]:
+        version, tag = await service.update_draft(request.user, slug, number, data, request.headers.get("if-match"))
+        return Response(version, headers={"ETag": tag})
+
+    @post("/{slug:str}/versions/{number:int}/propose", status_code=200, summary="Freeze and hash a draft for ratification")
+    async def propose(self, request: Req, slug: FromPath[str], number: FromPath[Number]) -> VersionRead:
+        return await service.propose(request.user, slug, number)
+
+    @post("/{slug:str}/versions/{number:int}/decisions", summary="Approve or reject for a party you are an officer of")
+    async def decide(
+        self, request: Req, slug: FromPath[str], number: FromPath[Number], data: JSONBody[DecisionCreate]
+    ) -> VersionRead:
+        return await service.decide(request.user, slug, number, data)
+
+    @post("/{slug:str}/versions/{number:int}/withdraw", status_code=200, summary="Withdraw a draft or proposal")
+    async def withdraw(
+        self, request: Req, slug: FromPath[str], number: FromPath[Number], data: JSONBody[WithdrawRequest]
+    ) -> VersionRead:
+        return await service.withdraw(request.user, slug, number, data.reason)
+
+    @post("/{slug:str}/versions", summary="Draft an amendment of the version in force")
+    async def amend(self, request: Req, slug: FromPath[str], data: JSONBody[AmendmentCreate]) -> VersionRead:
+        return await service.amend(request.user, slug, data)
+
+    @get("/{slug:str}/diff", summary="Redline between two versions: structured changes and readable text")
+    async def diff(
+        self, request: Req, slug: FromPath[str],
+        from_: Annotated[int, Parameter(query="from", ge=1)], to: FromQuery[Annotated[int, Parameter(ge=1)]],
+    ) -> DiffRead:
+        return await service.diff(request.user, slug, from_, to)
+
+    @get("/{slug:str}/versions/{number:int}/pdf", media_type="application/pdf", summary="The version as a PDF/A-3 document")
+    async def pdf(
+        self, request: Req, slug: FromPath[str], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
+    ) -> Response[bytes]:
+        from contracts.pdf import Attachment
+
+        context, document, digest = await service.document_context(request.user, slug, number)
+        data = await pdf_renderer.render(
+            "compact.html", context,
+            [Attachment(filename="compact.json", data=document, description=f"{slug} v{number} canonical JSON")],
+            title=f"{context['compact']['title']} — version {number}",
+        )
+        return Response(
+            data, media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{slug}-v{number}.pdf"', "X-Version-SHA256": digest},
+        )
