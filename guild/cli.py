@@ -31,7 +31,13 @@ def run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
         finally:
             await db.shutdown()
 
-    return asyncio.run(wrapper())
+    from guild.errors import GuildError
+
+    try:
+        return asyncio.run(wrapper())
+    except GuildError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)
 
 
 @click.group(name="db", help="Database: migrations.")
@@ -116,6 +122,57 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+def _operator():
+    """The CLI acts as the site operator: it reads everything, like a site admin."""
+    from uuid import UUID
+
+    from guild.security import Principal
+
+    return Principal(id=UUID(int=0), email="cli@localhost", name="guild CLI", is_admin=True)
+
+
+@click.group(name="compacts", help="Compacts: list, show a version, redline two versions.")
+def compacts_group() -> None:
+    pass
+
+
+@compacts_group.command(name="list", help="Every compact with its parties and versions.")
+def compacts_list() -> None:
+    from guild.compacts.service import list_compacts
+
+    for c in run(lambda: list_compacts(_operator())):
+        versions = ", ".join(f"v{v.number} {v.status}" for v in c.versions)
+        click.echo(f"{c.slug:28} {c.title[:40]:40} in force: {c.current_version or '-':>3}  [{versions}]")
+        click.echo(f"{'':28} convened by {c.convening_org}; parties: {', '.join(p.slug for p in c.parties)}")
+
+
+@compacts_group.command(name="show", help="One version's status, hash, decisions and terms (JSON).")
+@click.argument("slug")
+@click.argument("number", type=int, required=False)
+def compacts_show(slug: str, number: int | None) -> None:
+    from guild.compacts.service import get_compact, get_version
+
+    if number is None:
+        compact = run(lambda: get_compact(_operator(), slug))
+        number = compact.current_version or compact.versions[-1].number
+    version, _ = run(lambda: get_version(_operator(), slug, number))
+    click.echo(f"{slug} v{version.number}: {version.status}; sha256 {version.terms_hash or '(draft)'}")
+    click.echo(f"parties: {', '.join(version.parties)}; approvals required: {version.approvals_required}")
+    for d in version.decisions:
+        click.echo(f"  {d.organization}: {d.decision} by {d.decided_by} at {d.decided_at:%Y-%m-%d %H:%M}Z {d.reason}")
+    click.echo(version.terms.model_dump_json(indent=2))
+
+
+@compacts_group.command(name="diff", help="Redline between two versions of a compact.")
+@click.argument("slug")
+@click.argument("from_number", type=int)
+@click.argument("to_number", type=int)
+def compacts_diff(slug: str, from_number: int, to_number: int) -> None:
+    from guild.compacts.service import diff
+
+    click.echo(run(lambda: diff(_operator(), slug, from_number, to_number)).text)
+
+
 def register(cli: click.Group) -> None:
-    for command in (db_group, users_group, demo_command, audit_group):
+    for command in (db_group, users_group, demo_command, audit_group, compacts_group):
         cli.add_command(command)

@@ -58,4 +58,46 @@ async def load_demo() -> list[tuple[str, str, str]]:
         for slug, role in roles:
             await add_member(slug, MembershipCreate(email=user.email, role=role), actor_id=admin.id)
         logins.append((user.email, PEOPLE_PASSWORD, ", ".join(f"{r} of {s}" for s, r in roles)))
+    await _demo_compacts()
     return logins
+
+
+async def _demo_compacts() -> None:
+    """A ratified three-party compact with a proposed amendment, and a draft only its parties see."""
+    from guild.accounts.service import load_principal
+    from guild.compacts import service as compacts
+    from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
+    from guild.compacts.terms import example_terms
+    from guild.tables import User
+
+    async def who(local: str):
+        row = await User.select(User.id).where(User.email == f"{local}@{DOMAIN}").first()
+        return await load_principal(row["id"])
+
+    performers, writers, vfx = await who("officer.performers"), await who("officer.writers"), await who("officer.vfx")
+    terms = example_terms().model_copy(update={"quorum": None})
+    await compacts.create_compact(
+        performers,
+        CompactCreate(
+            slug="ai-and-apprenticeship-2027", title="Independent Film AI & Apprenticeship Compact 2027",
+            convening_org="screen-performers-guild", parties=["writers-guild-indie", "vfx-crew-union"], terms=terms,
+        ),
+    )
+    slug = "ai-and-apprenticeship-2027"
+    await compacts.propose(performers, slug, 1)
+    for officer, org in [(performers, "screen-performers-guild"), (writers, "writers-guild-indie"), (vfx, "vfx-crew-union")]:
+        await compacts.decide(officer, slug, 1, DecisionCreate(organization=org, decision="approve"))
+    stricter = terms.model_copy(
+        update={"ai_disclosure": terms.ai_disclosure.model_copy(update={"max_ai_share_pct": 15.0})}
+    )
+    await compacts.amend(performers, slug, AmendmentCreate(terms=stricter))
+    await compacts.propose(performers, slug, 2)
+    await compacts.decide(writers, slug, 2, DecisionCreate(organization="writers-guild-indie", decision="approve"))
+
+    await compacts.create_compact(
+        writers,
+        CompactCreate(
+            slug="writers-source-material", title="Writers' Source Material Compact (draft)",
+            convening_org="writers-guild-indie", parties=["screen-performers-guild"], terms=terms,
+        ),
+    )

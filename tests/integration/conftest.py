@@ -90,8 +90,21 @@ class Users:
         return {"Authorization": f"Bearer {token}"}
 
 
+_HASHES: dict[str, str] = {}
+
+
+def _hash_once(password: str) -> str:
+    """Real argon2 hashes, computed once per password per session (argon2 is slow by design)."""
+    from guild.security import hash_password
+
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
+
+
 @pytest.fixture
-async def users(app) -> Users:  # noqa: ANN001
+async def users(app, monkeypatch) -> Users:  # noqa: ANN001
+    monkeypatch.setattr("guild.accounts.service.hash_password", _hash_once)
     return Users(app)
 
 

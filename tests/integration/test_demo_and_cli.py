@@ -1,0 +1,52 @@
+"""The demo loader and the guild CLI, run as a user would run them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from click.testing import CliRunner
+
+
+def _cli(*args: str):
+    from guild.app import create_app
+    from guild.cli import register
+
+    import click
+
+    group = click.Group()
+    register(group)
+    create_app()
+    return CliRunner().invoke(group, list(args))
+
+
+def test_demo_loads_once_into_an_empty_database_only():
+    first = _cli("demo")
+    assert first.exit_code == 0, first.output
+    assert "admin@demo.guild.example" in first.output
+
+    again = _cli("demo")
+    assert again.exit_code == 1 and "already has users" in again.output
+    quiet = _cli("demo", "--if-empty")
+    assert quiet.exit_code == 0 and "not loaded" in quiet.output
+
+    listed = _cli("compacts", "list")
+    assert "ai-and-apprenticeship-2027" in listed.output and "v1 ratified, v2 proposed" in listed.output
+    redline = _cli("compacts", "diff", "ai-and-apprenticeship-2027", "1", "2")
+    assert "~ ai_disclosure.max_ai_share_pct: 20.0 → 15.0" in redline.output
+    assert _cli("compacts", "show", "no-such-compact").exit_code == 1
+    assert "intact" in _cli("audit", "verify").output
+
+
+def test_users_create_refuses_duplicates_and_weak_passwords(monkeypatch):
+    monkeypatch.setenv("GUILD_NEW_USER_PASSWORD", "a sufficiently long password")
+    ok = _cli("users", "create", "--email", "root@example.org", "--name", "Root", "--admin")
+    assert ok.exit_code == 0 and "as site admin" in ok.output
+    dup = _cli("users", "create", "--email", "ROOT@example.org", "--name", "Root")
+    assert dup.exit_code == 1 and "already exists" in dup.output
+    monkeypatch.setenv("GUILD_NEW_USER_PASSWORD", "short")
+    weak = _cli("users", "create", "--email", "weak@example.org", "--name", "Weak")
+    assert weak.exit_code == 2 and "password" in weak.output
+
+    from guild.accounts.service import authenticate
+
+    asyncio.run(authenticate("root@example.org", "a sufficiently long password"))
