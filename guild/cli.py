@@ -173,6 +173,24 @@ def compacts_diff(slug: str, from_number: int, to_number: int) -> None:
     click.echo(run(lambda: diff(_operator(), slug, from_number, to_number)).text)
 
 
+@click.group(name="contracts", help="Talent contracts.")
+def contracts_group() -> None:
+    pass
+
+
+@contracts_group.command(name="verify", help="Recompute a contract PDF's hashes and re-check its embedded data.")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False))
+def contracts_verify(pdf_file: str) -> None:
+    from pathlib import Path
+
+    from guild.contracting.service import verify_file
+
+    checks = run(lambda: verify_file(Path(pdf_file).read_bytes()))
+    for ok, what in checks:
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {what}")
+    sys.exit(0 if all(ok for ok, _ in checks) else 1)
+
+
 def register(cli: click.Group) -> None:
-    for command in (db_group, users_group, demo_command, audit_group, compacts_group):
+    for command in (db_group, users_group, demo_command, audit_group, compacts_group, contracts_group):
         cli.add_command(command)

@@ -85,3 +85,14 @@ async def migrate() -> None:
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}")
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique index refused the write (asyncpg or sqlite3)."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)

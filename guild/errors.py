@@ -145,9 +145,23 @@ def _unexpected_to_problem(exc: Exception) -> ProblemDetailsException:
     )
 
 
+def _integrity_to_problem(exc: Exception) -> ProblemDetailsException:
+    """A database constraint refused a write that passed the service's checks: a concurrent change."""
+    return ProblemDetailsException(
+        status_code=409, type_=PROBLEM_BASE + "conflict", title="Conflict",
+        detail="a concurrent change conflicts with this request; reload and try again",
+    )
+
+
 def problem_details_config() -> ProblemDetailsConfig:
+    import sqlite3
+
+    from asyncpg.exceptions import IntegrityConstraintViolationError
+
     return ProblemDetailsConfig(
         exception_to_problem_detail_map={
+            sqlite3.IntegrityError: _integrity_to_problem,
+            IntegrityConstraintViolationError: _integrity_to_problem,
             HTTPException: _http_to_problem,
             ValidationException: _validation_to_problem,
             Exception: _unexpected_to_problem,

@@ -15,6 +15,8 @@ async def health() -> dict[str, str]:
 def route_handlers() -> list[ControllerRouterHandler]:
     from guild.accounts.api import AuthController
     from guild.compacts.api import CompactController
+    from guild.contracting.api import ContractController
     from guild.orgs.api import OrganizationController
+    from guild.productions.api import ProductionController
 
-    return [health, AuthController, OrganizationController, CompactController]
+    return [health, AuthController, OrganizationController, CompactController, ProductionController, ContractController]

@@ -7,6 +7,8 @@ from piccolo.columns import (
     UUID,
     BigInt,
     Boolean,
+    Bytea,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
@@ -108,3 +110,76 @@ class RatificationDecision(Table, tablename="ratification_decision"):
     reason = Text(default="")
     decided_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
     decided_at = Timestamptz()
+
+
+class Production(Table, tablename="production"):
+    id = UUID(primary_key=True)
+    company = ForeignKey(references=Organization, on_delete=OnDelete.restrict, index=True)
+    title = Varchar(length=200)
+    budget_minor = BigInt()
+    currency = Varchar(length=3)
+    start_date = Date(null=True, default=None)
+    end_date = Date(null=True, default=None)
+    status = Varchar(length=16, default="development")
+    created_at = Timestamptz()
+
+
+class ProductionBinding(Table, tablename="production_binding"):
+    """A production bound to one ratified compact version (unique per production and compact: migration index)."""
+
+    id = UUID(primary_key=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.cascade, index=True)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.restrict)
+    version = ForeignKey(references=CompactVersion, on_delete=OnDelete.restrict)
+    version_hash = Varchar(length=64)
+    bound_at = Timestamptz()
+
+
+class Engagement(Table, tablename="engagement"):
+    id = UUID(primary_key=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.cascade, index=True)
+    person_name = Varchar(length=200)
+    user = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
+    department = Varchar(length=32)
+    role = Varchar(length=200)
+    level = Varchar(length=16)
+    rate_minor_per_week = BigInt()
+    currency = Varchar(length=3)
+    start_date = Date()
+    end_date = Date()
+    mentor = ForeignKey(references="self", on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz()
+
+
+class CustomClause(Table, tablename="custom_clause"):
+    """An officer's plain-text clause for their organisation (unique per org, key and version: migration index)."""
+
+    id = UUID(primary_key=True)
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=80)
+    version = Integer()
+    title = Varchar(length=200)
+    text = Text()
+    created_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+
+class Contract(Table, tablename="contract"):
+    """An issued talent contract: its data, compliance report and PDF never change; it can only be voided."""
+
+    id = UUID(primary_key=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.restrict, index=True)
+    engagement = ForeignKey(references=Engagement, on_delete=OnDelete.restrict, index=True)
+    contract_type = Varchar(length=16)
+    status = Varchar(length=16, default="issued")
+    document = JSON()
+    document_sha256 = Varchar(length=64, unique=True)
+    compliance = JSON()
+    pdf = Bytea()
+    pdf_sha256 = Varchar(length=64, index=True)
+    idempotency_key = Varchar(length=200, null=True)
+    request_sha256 = Varchar(length=64)
+    issued_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    issued_at = Timestamptz()
+    voided_at = Timestamptz(null=True, default=None)
+    void_reason = Text(default="")

@@ -27,6 +27,7 @@ else:
 os.environ["GUILD_DATA_DIR"] = str(TMP / "data")
 os.environ["GUILD_SCHEDULER_ENABLED"] = "false"
 os.environ["GUILD_MIGRATE_ON_START"] = "false"
+os.environ["GUILD_PDF_WORKERS"] = "1"
 os.environ.pop("GUILD_SECRET_KEY", None)
 
 

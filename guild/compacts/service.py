@@ -153,7 +153,7 @@ def etag(version: dict[str, Any]) -> str:
 
 async def _compact_read(compact: dict[str, Any], parties: list[str], insider: bool) -> CompactRead:
     orgs = await Organization.select(Organization.slug, Organization.name, Organization.kind).where(
-        Organization.slug.is_in(parties or ["\x00"])
+        Organization.slug.is_in(parties or [""])
     ).order_by(Organization.slug)
     versions = await CompactVersion.select(
         CompactVersion.number, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.proposed_at
@@ -208,7 +208,7 @@ async def get_version(principal: Principal, slug: str, number: int) -> tuple[Ver
 
 async def _org_ids(slugs: list[str], field: str) -> dict[str, UUID]:
     rows = await Organization.select(Organization.id, Organization.slug).where(
-        Organization.slug.is_in(slugs or ["\x00"])
+        Organization.slug.is_in(slugs or [""])
     )
     found = {r["slug"]: r["id"] for r in rows}
     for i, slug in enumerate(slugs):
@@ -514,7 +514,7 @@ async def document_context(principal: Principal, slug: str, number: int) -> tupl
         compact, version, parties = await _visible_version(principal, slug, number)
         read = await _version_read(compact, version, parties)
         orgs = await Organization.select(Organization.slug, Organization.name, Organization.kind).where(
-            Organization.slug.is_in(read.parties or ["\x00"])
+            Organization.slug.is_in(read.parties or [""])
         )
         parent = await _version_row(compact["id"], version["parent_number"]) if version["parent_number"] else None
         convening = await Organization.select(Organization.name).where(

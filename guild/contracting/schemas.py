@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from contracts.clauses import ContractType, CustomClauseText
+from contracts.compliance import ClauseChoice, ComplianceReport
+from guild.compacts.terms import AIUse
+from guild.schemas import In, Out, Slug
+
+
+class CustomClauseRef(In):
+    organization: Slug
+    key: str = Field(max_length=80)
+    version: int = Field(ge=1, le=10_000)
+
+
+class ContractRequest(In):
+    engagement_id: UUID
+    contract_type: ContractType
+    clauses: list[ClauseChoice] = Field(max_length=50, description="library clauses with their parameters")
+    custom_clauses: list[CustomClauseRef] = Field(default_factory=list, max_length=20)
+    planned_ai_uses: list[AIUse] = Field(default_factory=list, max_length=20, description="AI uses involving this worker")
+    notes: str = Field(default="", max_length=20_000, description="free text; printed literally in the PDF")
+
+
+class CompactRef(Out):
+    slug: str
+    title: str
+    version: int
+    hash: str
+
+
+class ContractRead(Out):
+    id: UUID
+    production_id: UUID
+    engagement_id: UUID
+    contract_type: ContractType
+    status: str
+    document_sha256: str = Field(description="SHA-256 of the contract's canonical JSON (printed on every PDF page)")
+    pdf_sha256: str
+    compacts: list[CompactRef]
+    compliance: ComplianceReport
+    issued_at: datetime
+    voided_at: datetime | None
+    void_reason: str
+
+
+class VoidRequest(In):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class CustomClauseCreate(CustomClauseText):
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+
+
+class CustomClauseRead(Out):
+    organization: str
+    key: str
+    version: int
+    title: str
+    text: str
+    created_at: datetime
+
+
+class ClauseInfo(Out):
+    key: str
+    version: int
+    title: str
+    applies_to: list[ContractType]
+    levels: list[str] | None
+    params_schema: dict[str, Any]
+
+
+class PdfVerification(Out):
+    pdf_sha256: str
+    contract_id: UUID
+    status: str
+    issued_at: datetime
+    document_sha256: str

@@ -1,0 +1,423 @@
+"""Talent contracts: preview, issue (compliant only, idempotent, immutable, PDF/A-3), void, read, verify.
+
+The compliance rules live in ``contracts.compliance`` (pure); this service loads the production, its
+engagement and the bound compact versions, calls the rules, and stores what was issued.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause, render_clause_text
+from contracts.compliance import BoundVersion, ComplianceReport, evaluate, resolve_clauses
+from contracts.pdf import Attachment, PdfRenderer, pdf_sha256
+from guild import audit
+from guild.canonical import canonical_hash, canonical_json
+from guild.compacts.terms import Terms
+from guild.contracting.schemas import (
+    ClauseInfo,
+    CompactRef,
+    ContractRead,
+    ContractRequest,
+    CustomClauseCreate,
+    CustomClauseRead,
+    PdfVerification,
+)
+from guild.db import is_unique_violation, read_tx, write_tx
+from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
+from guild.productions.service import bound_versions, production_row
+from guild.security import Principal, Role
+from guild.tables import Contract, CustomClause, Engagement, Organization, User
+
+CONTRACT_SCHEMA = "guild.contract/1"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the clause library --------------------------------------------------------------------------
+
+
+def library() -> list[ClauseInfo]:
+    return [
+        ClauseInfo(
+            key=c.key, version=c.version, title=c.title, applies_to=sorted(c.applies_to),
+            levels=sorted(c.levels) if c.levels else None, params_schema=c.params_model.model_json_schema(),
+        )
+        for c in sorted(CLAUSES.values(), key=lambda c: (c.key, c.version))
+    ]
+
+
+async def create_custom_clause(principal: Principal, slug: str, data: CustomClauseCreate) -> CustomClauseRead:
+    """An officer's own plain-text clause; a new text for an existing key becomes its next version."""
+    async with write_tx():
+        org_id = principal.org_ids.get(slug)
+        if org_id is None:
+            raise NotFound(f"organization {slug!r} not found")
+        last = await CustomClause.select(CustomClause.version).where(
+            (CustomClause.organization == org_id) & (CustomClause.key == data.key)
+        ).order_by(CustomClause.version, ascending=False).first()
+        row = CustomClause(
+            id=uuid4(), organization=org_id, key=data.key, version=(last["version"] + 1) if last else 1,
+            title=data.title, text=data.text, created_by=principal.id, created_at=_now(),
+        )
+        await CustomClause.insert(row)
+        await audit.record(principal.id, "custom_clause.created", "organization", org_id, {"key": data.key, "version": row.version})
+    return CustomClauseRead(organization=slug, key=row.key, version=row.version, title=row.title, text=row.text, created_at=row.created_at)
+
+
+async def list_custom_clauses(slug: str) -> list[CustomClauseRead]:
+    async with read_tx():
+        rows = await CustomClause.select(
+            CustomClause.organization.slug.as_alias("organization"), CustomClause.key, CustomClause.version,
+            CustomClause.title, CustomClause.text, CustomClause.created_at,
+        ).where(CustomClause.organization.slug == slug).order_by(CustomClause.key, CustomClause.version)
+    return [CustomClauseRead(**r) for r in rows]
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+def _bound(rows: list[dict[str, Any]]) -> list[BoundVersion]:
+    return [
+        BoundVersion(
+            compact_slug=r["compact_slug"], compact_title=r["compact_title"], version_number=r["version_number"],
+            version_hash=r["version_hash"], terms=Terms.model_validate(r["terms"]),
+        )
+        for r in rows
+    ]
+
+
+async def _load(principal: Principal, production_id: UUID, request: ContractRequest) -> dict[str, Any]:
+    """Everything the check and the document need, read in one transaction by the caller."""
+    production = await production_row(principal, production_id, write=True)
+    engagement = await Engagement.select().where(
+        (Engagement.id == request.engagement_id) & (Engagement.production == production_id)
+    ).first()
+    if engagement is None:
+        raise invalid("engagement_id", "engagement_in_production", "no such engagement on this production")
+    mentor = None
+    if engagement["mentor"]:
+        mentor = await Engagement.select(Engagement.person_name, Engagement.level, Engagement.department).where(
+            Engagement.id == engagement["mentor"]
+        ).first()
+    bound_rows = await bound_versions(production_id)
+    company = await Organization.select(Organization.slug, Organization.name).where(
+        Organization.id == production["company"]
+    ).first()
+    allowed_orgs = {company["slug"], *(await _party_orgs_of_bound(production_id))}
+    custom = []
+    for i, ref in enumerate(request.custom_clauses):
+        if ref.organization not in allowed_orgs:
+            raise invalid(f"custom_clauses[{i}].organization", "clause_owner",
+                          "custom clauses come from the production company or a party of a bound compact")
+        row = await CustomClause.select(CustomClause.key, CustomClause.version, CustomClause.title, CustomClause.text).where(
+            (CustomClause.organization.slug == ref.organization) & (CustomClause.key == ref.key)
+            & (CustomClause.version == ref.version)
+        ).first()
+        if row is None:
+            raise invalid(f"custom_clauses[{i}].key", "unknown_clause", f"{ref.organization} has no clause {ref.key} v{ref.version}")
+        custom.append({"organization": ref.organization, **row})
+    return {"production": production, "engagement": engagement, "mentor": mentor, "bound_rows": bound_rows,
+            "company": company, "custom": custom}
+
+
+async def _party_orgs_of_bound(production_id: UUID) -> set[str]:
+    from guild.tables import CompactParty, ProductionBinding
+
+    bindings = await ProductionBinding.select(ProductionBinding.compact).where(ProductionBinding.production == production_id)
+    if not bindings:
+        return set()
+    rows = await CompactParty.select(CompactParty.organization.slug.as_alias("slug")).where(
+        CompactParty.compact.is_in([b["compact"] for b in bindings])
+    )
+    return {r["slug"] for r in rows}
+
+
+def _context(loaded: dict[str, Any], request: ContractRequest) -> ContractContext:
+    e, p, m = loaded["engagement"], loaded["production"], loaded["mentor"]
+    return ContractContext(
+        contract_type=request.contract_type, department=e["department"], level=e["level"],
+        rate_minor_per_week=e["rate_minor_per_week"], currency=e["currency"], start_date=e["start_date"],
+        end_date=e["end_date"], production_budget_minor=p["budget_minor"], budget_currency=p["currency"],
+        mentor_level=m["level"] if m else None, mentor_department=m["department"] if m else None,
+        planned_ai_uses=frozenset(request.planned_ai_uses),
+    )
+
+
+def _check(loaded: dict[str, Any], request: ContractRequest) -> tuple[ContractContext, list[BoundVersion], ComplianceReport]:
+    context = _context(loaded, request)
+    bound = _bound(loaded["bound_rows"])
+    for i, choice in enumerate(request.clauses):
+        try:
+            get_clause(choice.key, choice.version)
+        except UnknownClause as exc:
+            raise invalid(f"clauses[{i}].key", "unknown_clause", str(exc)) from exc
+    try:
+        report = evaluate(request.contract_type, context, request.clauses, bound)
+    except ClauseParamsError as exc:
+        raise Unprocessable(
+            "clause parameters are invalid", title="Validation failed",
+            errors=[field_error(f, e["type"], e["msg"]) for f, e in zip(exc.fields, exc.errors, strict=True)],
+        ) from exc
+    return context, bound, report
+
+
+async def preview(principal: Principal, production_id: UUID, request: ContractRequest) -> ComplianceReport:
+    async with read_tx():
+        loaded = await _load(principal, production_id, request)
+    return _check(loaded, request)[2]
+
+
+def _refusal(report: ComplianceReport) -> Unprocessable:
+    return Unprocessable(
+        f"the contract breaks {len(report.violations)} term(s) and {len(report.conflicts)} conflict(s) of the bound compacts",
+        title="Contract does not comply",
+        violations=[v.model_dump(mode="json") for v in report.violations],
+        conflicts=[c.model_dump(mode="json") for c in report.conflicts],
+    )
+
+
+def contract_document(
+    contract_id: UUID, issued_at: datetime, loaded: dict[str, Any], request: ContractRequest,
+    context: ContractContext, bound: list[BoundVersion],
+) -> dict[str, Any]:
+    """The canonical contract data: what the PDF shows, what its footer hash covers, what verify re-checks."""
+    e, p = loaded["engagement"], loaded["production"]
+    clauses = [
+        {"key": c.key, "version": c.version, "title": c.title, "params": params.model_dump(mode="json"),
+         "text": render_clause_text(c, params)}
+        for c, params in resolve_clauses(request.clauses)
+    ]
+    return {
+        "schema": CONTRACT_SCHEMA,
+        "contract_id": str(contract_id),
+        "contract_type": request.contract_type.value,
+        "issued_at": issued_at.isoformat(),
+        "employer": {"slug": loaded["company"]["slug"], "name": loaded["company"]["name"]},
+        "production": {"id": str(p["id"]), "title": p["title"], "budget_minor": p["budget_minor"], "currency": p["currency"]},
+        "worker": {
+            "name": e["person_name"], "role": e["role"], "department": e["department"], "level": e["level"],
+            "rate_minor_per_week": e["rate_minor_per_week"], "currency": e["currency"],
+            "start_date": e["start_date"].isoformat(), "end_date": e["end_date"].isoformat(),
+            "mentor": loaded["mentor"]["person_name"] if loaded["mentor"] else None,
+            "engagement_id": str(e["id"]),
+        },
+        "planned_ai_uses": sorted(u.value for u in request.planned_ai_uses),
+        "clauses": clauses,
+        "custom_clauses": [
+            {"organization": c["organization"], "key": c["key"], "version": c["version"], "title": c["title"], "text": c["text"]}
+            for c in loaded["custom"]
+        ],
+        "notes": request.notes,
+        "compacts": [
+            {"slug": b.compact_slug, "title": b.compact_title, "version": b.version_number, "hash": b.version_hash}
+            for b in bound
+        ],
+        "context": context.model_dump(mode="json"),
+    }
+
+
+async def render_contract_pdf(renderer: PdfRenderer, document: dict[str, Any], report: ComplianceReport) -> tuple[bytes, str]:
+    doc_hash = canonical_hash(document)
+    report_json = report.model_dump(mode="json")
+    pdf = await renderer.render(
+        "contract.html", {"doc": document, "report": report_json, "doc_hash": doc_hash},
+        [
+            Attachment(filename="contract.json", data=canonical_json(document), description="the contract's canonical data"),
+            Attachment(filename="compliance.json", data=canonical_json(report_json), description="compliance report at issue",
+                       relationship="Supplement"),
+        ],
+        title=f"{document['contract_type'].title()} agreement — {document['worker']['name']}",
+    )
+    return pdf, doc_hash
+
+
+def _request_hash(production_id: UUID, request: ContractRequest) -> str:
+    return canonical_hash({"production": str(production_id), "request": request.model_dump(mode="json")})
+
+
+async def _by_key(production_id: UUID, key: str) -> dict[str, Any] | None:
+    return await Contract.select(Contract.id, Contract.request_sha256).where(
+        (Contract.production == production_id) & (Contract.idempotency_key == key)
+    ).first()
+
+
+def _same_request_or_conflict(existing: dict[str, Any], request_hash: str) -> UUID:
+    if existing["request_sha256"] != request_hash:
+        raise Conflict("this Idempotency-Key was already used for a different contract request", rule="idempotency_key_reuse")
+    return existing["id"]
+
+
+async def issue(
+    principal: Principal, production_id: UUID, request: ContractRequest, renderer: PdfRenderer, idempotency_key: str | None
+) -> tuple[ContractRead, bool]:
+    """Issue a compliant contract; returns (contract, created). A repeated Idempotency-Key returns the first."""
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
+        raise invalid("Idempotency-Key", "length", "Idempotency-Key must be 1 to 200 characters")
+    request_hash = _request_hash(production_id, request)
+    async with read_tx():
+        loaded = await _load(principal, production_id, request)
+        if idempotency_key and (existing := await _by_key(production_id, idempotency_key)):
+            return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
+    context, bound, report = _check(loaded, request)
+    if not report.compliant:
+        raise _refusal(report)
+
+    contract_id, issued_at = uuid4(), _now()
+    document = contract_document(contract_id, issued_at, loaded, request, context, bound)
+    pdf, doc_hash = await render_contract_pdf(renderer, document, report)  # no transaction held while rendering
+
+    try:
+        async with write_tx():
+            if idempotency_key and (existing := await _by_key(production_id, idempotency_key)):
+                return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
+            current = {(b["compact_slug"], b["version_hash"]) for b in await bound_versions(production_id)}
+            if current != {(b.compact_slug, b.version_hash) for b in bound}:
+                raise Conflict("the production's compact bindings changed while issuing; try again", rule="bindings_changed")
+            await Contract.insert(
+                Contract(
+                    id=contract_id, production=production_id, engagement=request.engagement_id,
+                    contract_type=request.contract_type.value, status="issued", document=document,
+                    document_sha256=doc_hash, compliance=report.model_dump(mode="json"), pdf=pdf,
+                    pdf_sha256=pdf_sha256(pdf), idempotency_key=idempotency_key, request_sha256=request_hash,
+                    issued_by=principal.id, issued_at=issued_at,
+                )
+            )
+            await audit.record(
+                principal.id, "contract.issued", "contract", contract_id,
+                {"production": str(production_id), "document_sha256": doc_hash, "pdf_sha256": pdf_sha256(pdf),
+                 "compacts": [f"{b.compact_slug}@{b.version_hash}" for b in bound]},
+            )
+    except Exception as exc:
+        if idempotency_key and is_unique_violation(exc):  # a concurrent retry with the same key won the race
+            async with read_tx():
+                existing = await _by_key(production_id, idempotency_key)
+            if existing:
+                return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
+        raise
+    return await get_contract(principal, contract_id), True
+
+
+# --- reading, voiding, verifying ---------------------------------------------------------------------
+
+
+async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, Any]:
+    """The contract, if this user is the engaged member or may read the production; else 404."""
+    row = await Contract.select(
+        Contract.id, Contract.production, Contract.engagement, Contract.contract_type, Contract.status,
+        Contract.document_sha256, Contract.pdf_sha256, Contract.compliance, Contract.document, Contract.issued_at,
+        Contract.voided_at, Contract.void_reason, Contract.engagement.user.as_alias("member_id"),
+        Contract.production.company.slug.as_alias("company_slug"),
+    ).where(Contract.id == contract_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound(f"contract {contract_id} not found")
+    if not (principal.is_admin or row["member_id"] == principal.id
+            or principal.has_role(row["company_slug"], Role.producer, Role.officer)):
+        raise NotFound(f"contract {contract_id} not found")
+    return row
+
+
+def _read(row: dict[str, Any]) -> ContractRead:
+    return ContractRead(
+        id=row["id"], production_id=row["production"], engagement_id=row["engagement"],
+        contract_type=row["contract_type"], status=row["status"], document_sha256=row["document_sha256"],
+        pdf_sha256=row["pdf_sha256"], compliance=ComplianceReport.model_validate(row["compliance"]),
+        compacts=[CompactRef(**c) for c in row["document"]["compacts"]], issued_at=row["issued_at"],
+        voided_at=row["voided_at"], void_reason=row["void_reason"],
+    )
+
+
+async def get_contract(principal: Principal, contract_id: UUID) -> ContractRead:
+    async with read_tx():
+        return _read(await _contract_row(principal, contract_id))
+
+
+async def get_pdf(principal: Principal, contract_id: UUID) -> tuple[bytes, str]:
+    async with read_tx():
+        await _contract_row(principal, contract_id)
+        row = await Contract.select(Contract.pdf, Contract.pdf_sha256).where(Contract.id == contract_id).first()
+    return bytes(row["pdf"]), row["pdf_sha256"]
+
+
+async def list_for_production(principal: Principal, production_id: UUID) -> list[ContractRead]:
+    async with read_tx():
+        await production_row(principal, production_id)
+        ids = await Contract.select(Contract.id).where(Contract.production == production_id).order_by(Contract.issued_at)
+        return [_read(await _contract_row(principal, r["id"])) for r in ids]
+
+
+async def list_mine(principal: Principal) -> list[ContractRead]:
+    async with read_tx():
+        ids = await Contract.select(Contract.id).where(Contract.engagement.user == principal.id).order_by(Contract.issued_at)
+        return [_read(await _contract_row(principal, r["id"])) for r in ids]
+
+
+async def void(principal: Principal, contract_id: UUID, reason: str) -> ContractRead:
+    async with write_tx():
+        row = await _contract_row(principal, contract_id)
+        if not principal.has_role(row["company_slug"], Role.producer):
+            raise Forbidden("only the production company's producers may void its contracts")
+        if row["status"] != "issued":
+            raise Conflict(f"contract {contract_id} is already {row['status']}", rule="void_issued_only")
+        await Contract.update(
+            {Contract.status: "void", Contract.voided_at: _now(), Contract.void_reason: reason}
+        ).where(Contract.id == contract_id)
+        await audit.record(principal.id, "contract.voided", "contract", contract_id, {"reason": reason})
+        return _read(await _contract_row(principal, contract_id))
+
+
+async def verify_pdf_hash(pdf_hash: str) -> PdfVerification:
+    """Public: is this the SHA-256 of a PDF guild issued, and is that contract still in force?"""
+    async with read_tx():
+        row = await Contract.select(
+            Contract.id, Contract.status, Contract.issued_at, Contract.document_sha256, Contract.pdf_sha256
+        ).where(Contract.pdf_sha256 == pdf_hash.lower()).first()
+    if row is None:
+        raise NotFound("no contract PDF with this SHA-256 was issued here")
+    return PdfVerification(pdf_sha256=row["pdf_sha256"], contract_id=row["id"], status=row["status"],
+                           issued_at=row["issued_at"], document_sha256=row["document_sha256"])
+
+
+async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
+    """Checks for ``guild contracts verify``: hashes recomputed, embedded data re-checked against the compacts."""
+    from contracts.pdf import read_attachments
+    from guild.tables import CompactVersion
+
+    checks: list[tuple[bool, str]] = []
+    digest = pdf_sha256(pdf)
+    attachments = read_attachments(pdf)
+    if "contract.json" not in attachments:
+        return [(False, "no contract.json attached: not a guild contract PDF")]
+    document = json.loads(attachments["contract.json"])
+    doc_hash = canonical_hash(document)
+    checks.append((attachments["contract.json"] == canonical_json(document), "contract.json is in canonical form"))
+    async with read_tx():
+        row = await Contract.select(Contract.id, Contract.status, Contract.pdf_sha256, Contract.document_sha256).where(
+            Contract.document_sha256 == doc_hash
+        ).first()
+        versions = await CompactVersion.select(
+            CompactVersion.terms, CompactVersion.terms_hash, CompactVersion.compact.slug.as_alias("slug"),
+            CompactVersion.compact.title.as_alias("title"), CompactVersion.number,
+        ).where(CompactVersion.terms_hash.is_in([c["hash"] for c in document["compacts"]] or ["-"])).output(load_json=True)
+    checks.append((row is not None, f"contract data SHA-256 {doc_hash} matches an issued contract"))
+    if row is not None:
+        checks.append((row["pdf_sha256"] == digest, f"PDF SHA-256 {digest} equals the stored PDF's"))
+        checks.append((row["status"] == "issued", f"contract status: {row['status']}"))
+    found = {v["terms_hash"]: v for v in versions}
+    for c in document["compacts"]:
+        checks.append((c["hash"] in found, f"compact {c['slug']} v{c['version']} ({c['hash'][:12]}…) is known here"))
+    if all(c["hash"] in found for c in document["compacts"]):
+        bound = [BoundVersion(compact_slug=v["slug"], compact_title=v["title"], version_number=v["number"],
+                              version_hash=v["terms_hash"], terms=Terms.model_validate(v["terms"]))
+                 for v in (found[c["hash"]] for c in document["compacts"])]
+        context = ContractContext.model_validate(document["context"])
+        choices = [{"key": c["key"], "version": c["version"], "params": c["params"]} for c in document["clauses"]]
+        report = evaluate(document["contract_type"], context, choices, bound)
+        checks.append((report.compliant, "embedded contract data complies with the compact versions it cites"
+                       if report.compliant else f"embedded data breaks {len(report.violations)} term(s)"))
+    return checks

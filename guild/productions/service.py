@@ -1,0 +1,195 @@
+"""Productions owned by production companies, their compact bindings and their crew engagements.
+
+A production is private to its company: producers and officers of that company read it; producers
+change it; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from contracts.clauses import Level, level_rank
+from guild import audit
+from guild.db import read_tx, write_tx
+from guild.errors import Conflict, Forbidden, NotFound, invalid
+from guild.productions.schemas import (
+    BindingCreate,
+    BindingRead,
+    EngagementCreate,
+    EngagementRead,
+    ProductionCreate,
+    ProductionRead,
+)
+from guild.security import Principal, Role
+from guild.tables import Compact, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
+
+_READERS = (Role.producer, Role.officer)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def production_row(principal: Principal, production_id: UUID, *, write: bool = False) -> dict[str, Any]:
+    """The production if this user may see it (write: may change it); 404 for outsiders, 403 for readers."""
+    row = await Production.select(
+        *Production.all_columns(), Production.company.slug.as_alias("company_slug")
+    ).where(Production.id == production_id).first()
+    if row is None or not (principal.is_admin or principal.has_role(row["company_slug"], *_READERS)):
+        raise NotFound(f"production {production_id} not found")
+    if write and not principal.has_role(row["company_slug"], Role.producer):
+        raise Forbidden(f"only producers of {row['company_slug']!r} may change its productions", rule="company_producer")
+    return row
+
+
+async def bound_versions(production_id: UUID) -> list[dict[str, Any]]:
+    """The compact versions a production is bound to, with their terms (JSON) and hashes."""
+    return await ProductionBinding.select(
+        ProductionBinding.compact.slug.as_alias("compact_slug"),
+        ProductionBinding.compact.title.as_alias("compact_title"),
+        ProductionBinding.version.number.as_alias("version_number"),
+        ProductionBinding.version.terms.as_alias("terms"),
+        ProductionBinding.version_hash,
+        ProductionBinding.bound_at,
+    ).where(ProductionBinding.production == production_id).order_by(
+        ProductionBinding.compact.slug
+    ).output(load_json=True)
+
+
+async def _production_read(row: dict[str, Any]) -> ProductionRead:
+    bindings = await bound_versions(row["id"])
+    return ProductionRead(
+        id=row["id"], company=row["company_slug"], title=row["title"], budget_minor=row["budget_minor"],
+        currency=row["currency"], start_date=row["start_date"], end_date=row["end_date"], status=row["status"],
+        created_at=row["created_at"],
+        bindings=[
+            BindingRead(compact=b["compact_slug"], version_number=b["version_number"], version_hash=b["version_hash"],
+                        bound_at=b["bound_at"])
+            for b in bindings
+        ],
+    )
+
+
+async def create_production(principal: Principal, data: ProductionCreate) -> ProductionRead:
+    async with write_tx():
+        company = await Organization.select(Organization.id, Organization.kind).where(
+            Organization.slug == data.company
+        ).first()
+        if company is None or not (principal.is_member_of(data.company) or principal.is_admin):
+            raise invalid("company", "organization_exists", f"no organisation {data.company!r} you belong to")
+        if not principal.has_role(data.company, Role.producer):
+            raise Forbidden(f"only producers of {data.company!r} may register its productions")
+        if company["kind"] != "production_company":
+            raise invalid("company", "production_company", f"{data.company!r} is a {company['kind']}, not a production company")
+        production = Production(
+            id=uuid4(), company=company["id"], title=data.title, budget_minor=data.budget_minor, currency=data.currency,
+            start_date=data.start_date, end_date=data.end_date, status=data.status.value, created_at=_now(),
+        )
+        await Production.insert(production)
+        await audit.record(principal.id, "production.created", "production", production.id, data.model_dump(mode="json"))
+        return await _production_read(await production_row(principal, production.id))
+
+
+async def list_productions(principal: Principal) -> list[ProductionRead]:
+    companies = principal.orgs_with_role(*_READERS)
+    async with read_tx():
+        query = Production.select(*Production.all_columns(), Production.company.slug.as_alias("company_slug"))
+        if not principal.is_admin:
+            query = query.where(Production.company.is_in(companies or [UUID(int=0)]))
+        rows = await query.order_by(Production.created_at)
+        return [await _production_read(r) for r in rows]
+
+
+async def get_production(principal: Principal, production_id: UUID) -> ProductionRead:
+    async with read_tx():
+        return await _production_read(await production_row(principal, production_id))
+
+
+async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -> ProductionRead:
+    async with write_tx():
+        row = await production_row(principal, production_id, write=True)
+        version = await CompactVersion.select(
+            CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.compact
+        ).where(
+            (CompactVersion.compact.slug == data.compact) & (CompactVersion.number == data.version)
+        ).first()
+        if version is None:
+            raise invalid("version", "version_exists", f"compact {data.compact!r} has no version {data.version}")
+        if version["status"] != "ratified":
+            raise invalid(
+                "version", "ratified_only",
+                f"{data.compact} v{data.version} is {version['status']}; productions bind to the ratified version in force",
+            )
+        if await ProductionBinding.exists().where(
+            (ProductionBinding.production == production_id) & (ProductionBinding.compact == version["compact"])
+        ):
+            raise Conflict(f"the production is already bound to compact {data.compact!r}", rule="already_bound", field="compact")
+        await ProductionBinding.insert(
+            ProductionBinding(
+                id=uuid4(), production=production_id, compact=version["compact"], version=version["id"],
+                version_hash=version["terms_hash"], bound_at=_now(),
+            )
+        )
+        await audit.record(
+            principal.id, "production.bound", "production", production_id,
+            {"compact": data.compact, "version": data.version, "version_hash": version["terms_hash"]},
+        )
+        return await _production_read(row)
+
+
+def _engagement_read(row: dict[str, Any]) -> EngagementRead:
+    return EngagementRead(
+        id=row["id"], production_id=row["production"], person_name=row["person_name"], user_id=row["user"],
+        department=row["department"], role=row["role"], level=row["level"],
+        rate_minor_per_week=row["rate_minor_per_week"], currency=row["currency"], start_date=row["start_date"],
+        end_date=row["end_date"], mentor_engagement_id=row["mentor"], created_at=row["created_at"],
+    )
+
+
+async def add_engagement(principal: Principal, production_id: UUID, data: EngagementCreate) -> EngagementRead:
+    async with write_tx():
+        await production_row(principal, production_id, write=True)
+        user_id = None
+        if data.email:
+            user = await User.select(User.id).where(User.email == data.email.lower()).first()
+            if user is None:
+                raise invalid("email", "user_exists", f"no user account has e-mail {data.email}")
+            user_id = user["id"]
+        if data.mentor_engagement_id:
+            mentor = await Engagement.select(Engagement.department, Engagement.level).where(
+                (Engagement.id == data.mentor_engagement_id) & (Engagement.production == production_id)
+            ).first()
+            if mentor is None:
+                raise invalid("mentor_engagement_id", "mentor_in_production", "the mentor must be engaged on this production")
+            if mentor["department"] != data.department:
+                raise invalid(
+                    "mentor_engagement_id", "mentor_same_department",
+                    f"the mentor works in {mentor['department']}, not {data.department.value}",
+                )
+            if level_rank(Level(mentor["level"])) < level_rank(Level.journey):
+                raise invalid(
+                    "mentor_engagement_id", "mentor_journey_or_above",
+                    f"the mentor is {mentor['level']} level; a mentor must be journey level or above",
+                )
+        engagement = Engagement(
+            id=uuid4(), production=production_id, person_name=data.person_name, user=user_id,
+            department=data.department.value, role=data.role, level=data.level.value,
+            rate_minor_per_week=data.rate_minor_per_week, currency=data.currency, start_date=data.start_date,
+            end_date=data.end_date, mentor=data.mentor_engagement_id, created_at=_now(),
+        )
+        await Engagement.insert(engagement)
+        await audit.record(
+            principal.id, "engagement.added", "production", production_id,
+            {"engagement_id": str(engagement.id), "department": data.department.value, "level": data.level.value},
+        )
+        row = await Engagement.select().where(Engagement.id == engagement.id).first()
+        return _engagement_read(row)
+
+
+async def list_engagements(principal: Principal, production_id: UUID) -> list[EngagementRead]:
+    async with read_tx():
+        await production_row(principal, production_id)
+        rows = await Engagement.select().where(Engagement.production == production_id).order_by(Engagement.created_at)
+        return [_engagement_read(r) for r in rows]

@@ -1,0 +1,310 @@
+"""Talent contracts against two overlapping compacts: preview, refusal, issue, PDF, idempotency, void, access."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from guild.compacts.terms import example_terms
+
+
+async def _ratified_compact(principal, slug, convening, terms):
+    from guild.compacts import service
+    from guild.compacts.schemas import CompactCreate, DecisionCreate
+
+    await service.create_compact(principal, CompactCreate(slug=slug, title=slug.replace("-", " ").title(),
+                                                          convening_org=convening, parties=[], terms=terms))
+    await service.propose(principal, slug, 1)
+    return await service.decide(principal, slug, 1, DecisionCreate(organization=convening, decision="approve"))
+
+
+@pytest.fixture
+async def world(users):
+    from guild.accounts.service import load_principal
+    from guild.compacts.terms import AIUse, AIUseRule, ConsentScope, Policy
+
+    for slug, kind in [("performers", "guild"), ("fund", "film_fund"), ("kestrel", "production_company"),
+                       ("blue", "production_company")]:
+        await users.org(slug, kind)
+    h = {
+        "perf": await users.user("o.perf@example.org", ("performers", "officer")),
+        "fund": await users.user("o.fund@example.org", ("fund", "officer")),
+        "producer": await users.user("p.kestrel@example.org", ("kestrel", "producer")),
+        "kestrel_officer": await users.user("o.kestrel@example.org", ("kestrel", "officer")),
+        "other_producer": await users.user("p.blue@example.org", ("blue", "producer")),
+        "actor": await users.user("actor@example.org", ("performers", "member")),
+        "other_actor": await users.user("actor2@example.org", ("performers", "member")),
+    }
+    base = example_terms().model_copy(update={"quorum": None})
+    stricter_uses = dict(base.ai_uses)
+    stricter_uses[AIUse.performer_digital_replica] = AIUseRule(
+        policy=Policy.consent_required, consent_notice_hours=72, consent_scope=ConsentScope.per_use,
+        replica_pay_multiple_of_scale=1.5,
+    )
+    guild_v = await _ratified_compact(await load_principal(users.ids["o.perf@example.org"]), "screen-guild", "performers", base)
+    fund_v = await _ratified_compact(await load_principal(users.ids["o.fund@example.org"]), "film-fund", "fund",
+                                     base.model_copy(update={"ai_uses": stricter_uses}))
+    return {"h": h, "hashes": {"screen-guild": guild_v.terms_hash, "film-fund": fund_v.terms_hash}}
+
+
+@pytest.fixture
+async def production(client, world):
+    h = world["h"]
+    r = await client.post("/api/v1/productions", json={
+        "company": "kestrel", "title": "The Harbour", "budget_minor": 30_000_000, "currency": "EUR",
+        "start_date": "2027-03-01", "end_date": "2027-06-30"}, headers=h["producer"])
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    for compact in ("screen-guild", "film-fund"):
+        b = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": compact, "version": 1}, headers=h["producer"])
+        assert b.status_code == 201, b.text
+
+    async def engage(**body):
+        base = {"role": "Lead", "level": "journey", "rate_minor_per_week": 200_000, "currency": "EUR",
+                "start_date": "2027-03-01", "end_date": "2027-05-28", "department": "production"}
+        r = await client.post(f"/api/v1/productions/{pid}/engagements", json={**base, **body}, headers=h["producer"])
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    actor = await engage(person_name="<script>alert(1)</script> O'Brien & Co", email="actor@example.org")
+    mentor = await engage(person_name="Mara Journey", department="camera", role="Focus puller")
+    apprentice = await engage(person_name="Ari Apprentice", department="camera", role="Camera trainee",
+                              level="apprentice", rate_minor_per_week=70_000, mentor_engagement_id=mentor)
+    return {"id": pid, "actor": actor, "apprentice": apprentice, "mentor": mentor}
+
+
+def clause(key, **params):
+    defaults = {
+        "fees_and_schedule": {"rate_minor_per_week": 200_000, "currency": "EUR", "payment_terms_days": 14, "schedule": "weekly"},
+        "no_required_generative_tools": {"worker_may_be_required_to_use": False},
+        "no_training_ingestion": {"ingestion_without_licence_permitted": False},
+        "no_scan_condition_of_hire": {"consent_is_condition_of_hire": False},
+        "digital_replica_consent": {"notice_hours": 72, "consent_scope": "per_use", "pay_multiple_of_scale": 1.5,
+                                    "use_description": "Crowd extension in the harbour sequence (scenes 40-44).",
+                                    "separate_signature": True},
+        "apprenticeship_placement": {"rate_minor_per_week": 70_000, "currency": "EUR", "weeks": 10, "mentor_required": True},
+    }
+    return {"key": key, "version": 1, "params": {**defaults[key], **params}}
+
+
+def performer_request(engagement_id, **replica):
+    return {
+        "engagement_id": engagement_id, "contract_type": "performer",
+        "planned_ai_uses": ["performer_digital_replica"],
+        "clauses": [clause("fees_and_schedule"), clause("no_required_generative_tools"), clause("no_training_ingestion"),
+                    clause("no_scan_condition_of_hire"), clause("digital_replica_consent", **replica)],
+        "notes": "<b>Not bold</b> & {{ not a template }}",
+    }
+
+
+async def test_preview_applies_the_most_protective_term_and_names_the_compact(client, world, production):
+    url = f"/api/v1/productions/{production['id']}/contracts/preview"
+    ok = await client.post(url, json=performer_request(production["actor"]), headers=world["h"]["producer"])
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["compliant"] is True
+    cited = {(m["compact_slug"], m["term_path"]) for m in ok.json()["met"]}
+    assert ("screen-guild", "ai_uses.performer_digital_replica.consent_notice_hours") in cited
+    assert ("film-fund", "ai_uses.performer_digital_replica.consent_notice_hours") in cited
+
+    short = await client.post(url, json=performer_request(production["actor"], notice_hours=48), headers=world["h"]["producer"])
+    report = short.json()
+    assert report["compliant"] is False
+    [v] = [v for v in report["violations"] if v["term_path"].endswith("consent_notice_hours")]
+    assert v["compact_slug"] == "film-fund" and v["version_number"] == 1
+    assert v["version_hash"] == world["hashes"]["film-fund"]
+    assert v["clause"] == "digital_replica_consent" and v["actual"] == 48
+
+
+async def test_non_compliant_contract_is_refused_itemised_and_nothing_is_issued(client, world, production):
+    from guild.tables import Contract
+
+    body = performer_request(production["actor"], notice_hours=24, pay_multiple_of_scale=0.5)
+    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"])
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    violations = r.json()["violations"]
+    keys = {(v["compact_slug"], v["term_path"]) for v in violations}
+    assert ("film-fund", "ai_uses.performer_digital_replica.consent_notice_hours") in keys
+    assert ("screen-guild", "ai_uses.performer_digital_replica.consent_notice_hours") in keys
+    assert ("film-fund", "ai_uses.performer_digital_replica.replica_pay_multiple_of_scale") in keys
+    for v in violations:
+        assert {"version_hash", "required", "actual", "clause", "rule", "message"} <= v.keys()
+    assert await Contract.count() == 0
+
+
+async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, production, tmp_path):
+    from guild.canonical import canonical_json, sha256_hex
+    from guild.tables import Contract
+
+    h = world["h"]
+    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=performer_request(production["actor"]),
+                          headers=h["producer"])
+    assert r.status_code == 201, r.text
+    contract = r.json()
+    assert contract["status"] == "issued"
+    assert {c["slug"]: c["hash"] for c in contract["compacts"]} == world["hashes"]
+
+    pdf = await client.get(f"/api/v1/contracts/{contract['id']}/pdf", headers=h["producer"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert sha256_hex(pdf.content) == contract["pdf_sha256"] == pdf.headers["x-pdf-sha256"]
+
+    from contracts.pdf import read_attachments
+
+    stored = await Contract.select(Contract.document).where(Contract.id == contract["id"]).output(load_json=True).first()
+    attachments = read_attachments(pdf.content)
+    assert attachments["contract.json"] == canonical_json(stored["document"])
+    assert sha256_hex(attachments["contract.json"]) == contract["document_sha256"]
+    assert json.loads(attachments["compliance.json"])["compliant"] is True
+
+    reader = PdfReader(io.BytesIO(pdf.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "<script>alert(1)</script> O'Brien & Co" in text  # user text printed literally, never interpreted
+    assert "<b>Not bold</b> & {{ not a template }}" in text
+    assert "Compliance appendix" in text and "consent_notice_hours" in text
+    for page in reader.pages:
+        assert contract["document_sha256"] in page.extract_text().replace("\n", "")
+    if shutil.which("qpdf"):
+        path = tmp_path / "c.pdf"
+        path.write_bytes(pdf.content)
+        check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+    # the stored bytes never change: a second download is identical
+    again = await client.get(f"/api/v1/contracts/{contract['id']}/pdf", headers=h["producer"])
+    assert again.content == pdf.content
+
+
+async def test_idempotency_key_never_issues_twice(client, world, production):
+    from guild.tables import Contract
+
+    url = f"/api/v1/productions/{production['id']}/contracts"
+    headers = {**world["h"]["producer"], "Idempotency-Key": "issue-actor-1"}
+    first = await client.post(url, json=performer_request(production["actor"]), headers=headers)
+    second = await client.post(url, json=performer_request(production["actor"]), headers=headers)
+    assert first.status_code == 201 and second.status_code == 200
+    assert first.json()["id"] == second.json()["id"]
+    assert await Contract.count() == 1
+    different = await client.post(url, json=performer_request(production["actor"], notice_hours=96), headers=headers)
+    assert different.status_code == 409 and different.json()["rule"] == "idempotency_key_reuse"
+    assert await Contract.count() == 1
+
+
+async def test_apprentice_contract_checks_rate_weeks_and_mentor(client, world, production):
+    url = f"/api/v1/productions/{production['id']}/contracts"
+    body = {
+        "engagement_id": production["apprentice"], "contract_type": "crew",
+        "clauses": [clause("fees_and_schedule", rate_minor_per_week=70_000), clause("no_required_generative_tools"),
+                    clause("no_training_ingestion"), clause("apprenticeship_placement")],
+    }
+    ok = await client.post(f"{url}/preview", json=body, headers=world["h"]["producer"])
+    assert ok.json()["compliant"] is True, ok.json()["violations"]
+    short = dict(body, clauses=body["clauses"][:3] + [clause("apprenticeship_placement", weeks=2)])
+    r = await client.post(url, json=short, headers=world["h"]["producer"])
+    assert r.status_code == 422
+    assert any(v["term_path"].endswith("min_weeks") for v in r.json()["violations"])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda b: b["clauses"].append({"key": "no_such_clause", "version": 1, "params": {}}), "clauses[5].key"),
+        (lambda b: b["clauses"][4]["params"].update(notice_hours=-5), "clauses[4].params.notice_hours"),
+        (lambda b: b.update(notes="x" * 20_001), "notes"),
+        (lambda b: b.update(contract_type="stunt"), "contract_type"),
+        (lambda b: b.update(planned_ai_uses=["mind_reading"]), "planned_ai_uses.0"),
+    ],
+)
+async def test_bad_contract_input_is_422_naming_the_field(client, world, production, mutate, field):
+    from guild.tables import Contract
+
+    body = performer_request(production["actor"])
+    mutate(body)
+    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"])
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]]
+    assert await Contract.count() == 0
+
+
+async def test_a_ten_megabyte_free_text_is_refused(client, world, production):
+    body = performer_request(production["actor"])
+    body["notes"] = "x" * (10 * 1024 * 1024)
+    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"])
+    assert r.status_code == 413
+
+
+async def test_only_the_companys_producers_issue_and_readers_are_limited(client, world, production):
+    h = world["h"]
+    url = f"/api/v1/productions/{production['id']}/contracts"
+    body = performer_request(production["actor"])
+    assert (await client.post(url, json=body, headers=h["other_producer"])).status_code == 404
+    assert (await client.post(f"{url}/preview", json=body, headers=h["other_producer"])).status_code == 404
+    assert (await client.post(url, json=body, headers=h["actor"])).status_code == 404
+    assert (await client.post(url, json=body, headers=h["kestrel_officer"])).status_code == 403
+
+    issued = (await client.post(url, json=body, headers=h["producer"])).json()
+    cid = issued["id"]
+    # the engaged member reads their own contract; others do not
+    assert (await client.get(f"/api/v1/contracts/{cid}", headers=h["actor"])).status_code == 200
+    assert (await client.get(f"/api/v1/contracts/{cid}/pdf", headers=h["actor"])).status_code == 200
+    assert [c["id"] for c in (await client.get("/api/v1/me/contracts", headers=h["actor"])).json()] == [cid]
+    assert (await client.get("/api/v1/me/contracts", headers=h["other_actor"])).json() == []
+    for who in ("other_actor", "other_producer", "perf"):
+        assert (await client.get(f"/api/v1/contracts/{cid}", headers=h[who])).status_code == 404
+    assert (await client.get(f"/api/v1/contracts/{cid}", headers=h["kestrel_officer"])).status_code == 200
+    assert (await client.get(url, headers=h["other_producer"])).status_code == 404
+
+
+async def test_void_keeps_the_contract_readable_and_public_verification_follows(client, world, production):
+    h = world["h"]
+    issued = (await client.post(f"/api/v1/productions/{production['id']}/contracts",
+                                json=performer_request(production["actor"]), headers=h["producer"])).json()
+    cid = issued["id"]
+    verify = await client.get(f"/api/v1/verify/contract-pdf/{issued['pdf_sha256']}")
+    assert verify.status_code == 200 and verify.json()["status"] == "issued"
+    assert (await client.get(f"/api/v1/verify/contract-pdf/{'0' * 64}")).status_code == 404
+
+    assert (await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "x"}, headers=h["actor"])).status_code == 403
+    assert (await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": ""}, headers=h["producer"])).status_code == 422
+    r = await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "recast"}, headers=h["producer"])
+    assert r.status_code == 200 and r.json()["status"] == "void" and r.json()["void_reason"] == "recast"
+    assert (await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "again"}, headers=h["producer"])).status_code == 409
+    assert (await client.get(f"/api/v1/contracts/{cid}/pdf", headers=h["actor"])).status_code == 200
+    assert (await client.get(f"/api/v1/verify/contract-pdf/{issued['pdf_sha256']}")).json()["status"] == "void"
+
+
+async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, production, tmp_path):
+    issued = (await client.post(f"/api/v1/productions/{production['id']}/contracts",
+                                json=performer_request(production["actor"]), headers=world["h"]["producer"])).json()
+    pdf = (await client.get(f"/api/v1/contracts/{issued['id']}/pdf", headers=world["h"]["producer"])).content
+    good = tmp_path / "good.pdf"
+    good.write_bytes(pdf)
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(pdf + b"\n%tampered\n")
+
+    from guild.contracting.service import verify_file
+
+    checks = await verify_file(good.read_bytes())
+    assert all(ok for ok, _ in checks), checks
+    bad = await verify_file(tampered.read_bytes())
+    assert not all(ok for ok, _ in bad)
+    assert any("PDF SHA-256" in what and not ok for ok, what in bad)
+
+    # and the real command, as a user runs it
+    import os
+    import sys
+
+    from guild.db import engine, is_sqlite
+
+    env = dict(os.environ)
+    if is_sqlite():
+        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
+    for path, code in ((good, 0), (tampered, 1)):
+        run = subprocess.run([sys.executable, "-m", "guild", "contracts", "verify", str(path)], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == code, run.stdout + run.stderr
+    assert "ok   embedded contract data complies" in run.stdout and "FAIL" in run.stdout
