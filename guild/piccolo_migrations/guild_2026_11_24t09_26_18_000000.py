@@ -6,8 +6,7 @@
 - at most one open (draft or proposed) version per compact: amendments do not fork
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from guild.migration_helpers import unique_indexes
 
 ID = "2026-11-24T09:26:18:000000"
 VERSION = "1.38.0"
@@ -21,21 +20,5 @@ INDEXES = {
 }
 
 
-class _Raw(Table):
-    pass
-
-
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="guild", description=DESCRIPTION)
-
-    async def create() -> None:
-        for name, target in INDEXES.items():
-            await _Raw.raw(f"CREATE UNIQUE INDEX {name} ON {target}")
-
-    async def drop() -> None:
-        for name in INDEXES:
-            await _Raw.raw(f"DROP INDEX {name}")
-
-    manager.add_raw(create)
-    manager.add_raw_backwards(drop)
-    return manager
+    return unique_indexes(ID, DESCRIPTION, INDEXES)

@@ -1,0 +1,140 @@
+"""Contract issuance benchmark: raw WeasyPrint render vs end-to-end issuance, and pool throughput.
+
+    .venv/bin/python benchmarks/contract_issuance.py [--runs 8] [--batch 16]
+
+Uses a fresh SQLite database in a temporary folder unless GUILD_DATABASE_URL is set (then it must be
+an empty, migrated-or-migratable database). Prints:
+  - raw render: median seconds of html_to_pdf() on the contract's HTML, in this process
+  - issuance:   median seconds of the full issue path (load, rules, document, render in the pool,
+                transactional insert, audit) for the same contract, one worker
+  - ratio:      issuance / raw render (goal: <= 1.15)
+  - throughput: contracts per second issuing --batch contracts concurrently with one worker per core
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+if "GUILD_DATABASE_URL" not in os.environ:
+    _tmp = tempfile.mkdtemp(prefix="guild-bench-")
+    os.environ["GUILD_DATA_DIR"] = _tmp
+    os.environ["GUILD_DATABASE_URL"] = f"sqlite:///{_tmp}/bench.sqlite"
+
+
+async def setup():
+    from guild import db
+    from guild.accounts.schemas import UserCreate
+    from guild.accounts.service import create_user, load_principal
+    from guild.compacts import service as compacts
+    from guild.compacts.schemas import CompactCreate, DecisionCreate
+    from guild.compacts.terms import example_terms
+    from guild.orgs.schemas import MembershipCreate, OrganizationCreate
+    from guild.orgs.service import add_member, create_organization
+    from guild.productions import service as productions
+    from guild.productions.schemas import BindingCreate, EngagementCreate, ProductionCreate
+
+    await db.migrate()
+    for slug, kind in [("bench-guild", "guild"), ("bench-company", "production_company")]:
+        await create_organization(OrganizationCreate(slug=slug, name=slug.title(), kind=kind), None)
+    officer = await create_user(UserCreate(email="officer@bench.example", name="Officer", password="bench-password-1"))
+    producer = await create_user(UserCreate(email="producer@bench.example", name="Producer", password="bench-password-1"))
+    await add_member("bench-guild", MembershipCreate(email=officer.email, role="officer"), None)
+    await add_member("bench-company", MembershipCreate(email=producer.email, role="producer"), None)
+    officer_p, producer_p = await load_principal(officer.id), await load_principal(producer.id)
+    terms = example_terms().model_copy(update={"quorum": None})
+    await compacts.create_compact(officer_p, CompactCreate(slug="bench-compact", title="Bench Compact",
+                                                           convening_org="bench-guild", parties=[], terms=terms))
+    await compacts.propose(officer_p, "bench-compact", 1)
+    await compacts.decide(officer_p, "bench-compact", 1, DecisionCreate(organization="bench-guild", decision="approve"))
+    prod = await productions.create_production(producer_p, ProductionCreate(
+        company="bench-company", title="Benchmark Feature", budget_minor=30_000_000, currency="EUR"))
+    await productions.bind(producer_p, prod.id, BindingCreate(compact="bench-compact", version=1))
+    eng = await productions.add_engagement(producer_p, prod.id, EngagementCreate(
+        person_name="Bench Performer", department="production", role="Lead", level="journey",
+        rate_minor_per_week=200_000, currency="EUR", start_date="2027-03-01", end_date="2027-05-28"))
+    return producer_p, prod.id, eng.id
+
+
+def request(engagement_id):
+    from guild.contracting.schemas import ContractRequest
+
+    def clause(key, **params):
+        return {"key": key, "version": 1, "params": params}
+
+    return ContractRequest.model_validate({
+        "engagement_id": str(engagement_id), "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
+        "clauses": [
+            clause("fees_and_schedule", rate_minor_per_week=200_000, currency="EUR", payment_terms_days=14, schedule="weekly"),
+            clause("no_required_generative_tools", worker_may_be_required_to_use=False),
+            clause("no_training_ingestion", ingestion_without_licence_permitted=False),
+            clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False),
+            clause("digital_replica_consent", notice_hours=72, consent_scope="per_use", pay_multiple_of_scale=1.5,
+                   use_description="Crowd extension in the harbour sequence (scenes 40-44).", separate_signature=True),
+        ],
+        "notes": "Benchmark contract.",
+    })
+
+
+async def main(runs: int, batch: int) -> None:
+    from contracts.pdf import PdfRenderer, html_to_pdf, render_html
+    from guild.contracting import service
+
+    principal, production_id, engagement_id = await setup()
+    req = request(engagement_id)
+
+    # the exact HTML an issuance renders: take it from one real issue
+    one = PdfRenderer(max_workers=1)
+    first, _ = await service.issue(principal, production_id, req, one, None)  # also warms the worker
+    from guild.tables import Contract
+
+    row = await Contract.select(Contract.document, Contract.compliance).where(Contract.id == first.id).output(load_json=True).first()
+    from guild.canonical import canonical_hash
+
+    html = render_html("contract.html", {"doc": row["document"], "report": row["compliance"], "doc_hash": canonical_hash(row["document"])})
+    html_to_pdf(html, [], "warm-up")
+
+    raw = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        html_to_pdf(html, [], "raw")
+        raw.append(time.perf_counter() - t)
+
+    issued = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        await service.issue(principal, production_id, req, one, None)
+        issued.append(time.perf_counter() - t)
+    one.shutdown()
+
+    pool = PdfRenderer()
+    await service.issue(principal, production_id, req, pool, None)  # spawn the workers
+    await asyncio.gather(*[service.issue(principal, production_id, req, pool, None) for _ in range(pool.max_workers)])
+    t = time.perf_counter()
+    await asyncio.gather(*[service.issue(principal, production_id, req, pool, None) for _ in range(batch)])
+    elapsed = time.perf_counter() - t
+    pool.shutdown()
+
+    raw_med, issue_med = statistics.median(raw), statistics.median(issued)
+    print(f"database:            {os.environ['GUILD_DATABASE_URL'].split('@')[-1]}")
+    print(f"raw render (median of {runs}):  {raw_med * 1000:8.1f} ms")
+    print(f"issuance   (median of {runs}):  {issue_med * 1000:8.1f} ms")
+    print(f"ratio issuance / raw render:   {issue_med / raw_med:8.3f}  (goal <= 1.15)")
+    print(f"throughput, {pool.max_workers} workers, {batch} contracts: {batch / elapsed:6.2f} contracts/s ({elapsed:.2f} s)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=16)
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.batch))
