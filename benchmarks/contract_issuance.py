@@ -43,7 +43,9 @@ async def setup():
     from guild.productions import service as productions
     from guild.productions.schemas import BindingCreate, EngagementCreate, ProductionCreate
 
-    await db.migrate()
+    from guild.settings import get_settings
+
+    await db.startup(get_settings().model_copy(update={"migrate_on_start": True}))  # pool on PostgreSQL, as the server
     for slug, kind in [("bench-guild", "guild"), ("bench-company", "production_company")]:
         await create_organization(OrganizationCreate(slug=slug, name=slug.title(), kind=kind), None)
     officer = await create_user(UserCreate(email="officer@bench.example", name="Officer", password="bench-password-1"))

@@ -308,3 +308,29 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == code, run.stdout + run.stderr
     assert "ok   embedded contract data complies" in run.stdout and "FAIL" in run.stdout
+
+
+async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, world, production, users):
+    h = world["h"]
+    body = {"key": "custom.catering", "title": "Catering on set", "text": "Hot meals every <six> hours & water."}
+    assert (await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["actor"])).status_code == 403
+    assert (await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["producer"])).status_code == 404
+    bad = await client.post("/api/v1/organizations/performers/clauses", json={**body, "key": "catering"}, headers=h["perf"])
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "key"
+    first = await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["perf"])
+    second = await client.post("/api/v1/organizations/performers/clauses", json={**body, "text": "Revised."}, headers=h["perf"])
+    assert first.json()["version"] == 1 and second.json()["version"] == 2
+
+    request = performer_request(production["actor"])
+    request["custom_clauses"] = [{"organization": "performers", "key": "custom.catering", "version": 1}]
+    issued = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=request, headers=h["producer"])
+    assert issued.status_code == 201, issued.text
+    pdf = (await client.get(f"/api/v1/contracts/{issued.json()['id']}/pdf", headers=h["producer"])).content
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Hot meals every <six> hours & water." in text
+
+    # a clause of an organisation that is neither the company nor a party of a bound compact
+    await users.org("strangers", "guild")
+    request["custom_clauses"] = [{"organization": "strangers", "key": "custom.catering", "version": 1}]
+    r = await client.post(f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"])
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "custom_clauses[0].organization"

@@ -17,13 +17,15 @@ async def world(users):
         "officer_a": await users.user("officer.a@example.org", ("guild-a", "officer")),
         "member_a": await users.user("member.a@example.org", ("guild-a", "member")),
         "producer_a": await users.user("producer.a@example.org", ("guild-a", "producer")),
+        "reviewer_a": await users.user("reviewer.a@example.org", ("guild-a", "reviewer")),
+        "licensee_a": await users.user("licensee.a@example.org", ("guild-a", "licensee")),
         "officer_b": await users.user("officer.b@example.org", ("guild-b", "officer")),
         "outsider": await users.user("outsider@example.org"),
     }
 
 
 async def test_admin_creates_organisations_others_cannot(client, world):
-    for who in ("officer_a", "member_a", "outsider"):
+    for who in ("officer_a", "member_a", "producer_a", "reviewer_a", "licensee_a", "outsider"):
         r = await client.post("/api/v1/organizations", json=ORG, headers=world[who])
         assert r.status_code == 403, who
     r = await client.post("/api/v1/organizations", json=ORG, headers=world["admin"])
@@ -52,11 +54,12 @@ async def test_anyone_signed_in_lists_and_reads_organisations(client, world):
 
 
 async def test_members_list_is_private_to_the_organisation(client, world):
-    for who in ("officer_a", "member_a", "producer_a", "admin"):
+    for who in ("officer_a", "member_a", "producer_a", "reviewer_a", "licensee_a", "admin"):
         r = await client.get("/api/v1/organizations/guild-a/members", headers=world[who])
         assert r.status_code == 200, who
         assert {m["email"] for m in r.json()} == {
-            "officer.a@example.org", "member.a@example.org", "producer.a@example.org"
+            "officer.a@example.org", "member.a@example.org", "producer.a@example.org", "reviewer.a@example.org",
+            "licensee.a@example.org",
         }
     for who in ("officer_b", "outsider"):
         r = await client.get("/api/v1/organizations/guild-a/members", headers=world[who])
@@ -67,7 +70,9 @@ async def test_members_list_is_private_to_the_organisation(client, world):
 async def test_officers_add_members_others_are_denied(client, world, users):
     await users.user("new@example.org")
     body = {"email": "new@example.org", "role": "member"}
-    assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["member_a"])).status_code == 403
+    for who in ("member_a", "reviewer_a", "licensee_a"):
+        r = await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world[who])
+        assert r.status_code == 403, who
     assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["producer_a"])).status_code == 403
     assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["officer_b"])).status_code == 404
     assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["outsider"])).status_code == 404
