@@ -183,3 +183,87 @@ class Contract(Table, tablename="contract"):
     issued_at = Timestamptz()
     voided_at = Timestamptz(null=True, default=None)
     void_reason = Text(default="")
+
+
+class AssetDisclosure(Table, tablename="asset_disclosure"):
+    """Per production and asset category: how many assets, how many AI-generated (unique per pair: migration)."""
+
+    id = UUID(primary_key=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.cascade, index=True)
+    category = Varchar(length=32)
+    total_count = Integer()
+    ai_generated_count = Integer()
+    tools = JSON(default="[]")
+    evidence_notes = Text(default="")
+    updated_at = Timestamptz()
+
+
+class ComplianceRun(Table, tablename="compliance_run"):
+    """One compliance check: a scheduled sweep slot (unique per job and slot: migration) or an on-demand check."""
+
+    id = UUID(primary_key=True)
+    trigger = Varchar(length=16)  # scheduled | on_demand
+    job_id = Varchar(length=120, null=True, default=None)
+    slot = Timestamptz(null=True, default=None)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, null=True, index=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.cascade, null=True, index=True)
+    status = Varchar(length=16)  # running | completed | failed
+    owner = Varchar(length=120, default="")
+    cursor = Varchar(length=64, default="")  # last production id completed: a resumed sweep starts after it
+    productions_checked = Integer(default=0)
+    findings_opened = Integer(default=0)
+    findings_resolved = Integer(default=0)
+    started_at = Timestamptz()
+    heartbeat_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    error = Text(default="")
+
+
+class Finding(Table, tablename="finding"):
+    """A rule a production breaks under one bound compact version. Resolved, never deleted.
+
+    At most one open finding per (production, version, rule, subject): a partial unique index.
+    """
+
+    id = UUID(primary_key=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.cascade, index=True)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, index=True)
+    version = ForeignKey(references=CompactVersion, on_delete=OnDelete.restrict)
+    rule = Varchar(length=64)
+    subject = Varchar(length=120)
+    severity = Varchar(length=16)
+    status = Varchar(length=16, index=True)  # open | resolved
+    evidence = JSON()
+    remediation = Text(default="")
+    first_seen_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    due_at = Timestamptz()
+    escalated_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    first_run = ForeignKey(references=ComplianceRun, on_delete=OnDelete.set_null, null=True)
+    last_run = ForeignKey(references=ComplianceRun, on_delete=OnDelete.set_null, null=True)
+
+
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    id = UUID(primary_key=True)
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=2000)
+    secret = Varchar(length=128, secret=True)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class WebhookDelivery(Table, tablename="webhook_delivery"):
+    """The delivery log: one row per event and endpoint, retried with backoff until delivered or given up."""
+
+    id = UUID(primary_key=True)
+    endpoint = ForeignKey(references=WebhookEndpoint, on_delete=OnDelete.cascade, index=True)
+    event = Varchar(length=64)
+    payload = JSON()
+    status = Varchar(length=16, index=True)  # pending | delivered | failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz()
+    last_status_code = Integer(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz()
+    delivered_at = Timestamptz(null=True, default=None)
