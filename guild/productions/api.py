@@ -3,11 +3,19 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from guild.productions import service
+from guild.productions.imports import parse_rows
 from guild.productions.schemas import (
+    DISCLOSURE_COLUMNS,
+    ENGAGEMENT_COLUMNS,
+    DisclosureIn,
+    DisclosureRead,
+    DisclosureSet,
+    EngagementImportRow,
+    ImportResult,
     BindingCreate,
     EngagementCreate,
     EngagementRead,
@@ -17,6 +25,7 @@ from guild.productions.schemas import (
 from guild.security import Principal
 
 Req = Request[Principal, Any, Any]
+IMPORT_MAX_BYTES = 8 * 1024 * 1024  # rosters of several thousand rows; anything larger is 413
 
 
 class ProductionController(Controller):
@@ -48,3 +57,30 @@ class ProductionController(Controller):
     @get("/{production_id:uuid}/engagements", summary="The production's engagements")
     async def engagements(self, request: Req, production_id: FromPath[UUID]) -> list[EngagementRead]:
         return await service.list_engagements(request.user, production_id)
+
+    @get("/{production_id:uuid}/disclosures", summary="Asset disclosures per category")
+    async def disclosures(self, request: Req, production_id: FromPath[UUID]) -> list[DisclosureRead]:
+        return await service.list_disclosures(request.user, production_id)
+
+    @put("/{production_id:uuid}/disclosures", summary="Replace the asset disclosures (one per category)")
+    async def set_disclosures(
+        self, request: Req, production_id: FromPath[UUID], data: JSONBody[DisclosureSet]
+    ) -> list[DisclosureRead]:
+        return await service.set_disclosures(request.user, production_id, data.disclosures)
+
+    @post("/{production_id:uuid}/disclosures/import", status_code=200, request_max_body_size=IMPORT_MAX_BYTES,
+          summary="Import disclosures from CSV (header: " + ",".join(DISCLOSURE_COLUMNS) + ") or JSON; replaces all")
+    async def import_disclosures(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
+        await service.assert_can_change(request.user, production_id)
+        rows = parse_rows(await request.body(), request.headers.get("content-type", ""), DisclosureIn, DISCLOSURE_COLUMNS)
+        await service.set_disclosures(request.user, production_id, rows)
+        return ImportResult(imported=len(rows))
+
+    @post("/{production_id:uuid}/engagements/import", status_code=200, request_max_body_size=IMPORT_MAX_BYTES,
+          summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none")
+    async def import_engagements(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
+        await service.assert_can_change(request.user, production_id)
+        rows = parse_rows(
+            await request.body(), request.headers.get("content-type", ""), EngagementImportRow, ENGAGEMENT_COLUMNS
+        )
+        return ImportResult(imported=await service.import_engagements(request.user, production_id, rows))

@@ -13,17 +13,20 @@ from uuid import UUID, uuid4
 from contracts.clauses import Level, level_rank
 from guild import audit
 from guild.db import read_tx, write_tx
-from guild.errors import Conflict, Forbidden, NotFound, invalid
+from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
 from guild.productions.schemas import (
     BindingCreate,
     BindingRead,
+    DisclosureIn,
+    DisclosureRead,
     EngagementCreate,
+    EngagementImportRow,
     EngagementRead,
     ProductionCreate,
     ProductionRead,
 )
 from guild.security import Principal, Role
-from guild.tables import Compact, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
+from guild.tables import AssetDisclosure, Compact, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
 
 _READERS = (Role.producer, Role.officer)
 
@@ -193,3 +196,113 @@ async def list_engagements(principal: Principal, production_id: UUID) -> list[En
         await production_row(principal, production_id)
         rows = await Engagement.select().where(Engagement.production == production_id).order_by(Engagement.created_at)
         return [_engagement_read(r) for r in rows]
+
+
+# --- disclosures and bulk imports ------------------------------------------------------------------
+
+_CHUNK = 500  # rows per INSERT: far below PostgreSQL's 32,767 parameters
+
+
+def _disclosure_read(row: dict[str, Any]) -> DisclosureRead:
+    return DisclosureRead(
+        category=row["category"], total_count=row["total_count"], ai_generated_count=row["ai_generated_count"],
+        tools=row["tools"], evidence_notes=row["evidence_notes"], updated_at=row["updated_at"],
+    )
+
+
+async def list_disclosures(principal: Principal, production_id: UUID) -> list[DisclosureRead]:
+    async with read_tx():
+        await production_row(principal, production_id)
+        rows = await AssetDisclosure.select().where(AssetDisclosure.production == production_id).order_by(
+            AssetDisclosure.category
+        ).output(load_json=True)
+    return [_disclosure_read(r) for r in rows]
+
+
+async def set_disclosures(principal: Principal, production_id: UUID, items: list[DisclosureIn]) -> list[DisclosureRead]:
+    """Replace the production's disclosures with these (one row per category), in one transaction."""
+    if len({d.category for d in items}) != len(items):
+        raise invalid("disclosures", "one_per_category", "each category may appear once")
+    async with write_tx():
+        await production_row(principal, production_id, write=True)
+        await AssetDisclosure.delete().where(AssetDisclosure.production == production_id)
+        now = _now()
+        rows = [
+            AssetDisclosure(
+                id=uuid4(), production=production_id, category=d.category.value, total_count=d.total_count,
+                ai_generated_count=d.ai_generated_count, tools=d.tools, evidence_notes=d.evidence_notes, updated_at=now,
+            )
+            for d in items
+        ]
+        if rows:
+            await AssetDisclosure.insert(*rows)
+        await audit.record(
+            principal.id, "production.disclosures_set", "production", production_id,
+            {d.category.value: [d.total_count, d.ai_generated_count] for d in items},
+        )
+    return await list_disclosures(principal, production_id)
+
+
+async def import_engagements(principal: Principal, production_id: UUID, rows: list[EngagementImportRow]) -> int:
+    """All rows or none: e-mails and mentors are resolved and checked before anything is written."""
+    async with write_tx():
+        await production_row(principal, production_id, write=True)
+        emails = sorted({r.email.lower() for r in rows if r.email})
+        users = {
+            u["email"]: u["id"]
+            for u in (await User.select(User.id, User.email).where(User.email.is_in(emails)) if emails else [])
+        }
+        existing = await Engagement.select(Engagement.id, Engagement.person_name, Engagement.department, Engagement.level).where(
+            Engagement.production == production_id
+        )
+        ids = [uuid4() for _ in rows]
+        by_name: dict[str, list[tuple[UUID, str, str]]] = {}
+        for e in existing:
+            by_name.setdefault(e["person_name"], []).append((e["id"], e["department"], e["level"]))
+        for new_id, r in zip(ids, rows, strict=True):
+            by_name.setdefault(r.person_name, []).append((new_id, r.department.value, r.level.value))
+        errors, mentors = [], []
+        for number, r in enumerate(rows, start=1):
+            if r.email and r.email.lower() not in users:
+                errors.append({"row": number, "field": "email", "rule": "user_exists", "message": f"no user account has e-mail {r.email}"})
+            mentor_id = None
+            if r.mentor_person_name:
+                found = by_name.get(r.mentor_person_name, [])
+                problem = None
+                if len(found) != 1:
+                    problem = ("mentor_in_production", f"{len(found)} engagements named {r.mentor_person_name!r}; need exactly one")
+                elif found[0][1] != r.department.value:
+                    problem = ("mentor_same_department", f"the mentor works in {found[0][1]}, not {r.department.value}")
+                elif level_rank(Level(found[0][2])) < level_rank(Level.journey):
+                    problem = ("mentor_journey_or_above", f"the mentor is {found[0][2]} level; journey or above required")
+                if problem:
+                    errors.append({"row": number, "field": "mentor_person_name", "rule": problem[0], "message": problem[1]})
+                else:
+                    mentor_id = found[0][0]
+            mentors.append(mentor_id)
+        if errors:
+            raise Unprocessable(f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported",
+                                title="Validation failed", errors=errors)
+        now = _now()
+        objects = [
+            Engagement(
+                id=new_id, production=production_id, person_name=r.person_name,
+                user=users.get(r.email.lower()) if r.email else None, department=r.department.value, role=r.role,
+                level=r.level.value, rate_minor_per_week=r.rate_minor_per_week, currency=r.currency,
+                start_date=r.start_date, end_date=r.end_date, mentor=None, created_at=now,
+            )
+            for new_id, r in zip(ids, rows, strict=True)
+        ]
+        for start in range(0, len(objects), _CHUNK):
+            await Engagement.insert(*objects[start:start + _CHUNK])
+        for new_id, mentor_id in zip(ids, mentors, strict=True):  # mentors may point at rows of this same file
+            if mentor_id:
+                await Engagement.update({Engagement.mentor: mentor_id}).where(Engagement.id == new_id)
+        await audit.record(principal.id, "production.roster_imported", "production", production_id, {"rows": len(rows)})
+    return len(rows)
+
+
+async def assert_can_change(principal: Principal, production_id: UUID) -> None:
+    """404/403 before an upload is even parsed."""
+    async with read_tx():
+        await production_row(principal, production_id, write=True)
