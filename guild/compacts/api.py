@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from guild.compacts import service
 from guild.compacts.schemas import (
@@ -79,7 +79,7 @@ class CompactController(Controller):
     @get("/{slug:str}/diff", summary="Redline between two versions: structured changes and readable text")
     async def diff(
         self, request: Req, slug: FromPath[str],
-        from_: Annotated[int, Parameter(query="from", ge=1)], to: FromQuery[Annotated[int, Parameter(ge=1)]],
+        from_: Annotated[int, QueryParameter(name="from", ge=1)], to: Annotated[int, QueryParameter(ge=1)],
     ) -> DiffRead:
         return await service.diff(request.user, slug, from_, to)
 

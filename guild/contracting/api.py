@@ -5,7 +5,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 
 from contracts.compliance import ComplianceReport
 from guild.contracting import service
@@ -21,7 +21,7 @@ from guild.contracting.schemas import (
 from guild.security import Principal, Role, org_role_guard
 
 Req = Request[Principal, Any, Any]
-IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", max_length=200, required=False)]
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)]
 
 
 def _pdf_response(data: bytes, digest: str, name: str) -> Response[bytes]:
