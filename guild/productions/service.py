@@ -306,3 +306,9 @@ async def assert_can_change(principal: Principal, production_id: UUID) -> None:
     """404/403 before an upload is even parsed."""
     async with read_tx():
         await production_row(principal, production_id, write=True)
+
+
+async def assert_can_check(principal: Principal, production_id: UUID) -> None:
+    """Producers and officers of the company may run an on-demand check."""
+    async with read_tx():
+        await production_row(principal, production_id)

@@ -1,0 +1,138 @@
+"""Reading compliance results: runs and findings, with who-sees-what.
+
+Producers and officers of the production company see all findings of their productions; officers of a
+compact's parties see the findings under that compact of every production bound to it; nobody else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from guild.db import read_tx
+from guild.errors import NotFound
+from guild.productions.service import production_row
+from guild.schemas import Out
+from guild.security import Principal, Role
+from guild.tables import Compact, CompactParty, ComplianceRun, Finding, ProductionBinding
+
+
+class FindingRead(Out):
+    id: UUID
+    production_id: UUID
+    production_title: str
+    compact: str
+    version_number: int
+    rule: str
+    subject: str
+    severity: str
+    status: str
+    evidence: dict[str, Any]
+    remediation: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    due_at: datetime
+    escalated_at: datetime | None
+    resolved_at: datetime | None
+
+
+class RunRead(Out):
+    id: UUID
+    trigger: str
+    job_id: str | None
+    slot: datetime | None
+    status: str
+    productions_checked: int
+    findings_opened: int
+    findings_resolved: int
+    started_at: datetime
+    finished_at: datetime | None
+    error: str = Field(default="")
+
+
+_FINDING_COLUMNS = (
+    Finding.id, Finding.production.as_alias("production_id"), Finding.production.title.as_alias("production_title"),
+    Finding.compact.slug.as_alias("compact"), Finding.version.number.as_alias("version_number"), Finding.rule,
+    Finding.subject, Finding.severity, Finding.status, Finding.evidence, Finding.remediation, Finding.first_seen_at,
+    Finding.last_seen_at, Finding.due_at, Finding.escalated_at, Finding.resolved_at,
+)
+
+
+async def _compacts_where_party_officer(principal: Principal) -> list[UUID]:
+    orgs = principal.orgs_with_role(Role.officer)
+    if not orgs:
+        return []
+    rows = await CompactParty.select(CompactParty.compact).where(CompactParty.organization.is_in(orgs))
+    return sorted({r["compact"] for r in rows})
+
+
+async def production_findings(principal: Principal, production_id: UUID, status: str | None) -> list[FindingRead]:
+    async with read_tx():
+        query = Finding.select(*_FINDING_COLUMNS).where(Finding.production == production_id)
+        try:
+            await production_row(principal, production_id)
+        except NotFound:
+            bound = [b["compact"] for b in await ProductionBinding.select(ProductionBinding.compact).where(
+                ProductionBinding.production == production_id)]
+            visible = sorted(set(bound) & set(await _compacts_where_party_officer(principal)))
+            if not visible:
+                raise
+            query = query.where(Finding.compact.is_in(visible))
+        if status:
+            query = query.where(Finding.status == status)
+        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+    return [FindingRead(**r) for r in rows]
+
+
+async def _compact_for_party_officer(principal: Principal, slug: str) -> dict[str, Any]:
+    compact = await Compact.select(Compact.id).where(Compact.slug == slug).first()
+    if compact is None or not (principal.is_admin or compact["id"] in await _compacts_where_party_officer(principal)):
+        raise NotFound(f"compact {slug!r} not found")
+    return compact
+
+
+async def compact_findings(principal: Principal, slug: str, status: str | None) -> list[FindingRead]:
+    async with read_tx():
+        compact = await _compact_for_party_officer(principal, slug)
+        query = Finding.select(*_FINDING_COLUMNS).where(Finding.compact == compact["id"])
+        if status:
+            query = query.where(Finding.status == status)
+        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+    return [FindingRead(**r) for r in rows]
+
+
+_RUN_COLUMNS = (
+    ComplianceRun.id, ComplianceRun.trigger, ComplianceRun.job_id, ComplianceRun.slot, ComplianceRun.status,
+    ComplianceRun.productions_checked, ComplianceRun.findings_opened, ComplianceRun.findings_resolved,
+    ComplianceRun.started_at, ComplianceRun.finished_at, ComplianceRun.error,
+)
+
+
+async def production_runs(principal: Principal, production_id: UUID) -> list[RunRead]:
+    async with read_tx():
+        await production_row(principal, production_id)
+        bound = [b["compact"] for b in await ProductionBinding.select(ProductionBinding.compact).where(
+            ProductionBinding.production == production_id)]
+        condition = ComplianceRun.production == production_id
+        if bound:
+            condition = condition | ComplianceRun.compact.is_in(bound)
+        rows = await ComplianceRun.select(*_RUN_COLUMNS).where(condition).order_by(
+            ComplianceRun.started_at, ascending=False).limit(200)
+    return [RunRead(**r) for r in rows]
+
+
+async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
+    async with read_tx():
+        compact = await _compact_for_party_officer(principal, slug)
+        rows = await ComplianceRun.select(*_RUN_COLUMNS).where(ComplianceRun.compact == compact["id"]).order_by(
+            ComplianceRun.started_at, ascending=False).limit(200)
+    return [RunRead(**r) for r in rows]
+
+
+async def run_read(run_id: UUID) -> RunRead:
+    async with read_tx():
+        row = await ComplianceRun.select(*_RUN_COLUMNS).where(ComplianceRun.id == run_id).first()
+    return RunRead(**row)
