@@ -18,5 +18,9 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from guild.contracting.api import ContractController
     from guild.orgs.api import OrganizationController
     from guild.productions.api import ProductionController
+    from guild.webhooks.api import WebhookController
 
-    return [health, AuthController, OrganizationController, CompactController, ProductionController, ContractController]
+    return [
+        health, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
+        WebhookController,
+    ]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from guild.security import Principal, Role, org_role_guard
+from guild.webhooks import service
+from guild.webhooks.service import DeliveryRead, DeliveryStatus, EndpointCreate, EndpointCreated, EndpointRead
+
+_OFFICERS = {"org_roles": (Role.officer,)}
+
+
+class WebhookController(Controller):
+    path = "/api/v1/organizations/{slug:str}/webhooks"
+    tags = ["webhooks"]
+    guards = [org_role_guard]
+
+    @post(
+        "/",
+        opt=_OFFICERS,
+        summary="Register a webhook endpoint (officers); the signing secret is returned only here",
+        response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
+    )
+    async def create_endpoint(
+        self, slug: FromPath[str], data: JSONBody[EndpointCreate], request: Request[Principal, object, object]
+    ) -> EndpointCreated:
+        return await service.create_endpoint(request.user, slug, data.url)
+
+    @get("/", opt=_OFFICERS, summary="Webhook endpoints of the organisation (officers; secrets are never listed)")
+    async def list_endpoints(self, slug: FromPath[str], request: Request[Principal, object, object]) -> list[EndpointRead]:
+        return await service.list_endpoints(request.user, slug)
+
+    @post(
+        "/{endpoint_id:uuid}/deactivate", opt=_OFFICERS, status_code=200,
+        summary="Stop sending to an endpoint (officers); its pending deliveries are closed",
+    )
+    async def deactivate_endpoint(
+        self, slug: FromPath[str], endpoint_id: FromPath[UUID], request: Request[Principal, object, object]
+    ) -> EndpointRead:
+        return await service.deactivate_endpoint(request.user, slug, endpoint_id)
+
+    @get("/deliveries", opt=_OFFICERS, summary="Delivery log of the organisation's endpoints, newest first (officers)")
+    async def list_deliveries(
+        self,
+        slug: FromPath[str],
+        request: Request[Principal, object, object],
+        status: FromQuery[DeliveryStatus | None] = None,
+        limit: FromQuery[Annotated[int, Parameter(ge=1, le=1000)]] = 100,
+    ) -> list[DeliveryRead]:
+        return await service.list_deliveries(request.user, slug, status, limit)
