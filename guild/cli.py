@@ -191,6 +191,77 @@ def contracts_verify(pdf_file: str) -> None:
     sys.exit(0 if all(ok for ok, _ in checks) else 1)
 
 
+@click.group(name="check", help="Compliance checks on demand.")
+def check_group() -> None:
+    pass
+
+
+@check_group.command(name="run", help="Check productions now: all bound ones, those of one compact, or one production.")
+@click.option("--compact", "compact_slug", default=None, help="only productions bound to this compact")
+@click.option("--production", "production_id", default=None, help="only this production (UUID)")
+def check_run(compact_slug: str | None, production_id: str | None) -> None:
+    from uuid import UUID
+
+    from rich.progress import Progress
+
+    if production_id:
+        from guild.compliance.engine import check_production
+        from guild.compliance.views import run_read
+
+        try:
+            pid = UUID(production_id)
+        except ValueError:
+            click.echo("error: --production must be a UUID", err=True)
+            sys.exit(2)
+        run_row = run(lambda: _then(check_production(pid, None), run_read))
+        click.echo(f"run {run_row.id}: {run_row.status}; opened {run_row.findings_opened}, resolved {run_row.findings_resolved}")
+        return
+    from guild.compliance.manual import run_check
+
+    with Progress() as bar:
+        task = bar.add_task("checking productions", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, total=total, advance=done)
+
+        totals = run(lambda: run_check(compact_slug, progress))
+    click.echo(", ".join(f"{k} {v}" for k, v in totals.items()))
+
+
+async def _then(first, then):  # noqa: ANN001
+    return await then(await first)
+
+
+@click.command(name="findings", help="Findings (open by default) with production, compact, rule and due date.")
+@click.option("--compact", "compact_slug", default=None)
+@click.option("--production", "production_id", default=None)
+@click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open")
+def findings_command(compact_slug: str | None, production_id: str | None, status: str) -> None:
+    from guild.compliance.views import list_all_findings
+
+    rows = run(lambda: list_all_findings(compact_slug, production_id, None if status == "all" else status))
+    for f in rows:
+        click.echo(
+            f"{f.severity:9} {f.status:8} {f.compact} v{f.version_number}  {f.production_title[:30]:30} "
+            f"{f.rule:24} {f.subject[:36]:36} due {f.due_at:%Y-%m-%d}"
+        )
+    click.echo(f"{len(rows)} finding(s)")
+
+
+@click.group(name="scheduler", help="Scheduled compliance sweeps and webhook deliveries.")
+def scheduler_group() -> None:
+    pass
+
+
+@scheduler_group.command(name="run", help="Run the scheduler as its own process (set GUILD_SCHEDULER_ENABLED=false on app instances).")
+def scheduler_run() -> None:
+    from guild.settings import get_settings
+    from scheduler.service import run_forever
+
+    asyncio.run(run_forever(get_settings()))
+
+
 def register(cli: click.Group) -> None:
-    for command in (db_group, users_group, demo_command, audit_group, compacts_group, contracts_group):
+    for command in (db_group, users_group, demo_command, audit_group, compacts_group, contracts_group, scheduler_group,
+                    check_group, findings_command):
         cli.add_command(command)

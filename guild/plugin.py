@@ -51,10 +51,22 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
         app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)
 
+        embedded: dict[str, object] = {}
+
         async def start() -> None:
             await db.startup(settings)
+            if settings.scheduler_enabled:  # embedded mode: one process; otherwise run `guild scheduler run`
+                from scheduler.service import GuildScheduler
+
+                scheduler = GuildScheduler()
+                scheduler.start()
+                await scheduler.sync_jobs()
+                embedded["scheduler"] = scheduler
 
         async def stop() -> None:
+            scheduler = embedded.pop("scheduler", None)
+            if scheduler is not None:
+                await scheduler.shutdown()
             renderer.shutdown(wait=False)
             await db.shutdown()
 

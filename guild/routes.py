@@ -15,6 +15,7 @@ async def health() -> dict[str, str]:
 def route_handlers() -> list[ControllerRouterHandler]:
     from guild.accounts.api import AuthController
     from guild.compacts.api import CompactController
+    from guild.compliance.api import ComplianceController
     from guild.contracting.api import ContractController
     from guild.orgs.api import OrganizationController
     from guild.productions.api import ProductionController
@@ -22,5 +23,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
 
     return [
         health, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
-        WebhookController,
+        WebhookController, ComplianceController,
     ]

@@ -136,3 +136,17 @@ async def run_read(run_id: UUID) -> RunRead:
     async with read_tx():
         row = await ComplianceRun.select(*_RUN_COLUMNS).where(ComplianceRun.id == run_id).first()
     return RunRead(**row)
+
+
+async def list_all_findings(compact_slug: str | None, production_id: str | None, status: str | None) -> list[FindingRead]:
+    """For the operator CLI: every finding, filtered."""
+    async with read_tx():
+        query = Finding.select(*_FINDING_COLUMNS)
+        if compact_slug:
+            query = query.where(Finding.compact.slug == compact_slug)
+        if production_id:
+            query = query.where(Finding.production == UUID(production_id))
+        if status:
+            query = query.where(Finding.status == status)
+        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+    return [FindingRead(**r) for r in rows]

@@ -1,0 +1,507 @@
+"""The compliance engine: check member productions against their bound compact versions, set-based.
+
+A batch of productions is loaded with a fixed handful of queries (``is_in`` on their ids, whatever
+the batch size), evaluated by the pure rules of :mod:`guild.compliance.rules`, and reconciled with
+the batch's OPEN findings in the same write transaction:
+
+- a new (production, version, rule, subject) → a finding opens (due after the version's grace period);
+- a key seen again → the same row is touched (last seen, last run, current evidence); past its due
+  date it escalates once (severity one step up, ``escalated_at`` set);
+- an open finding whose key is no longer produced → resolved (kept, never deleted).
+
+Each change queues a webhook (``finding.opened`` / ``.escalated`` / ``.resolved``) to the production
+company and the compact's convening organisation, in the same transaction. A sweep commits batch by
+batch and advances its ``ComplianceRun.cursor`` with each batch's results, so a crashed sweep resumes
+after the last committed batch and never duplicates a finding (the partial unique index
+``finding_one_open`` is the last line of defence; all writers also serialise on one advisory lock on
+PostgreSQL, the IMMEDIATE write lock on SQLite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from piccolo.utils.encoding import dump_json
+
+from guild import audit
+from guild.compacts.terms import Terms
+from guild.compliance.rules import (
+    BoundTerms,
+    ContractFact,
+    Disclosure,
+    EngagementFact,
+    FindingDraft,
+    ProductionFacts,
+    escalated,
+    evaluate_production,
+)
+from guild.db import write_tx, xact_lock
+from guild.errors import NotFound
+from guild.tables import (
+    AssetDisclosure,
+    CompactVersion,
+    ComplianceRun,
+    Contract,
+    Engagement,
+    Finding,
+    Production,
+    ProductionBinding,
+)
+
+__all__ = [
+    "MAX_BATCH",
+    "BatchStats",
+    "SweepConflict",
+    "SweepStats",
+    "check_batch",
+    "check_production",
+    "sweep_compact",
+]
+
+MAX_BATCH = 500  # productions per query set: keeps every ``IN (...)`` list well inside both engines' limits
+_ID_CHUNK = 500  # finding ids per UPDATE ... WHERE id IN (...)
+_INSERT_CHUNK = 100  # rows per multi-row INSERT
+_LOCK = int.from_bytes(hashlib.sha256(b"guild:compliance:findings").digest()[:8], "big", signed=True)
+
+OPEN, RESOLVED = "open", "resolved"
+OPENED, ESCALATED_EVENT, RESOLVED_EVENT = "finding.opened", "finding.escalated", "finding.resolved"
+
+Key = tuple[str, str, str, str]  # (production id, version id, rule, subject)
+T = TypeVar("T")
+
+
+class SweepConflict(RuntimeError):
+    """The run's stored cursor is not where this sweep left it: another process is on the same run."""
+
+
+@dataclass
+class BatchStats:
+    productions: int = 0
+    opened: int = 0
+    resolved: int = 0
+    escalated: int = 0
+    still_open: int = 0  # open before and still open (escalated ones included)
+
+    def add(self, other: BatchStats) -> None:
+        for name in ("productions", "opened", "resolved", "escalated", "still_open"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class SweepStats(BatchStats):
+    batches: int = 0
+    cursor: str = ""  # the last production id committed
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _json(value: Any) -> Any:
+    """JSON-normalised (what a stored JSON column reads back as)."""
+    return json.loads(dump_json(value))
+
+
+# --- loading a batch -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Binding:
+    production_id: str
+    company: UUID
+    compact_id: UUID
+    convening_org: UUID
+    bound: BoundTerms
+
+
+@dataclass
+class _Batch:
+    facts: dict[str, ProductionFacts] = field(default_factory=dict)
+    company: dict[str, UUID] = field(default_factory=dict)
+    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+
+
+async def _bindings(ids: Sequence[UUID], company: dict[str, UUID]) -> dict[str, list[_Binding]]:
+    rows = await ProductionBinding.select(
+        ProductionBinding.production, ProductionBinding.version, ProductionBinding.version_hash,
+        ProductionBinding.compact, ProductionBinding.compact.slug.as_alias("compact_slug"),
+        ProductionBinding.compact.convening_org.as_alias("convening_org"),
+    ).where(ProductionBinding.production.is_in(list(ids)))
+    version_ids = list({r["version"] for r in rows})
+    versions = {}
+    if version_ids:
+        for v in await CompactVersion.select(CompactVersion.id, CompactVersion.number, CompactVersion.terms).where(
+            CompactVersion.id.is_in(version_ids)
+        ).output(load_json=True):
+            versions[v["id"]] = (v["number"], Terms.model_validate(v["terms"]))
+    out: dict[str, list[_Binding]] = {}
+    for r in rows:
+        number, terms = versions[r["version"]]
+        bound = BoundTerms(version_id=r["version"], compact_slug=r["compact_slug"], version_number=number,
+                           version_hash=r["version_hash"], terms=terms)
+        pid = str(r["production"])
+        out.setdefault(pid, []).append(_Binding(pid, company[pid], r["compact"], r["convening_org"], bound))
+    return out
+
+
+async def _disclosures(ids: Sequence[UUID]) -> dict[str, list[Disclosure]]:
+    rows = await AssetDisclosure.select(
+        AssetDisclosure.production, AssetDisclosure.category, AssetDisclosure.total_count,
+        AssetDisclosure.ai_generated_count,
+    ).where(AssetDisclosure.production.is_in(list(ids)))
+    out: dict[str, list[Disclosure]] = {}
+    for r in sorted(rows, key=lambda r: r["category"]):
+        out.setdefault(str(r["production"]), []).append(
+            Disclosure(r["category"], r["total_count"], r["ai_generated_count"])
+        )
+    return out
+
+
+def _loaded(value: Any) -> Any:
+    """A JSON sub-value selected with ``->``: text on some drivers, parsed on others."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _contract_fact(r: dict[str, Any]) -> ContractFact:
+    return ContractFact(
+        id=r["id"], status=r["status"], contract_type=r["contract_type"],
+        clause_keys=frozenset(c["key"] for c in _loaded(r["clauses"]) or []),
+        planned_ai_uses=frozenset(_loaded(r["planned"]) or []),
+        compliant=_loaded(r["compliant"]) is True,
+        version_hashes=frozenset(c["hash"] for c in _loaded(r["compacts"]) or []),
+    )
+
+
+def _rank(contract: dict[str, Any]) -> tuple[bool, datetime, str]:
+    """Issued before void, then the latest."""
+    return contract["status"] == "issued", _utc(contract["issued_at"]), str(contract["id"])
+
+
+async def _contracts(ids: Sequence[UUID]) -> dict[str, ContractFact]:
+    """Per engagement: its latest issued contract, else its latest (void) one. Only the parts of the
+    document the rules read are selected, not the document, report or PDF."""
+    rows = await Contract.select(
+        Contract.id, Contract.engagement, Contract.status, Contract.contract_type, Contract.issued_at,
+        Contract.document.arrow("clauses").as_alias("clauses"),
+        Contract.document.arrow("planned_ai_uses").as_alias("planned"),
+        Contract.document.arrow("compacts").as_alias("compacts"),
+        Contract.compliance.arrow("compliant").as_alias("compliant"),
+    ).where(Contract.production.is_in(list(ids)))
+    latest: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        key = str(r["engagement"])
+        if key not in latest or _rank(r) > _rank(latest[key]):
+            latest[key] = r
+    return {key: _contract_fact(r) for key, r in latest.items()}
+
+
+async def _engagements(ids: Sequence[UUID]) -> dict[str, list[EngagementFact]]:
+    rows = await Engagement.select(
+        Engagement.id, Engagement.production, Engagement.person_name, Engagement.department, Engagement.level,
+        Engagement.rate_minor_per_week, Engagement.currency, Engagement.start_date, Engagement.end_date,
+        Engagement.mentor.level.as_alias("mentor_level"), Engagement.mentor.department.as_alias("mentor_department"),
+    ).where(Engagement.production.is_in(list(ids)))
+    contracts = await _contracts(ids)
+    out: dict[str, list[EngagementFact]] = {}
+    for r in sorted(rows, key=lambda r: str(r["id"])):
+        fact = EngagementFact(
+            id=r["id"], person_name=r["person_name"], department=r["department"], level=r["level"],
+            rate_minor_per_week=r["rate_minor_per_week"], currency=r["currency"], start_date=r["start_date"],
+            end_date=r["end_date"], mentor_level=r["mentor_level"], mentor_department=r["mentor_department"],
+            contract=contracts.get(str(r["id"])),
+        )
+        out.setdefault(str(r["production"]), []).append(fact)
+    return out
+
+
+async def _load(ids: Sequence[UUID]) -> _Batch:
+    """Facts and bound versions of up to MAX_BATCH productions: six queries, whatever their number."""
+    batch = _Batch()
+    productions = await Production.select(
+        Production.id, Production.company, Production.budget_minor, Production.currency
+    ).where(Production.id.is_in(list(ids)))
+    if not productions:
+        return batch
+    ids = [p["id"] for p in productions]
+    batch.company = {str(p["id"]): p["company"] for p in productions}
+    batch.bindings = await _bindings(ids, batch.company)
+    disclosures, engagements = await _disclosures(ids), await _engagements(ids)
+    for p in productions:
+        pid = str(p["id"])
+        batch.facts[pid] = ProductionFacts(
+            production_id=p["id"], budget_minor=p["budget_minor"], currency=p["currency"],
+            disclosures=disclosures.get(pid, []), engagements=engagements.get(pid, []),
+        )
+    return batch
+
+
+async def _open_findings(ids: Sequence[UUID]) -> dict[Key, dict[str, Any]]:
+    rows = await Finding.select(
+        Finding.id, Finding.production, Finding.compact, Finding.version, Finding.rule, Finding.subject,
+        Finding.severity, Finding.evidence, Finding.remediation, Finding.first_seen_at, Finding.due_at,
+        Finding.escalated_at, Finding.compact.slug.as_alias("compact_slug"),
+        Finding.compact.convening_org.as_alias("convening_org"), Finding.version.number.as_alias("version_number"),
+        Finding.production.company.as_alias("company"),
+    ).where(Finding.production.is_in(list(ids)) & (Finding.status == OPEN)).output(load_json=True)
+    return {(str(r["production"]), str(r["version"]), r["rule"], r["subject"]): r for r in rows}
+
+
+# --- reconciling ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Event:
+    orgs: list[UUID]
+    event: str
+    payload: dict[str, Any]
+
+
+def _payload(row: dict[str, Any], status: str, run_id: UUID, **at: datetime | None) -> dict[str, Any]:
+    """What a webhook receiver gets about a finding."""
+    stamps = {name: None if value is None else _utc(value).isoformat() for name, value in at.items()}
+    return {
+        "finding_id": str(row["id"]),
+        "production_id": str(row["production"]),
+        "compact": row["compact_slug"],
+        "version_number": row["version_number"],
+        "rule": row["rule"],
+        "subject": row["subject"],
+        "severity": row["severity"],
+        "status": status,
+        "evidence": row["evidence"],
+        "remediation": row["remediation"],
+        "first_seen_at": _utc(row["first_seen_at"]).isoformat(),
+        "due_at": _utc(row["due_at"]).isoformat(),
+        "run_id": str(run_id),
+        **stamps,
+    }
+
+
+def _orgs(*ids: UUID) -> list[UUID]:
+    return list(dict.fromkeys(ids))
+
+
+@dataclass
+class _Plan:
+    """What one batch writes: new rows, changed rows, touched ids, resolved ids, events."""
+
+    inserts: list[Finding] = field(default_factory=list)
+    changes: list[tuple[UUID, dict[Any, Any]]] = field(default_factory=list)
+    touched: list[UUID] = field(default_factory=list)
+    resolved: list[UUID] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
+    stats: BatchStats = field(default_factory=BatchStats)
+
+
+def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime) -> None:
+    due = now + timedelta(days=b.bound.terms.compliance.grace_period_days)
+    row = Finding(
+        id=uuid4(), production=UUID(b.production_id), compact=b.compact_id, version=d.version_id, rule=str(d.rule),
+        subject=d.subject, severity=str(d.severity), status=OPEN, evidence=_json(d.evidence),
+        remediation=d.remediation, first_seen_at=now, last_seen_at=now, due_at=due, escalated_at=None,
+        resolved_at=None, first_run=run_id, last_run=run_id,
+    )
+    plan.inserts.append(row)
+    info = {"id": row.id, "production": b.production_id, "compact_slug": b.bound.compact_slug,
+            "version_number": b.bound.version_number, "rule": row.rule, "subject": row.subject,
+            "severity": row.severity, "evidence": row.evidence, "remediation": row.remediation,
+            "first_seen_at": now, "due_at": due}
+    plan.events.append(_Event(_orgs(b.company, b.convening_org), OPENED, _payload(info, OPEN, run_id)))
+    plan.stats.opened += 1
+
+
+def _persist(plan: _Plan, row: dict[str, Any], d: FindingDraft, run_id: UUID, now: datetime) -> None:
+    """The same finding seen again: keep the row, refresh it, escalate it once when past due."""
+    newly = row["escalated_at"] is None and now > _utc(row["due_at"])
+    severity = str(escalated(d.severity) if newly or row["escalated_at"] is not None else d.severity)
+    evidence = _json(d.evidence)
+    values: dict[Any, Any] = {}
+    if severity != row["severity"]:
+        values[Finding.severity] = severity
+    if evidence != row["evidence"]:
+        values[Finding.evidence] = dump_json(evidence)
+    if d.remediation != row["remediation"]:
+        values[Finding.remediation] = d.remediation
+    if newly:
+        values[Finding.escalated_at] = now
+    if values:
+        plan.changes.append((row["id"], values))
+    plan.touched.append(row["id"])
+    plan.stats.still_open += 1
+    if newly:
+        info = {**row, "severity": severity, "evidence": evidence, "remediation": d.remediation}
+        payload = {**_payload(info, OPEN, run_id, escalated_at=now), "previous_severity": row["severity"]}
+        plan.events.append(_Event(_orgs(row["company"], row["convening_org"]), ESCALATED_EVENT, payload))
+        plan.stats.escalated += 1
+
+
+def _resolve(plan: _Plan, row: dict[str, Any], run_id: UUID, now: datetime) -> None:
+    plan.resolved.append(row["id"])
+    payload = _payload(row, RESOLVED, run_id, resolved_at=now)
+    plan.events.append(_Event(_orgs(row["company"], row["convening_org"]), RESOLVED_EVENT, payload))
+    plan.stats.resolved += 1
+
+
+def _plan(batch: _Batch, existing: dict[Key, dict[str, Any]], run_id: UUID, now: datetime) -> _Plan:
+    plan = _Plan(stats=BatchStats(productions=len(batch.facts)))
+    for pid in sorted(batch.facts):
+        bindings = batch.bindings.get(pid, [])
+        by_version = {str(b.bound.version_id): b for b in bindings}
+        for d in evaluate_production(batch.facts[pid], [b.bound for b in bindings]):
+            key = (pid, str(d.version_id), str(d.rule), d.subject)
+            row = existing.pop(key, None)
+            if row is None:
+                _open(plan, by_version[key[1]], d, run_id, now)
+            else:
+                _persist(plan, row, d, run_id, now)
+    for key in sorted(existing):  # open findings no rule produced any more (or of deleted productions)
+        _resolve(plan, existing[key], run_id, now)
+    return plan
+
+
+async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
+    for rows in _chunks(plan.inserts, _INSERT_CHUNK):
+        await Finding.insert(*rows)
+    for finding_id, values in plan.changes:
+        await Finding.update(values).where(Finding.id == finding_id)
+    for ids in _chunks(plan.touched, _ID_CHUNK):
+        await Finding.update({Finding.last_seen_at: now, Finding.last_run: run_id}).where(Finding.id.is_in(list(ids)))
+    for ids in _chunks(plan.resolved, _ID_CHUNK):
+        await Finding.update(
+            {Finding.status: RESOLVED, Finding.resolved_at: now, Finding.last_run: run_id}
+        ).where(Finding.id.is_in(list(ids)))
+    if plan.events:
+        from guild.webhooks import enqueue
+
+        for e in plan.events:
+            await enqueue(e.orgs, e.event, e.payload)
+
+
+async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: datetime) -> BatchStats:
+    """Check up to MAX_BATCH productions inside the caller's write transaction."""
+    if not production_ids:
+        return BatchStats()
+    batch = await _load(production_ids)
+    existing = await _open_findings(production_ids)
+    plan = _plan(batch, existing, run_id, now)
+    await _write(plan, run_id, now)
+    return plan.stats
+
+
+async def _lock() -> None:
+    """Serialise compliance writers (PostgreSQL; SQLite's IMMEDIATE transaction already does)."""
+    await xact_lock(_LOCK)
+
+
+# --- public API ----------------------------------------------------------------------------------
+
+
+async def check_batch(production_ids: list[UUID], run_id: UUID, now: datetime) -> BatchStats:
+    """Check these productions against their bound compact versions and reconcile their findings,
+    in ONE write transaction (loaded MAX_BATCH productions at a time)."""
+    now = _utc(now)
+    ids = list(dict.fromkeys(production_ids))
+    total = BatchStats()
+    async with write_tx():
+        await _lock()
+        for chunk in _chunks(ids, MAX_BATCH):
+            total.add(await _check_in_tx(chunk, run_id, now))
+    return total
+
+
+async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UUID]:
+    """Productions bound to any version of the compact, in id order (UUID order = its text order on
+    both engines), after the cursor."""
+    where = ProductionBinding.compact == compact_id
+    if after:
+        where &= ProductionBinding.production > UUID(after)
+    rows = await ProductionBinding.select(ProductionBinding.production).where(where).order_by(
+        ProductionBinding.production
+    ).limit(limit)
+    return [r["production"] for r in rows]
+
+
+async def _advance(run_id: UUID, before: str, cursor: str, stats: BatchStats) -> None:
+    """Move the run's cursor with the batch's results, only from where this sweep left it."""
+    moved = await ComplianceRun.update({
+        ComplianceRun.cursor: cursor,
+        ComplianceRun.productions_checked: ComplianceRun.productions_checked + stats.productions,
+        ComplianceRun.findings_opened: ComplianceRun.findings_opened + stats.opened,
+        ComplianceRun.findings_resolved: ComplianceRun.findings_resolved + stats.resolved,
+        ComplianceRun.heartbeat_at: datetime.now(UTC),
+    }).where((ComplianceRun.id == run_id) & (ComplianceRun.cursor == before)).returning(ComplianceRun.id)
+    if not moved:
+        raise SweepConflict(f"compliance run {run_id} is not at cursor {before!r}: another process resumed it")
+
+
+async def sweep_compact(
+    compact_id: UUID, run_id: UUID, after: str, now: datetime, batch_size: int = 500
+) -> SweepStats:
+    """Check every production bound to any version of the compact, in id order, starting after the
+    cursor ``after`` ("" = from the start). Each batch is one transaction that also advances
+    ``ComplianceRun.cursor`` and its counters, so a crash resumes after the last committed batch."""
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ValueError(f"batch_size must be 1..{MAX_BATCH}, not {batch_size}")
+    now = _utc(now)
+    total = SweepStats(cursor=after)
+    while True:
+        async with write_tx():
+            await _lock()
+            ids = await _next_productions(compact_id, total.cursor, batch_size)
+            if not ids:
+                return total
+            stats = await _check_in_tx(ids, run_id, now)
+            await _advance(run_id, total.cursor, str(ids[-1]), stats)
+        total.add(stats)
+        total.batches += 1
+        total.cursor = str(ids[-1])
+        if len(ids) < batch_size:
+            return total
+
+
+async def check_production(production_id: UUID, trigger_user: UUID | None) -> UUID:
+    """An on-demand check of one production: its own ComplianceRun, completed (or failed) here."""
+    run_id, now = uuid4(), datetime.now(UTC)
+    async with write_tx():
+        if not await Production.exists().where(Production.id == production_id):
+            raise NotFound(f"production {production_id} not found")
+        await ComplianceRun.insert(
+            ComplianceRun(
+                id=run_id, trigger="on_demand", production=production_id, status="running",
+                owner=f"user:{trigger_user}" if trigger_user else "", started_at=now, heartbeat_at=now,
+            )
+        )
+    try:
+        async with write_tx():
+            await _lock()
+            stats = await _check_in_tx([production_id], run_id, now)
+            done = datetime.now(UTC)
+            await ComplianceRun.update({
+                ComplianceRun.status: "completed", ComplianceRun.productions_checked: stats.productions,
+                ComplianceRun.findings_opened: stats.opened, ComplianceRun.findings_resolved: stats.resolved,
+                ComplianceRun.heartbeat_at: done, ComplianceRun.finished_at: done,
+            }).where(ComplianceRun.id == run_id)
+            await audit.record(
+                trigger_user, "compliance.checked", "production", production_id,
+                {"run_id": str(run_id), "opened": stats.opened, "resolved": stats.resolved,
+                 "escalated": stats.escalated, "still_open": stats.still_open},
+            )
+    except Exception as exc:
+        async with write_tx():
+            await ComplianceRun.update({
+                ComplianceRun.status: "failed", ComplianceRun.error: f"{type(exc).__name__}: {exc}"[:4000],
+                ComplianceRun.finished_at: datetime.now(UTC),
+            }).where(ComplianceRun.id == run_id)
+        raise
+    return run_id

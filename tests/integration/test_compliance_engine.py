@@ -1,0 +1,432 @@
+"""The compliance engine against a real database: findings open, persist, escalate and resolve; sweeps resume."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from guild.compacts.terms import Terms, example_terms
+
+T0 = datetime(2027, 4, 1, 6, 0, tzinfo=UTC)
+GRACE = timedelta(days=14)
+
+
+def _terms() -> Terms:
+    data = example_terms().model_dump(mode="json")
+    data["quorum"] = None
+    data["apprenticeship"] = data["apprenticeship"][:1]  # camera, EUR [0, 50M): 1 apprentice, 60_000/week, 4..26 weeks
+    return Terms.model_validate(data)
+
+
+@dataclass
+class World:
+    producer: Any  # Principal
+    producer_headers: dict[str, str]
+    user_id: UUID
+    company: UUID
+    convening: UUID
+    compact_id: UUID
+    version_id: UUID
+    version_hash: str
+
+
+@pytest.fixture
+async def world(users) -> World:
+    from guild.accounts.service import load_principal
+    from guild.compacts import service
+    from guild.compacts.schemas import CompactCreate, DecisionCreate
+    from guild.tables import Compact, CompactVersion, WebhookEndpoint
+
+    convening = await users.org("performers", "guild")
+    company = await users.org("kestrel", "production_company")
+    await users.user("o.perf@example.org", ("performers", "officer"))
+    headers = await users.user("p.kestrel@example.org", ("kestrel", "producer"))
+    officer = await load_principal(users.ids["o.perf@example.org"])
+    await service.create_compact(officer, CompactCreate(slug="screen-guild", title="Screen Guild",
+                                                        convening_org="performers", parties=[], terms=_terms()))
+    await service.propose(officer, "screen-guild", 1)
+    await service.decide(officer, "screen-guild", 1, DecisionCreate(organization="performers", decision="approve"))
+    compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
+    version = await CompactVersion.select(CompactVersion.id, CompactVersion.terms_hash).where(
+        CompactVersion.compact == compact["id"]
+    ).first()
+    for org in (company, convening):
+        await WebhookEndpoint.insert(WebhookEndpoint(
+            id=uuid4(), organization=org, url=f"https://hooks.example.org/{org}", secret="s3cret", active=True,
+            created_at=T0,
+        ))
+    return World(
+        producer=await load_principal(users.ids["p.kestrel@example.org"]), producer_headers=headers,
+        user_id=users.ids["p.kestrel@example.org"], company=company, convening=convening, compact_id=compact["id"],
+        version_id=version["id"], version_hash=version["terms_hash"],
+    )
+
+
+# --- building productions ------------------------------------------------------------------------------
+
+
+async def production(w: World, title: str = "The Harbour", budget: int = 30_000_000) -> UUID:
+    from guild.productions.schemas import BindingCreate, ProductionCreate
+    from guild.productions.service import bind, create_production
+
+    p = await create_production(w.producer, ProductionCreate(company="kestrel", title=title, budget_minor=budget,
+                                                             currency="EUR"))
+    await bind(w.producer, p.id, BindingCreate(compact="screen-guild", version=1))
+    return p.id
+
+
+async def engage(w: World, pid: UUID, name: str, **kw: Any) -> UUID:
+    from guild.productions.schemas import EngagementCreate
+    from guild.productions.service import add_engagement
+
+    base = {"person_name": name, "department": "production", "role": "Crew", "level": "journey",
+            "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": date(2027, 3, 1),
+            "end_date": date(2027, 5, 28)}
+    e = await add_engagement(w.producer, pid, EngagementCreate.model_validate({**base, **kw}))
+    return e.id
+
+
+async def contract(w: World, pid: UUID, eid: UUID, *, clauses=("fees_and_schedule",), planned=(), hashes=None,
+                   contract_type: str = "crew", status: str = "issued") -> UUID:
+    """A stored contract row with the document parts the engine reads (issuing real ones renders PDFs)."""
+    from guild.tables import Contract
+
+    cid = uuid4()
+    document = {
+        "clauses": [{"key": k, "version": 1, "params": {}, "text": "..."} for k in clauses],
+        "planned_ai_uses": list(planned),
+        "compacts": [{"slug": "screen-guild", "version": 1, "hash": h} for h in (hashes or [w.version_hash])],
+    }
+    digest = hashlib.sha256(cid.bytes).hexdigest()
+    await Contract.insert(Contract(
+        id=cid, production=pid, engagement=eid, contract_type=contract_type, status=status, document=document,
+        document_sha256=digest, compliance={"compliant": True, "violations": []}, pdf=b"%PDF-1.7", pdf_sha256=digest,
+        idempotency_key=None, request_sha256=digest, issued_by=w.user_id, issued_at=datetime.now(UTC),
+    ))
+    return cid
+
+
+async def disclose(pid: UUID, category: str, total: int, ai: int) -> None:
+    from guild.tables import AssetDisclosure
+
+    existing = await AssetDisclosure.select(AssetDisclosure.id).where(
+        (AssetDisclosure.production == pid) & (AssetDisclosure.category == category)
+    ).first()
+    if existing:
+        counts = {AssetDisclosure.total_count: total, AssetDisclosure.ai_generated_count: ai}
+        await AssetDisclosure.update(counts).where(AssetDisclosure.id == existing["id"])
+    else:
+        await AssetDisclosure.insert(AssetDisclosure(id=uuid4(), production=pid, category=category, total_count=total,
+                                                     ai_generated_count=ai, updated_at=T0))
+
+
+async def camera_team(w: World, pid: UUID, **apprentice: Any) -> tuple[UUID, UUID]:
+    mentor = await engage(w, pid, "Mara Journey", department="camera", role="Focus puller")
+    trainee = await engage(w, pid, "Ari Apprentice", **{
+        "department": "camera", "role": "Camera trainee", "level": "apprentice", "rate_minor_per_week": 70_000,
+        "mentor_engagement_id": str(mentor), **apprentice})
+    for eid in (mentor, trainee):
+        await contract(w, pid, eid)
+    return mentor, trainee
+
+
+async def new_run(**kw: Any) -> UUID:
+    from guild.tables import ComplianceRun
+
+    run_id = uuid4()
+    await ComplianceRun.insert(ComplianceRun(id=run_id, trigger=kw.pop("trigger", "on_demand"), status="running",
+                                             started_at=T0, heartbeat_at=T0, **kw))
+    return run_id
+
+
+async def findings(pid: UUID | None = None, **where: Any) -> list[dict[str, Any]]:
+    from guild.tables import Finding
+
+    query = Finding.select().output(load_json=True).order_by(Finding.rule).order_by(Finding.subject)
+    if pid is not None:
+        query = query.where(Finding.production == pid)
+    rows = await query
+    return [r for r in rows if all(r[k] == v for k, v in where.items())]
+
+
+async def deliveries(event: str | None = None) -> list[dict[str, Any]]:
+    from guild.tables import WebhookDelivery
+
+    rows = await WebhookDelivery.select(WebhookDelivery.event, WebhookDelivery.payload,
+                                        WebhookDelivery.endpoint.organization.as_alias("org")).output(load_json=True)
+    return [r for r in rows if event is None or r["event"] == event]
+
+
+def utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+# --- the tests -----------------------------------------------------------------------------------------
+
+
+async def test_a_production_that_keeps_every_rule_has_no_findings(world, client):
+    from guild.compliance.engine import check_production
+    from guild.tables import ComplianceRun
+
+    pid = await production(world)
+    await disclose(pid, "vfx_shot", 100, 20)  # weight 5: exactly the 20 % maximum
+    await disclose(pid, "sound_effect", 40, 8)  # weight 0.25: (100 + 2) / (500 + 10) = 20 %
+    await camera_team(world, pid)
+    actor = await engage(world, pid, "Ada Actor", role="Lead")
+    # one real, issued contract: the engine reads its stored document
+    replica = {"notice_hours": 48, "consent_scope": "per_use", "pay_multiple_of_scale": 1.0,
+               "use_description": "Crowd extension in the harbour sequence (scenes 40-44).", "separate_signature": True}
+    params = {
+        "fees_and_schedule": {"rate_minor_per_week": 200_000, "currency": "EUR", "payment_terms_days": 14,
+                              "schedule": "weekly"},
+        "no_required_generative_tools": {"worker_may_be_required_to_use": False},
+        "no_training_ingestion": {"ingestion_without_licence_permitted": False},
+        "no_scan_condition_of_hire": {"consent_is_condition_of_hire": False},
+        "digital_replica_consent": replica,
+    }
+    body = {"engagement_id": str(actor), "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
+            "clauses": [{"key": k, "version": 1, "params": p} for k, p in params.items()]}
+    r = await client.post(f"/api/v1/productions/{pid}/contracts", json=body, headers=world.producer_headers)
+    assert r.status_code == 201, r.text
+
+    run_id = await check_production(pid, world.user_id)
+    assert await findings(pid) == []
+    run = await ComplianceRun.select().where(ComplianceRun.id == run_id).first()
+    assert (run["trigger"], run["status"], run["production"], run["productions_checked"]) == ("on_demand", "completed",
+                                                                                              pid, 1)
+    assert run["findings_opened"] == 0 and run["finished_at"] is not None
+    assert await deliveries() == []
+
+
+async def failing_production(w: World) -> dict[str, UUID]:
+    """A production that breaks each rule once."""
+    pid = await production(w)
+    await disclose(pid, "vfx_shot", 100, 21)  # 21 % > 20 %
+    await camera_team(w, pid, end_date="2027-03-14")  # two weeks: the apprentice does not count
+    missing = await engage(w, pid, "No Contract")
+    stale = await engage(w, pid, "Old Terms")
+    await contract(w, pid, stale, hashes=["f" * 64])
+    replica = await engage(w, pid, "Rep Lica")
+    await contract(w, pid, replica, contract_type="performer", planned=["performer_digital_replica"])
+    writer = await engage(w, pid, "Wri Ter", department="writing")
+    await contract(w, pid, writer, contract_type="writer", planned=["script_generation"])
+    return {"production": pid, "missing": missing, "stale": stale, "replica": replica, "writer": writer}
+
+
+async def test_each_rule_opens_one_finding_with_evidence_due_date_and_webhooks(world):
+    from guild.compliance.engine import check_batch
+
+    p = await failing_production(world)
+    pid = p["production"]
+    run = await new_run(production=pid)
+    stats = await check_batch([pid], run, T0)
+    assert (stats.productions, stats.opened, stats.resolved, stats.escalated, stats.still_open) == (1, 6, 0, 0, 0)
+
+    rows = await findings(pid)
+    assert {(r["rule"], r["subject"], r["severity"]) for r in rows} == {
+        ("ai_share_exceeded", "production", "violation"),
+        ("apprenticeship_quota", "camera", "violation"),
+        ("contract_missing", str(p["missing"]), "violation"),
+        ("contract_noncompliant", str(p["stale"]), "violation"),
+        ("ai_use_without_consent", str(p["replica"]), "critical"),
+        ("ai_use_prohibited", str(p["writer"]), "critical"),
+    }
+    for r in rows:
+        assert r["status"] == "open" and r["remediation"]
+        assert r["version"] == world.version_id and r["compact"] == world.compact_id
+        assert utc(r["first_seen_at"]) == utc(r["last_seen_at"]) == T0 and utc(r["due_at"]) == T0 + GRACE
+        assert r["first_run"] == r["last_run"] == run and r["resolved_at"] is None
+    by_rule = {r["rule"]: r for r in rows}
+    assert by_rule["ai_share_exceeded"]["evidence"]["share_pct"] == 21.0
+    quota = by_rule["apprenticeship_quota"]["evidence"]
+    assert (quota["required"], quota["counted"], quota["not_counted"][0]["reason"]) == (1, 0, "too_short")
+    assert by_rule["ai_use_prohibited"]["evidence"]["planned_uses"] == ["script_generation"]
+
+    opened = await deliveries("finding.opened")
+    assert len(opened) == 12  # six findings, to the company and to the convening organisation
+    assert {d["org"] for d in opened} == {world.company, world.convening}
+    data = [d["payload"]["data"] for d in opened if d["org"] == world.company]
+    assert {d["rule"] for d in data} == set(by_rule) and all(d["compact"] == "screen-guild" for d in data)
+
+
+async def test_findings_persist_escalate_once_and_resolve_without_duplicates(world):
+    from guild.compliance.engine import check_batch
+    from guild.tables import Finding
+
+    p = await failing_production(world)
+    pid = p["production"]
+    run1, run2, run3, run4, run5 = [await new_run(production=pid) for _ in range(5)]
+
+    await check_batch([pid], run1, T0)
+    first = {(r["rule"], r["subject"]): r for r in await findings(pid)}
+
+    # run 2, before the due date: the same rows, touched, nothing new
+    stats = await check_batch([pid, pid], run2, T0 + timedelta(days=1))
+    assert (stats.opened, stats.still_open, stats.escalated, stats.resolved) == (0, 6, 0, 0)
+    second = {(r["rule"], r["subject"]): r for r in await findings(pid)}
+    assert await Finding.count() == 6
+    for key, row in second.items():
+        assert row["id"] == first[key]["id"] and row["first_run"] == run1 and row["last_run"] == run2
+        assert utc(row["first_seen_at"]) == T0 and utc(row["last_seen_at"]) == T0 + timedelta(days=1)
+        assert row["severity"] == first[key]["severity"] and row["escalated_at"] is None
+
+    # run 3, past the due date: each still-open finding escalates one step, once
+    late = T0 + GRACE + timedelta(hours=1)
+    stats = await check_batch([pid], run3, late)
+    assert (stats.opened, stats.escalated, stats.still_open) == (0, 6, 6)
+    third = {(r["rule"], r["subject"]): r for r in await findings(pid)}
+    assert third[("contract_missing", str(p["missing"]))]["severity"] == "critical"
+    assert third[("ai_use_prohibited", str(p["writer"]))]["severity"] == "critical"  # stays at the top
+    assert all(utc(r["escalated_at"]) == late for r in third.values())
+    escalated = await deliveries("finding.escalated")
+    assert len(escalated) == 12
+    assert {d["payload"]["data"]["previous_severity"] for d in escalated} == {"violation", "critical"}
+    stats = await check_batch([pid], run4, late + timedelta(days=1))
+    assert stats.escalated == 0 and len(await deliveries("finding.escalated")) == 12
+
+    # the producer fixes the AI share and the missing contract: those two resolve, rows kept
+    await disclose(pid, "vfx_shot", 100, 15)
+    await contract(world, pid, p["missing"])
+    fixed_at = late + timedelta(days=2)
+    stats = await check_batch([pid], run5, fixed_at)
+    assert (stats.resolved, stats.still_open, stats.opened) == (2, 4, 0)
+    rows = await findings(pid)
+    assert len(rows) == 6
+    resolved = [r for r in rows if r["status"] == "resolved"]
+    assert {r["rule"] for r in resolved} == {"ai_share_exceeded", "contract_missing"}
+    assert all(utc(r["resolved_at"]) == fixed_at and r["last_run"] == run5 for r in resolved)
+    assert {r["id"] for r in resolved} <= {r["id"] for r in first.values()}
+    events = await deliveries("finding.resolved")
+    assert len(events) == 4 and all(e["payload"]["data"]["status"] == "resolved" for e in events)
+
+    # it breaks again: a new open finding next to the resolved one (history is kept)
+    await disclose(pid, "vfx_shot", 100, 30)
+    run6 = await new_run(production=pid)
+    stats = await check_batch([pid], run6, fixed_at + timedelta(days=1))
+    assert stats.opened == 1
+    share = await findings(pid, rule="ai_share_exceeded")
+    assert sorted(r["status"] for r in share) == ["open", "resolved"]
+    assert [r["escalated_at"] for r in share if r["status"] == "open"] == [None]
+
+
+async def test_a_finding_of_a_version_no_longer_bound_resolves(world):
+    from guild.compliance.engine import check_batch
+    from guild.tables import ProductionBinding
+
+    pid = await production(world)
+    await engage(world, pid, "No Contract")
+    await check_batch([pid], await new_run(), T0)
+    assert [r["status"] for r in await findings(pid)] == ["open", "open"]  # contract + camera quota
+    await ProductionBinding.delete().where(ProductionBinding.production == pid)
+    stats = await check_batch([pid], await new_run(), T0 + timedelta(days=1))
+    assert stats.resolved == 2 and [r["status"] for r in await findings(pid)] == ["resolved", "resolved"]
+
+
+async def test_loading_a_batch_costs_the_same_queries_for_one_or_many_productions(world, monkeypatch):
+    from guild.compliance import engine as compliance_engine
+    from guild.db import engine
+
+    ids = [await production(world, f"Film {i}", budget=60_000_000) for i in range(12)]  # above the quota band
+    for pid in ids:
+        e = await engage(world, pid, "Crew")
+        await contract(world, pid, e)
+        await disclose(pid, "vfx_shot", 10, 1)
+    run = await new_run()
+    engine_class = type(engine())
+    calls: list[str] = []
+    original = engine_class.run_querystring
+
+    async def counting(self, querystring, *args, **kwargs):
+        calls.append(str(querystring)[:60])
+        return await original(self, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    await compliance_engine.check_batch(ids[:1], run, T0)
+    one = len(calls)
+    calls.clear()
+    stats = await compliance_engine.check_batch(ids, run, T0)
+    assert stats.productions == 12 and stats.opened == 0
+    assert len(calls) == one <= 10, calls
+
+
+async def test_sweep_resumes_after_the_last_committed_batch_without_duplicates(world, monkeypatch):
+    from guild.compliance import engine as compliance_engine
+    from guild.tables import ComplianceRun, Finding
+
+    ids = [await production(world, f"Film {i}") for i in range(3)]
+    for pid in ids:
+        await engage(world, pid, "No Contract")  # contract_missing + camera quota: two findings each
+    other = await production(world, "Unbound")
+    from guild.tables import ProductionBinding
+
+    await ProductionBinding.delete().where(ProductionBinding.production == other)
+    order = sorted(str(i) for i in ids)
+    run = await new_run(trigger="scheduled", job_id="sweep:screen-guild", slot=T0, compact=world.compact_id)
+
+    real_advance = compliance_engine._advance
+    advances = 0
+
+    async def crash_on_second_batch(*args, **kwargs):
+        nonlocal advances
+        advances += 1
+        if advances == 2:  # the second batch wrote its findings, then the process died before commit
+            raise RuntimeError("killed")
+        return await real_advance(*args, **kwargs)
+
+    monkeypatch.setattr(compliance_engine, "_advance", crash_on_second_batch)
+    with pytest.raises(RuntimeError, match="killed"):
+        await compliance_engine.sweep_compact(world.compact_id, run, "", T0, batch_size=1)
+    stored = await ComplianceRun.select().where(ComplianceRun.id == run).first()
+    assert stored["cursor"] == order[0] and stored["productions_checked"] == 1 and stored["findings_opened"] == 2
+    assert {str(r["production"]) for r in await findings()} == {order[0]}  # batch 2 rolled back
+
+    monkeypatch.setattr(compliance_engine, "_advance", real_advance)
+    stats = await compliance_engine.sweep_compact(world.compact_id, run, stored["cursor"], T0, batch_size=1)
+    assert (stats.batches, stats.productions, stats.opened, stats.cursor) == (2, 2, 4, order[-1])
+    stored = await ComplianceRun.select().where(ComplianceRun.id == run).first()
+    assert (stored["cursor"], stored["productions_checked"], stored["findings_opened"]) == (order[-1], 3, 6)
+    rows = await findings()
+    assert len(rows) == 6 and len({(r["production"], r["rule"], r["subject"]) for r in rows}) == 6
+    assert other not in {r["production"] for r in rows}
+
+    # at the end: nothing left; a sweep that starts from a cursor the run has moved past is refused
+    done = await compliance_engine.sweep_compact(world.compact_id, run, order[-1], T0, batch_size=1)
+    assert (done.batches, done.productions) == (0, 0)
+    with pytest.raises(compliance_engine.SweepConflict):
+        await compliance_engine.sweep_compact(world.compact_id, run, "", T0 + timedelta(days=1), batch_size=2)
+    assert await Finding.count() == 6
+    assert {utc(r["last_seen_at"]) for r in await findings()} == {T0}  # the refused batch rolled back
+
+
+async def test_a_whole_sweep_in_default_batches_then_a_repeat_changes_nothing(world):
+    from guild.compliance.engine import sweep_compact
+    from guild.tables import ComplianceRun
+
+    ids = [await production(world, f"Film {i}") for i in range(4)]
+    for pid in ids:
+        await engage(world, pid, "No Contract")
+    run = await new_run(trigger="scheduled", job_id="sweep:screen-guild", slot=T0, compact=world.compact_id)
+    stats = await sweep_compact(world.compact_id, run, "", T0)
+    assert (stats.batches, stats.productions, stats.opened) == (1, 4, 8)
+    again = await new_run(trigger="scheduled", job_id="sweep:screen-guild", slot=T0 + timedelta(days=7),
+                          compact=world.compact_id)
+    stats = await sweep_compact(world.compact_id, again, "", T0 + timedelta(days=7))
+    assert (stats.opened, stats.still_open, stats.resolved) == (0, 8, 0)
+    row = await ComplianceRun.select().where(ComplianceRun.id == again).first()
+    assert row["productions_checked"] == 4 and row["cursor"] == max(str(i) for i in ids)
+    assert len(await findings()) == 8
+
+
+async def test_check_production_of_an_unknown_production_is_not_found(world):
+    from guild.compliance.engine import check_production
+    from guild.errors import NotFound
+    from guild.tables import ComplianceRun
+
+    with pytest.raises(NotFound):
+        await check_production(uuid4(), None)
+    assert await ComplianceRun.count() == 0

@@ -1,0 +1,532 @@
+"""Scheduled runs: exactly once per (job, slot) across calls and processes, crash resumption, slots, job sync.
+
+The work functions here are real jobs: each item's result (an audit event) is committed in the
+same transaction that advances the run's cursor, as the compliance sweep does with its findings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from tests.conftest import ENGINE
+
+ROOT = Path(__file__).resolve().parents[2]
+ITEMS = [f"item-{i}" for i in range(1, 6)]  # processed in this (sorted) order; the cursor is the last done
+ITEM_ACTION = "test.sweep_item"
+
+
+async def sweep_items(compact_id, run_id: UUID, after: str, now: datetime, *, limit: int | None = None) -> int:
+    """Process ITEMS after ``after``: one transaction per item writes its result and advances the cursor."""
+    from guild import audit
+    from guild.db import write_tx
+    from guild.tables import ComplianceRun
+
+    done = 0
+    for item in (i for i in ITEMS if i > after):
+        if limit is not None and done >= limit:
+            break
+        async with write_tx():
+            await audit.record(None, ITEM_ACTION, "compliance_run", run_id, {"item": item})
+            await ComplianceRun.update(
+                {
+                    ComplianceRun.cursor: item,
+                    ComplianceRun.productions_checked: ComplianceRun.productions_checked + 1,
+                    ComplianceRun.heartbeat_at: datetime.now(UTC),
+                }
+            ).where(ComplianceRun.id == run_id)
+        done += 1
+    return done
+
+
+async def _runs(job_id: str | None = None) -> list[dict]:
+    from guild.tables import ComplianceRun
+
+    query = ComplianceRun.select().order_by(ComplianceRun.slot)
+    if job_id is not None:
+        query = query.where(ComplianceRun.job_id == job_id)
+    return await query
+
+
+async def _items_done() -> list[str]:
+    from guild.tables import AuditEvent
+
+    rows = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == ITEM_ACTION).order_by(
+        AuditEvent.seq
+    ).output(load_json=True)
+    return [r["data"]["item"] for r in rows]
+
+
+SLOT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+# --- claim / run_slot ------------------------------------------------------------------------
+
+
+async def test_same_slot_runs_once_and_a_new_slot_runs_again():
+    from scheduler.runs import run_slot
+
+    calls: list[UUID] = []
+
+    async def work(compact_id, run_id, after, now):
+        calls.append(run_id)
+        await sweep_items(compact_id, run_id, after, now)
+
+    assert await run_slot("sweep:demo", SLOT, None, "a", work) == "ran"
+    assert await run_slot("sweep:demo", SLOT, None, "b", work) == "skipped"
+    # the same slot given with seconds, or in another time zone, is the same slot
+    assert await run_slot("sweep:demo", SLOT.replace(second=30), None, "b", work) == "skipped"
+    assert await run_slot("sweep:demo", SLOT.astimezone(timedelta_tz(2)), None, "b", work) == "skipped"
+    runs = await _runs()
+    assert len(runs) == 1 and len(calls) == 1
+    run = runs[0]
+    assert (run["status"], run["trigger"], run["job_id"], run["owner"]) == ("completed", "scheduled", "sweep:demo", "a")
+    assert run["slot"] == SLOT and run["cursor"] == "item-5" and run["productions_checked"] == 5
+    assert run["finished_at"] is not None
+
+    next_slot = SLOT + timedelta(days=7)
+    assert await run_slot("sweep:demo", next_slot, None, "b", work) == "ran"
+    assert await run_slot("sweep:other", SLOT, None, "b", work) == "ran"  # another job, same slot
+    assert sorted((r["job_id"], r["slot"]) for r in await _runs()) == [
+        ("sweep:demo", SLOT), ("sweep:demo", next_slot), ("sweep:other", SLOT),
+    ]
+    assert len(await _runs()) == 3 and len(calls) == 3
+
+
+def timedelta_tz(hours: int):
+    from datetime import timezone
+
+    return timezone(timedelta(hours=hours))
+
+
+async def test_claim_refuses_a_fresh_run_and_takes_over_a_stale_one():
+    from scheduler.runs import claim, heartbeat
+
+    now = datetime.now(UTC)
+    first = await claim("sweep:demo", SLOT, None, "a", now, timedelta(minutes=10))
+    assert first is not None and first.resume_from == "" and not first.resumed
+    assert await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=9), timedelta(minutes=10)) is None
+    later = await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=11), timedelta(minutes=10))
+    assert later is not None and later.run_id == first.run_id and later.resumed
+    assert not await heartbeat(first.run_id, owner="a")  # "a" lost it: its heartbeats say so
+    assert await heartbeat(first.run_id, owner="b")
+    (run,) = await _runs()
+    assert run["owner"] == "b" and run["status"] == "running"
+
+
+async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
+    from guild.audit import verify_chain
+    from scheduler.runs import claim, run_slot
+
+    t0 = datetime.now(UTC)
+    got = await claim("sweep:demo", SLOT, None, "crashed-host:1", t0, timedelta(minutes=10))
+    assert got is not None
+    assert await sweep_items(None, got.run_id, got.resume_from, t0, limit=2) == 2
+    # ... and the process dies here: no finish, the run stays 'running' with its last heartbeat.
+    (run,) = await _runs()
+    assert (run["status"], run["cursor"], run["productions_checked"]) == ("running", "item-2", 2)
+
+    resumed_from: list[str] = []
+
+    async def work(compact_id, run_id, after, now):
+        resumed_from.append(after)
+        await sweep_items(compact_id, run_id, after, now)
+
+    # within stale_after the owner is presumed alive
+    assert await run_slot("sweep:demo", SLOT, None, "b", work, now=t0 + timedelta(minutes=5)) == "skipped"
+    assert resumed_from == []
+    assert await run_slot("sweep:demo", SLOT, None, "b", work, now=t0 + timedelta(minutes=11)) == "resumed"
+    assert resumed_from == ["item-2"]
+    assert await run_slot("sweep:demo", SLOT, None, "c", work, now=t0 + timedelta(hours=2)) == "skipped"
+
+    assert await _items_done() == ITEMS  # all five, each once, in order
+    (run,) = await _runs()
+    assert (run["status"], run["owner"], run["cursor"], run["productions_checked"]) == ("completed", "b", "item-5", 5)
+    assert (await verify_chain()).ok
+
+
+async def test_failed_work_closes_the_slot_with_the_error():
+    from scheduler.runs import run_slot
+
+    async def broken(compact_id, run_id, after, now):
+        await sweep_items(compact_id, run_id, after, now, limit=1)
+        raise RuntimeError("the terms document is unreadable")
+
+    assert await run_slot("sweep:demo", SLOT, None, "a", broken) == "failed"
+    (run,) = await _runs()
+    assert run["status"] == "failed" and "RuntimeError: the terms document is unreadable" in run["error"]
+    assert run["cursor"] == "item-1" and run["finished_at"] is not None
+    assert await run_slot("sweep:demo", SLOT, None, "b", broken) == "skipped"  # a failed slot is done
+    assert await run_slot("sweep:demo", SLOT + timedelta(days=7), None, "b", sweep_items) == "ran"
+
+
+async def test_cancelled_run_is_released_and_resumed_at_once_elsewhere():
+    from scheduler.runs import run_slot
+
+    gate = asyncio.Event()
+
+    async def slow(compact_id, run_id, after, now):
+        await sweep_items(compact_id, run_id, after, now, limit=3)
+        gate.set()
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", slow))
+    await asyncio.wait_for(gate.wait(), 10)
+    task.cancel()  # a clean shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (run,) = await _runs()
+    assert (run["status"], run["owner"], run["cursor"]) == ("running", "", "item-3")
+    # no waiting for staleness: the released run is taken over and finished from its cursor
+    assert await run_slot("sweep:demo", SLOT, None, "b", sweep_items) == "resumed"
+    assert await _items_done() == ITEMS
+    (run,) = await _runs()
+    assert (run["status"], run["owner"]) == ("completed", "b")
+
+
+async def test_a_run_taken_over_stops_its_old_owner():
+    from guild.tables import ComplianceRun
+    from scheduler.runs import run_slot
+
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def long_work(compact_id, run_id, after, now):
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, timedelta(seconds=0.3)))
+    await asyncio.wait_for(started.wait(), 10)
+    # another process decided "a" was dead and took the run over
+    await ComplianceRun.update({ComplianceRun.owner: "b"}).where(ComplianceRun.job_id == "sweep:demo")
+    assert await asyncio.wait_for(task, 10) == "skipped"
+    assert cancelled.is_set()
+    (run,) = await _runs()
+    assert (run["status"], run["owner"]) == ("running", "b")  # "a" did not close b's run
+
+
+async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
+    """Without the advisory lock the unique index alone still lets exactly one claim win.
+
+    PostgreSQL: the lock is replaced by a barrier, so all six transactions look for the row before
+    any inserts it; five then hit the unique index. SQLite's IMMEDIATE transactions run one at a time.
+    """
+    from guild import db
+    from scheduler import runs
+
+    n = 6
+    barrier = asyncio.Barrier(n)
+    violations: list[BaseException] = []
+
+    async def everyone_at_once(key: int) -> None:
+        if not db.is_sqlite():
+            await asyncio.wait_for(barrier.wait(), 30)
+
+    def counting(exc: BaseException) -> bool:
+        hit = db.is_unique_violation(exc)
+        if hit:
+            violations.append(exc)
+        return hit
+
+    monkeypatch.setattr(runs, "xact_lock", everyone_at_once)
+    monkeypatch.setattr(runs, "is_unique_violation", counting)
+    now = datetime.now(UTC)
+    claims = await asyncio.gather(*(runs.claim("sweep:race", SLOT, None, f"p{i}", now) for i in range(n)))
+    assert sum(c is not None for c in claims) == 1
+    assert len(await _runs("sweep:race")) == 1
+    assert len(violations) == (0 if db.is_sqlite() else n - 1)
+
+
+# --- two scheduler processes -----------------------------------------------------------------
+
+WORKER = r"""
+import asyncio, json, os, sys
+from datetime import UTC, datetime
+
+async def main():
+    from guild import audit, db
+    from guild.settings import get_settings
+    from guild.tables import ComplianceRun
+    from scheduler.runs import run_slot
+
+    await db.startup(get_settings().model_copy(update={"migrate_on_start": False, "pg_pool_max": 4}))
+    owner = f"proc-{os.getpid()}"
+
+    async def work(compact_id, run_id, after, now):
+        await asyncio.sleep(0.4)  # long enough for the other process to try the same slot meanwhile
+        async with db.write_tx():
+            await audit.record(None, "test.process_work", "compliance_run", run_id, {"owner": owner})
+            await ComplianceRun.update({ComplianceRun.cursor: "done", ComplianceRun.productions_checked: 1,
+                                        ComplianceRun.heartbeat_at: datetime.now(UTC)}).where(ComplianceRun.id == run_id)
+
+    print("ready", flush=True)
+    sys.stdin.readline()  # wait for "go" so both processes start at the same moment
+    outcomes = [await run_slot("sweep:demo", datetime.fromisoformat(s), None, owner, work) for s in sys.argv[1:]]
+    print(json.dumps({"owner": owner, "outcomes": outcomes}), flush=True)
+    await db.shutdown()
+
+asyncio.run(main())
+"""
+
+
+def _child_env() -> dict[str, str]:
+    from guild.db import engine
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GUILD_MIGRATE_ON_START="false")
+    if ENGINE == "sqlite":  # the per-test copy of the database, not the template
+        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
+    return env
+
+
+async def _run_processes(*slot_lists: list[datetime]) -> list[dict]:
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WORKER, *[s.isoformat() for s in slots], cwd=ROOT, env=_child_env(),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )
+        for slots in slot_lists
+    ]
+    try:
+        for p in procs:
+            line = await asyncio.wait_for(p.stdout.readline(), 60)
+            assert line.strip() == b"ready", line
+        for p in procs:  # both are connected and waiting: release them together
+            p.stdin.write(b"go\n")
+        await asyncio.gather(*(p.stdin.drain() for p in procs))
+        results = []
+        for p in procs:
+            out, _ = await asyncio.wait_for(p.communicate(), 60)
+            assert p.returncode == 0, out
+            results.append(json.loads(out.decode().strip().splitlines()[-1]))
+        return results
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+
+
+async def _process_work_count() -> int:
+    from guild.tables import AuditEvent
+
+    return await AuditEvent.count().where(AuditEvent.action == "test.process_work")
+
+
+async def test_two_scheduler_processes_run_a_slot_once():
+    """Two real processes fire the same job for the same slot at the same moment: one runs it."""
+    a, b = await _run_processes([SLOT], [SLOT])
+    assert sorted(a["outcomes"] + b["outcomes"]) == ["ran", "skipped"]
+    runs = await _runs("sweep:demo")
+    assert len(runs) == 1 and runs[0]["status"] == "completed" and runs[0]["cursor"] == "done"
+    winner = a if a["outcomes"] == ["ran"] else b
+    assert runs[0]["owner"] == winner["owner"]
+    assert await _process_work_count() == 1
+
+    slots = [SLOT + timedelta(hours=h) for h in (1, 2, 3)]
+    a, b = await _run_processes(slots, list(reversed(slots)))  # opposite orders: they collide mid-way
+    ran = [o for o in a["outcomes"] + b["outcomes"] if o == "ran"]
+    assert len(ran) == 3 and sorted(a["outcomes"] + b["outcomes"]).count("skipped") == 3
+    runs = await _runs("sweep:demo")
+    assert sorted(r["slot"] for r in runs) == [SLOT, *slots] and all(r["status"] == "completed" for r in runs)
+    assert await _process_work_count() == 4
+
+
+# --- slots -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cron", "now", "expected"),
+    [
+        # Monday 06:00 weekly (2026-11-23 is a Monday)
+        ("0 6 * * mon", "2026-11-24T12:00:00", "2026-11-23T06:00:00"),
+        ("0 6 * * mon", "2026-11-23T06:00:00", "2026-11-23T06:00:00"),  # exactly on the boundary
+        ("0 6 * * mon", "2026-11-23T06:00:00.000001", "2026-11-23T06:00:00"),
+        ("0 6 * * mon", "2026-11-23T05:59:59.999999", "2026-11-16T06:00:00"),  # just before: last week
+        ("0 6 * * mon", "2026-11-30T05:59:00", "2026-11-23T06:00:00"),
+        # every 15 minutes
+        ("*/15 * * * *", "2026-11-24T12:15:00", "2026-11-24T12:15:00"),
+        ("*/15 * * * *", "2026-11-24T12:14:59.999999", "2026-11-24T12:00:00"),
+        ("*/15 * * * *", "2026-11-24T12:29:00", "2026-11-24T12:15:00"),
+        ("*/15 * * * *", "2026-11-25T00:05:00", "2026-11-25T00:00:00"),  # across midnight
+        ("*/15 * * * *", "2026-01-01T00:00:30", "2026-01-01T00:00:00"),
+        ("*/15 * * * *", "2025-12-31T23:59:59", "2025-12-31T23:45:00"),  # across the year
+        # rare schedules stay cheap
+        ("0 0 29 2 *", "2026-11-24T00:00:00", "2024-02-29T00:00:00"),
+        ("* * * * *", "2026-11-24T12:00:30", "2026-11-24T12:00:00"),
+    ],
+)
+def test_slot_is_the_latest_fire_time_at_or_before_now(cron, now, expected):
+    from scheduler.runs import latest_fire_at_or_before, slot_for
+
+    at = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    want = datetime.fromisoformat(expected).replace(tzinfo=UTC)
+    assert latest_fire_at_or_before(cron, at) == want
+    assert slot_for(cron, at) == want
+    assert slot_for(cron, at.astimezone(timedelta_tz(-5))) == want  # the caller's zone does not matter
+
+
+def test_slot_agrees_with_apscheduler_over_a_month():
+    """Against APScheduler's own forward iteration: at, just before and just after every fire time of
+    a month, and at an odd stride in between, the slot is the last fire time <= now."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from scheduler.runs import slot_for
+
+    start, end = datetime(2026, 10, 30, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    for cron in ("0 6 * * mon", "*/15 * * * *", "30 2 1,15 * *"):
+        trigger = CronTrigger.from_crontab(cron, timezone=UTC)
+        fires, t = [], start - timedelta(days=40)
+        while (t := trigger.get_next_fire_time(None, t)) < end + timedelta(days=31):
+            fires.append(t)
+            t += timedelta(seconds=1)
+        probes = {start + timedelta(minutes=m) for m in range(0, 30 * 24 * 60, 97)}
+        for f in fires:
+            if start <= f < end:
+                probes |= {f, f - timedelta(microseconds=1), f + timedelta(seconds=59)}
+        for now in sorted(probes):
+            assert slot_for(cron, now) == fires[bisect.bisect_right(fires, now) - 1], (cron, now)
+
+
+def test_naive_times_are_refused():
+    from scheduler.runs import slot_for
+
+    with pytest.raises(ValueError, match="naive"):
+        slot_for("0 6 * * mon", datetime(2026, 11, 23, 6, 0))
+
+
+# --- GuildScheduler --------------------------------------------------------------------------
+
+
+async def _officer(users):
+    from guild.accounts.service import load_principal
+
+    await users.org("performers", "guild")
+    await users.user("o.perf@example.org", ("performers", "officer"))
+    return await load_principal(users.ids["o.perf@example.org"])
+
+
+async def _ratify(principal, slug: str, number: int) -> None:
+    from guild.compacts import service
+    from guild.compacts.schemas import DecisionCreate
+
+    await service.propose(principal, slug, number)
+    await service.decide(principal, slug, number, DecisionCreate(organization="performers", decision="approve"))
+
+
+def _fields(trigger) -> dict[str, str]:
+    return {f.name: str(f) for f in trigger.fields}
+
+
+async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
+    from apscheduler.triggers.cron import CronTrigger
+
+    from guild.compacts import service
+    from guild.compacts.schemas import AmendmentCreate, CompactCreate
+    from guild.compacts.terms import example_terms
+    from guild.tables import CompactVersion
+    from scheduler.runs import slot_for
+    from scheduler.service import SYNC_JOB_ID, GuildScheduler
+
+    officer = await _officer(users)
+    terms = example_terms().model_copy(update={"quorum": None})
+    assert terms.compliance.cron == "0 6 * * mon"
+    await service.create_compact(
+        officer, CompactCreate(slug="screen-guild", title="Screen Guild", convening_org="performers", parties=[], terms=terms)
+    )
+    await service.create_compact(
+        officer, CompactCreate(slug="draft-only", title="Draft Only", convening_org="performers", parties=[], terms=terms)
+    )
+
+    sched = GuildScheduler(owner="test-scheduler", work=sweep_items)
+    sched.start()
+    try:
+        job = sched.scheduler.get_job(SYNC_JOB_ID)
+        assert job is not None and job.trigger.interval == timedelta(seconds=60)
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
+
+        assert (await sched.sync_jobs()).added == []  # drafts have no schedule
+        assert sched.sweep_jobs() == {}
+
+        await _ratify(officer, "screen-guild", 1)
+        report = await sched.sync_jobs()
+        assert report.added == ["sweep:screen-guild"] and report.removed == []
+        job = sched.scheduler.get_job("sweep:screen-guild")
+        assert _fields(job.trigger) == _fields(CronTrigger.from_crontab("0 6 * * mon", timezone=UTC))
+        assert _fields(job.trigger)["day_of_week"] == "mon" and _fields(job.trigger)["hour"] == "6"
+        assert str(job.trigger.timezone) == "UTC" and (job.coalesce, job.max_instances) == (True, 1)
+        assert job.kwargs["cron"] == "0 6 * * mon"
+
+        # catch-up: the new job fired at once for its latest slot, through the database
+        expected_slot = slot_for("0 6 * * mon", datetime.now(UTC))
+        for _ in range(200):
+            runs = await _runs("sweep:screen-guild")
+            if runs and runs[0]["status"] == "completed":
+                break
+            await asyncio.sleep(0.05)
+        assert [(r["slot"], r["status"], r["owner"]) for r in runs] == [(expected_slot, "completed", "test-scheduler")]
+        assert runs[0]["compact"] is not None
+        assert sched.scheduler.get_job("sweep:screen-guild").next_run_time > datetime.now(UTC)
+
+        assert (await sched.sync_jobs()).kept == ["sweep:screen-guild"]  # nothing changed: left alone
+
+        # an amendment with another cron, ratified: the job is replaced with the new trigger
+        amended = terms.model_copy(update={"compliance": terms.compliance.model_copy(update={"cron": "*/15 * * * *"})})
+        await service.amend(officer, "screen-guild", AmendmentCreate(terms=amended))
+        await _ratify(officer, "screen-guild", 2)
+        report = await sched.sync_jobs()
+        assert report.replaced == ["sweep:screen-guild"]
+        job = sched.scheduler.get_job("sweep:screen-guild")
+        assert _fields(job.trigger) == _fields(CronTrigger.from_crontab("*/15 * * * *", timezone=UTC))
+        assert _fields(job.trigger)["minute"] == "*/15"
+
+        # nothing ratified any more (no service does this to a ratified version yet: set it directly)
+        await CompactVersion.update({CompactVersion.status: "superseded"}).where(CompactVersion.status == "ratified")
+        report = await sched.sync_jobs()
+        assert report.removed == ["sweep:screen-guild"]
+        assert sched.sweep_jobs() == {} and sched.scheduler.get_job(SYNC_JOB_ID) is not None
+    finally:
+        await sched.shutdown()
+    assert not sched.running
+
+
+async def test_scheduler_process_stops_cleanly_on_sigterm():
+    """``run_forever`` as its own process: starts, schedules, and exits 0 on SIGTERM."""
+    script = (
+        "import asyncio\n"
+        "from guild.settings import get_settings\n"
+        "from scheduler.service import run_forever\n"
+        "async def work(*args):\n"
+        "    pass\n"
+        "asyncio.run(run_forever(get_settings(), work=work))\n"
+        "print('stopped cleanly', flush=True)\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, cwd=ROOT, env=_child_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        seen = b""
+        while b"scheduler.ready" not in seen:
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            assert line, seen
+            seen += line
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, seen + out
+        assert b"stopped cleanly" in out
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -1,0 +1,305 @@
+"""The pure compliance rules of member productions, on hand-computed cases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from guild.compacts.terms import Terms, example_terms
+from guild.compliance.rules import (
+    BoundTerms,
+    ContractFact,
+    Disclosure,
+    EngagementFact,
+    ProductionFacts,
+    Rule,
+    Severity,
+    escalated,
+    evaluate_production,
+    placement_weeks,
+)
+
+V1 = UUID(int=1)
+V2 = UUID(int=2)
+PID = UUID(int=100)
+HASH = "a" * 64
+START = date(2027, 3, 1)
+
+
+def terms(**changes: Any) -> Terms:
+    """The example terms, changed and re-validated; no apprenticeship rules unless given."""
+    data = example_terms().model_dump(mode="json")
+    data["apprenticeship"] = []
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return Terms.model_validate(data)
+
+
+def bound(t: Terms | None = None, version_id: UUID = V1, slug: str = "screen-guild", h: str = HASH) -> BoundTerms:
+    return BoundTerms(version_id=version_id, compact_slug=slug, version_number=1, version_hash=h, terms=t or terms())
+
+
+def contract(n: int = 1, **kw: Any) -> ContractFact:
+    base = {"id": UUID(int=5000 + n), "status": "issued", "contract_type": "crew", "clause_keys": ["fees_and_schedule"],
+            "planned_ai_uses": [], "compliant": True, "version_hashes": [HASH]}
+    return ContractFact.model_validate({**base, **kw})
+
+
+def engagement(n: int = 1, weeks: int = 10, **kw: Any) -> EngagementFact:
+    base = {"id": UUID(int=1000 + n), "person_name": f"Person {n}", "department": "production", "level": "journey",
+            "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": START,
+            "end_date": START + timedelta(days=7 * weeks - 1), "contract": contract(n)}
+    return EngagementFact.model_validate({**base, **kw})
+
+
+def apprentice(n: int = 1, **kw: Any) -> EngagementFact:
+    base = {"department": "camera", "level": "apprentice", "rate_minor_per_week": 60_000, "mentor_level": "journey",
+            "mentor_department": "camera"}
+    return engagement(n, **{**base, **kw})
+
+
+def facts(
+    *engagements: EngagementFact, disclosures=(), budget: int = 30_000_000, currency: str = "EUR"
+) -> ProductionFacts:
+    return ProductionFacts(production_id=PID, budget_minor=budget, currency=currency, disclosures=list(disclosures),
+                           engagements=list(engagements))
+
+
+def rules_of(drafts) -> list[tuple[str, str, str]]:
+    return [(str(d.rule), d.subject, str(d.severity)) for d in drafts]
+
+
+# --- ai_share_exceeded -------------------------------------------------------------------------------
+
+SHARE_TERMS = terms(ai_disclosure={"max_ai_share_pct": 20.0, "category_weights": {"vfx_shot": 2.0, "script_page": 1.0},
+                                   "festival_disclosure_required": True},
+                    certification={"human_produced_max_ai_share_pct": 5.0, "validity_days": 365})
+
+
+def share_drafts(vfx_ai: int, script_ai: int, *extra: Disclosure, t: Terms = SHARE_TERMS):
+    # weights 2 and 1: share = (2*vfx_ai + script_ai) / (2*10 + 20) = (2*vfx_ai + script_ai) / 40
+    disclosures = [Disclosure("vfx_shot", 10, vfx_ai), Disclosure("script_page", 20, script_ai), *extra]
+    return evaluate_production(facts(disclosures=disclosures), [bound(t)])
+
+
+def test_weighted_share_exactly_at_the_maximum_passes():
+    assert share_drafts(1, 6) == []  # (2 + 6) / 40 = 20 %
+
+
+def test_weighted_share_just_above_the_maximum_is_a_violation_with_evidence():
+    [d] = share_drafts(1, 7)  # (2 + 7) / 40 = 22.5 %
+    assert (d.rule, d.subject, d.severity) == (Rule.ai_share_exceeded, "production", Severity.violation)
+    ev = d.evidence
+    assert ev["share_pct"] == 22.5 and ev["max_pct"] == 20.0 and ev["critical_above_pct"] == 40.0
+    assert ev["categories"] == [
+        {"category": "script_page", "total_count": 20, "ai_generated_count": 7, "weight": 1.0},
+        {"category": "vfx_shot", "total_count": 10, "ai_generated_count": 1, "weight": 2.0},
+    ]
+    assert ev["term_path"] == "ai_disclosure.max_ai_share_pct" and ev["version_hash"] == HASH
+    assert "20.0%" in d.remediation and "22.5%" in d.remediation
+
+
+def test_weighted_share_critical_only_above_twice_the_maximum():
+    [at_twice] = share_drafts(4, 8)  # (8 + 8) / 40 = 40 % = 2 x 20 %
+    assert at_twice.severity is Severity.violation
+    [above] = share_drafts(4, 9)  # 17 / 40 = 42.5 %
+    assert above.severity is Severity.critical and above.evidence["share_pct"] == 42.5
+
+
+def test_share_is_compared_exactly_not_in_binary_floating_point():
+    t = terms(ai_disclosure={"max_ai_share_pct": 33.3, "category_weights": {"vfx_shot": 0.1},
+                             "festival_disclosure_required": True})
+    # 0.1 * 333 / (0.1 * 1000) = 33.3 % exactly (in floats: 33.300000000000004)
+    assert evaluate_production(facts(disclosures=[Disclosure("vfx_shot", 1000, 333)]), [bound(t)]) == []
+    [d] = evaluate_production(facts(disclosures=[Disclosure("vfx_shot", 1000, 334)]), [bound(t)])
+    assert d.evidence["share_pct"] == 33.4
+
+
+def test_unweighted_categories_are_ignored_and_listed():
+    drafts = share_drafts(1, 6, Disclosure("sound_effect", 50, 50), Disclosure("hologram", 3, 3))
+    assert drafts == []  # still exactly 20 % over the weighted categories
+    [d] = share_drafts(1, 7, Disclosure("sound_effect", 50, 0))
+    assert d.evidence["unweighted_categories"] == ["sound_effect"]
+    assert d.evidence["share_pct"] == 22.5
+
+
+def test_no_weighted_assets_means_no_share_finding():
+    assert share_drafts(0, 0) == []
+    assert evaluate_production(facts(disclosures=[Disclosure("hologram", 5, 5)]), [bound(SHARE_TERMS)]) == []
+
+
+# --- contracts ---------------------------------------------------------------------------------------
+
+
+def test_engagement_without_an_issued_contract_is_a_violation():
+    drafts = evaluate_production(
+        facts(engagement(1, contract=None), engagement(2, contract=contract(2, status="void")), engagement(3)),
+        [bound()],
+    )
+    assert rules_of(drafts) == [
+        ("contract_missing", str(UUID(int=1001)), "violation"),
+        ("contract_missing", str(UUID(int=1002)), "violation"),
+    ]
+    assert drafts[0].evidence["contract"] is None and drafts[1].evidence["contract_status"] == "void"
+    assert "Person 1" in drafts[0].remediation
+
+
+def test_contract_checked_against_another_version_is_noncompliant():
+    e = engagement(1, contract=contract(1, version_hashes=["b" * 64]))
+    [d] = evaluate_production(facts(e), [bound()])
+    assert (d.rule, d.subject, d.severity) == (Rule.contract_noncompliant, str(e.id), Severity.violation)
+    assert d.evidence["checked_against"] == ["b" * 64] and d.evidence["bound_version_hash"] == HASH
+    # a stored report that said non-compliant counts too
+    [d] = evaluate_production(facts(engagement(1, contract=contract(1, compliant=False))), [bound()])
+    assert d.rule is Rule.contract_noncompliant
+
+
+def performer(n: int = 1, **contract_kw: Any) -> EngagementFact:
+    c = contract(n, contract_type="performer", **contract_kw)
+    return engagement(n, department="production", contract=c)
+
+
+@pytest.mark.parametrize("use", ["performer_digital_replica", "voice_clone"])
+def test_planned_replica_or_voice_clone_without_consent_clause_is_critical(use):
+    e = performer(planned_ai_uses=[use])
+    [d] = evaluate_production(facts(e), [bound()])
+    assert (d.rule, d.subject, d.severity) == (Rule.ai_use_without_consent, str(e.id), Severity.critical)
+    assert d.evidence["planned_uses"] == [use] and d.evidence["term_paths"] == [f"ai_uses.{use}.policy"]
+    assert d.evidence["required_clause"] == "digital_replica_consent"
+    with_clause = performer(planned_ai_uses=[use], clause_keys=["fees_and_schedule", "digital_replica_consent"])
+    assert evaluate_production(facts(with_clause), [bound()]) == []
+
+
+def test_planned_replica_under_a_permissive_rule_needs_no_consent_clause():
+    uses = example_terms().model_dump(mode="json")["ai_uses"]
+    uses["performer_digital_replica"] = {"policy": "permitted"}
+    assert evaluate_production(facts(performer(planned_ai_uses=["performer_digital_replica"])),
+                               [bound(terms(ai_uses=uses))]) == []
+
+
+def test_planned_prohibited_use_is_critical_and_names_the_uses():
+    planned = ["script_generation", "rotoscoping", "literary_material_generation"]
+    e = engagement(1, contract=contract(1, contract_type="writer", planned_ai_uses=planned))
+    [d] = evaluate_production(facts(e), [bound()])
+    assert (d.rule, d.severity) == (Rule.ai_use_prohibited, Severity.critical)
+    assert d.evidence["planned_uses"] == ["script_generation", "literary_material_generation"]
+    assert "screen-guild v1" in d.remediation
+
+
+def test_void_contract_only_reports_missing():
+    e = performer(status="void", planned_ai_uses=["script_generation", "voice_clone"], version_hashes=[])
+    assert rules_of(evaluate_production(facts(e), [bound()])) == [("contract_missing", str(e.id), "violation")]
+
+
+# --- apprenticeship_quota ----------------------------------------------------------------------------
+
+CAMERA = terms(apprenticeship=[r.model_dump(mode="json") for r in example_terms().apprenticeship[:2]])
+# [0]: camera EUR [0, 50M): 1 apprentice, >= 60_000/week, 4..26 weeks, mentor
+# [1]: camera EUR [50M, ∞): 2 apprentices, >= 75_000/week, 6..52 weeks, mentor
+
+
+def quota(*engagements: EngagementFact, budget: int = 30_000_000, currency: str = "EUR"):
+    return evaluate_production(facts(*engagements, budget=budget, currency=currency), [bound(CAMERA)])
+
+
+def test_placement_weeks_counts_both_ends_and_rounds_up():
+    assert placement_weeks(START, START) == 1
+    assert placement_weeks(START, START + timedelta(days=27)) == 4
+    assert placement_weeks(START, START + timedelta(days=28)) == 5
+
+
+def test_a_qualifying_apprentice_at_every_minimum_counts():
+    assert quota(apprentice(1, weeks=4), engagement(2, department="camera")) == []
+    assert quota(apprentice(1, level="trainee", weeks=26)) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"rate_minor_per_week": 59_999}, "below_min_rate"),
+        ({"currency": "GBP", "rate_minor_per_week": 500_000}, "wrong_currency"),
+        ({"weeks": 3}, "too_short"),
+        ({"weeks": 27}, "too_long"),
+        ({"mentor_level": None, "mentor_department": None}, "no_mentor"),
+        ({"mentor_level": "junior"}, "mentor_below_journey"),
+        ({"mentor_department": "editing"}, "mentor_other_department"),
+    ],
+)
+def test_apprentices_that_do_not_count_say_why(change, reason):
+    bad = apprentice(1, **change)
+    [d] = quota(bad, engagement(2, department="camera", level="junior"))  # a junior is not an apprentice
+    assert (d.rule, d.subject, d.severity) == (Rule.apprenticeship_quota, "camera", Severity.violation)
+    ev = d.evidence
+    assert (ev["required"], ev["counted"], ev["term_path"]) == (1, 0, "apprenticeship[0]")
+    assert [(n["engagement"], n["reason"]) for n in ev["not_counted"]] == [(str(bad.id), reason)]
+    assert "1 more" in d.remediation and "camera" in d.remediation
+
+
+def test_mentor_rules_apply_only_when_the_quota_requires_a_mentor():
+    rules = [r.model_dump(mode="json") for r in example_terms().apprenticeship[:1]]
+    rules[0]["mentor_required"] = False
+    t = terms(apprenticeship=rules)
+    e = apprentice(1, mentor_level=None, mentor_department=None)
+    assert evaluate_production(facts(e), [bound(t)]) == []
+
+
+def test_counted_and_not_counted_side_by_side():
+    ok, short = apprentice(1), apprentice(2, weeks=2)
+    [d] = quota(ok, short, budget=60_000_000)  # band [1]: 2 required, 75_000/week, 6..52 weeks
+    ev = d.evidence
+    assert (ev["required"], ev["counted"]) == (2, 0)
+    assert {n["reason"] for n in ev["not_counted"]} == {"below_min_rate"}
+    both = [apprentice(1, rate_minor_per_week=75_000), apprentice(2, rate_minor_per_week=75_000, weeks=2)]
+    [d] = quota(*both, budget=60_000_000)
+    assert (d.evidence["counted"], d.evidence["counted_engagements"]) == (1, [str(both[0].id)])
+    assert [n["reason"] for n in d.evidence["not_counted"]] == ["too_short"]
+
+
+def test_budget_band_edges_choose_the_rule():
+    paid_60k = apprentice(1)
+    assert quota(paid_60k, budget=49_999_999) == []  # band [0, 50M)
+    [d] = quota(paid_60k, budget=50_000_000)  # band [50M, ∞): lower bound inclusive
+    assert d.evidence["term_path"] == "apprenticeship[1]" and d.evidence["required"] == 2
+    assert d.evidence["band"] == {"budget_min_minor": 50_000_000, "budget_max_minor": None}
+    assert [f.rule for f in quota(budget=0)] == [Rule.apprenticeship_quota]  # 0 is inside [0, 50M)
+    assert quota(budget=30_000_000, currency="GBP") == []  # no rule in the budget's currency
+
+
+# --- the whole evaluation ---------------------------------------------------------------------------
+
+
+def test_a_production_that_keeps_every_rule_has_no_findings():
+    c = contract(1, contract_type="performer", planned_ai_uses=["performer_digital_replica", "rotoscoping"],
+                 clause_keys=["fees_and_schedule", "digital_replica_consent"])
+    everyone = [engagement(1, contract=c), apprentice(2), engagement(3, department="camera")]
+    disclosures = [Disclosure("vfx_shot", 100, 10), Disclosure("script_page", 120, 0)]
+    assert evaluate_production(facts(*everyone, disclosures=disclosures), [bound(CAMERA)]) == []
+
+
+def test_each_bound_version_is_judged_on_its_own_and_order_is_deterministic():
+    strict = terms(ai_disclosure={"max_ai_share_pct": 1.0}, certification={"human_produced_max_ai_share_pct": 1.0})
+    a, b = bound(strict, V2, "a-fund", "c" * 64), bound(terms(), V1, "screen-guild")
+    es = [engagement(3, contract=None), engagement(1, contract=contract(1, version_hashes=["c" * 64])), engagement(2)]
+    f = facts(*es, disclosures=[Disclosure("vfx_shot", 100, 5)])
+    drafts = evaluate_production(f, [b, a])
+    assert [(d.version_id, str(d.rule), d.subject) for d in drafts] == [
+        (V2, "ai_share_exceeded", "production"),
+        (V2, "contract_missing", str(UUID(int=1003))),
+        (V2, "contract_noncompliant", str(UUID(int=1002))),
+        (V1, "contract_missing", str(UUID(int=1003))),
+        (V1, "contract_noncompliant", str(UUID(int=1001))),
+    ]
+    reversed_facts = facts(*reversed(es), disclosures=[Disclosure("vfx_shot", 100, 5)])
+    assert evaluate_production(reversed_facts, [a, b]) == drafts
+    assert len({d.key for d in drafts}) == len(drafts)
+
+
+def test_escalation_goes_one_step_up_and_stops_at_critical():
+    assert [escalated(s) for s in Severity] == [Severity.warning, Severity.violation, Severity.critical,
+                                                Severity.critical]
