@@ -59,6 +59,7 @@ async def load_demo() -> list[tuple[str, str, str]]:
             await add_member(slug, MembershipCreate(email=user.email, role=role), actor_id=admin.id)
         logins.append((user.email, PEOPLE_PASSWORD, ", ".join(f"{r} of {s}" for s, r in roles)))
     await _demo_compacts()
+    await _demo_production()
     return logins
 
 
@@ -101,3 +102,56 @@ async def _demo_compacts() -> None:
             convening_org="writers-guild-indie", parties=["screen-performers-guild"], terms=terms,
         ),
     )
+
+
+async def _demo_production() -> None:
+    """Blue Harbor's feature bound to the ratified compact: a roster, disclosures and one issued contract."""
+    from contracts.pdf import PdfRenderer
+    from guild.accounts.service import load_principal
+    from guild.contracting.schemas import ContractRequest
+    from guild.contracting.service import issue
+    from guild.productions import service as productions
+    from guild.productions.schemas import BindingCreate, DisclosureIn, EngagementCreate, ProductionCreate
+    from guild.tables import User
+
+    row = await User.select(User.id).where(User.email == f"producer.blueharbor@{DOMAIN}").first()
+    producer = await load_principal(row["id"])
+    prod = await productions.create_production(producer, ProductionCreate(
+        company="blue-harbor-pictures", title="Harbour Lights", budget_minor=30_000_000, currency="EUR",
+        start_date="2027-03-01", end_date="2027-06-30", status="pre_production"))
+    await productions.bind(producer, prod.id, BindingCreate(compact="ai-and-apprenticeship-2027", version=1))
+    common = dict(currency="EUR", start_date="2027-03-01", end_date="2027-05-28")
+    lead = await productions.add_engagement(producer, prod.id, EngagementCreate(
+        person_name="Hana Ito", email=f"performer@{DOMAIN}", department="production", role="Lead (Mara)",
+        level="journey", rate_minor_per_week=250_000, **common))
+    dop = await productions.add_engagement(producer, prod.id, EngagementCreate(
+        person_name="Luis Ortega", department="camera", role="Director of photography", level="head",
+        rate_minor_per_week=320_000, **common))
+    await productions.add_engagement(producer, prod.id, EngagementCreate(
+        person_name="June Park", email=f"apprentice@{DOMAIN}", department="camera", role="Camera apprentice",
+        level="apprentice", rate_minor_per_week=65_000, mentor_engagement_id=dop.id, **common))
+    await productions.set_disclosures(producer, prod.id, [
+        DisclosureIn(category="vfx_shot", total_count=180, ai_generated_count=22, tools=["rotoscoping assist"]),
+        DisclosureIn(category="script_page", total_count=104, ai_generated_count=0),
+        DisclosureIn(category="music_cue", total_count=31, ai_generated_count=2, tools=["stem separation"]),
+    ])
+
+    def clause(key: str, **params: object) -> dict:
+        return {"key": key, "version": 1, "params": params}
+
+    renderer = PdfRenderer(max_workers=1)
+    try:
+        await issue(producer, prod.id, ContractRequest.model_validate({
+            "engagement_id": str(lead.id), "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
+            "clauses": [
+                clause("fees_and_schedule", rate_minor_per_week=250_000, currency="EUR", payment_terms_days=14, schedule="weekly"),
+                clause("no_required_generative_tools", worker_may_be_required_to_use=False),
+                clause("no_training_ingestion", ingestion_without_licence_permitted=False),
+                clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False),
+                clause("digital_replica_consent", notice_hours=72, consent_scope="per_use", pay_multiple_of_scale=1.5,
+                       use_description="Crowd extension of Mara in the harbour night sequence (scenes 40-44).",
+                       separate_signature=True),
+            ],
+        }), renderer, "demo-contract-hana")
+    finally:
+        renderer.shutdown()
