@@ -327,7 +327,9 @@ class ComplianceCadence(_Model):
         description="5-field crontab expression (UTC) for scheduled compliance checks", examples=["0 6 * * mon"]
     )
     grace_period_days: int = Field(ge=0, le=365, description="time to remedy a finding before it counts, in days")
-    escalate_after_days: int = Field(ge=0, le=365, description="time after which an open finding escalates, in days")
+    escalate_after_days: int = Field(
+        ge=0, le=365, description="days after its due date that a still-open finding escalates (0 = at the due date)"
+    )
 
     @field_validator("cron")
     @classmethod

@@ -321,9 +321,12 @@ def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime
     plan.stats.opened += 1
 
 
-def _persist(plan: _Plan, row: dict[str, Any], d: FindingDraft, run_id: UUID, now: datetime) -> None:
-    """The same finding seen again: keep the row, refresh it, escalate it once when past due."""
-    newly = row["escalated_at"] is None and now > _utc(row["due_at"])
+def _persist(
+    plan: _Plan, row: dict[str, Any], d: FindingDraft, run_id: UUID, now: datetime, escalate_after_days: int = 0
+) -> None:
+    """The same finding seen again: keep the row, refresh it, escalate it once when it is still open
+    ``escalate_after_days`` (the compact's term) after its due date."""
+    newly = row["escalated_at"] is None and now > _utc(row["due_at"]) + timedelta(days=escalate_after_days)
     severity = str(escalated(d.severity) if newly or row["escalated_at"] is not None else d.severity)
     evidence = _json(d.evidence)
     values: dict[Any, Any] = {}
@@ -364,7 +367,7 @@ def _plan(batch: _Batch, existing: dict[Key, dict[str, Any]], run_id: UUID, now:
             if row is None:
                 _open(plan, by_version[key[1]], d, run_id, now)
             else:
-                _persist(plan, row, d, run_id, now)
+                _persist(plan, row, d, run_id, now, by_version[key[1]].bound.terms.compliance.escalate_after_days)
     for key in sorted(existing):  # open findings no rule produced any more (or of deleted productions)
         _resolve(plan, existing[key], run_id, now)
     return plan

@@ -275,8 +275,11 @@ async def test_findings_persist_escalate_once_and_resolve_without_duplicates(wor
         assert utc(row["first_seen_at"]) == T0 and utc(row["last_seen_at"]) == T0 + timedelta(days=1)
         assert row["severity"] == first[key]["severity"] and row["escalated_at"] is None
 
-    # run 3, past the due date: each still-open finding escalates one step, once
-    late = T0 + GRACE + timedelta(hours=1)
+    # past the due date but within escalate_after_days (30 in these terms): not yet escalated
+    stats = await check_batch([pid], run3, T0 + GRACE + timedelta(hours=1))
+    assert (stats.opened, stats.escalated, stats.still_open) == (0, 0, 6)
+    # run 3, escalate_after_days past the due date: each still-open finding escalates one step, once
+    late = T0 + GRACE + timedelta(days=30, hours=1)
     stats = await check_batch([pid], run3, late)
     assert (stats.opened, stats.escalated, stats.still_open) == (0, 6, 6)
     third = {(r["rule"], r["subject"]): r for r in await findings(pid)}
