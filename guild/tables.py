@@ -267,3 +267,27 @@ class WebhookDelivery(Table, tablename="webhook_delivery"):
     last_error = Text(default="")
     created_at = Timestamptz()
     delivered_at = Timestamptz(null=True, default=None)
+
+
+class Commitment(Table, tablename="commitment"):
+    """An apprenticeship obligation of a production under one bound compact version (unique per key: migration)."""
+
+    id = UUID(primary_key=True)
+    production = ForeignKey(references=Production, on_delete=OnDelete.cascade, index=True)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade)
+    version = ForeignKey(references=CompactVersion, on_delete=OnDelete.restrict)
+    key = Varchar(length=64)
+    title = Varchar(length=200)
+    due_date = Date()
+    status = Varchar(length=16, default="open")  # open | done
+    done_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class CalendarToken(Table, tablename="calendar_token"):
+    """A per-user secret for iCalendar feed URLs (calendar apps cannot send bearer tokens)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, unique=True)
+    token = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz()

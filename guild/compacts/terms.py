@@ -341,6 +341,39 @@ class ComplianceCadence(_Model):
         return value
 
 
+class CommitmentAnchor(StrEnum):
+    shoot_start = "shoot_start"
+    shoot_end = "shoot_end"
+
+
+class CommitmentRule(_Model):
+    """An apprenticeship obligation with a due date computed from the production's shoot dates.
+
+    E.g. a skills plan 10 working days before the shoot starts; a final plan 2 weeks after it starts,
+    only for shoots of at least 6 weeks. Working days skip Saturdays and Sundays.
+    """
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="stable identifier, e.g. skills_plan")
+    title: str = Field(min_length=1, max_length=200)
+    anchor: CommitmentAnchor = Field(description="the shoot date the offset counts from")
+    offset_working_days: int | None = Field(
+        default=None, ge=-260, le=260, description="working days after the anchor (negative: before); weekends skipped"
+    )
+    offset_weeks: int | None = Field(default=None, ge=-104, le=104, description="calendar weeks after the anchor")
+    min_shoot_weeks: int | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or longer, in weeks")
+    max_shoot_weeks: int | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or shorter, in weeks")
+
+    @model_validator(mode="after")
+    def _one_offset(self) -> CommitmentRule:
+        problems: list[_Problem] = []
+        if (self.offset_working_days is None) == (self.offset_weeks is None):
+            problems.append((("offset_working_days",), "one_offset", "give exactly one of offset_working_days and offset_weeks", None))
+        if self.min_shoot_weeks and self.max_shoot_weeks and self.min_shoot_weeks > self.max_shoot_weeks:
+            problems.append((("max_shoot_weeks",), "weeks_order", "max_shoot_weeks must not be below min_shoot_weeks", self.max_shoot_weeks))
+        _raise_if(type(self), problems)
+        return self
+
+
 # --- the document ----------------------------------------------------------------------------
 
 
@@ -356,6 +389,9 @@ class Terms(_Model):
     ai_uses: dict[AIUse, AIUseRule]
     training_data: TrainingData
     apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
+    apprenticeship_commitments: list[CommitmentRule] = Field(
+        default_factory=list, max_length=50, description="obligations with due dates computed from the shoot dates"
+    )
     certification: CertificationCriteria
     compliance: ComplianceCadence
 
@@ -513,6 +549,12 @@ def example_terms() -> Terms:
                 max_weeks=52,
                 mentor_required=True,
             ),
+        ],
+        apprenticeship_commitments=[
+            CommitmentRule(key="skills_plan", title="Apprenticeship skills plan filed", anchor=CommitmentAnchor.shoot_start,
+                           offset_working_days=-10),
+            CommitmentRule(key="final_plan", title="Final placement plan filed", anchor=CommitmentAnchor.shoot_start,
+                           offset_weeks=2, min_shoot_weeks=6),
         ],
         certification=CertificationCriteria(human_produced_max_ai_share_pct=5.0, validity_days=365),
         compliance=ComplianceCadence(cron="0 6 * * mon", grace_period_days=14, escalate_after_days=30),
