@@ -48,6 +48,7 @@ def structlog_config(level: str) -> StructlogConfig:
             pretty_print_tty=False,
         ),
         middleware_logging_config=LoggingMiddlewareConfig(
+            exclude_opt_key="skip_request_log",  # routes whose path carries a secret (calendar feed tokens)
             request_log_fields=["method", "path", "query"],
             response_log_fields=["status_code"],
         ),

@@ -14,6 +14,8 @@ async def health() -> dict[str, str]:
 
 def route_handlers() -> list[ControllerRouterHandler]:
     from guild.accounts.api import AuthController
+    from guild.apprenticeship.api import ApprenticeshipPreviewController
+    from guild.apprenticeship.member_api import ApprenticeshipController
     from guild.compacts.api import CompactController
     from guild.compliance.api import ComplianceController
     from guild.contracting.api import ContractController
@@ -23,5 +25,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
 
     return [
         health, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
-        WebhookController, ComplianceController,
+        WebhookController, ComplianceController, ApprenticeshipPreviewController, ApprenticeshipController,
     ]

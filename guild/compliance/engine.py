@@ -23,7 +23,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -33,6 +33,7 @@ from guild import audit
 from guild.compacts.terms import Terms
 from guild.compliance.rules import (
     BoundTerms,
+    CommitmentFact,
     ContractFact,
     Disclosure,
     EngagementFact,
@@ -45,6 +46,7 @@ from guild.db import write_tx, xact_lock
 from guild.errors import NotFound
 from guild.tables import (
     AssetDisclosure,
+    Commitment,
     CompactVersion,
     ComplianceRun,
     Contract,
@@ -225,8 +227,22 @@ async def _engagements(ids: Sequence[UUID]) -> dict[str, list[EngagementFact]]:
     return out
 
 
-async def _load(ids: Sequence[UUID]) -> _Batch:
-    """Facts and bound versions of up to MAX_BATCH productions: six queries, whatever their number."""
+async def _commitments(ids: Sequence[UUID]) -> dict[str, list[CommitmentFact]]:
+    rows = await Commitment.select(
+        Commitment.production, Commitment.version, Commitment.key, Commitment.title, Commitment.due_date,
+        Commitment.status,
+    ).where(Commitment.production.is_in(list(ids)))
+    out: dict[str, list[CommitmentFact]] = {}
+    for r in sorted(rows, key=lambda r: (str(r["version"]), r["key"])):
+        out.setdefault(str(r["production"]), []).append(CommitmentFact(
+            version_id=r["version"], key=r["key"], title=r["title"], due_date=r["due_date"], status=r["status"],
+        ))
+    return out
+
+
+async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
+    """Facts and bound versions of up to MAX_BATCH productions: seven queries, whatever their number.
+    ``today`` (the run's UTC date) is what open commitments are overdue against."""
     batch = _Batch()
     productions = await Production.select(
         Production.id, Production.company, Production.budget_minor, Production.currency
@@ -237,11 +253,13 @@ async def _load(ids: Sequence[UUID]) -> _Batch:
     batch.company = {str(p["id"]): p["company"] for p in productions}
     batch.bindings = await _bindings(ids, batch.company)
     disclosures, engagements = await _disclosures(ids), await _engagements(ids)
+    commitments = await _commitments(ids)
     for p in productions:
         pid = str(p["id"])
         batch.facts[pid] = ProductionFacts(
             production_id=p["id"], budget_minor=p["budget_minor"], currency=p["currency"],
             disclosures=disclosures.get(pid, []), engagements=engagements.get(pid, []),
+            commitments=commitments.get(pid, []), today=today,
         )
     return batch
 
@@ -395,7 +413,7 @@ async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: dateti
     """Check up to MAX_BATCH productions inside the caller's write transaction."""
     if not production_ids:
         return BatchStats()
-    batch = await _load(production_ids)
+    batch = await _load(production_ids, _utc(now).date())
     existing = await _open_findings(production_ids)
     plan = _plan(batch, existing, run_id, now)
     await _write(plan, run_id, now)

@@ -9,12 +9,14 @@ engine reconciles the drafts with stored findings; a draft's identity is
 
 Where the contract side already decides a question (which clauses a contract needs, which AI-use
 rules apply, which apprenticeship rules cover a budget, what a qualified mentor is) the helpers of
-:mod:`contracts.clauses` and :mod:`contracts.compliance` decide it here too.
+:mod:`contracts.clauses` and :mod:`contracts.compliance` decide it here too. Apprenticeship quotas
+(bands, ratio schedules, pay, length, mentors, caps) are decided by
+:func:`guild.apprenticeship.rules.quota_report`, the same function the producers' planning preview
+calls; ``apprenticeship_quota`` carries its explained result as evidence.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from datetime import date
 from enum import StrEnum
@@ -24,23 +26,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.clauses import (
-    ENTRY_LEVELS,
-    LIKENESS_USES,
-    ContractContext,
-    ContractType,
-    Level,
-    ai_rules,
-    applicable_quota_rules,
-    level_rank,
-)
+from contracts.clauses import LIKENESS_USES, ContractContext, ContractType, Level, ai_rules
 from contracts.compliance import BoundVersion, required_clause_keys
+from guild.apprenticeship.rules import PlannedEngagement, QuotaResult, placement_weeks, quota_report
 from guild.compacts.terms import MAX_MINOR, AIUse, CurrencyCode, Department, Policy, QuotaRule, Terms
 
 __all__ = [
     "REMEDIATION",
     "RULES",
     "BoundTerms",
+    "CommitmentFact",
     "ContractFact",
     "Disclosure",
     "EngagementFact",
@@ -83,6 +78,8 @@ class Rule(StrEnum):
     ai_use_without_consent = "ai_use_without_consent"
     ai_use_prohibited = "ai_use_prohibited"
     apprenticeship_quota = "apprenticeship_quota"
+    apprenticeship_underpaid = "apprenticeship_underpaid"
+    commitment_overdue = "commitment_overdue"
 
 
 # One clear sentence per rule; ``{...}`` fields come from the draft's context.
@@ -110,6 +107,13 @@ REMEDIATION: dict[Rule, str] = {
         "Engage {missing} more paid apprentice(s) or trainee(s) in {department} as {label} requires "
         "(at least {min_rate} minor units of {currency} per week, {weeks} weeks{mentor}), "
         "or correct the engagements listed as not counted."
+    ),
+    Rule.apprenticeship_underpaid: (
+        "Raise {person}'s pay to at least {min_rate} minor units of {currency} per week as {label} requires "
+        "(it is {rate}); until then the placement does not count toward the {department} quota."
+    ),
+    Rule.commitment_overdue: (
+        "File the {key} commitment (\"{title}\"), due on {due_date} under {label}, and mark it done."
     ),
 }
 
@@ -155,12 +159,26 @@ class EngagementFact(_Model):
     contract: ContractFact | None = Field(default=None, description="the contract in force, else the latest")
 
 
+class CommitmentFact(_Model):
+    """An apprenticeship commitment of the production under one bound compact version."""
+
+    version_id: UUID
+    key: str
+    title: str
+    due_date: date
+    status: Literal["open", "done"]
+
+
 class ProductionFacts(_Model):
     production_id: UUID
     budget_minor: int = Field(ge=0, le=MAX_MINOR)
     currency: CurrencyCode
     disclosures: list[Disclosure] = Field(default_factory=list)
     engagements: list[EngagementFact] = Field(default_factory=list)
+    commitments: list[CommitmentFact] = Field(default_factory=list)
+    today: date | None = Field(
+        default=None, description="the run's date (UTC): open commitments due before it are overdue; null = none are"
+    )
 
 
 class BoundTerms(_Model):
@@ -349,107 +367,79 @@ def _contracts(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
     return [d for d in found if d is not None]
 
 
-# --- apprenticeship_quota ------------------------------------------------------------------------
+# --- apprenticeship_quota, apprenticeship_underpaid ----------------------------------------------
 
 
-def placement_weeks(start: date, end: date) -> int:
-    """Placement length in weeks: the days from start to end, both included, divided by 7, rounded up."""
-    return math.ceil(((end - start).days + 1) / 7)
+def _planned(e: EngagementFact) -> PlannedEngagement:
+    return PlannedEngagement(
+        ref=str(e.id), person_name=e.person_name, department=e.department, level=e.level,
+        rate_minor_per_week=e.rate_minor_per_week, currency=e.currency, start_date=e.start_date,
+        end_date=e.end_date, mentor_level=e.mentor_level, mentor_department=e.mentor_department,
+    )
 
 
-_PlacementCheck = Callable[[EngagementFact, QuotaRule], str | None]  # a reason's detail, or None when met
-
-
-def _currency(e: EngagementFact, r: QuotaRule) -> str | None:
-    return None if e.currency == r.currency else f"paid in {e.currency}; the quota's minimum rate is in {r.currency}"
-
-
-def _rate(e: EngagementFact, r: QuotaRule) -> str | None:
-    if e.rate_minor_per_week >= r.min_rate_minor_per_week:
-        return None
-    return f"paid {e.rate_minor_per_week} per week; at least {r.min_rate_minor_per_week} required"
-
-
-def _short(e: EngagementFact, r: QuotaRule) -> str | None:
-    weeks = placement_weeks(e.start_date, e.end_date)
-    return None if weeks >= r.min_weeks else f"{weeks} week(s); at least {r.min_weeks} required"
-
-
-def _long(e: EngagementFact, r: QuotaRule) -> str | None:
-    weeks = placement_weeks(e.start_date, e.end_date)
-    return None if r.max_weeks is None or weeks <= r.max_weeks else f"{weeks} week(s); at most {r.max_weeks} allowed"
-
-
-def _mentor(e: EngagementFact, r: QuotaRule) -> str | None:
-    return "no mentor named" if r.mentor_required and e.mentor_level is None else None
-
-
-def _mentor_level(e: EngagementFact, r: QuotaRule) -> str | None:
-    if not r.mentor_required or e.mentor_level is None or level_rank(e.mentor_level) >= level_rank(Level.journey):
-        return None
-    return f"the mentor is {e.mentor_level} level; journey level or above required"
-
-
-def _mentor_department(e: EngagementFact, r: QuotaRule) -> str | None:
-    if not r.mentor_required or e.mentor_level is None or e.mentor_department == e.department:
-        return None
-    return f"the mentor works in {e.mentor_department}, not {e.department}"
-
-
-# Why a placement does not count, checked in this order; the first that fails is reported.
-PLACEMENT_CHECKS: tuple[tuple[str, _PlacementCheck], ...] = (
-    ("wrong_currency", _currency),
-    ("below_min_rate", _rate),
-    ("too_short", _short),
-    ("too_long", _long),
-    ("no_mentor", _mentor),
-    ("mentor_below_journey", _mentor_level),
-    ("mentor_other_department", _mentor_department),
-)
-
-
-def _not_counted(e: EngagementFact, r: QuotaRule) -> dict[str, str] | None:
-    for reason, check in PLACEMENT_CHECKS:
-        detail = check(e, r)
-        if detail is not None:
-            return {"engagement": str(e.id), "person_name": e.person_name, "reason": reason, "detail": detail}
-    return None
-
-
-def _quota(facts: ProductionFacts, bt: BoundTerms, index: int, rule: QuotaRule) -> FindingDraft | None:
-    entry = [e for e in facts.engagements if e.department == rule.department and e.level in ENTRY_LEVELS]
-    refused = [(e, _not_counted(e, rule)) for e in entry]
-    not_counted = [why for _, why in refused if why is not None]
-    counted = [str(e.id) for e, why in refused if why is None]
-    if len(counted) >= rule.min_apprentices:
-        return None
-    evidence = {
-        "term_path": f"apprenticeship[{index}]",
-        "department": str(rule.department),
-        "budget_minor": facts.budget_minor,
-        "currency": facts.currency,
-        "band": {"budget_min_minor": rule.budget_min_minor, "budget_max_minor": rule.budget_max_minor},
-        "required": rule.min_apprentices,
-        "counted": len(counted),
-        "counted_engagements": counted,
-        "not_counted": not_counted,
-    }
+def _quota(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> FindingDraft:
     mentor = ", with a journey-level mentor from the department" if rule.mentor_required else ""
     weeks = f"{rule.min_weeks} to {rule.max_weeks}" if rule.max_weeks is not None else f"at least {rule.min_weeks}"
-    return _draft(bt, Rule.apprenticeship_quota, str(rule.department), Severity.violation, evidence,
-                  missing=rule.min_apprentices - len(counted), department=rule.department,
+    return _draft(bt, Rule.apprenticeship_quota, str(rule.department), Severity.violation,
+                  result.model_dump(mode="json"), missing=result.missing, department=rule.department,
                   min_rate=rule.min_rate_minor_per_week, currency=rule.currency, weeks=weeks, mentor=mentor)
 
 
-def _apprenticeship(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
-    """Count-based: ``min_apprentices`` per department whose band holds the budget (ratio steps not yet)."""
+def _underpaid(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> list[FindingDraft]:
     out = []
-    for dept in Department:
-        # the terms forbid overlapping bands per department and currency: at most one rule applies
-        for index, rule in applicable_quota_rules(bt.terms, dept, facts.budget_minor, facts.currency)[:1]:
-            draft = _quota(facts, bt, index, rule)
-            if draft is not None:
-                out.append(draft)
+    for u in result.underpaid:
+        evidence = {
+            "term_path": f"{result.term_path}.min_rate_minor_per_week",
+            "engagement": u.engagement,
+            "person_name": u.person_name,
+            "department": str(rule.department),
+            "rate_minor_per_week": u.rate_minor_per_week,
+            "min_rate_minor_per_week": u.min_rate_minor_per_week,
+            "currency": u.currency,
+            "shortfall_minor_per_week": u.shortfall_minor_per_week,
+            "quota": result.explanation,
+        }
+        out.append(_draft(bt, Rule.apprenticeship_underpaid, u.engagement, Severity.violation, evidence,
+                          person=u.person_name, rate=u.rate_minor_per_week, min_rate=u.min_rate_minor_per_week,
+                          currency=u.currency, department=rule.department))
+    return out
+
+
+def _apprenticeship(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
+    """The quota engine of :mod:`guild.apprenticeship.rules`: a finding per department whose quota
+    is not met (evidence: the explained result) and one per placement paid below the minimum rate."""
+    roster = [_planned(e) for e in facts.engagements]
+    out = []
+    for result in quota_report(facts.budget_minor, facts.currency, roster, bt.terms, bt.label):
+        if not result.met:
+            out.append(_quota(bt, result, result.rule))
+        out.extend(_underpaid(bt, result, result.rule))
+    return out
+
+
+# --- commitment_overdue ----------------------------------------------------------------------------
+
+
+def _overdue(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
+    """An open commitment of this version whose due date is before the run's date."""
+    if facts.today is None:
+        return []
+    out = []
+    for c in facts.commitments:
+        if c.version_id != bt.version_id or c.status != "open" or c.due_date >= facts.today:
+            continue
+        evidence = {
+            "term_path": "apprenticeship_commitments",
+            "commitment": c.key,
+            "title": c.title,
+            "status": c.status,
+            "due_date": c.due_date.isoformat(),
+            "checked_on": facts.today.isoformat(),
+            "days_late": (facts.today - c.due_date).days,
+        }
+        out.append(_draft(bt, Rule.commitment_overdue, c.key, Severity.violation, evidence,
+                          key=c.key, title=c.title, due_date=c.due_date.isoformat()))
     return out
 
 
@@ -459,6 +449,7 @@ RULES: tuple[Callable[[ProductionFacts, BoundTerms], list[FindingDraft]], ...] =
     _ai_share,
     _contracts,
     _apprenticeship,
+    _overdue,
 )
 
 

@@ -135,6 +135,9 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
                 version_hash=version["terms_hash"], bound_at=_now(),
             )
         )
+        from guild.apprenticeship.commitments import create_commitments  # it imports this module
+
+        await create_commitments(principal.id, production_id, version["id"])
         await audit.record(
             principal.id, "production.bound", "production", production_id,
             {"compact": data.compact, "version": data.version, "version_hash": version["terms_hash"]},

@@ -85,6 +85,20 @@ class Users:
         self.ids[email] = user.id
         return self.headers(user.id)
 
+    async def ratified_compact(self, officer_email: str, slug: str, convening: str, terms=None, parties=()):  # noqa: ANN001
+        """A compact convened by ``officer_email``'s organisation, proposed and approved by it (quorum: all)."""
+        from guild.accounts.service import load_principal
+        from guild.compacts import service
+        from guild.compacts.schemas import CompactCreate, DecisionCreate
+        from guild.compacts.terms import example_terms
+
+        officer = await load_principal(self.ids[officer_email])
+        terms = terms or example_terms().model_copy(update={"quorum": None})
+        await service.create_compact(officer, CompactCreate(slug=slug, title=slug.upper(), convening_org=convening,
+                                                            parties=list(parties), terms=terms))
+        await service.propose(officer, slug, 1)
+        return await service.decide(officer, slug, 1, DecisionCreate(organization=convening, decision="approve"))
+
     def headers(self, user_id: UUID) -> dict[str, str]:
         token, _ = self._issuer.issue(user_id)
         return {"Authorization": f"Bearer {token}"}

@@ -13,10 +13,6 @@ from guild.compacts.terms import example_terms
 
 @pytest.fixture
 async def world(users, client):
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate, DecisionCreate
-
     await users.org("guild-a", "guild")
     await users.org("fund", "film_fund")
     await users.org("kestrel", "production_company")
@@ -28,11 +24,7 @@ async def world(users, client):
         "producer": await users.user("p@example.org", ("kestrel", "producer")),
         "other": await users.user("b@example.org", ("blue", "producer")),
     }
-    officer = await load_principal(users.ids["o@example.org"])
-    terms = example_terms().model_copy(update={"quorum": None})
-    await service.create_compact(officer, CompactCreate(slug="c1", title="C1", convening_org="guild-a", terms=terms))
-    await service.propose(officer, "c1", 1)
-    await service.decide(officer, "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
+    await users.ratified_compact("o@example.org", "c1", "guild-a", example_terms().model_copy(update={"quorum": None}))
     pid = (await client.post("/api/v1/productions", json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000,
                                                             "currency": "EUR"}, headers=h["producer"])).json()["id"]
     await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])

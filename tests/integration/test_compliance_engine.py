@@ -339,6 +339,7 @@ async def test_loading_a_batch_costs_the_same_queries_for_one_or_many_production
         e = await engage(world, pid, "Crew")
         await contract(world, pid, e)
         await disclose(pid, "vfx_shot", 10, 1)
+        await commit_to(world, pid, "skills_plan", date(2027, 5, 3))  # not due yet
     run = await new_run()
     engine_class = type(engine())
     calls: list[str] = []
@@ -423,6 +424,84 @@ async def test_a_whole_sweep_in_default_batches_then_a_repeat_changes_nothing(wo
     row = await ComplianceRun.select().where(ComplianceRun.id == again).first()
     assert row["productions_checked"] == 4 and row["cursor"] == max(str(i) for i in ids)
     assert len(await findings()) == 8
+
+
+async def commit_to(w: World, pid: UUID, key: str, due: date, status: str = "open") -> UUID:
+    """A commitment row, inserted directly (binding creates them from the terms; here the dates are chosen)."""
+    from guild.tables import Commitment
+
+    cid = uuid4()
+    await Commitment.insert(Commitment(
+        id=cid, production=pid, compact=w.compact_id, version=w.version_id, key=key, title=f"{key} filed",
+        due_date=due, status=status, done_at=T0 if status == "done" else None, created_at=T0,
+    ))
+    return cid
+
+
+async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(world):
+    from guild.compliance.engine import check_batch
+
+    pid = await production(world)
+    _, trainee = await camera_team(world, pid, rate_minor_per_week=59_000)  # minimum 60_000 per week
+    stats = await check_batch([pid], await new_run(production=pid), T0)
+    assert stats.opened == 2
+    rows = {r["rule"]: r for r in await findings(pid)}
+    assert set(rows) == {"apprenticeship_quota", "apprenticeship_underpaid"}
+    underpaid = rows["apprenticeship_underpaid"]
+    assert (underpaid["subject"], underpaid["severity"]) == (str(trainee), "violation")
+    assert (underpaid["evidence"]["rate_minor_per_week"], underpaid["evidence"]["min_rate_minor_per_week"],
+            underpaid["evidence"]["shortfall_minor_per_week"]) == (59_000, 60_000, 1_000)
+    assert "Ari Apprentice" in underpaid["remediation"]
+    quota = rows["apprenticeship_quota"]["evidence"]
+    assert (quota["required"], quota["counted"], quota["missing"]) == (1, 0, 1)
+    assert quota["not_counted"] == [{
+        "engagement": str(trainee), "person_name": "Ari Apprentice", "reason": "below_min_rate",
+        "detail": "paid 59000 per week; at least 60000 required", "reasons": ["below_min_rate"],
+        "details": ["paid 59000 per week; at least 60000 required"],
+    }]
+    assert "Not counted: Ari Apprentice (paid 59000 per week" in quota["explanation"]
+    assert "Paid below the minimum of EUR 600.00 per week: Ari Apprentice." in quota["explanation"]
+    assert quota["label"] == "screen-guild v1" and quota["term_path"] == "apprenticeship[0]"
+    assert quota["rule"]["min_rate_minor_per_week"] == 60_000
+
+    # paid the minimum: both resolve on the next run
+    from guild.tables import Engagement
+
+    await Engagement.update({Engagement.rate_minor_per_week: 60_000}).where(Engagement.id == trainee)
+    stats = await check_batch([pid], await new_run(production=pid), T0 + timedelta(days=1))
+    assert (stats.resolved, stats.opened) == (2, 0)
+
+
+async def test_open_commitments_past_their_due_date_are_overdue_until_done(world):
+    from guild.compliance.engine import check_batch
+    from guild.tables import Commitment
+
+    pid = await production(world)
+    await camera_team(world, pid)  # the quota is met: only commitments can produce findings here
+    late = await commit_to(world, pid, "skills_plan", date(2027, 3, 18))  # T0 is 1 April 2027
+    await commit_to(world, pid, "final_plan", T0.date())  # due today: not late yet
+    await commit_to(world, pid, "old_plan", date(2027, 3, 1), status="done")
+    stats = await check_batch([pid], await new_run(production=pid), T0)
+    assert stats.opened == 1
+    [row] = await findings(pid)
+    assert (row["rule"], row["subject"], row["severity"]) == ("commitment_overdue", "skills_plan", "violation")
+    assert row["evidence"]["due_date"] == "2027-03-18" and row["evidence"]["days_late"] == 14
+    assert row["evidence"]["checked_on"] == "2027-04-01" and row["evidence"]["version_hash"] == world.version_hash
+    assert row["remediation"].startswith("File the skills_plan commitment") and "mark it done" in row["remediation"]
+
+    # the next day: the same finding, one more day late; final_plan is now overdue too
+    stats = await check_batch([pid], await new_run(production=pid), T0 + timedelta(days=1))
+    assert (stats.opened, stats.still_open) == (1, 1)
+    by_key = {r["subject"]: r for r in await findings(pid, rule="commitment_overdue")}
+    assert by_key["skills_plan"]["id"] == row["id"] and by_key["skills_plan"]["evidence"]["days_late"] == 15
+    assert by_key["final_plan"]["evidence"]["days_late"] == 1
+
+    # marked done: resolved (kept)
+    await Commitment.update({Commitment.status: "done", Commitment.done_at: T0}).where(Commitment.id == late)
+    stats = await check_batch([pid], await new_run(production=pid), T0 + timedelta(days=2))
+    assert (stats.resolved, stats.still_open) == (1, 1)
+    assert {(r["subject"], r["status"]) for r in await findings(pid)} == {("skills_plan", "resolved"),
+                                                                          ("final_plan", "open")}
 
 
 async def test_check_production_of_an_unknown_production_is_not_found(world):

@@ -24,23 +24,6 @@ BASE = "/api/v1/organizations/{slug}/webhooks"
 
 
 @pytest.fixture
-async def app(monkeypatch):
-    import guild.routes
-    from guild.app import create_app
-    from guild.settings import get_settings
-    from guild.webhooks.api import WebhookController
-
-    original = guild.routes.route_handlers
-
-    def with_webhooks():
-        handlers = original()
-        return handlers if WebhookController in handlers else [*handlers, WebhookController]
-
-    monkeypatch.setattr(guild.routes, "route_handlers", with_webhooks)
-    return create_app(get_settings())
-
-
-@pytest.fixture
 async def world(users):
     """guild-a (officer, member, producer), guild-b (officer), a production company (officer), an outsider, an admin."""
     ids = {

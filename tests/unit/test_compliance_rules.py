@@ -11,6 +11,7 @@ import pytest
 from guild.compacts.terms import Terms, example_terms
 from guild.compliance.rules import (
     BoundTerms,
+    CommitmentFact,
     ContractFact,
     Disclosure,
     EngagementFact,
@@ -233,12 +234,16 @@ def test_a_qualifying_apprentice_at_every_minimum_counts():
 )
 def test_apprentices_that_do_not_count_say_why(change, reason):
     bad = apprentice(1, **change)
-    [d] = quota(bad, engagement(2, department="camera", level="junior"))  # a junior is not an apprentice
+    drafts = quota(bad, engagement(2, department="camera", level="junior"))  # a junior is not an apprentice
+    [d] = [d for d in drafts if d.rule is Rule.apprenticeship_quota]
     assert (d.rule, d.subject, d.severity) == (Rule.apprenticeship_quota, "camera", Severity.violation)
     ev = d.evidence
     assert (ev["required"], ev["counted"], ev["term_path"]) == (1, 0, "apprenticeship[0]")
     assert [(n["engagement"], n["reason"]) for n in ev["not_counted"]] == [(str(bad.id), reason)]
     assert "1 more" in d.remediation and "camera" in d.remediation
+    # paid below the minimum rate is also a finding of its own (the richer rule; before, only "not counted")
+    underpaid = [(str(d.rule), d.subject) for d in drafts if d.rule is Rule.apprenticeship_underpaid]
+    assert underpaid == ([("apprenticeship_underpaid", str(bad.id))] if reason == "below_min_rate" else [])
 
 
 def test_mentor_rules_apply_only_when_the_quota_requires_a_mentor():
@@ -251,10 +256,14 @@ def test_mentor_rules_apply_only_when_the_quota_requires_a_mentor():
 
 def test_counted_and_not_counted_side_by_side():
     ok, short = apprentice(1), apprentice(2, weeks=2)
-    [d] = quota(ok, short, budget=60_000_000)  # band [1]: 2 required, 75_000/week, 6..52 weeks
+    d, *underpaid = quota(ok, short, budget=60_000_000)  # band [1]: 2 required, 75_000/week, 6..52 weeks
     ev = d.evidence
     assert (ev["required"], ev["counted"]) == (2, 0)
     assert {n["reason"] for n in ev["not_counted"]} == {"below_min_rate"}
+    assert short.id != ok.id and ev["not_counted"][1]["reasons"] == ["below_min_rate", "too_short"]
+    # both are paid 60_000 < 75_000: one apprenticeship_underpaid finding each (new with the richer rule)
+    assert [(u.rule, u.subject) for u in underpaid] == [(Rule.apprenticeship_underpaid, str(ok.id)),
+                                                         (Rule.apprenticeship_underpaid, str(short.id))]
     both = [apprentice(1, rate_minor_per_week=75_000), apprentice(2, rate_minor_per_week=75_000, weeks=2)]
     [d] = quota(*both, budget=60_000_000)
     assert (d.evidence["counted"], d.evidence["counted_engagements"]) == (1, [str(both[0].id)])
@@ -264,11 +273,97 @@ def test_counted_and_not_counted_side_by_side():
 def test_budget_band_edges_choose_the_rule():
     paid_60k = apprentice(1)
     assert quota(paid_60k, budget=49_999_999) == []  # band [0, 50M)
-    [d] = quota(paid_60k, budget=50_000_000)  # band [50M, ∞): lower bound inclusive
+    d, underpaid = quota(paid_60k, budget=50_000_000)  # band [50M, ∞): lower bound inclusive
+    assert (underpaid.rule, underpaid.evidence["min_rate_minor_per_week"]) == (Rule.apprenticeship_underpaid, 75_000)
     assert d.evidence["term_path"] == "apprenticeship[1]" and d.evidence["required"] == 2
     assert d.evidence["band"] == {"budget_min_minor": 50_000_000, "budget_max_minor": None}
     assert [f.rule for f in quota(budget=0)] == [Rule.apprenticeship_quota]  # 0 is inside [0, 50M)
     assert quota(budget=30_000_000, currency="GBP") == []  # no rule in the budget's currency
+
+
+def test_the_sweep_uses_the_ratio_schedule_and_explains_it():
+    # band [1] (50M+): min 2, ratio [first 1 per 1, from the 2nd one per 3]; 7 journey workers -> 1 + 2 = 3
+    crew = [engagement(10 + i, department="camera", level=("journey", "senior", "head")[i % 3]) for i in range(7)]
+    paid = [apprentice(i, rate_minor_per_week=75_000) for i in (1, 2)]
+    [d] = quota(*crew, *paid, budget=60_000_000)
+    ev = d.evidence
+    assert (d.rule, d.subject) == (Rule.apprenticeship_quota, "camera")
+    assert (ev["journey_level"], ev["min_apprentices"], ev["ratio_required"], ev["required"], ev["required_by"]) == (
+        7, 2, 3, 3, "ratio_schedule")
+    assert [(s["first_journey"], s["journey_in_step"], s["apprentices"]) for s in ev["ratio_steps"]] == [
+        (1, 1, 1), (2, 6, 2)]
+    assert (ev["counted"], ev["missing"], ev["met"]) == (2, 1, False)
+    assert ev["label"] == "screen-guild v1" and ev["compact"] == "screen-guild" and ev["version_hash"] == HASH
+    assert ev["explanation"].startswith("screen-guild v1, camera, budget band from EUR 500,000.00 included")
+    assert ev["reimbursable"] == [str(p.id) for p in paid] and ev["not_reimbursable"] == []
+    assert "1 more" in d.remediation
+    assert quota(*crew, *paid, apprentice(3, rate_minor_per_week=75_000), budget=60_000_000) == []
+
+
+def test_placements_beyond_the_cap_count_and_raise_no_finding():
+    # band [0]: 1 required, max_reimbursed_placements 1
+    assert quota(apprentice(1), apprentice(2)) == []
+    # band [1]: cap 2; 10 journey workers -> 1 + ceil(9 / 3) = 4 required; 3 counted, the third not reimbursable
+    crew = [engagement(10 + i, department="camera") for i in range(10)]
+    paid = [apprentice(i, rate_minor_per_week=75_000) for i in (1, 2, 3)]
+    [d] = quota(*crew, *paid, budget=60_000_000)
+    ev = d.evidence
+    assert (ev["required"], ev["counted"], ev["max_reimbursed_placements"]) == (4, 3, 2)
+    assert ev["reimbursable"] == [str(p.id) for p in paid[:2]] and ev["not_reimbursable"] == [str(paid[2].id)]
+    assert "Person 3 beyond the cap are not reimbursable but still count toward the quota" in ev["explanation"]
+    assert quota(*crew[:7], *paid, budget=60_000_000) == []  # 3 required: met, though one is beyond the cap
+
+
+def test_an_underpaid_placement_is_its_own_finding_even_when_the_quota_is_met():
+    ok, low = apprentice(1), apprentice(2, rate_minor_per_week=50_000)
+    [d] = quota(ok, low)
+    assert (d.rule, d.subject, d.severity) == (Rule.apprenticeship_underpaid, str(low.id), Severity.violation)
+    ev = d.evidence
+    assert (ev["term_path"], ev["engagement"], ev["person_name"], ev["department"]) == (
+        "apprenticeship[0].min_rate_minor_per_week", str(low.id), "Person 2", "camera")
+    assert (ev["rate_minor_per_week"], ev["min_rate_minor_per_week"], ev["shortfall_minor_per_week"], ev["currency"]) == (
+        50_000, 60_000, 10_000, "EUR")
+    assert "The quota is met." in ev["quota"]
+    assert "Person 2" in d.remediation and "60000" in d.remediation and "50000" in d.remediation
+
+
+# --- commitment_overdue ------------------------------------------------------------------------------
+
+TODAY = date(2027, 4, 1)
+
+
+def commitment(key: str = "skills_plan", due: date = TODAY - timedelta(days=3), status: str = "open",
+               version_id: UUID = V1) -> CommitmentFact:
+    return CommitmentFact(version_id=version_id, key=key, title="Apprenticeship skills plan filed", due_date=due,
+                          status=status)
+
+
+def overdue(*commitments: CommitmentFact, today: date | None = TODAY, versions=(V1,)):
+    f = facts().model_copy(update={"commitments": list(commitments), "today": today})
+    return evaluate_production(f, [bound(version_id=v, slug=f"c{v.int}") for v in versions])
+
+
+def test_an_open_commitment_past_its_due_date_is_overdue():
+    [d] = overdue(commitment())
+    assert (d.rule, d.subject, d.severity, d.version_id) == (Rule.commitment_overdue, "skills_plan",
+                                                             Severity.violation, V1)
+    ev = d.evidence
+    assert (ev["due_date"], ev["days_late"], ev["checked_on"], ev["commitment"], ev["status"]) == (
+        "2027-03-29", 3, "2027-04-01", "skills_plan", "open")
+    assert d.remediation == (
+        'File the skills_plan commitment ("Apprenticeship skills plan filed"), due on 2027-03-29 under c1 v1, '
+        "and mark it done."
+    )
+
+
+def test_commitments_due_today_done_of_another_version_or_without_a_date_are_not_overdue():
+    assert overdue(commitment(due=TODAY)) == []  # due today: not yet late
+    assert [d.evidence["days_late"] for d in overdue(commitment(due=TODAY - timedelta(days=1)))] == [1]
+    assert overdue(commitment(status="done")) == []
+    assert overdue(commitment(version_id=V2)) == []  # the production is not bound to V2
+    assert overdue(commitment(), today=None) == []
+    both = overdue(commitment(), commitment("final_plan", version_id=V2), versions=(V1, V2))
+    assert [(d.version_id, d.subject) for d in both] == [(V1, "skills_plan"), (V2, "final_plan")]
 
 
 # --- the whole evaluation ---------------------------------------------------------------------------

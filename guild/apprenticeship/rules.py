@@ -1,0 +1,473 @@
+"""Apprenticeship quotas and commitment due dates: the pure rules.
+
+Pure: stdlib, pydantic, the compact terms and the contract helpers (``contracts.clauses``); no
+database, no web framework. The same functions answer the producer's planning preview and the
+scheduled compliance sweep (:mod:`guild.compliance.rules` calls :func:`quota_report`), so "how many
+apprentices does this production need, and which of them count" has one source of truth.
+
+Quotas
+------
+A compact version's ``terms.apprenticeship`` is a list of :class:`~guild.compacts.terms.QuotaRule`,
+each for one department and one budget band ``[budget_min_minor, budget_max_minor)`` in one
+currency: the lower bound is IN the band, the upper bound is NOT (it is the next band's floor), a
+null upper bound has no ceiling. A department with no band holding the budget (e.g. below the first
+band's floor, or a budget in another currency) has no quota. The terms forbid overlapping bands, so
+at most one rule applies per department.
+
+For the rule that applies::
+
+    required = max(min_apprentices, ratio requirement)
+
+**Ratio schedule.** Number the department's journey-level workers (levels journey, senior and head)
+1, 2, 3, ... A step ``RatioStep(first_journey=k, per_journey=n)`` covers the workers numbered ``k``
+up to the worker before the next step's ``first_journey`` (the last step: up to the last worker);
+it asks one apprentice per ``n`` workers it covers, **partial groups rounded UP**:
+``ceil(covered / n)``. The ratio requirement is the sum over the steps. With the schedule
+``[RatioStep(1, 1), RatioStep(2, 3)]`` ("one apprentice for the first journey worker, then one per
+three after that"): 0 workers → 0; 1 → 1; 2 → 1 + ceil(1/3) = 2; 3 → 2; 4 → 1 + ceil(3/3) = 2;
+5 → 1 + ceil(4/3) = 3; 7 → 1 + ceil(6/3) = 3.
+
+**Counting placements.** Only entry-level engagements (apprentice, trainee) of the department are
+placements. A placement counts unless it fails one of :data:`PLACEMENT_CHECKS`: paid in another
+currency than the rule's, paid below ``min_rate_minor_per_week``, shorter than ``min_weeks`` or
+longer than ``max_weeks`` (length = :func:`placement_weeks`), and — when ``mentor_required`` — no
+mentor, a mentor below journey level, or a mentor from another department. Every not-counted
+placement is listed with every check it fails. A placement paid below the minimum rate is listed
+as ``underpaid`` as well (the sweep reports it as its own finding).
+
+**Caps.** Where a scheme sets ``max_reimbursed_placements``, the counted placements are taken in
+order of start date (ties: in roster order) and those beyond the cap are reported as NOT
+reimbursable; they still count toward the quota.
+
+Commitments
+-----------
+:func:`commitment_due_dates` turns ``terms.apprenticeship_commitments`` into due dates from the shoot
+dates: ``offset_working_days`` counts Monday..Friday only (:func:`add_working_days`),
+``offset_weeks`` counts calendar weeks; a rule applies only to shoots of ``min_shoot_weeks`` to
+``max_shoot_weeks`` weeks, the shoot length being :func:`shoot_weeks` (days from start to end, both
+included, divided by 7, rounded up).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.clauses import ENTRY_LEVELS, Level, applicable_quota_rules, format_money, level_rank
+from guild.compacts.terms import (
+    MAX_MINOR,
+    CommitmentAnchor,
+    CommitmentRule,
+    CurrencyCode,
+    Department,
+    QuotaRule,
+    RatioStep,
+    Terms,
+)
+
+__all__ = [
+    "JOURNEY_LEVELS",
+    "PLACEMENT_CHECKS",
+    "CommitmentDue",
+    "DueDateOutOfRange",
+    "NotCounted",
+    "PlannedEngagement",
+    "QuotaBand",
+    "QuotaResult",
+    "RatioStepResult",
+    "Underpaid",
+    "add_working_days",
+    "commitment_due_dates",
+    "commitment_schedule",
+    "is_journey_level",
+    "placement_weeks",
+    "quota_report",
+    "ratio_requirement",
+    "shoot_weeks",
+]
+
+JOURNEY_LEVELS = frozenset(level for level in Level if level_rank(level) >= level_rank(Level.journey))
+
+
+def is_journey_level(level: Level | str | None) -> bool:
+    """Journey, senior or head."""
+    return level is not None and level_rank(level) >= level_rank(Level.journey)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+class PlannedEngagement(_Model):
+    """One roster row, planned (preview) or engaged (sweep)."""
+
+    ref: str = Field(
+        min_length=1, max_length=120,
+        description="what the explanation calls this row: the engagement id, or roster[i] in a preview",
+    )
+    person_name: str = Field(min_length=1, max_length=200)
+    department: Department
+    level: Level
+    rate_minor_per_week: int = Field(ge=0, le=MAX_MINOR, description="pay, in integer minor units per week")
+    currency: CurrencyCode
+    start_date: date
+    end_date: date
+    mentor_level: Level | None = Field(default=None, description="the named mentor's level; null = no mentor")
+    mentor_department: Department | None = Field(default=None, description="the named mentor's department")
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class QuotaBand(_Model):
+    budget_min_minor: int = Field(description="inclusive")
+    budget_max_minor: int | None = Field(description="exclusive; null = no ceiling")
+
+
+class RatioStepResult(_Model):
+    first_journey: int
+    last_journey: int | None = Field(description="the last journey-level worker the step covers; null = open-ended")
+    per_journey: int
+    journey_in_step: int = Field(description="journey-level workers of the roster this step covers")
+    apprentices: int = Field(description="ceil(journey_in_step / per_journey)")
+
+
+class NotCounted(_Model):
+    engagement: str = Field(description="the engagement's ref")
+    person_name: str
+    reason: str = Field(description="the first check it fails, in PLACEMENT_CHECKS order")
+    detail: str
+    reasons: list[str] = Field(description="every check it fails")
+    details: list[str]
+
+
+class Underpaid(_Model):
+    engagement: str
+    person_name: str
+    rate_minor_per_week: int
+    min_rate_minor_per_week: int
+    currency: str
+    shortfall_minor_per_week: int
+
+
+class QuotaResult(_Model):
+    """One quota rule applied to one roster: the explanation of its verdict, field by field."""
+
+    label: str = Field(description="the compact version, e.g. screen-guild v2")
+    term_path: str = Field(description="apprenticeship[i] in the version's terms")
+    rule: QuotaRule = Field(description="the rule applied, as the terms state it")
+    department: Department
+    budget_minor: int
+    currency: str
+    band: QuotaBand
+    min_apprentices: int
+    journey_level: int = Field(description="journey-level workers (journey, senior, head) in the department")
+    ratio_steps: list[RatioStepResult]
+    ratio_required: int
+    required: int = Field(description="max(min_apprentices, ratio_required)")
+    required_by: Literal["min_apprentices", "ratio_schedule"]
+    counted: int
+    counted_engagements: list[str]
+    not_counted: list[NotCounted]
+    underpaid: list[Underpaid]
+    max_reimbursed_placements: int | None
+    reimbursable: list[str]
+    not_reimbursable: list[str] = Field(description="counted placements beyond the cap: they still count")
+    met: bool
+    missing: int = Field(description="required - counted, at least 0")
+    explanation: str
+
+
+class CommitmentDue(_Model):
+    """One commitment rule with its due date, or why it does not apply to this shoot."""
+
+    key: str
+    title: str
+    anchor: CommitmentAnchor
+    offset_working_days: int | None
+    offset_weeks: int | None
+    applies: bool
+    due_date: date | None
+    reason: str = Field(description="how the due date was computed, or why the rule does not apply")
+
+
+# --- lengths and working days --------------------------------------------------------------------
+
+
+def placement_weeks(start: date, end: date) -> int:
+    """Placement length in weeks: the days from start to end, both included, divided by 7, rounded up."""
+    return math.ceil(((end - start).days + 1) / 7)
+
+
+def shoot_weeks(start: date, end: date) -> int:
+    """Shoot length in weeks: the days from start to end, both included, divided by 7, rounded up."""
+    return placement_weeks(start, end)
+
+
+def add_working_days(day: date, n: int) -> date:
+    """``n`` working days (Monday..Friday) after ``day``; negative ``n``: before; 0: ``day`` itself.
+
+    Friday + 1 = Monday, Monday - 1 = Friday, Saturday + 1 = Monday, Saturday - 1 = Friday.
+    """
+    if n == 0:
+        return day
+    step = 1 if n > 0 else -1
+    # From a weekend day, counting forward is counting from the Friday before; backward, from the
+    # Monday after. From a weekday, five working days are exactly one calendar week.
+    if day.weekday() >= 5:
+        day = day - timedelta(days=day.weekday() - 4) if step > 0 else day + timedelta(days=7 - day.weekday())
+    weeks, rest = divmod(abs(n), 5)
+    day += timedelta(weeks=step * weeks)
+    while rest:
+        day += timedelta(days=step)
+        if day.weekday() < 5:
+            rest -= 1
+    return day
+
+
+# --- commitments ---------------------------------------------------------------------------------
+
+
+def _skip_reason(rule: CommitmentRule, weeks: int) -> str | None:
+    if rule.min_shoot_weeks is not None and weeks < rule.min_shoot_weeks:
+        return f"applies to shoots of at least {rule.min_shoot_weeks} week(s); this shoot is {weeks}"
+    if rule.max_shoot_weeks is not None and weeks > rule.max_shoot_weeks:
+        return f"applies to shoots of at most {rule.max_shoot_weeks} week(s); this shoot is {weeks}"
+    return None
+
+
+class DueDateOutOfRange(ValueError):
+    """A commitment's due date would fall outside the calendar (years 1..9999)."""
+
+    def __init__(self, rule: CommitmentRule, anchor: date) -> None:
+        super().__init__(f"the due date of {rule.key} ({rule.anchor} {anchor.isoformat()} plus its offset) "
+                         "falls outside the calendar")
+        self.rule = rule
+        self.anchor = anchor
+
+
+def _due(rule: CommitmentRule, shoot_start: date, shoot_end: date) -> tuple[date, str]:
+    anchor = shoot_start if rule.anchor is CommitmentAnchor.shoot_start else shoot_end
+    name = str(rule.anchor).replace("_", " ")
+    try:
+        if rule.offset_working_days is not None:
+            n = rule.offset_working_days
+            way = "after" if n >= 0 else "before"
+            return add_working_days(anchor, n), f"{abs(n)} working day(s) {way} the {name} ({anchor.isoformat()})"
+        n = rule.offset_weeks or 0
+        way = "after" if n >= 0 else "before"
+        return anchor + timedelta(weeks=n), f"{abs(n)} calendar week(s) {way} the {name} ({anchor.isoformat()})"
+    except OverflowError:
+        raise DueDateOutOfRange(rule, anchor) from None
+
+
+def _check_shoot(shoot_start: date, shoot_end: date) -> None:
+    if shoot_end < shoot_start:
+        raise ValueError(f"shoot_end ({shoot_end}) must not be before shoot_start ({shoot_start})")
+
+
+def commitment_due_dates(
+    rules: list[CommitmentRule], shoot_start: date, shoot_end: date
+) -> list[tuple[CommitmentRule, date]]:
+    """(rule, due date) for each rule that applies to a shoot of these dates, in the rules' order.
+
+    Rules outside their ``min_shoot_weeks``/``max_shoot_weeks`` (shoot length :func:`shoot_weeks`)
+    are skipped. ValueError when the shoot ends before it starts; :class:`DueDateOutOfRange` (a
+    ValueError) when a due date would fall outside the calendar.
+    """
+    _check_shoot(shoot_start, shoot_end)
+    weeks = shoot_weeks(shoot_start, shoot_end)
+    return [(r, _due(r, shoot_start, shoot_end)[0]) for r in rules if _skip_reason(r, weeks) is None]
+
+
+def commitment_schedule(rules: list[CommitmentRule], shoot_start: date, shoot_end: date) -> list[CommitmentDue]:
+    """Every rule, explained: its due date and how it was computed, or why it does not apply."""
+    _check_shoot(shoot_start, shoot_end)
+    weeks = shoot_weeks(shoot_start, shoot_end)
+    out = []
+    for r in rules:
+        skip = _skip_reason(r, weeks)
+        due, how = (None, skip) if skip is not None else _due(r, shoot_start, shoot_end)
+        out.append(CommitmentDue(key=r.key, title=r.title, anchor=r.anchor, offset_working_days=r.offset_working_days,
+                                 offset_weeks=r.offset_weeks, applies=skip is None, due_date=due, reason=how or ""))
+    return out
+
+
+# --- ratio ---------------------------------------------------------------------------------------
+
+
+def ratio_requirement(journey_level: int, schedule: list[RatioStep]) -> tuple[int, list[RatioStepResult]]:
+    """Apprentices the ratio schedule asks for ``journey_level`` journey-level workers (module doc)."""
+    results = []
+    for i, step in enumerate(schedule):
+        last = schedule[i + 1].first_journey - 1 if i + 1 < len(schedule) else None
+        top = journey_level if last is None else min(journey_level, last)
+        covered = max(0, top - step.first_journey + 1)
+        results.append(RatioStepResult(first_journey=step.first_journey, last_journey=last,
+                                       per_journey=step.per_journey, journey_in_step=covered,
+                                       apprentices=-(-covered // step.per_journey)))
+    return sum(r.apprentices for r in results), results
+
+
+# --- placement checks ----------------------------------------------------------------------------
+
+_PlacementCheck = Callable[[PlannedEngagement, QuotaRule], str | None]  # a reason's detail, or None when met
+
+
+def _currency(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    return None if e.currency == r.currency else f"paid in {e.currency}; the quota's minimum rate is in {r.currency}"
+
+
+def _rate(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    if e.currency != r.currency or e.rate_minor_per_week >= r.min_rate_minor_per_week:
+        return None
+    return f"paid {e.rate_minor_per_week} per week; at least {r.min_rate_minor_per_week} required"
+
+
+def _short(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    weeks = placement_weeks(e.start_date, e.end_date)
+    return None if weeks >= r.min_weeks else f"{weeks} week(s); at least {r.min_weeks} required"
+
+
+def _long(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    weeks = placement_weeks(e.start_date, e.end_date)
+    return None if r.max_weeks is None or weeks <= r.max_weeks else f"{weeks} week(s); at most {r.max_weeks} allowed"
+
+
+def _mentor(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    return "no mentor named" if r.mentor_required and e.mentor_level is None else None
+
+
+def _mentor_level(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    if not r.mentor_required or e.mentor_level is None or is_journey_level(e.mentor_level):
+        return None
+    return f"the mentor is {e.mentor_level} level; journey level or above required"
+
+
+def _mentor_department(e: PlannedEngagement, r: QuotaRule) -> str | None:
+    if not r.mentor_required or e.mentor_level is None or e.mentor_department == e.department:
+        return None
+    return f"the mentor works in {e.mentor_department}, not {e.department}"
+
+
+# Why a placement does not count, in this order; ``reason`` is the first that fails.
+PLACEMENT_CHECKS: tuple[tuple[str, _PlacementCheck], ...] = (
+    ("wrong_currency", _currency),
+    ("below_min_rate", _rate),
+    ("too_short", _short),
+    ("too_long", _long),
+    ("no_mentor", _mentor),
+    ("mentor_below_journey", _mentor_level),
+    ("mentor_other_department", _mentor_department),
+)
+
+
+def _not_counted(e: PlannedEngagement, r: QuotaRule) -> NotCounted | None:
+    failed = [(reason, detail) for reason, check in PLACEMENT_CHECKS if (detail := check(e, r)) is not None]
+    if not failed:
+        return None
+    return NotCounted(engagement=e.ref, person_name=e.person_name, reason=failed[0][0], detail=failed[0][1],
+                      reasons=[f[0] for f in failed], details=[f[1] for f in failed])
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _names(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+def _band_text(r: QuotaRule) -> str:
+    upper = "no ceiling" if r.budget_max_minor is None else format_money(r.budget_max_minor, r.currency) + " excluded"
+    return f"budget band from {format_money(r.budget_min_minor, r.currency)} included to {upper}"
+
+
+def _how_required(r: QuotaRule, journey: int, ratio: int, steps: list[RatioStepResult], required: int) -> str:
+    if not steps:
+        return f"{required} required: min_apprentices is {r.min_apprentices} and the rule has no ratio schedule"
+    parts = []
+    for s in steps:
+        span = f"workers {s.first_journey}+" if s.last_journey is None else f"workers {s.first_journey}-{s.last_journey}"
+        parts.append(f"{span}: {s.journey_in_step} at one per {s.per_journey} = {s.apprentices}")
+    bigger = "the ratio" if ratio > r.min_apprentices else "min_apprentices"
+    return (
+        f"{required} required = max(min_apprentices {r.min_apprentices}, ratio {ratio}); the ratio schedule gives "
+        f"{ratio} for {journey} journey-level worker(s) ({'; '.join(parts)}; partial groups rounded up), "
+        f"so {bigger} decides"
+    )
+
+
+def _evaluate(
+    index: int, rule: QuotaRule, budget_minor: int, currency: str, roster: list[PlannedEngagement], label: str
+) -> QuotaResult:
+    dept = [e for e in roster if e.department == rule.department]
+    journey = sum(1 for e in dept if is_journey_level(e.level))
+    ratio, steps = ratio_requirement(journey, rule.ratio_schedule)
+    required = max(rule.min_apprentices, ratio)
+    placements = [e for e in dept if e.level in ENTRY_LEVELS]
+    verdicts = [(e, _not_counted(e, rule)) for e in placements]
+    counted = [e for e, why in verdicts if why is None]
+    not_counted = [why for _, why in verdicts if why is not None]
+    underpaid = [
+        Underpaid(engagement=e.ref, person_name=e.person_name, rate_minor_per_week=e.rate_minor_per_week,
+                  min_rate_minor_per_week=rule.min_rate_minor_per_week, currency=rule.currency,
+                  shortfall_minor_per_week=rule.min_rate_minor_per_week - e.rate_minor_per_week)
+        for e, why in verdicts if why is not None and "below_min_rate" in why.reasons
+    ]
+    cap = rule.max_reimbursed_placements
+    in_order = sorted(counted, key=lambda e: e.start_date)  # stable: ties keep roster order
+    reimbursable = in_order if cap is None else in_order[:cap]
+    beyond = [] if cap is None else in_order[cap:]
+    missing = max(0, required - len(counted))
+
+    text = [
+        f"{label}, {rule.department}, {_band_text(rule)} (apprenticeship[{index}]) applies to a budget of "
+        f"{format_money(budget_minor, currency)}.",
+        _how_required(rule, journey, ratio, steps, required) + ".",
+        f"{len(counted)} placement(s) counted" + (f": {_names(e.person_name for e in counted)}." if counted else "."),
+    ]
+    if not_counted:
+        text.append("Not counted: " + "; ".join(f"{n.person_name} ({', '.join(n.details)})" for n in not_counted) + ".")
+    if underpaid:
+        text.append(
+            f"Paid below the minimum of {format_money(rule.min_rate_minor_per_week, rule.currency)} per week: "
+            + _names(u.person_name for u in underpaid) + "."
+        )
+    if cap is not None:
+        text.append(
+            f"The scheme reimburses at most {cap} placement(s)"
+            + (f"; {_names(e.person_name for e in beyond)} beyond the cap are not reimbursable "
+               "but still count toward the quota." if beyond else "; every counted placement is reimbursable.")
+        )
+    text.append("The quota is met." if missing == 0 else f"The quota is NOT met: {missing} more placement(s) needed.")
+
+    return QuotaResult(
+        label=label, term_path=f"apprenticeship[{index}]", rule=rule, department=rule.department, budget_minor=budget_minor,
+        currency=currency, band=QuotaBand(budget_min_minor=rule.budget_min_minor, budget_max_minor=rule.budget_max_minor),
+        min_apprentices=rule.min_apprentices, journey_level=journey, ratio_steps=steps, ratio_required=ratio,
+        required=required, required_by="ratio_schedule" if ratio > rule.min_apprentices else "min_apprentices",
+        counted=len(counted), counted_engagements=[e.ref for e in counted], not_counted=not_counted,
+        underpaid=underpaid, max_reimbursed_placements=cap, reimbursable=[e.ref for e in reimbursable],
+        not_reimbursable=[e.ref for e in beyond], met=missing == 0, missing=missing, explanation=" ".join(text),
+    )
+
+
+def quota_report(
+    budget_minor: int, currency: str, roster: list[PlannedEngagement], terms: Terms, label: str
+) -> list[QuotaResult]:
+    """One explained :class:`QuotaResult` per department whose quota band holds the budget (in the
+    budget's currency), in department order. Departments without such a band have no quota and no
+    result."""
+    out = []
+    for dept in Department:
+        # the terms forbid overlapping bands per department and currency: at most one rule applies
+        for index, rule in applicable_quota_rules(terms, dept, budget_minor, currency)[:1]:
+            out.append(_evaluate(index, rule, budget_minor, currency, roster, label))
+    return out

@@ -1,0 +1,183 @@
+"""Apprenticeship commitments: created at binding with hand-computed due dates; read and marked done by the right people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from guild.compacts.terms import CommitmentAnchor, CommitmentRule, example_terms
+
+
+def terms():
+    """The example commitments (skills plan -10 working days, final plan +2 weeks for shoots of 6+ weeks) and two more."""
+    base = example_terms()
+    return base.model_copy(update={
+        "quorum": None,
+        "apprenticeship_commitments": [
+            *base.apprenticeship_commitments,
+            CommitmentRule(key="wrap_report", title="Wrap report", anchor=CommitmentAnchor.shoot_end, offset_working_days=5),
+            CommitmentRule(key="short_review", title="Short-shoot review", anchor=CommitmentAnchor.shoot_start,
+                           offset_weeks=-1, max_shoot_weeks=4),
+        ],
+    })
+
+
+@pytest.fixture
+async def world(users, client):
+    from guild.accounts.service import load_principal
+    from guild.compacts import service
+    from guild.compacts.schemas import CompactCreate, DecisionCreate
+
+    await users.org("guild-a", "guild")
+    await users.org("fund", "film_fund")
+    await users.org("kestrel", "production_company")
+    await users.org("blue", "production_company")
+    h = {
+        "officer": await users.user("o@example.org", ("guild-a", "officer")),
+        "member": await users.user("m@example.org", ("guild-a", "member"), ("kestrel", "member")),
+        "fund_officer": await users.user("f@example.org", ("fund", "officer")),
+        "producer": await users.user("p@example.org", ("kestrel", "producer")),
+        "company_officer": await users.user("k@example.org", ("kestrel", "officer")),
+        "other": await users.user("b@example.org", ("blue", "producer")),
+    }
+    officer = await load_principal(users.ids["o@example.org"])
+    await service.create_compact(officer, CompactCreate(slug="c1", title="C1", convening_org="guild-a", terms=terms()))
+    await service.propose(officer, "c1", 1)
+    await service.decide(officer, "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
+
+    async def production(title: str, start: str | None, end: str | None, who: str = "producer") -> str:
+        body = {"company": "kestrel" if who == "producer" else "blue", "title": title, "budget_minor": 30_000_000,
+                "currency": "EUR", "start_date": start, "end_date": end}
+        r = await client.post("/api/v1/productions", json=body, headers=h[who])
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who])
+        assert r.status_code == 201, r.text
+        return pid
+
+    return {"h": h, "production": production}
+
+
+async def _commitments(client, pid, headers) -> dict[str, dict]:
+    r = await client.get(f"/api/v1/productions/{pid}/commitments", headers=headers)
+    assert r.status_code == 200, r.text
+    return {c["key"]: c for c in r.json()}
+
+
+async def test_binding_creates_commitments_with_hand_computed_due_dates(client, world):
+    h = world["h"]
+    # shoot Monday 5 March 2040 to Friday 4 May 2040: 61 days, 9 weeks
+    long = await world["production"]("Long Shoot", "2040-03-05", "2040-05-04")
+    got = await _commitments(client, long, h["producer"])
+    assert {k: c["due_date"] for k, c in got.items()} == {
+        "skills_plan": "2040-02-20",  # 10 working days before Monday 5 March: Monday 20 February, two weeks before
+        "final_plan": "2040-03-19",  # 2 weeks after the shoot starts
+        "wrap_report": "2040-05-11",  # 5 working days after Friday 4 May: the next Friday
+    }  # short_review (shoots of at most 4 weeks) does not apply
+    skills = got["skills_plan"]
+    assert skills["title"] == "Apprenticeship skills plan filed" and skills["compact"] == "c1"
+    assert skills["version_number"] == 1 and skills["status"] == "open" and skills["done_at"] is None
+    assert skills["overdue"] is False and skills["production_title"] == "Long Shoot"
+
+    # shoot Monday 5 March to Friday 23 March 2040: 19 days, 3 weeks: no final plan, but the short-shoot review
+    short = await world["production"]("Short Shoot", "2040-03-05", "2040-03-23")
+    got = await _commitments(client, short, h["producer"])
+    assert {k: c["due_date"] for k, c in got.items()} == {
+        "skills_plan": "2040-02-20", "wrap_report": "2040-03-30", "short_review": "2040-02-27",
+    }
+    assert list(got) == ["skills_plan", "short_review", "wrap_report"]  # by due date
+
+    # no shoot dates: no commitments yet
+    undated = await world["production"]("Undated", None, None)
+    assert await _commitments(client, undated, h["producer"]) == {}
+
+    from guild.tables import AuditEvent, Commitment
+
+    assert await Commitment.count() == 6
+    events = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "commitments.created").order_by(
+        AuditEvent.seq).output(load_json=True)
+    assert [len(e["data"]["commitments"]) for e in events] == [3, 3]
+
+
+async def test_past_due_commitments_are_overdue_until_done(client, world):
+    h = world["h"]
+    pid = await world["production"]("Harbour", "2025-03-03", "2025-05-02")
+    got = await _commitments(client, pid, h["producer"])
+    assert {k: (c["due_date"], c["overdue"]) for k, c in got.items()} == {
+        "skills_plan": ("2025-02-17", True), "final_plan": ("2025-03-17", True), "wrap_report": ("2025-05-09", True),
+    }
+    r = await client.post(f"/api/v1/productions/{pid}/commitments/{got['skills_plan']['id']}/done", headers=h["producer"])
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "done" and r.json()["overdue"] is False
+
+
+async def test_who_reads_commitments(client, world):
+    h = world["h"]
+    pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")
+    for who in ("producer", "company_officer", "officer"):  # the company's producers and officers; party officers
+        assert len(await _commitments(client, pid, h[who])) == 3, who
+    for who in ("other", "fund_officer", "member"):
+        r = await client.get(f"/api/v1/productions/{pid}/commitments", headers=h[who])
+        assert r.status_code == 404, who
+    assert (await client.get(f"/api/v1/productions/{pid}/commitments")).status_code == 401
+
+
+async def test_mark_done_grants_and_denials(client, world):
+    from guild.tables import AuditEvent, Commitment
+
+    h = world["h"]
+    pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")
+    theirs = await world["production"]("Blue Film", "2040-03-05", "2040-05-04", who="other")
+    got = await _commitments(client, pid, h["producer"])
+    cid = got["final_plan"]["id"]
+    url = f"/api/v1/productions/{pid}/commitments/{cid}/done"
+
+    assert (await client.post(url, headers=h["company_officer"])).status_code == 403  # reads, does not change
+    for who in ("other", "officer", "fund_officer", "member"):
+        assert (await client.post(url, headers=h[who])).status_code == 404, who
+    assert (await client.post(url)).status_code == 401
+    # a commitment of another production through this one's URL, or an unknown one: 404
+    other_cid = (await _commitments(client, theirs, h["other"]))["final_plan"]["id"]
+    assert (await client.post(f"/api/v1/productions/{pid}/commitments/{other_cid}/done", headers=h["producer"])).status_code == 404
+    assert (await client.post(f"/api/v1/productions/{pid}/commitments/{pid}/done", headers=h["producer"])).status_code == 404
+    # a malformed id is a client error, never a 500
+    r = await client.post(f"/api/v1/productions/{pid}/commitments/not-a-uuid/done", headers=h["producer"])
+    assert 400 <= r.status_code < 500
+    assert await Commitment.count().where(Commitment.status == "done") == 0
+
+    r = await client.post(url, headers=h["producer"])
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["id"] == cid and done["status"] == "done" and done["done_at"]
+    # again: nothing changes, no second audit event
+    again = await client.post(url, headers=h["producer"])
+    assert again.status_code == 200 and again.json()["done_at"] == done["done_at"]
+    events = await AuditEvent.select(AuditEvent.actor_id, AuditEvent.entity_id, AuditEvent.data).where(
+        AuditEvent.action == "commitment.done").output(load_json=True)
+    assert len(events) == 1
+    assert events[0]["entity_id"] == pid and events[0]["data"]["commitment_id"] == cid
+    assert events[0]["data"]["key"] == "final_plan" and events[0]["data"]["late"] is False
+    after = await _commitments(client, pid, h["company_officer"])
+    assert [k for k, c in after.items() if c["status"] == "done"] == ["final_plan"]
+
+    from guild.audit import verify_chain
+
+    assert (await verify_chain()).ok
+
+
+async def test_commitments_survive_a_pure_due_date_check():
+    """The due-date helper on its own: weekends skipped both ways, zero offset is the anchor."""
+    from guild.apprenticeship.commitments import due_dates
+
+    rules = [
+        CommitmentRule(key="a_zero", title="t", anchor=CommitmentAnchor.shoot_start, offset_working_days=0),
+        CommitmentRule(key="b_fri", title="t", anchor=CommitmentAnchor.shoot_start, offset_working_days=-1),
+        CommitmentRule(key="c_mon", title="t", anchor=CommitmentAnchor.shoot_end, offset_working_days=1),
+        CommitmentRule(key="c_mon", title="duplicate key: the first wins", anchor=CommitmentAnchor.shoot_end, offset_weeks=9),
+        CommitmentRule(key="d_long", title="t", anchor=CommitmentAnchor.shoot_end, offset_weeks=1, min_shoot_weeks=10),
+    ]
+    got = due_dates(rules, date(2040, 3, 5), date(2040, 3, 9))  # Monday to Friday: 1 week
+    assert [(r.key, d) for r, d in got] == [
+        ("a_zero", date(2040, 3, 5)), ("b_fri", date(2040, 3, 2)), ("c_mon", date(2040, 3, 12)),
+    ]
