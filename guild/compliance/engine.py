@@ -403,10 +403,9 @@ async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
             {Finding.status: RESOLVED, Finding.resolved_at: now, Finding.last_run: run_id}
         ).where(Finding.id.is_in(list(ids)))
     if plan.events:
-        from guild.webhooks import enqueue
+        from guild.webhooks.service import enqueue_many
 
-        for e in plan.events:
-            await enqueue(e.orgs, e.event, e.payload)
+        await enqueue_many([(e.orgs, e.event, e.payload) for e in plan.events])
 
 
 async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: datetime) -> BatchStats:

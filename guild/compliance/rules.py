@@ -328,12 +328,14 @@ def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> 
 
 def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
     c = e.contract
-    if c is None or c.status != "issued" or CONSENT_CLAUSE in c.clause_keys:
-        return None
-    if CONSENT_CLAUSE not in required_clause_keys(c.contract_type, _context(facts, e, c), [_bound_version(bt)]):
+    if c is None or c.status != "issued" or CONSENT_CLAUSE in c.clause_keys or not c.planned_ai_uses:
         return None
     uses = [u for u, r in ai_rules(bt.terms, LIKENESS_USES) if u in c.planned_ai_uses
             and r.policy is Policy.consent_required]
+    if not uses:  # the consent clause is only ever required for a planned likeness use under consent_required
+        return None
+    if CONSENT_CLAUSE not in required_clause_keys(c.contract_type, _context(facts, e, c), [_bound_version(bt)]):
+        return None
     evidence = {
         **_contract_base(e, c),
         "term_paths": [f"ai_uses.{u}.policy" for u in uses],
