@@ -306,18 +306,24 @@ async def issue(
 # --- reading, voiding, verifying ---------------------------------------------------------------------
 
 
-async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, Any]:
-    """The contract, if this user is the engaged member or may read the production; else 404."""
-    row = await Contract.select(
+def _contract_query():
+    return Contract.select(
         Contract.id, Contract.production, Contract.engagement, Contract.contract_type, Contract.status,
         Contract.document_sha256, Contract.pdf_sha256, Contract.compliance, Contract.document, Contract.issued_at,
         Contract.voided_at, Contract.void_reason, Contract.engagement.user.as_alias("member_id"),
         Contract.production.company.slug.as_alias("company_slug"),
-    ).where(Contract.id == contract_id).output(load_json=True).first()
-    if row is None:
-        raise NotFound(f"contract {contract_id} not found")
-    if not (principal.is_admin or row["member_id"] == principal.id
-            or principal.has_role(row["company_slug"], Role.producer, Role.officer)):
+    ).output(load_json=True)
+
+
+def _may_read(principal: Principal, row: dict[str, Any]) -> bool:
+    return (principal.is_admin or row["member_id"] == principal.id
+            or principal.has_role(row["company_slug"], Role.producer, Role.officer))
+
+
+async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, Any]:
+    """The contract, if this user is the engaged member or may read the production; else 404."""
+    row = await _contract_query().where(Contract.id == contract_id).first()
+    if row is None or not _may_read(principal, row):
         raise NotFound(f"contract {contract_id} not found")
     return row
 
@@ -347,14 +353,14 @@ async def get_pdf(principal: Principal, contract_id: UUID) -> tuple[bytes, str]:
 async def list_for_production(principal: Principal, production_id: UUID) -> list[ContractRead]:
     async with read_tx():
         await production_row(principal, production_id)
-        ids = await Contract.select(Contract.id).where(Contract.production == production_id).order_by(Contract.issued_at)
-        return [_read(await _contract_row(principal, r["id"])) for r in ids]
+        rows = await _contract_query().where(Contract.production == production_id).order_by(Contract.issued_at)
+        return [_read(r) for r in rows if _may_read(principal, r)]
 
 
 async def list_mine(principal: Principal) -> list[ContractRead]:
     async with read_tx():
-        ids = await Contract.select(Contract.id).where(Contract.engagement.user == principal.id).order_by(Contract.issued_at)
-        return [_read(await _contract_row(principal, r["id"])) for r in ids]
+        rows = await _contract_query().where(Contract.engagement.user == principal.id).order_by(Contract.issued_at)
+        return [_read(r) for r in rows]
 
 
 async def void(principal: Principal, contract_id: UUID, reason: str) -> ContractRead:
