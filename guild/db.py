@@ -66,10 +66,31 @@ async def startup(settings: Settings) -> None:
         await db.start_connection_pool(min_size=1, max_size=settings.pg_pool_max)
         await raw("SELECT 1")  # fail start-up loudly when the database is unreachable
     else:
-        # WAL lets readers proceed while one writer commits; it persists in the file.
-        await db.run_ddl("PRAGMA journal_mode=WAL")
+        await _ensure_wal()
     if settings.should_migrate_on_start:
         await migrate()
+
+
+async def _ensure_wal(attempts: int = 50) -> None:
+    """WAL lets readers proceed while one writer commits; it persists in the file.
+
+    Switching needs the file to itself, which the busy timeout does not wait for: several processes
+    starting at once on a new file retry briefly, and nobody switches a file that is already WAL.
+    """
+    import asyncio
+    import sqlite3
+
+    for attempt in range(attempts):
+        try:
+            mode = await raw("PRAGMA journal_mode")
+            if mode and str(next(iter(mode[0].values()))).lower() == "wal":
+                return
+            await raw("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.1)
 
 
 async def shutdown() -> None:
