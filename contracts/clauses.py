@@ -89,9 +89,13 @@ _LEVELS = tuple(Level)
 ENTRY_LEVELS = frozenset({Level.apprentice, Level.trainee})
 
 
+_RANKS = {level: rank for rank, level in enumerate(_LEVELS)}
+
+
 def level_rank(level: Level | str) -> int:
     """0 for apprentice up to 5 for head."""
-    return _LEVELS.index(Level(level))
+    rank = _RANKS.get(level)  # type: ignore[call-overload]  # a Level, or its value (same hash)
+    return _RANKS[Level(level)] if rank is None else rank
 
 
 class UnknownClause(LookupError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,9 +44,11 @@ __all__ = [
     "ClauseParamsError",
     "ComplianceReport",
     "Conflict",
+    "ContractFacts",
     "Met",
     "UnknownClause",
     "Violation",
+    "contract_facts",
     "evaluate",
     "merge_most_protective",
     "required_clause_keys",
@@ -602,4 +604,24 @@ def evaluate(
         conflicts=conflicts,
         required_clauses=sorted(required_clause_keys(ct, context, bound)),
         effective_terms=effective,
+    )
+
+
+class ContractFacts(NamedTuple):
+    """What the compliance sweep needs of an issued contract, derived once from its stored document and
+    report (both immutable) and kept beside them as columns, so a sweep never re-parses documents."""
+
+    clause_keys: list[str]
+    planned_ai_uses: list[str]
+    version_hashes: list[str]
+    compliant: bool
+
+
+def contract_facts(document: dict[str, Any], report: dict[str, Any]) -> ContractFacts:
+    """The facts of a contract's document (``guild.contract/1``) and stored compliance report."""
+    return ContractFacts(
+        clause_keys=sorted({c["key"] for c in document.get("clauses") or []}),
+        planned_ai_uses=sorted(set(document.get("planned_ai_uses") or [])),
+        version_hashes=sorted({c["hash"] for c in document.get("compacts") or []}),
+        compliant=report.get("compliant") is True,
     )

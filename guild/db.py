@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.columns import Column
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from guild.settings import Settings
 
@@ -58,6 +61,60 @@ async def xact_lock(key: int) -> None:
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run SQL with ``{}`` placeholders on the current transaction's connection, if any."""
     return await engine().run_querystring(QueryString(sql, *args))
+
+
+async def rows(query: Any) -> list[Sequence[Any]]:
+    """A Piccolo SELECT's (or a ``QueryString``'s) rows as positional records, in the order the columns
+    were selected. Every selected column needs a distinct name (SQLite rows arrive as dicts).
+
+    For the big set-based reads of the compliance sweep: the driver converts the values (asyncpg's
+    codecs; SQLite's declared-type converters) and no dict is built per row. Runs on the current
+    transaction's connection, if any.
+    """
+    db = engine()
+    (querystring,) = [query] if isinstance(query, QueryString) else query.querystrings
+    if isinstance(db, PostgresEngine):
+        sql, args = querystring.compile_string(engine_type=db.engine_type)
+        tx = db.current_transaction.get()
+        if tx is not None:
+            return await tx.connection.fetch(sql, *args)
+        if db.pool is not None:
+            async with db.pool.acquire() as conn:
+                return await conn.fetch(sql, *args)
+        conn = await db.get_new_connection()
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+    return [tuple(row.values()) for row in await db.run_querystring(querystring)]
+
+
+def in_list(expression: str, values: Sequence[Any]) -> QueryString:
+    """``expression IN (values)`` as a ``QueryString`` fragment: one array parameter on PostgreSQL
+    (``= ANY``: one plan whatever the count), one placeholder per value on SQLite."""
+    if isinstance(engine(), PostgresEngine):
+        return QueryString(f"{expression} = ANY({{}})", list(values))
+    if not values:
+        return QueryString("1 = 0")
+    return QueryString(f"{expression} IN ({', '.join('{}' for _ in values)})", *values)
+
+
+async def insert_many(table: type[Table], columns: Sequence[Column], values: Sequence[Sequence[Any]]) -> None:
+    """INSERT many rows with one prepared statement (the driver's ``executemany``), inside the caller's
+    transaction. ``values`` are plain Python values in ``columns`` order; JSON columns take JSON text."""
+    if not values:
+        return
+    db = engine()
+    tx = db.current_transaction.get()
+    if tx is None:
+        raise RuntimeError("insert_many runs inside the caller's transaction")
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    if isinstance(db, PostgresEngine):
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    else:
+        marks = ", ".join("?" for _ in columns)
+    sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'
+    await tx.connection.executemany(sql, values)
 
 
 async def startup(settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     UUID,
+    Array,
     BigInt,
     Boolean,
     Bytea,
@@ -183,6 +184,12 @@ class Contract(Table, tablename="contract"):
     issued_at = Timestamptz()
     voided_at = Timestamptz(null=True, default=None)
     void_reason = Text(default="")
+    # What the compliance sweep reads of the document and report, kept as columns at issue
+    # (contracts.compliance.contract_facts) so a sweep never re-parses documents.
+    clause_keys = Array(base_column=Varchar(length=64), default=list)
+    planned_ai_uses = Array(base_column=Varchar(length=64), default=list)
+    version_hashes = Array(base_column=Varchar(length=64), default=list)
+    compliant = Boolean(default=False)
 
 
 class AssetDisclosure(Table, tablename="asset_disclosure"):
@@ -232,7 +239,7 @@ class Finding(Table, tablename="finding"):
     rule = Varchar(length=64)
     subject = Varchar(length=120)
     severity = Varchar(length=16)
-    status = Varchar(length=16, index=True)  # open | resolved
+    status = Varchar(length=16)  # open | resolved (open ones: the partial unique index finding_one_open)
     evidence = JSON()
     remediation = Text(default="")
     first_seen_at = Timestamptz()

@@ -51,9 +51,9 @@ included, divided by 7, rounded up).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +75,7 @@ __all__ = [
     "CommitmentDue",
     "DueDateOutOfRange",
     "NotCounted",
+    "Placement",
     "PlannedEngagement",
     "QuotaBand",
     "QuotaResult",
@@ -121,6 +122,32 @@ class PlannedEngagement(_Model):
     end_date: date
     mentor_level: Level | None = Field(default=None, description="the named mentor's level; null = no mentor")
     mentor_department: Department | None = Field(default=None, description="the named mentor's department")
+
+
+class Placement(Protocol):
+    """What the quota engine reads of a roster row: a :class:`PlannedEngagement`, or the compliance
+    sweep's engagement facts (which it reads as they are, without a copy per row)."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def person_name(self) -> str: ...
+    @property
+    def department(self) -> Department | str: ...
+    @property
+    def level(self) -> Level | str: ...
+    @property
+    def rate_minor_per_week(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date: ...
+    @property
+    def mentor_level(self) -> Level | str | None: ...
+    @property
+    def mentor_department(self) -> Department | str | None: ...
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -318,40 +345,40 @@ def ratio_requirement(journey_level: int, schedule: list[RatioStep]) -> tuple[in
 
 # --- placement checks ----------------------------------------------------------------------------
 
-_PlacementCheck = Callable[[PlannedEngagement, QuotaRule], str | None]  # a reason's detail, or None when met
+_PlacementCheck = Callable[[Placement, QuotaRule], str | None]  # a reason's detail, or None when met
 
 
-def _currency(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _currency(e: Placement, r: QuotaRule) -> str | None:
     return None if e.currency == r.currency else f"paid in {e.currency}; the quota's minimum rate is in {r.currency}"
 
 
-def _rate(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _rate(e: Placement, r: QuotaRule) -> str | None:
     if e.currency != r.currency or e.rate_minor_per_week >= r.min_rate_minor_per_week:
         return None
     return f"paid {e.rate_minor_per_week} per week; at least {r.min_rate_minor_per_week} required"
 
 
-def _short(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _short(e: Placement, r: QuotaRule) -> str | None:
     weeks = placement_weeks(e.start_date, e.end_date)
     return None if weeks >= r.min_weeks else f"{weeks} week(s); at least {r.min_weeks} required"
 
 
-def _long(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _long(e: Placement, r: QuotaRule) -> str | None:
     weeks = placement_weeks(e.start_date, e.end_date)
     return None if r.max_weeks is None or weeks <= r.max_weeks else f"{weeks} week(s); at most {r.max_weeks} allowed"
 
 
-def _mentor(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _mentor(e: Placement, r: QuotaRule) -> str | None:
     return "no mentor named" if r.mentor_required and e.mentor_level is None else None
 
 
-def _mentor_level(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _mentor_level(e: Placement, r: QuotaRule) -> str | None:
     if not r.mentor_required or e.mentor_level is None or is_journey_level(e.mentor_level):
         return None
     return f"the mentor is {e.mentor_level} level; journey level or above required"
 
 
-def _mentor_department(e: PlannedEngagement, r: QuotaRule) -> str | None:
+def _mentor_department(e: Placement, r: QuotaRule) -> str | None:
     if not r.mentor_required or e.mentor_level is None or e.mentor_department == e.department:
         return None
     return f"the mentor works in {e.mentor_department}, not {e.department}"
@@ -369,7 +396,7 @@ PLACEMENT_CHECKS: tuple[tuple[str, _PlacementCheck], ...] = (
 )
 
 
-def _not_counted(e: PlannedEngagement, r: QuotaRule) -> NotCounted | None:
+def _not_counted(e: Placement, r: QuotaRule) -> NotCounted | None:
     failed = [(reason, detail) for reason, check in PLACEMENT_CHECKS if (detail := check(e, r)) is not None]
     if not failed:
         return None
@@ -405,8 +432,9 @@ def _how_required(r: QuotaRule, journey: int, ratio: int, steps: list[RatioStepR
 
 
 def _evaluate(
-    index: int, rule: QuotaRule, budget_minor: int, currency: str, roster: list[PlannedEngagement], label: str
-) -> QuotaResult:
+    index: int, rule: QuotaRule, budget_minor: int, currency: str, roster: Sequence[Placement], label: str,
+    problems_only: bool = False,
+) -> QuotaResult | None:
     dept = [e for e in roster if e.department == rule.department]
     journey = sum(1 for e in dept if is_journey_level(e.level))
     ratio, steps = ratio_requirement(journey, rule.ratio_schedule)
@@ -426,6 +454,8 @@ def _evaluate(
     reimbursable = in_order if cap is None else in_order[:cap]
     beyond = [] if cap is None else in_order[cap:]
     missing = max(0, required - len(counted))
+    if problems_only and missing == 0 and not underpaid:
+        return None
 
     text = [
         f"{label}, {rule.department}, {_band_text(rule)} (apprenticeship[{index}]) applies to a budget of "
@@ -460,14 +490,18 @@ def _evaluate(
 
 
 def quota_report(
-    budget_minor: int, currency: str, roster: list[PlannedEngagement], terms: Terms, label: str
+    budget_minor: int, currency: str, roster: Sequence[Placement], terms: Terms, label: str,
+    problems_only: bool = False,
 ) -> list[QuotaResult]:
     """One explained :class:`QuotaResult` per department whose quota band holds the budget (in the
     budget's currency), in department order. Departments without such a band have no quota and no
-    result."""
+    result. ``problems_only``: only the departments whose quota is not met or that have a placement
+    paid below the minimum (the compliance sweep explains only what becomes a finding)."""
     out = []
     for dept in Department:
         # the terms forbid overlapping bands per department and currency: at most one rule applies
         for index, rule in applicable_quota_rules(terms, dept, budget_minor, currency)[:1]:
-            out.append(_evaluate(index, rule, budget_minor, currency, roster, label))
+            result = _evaluate(index, rule, budget_minor, currency, roster, label, problems_only)
+            if result is not None:
+                out.append(result)
     return out

@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
 from piccolo.utils.encoding import dump_json
 
 from guild import audit
@@ -42,15 +44,14 @@ from guild.compliance.rules import (
     escalated,
     evaluate_production,
 )
-from guild.db import write_tx, xact_lock
+from guild.db import in_list, insert_many, write_tx, xact_lock
+from guild.db import rows as db_rows
 from guild.errors import NotFound
 from guild.tables import (
     AssetDisclosure,
     Commitment,
     CompactVersion,
     ComplianceRun,
-    Contract,
-    Engagement,
     Finding,
     Production,
     ProductionBinding,
@@ -68,7 +69,6 @@ __all__ = [
 
 MAX_BATCH = 500  # productions per query set: keeps every ``IN (...)`` list well inside both engines' limits
 _ID_CHUNK = 500  # finding ids per UPDATE ... WHERE id IN (...)
-_INSERT_CHUNK = 100  # rows per multi-row INSERT
 _LOCK = int.from_bytes(hashlib.sha256(b"guild:compliance:findings").digest()[:8], "big", signed=True)
 
 OPEN, RESOLVED = "open", "resolved"
@@ -110,9 +110,9 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def _json(value: Any) -> Any:
-    """JSON-normalised (what a stored JSON column reads back as)."""
-    return json.loads(dump_json(value))
+def _loaded(value: Any) -> Any:
+    """A JSON column's value: text on some drivers and queries, parsed on others."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 # --- loading a batch -----------------------------------------------------------------------------
@@ -170,60 +170,35 @@ async def _disclosures(ids: Sequence[UUID]) -> dict[str, list[Disclosure]]:
     return out
 
 
-def _loaded(value: Any) -> Any:
-    """A JSON sub-value selected with ``->``: text on some drivers, parsed on others."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
+_ENGAGEMENTS = """
+SELECT e.production, e.id, e.person_name, e.department, e.level, e.rate_minor_per_week, e.currency,
+       e.start_date, e.end_date, m.level AS mentor_level, m.department AS mentor_department,
+       c.id AS contract_id, c.status AS contract_status, c.contract_type, c.clause_keys, c.planned_ai_uses,
+       c.version_hashes, c.compliant
+FROM engagement e
+LEFT JOIN engagement m ON m.id = e.mentor
+LEFT JOIN (  -- per engagement: its latest issued contract, else its latest (void) one
+    SELECT c.engagement, c.id, c.status, c.contract_type, c.clause_keys, c.planned_ai_uses, c.version_hashes,
+           c.compliant, row_number() OVER (
+               PARTITION BY c.engagement
+               ORDER BY CASE WHEN c.status = 'issued' THEN 0 ELSE 1 END, c.issued_at DESC, c.id DESC
+           ) AS latest
+    FROM contract c WHERE {}
+) c ON c.engagement = e.id AND c.latest = 1
+WHERE {}
+ORDER BY e.id
+"""
 
 
-def _contract_fact(r: dict[str, Any]) -> ContractFact:
-    return ContractFact(
-        id=r["id"], status=r["status"], contract_type=r["contract_type"],
-        clause_keys=frozenset(c["key"] for c in _loaded(r["clauses"]) or []),
-        planned_ai_uses=frozenset(_loaded(r["planned"]) or []),
-        compliant=_loaded(r["compliant"]) is True,
-        version_hashes=frozenset(c["hash"] for c in _loaded(r["compacts"]) or []),
-    )
-
-
-def _rank(contract: dict[str, Any]) -> tuple[bool, datetime, str]:
-    """Issued before void, then the latest."""
-    return contract["status"] == "issued", _utc(contract["issued_at"]), str(contract["id"])
-
-
-async def _contracts(ids: Sequence[UUID]) -> dict[str, ContractFact]:
-    """Per engagement: its latest issued contract, else its latest (void) one. Only the parts of the
-    document the rules read are selected, not the document, report or PDF."""
-    rows = await Contract.select(
-        Contract.id, Contract.engagement, Contract.status, Contract.contract_type, Contract.issued_at,
-        Contract.document.arrow("clauses").as_alias("clauses"),
-        Contract.document.arrow("planned_ai_uses").as_alias("planned"),
-        Contract.document.arrow("compacts").as_alias("compacts"),
-        Contract.compliance.arrow("compliant").as_alias("compliant"),
-    ).where(Contract.production.is_in(list(ids)))
-    latest: dict[str, dict[str, Any]] = {}
+async def _engagements(ids: Sequence[UUID]) -> dict[UUID, list[EngagementFact]]:
+    """Per production, its engagements in id order, each with its mentor's level and department and
+    its contract's facts (the columns stored at issue: never the document, report or PDF). One query."""
+    rows = await db_rows(QueryString(_ENGAGEMENTS, in_list("c.production", ids), in_list("e.production", ids)))
+    out: dict[UUID, list[EngagementFact]] = {}
     for r in rows:
-        key = str(r["engagement"])
-        if key not in latest or _rank(r) > _rank(latest[key]):
-            latest[key] = r
-    return {key: _contract_fact(r) for key, r in latest.items()}
-
-
-async def _engagements(ids: Sequence[UUID]) -> dict[str, list[EngagementFact]]:
-    rows = await Engagement.select(
-        Engagement.id, Engagement.production, Engagement.person_name, Engagement.department, Engagement.level,
-        Engagement.rate_minor_per_week, Engagement.currency, Engagement.start_date, Engagement.end_date,
-        Engagement.mentor.level.as_alias("mentor_level"), Engagement.mentor.department.as_alias("mentor_department"),
-    ).where(Engagement.production.is_in(list(ids)))
-    contracts = await _contracts(ids)
-    out: dict[str, list[EngagementFact]] = {}
-    for r in sorted(rows, key=lambda r: str(r["id"])):
-        fact = EngagementFact(
-            id=r["id"], person_name=r["person_name"], department=r["department"], level=r["level"],
-            rate_minor_per_week=r["rate_minor_per_week"], currency=r["currency"], start_date=r["start_date"],
-            end_date=r["end_date"], mentor_level=r["mentor_level"], mentor_department=r["mentor_department"],
-            contract=contracts.get(str(r["id"])),
-        )
-        out.setdefault(str(r["production"]), []).append(fact)
+        contract = None if r[11] is None else ContractFact(r[11], r[12], r[13], r[14], r[15], r[16], bool(r[17]))
+        out.setdefault(r[0], []).append(EngagementFact(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                                                       contract))
     return out
 
 
@@ -258,21 +233,28 @@ async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
         pid = str(p["id"])
         batch.facts[pid] = ProductionFacts(
             production_id=p["id"], budget_minor=p["budget_minor"], currency=p["currency"],
-            disclosures=disclosures.get(pid, []), engagements=engagements.get(pid, []),
+            disclosures=disclosures.get(pid, []), engagements=engagements.get(p["id"], []),
             commitments=commitments.get(pid, []), today=today,
         )
     return batch
 
 
+_FINDING_FIELDS = ("id", "production", "compact", "version", "rule", "subject", "severity", "evidence", "remediation",
+                   "first_seen_at", "due_at", "escalated_at", "compact_slug", "convening_org", "version_number",
+                   "company")
+
+
 async def _open_findings(ids: Sequence[UUID]) -> dict[Key, dict[str, Any]]:
-    rows = await Finding.select(
+    """The batch's open findings by key; ``evidence`` as its stored JSON text (compared as text)."""
+    rows = await db_rows(Finding.select(
         Finding.id, Finding.production, Finding.compact, Finding.version, Finding.rule, Finding.subject,
         Finding.severity, Finding.evidence, Finding.remediation, Finding.first_seen_at, Finding.due_at,
         Finding.escalated_at, Finding.compact.slug.as_alias("compact_slug"),
         Finding.compact.convening_org.as_alias("convening_org"), Finding.version.number.as_alias("version_number"),
         Finding.production.company.as_alias("company"),
-    ).where(Finding.production.is_in(list(ids)) & (Finding.status == OPEN)).output(load_json=True)
-    return {(str(r["production"]), str(r["version"]), r["rule"], r["subject"]): r for r in rows}
+    ).where(Finding.production.is_in(list(ids)) & (Finding.status == OPEN)))
+    found = (dict(zip(_FINDING_FIELDS, r, strict=True)) for r in rows)
+    return {(str(r["production"]), str(r["version"]), r["rule"], r["subject"]): r for r in found}
 
 
 # --- reconciling ---------------------------------------------------------------------------------
@@ -297,7 +279,7 @@ def _payload(row: dict[str, Any], status: str, run_id: UUID, **at: datetime | No
         "subject": row["subject"],
         "severity": row["severity"],
         "status": status,
-        "evidence": row["evidence"],
+        "evidence": _loaded(row["evidence"]),
         "remediation": row["remediation"],
         "first_seen_at": _utc(row["first_seen_at"]).isoformat(),
         "due_at": _utc(row["due_at"]).isoformat(),
@@ -314,7 +296,7 @@ def _orgs(*ids: UUID) -> list[UUID]:
 class _Plan:
     """What one batch writes: new rows, changed rows, touched ids, resolved ids, events."""
 
-    inserts: list[Finding] = field(default_factory=list)
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)  # values in _INSERT_COLUMNS order
     changes: list[tuple[UUID, dict[Any, Any]]] = field(default_factory=list)
     touched: list[UUID] = field(default_factory=list)
     resolved: list[UUID] = field(default_factory=list)
@@ -322,18 +304,23 @@ class _Plan:
     stats: BatchStats = field(default_factory=BatchStats)
 
 
+_INSERT_COLUMNS = (
+    Finding.id, Finding.production, Finding.compact, Finding.version, Finding.rule, Finding.subject,
+    Finding.severity, Finding.status, Finding.evidence, Finding.remediation, Finding.first_seen_at,
+    Finding.last_seen_at, Finding.due_at, Finding.first_run, Finding.last_run,
+)
+
+
 def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime) -> None:
     due = now + timedelta(days=b.bound.terms.compliance.grace_period_days)
-    row = Finding(
-        id=uuid4(), production=UUID(b.production_id), compact=b.compact_id, version=d.version_id, rule=str(d.rule),
-        subject=d.subject, severity=str(d.severity), status=OPEN, evidence=_json(d.evidence),
-        remediation=d.remediation, first_seen_at=now, last_seen_at=now, due_at=due, escalated_at=None,
-        resolved_at=None, first_run=run_id, last_run=run_id,
-    )
-    plan.inserts.append(row)
-    info = {"id": row.id, "production": b.production_id, "compact_slug": b.bound.compact_slug,
-            "version_number": b.bound.version_number, "rule": row.rule, "subject": row.subject,
-            "severity": row.severity, "evidence": row.evidence, "remediation": row.remediation,
+    finding_id, evidence = uuid4(), dump_json(d.evidence)
+    plan.inserts.append((
+        finding_id, UUID(b.production_id), b.compact_id, d.version_id, str(d.rule), d.subject, str(d.severity), OPEN,
+        evidence, d.remediation, now, now, due, run_id, run_id,
+    ))
+    info = {"id": finding_id, "production": b.production_id, "compact_slug": b.bound.compact_slug,
+            "version_number": b.bound.version_number, "rule": str(d.rule), "subject": d.subject,
+            "severity": str(d.severity), "evidence": evidence, "remediation": d.remediation,
             "first_seen_at": now, "due_at": due}
     plan.events.append(_Event(_orgs(b.company, b.convening_org), OPENED, _payload(info, OPEN, run_id)))
     plan.stats.opened += 1
@@ -346,12 +333,12 @@ def _persist(
     ``escalate_after_days`` (the compact's term) after its due date."""
     newly = row["escalated_at"] is None and now > _utc(row["due_at"]) + timedelta(days=escalate_after_days)
     severity = str(escalated(d.severity) if newly or row["escalated_at"] is not None else d.severity)
-    evidence = _json(d.evidence)
+    evidence = dump_json(d.evidence)  # the stored JSON text is compared as text: no parsing of every open finding
     values: dict[Any, Any] = {}
     if severity != row["severity"]:
         values[Finding.severity] = severity
     if evidence != row["evidence"]:
-        values[Finding.evidence] = dump_json(evidence)
+        values[Finding.evidence] = evidence
     if d.remediation != row["remediation"]:
         values[Finding.remediation] = d.remediation
     if newly:
@@ -391,17 +378,20 @@ def _plan(batch: _Batch, existing: dict[Key, dict[str, Any]], run_id: UUID, now:
     return plan
 
 
+def _ids(ids: Sequence[UUID]) -> WhereRaw:
+    return WhereRaw("{}", in_list('"id"', ids))
+
+
 async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
-    for rows in _chunks(plan.inserts, _INSERT_CHUNK):
-        await Finding.insert(*rows)
+    await insert_many(Finding, _INSERT_COLUMNS, plan.inserts)
     for finding_id, values in plan.changes:
         await Finding.update(values).where(Finding.id == finding_id)
     for ids in _chunks(plan.touched, _ID_CHUNK):
-        await Finding.update({Finding.last_seen_at: now, Finding.last_run: run_id}).where(Finding.id.is_in(list(ids)))
+        await Finding.update({Finding.last_seen_at: now, Finding.last_run: run_id}).where(_ids(ids))
     for ids in _chunks(plan.resolved, _ID_CHUNK):
-        await Finding.update(
-            {Finding.status: RESOLVED, Finding.resolved_at: now, Finding.last_run: run_id}
-        ).where(Finding.id.is_in(list(ids)))
+        await Finding.update({Finding.status: RESOLVED, Finding.resolved_at: now, Finding.last_run: run_id}).where(
+            _ids(ids)
+        )
     if plan.events:
         from guild.webhooks.service import enqueue_many
 

@@ -17,19 +17,22 @@ calls; ``apprenticeship_quota`` carries its explained result as evidence.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any, Literal, NamedTuple
+from functools import lru_cache
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.clauses import LIKENESS_USES, ContractContext, ContractType, Level, ai_rules
 from contracts.compliance import BoundVersion, required_clause_keys
-from guild.apprenticeship.rules import PlannedEngagement, QuotaResult, placement_weeks, quota_report
-from guild.compacts.terms import MAX_MINOR, AIUse, CurrencyCode, Department, Policy, QuotaRule, Terms
+from guild.apprenticeship.rules import QuotaResult, placement_weeks, quota_report
+from guild.compacts.terms import AIUse, Department, Policy, QuotaRule, Terms
 
 __all__ = [
     "REMEDIATION",
@@ -133,52 +136,66 @@ class Disclosure(NamedTuple):
     ai_generated_count: int
 
 
-class ContractFact(_Model):
-    """What the compliance rules need of an engagement's contract."""
+@dataclass(frozen=True, slots=True)
+class ContractFact:
+    """What the compliance rules need of an engagement's contract (the fact columns stored at issue).
+
+    Facts are plain dataclasses, not validated models: the engine builds hundreds of thousands per
+    sweep from rows that were validated when they were written. Enum-valued fields accept the enum or
+    its string value.
+    """
 
     id: UUID
-    status: Literal["issued", "void"]
-    contract_type: ContractType
-    clause_keys: frozenset[str] = Field(description="keys of the clauses the contract carries")
-    planned_ai_uses: frozenset[AIUse] = Field(description="AI uses the contract declares for this worker")
-    compliant: bool = Field(description="the compliance report stored at issue said compliant")
-    version_hashes: frozenset[str] = Field(description="hashes of the compact versions it was checked against")
+    status: str  # issued | void
+    contract_type: ContractType | str
+    clause_keys: Collection[str]  # keys of the clauses the contract carries
+    planned_ai_uses: Collection[AIUse | str]  # AI uses the contract declares for this worker
+    version_hashes: Collection[str]  # hashes of the compact versions it was checked against
+    compliant: bool  # the compliance report stored at issue said compliant
 
 
-class EngagementFact(_Model):
+@dataclass(frozen=True, slots=True)
+class EngagementFact:
+    """One engagement of the roster, with its mentor's level and department and its contract in force
+    (else its latest); it is also a placement for :func:`guild.apprenticeship.rules.quota_report`."""
+
     id: UUID
     person_name: str
-    department: Department
-    level: Level
-    rate_minor_per_week: int = Field(ge=0, le=MAX_MINOR)
-    currency: CurrencyCode
+    department: Department | str
+    level: Level | str
+    rate_minor_per_week: int
+    currency: str
     start_date: date
     end_date: date
-    mentor_level: Level | None = None
-    mentor_department: Department | None = None
-    contract: ContractFact | None = Field(default=None, description="the contract in force, else the latest")
+    mentor_level: Level | str | None = None
+    mentor_department: Department | str | None = None
+    contract: ContractFact | None = None
+
+    @property
+    def ref(self) -> str:
+        return str(self.id)
 
 
-class CommitmentFact(_Model):
+@dataclass(frozen=True, slots=True)
+class CommitmentFact:
     """An apprenticeship commitment of the production under one bound compact version."""
 
     version_id: UUID
     key: str
     title: str
     due_date: date
-    status: Literal["open", "done"]
+    status: str  # open | done
 
 
-class ProductionFacts(_Model):
+@dataclass(frozen=True, slots=True)
+class ProductionFacts:
     production_id: UUID
-    budget_minor: int = Field(ge=0, le=MAX_MINOR)
-    currency: CurrencyCode
-    disclosures: list[Disclosure] = Field(default_factory=list)
-    engagements: list[EngagementFact] = Field(default_factory=list)
-    commitments: list[CommitmentFact] = Field(default_factory=list)
-    today: date | None = Field(
-        default=None, description="the run's date (UTC): open commitments due before it are overdue; null = none are"
-    )
+    budget_minor: int
+    currency: str
+    disclosures: list[Disclosure] = field(default_factory=list)
+    engagements: list[EngagementFact] = field(default_factory=list)
+    commitments: list[CommitmentFact] = field(default_factory=list)
+    today: date | None = None  # the run's date (UTC): open commitments due before it are overdue; None = none are
 
 
 class BoundTerms(_Model):
@@ -198,10 +215,11 @@ class BoundTerms(_Model):
 # --- output --------------------------------------------------------------------------------------
 
 
-class FindingDraft(_Model):
+@dataclass(frozen=True, slots=True)
+class FindingDraft:
     version_id: UUID
     rule: Rule
-    subject: str = Field(max_length=120)
+    subject: str  # at most 120 characters: an engagement id, a department or a commitment key
     severity: Severity
     evidence: dict[str, Any]
     remediation: str
@@ -226,34 +244,49 @@ def _draft(
 # --- ai_share_exceeded ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def _exact(value: float) -> Fraction:
     """The decimal a float was written as (20.0 → 20, 33.3 → 333/10), so equal means equal."""
     return Fraction(repr(float(value)))
 
 
-def weighted_ai_share(disclosures: Iterable[Disclosure], weights: dict[Any, float]) -> tuple[Fraction, dict[str, Any]]:
+@lru_cache(maxsize=64)
+def _integer_weights(weights: tuple[tuple[str, float], ...]) -> tuple[dict[str, int], int]:
+    """The exact weights over their common denominator: ({category: numerator}, denominator)."""
+    exact = {str(c): _exact(w) for c, w in weights}
+    common = math.lcm(*(w.denominator for w in exact.values())) if exact else 1
+    return {c: int(w * common) for c, w in exact.items()}, common
+
+
+def weighted_ai_share(
+    disclosures: Iterable[Disclosure], weights: dict[Any, float], explain: bool = True
+) -> tuple[Fraction, dict[str, Any]]:
     """(share as an exact fraction of 1, details) over the categories that have a weight.
 
-    share = Σ w_c·ai_c / Σ w_c·total_c; no weighted assets → 0.
+    share = Σ w_c·ai_c / Σ w_c·total_c; no weighted assets → 0. Exact: integer sums over the weights'
+    common denominator. ``explain=False``: the share only (details left empty).
     """
     totals: dict[str, list[int]] = {}
     for d in disclosures:
         counts = totals.setdefault(d.category, [0, 0])
         counts[0] += d.total_count
         counts[1] += d.ai_generated_count
-    weighted = {str(c): _exact(w) for c, w in weights.items()}
+    weighted, common = _integer_weights(tuple(weights.items()))
     used = sorted(c for c in totals if c in weighted)
-    num = sum((weighted[c] * totals[c][1] for c in used), Fraction(0))
-    den = sum((weighted[c] * totals[c][0] for c in used), Fraction(0))
+    num = sum(weighted[c] * totals[c][1] for c in used)
+    den = sum(weighted[c] * totals[c][0] for c in used)
+    share = Fraction(num, den) if den else Fraction(0)
+    if not explain:
+        return share, {}
     details = {
         "categories": [
             {"category": c, "total_count": totals[c][0], "ai_generated_count": totals[c][1],
-             "weight": float(weighted[c])}
+             "weight": float(Fraction(weighted[c], common))}
             for c in used
         ],
         "unweighted_categories": sorted(c for c in totals if c not in weighted),
     }
-    return (num / den if den else Fraction(0)), details
+    return share, details
 
 
 def _pct(value: Fraction) -> float:
@@ -262,10 +295,11 @@ def _pct(value: Fraction) -> float:
 
 def _ai_share(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
     rules = bt.terms.ai_disclosure
-    share, details = weighted_ai_share(facts.disclosures, rules.category_weights)
+    share, _ = weighted_ai_share(facts.disclosures, rules.category_weights, explain=False)
     share_pct, max_pct = share * 100, _exact(rules.max_ai_share_pct)
     if share_pct <= max_pct:
         return []
+    _, details = weighted_ai_share(facts.disclosures, rules.category_weights)
     severity = Severity.critical if share_pct > 2 * max_pct else Severity.violation
     evidence = {
         "term_path": "ai_disclosure.max_ai_share_pct",
@@ -349,7 +383,7 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) 
 
 def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
     c = e.contract
-    if c is None or c.status != "issued":
+    if c is None or c.status != "issued" or not c.planned_ai_uses:
         return None
     uses = [u for u, r in ai_rules(bt.terms, c.planned_ai_uses) if r.policy is Policy.prohibited]
     if not uses:
@@ -364,20 +398,20 @@ _EngagementRule = Callable[[ProductionFacts, EngagementFact, BoundTerms], Findin
 _ENGAGEMENT_RULES: tuple[_EngagementRule, ...] = (_missing, _noncompliant, _without_consent, _prohibited)
 
 
+def _in_order(c: ContractFact | None, version_hash: str) -> bool:
+    """The common case, which none of the engagement rules flags: an issued contract whose stored report
+    is compliant with this version and that plans no AI use (each rule's first check, taken together)."""
+    return (c is not None and c.status == "issued" and c.compliant and version_hash in c.version_hashes
+            and not c.planned_ai_uses)
+
+
 def _contracts(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
-    found = (rule(facts, e, bt) for e in facts.engagements for rule in _ENGAGEMENT_RULES)
+    found = (rule(facts, e, bt) for e in facts.engagements if not _in_order(e.contract, bt.version_hash)
+             for rule in _ENGAGEMENT_RULES)
     return [d for d in found if d is not None]
 
 
 # --- apprenticeship_quota, apprenticeship_underpaid ----------------------------------------------
-
-
-def _planned(e: EngagementFact) -> PlannedEngagement:
-    return PlannedEngagement(
-        ref=str(e.id), person_name=e.person_name, department=e.department, level=e.level,
-        rate_minor_per_week=e.rate_minor_per_week, currency=e.currency, start_date=e.start_date,
-        end_date=e.end_date, mentor_level=e.mentor_level, mentor_department=e.mentor_department,
-    )
 
 
 def _quota(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> FindingDraft:
@@ -411,9 +445,9 @@ def _underpaid(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> list[Fin
 def _apprenticeship(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
     """The quota engine of :mod:`guild.apprenticeship.rules`: a finding per department whose quota
     is not met (evidence: the explained result) and one per placement paid below the minimum rate."""
-    roster = [_planned(e) for e in facts.engagements]
     out = []
-    for result in quota_report(facts.budget_minor, facts.currency, roster, bt.terms, bt.label):
+    for result in quota_report(facts.budget_minor, facts.currency, facts.engagements, bt.terms, bt.label,
+                               problems_only=True):
         if not result.met:
             out.append(_quota(bt, result, result.rule))
         out.extend(_underpaid(bt, result, result.rule))

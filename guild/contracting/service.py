@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause, render_clause_text
-from contracts.compliance import BoundVersion, ComplianceReport, evaluate, resolve_clauses
+from contracts.compliance import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
 from contracts.pdf import Attachment, PdfRenderer, pdf_sha256
 from guild import audit
 from guild.canonical import canonical_hash, canonical_json
@@ -279,13 +279,14 @@ async def issue(
             current = {(b["compact_slug"], b["version_hash"]) for b in await bound_versions(production_id)}
             if current != {(b.compact_slug, b.version_hash) for b in bound}:
                 raise Conflict("the production's compact bindings changed while issuing; try again", rule="bindings_changed")
+            report_json = report.model_dump(mode="json")
             await Contract.insert(
                 Contract(
                     id=contract_id, production=production_id, engagement=request.engagement_id,
                     contract_type=request.contract_type.value, status="issued", document=document,
-                    document_sha256=doc_hash, compliance=report.model_dump(mode="json"), pdf=pdf,
+                    document_sha256=doc_hash, compliance=report_json, pdf=pdf,
                     pdf_sha256=pdf_sha256(pdf), idempotency_key=idempotency_key, request_sha256=request_hash,
-                    issued_by=principal.id, issued_at=issued_at,
+                    issued_by=principal.id, issued_at=issued_at, **contract_facts(document, report_json)._asdict(),
                 )
             )
             await audit.record(

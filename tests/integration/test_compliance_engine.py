@@ -94,6 +94,7 @@ async def engage(w: World, pid: UUID, name: str, **kw: Any) -> UUID:
 async def contract(w: World, pid: UUID, eid: UUID, *, clauses=("fees_and_schedule",), planned=(), hashes=None,
                    contract_type: str = "crew", status: str = "issued") -> UUID:
     """A stored contract row with the document parts the engine reads (issuing real ones renders PDFs)."""
+    from contracts.compliance import contract_facts
     from guild.tables import Contract
 
     cid = uuid4()
@@ -102,11 +103,13 @@ async def contract(w: World, pid: UUID, eid: UUID, *, clauses=("fees_and_schedul
         "planned_ai_uses": list(planned),
         "compacts": [{"slug": "screen-guild", "version": 1, "hash": h} for h in (hashes or [w.version_hash])],
     }
+    report = {"compliant": True, "violations": []}
     digest = hashlib.sha256(cid.bytes).hexdigest()
     await Contract.insert(Contract(
         id=cid, production=pid, engagement=eid, contract_type=contract_type, status=status, document=document,
-        document_sha256=digest, compliance={"compliant": True, "violations": []}, pdf=b"%PDF-1.7", pdf_sha256=digest,
+        document_sha256=digest, compliance=report, pdf=b"%PDF-1.7", pdf_sha256=digest,
         idempotency_key=None, request_sha256=digest, issued_by=w.user_id, issued_at=datetime.now(UTC),
+        **contract_facts(document, report)._asdict(),
     ))
     return cid
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -49,14 +50,17 @@ def bound(t: Terms | None = None, version_id: UUID = V1, slug: str = "screen-gui
 def contract(n: int = 1, **kw: Any) -> ContractFact:
     base = {"id": UUID(int=5000 + n), "status": "issued", "contract_type": "crew", "clause_keys": ["fees_and_schedule"],
             "planned_ai_uses": [], "compliant": True, "version_hashes": [HASH]}
-    return ContractFact.model_validate({**base, **kw})
+    fact = {**base, **kw}
+    for name in ("clause_keys", "planned_ai_uses", "version_hashes"):
+        fact[name] = frozenset(fact[name])
+    return ContractFact(**fact)
 
 
 def engagement(n: int = 1, weeks: int = 10, **kw: Any) -> EngagementFact:
     base = {"id": UUID(int=1000 + n), "person_name": f"Person {n}", "department": "production", "level": "journey",
             "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": START,
             "end_date": START + timedelta(days=7 * weeks - 1), "contract": contract(n)}
-    return EngagementFact.model_validate({**base, **kw})
+    return EngagementFact(**{**base, **kw})
 
 
 def apprentice(n: int = 1, **kw: Any) -> EngagementFact:
@@ -339,7 +343,7 @@ def commitment(key: str = "skills_plan", due: date = TODAY - timedelta(days=3), 
 
 
 def overdue(*commitments: CommitmentFact, today: date | None = TODAY, versions=(V1,)):
-    f = facts().model_copy(update={"commitments": list(commitments), "today": today})
+    f = replace(facts(), commitments=list(commitments), today=today)
     return evaluate_production(f, [bound(version_id=v, slug=f"c{v.int}") for v in versions])
 
 
