@@ -16,7 +16,8 @@ mentored apprentices in camera and editing, and in vfx on big budgets; a few pro
 apprentice who has no mentor or a mentor from another department), one disclosure per asset
 category (AI share mostly under the maximum, ~10 % over it, ~4 % over twice it), and for ~90 % of
 engagements an issued contract whose stored report says compliant against the bound version hash
-(a handful plan a likeness use without the consent clause, or a prohibited use). Tables are
+(a handful plan a likeness use without the consent clause, or a prohibited use), with the fact
+columns issuing stores beside the document (``contracts.compliance.contract_facts``). Tables are
 VACUUM ANALYZEd after seeding, so neither side pays for hint bits or guessed statistics.
 
 Prints:
@@ -24,14 +25,17 @@ Prints:
   - sweep 1:    seconds of ``sweep_compact`` from the start (opens the findings), with its stats
   - sweep 2:    seconds of a second sweep under a new run (steady state: the findings persist)
   - raw pass:   seconds of ONE SQL statement (asyncpg, all rows fetched) computing the same
-                per-production aggregates: weighted AI share, engagements without an issued contract,
-                contracts not compliant with the bound hash, likeness uses without consent, prohibited
-                uses, counted apprentices per quota rule (second of two runs)
-  - ratios:     sweep / raw pass for both sweeps (goal: <= 2), productions/s of the sweeps
+                per-production aggregates from the same rows and columns: weighted AI share, engagements
+                without an issued contract, contracts not compliant with the bound hash, likeness uses
+                without consent, prohibited uses, counted apprentices per quota rule (second of two runs)
+  - raw read:   seconds of reading every row the sweep reads to the client (asyncpg, 4 statements over
+                all productions: engagements with mentors and contract facts, disclosures, productions
+                with bindings, open findings), no evaluation: the floor of an engine outside the database
+  - ratios:     sweep / raw pass for both sweeps (goal: <= 2), sweep / raw read, productions/s
   - profile:    when a ratio is above 2 (or --profile always): one batch of 500 productions, phase by
-                phase (load queries, evaluate, write: inserts vs webhook enqueue), in rolled-back
-                transactions; the same loads through bare asyncpg; the top functions of the load and
-                of the evaluation under cProfile
+                phase (load queries, evaluate, write), in rolled-back transactions; the engagement query
+                on bare asyncpg, fetched vs counted on the server (the driver's decoding share); the top
+                functions of the load and of the evaluation under cProfile
 """
 
 from __future__ import annotations
@@ -50,7 +54,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -204,6 +207,9 @@ class Seeder:
     """Generates one production's rows at a time; deterministic for a given seed."""
 
     def __init__(self, world: dict[str, Any], engagements: int, disclosures: int, seed: int) -> None:
+        from contracts.compliance import contract_facts
+
+        self.contract_facts = contract_facts
         self.w = world
         self.n_eng = engagements
         self.n_disc = min(disclosures, len(ASSETS))
@@ -212,13 +218,14 @@ class Seeder:
         self.rules = _RuleLookup(world["terms"])
         self.bound = [{"slug": "bench-compact", "title": "Bench Compact", "version": 1,
                        "hash": world["version_hash"]}]
-        self.report_ok = json.dumps({
+        self.report = {
             "compliant": True, "violations": [], "conflicts": [],
             "required_clauses": ["fees_and_schedule", "no_required_generative_tools", "no_training_ingestion"],
             "met": [{"term_path": "training_data.ingestion_without_licence_prohibited", "rule": "no_ingestion",
                      "met": True}],
             "effective_terms": {"compacts": ["bench-compact v1"]},
-        }, separators=(",", ":"))
+        }
+        self.report_ok = json.dumps(self.report, separators=(",", ":"))
 
     def _uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -303,9 +310,10 @@ class Seeder:
                 "custom_clauses": [], "notes": "",
                 "compacts": self.bound,
             }
+            facts = self.contract_facts(document, self.report)  # the fact columns, as issuing stores them
             contracts.append((contract_id, pid, ids[n], ctype, "issued", json.dumps(document, separators=(",", ":")),
                               self._hex(), self.report_ok, PDF, PDF_SHA, None, self._hex(), self.w["producer_id"],
-                              issued_at, None, ""))
+                              issued_at, None, "", *facts))
 
         # AI share: mostly under the 20 % maximum, ~10 % over it, ~4 % over twice it
         roll = rng.random()
@@ -328,7 +336,7 @@ COLUMNS = {
                    "currency", "start_date", "end_date", "mentor", "created_at"],
     "contract": ["id", "production", "engagement", "contract_type", "status", "document", "document_sha256",
                  "compliance", "pdf", "pdf_sha256", "idempotency_key", "request_sha256", "issued_by", "issued_at",
-                 "voided_at", "void_reason"],
+                 "voided_at", "void_reason", "clause_keys", "planned_ai_uses", "version_hashes", "compliant"],
     "asset_disclosure": ["id", "production", "category", "total_count", "ai_generated_count", "tools",
                          "evidence_notes", "updated_at"],
 }
@@ -413,8 +421,8 @@ async def timed_sweep(compact_id: uuid.UUID) -> tuple[float, Any, uuid.UUID]:
 
 
 def raw_sql(terms: Any) -> tuple[str, list[str], list[str]]:
-    """ONE statement computing per production what the rules decide, from the same rows the sweep reads
-    (the same four JSON sub-values of each contract, extracted with the same ``->`` as the engine)."""
+    """ONE statement computing per production what the rules decide, from the same rows and columns the
+    sweep reads (each contract's fact columns: clause keys, planned AI uses, version hashes, compliant)."""
     from contracts.clauses import LIKENESS_USES
     from guild.compacts.terms import Policy
 
@@ -465,19 +473,13 @@ ai AS (
     FROM asset_disclosure d JOIN p ON p.id = d.production JOIN w ON w.category = d.category
     GROUP BY d.production
 ),
-cf AS (  -- per contract, the four parts of its document and report the sweep reads, as the rules' flags
+cf AS (  -- per contract, the fact columns the sweep reads (stored at issue), as the rules' flags
     SELECT c.engagement, c.status, c.issued_at, c.id,
-        x.compliant::jsonb = 'true'::jsonb
-            AND x.compacts::jsonb @> jsonb_build_array(jsonb_build_object('hash', p.version_hash)) AS compliant_bound,
-        c.contract_type = 'performer' AND x.planned::jsonb ?| $2::text[]
-            AND NOT x.clauses::jsonb @> '[{{"key": "digital_replica_consent"}}]'::jsonb AS without_consent,
-        x.planned::jsonb ?| $3::text[] AS prohibited
+        c.compliant AND p.version_hash = ANY(c.version_hashes) AS compliant_bound,
+        c.contract_type = 'performer' AND c.planned_ai_uses && $2::varchar[]
+            AND NOT 'digital_replica_consent' = ANY(c.clause_keys) AS without_consent,
+        c.planned_ai_uses && $3::varchar[] AS prohibited
     FROM contract c JOIN p ON p.id = c.production
-    CROSS JOIN LATERAL (  -- OFFSET 0: each part extracted once per row, not once per use
-        SELECT d -> 'clauses' AS clauses, d -> 'planned_ai_uses' AS planned, d -> 'compacts' AS compacts,
-               c.compliance -> 'compliant' AS compliant
-        FROM (SELECT c.document AS d) dd OFFSET 0
-    ) x
 ),
 c AS (  -- per engagement: its latest issued contract, else its latest one
     SELECT DISTINCT ON (engagement) engagement, status, compliant_bound, without_consent, prohibited
@@ -545,6 +547,40 @@ async def raw_pass(url: str, world: dict[str, Any]) -> tuple[float, float, list[
     return times[0], times[1], rows
 
 
+async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
+    """(seconds, rows) of reading once, to the client, every row the sweep reads: the engine's own
+    engagement statement (mentors, latest contract facts), disclosures, productions with bindings and
+    open findings, each over ALL bound productions in one statement: no batches, no evaluation, no writes.
+    The floor of any engine that evaluates rules outside the database (second of two runs; the cyclic
+    garbage collector paused while rows arrive, as the sweep does)."""
+    import asyncpg
+
+    from guild.compliance.engine import _ENGAGEMENTS, _cyclic_gc_paused
+
+    where = "IN (SELECT production FROM production_binding WHERE compact = $1)"
+    engagements = _ENGAGEMENTS.replace("WHERE {}", f"WHERE c.production {where}", 1).replace(
+        "WHERE {}", f"WHERE e.production {where}", 1)
+    statements = [
+        engagements,
+        f"SELECT production, category, total_count, ai_generated_count FROM asset_disclosure WHERE production {where}",
+        "SELECT p.id, p.company, p.budget_minor, p.currency, b.version, b.version_hash FROM production_binding b "
+        "JOIN production p ON p.id = b.production WHERE b.compact = $1",
+        "SELECT f.id, f.production, f.version, f.rule, f.subject, f.severity, f.evidence, f.remediation, "
+        f"f.first_seen_at, f.due_at, f.escalated_at FROM finding f WHERE f.status = 'open' AND f.production {where}",
+    ]
+    conn = await asyncpg.connect(url)
+    try:
+        for _ in range(2):
+            with _cyclic_gc_paused():  # as the sweep reads its batches: neither pays for collections of its rows
+                t, n = time.perf_counter(), 0
+                for statement in statements:
+                    n += len(await conn.fetch(statement, world["compact_id"]))
+                elapsed = time.perf_counter() - t
+    finally:
+        await conn.close()
+    return elapsed, n
+
+
 def raw_findings(rows: list[Any], max_pct: float) -> dict[str, int]:
     """What the raw pass says the rules should find (to set against the sweep's findings)."""
     out = {"ai_share_exceeded": 0, "contract_missing": 0, "contract_noncompliant": 0, "ai_use_without_consent": 0,
@@ -583,35 +619,34 @@ async def _timed(label: str, out: list[tuple[str, float, str]], coro: Any, note:
 
 async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size: int) -> None:
     import asyncpg
+    from piccolo.querystring import QueryString
 
     from guild.compliance import engine as E
     from guild.compliance.rules import evaluate_production
-    from guild.db import write_tx
-    from guild.tables import Finding
-    from guild.webhooks import enqueue
+    from guild.db import in_list, write_tx
+    from guild.tables import Finding, Production
 
     ids = await E._next_productions(world["compact_id"], "", size)
     now = datetime.now(UTC)
-    n_eng = n_con = 0
+    n_eng = 0
 
     async def phases(opening: bool) -> tuple[list[tuple[str, float, str]], str]:
-        nonlocal n_eng, n_con
+        nonlocal n_eng
         out: list[tuple[str, float, str]] = []
         if opening:  # make the batch look unchecked: its open findings resolved (rolled back below)
             await Finding.update({Finding.status: "resolved"}).where(
                 Finding.production.is_in(list(ids)) & (Finding.status == "open"))
         await E._lock()
         # the load, query by query (as _load runs them), then _load as a whole
-        from guild.tables import Production
         prods = await _timed("load: productions", out, Production.select(
             Production.id, Production.company, Production.budget_minor, Production.currency
         ).where(Production.id.is_in(list(ids))))
         company = {str(p["id"]): p["company"] for p in prods}
         await _timed("load: bindings + versions (2 q)", out, E._bindings(ids, company))
         await _timed("load: disclosures", out, E._disclosures(ids))
-        contracts = await _timed("load: contracts (+ ContractFact)", out, E._contracts(ids))
-        engs = await _timed("load: engagements (+ contracts again)", out, E._engagements(ids))
-        n_con, n_eng = len(contracts), sum(len(v) for v in engs.values())
+        engs = await _timed("load: engagements + mentors + contracts", out, E._engagements(ids), "one query")
+        n_eng = sum(len(v) for v in engs.values())
+        await _timed("load: commitments", out, E._commitments(ids))
         batch = await _timed("load: _load total (6 q)", out, E._load(ids))
         existing = await _timed("open findings", out, E._open_findings(ids))
         n_existing = len(existing)
@@ -623,13 +658,8 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
         plan = E._plan(batch, dict(existing), run_id, now)
         out.append(("plan: _plan (evaluate + reconcile)", time.perf_counter() - t, ""))
         note = (f"{len(plan.inserts)} inserted, {len(plan.changes)} single-row updates, {len(plan.touched)} touched, "
-                f"{len(plan.resolved)} resolved")
-        await _timed("write: _write without events", out, E._write(replace(plan, events=[]), run_id, now), note)
-        t = time.perf_counter()
-        for e in plan.events:  # what _write does with them
-            await enqueue(e.orgs, e.event, e.payload)
-        out.append(("write: enqueue(), one per event", time.perf_counter() - t,
-                    f"{len(plan.events)} calls, each a SELECT of the orgs' webhook endpoints (none here)"))
+                f"{len(plan.resolved)} resolved, {len(plan.events)} webhook events")
+        await _timed("write: _write", out, E._write(plan, run_id, now), note)
         return out, f"{n_existing} open findings before"
 
     for opening in (True, False):
@@ -640,34 +670,21 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
         except _Rollback:
             pass
         kind = "first sweep (findings open)" if opening else "steady state (findings persist)"
-        print(f"\n  batch of {len(ids)} productions, {n_eng} engagements, {n_con} contracts — {kind}; {before}; "
-              "rolled back")
+        print(f"\n  batch of {len(ids)} productions, {n_eng} engagements — {kind}; {before}; rolled back")
         for label, seconds, note in out:
             print(f"    {label:<40} {seconds * 1000:9.1f} ms  {note}")
 
-    # the database's share of the two big loads: the same columns through asyncpg, no Piccolo, no models
+    # the engagement query on a bare asyncpg connection: fetched (server + transfer + decoding) vs counted
+    # on the server only (what the database spends; the rest is the driver turning rows into Python values)
+    sql, args = QueryString(E._ENGAGEMENTS, in_list("c.production", ids), in_list("e.production", ids)).compile_string(
+        engine_type="postgres")
     conn = await asyncpg.connect(url)
     try:
-        for label, sql in [
-            ("asyncpg: engagements + mentors", """
-                SELECT e.id, e.production, e.person_name, e.department, e.level, e.rate_minor_per_week, e.currency,
-                       e.start_date, e.end_date, m.level, m.department
-                FROM engagement e LEFT JOIN engagement m ON m.id = e.mentor WHERE e.production = ANY($1)"""),
-            ("asyncpg: contracts (4 json arrows)", """
-                SELECT id, engagement, status, contract_type, issued_at, document -> 'clauses',
-                       document -> 'planned_ai_uses', document -> 'compacts', compliance -> 'compliant'
-                FROM contract WHERE production = ANY($1)"""),
-            ("asyncpg: contracts, no json", """
-                SELECT id, engagement, status, contract_type, issued_at FROM contract WHERE production = ANY($1)"""),
-            ("asyncpg: contracts, clause keys only", """
-                SELECT id, engagement, status, contract_type, issued_at,
-                       ARRAY(SELECT x ->> 'key' FROM json_array_elements(document -> 'clauses') x),
-                       document -> 'planned_ai_uses', document -> 'compacts', compliance -> 'compliant'
-                FROM contract WHERE production = ANY($1)"""),
-        ]:
-            await conn.fetch(sql, ids)
+        for label, statement in [("asyncpg: engagement query, fetched", sql),
+                                 ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q")]:
+            await conn.fetch(statement, *args)
             t = time.perf_counter()
-            rows = await conn.fetch(sql, ids)
+            rows = await conn.fetch(statement, *args)
             print(f"    {label:<40} {(time.perf_counter() - t) * 1000:9.1f} ms  {len(rows)} rows")
     finally:
         await conn.close()
@@ -745,6 +762,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
         s1, stats1, _ = await timed_sweep(world["compact_id"])
         s2, stats2, run2 = await timed_sweep(world["compact_id"])
         raw1, raw2, rows = await raw_pass(url, world)
+        read_s, read_rows = await raw_read(url, world)
         by_rule = await open_findings_by_rule()
         expected = raw_findings(rows, world["terms"].ai_disclosure.max_ai_share_pct)
         n = args.productions
@@ -754,8 +772,12 @@ async def run(args: argparse.Namespace, url: str) -> None:
         print(f"sweep 2 (steady state):       {s2:8.2f} s  {n / s2:,.0f} productions/s; opened {stats2.opened:,}, "
               f"still open {stats2.still_open:,}, escalated {stats2.escalated:,}, resolved {stats2.resolved:,}")
         print(f"raw SQL pass (1 statement):   {raw2:8.2f} s  (first run {raw1:.2f} s), {len(rows):,} rows fetched")
+        print(f"raw read (rows to the client):{read_s:8.2f} s  {read_rows:,} rows: what the sweep reads, in 4 statements, "
+              "no evaluation")
         print(f"ratio sweep 1 / raw pass:     {s1 / raw2:8.1f} x  (goal <= 2)")
         print(f"ratio sweep 2 / raw pass:     {s2 / raw2:8.1f} x  (goal <= 2)")
+        print(f"ratio sweep 1 / raw read:     {s1 / read_s:8.1f} x")
+        print(f"ratio sweep 2 / raw read:     {s2 / read_s:8.1f} x")
         print("open findings by rule: the sweep's vs what the raw pass counts ('-': not computed by it)")
         for rule in [*expected, *sorted(set(by_rule) - set(expected))]:
             raw_count = f"{expected[rule]:>8,}" if rule in expected else f"{'-':>8}"

@@ -179,6 +179,34 @@ async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, produ
     assert again.content == pdf.content
 
 
+async def test_issue_stores_the_facts_the_sweep_reads_and_the_backfill_rederives_them(client, world, production):
+    """The fact columns (clause keys, planned AI uses, compact hashes, compliant) are stored at issue; the
+    migration that added them derives the same values from the stored document and report."""
+    import importlib
+
+    from guild.tables import Contract
+
+    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=performer_request(production["actor"]),
+                          headers=world["h"]["producer"])
+    assert r.status_code == 201, r.text
+    columns = (Contract.clause_keys, Contract.planned_ai_uses, Contract.version_hashes, Contract.compliant)
+    stored = await Contract.select(*columns).where(Contract.id == r.json()["id"]).first()
+    expected = {
+        "clause_keys": sorted(["fees_and_schedule", "no_required_generative_tools", "no_training_ingestion",
+                               "no_scan_condition_of_hire", "digital_replica_consent"]),
+        "planned_ai_uses": ["performer_digital_replica"],
+        "version_hashes": sorted(world["hashes"].values()),
+        "compliant": True,
+    }
+    assert stored == expected
+
+    await Contract.update({Contract.clause_keys: [], Contract.planned_ai_uses: [], Contract.version_hashes: [],
+                           Contract.compliant: False}).where(Contract.id == r.json()["id"])
+    migration = importlib.import_module("guild.piccolo_migrations.guild_2026_11_24t12_15_46_000000")
+    await migration.backfill()
+    assert await Contract.select(*columns).where(Contract.id == r.json()["id"]).first() == expected
+
+
 async def test_idempotency_key_never_issues_twice(client, world, production):
     from guild.tables import Contract
 
