@@ -22,8 +22,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -266,7 +267,7 @@ async def _open_findings(ids: Sequence[UUID]) -> dict[Key, dict[str, Any]]:
 class _Event:
     orgs: list[UUID]
     event: str
-    payload: dict[str, Any]
+    payload: Callable[[], dict[str, Any]]  # built only if an endpoint of ``orgs`` will receive it
 
 
 def _payload(row: dict[str, Any], status: str, run_id: UUID, **at: datetime | None) -> dict[str, Any]:
@@ -324,7 +325,7 @@ def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime
             "version_number": b.bound.version_number, "rule": str(d.rule), "subject": d.subject,
             "severity": str(d.severity), "evidence": evidence, "remediation": d.remediation,
             "first_seen_at": now, "due_at": due}
-    plan.events.append(_Event(_orgs(b.company, b.convening_org), OPENED, _payload(info, OPEN, run_id)))
+    plan.events.append(_Event(_orgs(b.company, b.convening_org), OPENED, partial(_payload, info, OPEN, run_id)))
     plan.stats.opened += 1
 
 
@@ -351,14 +352,17 @@ def _persist(
     plan.stats.still_open += 1
     if newly:
         info = {**row, "severity": severity, "evidence": evidence, "remediation": d.remediation}
-        payload = {**_payload(info, OPEN, run_id, escalated_at=now), "previous_severity": row["severity"]}
+
+        def payload() -> dict[str, Any]:
+            return {**_payload(info, OPEN, run_id, escalated_at=now), "previous_severity": row["severity"]}
+
         plan.events.append(_Event(_orgs(row["company"], row["convening_org"]), ESCALATED_EVENT, payload))
         plan.stats.escalated += 1
 
 
 def _resolve(plan: _Plan, row: dict[str, Any], run_id: UUID, now: datetime) -> None:
     plan.resolved.append(row["id"])
-    payload = _payload(row, RESOLVED, run_id, resolved_at=now)
+    payload = partial(_payload, row, RESOLVED, run_id, resolved_at=now)
     plan.events.append(_Event(_orgs(row["company"], row["convening_org"]), RESOLVED_EVENT, payload))
     plan.stats.resolved += 1
 

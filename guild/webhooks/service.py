@@ -21,6 +21,7 @@ import random
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -327,8 +328,11 @@ async def enqueue(org_ids: list[UUID], event: str, payload: dict[str, Any]) -> i
     return await enqueue_many([(org_ids, event, payload)])
 
 
-async def enqueue_many(events: list[tuple[list[UUID], str, dict[str, Any]]]) -> int:
-    """:func:`enqueue` for many events at once: one endpoint lookup, bulk inserts (sweeps use this)."""
+async def enqueue_many(
+    events: list[tuple[list[UUID], str, dict[str, Any] | Callable[[], dict[str, Any]]]],
+) -> int:
+    """:func:`enqueue` for many events at once: one endpoint lookup, bulk inserts (sweeps use this).
+    A payload may be a function that builds it: it is called only when an endpoint will receive it."""
     if not _in_transaction():
         raise RuntimeError("webhooks.enqueue must run inside the caller's write_tx()")
     for _, event, _ in events:
@@ -353,7 +357,8 @@ async def enqueue_many(events: list[tuple[list[UUID], str, dict[str, Any]]]) -> 
         targets = list(dict.fromkeys(e for o in dict.fromkeys(org_ids) for e in by_org.get(o, [])))
         if not targets:
             continue
-        data = json.loads(canonical_json(payload))  # fail here, not in the deliverer, on what JSON cannot carry
+        built = payload() if callable(payload) else payload
+        data = json.loads(canonical_json(built))  # fail here, not in the deliverer, on what JSON cannot carry
         for endpoint_id in targets:
             delivery_id = uuid4()
             envelope = {"event": event, "id": str(delivery_id), "created_at": now.isoformat(), "data": data}
