@@ -151,25 +151,47 @@ def etag(version: dict[str, Any]) -> str:
     return f'"{version["id"]}.{version["revision"]}"'
 
 
-async def _compact_read(compact: dict[str, Any], parties: list[str], insider: bool) -> CompactRead:
-    orgs = await Organization.select(Organization.slug, Organization.name, Organization.kind).where(
-        Organization.slug.is_in(parties or [""])
-    ).order_by(Organization.slug)
-    versions = await CompactVersion.select(
-        CompactVersion.number, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.proposed_at
-    ).where(CompactVersion.compact == compact["id"]).order_by(CompactVersion.number)
-    shown = [v for v in versions if insider or v["proposed_at"] is not None]
-    return CompactRead(
-        id=compact["id"],
-        slug=compact["slug"],
-        title=compact["title"],
-        convening_org=compact["convening_org"],
-        parties=[PartyRead(**o) for o in orgs],
-        current_version=next((v["number"] for v in versions if v["status"] == S.ratified), None),
-        open_version=next((v["number"] for v in shown if v["status"] in OPEN_STATUSES), None),
-        versions=[VersionSummary(number=v["number"], status=v["status"], terms_hash=v["terms_hash"]) for v in shown],
-        created_at=compact["created_at"],
-    )
+async def _compact_reads(principal: Principal, compacts: list[dict[str, Any]]) -> list[tuple[CompactRead, bool]]:
+    """(what this user reads of each compact, whether they see its drafts): three queries for any number
+    of compacts (these, their parties' organisations, their versions)."""
+    if not compacts:
+        return []
+    ids = [c["id"] for c in compacts]
+    parties: dict[UUID, list[PartyRead]] = {}
+    for r in await CompactParty.select(
+        CompactParty.compact, CompactParty.organization.slug.as_alias("slug"),
+        CompactParty.organization.name.as_alias("name"), CompactParty.organization.kind.as_alias("kind"),
+    ).where(CompactParty.compact.is_in(ids)).order_by(CompactParty.organization.slug):
+        parties.setdefault(r["compact"], []).append(PartyRead(slug=r["slug"], name=r["name"], kind=r["kind"]))
+    versions: dict[UUID, list[dict[str, Any]]] = {}
+    for v in await CompactVersion.select(
+        CompactVersion.compact, CompactVersion.number, CompactVersion.status, CompactVersion.terms_hash,
+        CompactVersion.proposed_at,
+    ).where(CompactVersion.compact.is_in(ids)).order_by(CompactVersion.number):
+        versions.setdefault(v["compact"], []).append(v)
+    out = []
+    for compact in compacts:
+        orgs, all_versions = parties.get(compact["id"], []), versions.get(compact["id"], [])
+        insider = _is_party_member(principal, compact, [o.slug for o in orgs])
+        shown = [v for v in all_versions if insider or v["proposed_at"] is not None]
+        read = CompactRead(
+            id=compact["id"],
+            slug=compact["slug"],
+            title=compact["title"],
+            convening_org=compact["convening_org"],
+            parties=orgs,
+            current_version=next((v["number"] for v in all_versions if v["status"] == S.ratified), None),
+            open_version=next((v["number"] for v in shown if v["status"] in OPEN_STATUSES), None),
+            versions=[VersionSummary(number=v["number"], status=v["status"], terms_hash=v["terms_hash"]) for v in shown],
+            created_at=compact["created_at"],
+        )
+        out.append((read, insider))
+    return out
+
+
+async def _compact_read(principal: Principal, compact: dict[str, Any]) -> CompactRead:
+    [(read, _)] = await _compact_reads(principal, [compact])
+    return read
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -181,20 +203,13 @@ async def list_compacts(principal: Principal) -> list[CompactRead]:
             Compact.id, Compact.slug, Compact.title, Compact.created_at,
             Compact.convening_org.slug.as_alias("convening_org"),
         ).order_by(Compact.slug)
-        out = []
-        for compact in rows:
-            parties = await _party_slugs(compact["id"])
-            insider = _is_party_member(principal, compact, parties)
-            read = await _compact_read(compact, parties, insider)
-            if insider or read.versions:
-                out.append(read)
-        return out
+        return [read for read, insider in await _compact_reads(principal, rows) if insider or read.versions]
 
 
 async def get_compact(principal: Principal, slug: str) -> CompactRead:
     async with read_tx():
-        compact, parties, insider = await _visible_compact(principal, slug)
-        return await _compact_read(compact, parties, insider)
+        compact, _, _ = await _visible_compact(principal, slug)
+        return await _compact_read(principal, compact)
 
 
 async def get_version(principal: Principal, slug: str, number: int) -> tuple[VersionRead, str]:
@@ -264,7 +279,7 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
             {"slug": data.slug, "convening_org": data.convening_org, "parties": party_slugs},
         )
         row = await _compact_row(data.slug)
-        return await _compact_read(row, party_slugs, True)
+        return await _compact_read(principal, row)
 
 
 async def _lock(compact: dict[str, Any]) -> None:
