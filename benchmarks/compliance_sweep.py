@@ -33,7 +33,8 @@ Prints:
                 with bindings, open findings), no evaluation: the floor of an engine outside the database
   - ratios:     sweep / raw pass for both sweeps (goal: <= 2), sweep / raw read, productions/s
   - profile:    when a ratio is above 2 (or --profile always): one batch of 500 productions, phase by
-                phase (load queries, evaluate, write), in rolled-back transactions; the engagement query
+                phase (load queries, evaluate, write; the cyclic GC paused as in the sweep), in
+                rolled-back transactions; the engagement query
                 on bare asyncpg, fetched vs counted on the server (the driver's decoding share); the top
                 functions of the load and of the evaluation under cProfile
 """
@@ -664,9 +665,10 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
 
     for opening in (True, False):
         try:
-            async with write_tx():
-                out, before = await phases(opening)
-                raise _Rollback
+            with E._cyclic_gc_paused():  # as in the sweep
+                async with write_tx():
+                    out, before = await phases(opening)
+                    raise _Rollback
         except _Rollback:
             pass
         kind = "first sweep (findings open)" if opening else "steady state (findings persist)"
@@ -691,10 +693,11 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
 
     # where the load's and the evaluation's CPU go (Python time only: time awaiting the server is not counted)
     prof = cProfile.Profile()
-    async with write_tx():
-        prof.enable()
-        batch = await E._load(ids)
-        prof.disable()
+    with E._cyclic_gc_paused():
+        async with write_tx():
+            prof.enable()
+            batch = await E._load(ids)
+            prof.disable()
     _print_profile("_load over the batch (Python CPU, top functions by own time)", prof, 12)
     prof = cProfile.Profile()
     prof.enable()

@@ -238,10 +238,13 @@ def _equal(path: str, rule: str, required: Any, actual: Any, what: str) -> Requi
     return _req(path, rule, required, actual, met, f"{what} must be {required}; the contract gives {actual}")
 
 
+_AI_USES = tuple(AIUse)
+
+
 def ai_rules(terms: Terms, uses: Iterable[AIUse]) -> list[tuple[AIUse, AIUseRule]]:
     """(use, rule) for the uses the terms have a rule for, in AIUse order."""
     wanted = set(uses)
-    return [(use, terms.ai_uses[use]) for use in AIUse if use in wanted and use in terms.ai_uses]
+    return [(use, terms.ai_uses[use]) for use in _AI_USES if use in wanted and use in terms.ai_uses]
 
 
 def applicable_quota_rules(
