@@ -37,8 +37,31 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+_FEED_TOKEN = re.compile(r"(/calendar/)[^/?#\s\"]+")
+
+
+class RedactFeedTokens(logging.Filter):
+    """The server's own access log (uvicorn) prints request paths; a calendar feed's path carries the
+    member's secret token. Replace it before the line is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_FEED_TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _FEED_TOKEN.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def redact_access_log() -> None:
+    """Install :class:`RedactFeedTokens` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactFeedTokens) for f in access.filters):
+        access.addFilter(RedactFeedTokens())
+
+
 def structlog_config(level: str) -> StructlogConfig:
     logging.getLogger("piccolo").setLevel(logging.WARNING)  # not the engine version on every start
+    redact_access_log()
     return StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
             wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),

@@ -1,0 +1,35 @@
+"""The server's access log never shows a calendar feed token."""
+
+from __future__ import annotations
+
+import logging
+
+
+def _access_line(path: str) -> str:
+    from guild.observability import RedactFeedTokens
+
+    # the shape of uvicorn's access log record: '%s - "%s %s HTTP/%s" %d' with these args
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", path, "1.1", 200), None)
+    assert RedactFeedTokens().filter(record) is True
+    return record.getMessage()
+
+
+def test_feed_tokens_are_redacted_from_access_log_lines():
+    token = "q3Zt0kPz-7aXbW_secret"
+    line = _access_line(f"/api/v1/calendar/{token}/production/1234.ics")
+    assert token not in line
+    assert '"GET /api/v1/calendar/[redacted]/production/1234.ics HTTP/1.1" 200' in line
+    assert token not in _access_line(f"/api/v1/calendar/{token}/me.ics?x=1")
+
+
+def test_other_paths_are_logged_as_they_are():
+    assert '"GET /api/v1/productions/abc HTTP/1.1" 200' in _access_line("/api/v1/productions/abc")
+
+
+def test_the_app_installs_the_filter_on_uvicorns_access_logger():
+    from guild.app import create_app
+    from guild.observability import RedactFeedTokens
+
+    create_app()
+    assert any(isinstance(f, RedactFeedTokens) for f in logging.getLogger("uvicorn.access").filters)
