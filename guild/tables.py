@@ -286,7 +286,7 @@ class Commitment(Table, tablename="commitment"):
     key = Varchar(length=64)
     title = Varchar(length=200)
     due_date = Date()
-    status = Varchar(length=16, default="open")  # open | done
+    status = Varchar(length=16, default="open")  # open | done | withdrawn (its rule no longer applies)
     done_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 

@@ -123,15 +123,17 @@ def _calendar(name: str, commitments: list[CommitmentRead], stamps: dict[UUID, d
     cal.add("x-wr-calname", name)
     for c in commitments:
         done = c.status == "done"
+        withdrawn = c.status == "withdrawn"
         event = Event()
         event.add("uid", f"{c.id}@guild")
         event.add("dtstamp", stamps.get(c.id, c.created_at))
         event.add("dtstart", c.due_date)
         event.add("summary", f"{c.production_title}: {c.title}")
-        state = f"done {c.done_at.date().isoformat()}" if done and c.done_at else ("overdue" if c.overdue else "open")
+        state = (f"done {c.done_at.date().isoformat()}" if done and c.done_at else
+                 "withdrawn" if withdrawn else "overdue" if c.overdue else "open")
         event.add("description", f"{c.compact} v{c.version_number}\n{c.key}: {state}")
-        event.add("status", "CANCELLED" if done else "CONFIRMED")
-        event.add("sequence", 1 if done else 0)
+        event.add("status", "CANCELLED" if done or withdrawn else "CONFIRMED")
+        event.add("sequence", 1 if done or withdrawn else 0)
         event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
         event.add("categories", ["apprenticeship", c.compact])
         cal.add_component(event)

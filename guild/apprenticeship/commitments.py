@@ -23,7 +23,7 @@ from guild import audit
 from guild.apprenticeship.rules import commitment_due_dates
 from guild.compacts.terms import CommitmentRule
 from guild.db import read_tx, write_tx
-from guild.errors import NotFound
+from guild.errors import Conflict, NotFound
 from guild.schemas import Out
 from guild.security import Principal, Role
 from guild.tables import Commitment, CompactParty, CompactVersion, Production, ProductionBinding
@@ -179,6 +179,58 @@ async def create_commitments(actor_id: UUID | None, production_id: UUID, version
     return [r.id for r in rows]
 
 
+async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> list[dict[str, Any]]:
+    """After the shoot dates changed, in the caller's write transaction: every open commitment of every
+    bound version takes the due date the new dates give; a rule that now applies gets its commitment
+    (a withdrawn one reopens); an open commitment whose rule no longer applies (the shoot's length is
+    outside the rule's range, or a date was cleared) is withdrawn, kept with status ``withdrawn``. Done
+    commitments never change. Returns the changes (also audited)."""
+    production = await Production.select(Production.start_date, Production.end_date).where(
+        Production.id == production_id
+    ).first()
+    if production is None:
+        return []
+    start, end = production["start_date"], production["end_date"]
+    bindings = await ProductionBinding.select(
+        ProductionBinding.version, ProductionBinding.compact, ProductionBinding.version.terms.as_alias("terms"),
+    ).where(ProductionBinding.production == production_id).output(load_json=True)
+    existing = await Commitment.select(
+        Commitment.id, Commitment.version, Commitment.key, Commitment.due_date, Commitment.status
+    ).where(Commitment.production == production_id)
+    now, changes, new_rows = _now(), [], []
+    for binding in bindings:
+        rules = _RULES.validate_python((binding["terms"] or {}).get("apprenticeship_commitments") or [])
+        wanted = {} if start is None or end is None else {r.key: (r, due) for r, due in due_dates(rules, start, end)}
+        mine = {c["key"]: c for c in existing if c["version"] == binding["version"]}
+        for key, c in mine.items():
+            if c["status"] == "done":
+                continue
+            if key in wanted:
+                due = wanted[key][1]
+                if c["status"] != "open" or c["due_date"] != due:
+                    await Commitment.update({Commitment.status: "open", Commitment.due_date: due}).where(
+                        Commitment.id == c["id"]
+                    )
+                    changes.append({"key": key, "from": c["due_date"].isoformat(), "to": due.isoformat(),
+                                    "status": "open"})
+            elif c["status"] == "open":
+                await Commitment.update({Commitment.status: "withdrawn"}).where(Commitment.id == c["id"])
+                changes.append({"key": key, "from": c["due_date"].isoformat(), "to": None, "status": "withdrawn"})
+        for key, (rule, due) in wanted.items():
+            if key not in mine:
+                new_rows.append(Commitment(
+                    id=uuid4(), production=production_id, compact=binding["compact"], version=binding["version"],
+                    key=key, title=rule.title, due_date=due, status="open", done_at=None, created_at=now,
+                ))
+                changes.append({"key": key, "from": None, "to": due.isoformat(), "status": "open"})
+    if new_rows:
+        await Commitment.insert(*new_rows)
+    if changes:
+        await audit.record(actor_id, "commitments.rescheduled", "production", production_id,
+                           {"shoot": [None if d is None else d.isoformat() for d in (start, end)], "changes": changes})
+    return changes
+
+
 async def mark_done(principal: Principal, production_id: UUID, commitment_id: UUID) -> CommitmentRead:
     """Producers of the company mark a commitment done. Marking a done commitment again changes nothing."""
     from guild.productions.service import production_row
@@ -190,6 +242,9 @@ async def mark_done(principal: Principal, production_id: UUID, commitment_id: UU
         ).first()
         if row is None:
             raise NotFound(f"production {production_id} has no commitment {commitment_id}")
+        if row["status"] == "withdrawn":
+            raise Conflict(f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
+                           rule="commitment_withdrawn")
         now = _now()
         # the status condition makes two concurrent requests record one event between them
         changed = await Commitment.update({Commitment.status: "done", Commitment.done_at: now}).where(

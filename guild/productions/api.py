@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 
 from guild.productions import service
@@ -21,6 +21,7 @@ from guild.productions.schemas import (
     EngagementRead,
     ProductionCreate,
     ProductionRead,
+    ProductionUpdate,
 )
 from guild.security import Principal
 
@@ -43,6 +44,13 @@ class ProductionController(Controller):
     @get("/{production_id:uuid}", summary="One production")
     async def get_production(self, request: Req, production_id: FromPath[UUID]) -> ProductionRead:
         return await service.get_production(request.user, production_id)
+
+    @patch("/{production_id:uuid}", summary="Change a production's title, budget, dates or status (producers); "
+           "new shoot dates move its open apprenticeship commitments")
+    async def update_production(
+        self, request: Req, production_id: FromPath[UUID], data: JSONBody[ProductionUpdate]
+    ) -> ProductionRead:
+        return await service.update_production(request.user, production_id, data)
 
     @post("/{production_id:uuid}/bindings", summary="Bind the production to a ratified compact version")
     async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:

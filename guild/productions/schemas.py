@@ -43,6 +43,30 @@ class ProductionCreate(In):
         return self
 
 
+class ProductionUpdate(In):
+    """The fields to change (absent = unchanged). Dates may be set to null (not known yet); the others not."""
+
+    title: Name | None = None
+    budget_minor: MinorAmount | None = None
+    currency: CurrencyCode | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    status: ProductionStatus | None = None
+
+    @field_validator("title", "budget_minor", "currency", "status", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:  # (only fields that are present are validated)
+            raise PydanticCustomError("not_null", "{field} cannot be null", {"field": info.field_name})
+        return value
+
+    @model_validator(mode="after")
+    def _present(self) -> ProductionUpdate:
+        if not self.model_fields_set:
+            raise PydanticCustomError("not_empty", "give at least one field to change")
+        return self
+
+
 class BindingCreate(In):
     compact: Slug
     version: int = Field(ge=1, description="a ratified version number of that compact")

@@ -6,7 +6,7 @@ change it; anyone else gets 404.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,6 +24,8 @@ from guild.productions.schemas import (
     EngagementRead,
     ProductionCreate,
     ProductionRead,
+    ProductionStatus,
+    ProductionUpdate,
 )
 from guild.security import Principal, Role
 from guild.tables import AssetDisclosure, Compact, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
@@ -108,6 +110,47 @@ async def list_productions(principal: Principal) -> list[ProductionRead]:
 async def get_production(principal: Principal, production_id: UUID) -> ProductionRead:
     async with read_tx():
         return await _production_read(await production_row(principal, production_id))
+
+
+_COLUMNS_OF = {
+    "title": Production.title, "budget_minor": Production.budget_minor, "currency": Production.currency,
+    "start_date": Production.start_date, "end_date": Production.end_date, "status": Production.status,
+}
+
+
+async def update_production(principal: Principal, production_id: UUID, data: ProductionUpdate) -> ProductionRead:
+    """Producers change a production's title, budget, dates or status. New shoot dates move the open
+    apprenticeship commitments of every bound version (done ones never change)."""
+    from guild.apprenticeship.commitments import reschedule_commitments  # it imports this module
+
+    async with write_tx():
+        row = await production_row(principal, production_id, write=True)
+        given = data.model_dump(exclude_unset=True)
+        start, end = given.get("start_date", row["start_date"]), given.get("end_date", row["end_date"])
+        if start and end and end < start:
+            field = "end_date" if "end_date" in given else "start_date"
+            raise invalid(field, "date_order", f"end_date {end} is before start_date {start}")
+        changes = {name: value for name, value in given.items() if _stored(value) != row[name]}
+        if changes:
+            await Production.update({_COLUMNS_OF[name]: _stored(value) for name, value in changes.items()}).where(
+                Production.id == production_id
+            )
+            await audit.record(
+                principal.id, "production.updated", "production", production_id,
+                {name: {"from": _json_value(row[name]), "to": _json_value(_stored(value))}
+                 for name, value in changes.items()},
+            )
+            if "start_date" in changes or "end_date" in changes:
+                await reschedule_commitments(principal.id, production_id)
+        return await _production_read(await production_row(principal, production_id))
+
+
+def _stored(value: Any) -> Any:
+    return value.value if isinstance(value, ProductionStatus) else value
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -> ProductionRead:

@@ -181,3 +181,95 @@ async def test_commitments_survive_a_pure_due_date_check():
     assert [(r.key, d) for r, d in got] == [
         ("a_zero", date(2040, 3, 5)), ("b_fri", date(2040, 3, 2)), ("c_mon", date(2040, 3, 12)),
     ]
+
+
+async def test_new_shoot_dates_move_open_commitments_withdraw_and_reopen(client, world):
+    from guild.tables import AuditEvent
+
+    h = world["h"]
+    pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")  # 9 weeks
+    before = await _commitments(client, pid, h["producer"])
+    r = await client.post(f"/api/v1/productions/{pid}/commitments/{before['skills_plan']['id']}/done",
+                          headers=h["producer"])
+    assert r.status_code == 200, r.text
+
+    # a 4-week shoot, Monday 2 April to Friday 27 April 2040
+    r = await client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-04-02", "end_date": "2040-04-27"},
+                           headers=h["producer"])
+    assert r.status_code == 200, r.text
+    assert (r.json()["start_date"], r.json()["end_date"]) == ("2040-04-02", "2040-04-27")
+    got = await _commitments(client, pid, h["producer"])
+    assert {k: (c["due_date"], c["status"]) for k, c in got.items()} == {
+        "skills_plan": ("2040-02-20", "done"),  # done: never moves
+        "final_plan": ("2040-03-19", "withdrawn"),  # shoots of 6+ weeks only: kept, withdrawn
+        "wrap_report": ("2040-05-04", "open"),  # 5 working days after Friday 27 April
+        "short_review": ("2040-03-26", "open"),  # shoots of at most 4 weeks: now applies, a week before the start
+    }
+    assert got["wrap_report"]["id"] == before["wrap_report"]["id"]  # the same row, moved
+    withdrawn = f"/api/v1/productions/{pid}/commitments/{got['final_plan']['id']}/done"
+    r = await client.post(withdrawn, headers=h["producer"])
+    assert r.status_code == 409 and r.json()["rule"] == "commitment_withdrawn"
+
+    # back to the 9-week shoot: the withdrawn one reopens, the short-shoot one is withdrawn
+    r = await client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-03-05", "end_date": "2040-05-04"},
+                           headers=h["producer"])
+    assert r.status_code == 200, r.text
+    got = await _commitments(client, pid, h["producer"])
+    assert {k: (c["due_date"], c["status"]) for k, c in got.items()} == {
+        "skills_plan": ("2040-02-20", "done"), "final_plan": ("2040-03-19", "open"),
+        "wrap_report": ("2040-05-11", "open"), "short_review": ("2040-03-26", "withdrawn"),
+    }
+    assert got["final_plan"]["id"] == before["final_plan"]["id"]
+    # dates cleared: every open commitment is withdrawn
+    r = await client.patch(f"/api/v1/productions/{pid}", json={"start_date": None, "end_date": None},
+                           headers=h["producer"])
+    assert r.status_code == 200, r.text
+    assert {k: c["status"] for k, c in (await _commitments(client, pid, h["producer"])).items()} == {
+        "skills_plan": "done", "final_plan": "withdrawn", "wrap_report": "withdrawn", "short_review": "withdrawn",
+    }
+    moves = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "commitments.rescheduled").order_by(
+        AuditEvent.seq).output(load_json=True)
+    assert len(moves) == 3
+    assert {"key": "short_review", "from": None, "to": "2040-03-26", "status": "open"} in moves[0]["data"]["changes"]
+
+
+async def test_production_update_grants_denials_and_bad_input(client, world):
+    from guild.tables import AuditEvent
+
+    h = world["h"]
+    pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")
+    url = f"/api/v1/productions/{pid}"
+    change = {"title": "Harbour Lights", "budget_minor": 45_000_000, "status": "shooting"}
+
+    assert (await client.patch(url, json=change, headers=h["company_officer"])).status_code == 403  # reads only
+    for who in ("other", "officer", "fund_officer", "member"):
+        assert (await client.patch(url, json=change, headers=h[who])).status_code == 404, who
+    assert (await client.patch(url, json=change)).status_code == 401
+
+    for body, field, rule in [
+        ({}, "body", "not_empty"),
+        ({"title": None}, "title", "not_null"),
+        ({"budget_minor": -1}, "budget_minor", "greater_than_equal"),
+        ({"status": "wrapped_party"}, "status", "enum"),
+        ({"end_date": "2040-03-01"}, "end_date", "date_order"),  # before the stored start
+        ({"start_date": "2040-06-01"}, "start_date", "date_order"),  # after the stored end
+        ({"surprise": 1}, "surprise", "extra_forbidden"),
+    ]:
+        r = await client.patch(url, json=body, headers=h["producer"])
+        assert r.status_code == 422, (body, r.text)
+        assert {(e["field"], e["rule"]) for e in r.json()["errors"]} >= {(field, rule)}, r.json()
+    unchanged = (await client.get(url, headers=h["producer"])).json()
+    assert (unchanged["title"], unchanged["budget_minor"], unchanged["status"]) == ("Harbour", 30_000_000, "development")
+    assert await AuditEvent.count().where(AuditEvent.action == "production.updated") == 0
+
+    r = await client.patch(url, json=change, headers=h["producer"])
+    assert r.status_code == 200, r.text
+    assert (r.json()["title"], r.json()["budget_minor"], r.json()["status"]) == ("Harbour Lights", 45_000_000, "shooting")
+    [event] = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "production.updated").output(
+        load_json=True)
+    assert event["data"] == {"title": {"from": "Harbour", "to": "Harbour Lights"},
+                             "budget_minor": {"from": 30_000_000, "to": 45_000_000},
+                             "status": {"from": "development", "to": "shooting"}}
+    # the same values again: nothing to record
+    assert (await client.patch(url, json=change, headers=h["producer"])).status_code == 200
+    assert await AuditEvent.count().where(AuditEvent.action == "production.updated") == 1
