@@ -63,18 +63,32 @@ async def bound_versions(production_id: UUID) -> list[dict[str, Any]]:
     ).output(load_json=True)
 
 
+async def _production_reads(rows: list[dict[str, Any]]) -> list[ProductionRead]:
+    """Productions with their bindings: one query for the bindings of all of them."""
+    bindings: dict[UUID, list[BindingRead]] = {}
+    if rows:
+        for b in await ProductionBinding.select(
+            ProductionBinding.production, ProductionBinding.compact.slug.as_alias("compact_slug"),
+            ProductionBinding.version.number.as_alias("version_number"), ProductionBinding.version_hash,
+            ProductionBinding.bound_at,
+        ).where(ProductionBinding.production.is_in([r["id"] for r in rows])).order_by(ProductionBinding.compact.slug):
+            bindings.setdefault(b["production"], []).append(BindingRead(
+                compact=b["compact_slug"], version_number=b["version_number"], version_hash=b["version_hash"],
+                bound_at=b["bound_at"],
+            ))
+    return [
+        ProductionRead(
+            id=row["id"], company=row["company_slug"], title=row["title"], budget_minor=row["budget_minor"],
+            currency=row["currency"], start_date=row["start_date"], end_date=row["end_date"], status=row["status"],
+            created_at=row["created_at"], bindings=bindings.get(row["id"], []),
+        )
+        for row in rows
+    ]
+
+
 async def _production_read(row: dict[str, Any]) -> ProductionRead:
-    bindings = await bound_versions(row["id"])
-    return ProductionRead(
-        id=row["id"], company=row["company_slug"], title=row["title"], budget_minor=row["budget_minor"],
-        currency=row["currency"], start_date=row["start_date"], end_date=row["end_date"], status=row["status"],
-        created_at=row["created_at"],
-        bindings=[
-            BindingRead(compact=b["compact_slug"], version_number=b["version_number"], version_hash=b["version_hash"],
-                        bound_at=b["bound_at"])
-            for b in bindings
-        ],
-    )
+    [read] = await _production_reads([row])
+    return read
 
 
 async def create_production(principal: Principal, data: ProductionCreate) -> ProductionRead:
@@ -104,7 +118,7 @@ async def list_productions(principal: Principal) -> list[ProductionRead]:
         if not principal.is_admin:
             query = query.where(Production.company.is_in(companies or [UUID(int=0)]))
         rows = await query.order_by(Production.created_at)
-        return [await _production_read(r) for r in rows]
+        return await _production_reads(rows)
 
 
 async def get_production(principal: Principal, production_id: UUID) -> ProductionRead:
