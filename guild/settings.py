@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     pdf_workers: int | None = Field(default=None, ge=1, le=64, description="PDF render processes; default: CPU count")
     pg_pool_max: int = Field(default=10, ge=1, le=200)
+    webhook_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook URLs whose host is loopback or another non-public address (local development, "
+        "receivers on an internal network). Off: such URLs are refused when registered and when delivered.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -28,6 +28,7 @@ os.environ["GUILD_DATA_DIR"] = str(TMP / "data")
 os.environ["GUILD_SCHEDULER_ENABLED"] = "false"
 os.environ["GUILD_MIGRATE_ON_START"] = "false"
 os.environ["GUILD_PDF_WORKERS"] = "1"
+os.environ["GUILD_WEBHOOK_PRIVATE_TARGETS"] = "true"  # the tests' receivers listen on 127.0.0.1
 os.environ.pop("GUILD_SECRET_KEY", None)
 
 

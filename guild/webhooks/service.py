@@ -20,6 +20,7 @@ import json
 import random
 import re
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -184,8 +185,30 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _non_public(address: str) -> bool:
+    """Loopback, private, link-local (cloud metadata), shared, reserved, multicast or unspecified."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def _literal_ip(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _private_targets_allowed() -> bool:
+    from guild.settings import get_settings
+
+    return get_settings().webhook_private_targets
+
+
 def validate_url(url: str) -> str:
-    """https, or http to a loopback host; no credentials; at most 2000 characters. 422 on ``url`` otherwise."""
+    """https, or http to a loopback host; no credentials; at most 2000 characters; unless
+    ``GUILD_WEBHOOK_PRIVATE_TARGETS`` allows it, no loopback or other non-public host. 422 on ``url`` otherwise."""
     if len(url) > MAX_URL_LENGTH:
         raise invalid("url", "max_length", f"the URL has {len(url)} characters; at most {MAX_URL_LENGTH} are allowed",
                       max_length=MAX_URL_LENGTH)
@@ -208,7 +231,31 @@ def validate_url(url: str) -> str:
     if scheme == "http" and not _is_loopback(host):
         raise invalid("url", "https_required",
                       f"http is allowed only for loopback hosts (127.0.0.0/8, localhost, ::1), not {host!r}; use https")
+    literal = _literal_ip(host)
+    if not _private_targets_allowed() and (_is_loopback(host) or (literal is not None and _non_public(literal))):
+        raise invalid("url", "public_host",
+                      f"{host!r} is a loopback or other non-public address; webhooks are delivered to public hosts "
+                      "(a deployment may allow others with GUILD_WEBHOOK_PRIVATE_TARGETS=true)")
     return url
+
+
+async def refused_target(url: str) -> str | None:
+    """Why a delivery must not go to ``url`` now, or None: its host resolves to a non-public address and
+    the deployment does not allow those (checked at every delivery: DNS may change after registration)."""
+    if _private_targets_allowed():
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None  # unresolvable: the request fails on its own, as a connection error
+    for info in infos:
+        address = str(info[4][0])
+        if _non_public(address):
+            return f"refused: {host} resolves to {address}, a non-public address"
+    return None
 
 
 # --- authorisation (the controller's guard checks the same; services do not trust their callers) ---
@@ -451,6 +498,8 @@ async def _post(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, 
         EVENT_HEADER: item.event,
         DELIVERY_HEADER: str(item.id),
     }
+    if (refusal := await refused_target(item.url)) is not None:
+        return None, refusal
     try:
         async with client.stream(
             "POST", item.url, content=item.body, headers=headers, timeout=REQUEST_TIMEOUT_S, follow_redirects=False

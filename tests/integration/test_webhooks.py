@@ -471,3 +471,55 @@ async def test_deliveries_log_is_newest_first_and_private(client, world):
     assert (await client.get(BASE.format(slug="guild-a") + "/deliveries?limit=0", headers=world["officer_a"])).status_code in (400, 422)
     log_b = (await client.get(BASE.format(slug="guild-b") + "/deliveries", headers=world["officer_b"])).json()
     assert [e["event"] for e in log_b] == ["finding.escalated"]
+
+
+# --- non-public targets (SSRF) ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def public_targets_only(monkeypatch):
+    """The default of a deployment: GUILD_WEBHOOK_PRIVATE_TARGETS off (the suite turns it on for its receivers)."""
+    from guild.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "webhook_private_targets", False)
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/hook", "https://localhost/hook", "https://[::1]/hook", "https://10.0.0.5/hook",
+    "https://192.168.1.20/hook", "https://169.254.169.254/latest/meta-data", "https://100.64.0.1/hook",
+    "https://0.0.0.0/hook", "https://[::ffff:10.1.2.3]/hook", "https://[fd00::1]/hook",
+])
+async def test_non_public_hosts_are_refused_when_registered(client, world, public_targets_only, url):
+    from guild.tables import WebhookEndpoint
+
+    r = await client.post(BASE.format(slug="guild-a"), json={"url": url}, headers=world["officer_a"])
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("url", "public_host")]
+    assert await WebhookEndpoint.count() == 0
+
+
+async def test_public_hosts_are_accepted_with_the_default(client, world, public_targets_only):
+    r = await client.post(BASE.format(slug="guild-a"), json={"url": "https://203.0.113.0.example.org/hook"},
+                          headers=world["officer_a"])
+    assert r.status_code == 201, r.text
+    r = await client.post(BASE.format(slug="guild-a"), json={"url": "https://8.8.8.8/hook"}, headers=world["officer_a"])
+    assert r.status_code == 201, r.text
+
+
+async def test_a_delivery_to_a_host_that_resolves_to_a_non_public_address_is_refused(
+    client, world, receiver, http, monkeypatch
+):
+    """Registered while allowed (or before its DNS changed): each delivery checks again, nothing is sent."""
+    from guild.settings import get_settings
+    from guild.webhooks import deliver_due
+
+    ep = await create_endpoint(client, world["officer_a"], "guild-a", receiver.base + "/ok")
+    receiver.secrets["/ok"] = ep["secret"]
+    await enqueue_in_tx([world["ids"]["guild-a"]])
+    monkeypatch.setattr(get_settings(), "webhook_private_targets", False)
+    stats = await deliver_due(http)
+    assert (stats.claimed, stats.delivered, stats.retrying) == (1, 0, 1)
+    assert receiver.requests == []
+    [row] = await delivery_rows()
+    assert row["last_status_code"] is None
+    assert row["last_error"].startswith("refused: 127.0.0.1 resolves to 127.0.0.1, a non-public address")
