@@ -24,9 +24,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -219,7 +219,7 @@ async def _commitments(ids: Sequence[UUID]) -> dict[str, list[CommitmentFact]]:
 
 
 async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
-    """Facts and bound versions of up to MAX_BATCH productions: seven queries, whatever their number.
+    """Facts and bound versions of up to MAX_BATCH productions: six queries, whatever their number.
     ``today`` (the run's UTC date) is what open commitments are overdue against."""
     batch = _Batch()
     productions = await Production.select(

@@ -8,6 +8,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guild.compacts.terms import Terms, example_terms
 from guild.compliance.rules import (
@@ -402,3 +404,32 @@ def test_each_bound_version_is_judged_on_its_own_and_order_is_deterministic():
 def test_escalation_goes_one_step_up_and_stops_at_critical():
     assert [escalated(s) for s in Severity] == [Severity.warning, Severity.violation, Severity.critical,
                                                 Severity.critical]
+
+
+# --- the fast path of the engagement rules ------------------------------------------------------------
+
+
+@given(
+    status=st.sampled_from(["issued", "void"]),
+    contract_type=st.sampled_from(["crew", "performer", "writer"]),
+    compliant=st.booleans(),
+    hashes=st.sets(st.sampled_from([HASH, "b" * 64])),
+    planned=st.sets(st.sampled_from(["performer_digital_replica", "voice_clone", "script_generation", "rotoscoping"])),
+    clauses=st.sets(st.sampled_from(["fees_and_schedule", "digital_replica_consent", "no_scan_condition_of_hire"])),
+    level=st.sampled_from(["apprentice", "journey", "head"]),
+    has_contract=st.booleans(),
+)
+def test_an_engagement_in_order_is_flagged_by_no_engagement_rule(
+    status, contract_type, compliant, hashes, planned, clauses, level, has_contract
+):
+    """The sweep skips the four engagement rules for contracts ``_in_order`` accepts: it must be exactly
+    when none of them would find anything."""
+    from guild.compliance.rules import _ENGAGEMENT_RULES, _in_order
+
+    c = contract(status=status, contract_type=contract_type, compliant=compliant, version_hashes=hashes,
+                 planned_ai_uses=planned, clause_keys=clauses) if has_contract else None
+    e = engagement(level=level, contract=c)
+    bt = bound(example_terms())
+    found = [rule(facts(e), e, bt) for rule in _ENGAGEMENT_RULES]
+    if _in_order(c, HASH):
+        assert found == [None] * len(_ENGAGEMENT_RULES)
