@@ -57,6 +57,15 @@ class PreconditionRequired(GuildError):
     status_code, slug, default_title = 428, "precondition-required", "Precondition required"
 
 
+class TooManyRequests(GuildError):
+    """Too many attempts; ``Retry-After`` says in how many seconds to try again."""
+
+    status_code, slug, default_title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after, **extra)
+
+
 class Unprocessable(GuildError):
     """The request is well-formed but breaks a rule; ``errors``/``violations`` say which."""
 

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     pdf_workers: int | None = Field(default=None, ge=1, le=64, description="PDF render processes; default: CPU count")
     pg_pool_max: int = Field(default=10, ge=1, le=200)
+    signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
+    signin_attempts_per_address: int = Field(
+        default=60, ge=1, description="Sign-in attempts (right or wrong) one client address may make per window."
+    )
+    signin_failures_per_account: int = Field(
+        default=10, ge=1, description="Wrong passwords one account (e-mail) may receive per window; then 429."
+    )
     webhook_private_targets: bool = Field(
         default=False,
         description="Allow webhook URLs whose host is loopback or another non-public address (local development, "

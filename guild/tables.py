@@ -298,3 +298,15 @@ class CalendarToken(Table, tablename="calendar_token"):
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, unique=True)
     token = Varchar(length=64, unique=True, index=True)
     created_at = Timestamptz()
+
+
+class RateLimitCounter(Table, tablename="rate_limit_counter"):
+    """A fixed-window attempt counter (sign-in throttling), shared by every app instance.
+
+    ``key`` is the SHA-256 of the limit's name and its subject (a client address, an e-mail): the
+    table never holds addresses or e-mails in the clear.
+    """
+
+    key = Varchar(length=64, primary_key=True)
+    window_start = BigInt()  # unix seconds
+    hits = Integer(default=0)

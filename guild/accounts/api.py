@@ -14,8 +14,12 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/auth/token", opt={"public": True}, status_code=200, summary="Exchange e-mail and password for a bearer JWT")
-    async def token(self, data: JSONBody[TokenRequest], token_issuer: NamedDependency[TokenIssuer]) -> TokenResponse:
-        user_id = await service.authenticate(data.email, data.password)
+    async def token(
+        self, request: Request[object, object, object], data: JSONBody[TokenRequest],
+        token_issuer: NamedDependency[TokenIssuer],
+    ) -> TokenResponse:
+        client = request.client.host if request.client else None
+        user_id = await service.authenticate(data.email, data.password, client)
         token, expires_at = token_issuer.issue(user_id)
         return TokenResponse(access_token=token, expires_at=expires_at)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from guild import audit
+from guild import audit, throttle
 from guild.accounts.schemas import MeRead, MyMembership, UserCreate, UserRead
 from guild.db import read_tx, write_tx
 from guild.errors import Conflict, Unauthorized
 from guild.security import Principal, hash_password, verify_password
+from guild.settings import get_settings
 from guild.tables import Membership, User
 
 
@@ -32,14 +33,38 @@ async def create_user(data: UserCreate, actor_id: UUID | None = None) -> UserRea
     return UserRead(id=user.id, email=email, name=user.name, is_admin=user.is_admin, created_at=user.created_at)
 
 
-async def authenticate(email: str, password: str) -> UUID:
-    async with read_tx():
-        row = await User.select(User.id, User.password_hash, User.is_active).where(
-            User.email == _normalise_email(email)
-        ).first()
+def signin_limits() -> tuple[throttle.Limit, throttle.Limit]:
+    """(attempts per client address, wrong passwords per account), from the settings."""
+    settings = get_settings()
+    window = settings.signin_window_seconds
+    return (
+        throttle.Limit("signin:address", settings.signin_attempts_per_address, window,
+                       "too many sign-in attempts from this address; try again later"),
+        throttle.Limit("signin:account", settings.signin_failures_per_account, window,
+                       "too many failed sign-ins for this account; try again later"),
+    )
+
+
+async def authenticate(email: str, password: str, client: str | None = None) -> UUID:
+    """The user's id if e-mail and password match an active account, else 401.
+
+    Throttled before any password is verified (argon2 costs 0.1–0.25 s of CPU): every attempt counts
+    against the client address, every attempt against the account until it succeeds; over either limit, 429
+    with ``Retry-After``. Unknown e-mails are counted like known ones, so a 429 reveals nothing about
+    which e-mails have accounts. A right password clears the account's failures.
+    """
+    email = _normalise_email(email)
+    per_address, per_account = signin_limits()
+    async with write_tx():  # counted before verifying, so concurrent guesses cannot overshoot a limit
+        if client:
+            await throttle.hit(per_address, client)
+        await throttle.hit(per_account, email)
+        row = await User.select(User.id, User.password_hash, User.is_active).where(User.email == email).first()
     ok = verify_password(password, row["password_hash"] if row else None)
     if not ok or not row["is_active"]:
         raise Unauthorized("e-mail or password is wrong")
+    async with write_tx():
+        await throttle.reset(per_account, email)
     return row["id"]
 
 

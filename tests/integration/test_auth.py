@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
+import pytest
 
+from tests.conftest import ENGINE
 from tests.integration.conftest import PASSWORD
 
 
@@ -109,3 +112,106 @@ async def test_secret_key_is_generated_once_and_kept_private(tmp_path):
     assert Settings(data_dir=tmp_path / "d").jwt_secret() == first
     assert oct((tmp_path / "d" / "secret_key").stat().st_mode & 0o777) == "0o600"
     assert Settings(data_dir=tmp_path / "d", secret_key="explicit").jwt_secret() == "explicit"
+
+
+# --- sign-in throttling ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tight_limits(monkeypatch):  # noqa: ANN001
+    from guild.settings import get_settings
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "signin_failures_per_account", 3)
+    monkeypatch.setattr(settings, "signin_attempts_per_address", 6)
+    monkeypatch.setattr(settings, "signin_window_seconds", 600)
+    return settings
+
+
+def _from(app, address: str) -> httpx.AsyncClient:  # noqa: ANN001
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://t")
+
+
+async def test_wrong_passwords_lock_the_account_with_retry_after(app, client, users, tight_limits):
+    await users.user("ada@example.org")
+    await users.user("bob@example.org")
+    for _ in range(3):
+        r = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "guess"})
+        assert r.status_code == 401
+    locked = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "guess"})
+    assert locked.status_code == 429, locked.text
+    assert locked.headers["content-type"] == "application/problem+json"
+    assert 0 < int(locked.headers["retry-after"]) <= 600
+    assert locked.json()["type"] == "urn:guild:problem:too-many-requests"
+    # The right password does not get through a locked account either (that is the point) ...
+    right = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})
+    assert right.status_code == 429
+    # ... while another account signs in as usual.
+    bob = await client.post("/api/v1/auth/token", json={"email": "bob@example.org", "password": PASSWORD})
+    assert bob.status_code == 200
+
+
+async def test_unknown_email_is_throttled_like_a_known_one(client, users, tight_limits):
+    await users.user("ada@example.org")
+    answers = {}
+    for email in ("ada@example.org", "nobody@example.org"):
+        codes = [
+            (await client.post("/api/v1/auth/token", json={"email": email, "password": "guess"})).status_code
+            for _ in range(4)
+        ]
+        answers[email] = codes
+    assert answers["ada@example.org"] == answers["nobody@example.org"] == [401, 401, 401, 429]
+
+
+async def test_a_right_password_clears_the_failures(client, users, tight_limits):
+    await users.user("ada@example.org")
+    for _ in range(2):
+        assert (await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})).status_code == 401
+    assert (await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})).status_code == 200
+    for _ in range(3):  # a fresh allowance, not the one left over
+        assert (await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})).status_code == 401
+
+
+async def test_one_address_is_limited_across_accounts(app, users, tight_limits):
+    await users.user("ada@example.org")
+    async with _from(app, "203.0.113.7") as attacker, _from(app, "198.51.100.2") as colleague:
+        codes = [
+            (await attacker.post("/api/v1/auth/token", json={"email": f"u{i}@example.org", "password": "x"})).status_code
+            for i in range(7)
+        ]
+        assert codes == [401] * 6 + [429]
+        ok = await colleague.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})
+        assert ok.status_code == 200
+
+
+async def test_the_window_expires():
+    from datetime import UTC, datetime, timedelta
+
+    from guild import throttle
+    from guild.db import write_tx
+    from guild.errors import TooManyRequests
+
+    limit = throttle.Limit("test", 2, 60, "slow down")
+    start = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    async with write_tx():
+        await throttle.hit(limit, "s", start)
+        await throttle.hit(limit, "s", start + timedelta(seconds=10))
+        with pytest.raises(TooManyRequests) as refused:
+            await throttle.hit(limit, "s", start + timedelta(seconds=20))
+        assert refused.value.headers["Retry-After"] == "40"
+        await throttle.hit(limit, "s", start + timedelta(seconds=60))  # a new window
+
+
+@pytest.mark.skipif(ENGINE != "postgres", reason="concurrent writers: PostgreSQL (SQLite serialises them)")
+async def test_concurrent_guesses_cannot_overshoot_the_account_limit(app, users, tight_limits):
+    import asyncio
+
+    await users.user("ada@example.org")
+
+    async def guess(i: int) -> int:
+        async with _from(app, f"192.0.2.{i}") as c:
+            r = await c.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": f"g{i}"})
+            return r.status_code
+
+    codes = await asyncio.gather(*(guess(i) for i in range(12)))
+    assert sorted(codes) == [401] * 3 + [429] * 9
