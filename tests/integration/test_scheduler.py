@@ -25,8 +25,15 @@ ITEMS = [f"item-{i}" for i in range(1, 6)]  # processed in this (sorted) order; 
 ITEM_ACTION = "test.sweep_item"
 
 
-async def sweep_items(compact_id, run_id: UUID, after: str, now: datetime, *, limit: int | None = None) -> int:
-    """Process ITEMS after ``after``: one transaction per item writes its result and advances the cursor."""
+class LeaseLost(RuntimeError):
+    pass
+
+
+async def sweep_items(
+    compact_id, run_id: UUID, after: str, now: datetime, *, limit: int | None = None, lease=None
+) -> int:
+    """Process ITEMS after ``after``: one transaction per item writes its result and advances the cursor,
+    conditional on still holding the run (as the compliance sweep's batches are)."""
     from guild import audit
     from guild.db import write_tx
     from guild.tables import ComplianceRun
@@ -37,13 +44,17 @@ async def sweep_items(compact_id, run_id: UUID, after: str, now: datetime, *, li
             break
         async with write_tx():
             await audit.record(None, ITEM_ACTION, "compliance_run", run_id, {"item": item})
-            await ComplianceRun.update(
-                {
-                    ComplianceRun.cursor: item,
-                    ComplianceRun.productions_checked: ComplianceRun.productions_checked + 1,
-                    ComplianceRun.heartbeat_at: datetime.now(UTC),
-                }
-            ).where(ComplianceRun.id == run_id)
+            values = {
+                ComplianceRun.cursor: item,
+                ComplianceRun.productions_checked: ComplianceRun.productions_checked + 1,
+                ComplianceRun.heartbeat_at: datetime.now(UTC),
+            }
+            where = ComplianceRun.id == run_id
+            if lease is not None:
+                values.update(lease.renewal(datetime.now(UTC)))
+                where &= lease.held()
+            if not await ComplianceRun.update(values).where(where).returning(ComplianceRun.id):
+                raise LeaseLost(f"run {run_id} is not ours any more")  # rolls the item back
         done += 1
     return done
 
@@ -69,6 +80,15 @@ async def _items_done() -> list[str]:
 SLOT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
+def timing(lease: float = 600, **kw):
+    from scheduler.runs import LeaseTiming
+
+    return LeaseTiming(lease=timedelta(seconds=lease), **kw)
+
+
+TEN_MINUTES = 600
+
+
 # --- claim / run_slot ------------------------------------------------------------------------
 
 
@@ -77,9 +97,9 @@ async def test_same_slot_runs_once_and_a_new_slot_runs_again():
 
     calls: list[UUID] = []
 
-    async def work(compact_id, run_id, after, now):
+    async def work(compact_id, run_id, after, now, *, lease):
         calls.append(run_id)
-        await sweep_items(compact_id, run_id, after, now)
+        await sweep_items(compact_id, run_id, after, now, lease=lease)
 
     assert await run_slot("sweep:demo", SLOT, None, "a", work) == "ran"
     assert await run_slot("sweep:demo", SLOT, None, "b", work) == "skipped"
@@ -108,19 +128,67 @@ def timedelta_tz(hours: int):
     return timezone(timedelta(hours=hours))
 
 
-async def test_claim_refuses_a_fresh_run_and_takes_over_a_stale_one():
-    from scheduler.runs import claim, heartbeat
+async def test_claim_refuses_a_live_lease_and_takes_over_a_lapsed_one():
+    from scheduler.runs import claim, renew
 
     now = datetime.now(UTC)
-    first = await claim("sweep:demo", SLOT, None, "a", now, timedelta(minutes=10))
-    assert first is not None and first.resume_from == "" and not first.resumed
-    assert await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=9), timedelta(minutes=10)) is None
-    later = await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=11), timedelta(minutes=10))
-    assert later is not None and later.run_id == first.run_id and later.resumed
-    assert not await heartbeat(first.run_id, owner="a")  # "a" lost it: its heartbeats say so
-    assert await heartbeat(first.run_id, owner="b")
+    first = await claim("sweep:demo", SLOT, None, "a", now, timing(TEN_MINUTES))
+    assert first is not None and first.resume_from == "" and not first.resumed and first.lease.epoch == 0
+    assert await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=9), timing(TEN_MINUTES)) is None
+    later = await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=11), timing(TEN_MINUTES))
+    assert later is not None and later.run_id == first.run_id and later.resumed and later.lease.epoch == 1
+    assert not await renew(first.lease)  # "a" lost it: its heartbeats say so
+    assert await renew(later.lease)
     (run,) = await _runs()
-    assert run["owner"] == "b" and run["status"] == "running"
+    assert (run["owner"], run["status"], run["takeovers"], run["lease_epoch"]) == ("b", "running", 1, 1)
+
+
+async def test_lease_renewal_keeps_the_owner():
+    """Renewed leases are never taken over, however long the work; one that stops being renewed is."""
+    from scheduler.runs import claim, renew
+
+    t0 = datetime.now(UTC)
+    a = await claim("sweep:demo", SLOT, None, "a", t0, timing(60))
+    for beat in range(1, 10):  # nine heartbeats 40 s apart: six minutes, six times the lease
+        at = t0 + timedelta(seconds=40 * beat)
+        assert await renew(a.lease, at)
+        assert await claim("sweep:demo", SLOT, None, "b", at + timedelta(seconds=59), timing(60)) is None
+    last_beat = t0 + timedelta(seconds=360)
+    taken = await claim("sweep:demo", SLOT, None, "b", last_beat + timedelta(seconds=61), timing(60))
+    assert taken is not None and taken.resumed
+    (run,) = await _runs()
+    assert (run["owner"], run["takeovers"]) == ("b", 1)
+
+
+async def test_a_long_run_keeps_its_lease_through_its_heartbeats():
+    """In real time: work lasting several lease lengths stays with its owner; other processes'
+    claims and reapers, trying all along, find it held."""
+    from scheduler.runs import claim, run_slot
+    from scheduler.service import GuildScheduler
+
+    short = timing(2, heartbeat_every=timedelta(seconds=0.25))
+    finished = asyncio.Event()
+
+    async def long_work(compact_id, run_id, after, now, *, lease):
+        await asyncio.sleep(5)  # two and a half leases
+        await sweep_items(compact_id, run_id, after, now, lease=lease)
+        finished.set()
+
+    other = GuildScheduler(owner="b", work=sweep_items, timing=short)
+    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, short))
+    attempts = 0
+    while not finished.is_set():
+        await asyncio.sleep(0.2)
+        if finished.is_set():
+            break
+        assert await claim("sweep:demo", SLOT, None, "b", datetime.now(UTC), short) is None
+        assert (await other.reap()).resumed == []
+        attempts += 1
+    assert await asyncio.wait_for(task, 30) == "ran"
+    assert attempts >= 5
+    (run,) = await _runs()
+    assert (run["status"], run["owner"], run["takeovers"], run["lease_epoch"]) == ("completed", "a", 0, 0)
+    assert await _items_done() == ITEMS
 
 
 async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
@@ -128,7 +196,7 @@ async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
     from scheduler.runs import claim, run_slot
 
     t0 = datetime.now(UTC)
-    got = await claim("sweep:demo", SLOT, None, "crashed-host:1", t0, timedelta(minutes=10))
+    got = await claim("sweep:demo", SLOT, None, "crashed-host:1", t0, timing(TEN_MINUTES))
     assert got is not None
     assert await sweep_items(None, got.run_id, got.resume_from, t0, limit=2) == 2
     # ... and the process dies here: no finish, the run stays 'running' with its last heartbeat.
@@ -137,28 +205,29 @@ async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
 
     resumed_from: list[str] = []
 
-    async def work(compact_id, run_id, after, now):
+    async def work(compact_id, run_id, after, now, *, lease):
         resumed_from.append(after)
-        await sweep_items(compact_id, run_id, after, now)
+        await sweep_items(compact_id, run_id, after, now, lease=lease)
 
-    # within stale_after the owner is presumed alive
-    assert await run_slot("sweep:demo", SLOT, None, "b", work, now=t0 + timedelta(minutes=5)) == "skipped"
+    # within its lease the owner is presumed alive
+    assert await run_slot("sweep:demo", SLOT, None, "b", work, timing(), now=t0 + timedelta(minutes=5)) == "skipped"
     assert resumed_from == []
-    assert await run_slot("sweep:demo", SLOT, None, "b", work, now=t0 + timedelta(minutes=11)) == "resumed"
+    assert await run_slot("sweep:demo", SLOT, None, "b", work, timing(), now=t0 + timedelta(minutes=11)) == "resumed"
     assert resumed_from == ["item-2"]
-    assert await run_slot("sweep:demo", SLOT, None, "c", work, now=t0 + timedelta(hours=2)) == "skipped"
+    assert await run_slot("sweep:demo", SLOT, None, "c", work, timing(), now=t0 + timedelta(hours=2)) == "skipped"
 
     assert await _items_done() == ITEMS  # all five, each once, in order
     (run,) = await _runs()
     assert (run["status"], run["owner"], run["cursor"], run["productions_checked"]) == ("completed", "b", "item-5", 5)
+    assert run["takeovers"] == 1
     assert (await verify_chain()).ok
 
 
 async def test_failed_work_closes_the_slot_with_the_error():
     from scheduler.runs import run_slot
 
-    async def broken(compact_id, run_id, after, now):
-        await sweep_items(compact_id, run_id, after, now, limit=1)
+    async def broken(compact_id, run_id, after, now, *, lease):
+        await sweep_items(compact_id, run_id, after, now, limit=1, lease=lease)
         raise RuntimeError("the terms document is unreadable")
 
     assert await run_slot("sweep:demo", SLOT, None, "a", broken) == "failed"
@@ -174,8 +243,8 @@ async def test_cancelled_run_is_released_and_resumed_at_once_elsewhere():
 
     gate = asyncio.Event()
 
-    async def slow(compact_id, run_id, after, now):
-        await sweep_items(compact_id, run_id, after, now, limit=3)
+    async def slow(compact_id, run_id, after, now, *, lease):
+        await sweep_items(compact_id, run_id, after, now, limit=3, lease=lease)
         gate.set()
         await asyncio.sleep(3600)
 
@@ -186,20 +255,20 @@ async def test_cancelled_run_is_released_and_resumed_at_once_elsewhere():
         await task
     (run,) = await _runs()
     assert (run["status"], run["owner"], run["cursor"]) == ("running", "", "item-3")
-    # no waiting for staleness: the released run is taken over and finished from its cursor
+    # no waiting for the lease: the released run is taken over and finished from its cursor
     assert await run_slot("sweep:demo", SLOT, None, "b", sweep_items) == "resumed"
     assert await _items_done() == ITEMS
     (run,) = await _runs()
     assert (run["status"], run["owner"]) == ("completed", "b")
+    assert (run["takeovers"], run["lease_epoch"]) == (0, 1)  # a hand-over, not a take-over from a dead owner
 
 
 async def test_a_run_taken_over_stops_its_old_owner():
-    from guild.tables import ComplianceRun
-    from scheduler.runs import run_slot
+    from scheduler.runs import claim, run_slot
 
     started, cancelled = asyncio.Event(), asyncio.Event()
 
-    async def long_work(compact_id, run_id, after, now):
+    async def long_work(compact_id, run_id, after, now, *, lease):
         started.set()
         try:
             await asyncio.sleep(3600)
@@ -207,14 +276,16 @@ async def test_a_run_taken_over_stops_its_old_owner():
             cancelled.set()
             raise
 
-    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, timedelta(seconds=0.3)))
+    short = timing(1.2, heartbeat_every=timedelta(seconds=0.2))
+    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, short))
     await asyncio.wait_for(started.wait(), 10)
-    # another process decided "a" was dead and took the run over
-    await ComplianceRun.update({ComplianceRun.owner: "b"}).where(ComplianceRun.job_id == "sweep:demo")
+    # "a" froze long enough for another process to see its lease lapsed and take the run over
+    taken = await claim("sweep:demo", SLOT, None, "b", datetime.now(UTC) + timedelta(hours=1), short)
+    assert taken is not None
     assert await asyncio.wait_for(task, 10) == "skipped"
     assert cancelled.is_set()
     (run,) = await _runs()
-    assert (run["status"], run["owner"]) == ("running", "b")  # "a" did not close b's run
+    assert (run["status"], run["owner"], run["lease_epoch"]) == ("running", "b", 1)  # "a" did not close b's run
 
 
 async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
@@ -266,7 +337,7 @@ async def main():
     await db.startup(get_settings().model_copy(update={"migrate_on_start": False, "pg_pool_max": 4}))
     owner = f"proc-{os.getpid()}"
 
-    async def work(compact_id, run_id, after, now):
+    async def work(compact_id, run_id, after, now, *, lease):
         await asyncio.sleep(0.4)  # long enough for the other process to try the same slot meanwhile
         async with db.write_tx():
             await audit.record(None, "test.process_work", "compliance_run", run_id, {"owner": owner})
@@ -509,7 +580,7 @@ async def test_scheduler_process_stops_cleanly_on_sigterm():
         "import asyncio\n"
         "from guild.settings import get_settings\n"
         "from scheduler.service import run_forever\n"
-        "async def work(*args):\n"
+        "async def work(*args, **kwargs):\n"
         "    pass\n"
         "asyncio.run(run_forever(get_settings(), work=work))\n"
         "print('stopped cleanly', flush=True)\n"
