@@ -14,7 +14,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -322,6 +322,186 @@ async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
     assert len(violations) <= (0 if db.is_sqlite() else n - 1)
 
 
+# --- leases: take-over races, fencing, the poison limit, the reaper ---------------------------
+
+
+async def _wait_run(job_id: str | None, done, timeout: float = 60) -> dict:
+    """Poll the run of ``job_id`` (or the only run) until ``done(run)``; fail with the last state seen."""
+    run = None
+    for _ in range(int(timeout / 0.1)):
+        runs = await _runs(job_id)
+        run = runs[0] if runs else None
+        if run is not None and done(run):
+            return run
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"run of {job_id} not done in {timeout} s: {run}")
+
+
+@pytest.mark.parametrize("advisory_lock", [True, False], ids=["with-job-lock", "update-alone"])
+async def test_a_lapsed_lease_is_taken_by_exactly_one_of_many_claimers(monkeypatch, advisory_lock):
+    """Six processes see the same dead owner at once: one takes the run, the others get nothing.
+
+    ``update-alone``: the per-job advisory lock is replaced by a barrier (PostgreSQL), so all six
+    transactions read the abandoned row before any updates it; the conditional take-over UPDATE
+    (same owner and epoch, lease lapsed) alone lets exactly one through. SQLite serialises writers.
+    """
+    from guild import db
+    from scheduler import runs
+
+    dead = await runs.claim("sweep:race", SLOT, None, "dead", datetime.now(UTC) - timedelta(minutes=5), timing(60))
+    n = 6
+    if not advisory_lock:
+        barrier = asyncio.Barrier(n)
+
+        async def everyone_at_once(key: int) -> None:
+            if not db.is_sqlite():
+                await asyncio.wait_for(barrier.wait(), 30)
+
+        monkeypatch.setattr(runs, "xact_lock", everyone_at_once)
+    now = datetime.now(UTC)
+    claims = await asyncio.gather(*(runs.claim("sweep:race", SLOT, None, f"p{i}", now, timing(60)) for i in range(n)))
+    winners = [c for c in claims if c is not None]
+    assert len(winners) == 1 and winners[0].resumed and winners[0].lease.epoch == 1
+    (run,) = await _runs("sweep:race")
+    assert (run["owner"], run["takeovers"], run["lease_epoch"]) == (winners[0].lease.owner, 1, 1)
+    assert not await runs.renew(dead.lease)
+    assert await runs.renew(winners[0].lease)
+
+
+async def _sweep_world(users, n: int) -> tuple[UUID, list[UUID]]:
+    """A ratified compact (weekly cron) and ``n`` productions bound to it, each breaking its AI-share
+    rule; the production ids in sweep order."""
+    from guild.accounts.service import load_principal
+    from guild.productions.schemas import BindingCreate, ProductionCreate
+    from guild.productions.service import bind, create_production
+    from guild.tables import AssetDisclosure, Compact
+
+    await users.org("performers", "guild")
+    await users.org("kestrel", "production_company")
+    await users.user("o.perf@example.org", ("performers", "officer"))
+    await users.user("p.kestrel@example.org", ("kestrel", "producer"))
+    await users.ratified_compact("o.perf@example.org", "screen-guild", "performers")
+    producer = await load_principal(users.ids["p.kestrel@example.org"])
+    ids = []
+    for i in range(n):
+        p = await create_production(producer, ProductionCreate(company="kestrel", title=f"Film {i}",
+                                                               budget_minor=30_000_000, currency="EUR"))
+        await bind(producer, p.id, BindingCreate(compact="screen-guild", version=1))
+        await AssetDisclosure.insert(AssetDisclosure(id=uuid4(), production=p.id, category="vfx_shot", total_count=100,
+                                                     ai_generated_count=90, updated_at=datetime.now(UTC)))
+        ids.append(p.id)
+    compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
+    return compact["id"], sorted(ids)  # UUID order is the sweep's order on both engines
+
+
+async def _findings_by_production() -> dict[UUID, list[dict]]:
+    from guild.tables import Finding
+
+    out: dict[UUID, list[dict]] = {}
+    for row in await Finding.select(Finding.production, Finding.rule, Finding.subject, Finding.first_run,
+                                    Finding.last_run, Finding.status):
+        out.setdefault(row["production"], []).append(row)
+    return out
+
+
+def _checked_once_each(findings: dict[UUID, list[dict]], ids: list[UUID], run_id: UUID) -> None:
+    """Every production has the same findings (identical set-ups), opened and last seen by this run."""
+    assert sorted(findings) == ids
+    shapes = {tuple(sorted((f["rule"], f["subject"]) for f in rows)) for rows in findings.values()}
+    assert len(shapes) == 1 and next(iter(shapes))
+    assert {(f["first_run"], f["last_run"], f["status"]) for rows in findings.values() for f in rows} == {
+        (run_id, run_id, "open")
+    }
+
+
+async def test_the_old_owner_cannot_commit_a_batch_after_losing_its_lease(users):
+    """A frozen owner wakes up after its run was taken over: its next batch is refused and rolled back,
+    and the new owner's sweep checks every production once."""
+    from guild.compliance.engine import SweepConflict, sweep_compact
+    from scheduler.runs import COMPLETED, FAILED, claim, finish, renew
+
+    compact_id, ids = await _sweep_world(users, 5)
+    t0 = datetime.now(UTC)
+    a = await claim("sweep:screen-guild", SLOT, compact_id, "a", t0, timing(60))
+    b = await claim("sweep:screen-guild", SLOT, compact_id, "b", t0 + timedelta(minutes=2), timing(60))
+    assert b is not None and b.resumed
+
+    with pytest.raises(SweepConflict, match="no longer held"):
+        await sweep_compact(compact_id, a.run_id, a.resume_from, t0, batch_size=2, lease=a.lease)
+    assert await _findings_by_production() == {}  # nothing of the refused batch was kept
+    (run,) = await _runs()
+    assert (run["cursor"], run["productions_checked"], run["owner"]) == ("", 0, "b")
+    assert not await renew(a.lease)
+
+    stats = await sweep_compact(compact_id, b.run_id, b.resume_from, t0, batch_size=2, lease=b.lease)
+    assert (stats.productions, stats.batches) == (5, 3)
+    assert not await finish(a.lease, FAILED, "the old owner gives up")  # not a's to close
+    assert await finish(b.lease, COMPLETED)
+    (run,) = await _runs()
+    assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == ("completed", "b", 5, str(ids[-1]))
+    _checked_once_each(await _findings_by_production(), ids, run["id"])
+
+
+async def test_a_run_abandoned_too_often_ends_failed():
+    """A batch that kills every process trying it: after ``max_takeovers`` take-overs the next taker
+    (here a reaper) closes the run as failed with an error saying why, instead of trying again."""
+    from scheduler.runs import claim, run_slot
+    from scheduler.service import GuildScheduler
+
+    poison = timing(60, max_takeovers=2)
+    t0 = datetime.now(UTC)  # the take-overs below happen minutes "later": each owner's lease has lapsed
+    got = await claim("sweep:demo", SLOT, None, "p0", t0, poison)
+    assert await sweep_items(None, got.run_id, got.resume_from, t0, limit=1, lease=got.lease) == 1
+    for i in (1, 2):  # each owner dies on the next item: the next process takes over once its lease lapsed
+        got = await claim("sweep:demo", SLOT, None, f"p{i}", t0 + timedelta(minutes=2 * i), poison)
+        assert got is not None and got.resumed and got.resume_from == "item-1"
+    (run,) = await _runs()
+    assert (run["status"], run["takeovers"]) == ("running", 2)
+
+    reaper = GuildScheduler(owner="p3", work=sweep_items, timing=poison)
+    report = await reaper.reap(now=t0 + timedelta(minutes=6))
+    assert report.resumed == [("sweep:demo", SLOT)]
+    run = await _wait_run("sweep:demo", lambda r: r["status"] != "running")
+    assert (run["status"], run["owner"], run["takeovers"], run["cursor"]) == ("failed", "p2", 2, "item-1")
+    assert "abandoned 3 times" in run["error"] and "'p2'" in run["error"] and "'item-1'" in run["error"]
+    assert run["finished_at"] is not None
+    assert await _items_done() == ["item-1"]  # the crashing item was never committed, nothing else ran
+    assert await run_slot("sweep:demo", SLOT, None, "p4", sweep_items, poison) == "skipped"  # the slot is done
+    assert (await reaper.reap()).resumed == []
+
+
+async def test_the_reaper_resumes_a_lapsed_run_and_closes_abandoned_checks():
+    """A started scheduler whose cron would not fire for days: its reaper job resumes the dead owner's
+    run from the cursor at once, closes an on-demand check whose process died, and leaves a live one."""
+    from guild.tables import ComplianceRun
+    from scheduler.runs import claim
+    from scheduler.service import REAPER_JOB_ID, GuildScheduler
+
+    now = datetime.now(UTC)
+    got = await claim("sweep:demo", SLOT, None, "dead", now, timing(2))
+    await sweep_items(None, got.run_id, "", now, limit=2, lease=got.lease)  # ... and its process was killed
+    abandoned, live = uuid4(), uuid4()
+    for run_id, beat in ((abandoned, now - timedelta(hours=1)), (live, now)):
+        await ComplianceRun.insert(ComplianceRun(id=run_id, trigger="on_demand", status="running", owner="cli",
+                                                 started_at=beat, heartbeat_at=beat))
+
+    sched = GuildScheduler(owner="survivor", work=sweep_items, timing=timing(2))
+    sched.start()  # no ratified compact: no sweep job at all, only the reaper can finish the run
+    try:
+        job = sched.scheduler.get_job(REAPER_JOB_ID)
+        assert job.trigger.interval == timedelta(seconds=1)  # half the lease
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
+        run = await _wait_run("sweep:demo", lambda r: r["status"] != "running")
+    finally:
+        await sched.shutdown()
+    assert (run["status"], run["owner"], run["takeovers"], run["productions_checked"]) == ("completed", "survivor", 1, 5)
+    assert await _items_done() == ITEMS  # the first two once, by the dead owner; the rest once, resumed
+    assert ("sweep:demo", SLOT, "resumed") in sched.outcomes
+    rows = {r["id"]: r for r in await ComplianceRun.select().where(ComplianceRun.trigger == "on_demand")}
+    assert rows[abandoned]["status"] == "failed" and "abandoned" in rows[abandoned]["error"]
+    assert rows[live]["status"] == "running"
+
+
 # --- two scheduler processes -----------------------------------------------------------------
 
 WORKER = r"""
@@ -414,6 +594,112 @@ async def test_two_scheduler_processes_run_a_slot_once():
     runs = await _runs("sweep:demo")
     assert sorted(r["slot"] for r in runs) == [SLOT, *slots] and all(r["status"] == "completed" for r in runs)
     assert await _process_work_count() == 4
+
+
+KILL_WORKER = r"""
+import asyncio, functools, sys
+
+from guild.compliance import engine
+from guild.settings import get_settings
+from scheduler.service import run_forever
+
+role = sys.argv[1]
+if role == "victim":
+    # Stop inside the third batch's transaction, its findings written but not committed: the parent
+    # SIGKILLs the process there, as a crash mid-batch would.
+    advance, calls = engine._advance, [0]
+
+    async def stopped_in_third_batch(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 3:
+            print("stopped mid-batch", flush=True)
+            await asyncio.Event().wait()
+        return await advance(*args, **kwargs)
+
+    engine._advance = stopped_in_third_batch
+
+work = functools.partial(engine.sweep_compact, batch_size=2)
+asyncio.run(run_forever(get_settings(), owner=role, work=work, catch_up=role == "victim"))
+"""
+
+
+class _Child:
+    """A scheduler process whose output (stdout and stderr) is collected as it comes."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.out = bytearray()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, role: str, env: dict[str, str]) -> _Child:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", KILL_WORKER, role, cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(proc)
+
+    async def _read(self) -> None:
+        while line := await self.proc.stdout.readline():
+            self.out += line
+
+    async def wait_for(self, text: bytes, timeout: float = 60) -> None:
+        for _ in range(int(timeout / 0.05)):
+            if text in self.out:
+                return
+            if self._reader.done():
+                break
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{text!r} not seen; output:\n{self.out.decode(errors='replace')[-4000:]}")
+
+    async def stop(self, sig: int = signal.SIGKILL) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), 60)
+        await self._reader
+        return code
+
+
+async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(users):
+    """Two scheduler processes; the one sweeping a slot is killed with SIGKILL in its third batch. The
+    survivor, whose cron would not fire for days, takes the run over once the lease lapsed and finishes
+    the slot from the cursor: every production checked exactly once, one owner change.
+
+    Exactly once: the run's ``productions_checked`` (committed with each batch) is the number of
+    productions, and every production's findings were opened by this run, so no batch was committed
+    twice, lost, or kept from the killed transaction.
+    """
+    n = 9  # batches of 2: the victim commits two, dies in the third; the survivor does the other three
+    compact_id, ids = await _sweep_world(users, n)
+    env = {**_child_env(), "GUILD_SCHEDULER_LEASE_SECONDS": "2"}
+    survivor = await _Child.start("survivor", env)
+    victim = None
+    try:
+        await survivor.wait_for(b"scheduler.ready")
+        victim = await _Child.start("victim", env)  # catches up: runs the latest slot at once
+        await victim.wait_for(b"stopped mid-batch")
+        (run,) = await _runs("sweep:screen-guild")
+        assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == (
+            "running", "victim", 4, str(ids[3])
+        )
+        assert sorted(await _findings_by_production()) == ids[:4]  # the third batch is not committed
+
+        assert await victim.stop(signal.SIGKILL) == -signal.SIGKILL
+        run = await _wait_run("sweep:screen-guild", lambda r: r["status"] != "running", timeout=120)
+        await survivor.wait_for(b"scheduler.run.completed")
+        assert b"scheduler.reaper" in survivor.out and b"scheduler.run.taken_over" in survivor.out
+        assert await survivor.stop(signal.SIGTERM) == 0, survivor.out.decode(errors="replace")
+    finally:
+        for child in (victim, survivor):
+            if child is not None and child.proc.returncode is None:
+                await child.stop(signal.SIGKILL)
+
+    assert len(await _runs("sweep:screen-guild")) == 1
+    assert (run["status"], run["owner"], run["takeovers"], run["lease_epoch"], run["error"]) == (
+        "completed", "survivor", 1, 1, ""
+    )
+    assert (run["productions_checked"], run["cursor"], run["compact"]) == (n, str(ids[-1]), compact_id)
+    _checked_once_each(await _findings_by_production(), ids, run["id"])
 
 
 # --- slots -----------------------------------------------------------------------------------
@@ -528,6 +814,9 @@ async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
         job = sched.scheduler.get_job(SYNC_JOB_ID)
         assert job is not None and job.trigger.interval == timedelta(seconds=60)
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
+
+        reaper = sched.scheduler.get_job("reaper")
+        assert reaper is not None and (reaper.coalesce, reaper.max_instances) == (True, 1)
 
         assert (await sched.sync_jobs()).added == []  # drafts have no schedule
         assert sched.sweep_jobs() == {}
