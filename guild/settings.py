@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     )
     scheduler_max_takeovers: int = Field(
         default=3, ge=0, le=100,
-        description="A sweep whose lease lapsed this many times (each owner died on it) is closed as failed instead of "
-        "being taken over again.",
+        description="How many times a sweep may be taken over from an owner whose lease lapsed (it died or froze on "
+        "it); when its lease lapses once more, the sweep is closed as failed instead of being taken over again.",
     )
 
     @model_validator(mode="after")

@@ -338,7 +338,8 @@ async def release(lease: RunLease) -> bool:
 
 @dataclass(frozen=True)
 class Orphan:
-    """A running run whose lease lapsed (or that was released): resumable when it is a scheduled slot."""
+    """A running run whose lease lapsed (or that was released): resumable when it is a scheduled slot
+    (``job_id`` and ``slot`` set), to be closed when it is an on-demand check."""
 
     run_id: UUID
     job_id: str | None
@@ -346,10 +347,6 @@ class Orphan:
     compact_id: UUID | None
     owner: str
     lease_epoch: int
-
-    @property
-    def resumable(self) -> bool:
-        return self.job_id is not None and self.slot is not None
 
 
 async def lapsed_runs(now: datetime | None = None, timing: LeaseTiming = DEFAULT_TIMING, limit: int = 100) -> list[Orphan]:

@@ -21,6 +21,7 @@ import contextlib
 import signal
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -227,6 +228,9 @@ class GuildScheduler:
         if self._here[key] <= 0:
             del self._here[key]
 
+    def _left_task(self, key: tuple[str, datetime], _task: asyncio.Task) -> None:
+        self._left(key)
+
     async def _run_slot(
         self, job_id: str, slot: datetime, compact_id: UUID | None, now: datetime | None = None
     ) -> Outcome | None:
@@ -255,7 +259,7 @@ class GuildScheduler:
         """
         report = ReapReport()
         for orphan in await lapsed_runs(now, self.timing):
-            if not orphan.resumable:
+            if orphan.job_id is None or orphan.slot is None:  # an on-demand check: nothing to resume it with
                 if await close_orphan(orphan, now, self.timing):
                     report.closed.append(orphan.run_id)
                 continue
@@ -266,7 +270,7 @@ class GuildScheduler:
             task = asyncio.create_task(self._run_slot(orphan.job_id, orphan.slot, orphan.compact_id, now))
             self._running.add(task)  # kept until done: shutdown cancels it, which releases the run
             task.add_done_callback(self._running.discard)
-            task.add_done_callback(lambda _, key=key: self._left(key))
+            task.add_done_callback(partial(self._left_task, key))
             report.resumed.append(key)
         if report.resumed or report.closed:
             log.warning("scheduler.reaper", resumed=[f"{j}@{s.isoformat()}" for j, s in report.resumed],
