@@ -56,9 +56,10 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         async def start() -> None:
             await db.startup(settings)
             if settings.scheduler_enabled:  # embedded mode: one process; otherwise run `guild scheduler run`
+                from scheduler.runs import LeaseTiming
                 from scheduler.service import GuildScheduler
 
-                scheduler = GuildScheduler()
+                scheduler = GuildScheduler(timing=LeaseTiming.from_settings(settings))
                 scheduler.start()
                 await scheduler.sync_jobs()
                 embedded["scheduler"] = scheduler

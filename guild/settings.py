@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,28 @@ class Settings(BaseSettings):
         description="Allow webhook URLs whose host is loopback or another non-public address (local development, "
         "receivers on an internal network). Off: such URLs are refused when registered and when delivered.",
     )
+
+    scheduler_lease_seconds: float = Field(
+        default=60, ge=1, le=3600,
+        description="How long a scheduler process's claim on a running sweep lasts without renewal. Once it lapses "
+        "(the process died or froze), any live scheduler process takes the sweep over and resumes it from its cursor.",
+    )
+    scheduler_heartbeat_seconds: float | None = Field(
+        default=None, gt=0,
+        description="How often the owner renews its lease; default: a third of the lease. At most half of the lease.",
+    )
+    scheduler_max_takeovers: int = Field(
+        default=3, ge=0, le=100,
+        description="How many times a sweep may be taken over from an owner whose lease lapsed (it died or froze on "
+        "it); when its lease lapses once more, the sweep is closed as failed instead of being taken over again.",
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_below_lease(self) -> Settings:
+        beat = self.scheduler_heartbeat_seconds
+        if beat is not None and beat > self.scheduler_lease_seconds / 2:
+            raise ValueError("GUILD_SCHEDULER_HEARTBEAT_SECONDS must be at most half of GUILD_SCHEDULER_LEASE_SECONDS")
+        return self
 
     @field_validator("database_url")
     @classmethod

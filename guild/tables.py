@@ -224,6 +224,11 @@ class ComplianceRun(Table, tablename="compliance_run"):
     heartbeat_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
     error = Text(default="")
+    # The owner's lease (scheduler/runs.py): renewed by its heartbeats and batch commits; once it lapses any
+    # live process takes the run over, which bumps ``lease_epoch`` (a fencing token every owner write checks).
+    lease_expires_at = Timestamptz(null=True, default=None)
+    lease_epoch = Integer(default=0)
+    takeovers = Integer(default=0)  # times taken over from an owner whose lease lapsed (not clean hand-overs)
 
 
 class Finding(Table, tablename="finding"):

@@ -1,16 +1,29 @@
-"""Exactly-once execution of a scheduled (job, slot): claim, resume, heartbeat, finish.
+"""Exactly-once execution of a scheduled (job, slot): claim, lease, resume, finish.
 
 Pure database logic, no APScheduler. Every process that fires a job calls :func:`run_slot`; the
 ``compliance_run`` row for (job_id, slot) decides which one does the work:
 
 - the row is made by the first claimant (unique index ``compliance_run_job_slot``; on PostgreSQL
   claims of one job are also serialised by a transaction-level advisory lock, on SQLite by the
-  IMMEDIATE write transaction);
+  IMMEDIATE write transaction), with a lease of :attr:`LeaseTiming.lease` for its owner;
 - ``completed`` or ``failed`` → the slot is done, everyone else skips it;
-- ``running`` with a fresh heartbeat → someone is on it, skip;
-- ``running`` with a stale heartbeat (or released by a process that shut down) → the owner died:
-  take it over and resume after ``cursor``, the last item whose results were committed together
-  with that cursor.
+- ``running`` under a live lease → the owner is on it, skip. The owner renews the lease with a
+  heartbeat (every :attr:`LeaseTiming.heartbeat`, well inside the lease) and with every batch it commits;
+- ``running`` with a lapsed lease (the owner died or froze), or handed back by a process that shut
+  down → take it over with one conditional UPDATE (exactly one taker however many try) and resume
+  after ``cursor``, the last item whose results were committed together with that cursor. The
+  take-over bumps ``lease_epoch``; every write of the owner (batch commit, renewal, final status) is
+  conditional on the epoch it claimed, so an owner that lost its lease has its next write refused
+  and stops: two processes never both commit a batch of one run;
+- a run taken over from dead owners :attr:`LeaseTiming.max_takeovers` times (a batch that kills
+  every process that tries it) is closed as ``failed`` with an error saying so.
+
+:func:`lapsed_runs` lists running runs nobody holds; every scheduler process looks for them
+periodically (``scheduler.service``, the ``reaper`` job) and resumes them, or closes those that
+cannot be resumed (on-demand checks), so no run stays ``running`` without a live owner.
+
+Leases compare the owner's clock (the expiry it wrote) with the claimant's: keep the machines'
+clocks in sync (NTP) to well within the lease length.
 
 Slots are the latest cron fire time at or before "now" (:func:`slot_for`), so every process that
 fires for the same schedule, on time or late (coalesced after downtime), names the same slot.
@@ -27,25 +40,70 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID, uuid4
 
 import structlog
 from apscheduler.triggers.cron import CronTrigger
 
+from guild.compliance.lease import RunLease
 from guild.db import is_unique_violation, write_tx, xact_lock
 from guild.tables import ComplianceRun
+
+if TYPE_CHECKING:
+    from guild.settings import Settings
 
 log = structlog.get_logger("guild.scheduler")
 
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
-DEFAULT_STALE_AFTER = timedelta(minutes=10)
 MAX_ERROR_CHARS = 4000
 
-# work(compact_id, run_id, resume_from, now): e.g. guild.compliance.engine.sweep_compact.
-# It commits results and advances ComplianceRun.cursor in the same transaction, batch by batch.
-Work = Callable[[UUID | None, UUID, str, datetime], Awaitable[Any]]
+# work(compact_id, run_id, resume_from, now, *, lease): e.g. guild.compliance.engine.sweep_compact.
+# It commits results and advances ComplianceRun.cursor in the same transaction, batch by batch, each
+# commit conditional on ``lease.held()`` (and renewing it) so that a run taken over stops its old owner.
+Work = Callable[..., Awaitable[Any]]
 Outcome = Literal["ran", "resumed", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class LeaseTiming:
+    """How long claims last and how often their owners renew them (GUILD_SCHEDULER_* settings)."""
+
+    lease: timedelta = timedelta(seconds=60)
+    heartbeat_every: timedelta | None = None  # default: a third of the lease
+    max_takeovers: int = 3
+    # Runs with no lease at all (on-demand checks; rows from before leases existed) count as abandoned
+    # this long after their last heartbeat.
+    unleased_after: timedelta = timedelta(minutes=10)
+
+    def __post_init__(self) -> None:
+        if self.lease <= timedelta(0):
+            raise ValueError("the lease must be positive")
+        if not timedelta(0) < self.heartbeat <= self.lease / 2:
+            raise ValueError("the heartbeat interval must be positive and at most half of the lease")
+        if self.max_takeovers < 0:
+            raise ValueError("max_takeovers must be >= 0")
+
+    @property
+    def heartbeat(self) -> timedelta:
+        return self.heartbeat_every if self.heartbeat_every is not None else self.lease / 3
+
+    @property
+    def reap_every(self) -> timedelta:
+        """How often each process looks for lapsed runs: a lapsed run waits at most this long for a taker."""
+        return self.lease / 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LeaseTiming:
+        beat = settings.scheduler_heartbeat_seconds
+        return cls(
+            lease=timedelta(seconds=settings.scheduler_lease_seconds),
+            heartbeat_every=None if beat is None else timedelta(seconds=beat),
+            max_takeovers=settings.scheduler_max_takeovers,
+        )
+
+
+DEFAULT_TIMING = LeaseTiming()
 
 
 def default_owner() -> str:
@@ -128,10 +186,36 @@ class Claim:
     resume_from: str  # the cursor: "" = from the beginning
     resumed: bool  # True when a crashed or released run was taken over
     now: datetime
+    lease: RunLease
 
 
-def _run_key(job_id: str, slot: datetime):
+def _run_key(job_id: str, slot: datetime) -> Any:
     return (ComplianceRun.job_id == job_id) & (ComplianceRun.slot == slot)
+
+
+def _lapsed(now: datetime, timing: LeaseTiming) -> Any:
+    """WHERE clause: nobody holds the run's lease at ``now`` (it lapsed, or the run never had one)."""
+    return (ComplianceRun.lease_expires_at < now) | (
+        ComplianceRun.lease_expires_at.is_null() & (ComplianceRun.heartbeat_at < now - timing.unleased_after)
+    )
+
+
+def _unchanged(row: dict[str, Any]) -> Any:
+    """WHERE clause: the run is still running under the claim read in ``row`` (nobody claimed it since)."""
+    return (
+        (ComplianceRun.id == row["id"])
+        & (ComplianceRun.status == RUNNING)
+        & (ComplianceRun.owner == row["owner"])
+        & (ComplianceRun.lease_epoch == row["lease_epoch"])
+    )
+
+
+def _gave_up_error(row: dict[str, Any]) -> str:
+    return (
+        f"abandoned {row['takeovers'] + 1} times: every process that worked on this run stopped without finishing "
+        f"or handing it back (last owner {row['owner']!r}, cursor {row['cursor']!r}). A production after the cursor "
+        "may be crashing the sweep; the run is closed instead of being taken over again, and the next slot checks again."
+    )
 
 
 async def claim(
@@ -140,13 +224,14 @@ async def claim(
     compact_id: UUID | None,
     owner: str,
     now: datetime,
-    stale_after: timedelta = DEFAULT_STALE_AFTER,
+    timing: LeaseTiming = DEFAULT_TIMING,
 ) -> Claim | None:
     """Make this process the owner of (job_id, slot), or return None when it is not to run here.
 
-    None: already completed or failed, or running under a live owner, or another process won the
-    insert race. A Claim with ``resumed=True`` takes over a run whose owner stopped heart-beating
-    (or released it on shutdown): the work resumes after ``resume_from``.
+    None: already completed or failed, or running under a live lease, or another process won the
+    insert or take-over race, or the run has been abandoned too often and is closed as failed here.
+    A Claim with ``resumed=True`` takes over a run whose lease lapsed (or that was released on
+    shutdown): the work resumes after ``resume_from``.
     """
     slot = normalize_slot(slot)
     now = _utc(now)
@@ -156,7 +241,7 @@ async def claim(
             row = (
                 await ComplianceRun.select(
                     ComplianceRun.id, ComplianceRun.status, ComplianceRun.owner, ComplianceRun.cursor,
-                    ComplianceRun.heartbeat_at,
+                    ComplianceRun.lease_epoch, ComplianceRun.takeovers, ComplianceRun.lease_expires_at,
                 )
                 .where(_run_key(job_id, slot))
                 .first()
@@ -167,51 +252,70 @@ async def claim(
                     ComplianceRun(
                         id=run_id, trigger="scheduled", job_id=job_id, slot=slot, compact=compact_id,
                         status=RUNNING, owner=owner, cursor="", started_at=now, heartbeat_at=now,
+                        lease_expires_at=now + timing.lease, lease_epoch=0, takeovers=0,
                     )
                 )
-                return Claim(run_id=run_id, resume_from="", resumed=False, now=now)
+                return Claim(run_id, "", False, now, RunLease(run_id, owner, 0, timing.lease))
             if row["status"] != RUNNING:
                 return None  # completed, or failed (a failed slot is done; the next slot checks again)
-            # Conditional on the row still being abandoned, so a heartbeat committed after the read
-            # above (the owner is alive after all) makes the take-over a no-op.
-            cutoff = now - stale_after
-            taken = (
-                await ComplianceRun.update({ComplianceRun.owner: owner, ComplianceRun.heartbeat_at: now})
-                .where(
-                    (ComplianceRun.id == row["id"])
-                    & (ComplianceRun.status == RUNNING)
-                    & ((ComplianceRun.owner == "") | (ComplianceRun.heartbeat_at < cutoff))
-                )
-                .returning(ComplianceRun.cursor)
-            )
-            if not taken:
-                return None  # a live owner is on it
-            log.warning(
-                "scheduler.run.taken_over", job_id=job_id, slot=slot.isoformat(), run_id=str(row["id"]),
-                previous_owner=row["owner"], last_heartbeat=str(row["heartbeat_at"]), cursor=taken[0]["cursor"],
-            )
-            return Claim(run_id=row["id"], resume_from=taken[0]["cursor"] or "", resumed=True, now=now)
+            return await _take_over(row, owner, now, timing, job_id=job_id, slot=slot.isoformat())
     except Exception as exc:
         if is_unique_violation(exc):  # another process inserted the row first
             return None
         raise
 
 
-async def _update_running(run_id: UUID, values: dict, owner: str | None) -> bool:
-    where = (ComplianceRun.id == run_id) & (ComplianceRun.status == RUNNING)
-    if owner is not None:
-        where &= ComplianceRun.owner == owner
+async def _take_over(row: dict[str, Any], owner: str, now: datetime, timing: LeaseTiming, **context: Any) -> Claim | None:
+    """Take a running run from a dead (lapsed) or departed (released) owner: one conditional UPDATE.
+
+    Conditional on the run being exactly as read (same owner, same epoch) and on its lease being
+    lapsed at ``now`` when it has an owner, so a renewal or another take-over committed in between
+    makes this a no-op: of any number of concurrent takers, exactly one gets the run.
+    """
+    released = row["owner"] == ""  # handed back on shutdown: not a crash, does not count against the run
+    where = _unchanged(row) if released else _unchanged(row) & _lapsed(now, timing)
+    if not released and row["takeovers"] >= timing.max_takeovers:
+        error = _gave_up_error(row)
+        closed = await ComplianceRun.update({
+            ComplianceRun.status: FAILED, ComplianceRun.error: error[:MAX_ERROR_CHARS],
+            ComplianceRun.finished_at: now,
+        }).where(where).returning(ComplianceRun.id)
+        if closed:
+            log.error("scheduler.run.gave_up", run_id=str(row["id"]), previous_owner=row["owner"],
+                      takeovers=row["takeovers"], cursor=row["cursor"], **context)
+        return None
+    epoch = row["lease_epoch"] + 1
+    takeovers = row["takeovers"] + (0 if released else 1)
+    taken = (
+        await ComplianceRun.update({
+            ComplianceRun.owner: owner, ComplianceRun.lease_epoch: epoch, ComplianceRun.takeovers: takeovers,
+            ComplianceRun.heartbeat_at: now, ComplianceRun.lease_expires_at: now + timing.lease,
+        })
+        .where(where)
+        .returning(ComplianceRun.cursor)
+    )
+    if not taken:
+        return None  # the owner renewed its lease after all, or another process took the run first
+    cursor = taken[0]["cursor"] or ""
+    log.warning(
+        "scheduler.run.taken_over", run_id=str(row["id"]), previous_owner=row["owner"] or None, released=released,
+        lease_expired_at=str(row["lease_expires_at"]), cursor=cursor, epoch=epoch, takeovers=takeovers, **context,
+    )
+    return Claim(row["id"], cursor, True, now, RunLease(row["id"], owner, epoch, timing.lease))
+
+
+async def _update_held(lease: RunLease, values: dict[Any, Any]) -> bool:
     async with write_tx():
-        return bool(await ComplianceRun.update(values).where(where).returning(ComplianceRun.id))
+        return bool(await ComplianceRun.update(values).where(lease.held()).returning(ComplianceRun.id))
 
 
-async def heartbeat(run_id: UUID, *, owner: str | None = None) -> bool:
-    """Tell other processes this run is alive. False: not running any more, or (with ``owner``) not ours."""
-    return await _update_running(run_id, {ComplianceRun.heartbeat_at: datetime.now(UTC)}, owner)
+async def renew(lease: RunLease, now: datetime | None = None) -> bool:
+    """Extend the lease (heartbeat). False: the run is not ours any more (taken over, or finished)."""
+    return await _update_held(lease, lease.renewal(_utc(now or datetime.now(UTC))))
 
 
-async def finish(run_id: UUID, status: str, error: str = "", *, owner: str | None = None) -> bool:
-    """Close a running run as ``completed`` or ``failed``. False when it was not ours to close."""
+async def finish(lease: RunLease, status: str, error: str = "") -> bool:
+    """Close our running run as ``completed`` or ``failed``. False when it was not ours to close any more."""
     if status not in (COMPLETED, FAILED):
         raise ValueError(f"finish status must be {COMPLETED} or {FAILED}, not {status!r}")
     at = datetime.now(UTC)
@@ -221,12 +325,69 @@ async def finish(run_id: UUID, status: str, error: str = "", *, owner: str | Non
         ComplianceRun.finished_at: at,
         ComplianceRun.heartbeat_at: at,
     }
-    return await _update_running(run_id, values, owner)
+    return await _update_held(lease, values)
 
 
-async def release(run_id: UUID, owner: str) -> bool:
-    """Give a running run back (clean shutdown): the next claimant resumes it without waiting for staleness."""
-    return await _update_running(run_id, {ComplianceRun.owner: ""}, owner)
+async def release(lease: RunLease) -> bool:
+    """Give our running run back (clean shutdown): its lease ends now, any live process resumes it at once."""
+    return await _update_held(lease, {ComplianceRun.owner: "", ComplianceRun.lease_expires_at: datetime.now(UTC)})
+
+
+# --- runs nobody holds -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A running run whose lease lapsed (or that was released): resumable when it is a scheduled slot
+    (``job_id`` and ``slot`` set), to be closed when it is an on-demand check."""
+
+    run_id: UUID
+    job_id: str | None
+    slot: datetime | None
+    compact_id: UUID | None
+    owner: str
+    lease_epoch: int
+
+
+async def lapsed_runs(now: datetime | None = None, timing: LeaseTiming = DEFAULT_TIMING, limit: int = 100) -> list[Orphan]:
+    """Running runs nobody holds at ``now``, the longest abandoned first."""
+    now = _utc(now or datetime.now(UTC))
+    rows = (
+        await ComplianceRun.select(
+            ComplianceRun.id, ComplianceRun.job_id, ComplianceRun.slot, ComplianceRun.compact, ComplianceRun.owner,
+            ComplianceRun.lease_epoch,
+        )
+        .where((ComplianceRun.status == RUNNING) & ((ComplianceRun.owner == "") | _lapsed(now, timing)))
+        .order_by(ComplianceRun.lease_expires_at)
+        .limit(limit)
+    )
+    return [
+        Orphan(r["id"], r["job_id"], None if r["slot"] is None else _utc(r["slot"]), r["compact"], r["owner"],
+               r["lease_epoch"])
+        for r in rows
+    ]
+
+
+async def close_orphan(orphan: Orphan, now: datetime | None = None, timing: LeaseTiming = DEFAULT_TIMING) -> bool:
+    """Close a run that cannot be resumed (an on-demand check whose process died) as ``failed``.
+
+    Conditional like a take-over (same owner and epoch, still lapsed): False when its owner came back
+    or another process closed it first. An on-demand check commits its results in one transaction, so
+    nothing of an abandoned one was kept; the caller may check again.
+    """
+    now = _utc(now or datetime.now(UTC))
+    row = {"id": orphan.run_id, "owner": orphan.owner, "lease_epoch": orphan.lease_epoch}
+    error = (
+        f"abandoned: the process running this check ({orphan.owner or 'unknown'}) stopped before finishing it; "
+        "nothing of it was kept, check again"
+    )
+    async with write_tx():
+        closed = await ComplianceRun.update({
+            ComplianceRun.status: FAILED, ComplianceRun.error: error[:MAX_ERROR_CHARS], ComplianceRun.finished_at: now,
+        }).where(_unchanged(row) & _lapsed(now, timing)).returning(ComplianceRun.id)
+    if closed:
+        log.warning("scheduler.run.closed_abandoned", run_id=str(orphan.run_id), owner=orphan.owner)
+    return bool(closed)
 
 
 # --- running a slot --------------------------------------------------------------------------
@@ -238,17 +399,17 @@ def _default_work() -> Work:
     return sweep_compact
 
 
-async def _keep_alive(run_id: UUID, owner: str, every: float, worker: asyncio.Task) -> None:
-    """Heartbeat while the work runs; if the run was taken over (we looked dead), stop the work."""
+async def _keep_alive(lease: RunLease, every: float, worker: asyncio.Task) -> None:
+    """Renew the lease while the work runs; if the run was taken over (we looked dead), stop the work."""
     while True:
         await asyncio.sleep(every)
         try:
-            ours = await heartbeat(run_id, owner=owner)
-        except Exception as exc:  # a database blip: try again next beat
-            log.warning("scheduler.run.heartbeat_failed", run_id=str(run_id), error=repr(exc))
+            ours = await renew(lease)
+        except Exception as exc:  # a database blip: try again next beat (the lease outlasts a few missed beats)
+            log.warning("scheduler.run.heartbeat_failed", run_id=str(lease.run_id), error=repr(exc))
             continue
         if not ours:
-            log.error("scheduler.run.lost_ownership", run_id=str(run_id), owner=owner)
+            log.error("scheduler.run.lost_lease", run_id=str(lease.run_id), owner=lease.owner)
             worker.cancel()
             return
 
@@ -265,31 +426,30 @@ async def run_slot(
     compact_id: UUID | None,
     owner: str,
     work: Work | None = None,
-    stale_after: timedelta = DEFAULT_STALE_AFTER,
+    timing: LeaseTiming = DEFAULT_TIMING,
     *,
     now: datetime | None = None,
 ) -> Outcome:
     """Run (job_id, slot) here if no other process has done or is doing it.
 
     ``ran``: a new run completed; ``resumed``: a crashed or released run was finished from its
-    cursor; ``skipped``: done already or in progress elsewhere; ``failed``: the work raised, the
-    run is closed as failed with the error (logged, not raised: the next slot checks again).
-    Cancellation (shutdown) releases the run for another process to resume, and propagates.
+    cursor; ``skipped``: done already, in progress elsewhere, or taken over from us meanwhile;
+    ``failed``: the work raised, the run is closed as failed with the error (logged, not raised:
+    the next slot checks again). Cancellation (shutdown) releases the run for another process to
+    resume at once, and propagates.
     """
     work = work or _default_work()
     slot = normalize_slot(slot)
-    got = await claim(job_id, slot, compact_id, owner, now or datetime.now(UTC), stale_after)
+    got = await claim(job_id, slot, compact_id, owner, now or datetime.now(UTC), timing)
     bound = log.bind(job_id=job_id, slot=slot.isoformat(), owner=owner)
     if got is None:
         bound.info("scheduler.run.skipped")
         return "skipped"
-    bound = bound.bind(run_id=str(got.run_id))
+    bound = bound.bind(run_id=str(got.run_id), epoch=got.lease.epoch)
     bound.info("scheduler.run.started", resumed=got.resumed, resume_from=got.resume_from)
 
-    worker = asyncio.create_task(work(compact_id, got.run_id, got.resume_from, got.now))
-    beat = asyncio.create_task(
-        _keep_alive(got.run_id, owner, max(stale_after.total_seconds() / 3, 0.05), worker)
-    )
+    worker = asyncio.create_task(work(compact_id, got.run_id, got.resume_from, got.now, lease=got.lease))
+    beat = asyncio.create_task(_keep_alive(got.lease, timing.heartbeat.total_seconds(), worker))
     try:
         await worker
     except asyncio.CancelledError:
@@ -304,25 +464,28 @@ async def run_slot(
             with contextlib.suppress(BaseException):
                 await worker
         with contextlib.suppress(Exception):
-            await asyncio.shield(release(got.run_id, owner))
+            await asyncio.shield(release(got.lease))
         bound.warning("scheduler.run.released")
         raise
     except Exception as exc:
         await _stop(beat)
-        await finish(got.run_id, FAILED, f"{type(exc).__name__}: {exc}", owner=owner)
+        if not await finish(got.lease, FAILED, f"{type(exc).__name__}: {exc}"):
+            # Not ours any more: the work most likely stopped because its batch commit was refused.
+            bound.error("scheduler.run.lost_lease_during_work", error=f"{type(exc).__name__}: {exc}")
+            return "skipped"
         bound.exception("scheduler.run.failed")
         return "failed"
     finally:
         await _stop(beat)
-    if not await finish(got.run_id, COMPLETED, owner=owner):
-        bound.error("scheduler.run.lost_ownership_before_finish")
+    if not await finish(got.lease, COMPLETED):
+        bound.error("scheduler.run.lost_lease_before_finish")
         return "skipped"
     bound.info("scheduler.run.completed", resumed=got.resumed)
     return "resumed" if got.resumed else "ran"
 
 
 __all__ = [
-    "COMPLETED", "DEFAULT_STALE_AFTER", "FAILED", "RUNNING", "Claim", "Outcome", "Work", "claim", "default_owner",
-    "finish", "heartbeat", "latest_fire_at_or_before", "lock_key", "normalize_slot", "release", "run_slot",
-    "slot_for",
+    "COMPLETED", "DEFAULT_TIMING", "FAILED", "RUNNING", "Claim", "LeaseTiming", "Orphan", "Outcome", "Work", "claim",
+    "close_orphan", "default_owner", "finish", "lapsed_runs", "latest_fire_at_or_before", "lock_key", "normalize_slot",
+    "release", "renew", "run_slot", "slot_for",
 ]

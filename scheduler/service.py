@@ -8,7 +8,10 @@ each firing computes its slot (the latest cron fire time <= now) and goes throug
 run the slot and the others skip it, and lets a crashed run be resumed from its cursor.
 
 Jobs: ``sync`` (every 60 s) re-reads which compacts have a ratified version, and keeps one job
-``sweep:<compact slug>`` per such compact on its ``terms.compliance.cron`` (UTC).
+``sweep:<compact slug>`` per such compact on its ``terms.compliance.cron`` (UTC). ``reaper`` (every
+half lease) finds running runs whose owner's lease lapsed — it was killed, or froze — and resumes
+them here from their cursor, whatever the cron schedule; runs that cannot be resumed (on-demand
+checks) are closed as failed. Whichever process gets there first takes the run; the others skip it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from functools import partial
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,15 +33,25 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
-from guild.settings import Settings
+from guild.settings import Settings, get_settings
 from guild.tables import CompactVersion
-from scheduler.runs import DEFAULT_STALE_AFTER, Outcome, Work, default_owner, run_slot, slot_for
+from scheduler.runs import (
+    LeaseTiming,
+    Outcome,
+    Work,
+    close_orphan,
+    default_owner,
+    lapsed_runs,
+    run_slot,
+    slot_for,
+)
 
 log = structlog.get_logger("guild.scheduler")
 
 SYNC_JOB_ID = "sync"
 WEBHOOK_JOB_ID = "webhooks"
 WEBHOOK_SECONDS = 30
+REAPER_JOB_ID = "reaper"
 SWEEP_PREFIX = "sweep:"
 _RATIFIED = "ratified"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -44,6 +59,12 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 
 def sweep_job_id(compact_slug: str) -> str:
     return f"{SWEEP_PREFIX}{compact_slug}"
+
+
+@dataclass
+class ReapReport:
+    resumed: list[tuple[str, datetime]] = field(default_factory=list)  # (job, slot) handed to a resumption task
+    closed: list[UUID] = field(default_factory=list)  # unresumable runs closed as failed
 
 
 @dataclass
@@ -82,9 +103,12 @@ class GuildScheduler:
 
     ``catch_up``: a sweep job added to this process (start-up, newly ratified compact, changed
     cron) fires once at once for its latest slot <= now. A slot already done anywhere is skipped
-    with one query; a slot missed while no scheduler ran, or released by a process that shut
-    down mid-sweep, runs (or resumes) then. This is what "misfires after downtime run once" needs
-    with a job store that does not survive restarts.
+    with one query; a slot missed while no scheduler ran runs then. This is what "misfires after
+    downtime run once" needs with a job store that does not survive restarts.
+
+    ``timing``: the lease of the runs this process claims, its heartbeat, the reaper's interval
+    (half the lease) and the take-over limit; default: from the GUILD_SCHEDULER_* settings. A run
+    killed or released mid-sweep anywhere is resumed by the first reaper that sees its lease lapsed.
     """
 
     def __init__(
@@ -92,17 +116,18 @@ class GuildScheduler:
         *,
         owner: str | None = None,
         work: Work | None = None,
-        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        timing: LeaseTiming | None = None,
         sync_seconds: float = 60,
         catch_up: bool = True,
     ) -> None:
         self.owner = owner or default_owner()
         self.work = work
-        self.stale_after = stale_after
+        self.timing = timing or LeaseTiming.from_settings(get_settings())
         self.sync_seconds = sync_seconds
         self.catch_up = catch_up
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=dict(JOB_DEFAULTS))  # memory job store
         self._running: set[asyncio.Task] = set()
+        self._here: Counter[tuple[str, datetime]] = Counter()  # (job, slot) being run in this process
         self.outcomes: list[tuple[str, datetime, Outcome]] = []  # recent (job, slot, outcome), newest last
 
     @property
@@ -110,7 +135,8 @@ class GuildScheduler:
         return self.scheduler.running
 
     def start(self) -> None:
-        """Start on the running event loop, with the periodic ``sync`` job (call :meth:`sync_jobs` too)."""
+        """Start on the running event loop, with the periodic ``sync``, ``webhooks`` and ``reaper`` jobs
+        (call :meth:`sync_jobs` too)."""
         self.scheduler.add_job(
             self._sync_job, IntervalTrigger(seconds=self.sync_seconds, timezone=UTC), id=SYNC_JOB_ID,
             name="sync compact sweep jobs", replace_existing=True,
@@ -118,6 +144,11 @@ class GuildScheduler:
         self.scheduler.add_job(
             self._deliver_webhooks, IntervalTrigger(seconds=WEBHOOK_SECONDS, timezone=UTC), id=WEBHOOK_JOB_ID,
             name="deliver due webhooks", replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self._reap_job, IntervalTrigger(seconds=self.timing.reap_every.total_seconds(), timezone=UTC),
+            id=REAPER_JOB_ID, name="resume or close runs whose lease lapsed", replace_existing=True,
+            next_run_time=datetime.now(UTC),  # at start too: a process that starts after a crash resumes at once
         )
         self.scheduler.start()
         log.info("scheduler.started", owner=self.owner)
@@ -185,12 +216,29 @@ class GuildScheduler:
             log.exception("scheduler.sync.failed")
 
     async def _sweep_job(self, job_id: str, compact_id: UUID, cron: str) -> Outcome | None:
+        key = (job_id, slot_for(cron, datetime.now(UTC)))
+        self._here[key] += 1
+        try:
+            return await self._run_slot(job_id, key[1], compact_id)
+        finally:
+            self._left(key)
+
+    def _left(self, key: tuple[str, datetime]) -> None:
+        self._here[key] -= 1
+        if self._here[key] <= 0:
+            del self._here[key]
+
+    def _left_task(self, key: tuple[str, datetime], _task: asyncio.Task) -> None:
+        self._left(key)
+
+    async def _run_slot(
+        self, job_id: str, slot: datetime, compact_id: UUID | None, now: datetime | None = None
+    ) -> Outcome | None:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         try:
-            slot = slot_for(cron, datetime.now(UTC))
-            outcome = await run_slot(job_id, slot, compact_id, self.owner, self.work, self.stale_after)
+            outcome = await run_slot(job_id, slot, compact_id, self.owner, self.work, self.timing, now=now)
             self.outcomes = [*self.outcomes[-99:], (job_id, slot, outcome)]
             return outcome
         except asyncio.CancelledError:
@@ -201,6 +249,39 @@ class GuildScheduler:
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    async def reap(self, now: datetime | None = None) -> ReapReport:
+        """Resume (in tasks of their own) the scheduled runs nobody holds; close the unresumable ones.
+
+        Each resumption goes through :func:`run_slot`, whose conditional take-over lets exactly one
+        process have the run, and which closes a run abandoned too often as failed. Slots this process
+        is running already are left alone.
+        """
+        report = ReapReport()
+        for orphan in await lapsed_runs(now, self.timing):
+            if orphan.job_id is None or orphan.slot is None:  # an on-demand check: nothing to resume it with
+                if await close_orphan(orphan, now, self.timing):
+                    report.closed.append(orphan.run_id)
+                continue
+            key = (orphan.job_id, orphan.slot)
+            if key in self._here:
+                continue
+            self._here[key] += 1
+            task = asyncio.create_task(self._run_slot(orphan.job_id, orphan.slot, orphan.compact_id, now))
+            self._running.add(task)  # kept until done: shutdown cancels it, which releases the run
+            task.add_done_callback(self._running.discard)
+            task.add_done_callback(partial(self._left_task, key))
+            report.resumed.append(key)
+        if report.resumed or report.closed:
+            log.warning("scheduler.reaper", resumed=[f"{j}@{s.isoformat()}" for j, s in report.resumed],
+                        closed=[str(r) for r in report.closed])
+        return report
+
+    async def _reap_job(self) -> None:
+        try:
+            await self.reap()
+        except Exception:  # the database may be briefly away: the next pass tries again
+            log.exception("scheduler.reaper.failed")
 
 
 async def run_forever(settings: Settings, *, stop: asyncio.Event | None = None, **options: Any) -> None:
@@ -214,6 +295,7 @@ async def run_forever(settings: Settings, *, stop: asyncio.Event | None = None, 
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
+    options.setdefault("timing", LeaseTiming.from_settings(settings))
     scheduler = GuildScheduler(**options)
     try:
         await db.startup(settings)

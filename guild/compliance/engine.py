@@ -36,6 +36,7 @@ from piccolo.utils.encoding import dump_json
 
 from guild import audit
 from guild.compacts.terms import Terms
+from guild.compliance.lease import RunLease
 from guild.compliance.rules import (
     BoundTerms,
     CommitmentFact,
@@ -465,25 +466,36 @@ async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UU
     return [r["production"] for r in rows]
 
 
-async def _advance(run_id: UUID, before: str, cursor: str, stats: BatchStats) -> None:
-    """Move the run's cursor with the batch's results, only from where this sweep left it."""
-    moved = await ComplianceRun.update({
+async def _advance(run_id: UUID, before: str, cursor: str, stats: BatchStats, lease: RunLease | None) -> None:
+    """Move the run's cursor with the batch's results, only from where this sweep left it and, with a
+    ``lease``, only while this process still holds the run (renewing the lease): else the batch rolls back."""
+    values = {
         ComplianceRun.cursor: cursor,
         ComplianceRun.productions_checked: ComplianceRun.productions_checked + stats.productions,
         ComplianceRun.findings_opened: ComplianceRun.findings_opened + stats.opened,
         ComplianceRun.findings_resolved: ComplianceRun.findings_resolved + stats.resolved,
         ComplianceRun.heartbeat_at: datetime.now(UTC),
-    }).where((ComplianceRun.id == run_id) & (ComplianceRun.cursor == before)).returning(ComplianceRun.id)
+    }
+    where = (ComplianceRun.id == run_id) & (ComplianceRun.cursor == before)
+    if lease is not None:
+        values.update(lease.renewal(datetime.now(UTC)))
+        where &= lease.held()
+    moved = await ComplianceRun.update(values).where(where).returning(ComplianceRun.id)
     if not moved:
-        raise SweepConflict(f"compliance run {run_id} is not at cursor {before!r}: another process resumed it")
+        raise SweepConflict(
+            f"compliance run {run_id}: not at cursor {before!r} or no longer held by this process (its lease lapsed "
+            "and another process took it over); the batch was not committed"
+        )
 
 
 async def sweep_compact(
-    compact_id: UUID, run_id: UUID, after: str, now: datetime, batch_size: int = 500
+    compact_id: UUID, run_id: UUID, after: str, now: datetime, batch_size: int = 500, *, lease: RunLease | None = None
 ) -> SweepStats:
     """Check every production bound to any version of the compact, in id order, starting after the
     cursor ``after`` ("" = from the start). Each batch is one transaction that also advances
-    ``ComplianceRun.cursor`` and its counters, so a crash resumes after the last committed batch."""
+    ``ComplianceRun.cursor`` and its counters, so a crash resumes after the last committed batch.
+    With the scheduler's ``lease`` a batch commits only while this process still holds the run
+    (:class:`SweepConflict` otherwise, nothing of the batch kept), and each commit renews the lease."""
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be 1..{MAX_BATCH}, not {batch_size}")
     now = _utc(now)
@@ -495,7 +507,7 @@ async def sweep_compact(
             if not ids:
                 return total
             stats = await _check_in_tx(ids, run_id, now)
-            await _advance(run_id, total.cursor, str(ids[-1]), stats)
+            await _advance(run_id, total.cursor, str(ids[-1]), stats, lease)
         total.add(stats)
         total.batches += 1
         total.cursor = str(ids[-1])

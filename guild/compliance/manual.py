@@ -41,6 +41,10 @@ async def run_check(compact_slug: str | None, progress: Callable[[int, int], Non
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
             stats = await check_batch(chunk, run_id, now)
+            async with write_tx():  # alive: the scheduler's reaper closes runs silent for too long
+                await ComplianceRun.update({ComplianceRun.heartbeat_at: datetime.now(UTC)}).where(
+                    ComplianceRun.id == run_id
+                )
             for key in totals:
                 totals[key] += getattr(stats, key)
             progress(len(chunk), len(ids))

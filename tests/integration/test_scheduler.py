@@ -14,7 +14,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -25,8 +25,15 @@ ITEMS = [f"item-{i}" for i in range(1, 6)]  # processed in this (sorted) order; 
 ITEM_ACTION = "test.sweep_item"
 
 
-async def sweep_items(compact_id, run_id: UUID, after: str, now: datetime, *, limit: int | None = None) -> int:
-    """Process ITEMS after ``after``: one transaction per item writes its result and advances the cursor."""
+class LeaseLost(RuntimeError):
+    pass
+
+
+async def sweep_items(
+    compact_id, run_id: UUID, after: str, now: datetime, *, limit: int | None = None, lease=None
+) -> int:
+    """Process ITEMS after ``after``: one transaction per item writes its result and advances the cursor,
+    conditional on still holding the run (as the compliance sweep's batches are)."""
     from guild import audit
     from guild.db import write_tx
     from guild.tables import ComplianceRun
@@ -37,13 +44,17 @@ async def sweep_items(compact_id, run_id: UUID, after: str, now: datetime, *, li
             break
         async with write_tx():
             await audit.record(None, ITEM_ACTION, "compliance_run", run_id, {"item": item})
-            await ComplianceRun.update(
-                {
-                    ComplianceRun.cursor: item,
-                    ComplianceRun.productions_checked: ComplianceRun.productions_checked + 1,
-                    ComplianceRun.heartbeat_at: datetime.now(UTC),
-                }
-            ).where(ComplianceRun.id == run_id)
+            values = {
+                ComplianceRun.cursor: item,
+                ComplianceRun.productions_checked: ComplianceRun.productions_checked + 1,
+                ComplianceRun.heartbeat_at: datetime.now(UTC),
+            }
+            where = ComplianceRun.id == run_id
+            if lease is not None:
+                values.update(lease.renewal(datetime.now(UTC)))
+                where &= lease.held()
+            if not await ComplianceRun.update(values).where(where).returning(ComplianceRun.id):
+                raise LeaseLost(f"run {run_id} is not ours any more")  # rolls the item back
         done += 1
     return done
 
@@ -69,6 +80,15 @@ async def _items_done() -> list[str]:
 SLOT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
+def timing(lease: float = 600, **kw):
+    from scheduler.runs import LeaseTiming
+
+    return LeaseTiming(lease=timedelta(seconds=lease), **kw)
+
+
+TEN_MINUTES = 600
+
+
 # --- claim / run_slot ------------------------------------------------------------------------
 
 
@@ -77,9 +97,9 @@ async def test_same_slot_runs_once_and_a_new_slot_runs_again():
 
     calls: list[UUID] = []
 
-    async def work(compact_id, run_id, after, now):
+    async def work(compact_id, run_id, after, now, *, lease):
         calls.append(run_id)
-        await sweep_items(compact_id, run_id, after, now)
+        await sweep_items(compact_id, run_id, after, now, lease=lease)
 
     assert await run_slot("sweep:demo", SLOT, None, "a", work) == "ran"
     assert await run_slot("sweep:demo", SLOT, None, "b", work) == "skipped"
@@ -108,19 +128,67 @@ def timedelta_tz(hours: int):
     return timezone(timedelta(hours=hours))
 
 
-async def test_claim_refuses_a_fresh_run_and_takes_over_a_stale_one():
-    from scheduler.runs import claim, heartbeat
+async def test_claim_refuses_a_live_lease_and_takes_over_a_lapsed_one():
+    from scheduler.runs import claim, renew
 
     now = datetime.now(UTC)
-    first = await claim("sweep:demo", SLOT, None, "a", now, timedelta(minutes=10))
-    assert first is not None and first.resume_from == "" and not first.resumed
-    assert await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=9), timedelta(minutes=10)) is None
-    later = await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=11), timedelta(minutes=10))
-    assert later is not None and later.run_id == first.run_id and later.resumed
-    assert not await heartbeat(first.run_id, owner="a")  # "a" lost it: its heartbeats say so
-    assert await heartbeat(first.run_id, owner="b")
+    first = await claim("sweep:demo", SLOT, None, "a", now, timing(TEN_MINUTES))
+    assert first is not None and first.resume_from == "" and not first.resumed and first.lease.epoch == 0
+    assert await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=9), timing(TEN_MINUTES)) is None
+    later = await claim("sweep:demo", SLOT, None, "b", now + timedelta(minutes=11), timing(TEN_MINUTES))
+    assert later is not None and later.run_id == first.run_id and later.resumed and later.lease.epoch == 1
+    assert not await renew(first.lease)  # "a" lost it: its heartbeats say so
+    assert await renew(later.lease)
     (run,) = await _runs()
-    assert run["owner"] == "b" and run["status"] == "running"
+    assert (run["owner"], run["status"], run["takeovers"], run["lease_epoch"]) == ("b", "running", 1, 1)
+
+
+async def test_lease_renewal_keeps_the_owner():
+    """Renewed leases are never taken over, however long the work; one that stops being renewed is."""
+    from scheduler.runs import claim, renew
+
+    t0 = datetime.now(UTC)
+    a = await claim("sweep:demo", SLOT, None, "a", t0, timing(60))
+    for beat in range(1, 10):  # nine heartbeats 40 s apart: six minutes, six times the lease
+        at = t0 + timedelta(seconds=40 * beat)
+        assert await renew(a.lease, at)
+        assert await claim("sweep:demo", SLOT, None, "b", at + timedelta(seconds=59), timing(60)) is None
+    last_beat = t0 + timedelta(seconds=360)
+    taken = await claim("sweep:demo", SLOT, None, "b", last_beat + timedelta(seconds=61), timing(60))
+    assert taken is not None and taken.resumed
+    (run,) = await _runs()
+    assert (run["owner"], run["takeovers"]) == ("b", 1)
+
+
+async def test_a_long_run_keeps_its_lease_through_its_heartbeats():
+    """In real time: work lasting several lease lengths stays with its owner; other processes'
+    claims and reapers, trying all along, find it held."""
+    from scheduler.runs import claim, run_slot
+    from scheduler.service import GuildScheduler
+
+    short = timing(2, heartbeat_every=timedelta(seconds=0.25))
+    finished = asyncio.Event()
+
+    async def long_work(compact_id, run_id, after, now, *, lease):
+        await asyncio.sleep(5)  # two and a half leases
+        await sweep_items(compact_id, run_id, after, now, lease=lease)
+        finished.set()
+
+    other = GuildScheduler(owner="b", work=sweep_items, timing=short)
+    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, short))
+    attempts = 0
+    while not finished.is_set():
+        await asyncio.sleep(0.2)
+        if finished.is_set():
+            break
+        assert await claim("sweep:demo", SLOT, None, "b", datetime.now(UTC), short) is None
+        assert (await other.reap()).resumed == []
+        attempts += 1
+    assert await asyncio.wait_for(task, 30) == "ran"
+    assert attempts >= 5
+    (run,) = await _runs()
+    assert (run["status"], run["owner"], run["takeovers"], run["lease_epoch"]) == ("completed", "a", 0, 0)
+    assert await _items_done() == ITEMS
 
 
 async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
@@ -128,7 +196,7 @@ async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
     from scheduler.runs import claim, run_slot
 
     t0 = datetime.now(UTC)
-    got = await claim("sweep:demo", SLOT, None, "crashed-host:1", t0, timedelta(minutes=10))
+    got = await claim("sweep:demo", SLOT, None, "crashed-host:1", t0, timing(TEN_MINUTES))
     assert got is not None
     assert await sweep_items(None, got.run_id, got.resume_from, t0, limit=2) == 2
     # ... and the process dies here: no finish, the run stays 'running' with its last heartbeat.
@@ -137,28 +205,29 @@ async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
 
     resumed_from: list[str] = []
 
-    async def work(compact_id, run_id, after, now):
+    async def work(compact_id, run_id, after, now, *, lease):
         resumed_from.append(after)
-        await sweep_items(compact_id, run_id, after, now)
+        await sweep_items(compact_id, run_id, after, now, lease=lease)
 
-    # within stale_after the owner is presumed alive
-    assert await run_slot("sweep:demo", SLOT, None, "b", work, now=t0 + timedelta(minutes=5)) == "skipped"
+    # within its lease the owner is presumed alive
+    assert await run_slot("sweep:demo", SLOT, None, "b", work, timing(), now=t0 + timedelta(minutes=5)) == "skipped"
     assert resumed_from == []
-    assert await run_slot("sweep:demo", SLOT, None, "b", work, now=t0 + timedelta(minutes=11)) == "resumed"
+    assert await run_slot("sweep:demo", SLOT, None, "b", work, timing(), now=t0 + timedelta(minutes=11)) == "resumed"
     assert resumed_from == ["item-2"]
-    assert await run_slot("sweep:demo", SLOT, None, "c", work, now=t0 + timedelta(hours=2)) == "skipped"
+    assert await run_slot("sweep:demo", SLOT, None, "c", work, timing(), now=t0 + timedelta(hours=2)) == "skipped"
 
     assert await _items_done() == ITEMS  # all five, each once, in order
     (run,) = await _runs()
     assert (run["status"], run["owner"], run["cursor"], run["productions_checked"]) == ("completed", "b", "item-5", 5)
+    assert run["takeovers"] == 1
     assert (await verify_chain()).ok
 
 
 async def test_failed_work_closes_the_slot_with_the_error():
     from scheduler.runs import run_slot
 
-    async def broken(compact_id, run_id, after, now):
-        await sweep_items(compact_id, run_id, after, now, limit=1)
+    async def broken(compact_id, run_id, after, now, *, lease):
+        await sweep_items(compact_id, run_id, after, now, limit=1, lease=lease)
         raise RuntimeError("the terms document is unreadable")
 
     assert await run_slot("sweep:demo", SLOT, None, "a", broken) == "failed"
@@ -174,8 +243,8 @@ async def test_cancelled_run_is_released_and_resumed_at_once_elsewhere():
 
     gate = asyncio.Event()
 
-    async def slow(compact_id, run_id, after, now):
-        await sweep_items(compact_id, run_id, after, now, limit=3)
+    async def slow(compact_id, run_id, after, now, *, lease):
+        await sweep_items(compact_id, run_id, after, now, limit=3, lease=lease)
         gate.set()
         await asyncio.sleep(3600)
 
@@ -186,20 +255,20 @@ async def test_cancelled_run_is_released_and_resumed_at_once_elsewhere():
         await task
     (run,) = await _runs()
     assert (run["status"], run["owner"], run["cursor"]) == ("running", "", "item-3")
-    # no waiting for staleness: the released run is taken over and finished from its cursor
+    # no waiting for the lease: the released run is taken over and finished from its cursor
     assert await run_slot("sweep:demo", SLOT, None, "b", sweep_items) == "resumed"
     assert await _items_done() == ITEMS
     (run,) = await _runs()
     assert (run["status"], run["owner"]) == ("completed", "b")
+    assert (run["takeovers"], run["lease_epoch"]) == (0, 1)  # a hand-over, not a take-over from a dead owner
 
 
 async def test_a_run_taken_over_stops_its_old_owner():
-    from guild.tables import ComplianceRun
-    from scheduler.runs import run_slot
+    from scheduler.runs import claim, run_slot
 
     started, cancelled = asyncio.Event(), asyncio.Event()
 
-    async def long_work(compact_id, run_id, after, now):
+    async def long_work(compact_id, run_id, after, now, *, lease):
         started.set()
         try:
             await asyncio.sleep(3600)
@@ -207,14 +276,16 @@ async def test_a_run_taken_over_stops_its_old_owner():
             cancelled.set()
             raise
 
-    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, timedelta(seconds=0.3)))
+    short = timing(1.2, heartbeat_every=timedelta(seconds=0.2))
+    task = asyncio.create_task(run_slot("sweep:demo", SLOT, None, "a", long_work, short))
     await asyncio.wait_for(started.wait(), 10)
-    # another process decided "a" was dead and took the run over
-    await ComplianceRun.update({ComplianceRun.owner: "b"}).where(ComplianceRun.job_id == "sweep:demo")
+    # "a" froze long enough for another process to see its lease lapsed and take the run over
+    taken = await claim("sweep:demo", SLOT, None, "b", datetime.now(UTC) + timedelta(hours=1), short)
+    assert taken is not None
     assert await asyncio.wait_for(task, 10) == "skipped"
     assert cancelled.is_set()
     (run,) = await _runs()
-    assert (run["status"], run["owner"]) == ("running", "b")  # "a" did not close b's run
+    assert (run["status"], run["owner"], run["lease_epoch"]) == ("running", "b", 1)  # "a" did not close b's run
 
 
 async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
@@ -251,6 +322,186 @@ async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
     assert len(violations) <= (0 if db.is_sqlite() else n - 1)
 
 
+# --- leases: take-over races, fencing, the poison limit, the reaper ---------------------------
+
+
+async def _wait_run(job_id: str | None, done, timeout: float = 60) -> dict:
+    """Poll the run of ``job_id`` (or the only run) until ``done(run)``; fail with the last state seen."""
+    run = None
+    for _ in range(int(timeout / 0.1)):
+        runs = await _runs(job_id)
+        run = runs[0] if runs else None
+        if run is not None and done(run):
+            return run
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"run of {job_id} not done in {timeout} s: {run}")
+
+
+@pytest.mark.parametrize("advisory_lock", [True, False], ids=["with-job-lock", "update-alone"])
+async def test_a_lapsed_lease_is_taken_by_exactly_one_of_many_claimers(monkeypatch, advisory_lock):
+    """Six processes see the same dead owner at once: one takes the run, the others get nothing.
+
+    ``update-alone``: the per-job advisory lock is replaced by a barrier (PostgreSQL), so all six
+    transactions read the abandoned row before any updates it; the conditional take-over UPDATE
+    (same owner and epoch, lease lapsed) alone lets exactly one through. SQLite serialises writers.
+    """
+    from guild import db
+    from scheduler import runs
+
+    dead = await runs.claim("sweep:race", SLOT, None, "dead", datetime.now(UTC) - timedelta(minutes=5), timing(60))
+    n = 6
+    if not advisory_lock:
+        barrier = asyncio.Barrier(n)
+
+        async def everyone_at_once(key: int) -> None:
+            if not db.is_sqlite():
+                await asyncio.wait_for(barrier.wait(), 30)
+
+        monkeypatch.setattr(runs, "xact_lock", everyone_at_once)
+    now = datetime.now(UTC)
+    claims = await asyncio.gather(*(runs.claim("sweep:race", SLOT, None, f"p{i}", now, timing(60)) for i in range(n)))
+    winners = [c for c in claims if c is not None]
+    assert len(winners) == 1 and winners[0].resumed and winners[0].lease.epoch == 1
+    (run,) = await _runs("sweep:race")
+    assert (run["owner"], run["takeovers"], run["lease_epoch"]) == (winners[0].lease.owner, 1, 1)
+    assert not await runs.renew(dead.lease)
+    assert await runs.renew(winners[0].lease)
+
+
+async def _sweep_world(users, n: int) -> tuple[UUID, list[UUID]]:
+    """A ratified compact (weekly cron) and ``n`` productions bound to it, each breaking its AI-share
+    rule; the production ids in sweep order."""
+    from guild.accounts.service import load_principal
+    from guild.productions.schemas import BindingCreate, ProductionCreate
+    from guild.productions.service import bind, create_production
+    from guild.tables import AssetDisclosure, Compact
+
+    await users.org("performers", "guild")
+    await users.org("kestrel", "production_company")
+    await users.user("o.perf@example.org", ("performers", "officer"))
+    await users.user("p.kestrel@example.org", ("kestrel", "producer"))
+    await users.ratified_compact("o.perf@example.org", "screen-guild", "performers")
+    producer = await load_principal(users.ids["p.kestrel@example.org"])
+    ids = []
+    for i in range(n):
+        p = await create_production(producer, ProductionCreate(company="kestrel", title=f"Film {i}",
+                                                               budget_minor=30_000_000, currency="EUR"))
+        await bind(producer, p.id, BindingCreate(compact="screen-guild", version=1))
+        await AssetDisclosure.insert(AssetDisclosure(id=uuid4(), production=p.id, category="vfx_shot", total_count=100,
+                                                     ai_generated_count=90, updated_at=datetime.now(UTC)))
+        ids.append(p.id)
+    compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
+    return compact["id"], sorted(ids)  # UUID order is the sweep's order on both engines
+
+
+async def _findings_by_production() -> dict[UUID, list[dict]]:
+    from guild.tables import Finding
+
+    out: dict[UUID, list[dict]] = {}
+    for row in await Finding.select(Finding.production, Finding.rule, Finding.subject, Finding.first_run,
+                                    Finding.last_run, Finding.status):
+        out.setdefault(row["production"], []).append(row)
+    return out
+
+
+def _checked_once_each(findings: dict[UUID, list[dict]], ids: list[UUID], run_id: UUID) -> None:
+    """Every production has the same findings (identical set-ups), opened and last seen by this run."""
+    assert sorted(findings) == ids
+    shapes = {tuple(sorted((f["rule"], f["subject"]) for f in rows)) for rows in findings.values()}
+    assert len(shapes) == 1 and next(iter(shapes))
+    assert {(f["first_run"], f["last_run"], f["status"]) for rows in findings.values() for f in rows} == {
+        (run_id, run_id, "open")
+    }
+
+
+async def test_the_old_owner_cannot_commit_a_batch_after_losing_its_lease(users):
+    """A frozen owner wakes up after its run was taken over: its next batch is refused and rolled back,
+    and the new owner's sweep checks every production once."""
+    from guild.compliance.engine import SweepConflict, sweep_compact
+    from scheduler.runs import COMPLETED, FAILED, claim, finish, renew
+
+    compact_id, ids = await _sweep_world(users, 5)
+    t0 = datetime.now(UTC)
+    a = await claim("sweep:screen-guild", SLOT, compact_id, "a", t0, timing(60))
+    b = await claim("sweep:screen-guild", SLOT, compact_id, "b", t0 + timedelta(minutes=2), timing(60))
+    assert b is not None and b.resumed
+
+    with pytest.raises(SweepConflict, match="no longer held"):
+        await sweep_compact(compact_id, a.run_id, a.resume_from, t0, batch_size=2, lease=a.lease)
+    assert await _findings_by_production() == {}  # nothing of the refused batch was kept
+    (run,) = await _runs()
+    assert (run["cursor"], run["productions_checked"], run["owner"]) == ("", 0, "b")
+    assert not await renew(a.lease)
+
+    stats = await sweep_compact(compact_id, b.run_id, b.resume_from, t0, batch_size=2, lease=b.lease)
+    assert (stats.productions, stats.batches) == (5, 3)
+    assert not await finish(a.lease, FAILED, "the old owner gives up")  # not a's to close
+    assert await finish(b.lease, COMPLETED)
+    (run,) = await _runs()
+    assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == ("completed", "b", 5, str(ids[-1]))
+    _checked_once_each(await _findings_by_production(), ids, run["id"])
+
+
+async def test_a_run_abandoned_too_often_ends_failed():
+    """A batch that kills every process trying it: after ``max_takeovers`` take-overs the next taker
+    (here a reaper) closes the run as failed with an error saying why, instead of trying again."""
+    from scheduler.runs import claim, run_slot
+    from scheduler.service import GuildScheduler
+
+    poison = timing(60, max_takeovers=2)
+    t0 = datetime.now(UTC)  # the take-overs below happen minutes "later": each owner's lease has lapsed
+    got = await claim("sweep:demo", SLOT, None, "p0", t0, poison)
+    assert await sweep_items(None, got.run_id, got.resume_from, t0, limit=1, lease=got.lease) == 1
+    for i in (1, 2):  # each owner dies on the next item: the next process takes over once its lease lapsed
+        got = await claim("sweep:demo", SLOT, None, f"p{i}", t0 + timedelta(minutes=2 * i), poison)
+        assert got is not None and got.resumed and got.resume_from == "item-1"
+    (run,) = await _runs()
+    assert (run["status"], run["takeovers"]) == ("running", 2)
+
+    reaper = GuildScheduler(owner="p3", work=sweep_items, timing=poison)
+    report = await reaper.reap(now=t0 + timedelta(minutes=6))
+    assert report.resumed == [("sweep:demo", SLOT)]
+    run = await _wait_run("sweep:demo", lambda r: r["status"] != "running")
+    assert (run["status"], run["owner"], run["takeovers"], run["cursor"]) == ("failed", "p2", 2, "item-1")
+    assert "abandoned 3 times" in run["error"] and "'p2'" in run["error"] and "'item-1'" in run["error"]
+    assert run["finished_at"] is not None
+    assert await _items_done() == ["item-1"]  # the crashing item was never committed, nothing else ran
+    assert await run_slot("sweep:demo", SLOT, None, "p4", sweep_items, poison) == "skipped"  # the slot is done
+    assert (await reaper.reap()).resumed == []
+
+
+async def test_the_reaper_resumes_a_lapsed_run_and_closes_abandoned_checks():
+    """A started scheduler whose cron would not fire for days: its reaper job resumes the dead owner's
+    run from the cursor at once, closes an on-demand check whose process died, and leaves a live one."""
+    from guild.tables import ComplianceRun
+    from scheduler.runs import claim
+    from scheduler.service import REAPER_JOB_ID, GuildScheduler
+
+    now = datetime.now(UTC)
+    got = await claim("sweep:demo", SLOT, None, "dead", now, timing(2))
+    await sweep_items(None, got.run_id, "", now, limit=2, lease=got.lease)  # ... and its process was killed
+    abandoned, live = uuid4(), uuid4()
+    for run_id, beat in ((abandoned, now - timedelta(hours=1)), (live, now)):
+        await ComplianceRun.insert(ComplianceRun(id=run_id, trigger="on_demand", status="running", owner="cli",
+                                                 started_at=beat, heartbeat_at=beat))
+
+    sched = GuildScheduler(owner="survivor", work=sweep_items, timing=timing(2))
+    sched.start()  # no ratified compact: no sweep job at all, only the reaper can finish the run
+    try:
+        job = sched.scheduler.get_job(REAPER_JOB_ID)
+        assert job.trigger.interval == timedelta(seconds=1)  # half the lease
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
+        run = await _wait_run("sweep:demo", lambda r: r["status"] != "running")
+    finally:
+        await sched.shutdown()
+    assert (run["status"], run["owner"], run["takeovers"], run["productions_checked"]) == ("completed", "survivor", 1, 5)
+    assert await _items_done() == ITEMS  # the first two once, by the dead owner; the rest once, resumed
+    assert ("sweep:demo", SLOT, "resumed") in sched.outcomes
+    rows = {r["id"]: r for r in await ComplianceRun.select().where(ComplianceRun.trigger == "on_demand")}
+    assert rows[abandoned]["status"] == "failed" and "abandoned" in rows[abandoned]["error"]
+    assert rows[live]["status"] == "running"
+
+
 # --- two scheduler processes -----------------------------------------------------------------
 
 WORKER = r"""
@@ -266,7 +517,7 @@ async def main():
     await db.startup(get_settings().model_copy(update={"migrate_on_start": False, "pg_pool_max": 4}))
     owner = f"proc-{os.getpid()}"
 
-    async def work(compact_id, run_id, after, now):
+    async def work(compact_id, run_id, after, now, *, lease):
         await asyncio.sleep(0.4)  # long enough for the other process to try the same slot meanwhile
         async with db.write_tx():
             await audit.record(None, "test.process_work", "compliance_run", run_id, {"owner": owner})
@@ -343,6 +594,112 @@ async def test_two_scheduler_processes_run_a_slot_once():
     runs = await _runs("sweep:demo")
     assert sorted(r["slot"] for r in runs) == [SLOT, *slots] and all(r["status"] == "completed" for r in runs)
     assert await _process_work_count() == 4
+
+
+KILL_WORKER = r"""
+import asyncio, functools, sys
+
+from guild.compliance import engine
+from guild.settings import get_settings
+from scheduler.service import run_forever
+
+role = sys.argv[1]
+if role == "victim":
+    # Stop inside the third batch's transaction, its findings written but not committed: the parent
+    # SIGKILLs the process there, as a crash mid-batch would.
+    advance, calls = engine._advance, [0]
+
+    async def stopped_in_third_batch(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 3:
+            print("stopped mid-batch", flush=True)
+            await asyncio.Event().wait()
+        return await advance(*args, **kwargs)
+
+    engine._advance = stopped_in_third_batch
+
+work = functools.partial(engine.sweep_compact, batch_size=2)
+asyncio.run(run_forever(get_settings(), owner=role, work=work, catch_up=role == "victim"))
+"""
+
+
+class _Child:
+    """A scheduler process whose output (stdout and stderr) is collected as it comes."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.out = bytearray()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, role: str, env: dict[str, str]) -> _Child:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", KILL_WORKER, role, cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(proc)
+
+    async def _read(self) -> None:
+        while line := await self.proc.stdout.readline():
+            self.out += line
+
+    async def wait_for(self, text: bytes, timeout: float = 60) -> None:
+        for _ in range(int(timeout / 0.05)):
+            if text in self.out:
+                return
+            if self._reader.done():
+                break
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{text!r} not seen; output:\n{self.out.decode(errors='replace')[-4000:]}")
+
+    async def stop(self, sig: int = signal.SIGKILL) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), 60)
+        await self._reader
+        return code
+
+
+async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(users):
+    """Two scheduler processes; the one sweeping a slot is killed with SIGKILL in its third batch. The
+    survivor, whose cron would not fire for days, takes the run over once the lease lapsed and finishes
+    the slot from the cursor: every production checked exactly once, one owner change.
+
+    Exactly once: the run's ``productions_checked`` (committed with each batch) is the number of
+    productions, and every production's findings were opened by this run, so no batch was committed
+    twice, lost, or kept from the killed transaction.
+    """
+    n = 9  # batches of 2: the victim commits two, dies in the third; the survivor does the other three
+    compact_id, ids = await _sweep_world(users, n)
+    env = {**_child_env(), "GUILD_SCHEDULER_LEASE_SECONDS": "2"}
+    survivor = await _Child.start("survivor", env)
+    victim = None
+    try:
+        await survivor.wait_for(b"scheduler.ready")
+        victim = await _Child.start("victim", env)  # catches up: runs the latest slot at once
+        await victim.wait_for(b"stopped mid-batch")
+        (run,) = await _runs("sweep:screen-guild")
+        assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == (
+            "running", "victim", 4, str(ids[3])
+        )
+        assert sorted(await _findings_by_production()) == ids[:4]  # the third batch is not committed
+
+        assert await victim.stop(signal.SIGKILL) == -signal.SIGKILL
+        run = await _wait_run("sweep:screen-guild", lambda r: r["status"] != "running", timeout=120)
+        await survivor.wait_for(b"scheduler.run.completed")
+        assert b"scheduler.reaper" in survivor.out and b"scheduler.run.taken_over" in survivor.out
+        assert await survivor.stop(signal.SIGTERM) == 0, survivor.out.decode(errors="replace")
+    finally:
+        for child in (victim, survivor):
+            if child is not None and child.proc.returncode is None:
+                await child.stop(signal.SIGKILL)
+
+    assert len(await _runs("sweep:screen-guild")) == 1
+    assert (run["status"], run["owner"], run["takeovers"], run["lease_epoch"], run["error"]) == (
+        "completed", "survivor", 1, 1, ""
+    )
+    assert (run["productions_checked"], run["cursor"], run["compact"]) == (n, str(ids[-1]), compact_id)
+    _checked_once_each(await _findings_by_production(), ids, run["id"])
 
 
 # --- slots -----------------------------------------------------------------------------------
@@ -458,6 +815,9 @@ async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
         assert job is not None and job.trigger.interval == timedelta(seconds=60)
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
 
+        reaper = sched.scheduler.get_job("reaper")
+        assert reaper is not None and (reaper.coalesce, reaper.max_instances) == (True, 1)
+
         assert (await sched.sync_jobs()).added == []  # drafts have no schedule
         assert sched.sweep_jobs() == {}
 
@@ -509,7 +869,7 @@ async def test_scheduler_process_stops_cleanly_on_sigterm():
         "import asyncio\n"
         "from guild.settings import get_settings\n"
         "from scheduler.service import run_forever\n"
-        "async def work(*args):\n"
+        "async def work(*args, **kwargs):\n"
         "    pass\n"
         "asyncio.run(run_forever(get_settings(), work=work))\n"
         "print('stopped cleanly', flush=True)\n"
