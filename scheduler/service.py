@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
-from guild.settings import Settings
+from guild.settings import Settings, get_settings
 from guild.tables import CompactVersion
 from scheduler.runs import DEFAULT_STALE_AFTER, Outcome, Work, default_owner, run_slot, slot_for
 
@@ -37,6 +37,7 @@ log = structlog.get_logger("guild.scheduler")
 SYNC_JOB_ID = "sync"
 WEBHOOK_JOB_ID = "webhooks"
 WEBHOOK_SECONDS = 30
+AUDIT_CHECKPOINT_JOB_ID = "audit-checkpoint"
 SWEEP_PREFIX = "sweep:"
 _RATIFIED = "ratified"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -119,8 +120,22 @@ class GuildScheduler:
             self._deliver_webhooks, IntervalTrigger(seconds=WEBHOOK_SECONDS, timezone=UTC), id=WEBHOOK_JOB_ID,
             name="deliver due webhooks", replace_existing=True,
         )
+        self.scheduler.add_job(
+            self._audit_checkpoint,
+            IntervalTrigger(minutes=get_settings().audit_checkpoint_minutes, timezone=UTC),
+            id=AUDIT_CHECKPOINT_JOB_ID, name="anchor the audit log (checkpoint)", replace_existing=True,
+        )
         self.scheduler.start()
         log.info("scheduler.started", owner=self.owner)
+
+    async def _audit_checkpoint(self) -> None:
+        """Checkpoint the audit chain's head. Safe in several processes: one writes per head."""
+        from guild.audit import write_checkpoint
+
+        try:
+            await write_checkpoint()
+        except Exception:  # noqa: BLE001 - the next interval tries again
+            log.exception("scheduler.audit_checkpoint.failed")
 
     async def _deliver_webhooks(self) -> None:
         """Send due webhook deliveries. Safe in several processes: deliveries are claimed with SKIP LOCKED."""
