@@ -19,11 +19,12 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from guild.compacts.api import CompactController
     from guild.compliance.api import ComplianceController
     from guild.contracting.api import ContractController
-    from guild.orgs.api import OrganizationController
+    from guild.orgs.api import MyInvitationController, OrganizationController
     from guild.productions.api import ProductionController
     from guild.webhooks.api import WebhookController
 
     return [
         health, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
         WebhookController, ComplianceController, ApprenticeshipPreviewController, ApprenticeshipController,
+        MyInvitationController,
     ]

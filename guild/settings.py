@@ -42,7 +42,6 @@ class Settings(BaseSettings):
         description="Allow webhook URLs whose host is loopback or another non-public address (local development, "
         "receivers on an internal network). Off: such URLs are refused when registered and when delivered.",
     )
-
     scheduler_lease_seconds: float = Field(
         default=60, ge=1, le=3600,
         description="How long a scheduler process's claim on a running sweep lasts without renewal. Once it lapses "
@@ -57,6 +56,35 @@ class Settings(BaseSettings):
         description="How many times a sweep may be taken over from an owner whose lease lapsed (it died or froze on "
         "it); when its lease lapses once more, the sweep is closed as failed instead of being taken over again.",
     )
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address users reach guild at (scheme, host, optional port and path prefix), used for the "
+        "links guild hands out, such as calendar feed URLs; never taken from a request's Host header.",
+    )
+    audit_key: str | None = Field(
+        default=None,
+        description="Key of the audit log's HMAC (each event and each checkpoint); generated into data_dir "
+        "(audit_key, mode 0600) when unset. Every app and scheduler instance needs the same key.",
+    )
+    audit_checkpoint_minutes: int = Field(
+        default=10, ge=1, le=24 * 60, description="How often the scheduler records an audit checkpoint."
+    )
+    audit_checkpoint_log: Path | None = Field(
+        default=None,
+        description="File that every audit checkpoint is also appended to, outside the database; "
+        "default: data_dir/audit-checkpoints.log.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("GUILD_PUBLIC_BASE_URL must be an http(s) URL such as https://guild.example.org")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _heartbeat_below_lease(self) -> Settings:
@@ -92,15 +120,34 @@ class Settings(BaseSettings):
         """The configured secret, or one generated once and kept (0600) in the data folder."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
+        return self._kept_secret("secret_key")
+
+    def audit_mac_key(self) -> bytes:
+        """The audit HMAC key: ``GUILD_AUDIT_KEY``, or one generated once and kept (0600) in the data folder.
+
+        Separate from the JWT secret, so rotating sign-in tokens never makes the audit log unverifiable."""
+        return (self.audit_key or self._kept_secret("audit_key")).encode("utf-8")
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_log or self.data_dir / "audit-checkpoints.log"
+
+    def _kept_secret(self, name: str) -> str:
+        """A random secret made once in the data folder: written to a private temporary file, then linked
+        into place, so a process starting at the same time never reads a half-written (empty) key."""
+        path = self.data_dir / name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first: use theirs
-                return path.read_text().strip()
+            tmp = self.data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # another process made it first: use theirs
+                pass
+            finally:
+                tmp.unlink()
         return path.read_text().strip()
 
 

@@ -47,6 +47,18 @@ class Membership(Table, tablename="membership"):
     # unique (organization, user, role): a unique index made in the migration (SQLite cannot ALTER ADD CONSTRAINT)
 
 
+class MembershipInvitation(Table, tablename="membership_invitation"):
+    """An officer's offer of a role to whoever holds an e-mail address; it becomes a membership when that
+    account accepts it (unique per organisation, e-mail and role: migration index)."""
+
+    id = UUID(primary_key=True)
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=254, index=True)
+    role = Varchar(length=16)
+    invited_by = Varchar(length=64, null=True)
+    created_at = Timestamptz()
+
+
 class AuditEvent(Table, tablename="audit_event"):
     """Append-only, hash-chained log of every state change."""
 
@@ -60,6 +72,19 @@ class AuditEvent(Table, tablename="audit_event"):
     data = JSON()
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64, unique=True)
+    mac = Varchar(length=64, default="")  # HMAC-SHA256 of ``hash`` with the audit key (guild.audit.event_mac)
+    # index (entity_type, entity_id): made in the migration (the audit cross-check looks events up by entity)
+
+
+class AuditCheckpoint(Table, tablename="audit_checkpoint"):
+    """The audit chain's head at one moment (event count and hash), MAC'd; also appended to a file outside
+    the database, so deleting the newest events, or all of them, is detected."""
+
+    id = UUID(primary_key=True)
+    seq = BigInt(unique=True)
+    head_hash = Varchar(length=64)
+    at = Timestamptz()
+    mac = Varchar(length=64)
 
 
 class Compact(Table, tablename="compact"):

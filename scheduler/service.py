@@ -52,6 +52,7 @@ SYNC_JOB_ID = "sync"
 WEBHOOK_JOB_ID = "webhooks"
 WEBHOOK_SECONDS = 30
 REAPER_JOB_ID = "reaper"
+AUDIT_CHECKPOINT_JOB_ID = "audit-checkpoint"
 SWEEP_PREFIX = "sweep:"
 _RATIFIED = "ratified"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -150,8 +151,22 @@ class GuildScheduler:
             id=REAPER_JOB_ID, name="resume or close runs whose lease lapsed", replace_existing=True,
             next_run_time=datetime.now(UTC),  # at start too: a process that starts after a crash resumes at once
         )
+        self.scheduler.add_job(
+            self._audit_checkpoint,
+            IntervalTrigger(minutes=get_settings().audit_checkpoint_minutes, timezone=UTC),
+            id=AUDIT_CHECKPOINT_JOB_ID, name="anchor the audit log (checkpoint)", replace_existing=True,
+        )
         self.scheduler.start()
         log.info("scheduler.started", owner=self.owner)
+
+    async def _audit_checkpoint(self) -> None:
+        """Checkpoint the audit chain's head. Safe in several processes: one writes per head."""
+        from guild.audit import write_checkpoint
+
+        try:
+            await write_checkpoint()
+        except Exception:  # noqa: BLE001 - the next interval tries again
+            log.exception("scheduler.audit_checkpoint.failed")
 
     async def _deliver_webhooks(self) -> None:
         """Send due webhook deliveries. Safe in several processes: deliveries are claimed with SKIP LOCKED."""

@@ -10,6 +10,7 @@ from litestar.params import FromPath, Parameter, QueryParameter
 
 from guild.apprenticeship import calendar, commitments, views
 from guild.security import Principal
+from guild.settings import get_settings
 
 Req = Request[Principal, Any, Any]
 Format = Annotated[
@@ -79,7 +80,9 @@ class ApprenticeshipController(Controller):
     @post("/me/calendar-token", status_code=201,
           summary="Create or replace your calendar feed token (the old feed URLs stop working); returns the feed URLs")
     async def calendar_token(self, request: Req) -> Response[calendar.CalendarTokenRead]:
-        issued = await calendar.issue_token(request.user, str(request.base_url))
+        # Feed URLs from the configured public address, never from the request's Host header (which a client
+        # or a misconfigured proxy controls): a forged Host would put a stranger's host around the secret token.
+        issued = await calendar.issue_token(request.user, get_settings().public_base_url)
         return Response(issued, status_code=201, headers=_NO_STORE)
 
     @get("/calendar/{token:str}/me.ics", opt=_FEED_OPT, media_type=ICS_MEDIA_TYPE,

@@ -31,7 +31,7 @@ from guild.compacts.schemas import (
     VersionSummary,
 )
 from guild.compacts.terms import Terms, TermsError, check_quorum
-from guild.db import read_tx, write_tx, xact_lock
+from guild.db import is_unique_violation, read_tx, write_tx, xact_lock
 from guild.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from guild.security import Principal, Role
 from guild.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision, User
@@ -84,6 +84,16 @@ async def _visible_compact(principal: Principal, slug: str) -> tuple[dict[str, A
         if not public:
             raise NotFound(f"compact {slug!r} not found")
     return compact, parties, insider
+
+
+async def sees_drafts(principal: Principal, compact_id: UUID) -> bool:
+    """Whether this user sees the compact's drafts (a member of one of its parties, or a site admin)."""
+    if principal.is_admin:
+        return True
+    mine = list(principal.org_ids.values())
+    return bool(mine) and await CompactParty.exists().where(
+        (CompactParty.compact == compact_id) & CompactParty.organization.is_in(mine)
+    )
 
 
 def _require_convening_officer(principal: Principal, compact: dict[str, Any]) -> None:
@@ -257,14 +267,22 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
         org_ids = await _org_ids(list(data.parties), "parties")
         org_ids[data.convening_org] = convening["id"]
         _quorum_fits(data.terms, len(party_slugs))
+        # Slugs are unique across all compacts, drafts the caller cannot see included: the answer is the same
+        # for every taken slug and says nothing about the compact that has it.
+        taken = Conflict(f"compact slug {data.slug!r} is not available; choose another", field="slug", rule="unique")
         if await Compact.exists().where(Compact.slug == data.slug):
-            raise Conflict(f"compact slug {data.slug!r} is taken", field="slug", rule="unique")
+            raise taken
         now = _now()
         compact = Compact(
             id=uuid4(), slug=data.slug, title=data.title, convening_org=convening["id"],
             created_by=str(principal.id), created_at=now,
         )
-        await Compact.insert(compact)
+        try:
+            await Compact.insert(compact)
+        except Exception as exc:
+            if is_unique_violation(exc):  # made by a concurrent request since the check
+                raise taken from None
+            raise
         await CompactParty.insert(
             *[CompactParty(id=uuid4(), compact=compact.id, organization=org_ids[s], added_at=now) for s in party_slugs]
         )

@@ -44,9 +44,11 @@ class ContractController(Controller):
     async def add_custom_clause(self, request: Req, slug: FromPath[str], data: JSONBody[CustomClauseCreate]) -> CustomClauseRead:
         return await service.create_custom_clause(request.user, slug, data)
 
-    @get("/organizations/{slug:str}/clauses", summary="An organisation's own plain-text clauses")
-    async def custom_clauses(self, slug: FromPath[str]) -> list[CustomClauseRead]:
-        return await service.list_custom_clauses(slug)
+    @get("/organizations/{slug:str}/clauses",
+         summary="An organisation's plain-text clauses: for its members, and for the parties (and bound productions' "
+                 "companies) of compacts it convened or approved; production companies' clauses for their members only")
+    async def custom_clauses(self, request: Req, slug: FromPath[str]) -> list[CustomClauseRead]:
+        return await service.list_custom_clauses(request.user, slug)
 
     @post("/productions/{production_id:uuid}/contracts/preview", status_code=200,
           summary="The compliance report of a contract, without issuing it")

@@ -70,8 +70,54 @@ async def create_custom_clause(principal: Principal, slug: str, data: CustomClau
     return CustomClauseRead(organization=slug, key=row.key, version=row.version, title=row.title, text=row.text, created_at=row.created_at)
 
 
-async def list_custom_clauses(slug: str) -> list[CustomClauseRead]:
+# Who reads an organisation's plain-text clauses (and may put them into contracts):
+# - its own members (any role), and site admins;
+# - for an organisation that is not a production company, which shares its clauses with a compact by
+#   convening it or approving one of its versions: the members of every party of that compact, and the
+#   members of production companies whose productions are bound to it.
+# A production company's clauses (side letters) are its own members' only. Everyone else gets 404.
+
+_COMPANY = "production_company"
+
+
+async def _sharing_compacts(org_id: UUID) -> list[UUID]:
+    """The compacts an organisation shares its clauses with: convened by it, or a version approved by it."""
+    from guild.tables import Compact, RatificationDecision
+
+    convened = await Compact.select(Compact.id).where(Compact.convening_org == org_id)
+    approved = await RatificationDecision.select(RatificationDecision.version.compact.as_alias("compact")).where(
+        (RatificationDecision.organization == org_id) & (RatificationDecision.decision == "approved")
+    )
+    return list(dict.fromkeys([r["id"] for r in convened] + [r["compact"] for r in approved]))
+
+
+async def _clauses_readable(principal: Principal, slug: str) -> UUID:
+    """The organisation's id if ``principal`` may read its clauses; 404 (the same as for no such organisation)
+    otherwise."""
+    from guild.tables import CompactParty, ProductionBinding
+
+    org = await Organization.select(Organization.id, Organization.kind).where(Organization.slug == slug).first()
+    if org is not None:
+        if principal.is_admin or principal.is_member_of(slug):
+            return org["id"]
+        mine = list(principal.org_ids.values())
+        if org["kind"] != _COMPANY and mine:
+            compacts = await _sharing_compacts(org["id"])
+            if compacts and (
+                await CompactParty.exists().where(
+                    CompactParty.compact.is_in(compacts) & CompactParty.organization.is_in(mine)
+                )
+                or await ProductionBinding.exists().where(
+                    ProductionBinding.compact.is_in(compacts) & ProductionBinding.production.company.is_in(mine)
+                )
+            ):
+                return org["id"]
+    raise NotFound(f"no clauses of organization {slug!r} found")
+
+
+async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomClauseRead]:
     async with read_tx():
+        await _clauses_readable(principal, slug)
         rows = await CustomClause.select(
             CustomClause.organization.slug.as_alias("organization"), CustomClause.key, CustomClause.version,
             CustomClause.title, CustomClause.text, CustomClause.created_at,
@@ -109,12 +155,13 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
     company = await Organization.select(Organization.slug, Organization.name).where(
         Organization.id == production["company"]
     ).first()
-    allowed_orgs = {company["slug"], *(await _party_orgs_of_bound(production_id))}
+    allowed_orgs = {company["slug"], *(await _clause_orgs_of_bound(production_id))}
     custom = []
     for i, ref in enumerate(request.custom_clauses):
         if ref.organization not in allowed_orgs:
             raise invalid(f"custom_clauses[{i}].organization", "clause_owner",
-                          "custom clauses come from the production company or a party of a bound compact")
+                          "custom clauses come from the production company, or from an organisation that convened "
+                          "or approved a bound compact")
         row = await CustomClause.select(CustomClause.key, CustomClause.version, CustomClause.title, CustomClause.text).where(
             (CustomClause.organization.slug == ref.organization) & (CustomClause.key == ref.key)
             & (CustomClause.version == ref.version)
@@ -126,16 +173,23 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
             "company": company, "custom": custom}
 
 
-async def _party_orgs_of_bound(production_id: UUID) -> set[str]:
-    from guild.tables import CompactParty, ProductionBinding
+async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
+    """Organisations whose clauses a production's contracts may carry besides its company's: those sharing
+    them with a bound compact (convened it or approved a version), production companies excepted."""
+    from guild.tables import Compact, ProductionBinding, RatificationDecision
 
     bindings = await ProductionBinding.select(ProductionBinding.compact).where(ProductionBinding.production == production_id)
     if not bindings:
         return set()
-    rows = await CompactParty.select(CompactParty.organization.slug.as_alias("slug")).where(
-        CompactParty.compact.is_in([b["compact"] for b in bindings])
+    compacts = [b["compact"] for b in bindings]
+    convening = await Compact.select(Compact.convening_org.slug.as_alias("slug")).where(
+        Compact.id.is_in(compacts) & (Compact.convening_org.kind != _COMPANY)
     )
-    return {r["slug"] for r in rows}
+    approving = await RatificationDecision.select(RatificationDecision.organization.slug.as_alias("slug")).where(
+        RatificationDecision.version.compact.is_in(compacts) & (RatificationDecision.decision == "approved")
+        & (RatificationDecision.organization.kind != _COMPANY)
+    )
+    return {r["slug"] for r in [*convening, *approving]}
 
 
 def _context(loaded: dict[str, Any], request: ContractRequest) -> ContractContext:

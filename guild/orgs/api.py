@@ -5,8 +5,15 @@ from uuid import UUID
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, delete, get, post
 
-from guild.orgs import service
-from guild.orgs.schemas import MembershipCreate, MembershipRead, OrganizationCreate, OrganizationRead, OrgKind
+from guild.orgs import invitations, service
+from guild.orgs.schemas import (
+    InvitationRead,
+    MembershipCreate,
+    MembershipRead,
+    OrganizationCreate,
+    OrganizationRead,
+    OrgKind,
+)
 from guild.security import Principal, Role, admin_guard, org_role_guard
 
 
@@ -31,14 +38,50 @@ class OrganizationController(Controller):
     async def members(self, slug: FromPath[str]) -> list[MembershipRead]:
         return await service.list_members(slug)
 
-    @post("/{slug:str}/members", opt={"org_roles": (Role.officer,)}, summary="Give a user a role (officers)")
+    @post(
+        "/{slug:str}/members", opt={"org_roles": (Role.officer,)}, status_code=202,
+        summary="Offer a role to an e-mail address (officers); it becomes a membership when that account accepts",
+        description="The answer is the same whether or not an account has the address: 202 with the pending "
+        "invitation (the same one again while it is pending). The person accepts at "
+        "POST /api/v1/me/invitations/{id}/accept. 409 when the address already holds the role here.",
+    )
     async def add_member(
         self, slug: FromPath[str], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
-    ) -> MembershipRead:
-        return await service.add_member(slug, data, actor_id=request.user.id)
+    ) -> InvitationRead:
+        return await invitations.invite(slug, data, actor_id=request.user.id)
+
+    @get("/{slug:str}/invitations", opt={"org_roles": (Role.officer,)}, summary="Pending invitations (officers)")
+    async def list_invitations(self, slug: FromPath[str]) -> list[InvitationRead]:
+        return await invitations.list_for_organization(slug)
+
+    @delete("/{slug:str}/invitations/{invitation_id:uuid}", opt={"org_roles": (Role.officer,)},
+            summary="Withdraw a pending invitation (officers)")
+    async def withdraw_invitation(
+        self, slug: FromPath[str], invitation_id: FromPath[UUID], request: Request[Principal, object, object]
+    ) -> None:
+        await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
         "/{slug:str}/members/{membership_id:uuid}", opt={"org_roles": (Role.officer,)}, summary="Remove a role (officers)"
     )
     async def remove_member(self, slug: FromPath[str], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
+
+
+class MyInvitationController(Controller):
+    """The signed-in user's pending invitations: roles offered to their account's e-mail address."""
+
+    path = "/api/v1/me/invitations"
+    tags = ["organizations"]
+
+    @get("/", summary="Roles offered to my e-mail address, pending my answer")
+    async def mine(self, request: Request[Principal, object, object]) -> list[InvitationRead]:
+        return await invitations.list_mine(request.user)
+
+    @post("/{invitation_id:uuid}/accept", summary="Accept an invitation: the role becomes a membership")
+    async def accept(self, invitation_id: FromPath[UUID], request: Request[Principal, object, object]) -> MembershipRead:
+        return await invitations.accept(request.user, invitation_id)
+
+    @delete("/{invitation_id:uuid}", summary="Decline an invitation")
+    async def decline(self, invitation_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
+        await invitations.decline(request.user, invitation_id)

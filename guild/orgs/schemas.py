@@ -34,8 +34,24 @@ class OrganizationRead(Out):
 
 
 class MembershipCreate(In):
-    email: EmailStr = Field(max_length=254, description="E-mail of an existing user account")
+    email: EmailStr = Field(
+        max_length=254,
+        description="E-mail of the person offered the role; they accept it with the account that has this e-mail",
+    )
     role: Role
+
+
+class InvitationRead(Out):
+    """An offered role, pending until the account with ``email`` accepts it. The same answer whether or not
+    such an account exists yet."""
+
+    id: UUID
+    organization: str
+    organization_name: str
+    email: str
+    role: Role
+    status: str = Field(default="pending", description="pending: accepted invitations become memberships")
+    created_at: datetime
 
 
 class MembershipRead(Out):

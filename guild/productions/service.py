@@ -14,6 +14,7 @@ from contracts.clauses import Level, level_rank
 from guild import audit
 from guild.db import read_tx, write_tx
 from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
+from guild.compacts.service import sees_drafts
 from guild.productions.schemas import (
     BindingCreate,
     BindingRead,
@@ -171,10 +172,13 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
     async with write_tx():
         row = await production_row(principal, production_id, write=True)
         version = await CompactVersion.select(
-            CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.compact
+            CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.compact,
+            CompactVersion.proposed_at,
         ).where(
             (CompactVersion.compact.slug == data.compact) & (CompactVersion.number == data.version)
         ).first()
+        if version is not None and version["proposed_at"] is None and not await sees_drafts(principal, version["compact"]):
+            version = None  # a draft outside the caller's organisations: answered as if there were none
         if version is None:
             raise invalid("version", "version_exists", f"compact {data.compact!r} has no version {data.version}")
         if version["status"] != "ratified":

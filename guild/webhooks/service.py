@@ -176,28 +176,61 @@ def verify_signature(
 # --- URL rule ----------------------------------------------------------------------------------
 
 
+_IPV4_NUMBERS = re.compile(r"^[0-9a-fA-FxX.]+$")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def host_address(host: str) -> IPAddress | None:
+    """The address a numeric host means to the resolver, or None for a name.
+
+    Besides the dotted quad and IPv6, resolvers take every form ``inet_aton`` takes, so ``127.1``,
+    ``2130706433``, ``0x7f.0.0.1`` and ``0177.0.0.1`` all mean 127.0.0.1; a trailing dot changes nothing.
+    """
+    name = host.strip().rstrip(".")
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if name and _IPV4_NUMBERS.match(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    return None
+
+
+def _embedded(ip: IPAddress) -> IPAddress:
+    """The IPv4 address inside an IPv4-mapped, NAT64 (64:ff9b::/96) or 6to4 address; else the address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+    return ip
+
+
+def _is_localhost_name(host: str) -> bool:
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")  # RFC 6761: every *.localhost is loopback
+
+
 def _is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
+    if _is_localhost_name(host):
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    ip = host_address(host)
+    return ip is not None and _embedded(ip).is_loopback
 
 
-def _non_public(address: str) -> bool:
+def _non_public(address: str | IPAddress) -> bool:
     """Loopback, private, link-local (cloud metadata), shared, reserved, multicast or unspecified."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip = address if not isinstance(address, str) else ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
+        ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+    ip = _embedded(ip)
     return not ip.is_global or ip.is_multicast
-
-
-def _literal_ip(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        return None
 
 
 def _private_targets_allowed() -> bool:
@@ -208,7 +241,8 @@ def _private_targets_allowed() -> bool:
 
 def validate_url(url: str) -> str:
     """https, or http to a loopback host; no credentials; at most 2000 characters; unless
-    ``GUILD_WEBHOOK_PRIVATE_TARGETS`` allows it, no loopback or other non-public host. 422 on ``url`` otherwise."""
+    ``GUILD_WEBHOOK_PRIVATE_TARGETS`` allows it, no loopback or other non-public host (in any spelling the
+    resolver accepts: ``127.1``, ``2130706433``, ``[::ffff:127.0.0.1]``, ``*.localhost``...). 422 on ``url``."""
     if len(url) > MAX_URL_LENGTH:
         raise invalid("url", "max_length", f"the URL has {len(url)} characters; at most {MAX_URL_LENGTH} are allowed",
                       max_length=MAX_URL_LENGTH)
@@ -231,31 +265,63 @@ def validate_url(url: str) -> str:
     if scheme == "http" and not _is_loopback(host):
         raise invalid("url", "https_required",
                       f"http is allowed only for loopback hosts (127.0.0.0/8, localhost, ::1), not {host!r}; use https")
-    literal = _literal_ip(host)
-    if not _private_targets_allowed() and (_is_loopback(host) or (literal is not None and _non_public(literal))):
+    address = host_address(host)
+    if not _private_targets_allowed() and (_is_localhost_name(host) or (address is not None and _non_public(address))):
+        shown = f"{host!r}" + (f" ({_embedded(address)})" if address is not None and str(address) != host else "")
         raise invalid("url", "public_host",
-                      f"{host!r} is a loopback or other non-public address; webhooks are delivered to public hosts "
+                      f"{shown} is a loopback or other non-public address; webhooks are delivered to public hosts "
                       "(a deployment may allow others with GUILD_WEBHOOK_PRIVATE_TARGETS=true)")
+    try:
+        httpx.URL(url)  # what the deliverer parses (IDNA host names, strict IPv4)
+    except httpx.InvalidURL as exc:
+        raise invalid("url", "url_format", f"not a valid URL: {exc}") from None
     return url
 
 
-async def refused_target(url: str) -> str | None:
-    """Why a delivery must not go to ``url`` now, or None: its host resolves to a non-public address and
-    the deployment does not allow those (checked at every delivery: DNS may change after registration)."""
-    if _private_targets_allowed():
-        return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return None  # unresolvable: the request fails on its own, as a connection error
-    for info in infos:
-        address = str(info[4][0])
-        if _non_public(address):
-            return f"refused: {host} resolves to {address}, a non-public address"
-    return None
+# --- resolving and pinning ------------------------------------------------------------------------------
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses of ``host``, in the system resolver's order: guild's one DNS lookup per delivery."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def checked_addresses(url: str) -> tuple[list[str], str | None]:
+    """(addresses to connect to, in order; why not, or None). The host is resolved once; with
+    ``GUILD_WEBHOOK_PRIVATE_TARGETS`` off every address must be public, since DNS may have changed since
+    registration. The delivery then connects to exactly these addresses (no second lookup)."""
+    target = httpx.URL(url)
+    host = target.host
+    literal = host_address(host)
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
+        try:
+            addresses = await resolve(target.raw_host.decode("ascii"), target.port or _default_port(target))
+        except OSError as exc:
+            return [], f"cannot resolve {host}: {exc}"
+        if not addresses:
+            return [], f"cannot resolve {host}: no addresses"
+    if not _private_targets_allowed():
+        for address in addresses:
+            if _non_public(address):
+                return [], f"refused: {host} resolves to {address}, a non-public address"
+    return addresses, None
+
+
+def _default_port(url: httpx.URL) -> int:
+    return 443 if url.scheme == "https" else 80
+
+
+def _pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
+    """The request URL that connects to ``address``, with the Host header and the TLS server name (SNI, and the
+    name the certificate is verified against) of the original host."""
+    if host_address(url.host) is not None:
+        return url, {}, {}
+    pinned = url.copy_with(host=address.split("%", 1)[0], port=url.port or _default_port(url))
+    extensions: dict[str, Any] = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
+    return pinned, {"Host": url.netloc.decode("ascii")}, extensions
 
 
 # --- authorisation (the controller's guard checks the same; services do not trust their callers) ---
@@ -489,38 +555,54 @@ async def _claim(now: datetime, limit: int) -> list[_Claimed]:
 
 
 async def _post(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, str]:
-    """POST one delivery; returns (status code or None, error text or "")."""
+    """POST one delivery to the checked addresses of its host; returns (status code or None, error text or "").
+
+    The connection goes to an address that was checked (never to what a second DNS answer says), with the
+    original Host header and TLS server name, and is closed after the response, so a connection made for
+    one host name is never reused for another that shares its address.
+    """
     assert item.url is not None and item.secret is not None
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"guild-webhooks/{__version__}",
+        "Connection": "close",
         SIGNATURE_HEADER: sign(item.secret, item.body, int(time.time())),
         EVENT_HEADER: item.event,
         DELIVERY_HEADER: str(item.id),
     }
-    if (refusal := await refused_target(item.url)) is not None:
+    addresses, refusal = await checked_addresses(item.url)
+    if refusal is not None:
         return None, refusal
-    try:
-        async with client.stream(
-            "POST", item.url, content=item.body, headers=headers, timeout=REQUEST_TIMEOUT_S, follow_redirects=False
-        ) as response:
-            code = response.status_code
-            if 200 <= code < 300:
-                return code, ""
-            snippet = b""
-            async for chunk in response.aiter_bytes():
-                snippet += chunk
-                if len(snippet) >= _ERROR_SNIPPET:
-                    break
-            text = snippet[:_ERROR_SNIPPET].decode("utf-8", "replace").strip()
-            reason = f"HTTP {code}"
-            if 300 <= code < 400:
-                reason += " (redirects are not followed)"
-            return code, f"{reason}: {text}" if text else reason
-    except httpx.TimeoutException as exc:
-        return None, f"timeout after {REQUEST_TIMEOUT_S:g} s ({type(exc).__name__})"
-    except Exception as exc:  # noqa: BLE001 - one broken endpoint must not stop the pass
-        return None, f"{type(exc).__name__}: {exc}"[:1000]
+    url = httpx.URL(item.url)
+    error = ""
+    for address in addresses:
+        target, host_header, extensions = _pinned(url, address)
+        try:
+            async with client.stream(
+                "POST", target, content=item.body, headers={**headers, **host_header}, extensions=extensions,
+                timeout=REQUEST_TIMEOUT_S, follow_redirects=False,
+            ) as response:
+                code = response.status_code
+                if 200 <= code < 300:
+                    return code, ""
+                snippet = b""
+                async for chunk in response.aiter_bytes():
+                    snippet += chunk
+                    if len(snippet) >= _ERROR_SNIPPET:
+                        break
+                text = snippet[:_ERROR_SNIPPET].decode("utf-8", "replace").strip()
+                reason = f"HTTP {code}"
+                if 300 <= code < 400:
+                    reason += " (redirects are not followed)"
+                return code, f"{reason}: {text}" if text else reason
+        except httpx.ConnectError as exc:  # this address is down or unreachable: the next checked one
+            error = f"ConnectError: {exc} ({address})"[:1000]
+            continue
+        except httpx.TimeoutException as exc:
+            return None, f"timeout after {REQUEST_TIMEOUT_S:g} s ({type(exc).__name__})"
+        except Exception as exc:  # noqa: BLE001 - one broken endpoint must not stop the pass
+            return None, f"{type(exc).__name__}: {exc}"[:1000]
+    return None, error
 
 
 async def _record(item: _Claimed, code: int | None, error: str, at: datetime, stats: DeliveryStats) -> None:

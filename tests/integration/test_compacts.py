@@ -306,3 +306,19 @@ async def test_compact_pdf_carries_the_hash_and_the_canonical_json(client, world
         assert v["terms_hash"] in page.extract_text().replace("\n", "")
     attached = read_attachments(r.content)["compact.json"]
     assert canonical_hash(json.loads(attached)) == v["terms_hash"]
+
+
+async def test_a_taken_slug_is_refused_alike_whether_or_not_the_caller_sees_its_compact(client, world):
+    """A draft of other organisations is invisible; its slug is refused with the same words as a visible one's."""
+    await _create(client, world, slug="private-draft")  # performers, writers, riverlight: a draft
+    await _create(client, world, slug="public-one")
+    await _ratify(client, world, slug="public-one")
+    body = {"title": "Mine", "convening_org": "outsiders", "parties": [], "terms": terms(quorum=None)}
+    assert (await client.get(f"{BASE}/private-draft", headers=world["outsider"])).status_code == 404
+    hidden = await client.post(BASE, json={**body, "slug": "private-draft"}, headers=world["outsider"])
+    shown = await client.post(BASE, json={**body, "slug": "public-one"}, headers=world["outsider"])
+    assert hidden.status_code == shown.status_code == 409
+    assert hidden.json()["detail"].replace("private-draft", "S") == shown.json()["detail"].replace("public-one", "S")
+    assert (hidden.json()["field"], hidden.json()["rule"]) == ("slug", "unique")
+    for word in ("draft", "proposed", "ratified", "performers"):
+        assert word not in hidden.text.replace("private-draft", "S")

@@ -362,3 +362,55 @@ async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, 
     request["custom_clauses"] = [{"organization": "strangers", "key": "custom.catering", "version": 1}]
     r = await client.post(f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"])
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "custom_clauses[0].organization"
+
+
+async def test_custom_clauses_are_read_only_where_they_are_shared(client, world, production, users):
+    """A guild's clauses: its members, and the parties and bound companies of compacts it convened or approved.
+    A production company's side letters: its own members only. Everyone else: 404, as for no organisation."""
+    from guild.accounts.service import load_principal
+    from guild.compacts import service
+    from guild.compacts.schemas import CompactCreate, DecisionCreate
+
+    h = world["h"]
+    body = {"key": "custom.catering", "title": "Catering on set", "text": "Hot meals every six hours."}
+    assert (await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["perf"])).status_code == 201
+    side = {"key": "custom.bonus", "title": "Side letter", "text": "Star bonus of 50,000."}
+    assert (await client.post("/api/v1/organizations/kestrel/clauses", json=side, headers=h["kestrel_officer"])).status_code == 201
+    await users.org("sneaky", "guild")
+    h["sneaky"] = await users.user("o.sneaky@example.org", ("sneaky", "officer"))
+    h["outsider"] = await users.user("nobody@example.org")
+
+    def url(slug: str) -> str:
+        return f"/api/v1/organizations/{slug}/clauses"
+
+    async def readers(slug: str) -> set[str]:
+        ok = set()
+        for who, headers in h.items():
+            r = await client.get(url(slug), headers=headers)
+            assert r.status_code in (200, 404), (who, r.status_code)
+            if r.status_code == 200:
+                ok.add(who)
+            else:
+                assert "Hot meals" not in r.text and "Star bonus" not in r.text
+        return ok
+
+    # performers convened screen-guild; kestrel's production is bound to it
+    assert await readers("performers") == {"perf", "actor", "other_actor", "producer", "kestrel_officer"}
+    assert (await client.get(url("performers"), headers=h["producer"])).json()[0]["text"] == "Hot meals every six hours."
+    assert await readers("kestrel") == {"producer", "kestrel_officer"}
+    missing = await client.get(url("no-such-org"), headers=h["outsider"])
+    hidden = await client.get(url("kestrel"), headers=h["outsider"])
+    assert missing.status_code == hidden.status_code == 404
+    assert missing.json()["detail"].replace("no-such-org", "X") == hidden.json()["detail"].replace("kestrel", "X")
+
+    # naming performers as a party of a compact does not share its clauses; performers approving it does
+    sneaky = await load_principal(users.ids["o.sneaky@example.org"])
+    await service.create_compact(sneaky, CompactCreate(slug="sneaky-pact", title="Pact", convening_org="sneaky",
+                                                       parties=["performers"], terms=example_terms()))
+    assert "sneaky" not in await readers("performers")
+    await service.propose(sneaky, "sneaky-pact", 1)
+    perf = await load_principal(users.ids["o.perf@example.org"])
+    await service.decide(perf, "sneaky-pact", 1, DecisionCreate(organization="performers", decision="approve"))
+    assert "sneaky" in await readers("performers")
+    # ... while a production company's side letters stay its own
+    assert await readers("kestrel") == {"producer", "kestrel_officer"}

@@ -238,13 +238,45 @@ def _events(r) -> dict[str, dict]:
 
 
 def _path(url: str) -> str:
-    return url.removeprefix("http://testserver")
+    from guild.settings import get_settings
+
+    base = get_settings().public_base_url
+    assert url.startswith(base + "/"), url
+    return url.removeprefix(base)
+
+
+async def test_feed_urls_use_the_configured_address_never_the_host_header(client, world, monkeypatch):
+    """A forged Host header (or X-Forwarded-Host) must not put a stranger's host around the secret feed token."""
+    from guild.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "public_base_url", "https://guild.example.org/films")
+    r = await client.post("/api/v1/me/calendar-token",
+                          headers={**world["h"]["producer"], "Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert r.status_code == 201, r.text
+    issued = r.json()
+    assert "evil" not in r.text
+    assert issued["me_url"] == f"https://guild.example.org/films/api/v1/calendar/{issued['token']}/me.ics"
+    assert issued["productions"][0]["url"].startswith("https://guild.example.org/films/api/v1/calendar/")
+    assert issued["production_url_template"].startswith("https://guild.example.org/films/api/v1/calendar/")
+    # the feed works at the path the URL names
+    assert (await client.get(_path(issued["me_url"]))).status_code == 200
+
+
+def test_the_public_base_url_setting_is_checked():
+    from pydantic import ValidationError
+
+    from guild.settings import Settings
+
+    assert Settings(public_base_url="https://guild.example.org/").public_base_url == "https://guild.example.org"
+    for bad in ("guild.example.org", "ftp://guild.example.org", "https://guild.example.org/?a=1", "https://"):
+        with pytest.raises(ValidationError):
+            Settings(public_base_url=bad)
 
 
 async def test_production_feed_and_token_rotation(client, world):
     h, harbour = world["h"], world["harbour"]
     issued = await _token(client, h["producer"])
-    assert issued["me_url"].startswith("http://testserver/api/v1/calendar/") and issued["me_url"].endswith("/me.ics")
+    assert issued["me_url"].startswith("http://127.0.0.1:8000/api/v1/calendar/") and issued["me_url"].endswith("/me.ics")
     assert [(p["production_id"], p["production_title"]) for p in issued["productions"]] == [(harbour, "Harbour")]
     url = _path(issued["productions"][0]["url"])
     assert url == f"/api/v1/calendar/{issued['token']}/production/{harbour}.ics"

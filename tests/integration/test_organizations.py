@@ -67,34 +67,75 @@ async def test_members_list_is_private_to_the_organisation(client, world):
         assert "member.a" not in r.text
 
 
-async def test_officers_add_members_others_are_denied(client, world, users):
+async def test_officers_invite_members_others_are_denied(client, world, users):
     await users.user("new@example.org")
     body = {"email": "new@example.org", "role": "member"}
-    for who in ("member_a", "reviewer_a", "licensee_a"):
-        r = await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world[who])
-        assert r.status_code == 403, who
-    assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["producer_a"])).status_code == 403
-    assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["officer_b"])).status_code == 404
-    assert (await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["outsider"])).status_code == 404
+    url = "/api/v1/organizations/guild-a/members"
+    for who in ("member_a", "reviewer_a", "licensee_a", "producer_a"):
+        assert (await client.post(url, json=body, headers=world[who])).status_code == 403, who
+    for who in ("officer_b", "outsider"):
+        assert (await client.post(url, json=body, headers=world[who])).status_code == 404, who
 
-    r = await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["officer_a"])
-    assert r.status_code == 201, r.text
-    assert r.json()["role"] == "member"
-    # the new member now sees the organisation's members
+    r = await client.post(url, json=body, headers=world["officer_a"])
+    assert r.status_code == 202, r.text
+    assert (r.json()["email"], r.json()["role"], r.json()["status"]) == ("new@example.org", "member", "pending")
     new_headers = users.headers(users.ids["new@example.org"])
-    assert (await client.get("/api/v1/organizations/guild-a/members", headers=new_headers)).status_code == 200
+    # not a member until they accept
+    assert (await client.get(url, headers=new_headers)).status_code == 404
+    [offered] = (await client.get("/api/v1/me/invitations", headers=new_headers)).json()
+    assert (offered["id"], offered["organization"]) == (r.json()["id"], "guild-a")
+    accepted = await client.post(f"/api/v1/me/invitations/{offered['id']}/accept", headers=new_headers)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["role"] == "member" and accepted.json()["email"] == "new@example.org"
+    assert (await client.get(url, headers=new_headers)).status_code == 200
+    assert (await client.get("/api/v1/me/invitations", headers=new_headers)).json() == []
 
-    again = await client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["officer_a"])
-    assert again.status_code == 409
+    again = await client.post(url, json=body, headers=world["officer_a"])
+    assert again.status_code == 409 and again.json()["rule"] == "unique"
 
 
-async def test_adding_an_unknown_email_names_the_field(client, world):
-    r = await client.post(
-        "/api/v1/organizations/guild-a/members", json={"email": "ghost@example.org", "role": "member"},
-        headers=world["officer_a"],
-    )
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "email"
+async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(client, world, users):
+    """Officers cannot tell from the answer, the members list or the invitations which addresses have accounts."""
+    from guild.audit import rows_without_events
+
+    await users.user("known@example.org")
+    url = "/api/v1/organizations/guild-a/members"
+    known = await client.post(url, json={"email": "Known@Example.org", "role": "member"}, headers=world["officer_a"])
+    ghost = await client.post(url, json={"email": "ghost@example.org", "role": "member"}, headers=world["officer_a"])
+    assert known.status_code == ghost.status_code == 202
+
+    def shape(r):
+        return {k: v for k, v in r.json().items() if k not in ("id", "email", "created_at")} | {
+            "headers": sorted(h for h in r.headers if h not in ("content-length", "date"))}
+
+    assert shape(known) == shape(ghost)
+    assert known.json()["email"] == "known@example.org"
+    members = (await client.get(url, headers=world["officer_a"])).json()
+    assert not {"known@example.org", "ghost@example.org"} & {m["email"] for m in members}
+    pending = (await client.get("/api/v1/organizations/guild-a/invitations", headers=world["officer_a"])).json()
+    assert {p["email"] for p in pending} == {"known@example.org", "ghost@example.org"}
+    # repeated while pending: the same invitation
+    repeat = await client.post(url, json={"email": "ghost@example.org", "role": "member"}, headers=world["officer_a"])
+    assert repeat.status_code == 202 and repeat.json()["id"] == ghost.json()["id"]
+
+    # an account made later with that address finds the invitation waiting
+    ghost_headers = await users.user("ghost@example.org")
+    [offered] = (await client.get("/api/v1/me/invitations", headers=ghost_headers)).json()
+    assert offered["id"] == ghost.json()["id"]
+    # nobody else can answer it
+    other = world["outsider"]
+    assert (await client.post(f"/api/v1/me/invitations/{offered['id']}/accept", headers=other)).status_code == 404
+    assert (await client.delete(f"/api/v1/me/invitations/{offered['id']}", headers=other)).status_code == 404
+    assert (await client.delete(f"/api/v1/me/invitations/{offered['id']}", headers=ghost_headers)).status_code == 204
+    assert (await client.post(f"/api/v1/me/invitations/{offered['id']}/accept", headers=ghost_headers)).status_code == 404
+
+    # officers withdraw pending invitations of their own organisation only
+    inv = f"/api/v1/organizations/guild-a/invitations/{known.json()['id']}"
+    assert (await client.delete(inv, headers=world["officer_b"])).status_code == 404
+    assert (await client.delete(inv, headers=world["member_a"])).status_code == 403
+    assert (await client.delete(inv, headers=world["officer_a"])).status_code == 204
+    assert (await client.get("/api/v1/organizations/guild-a/invitations", headers=world["officer_a"])).json() == []
+    assert await rows_without_events() == []
 
 
 async def test_officers_remove_members_but_never_the_last_officer(client, world):

@@ -52,14 +52,44 @@ async def test_binding_needs_a_ratified_version_and_records_its_hash(client, wor
     from guild.compacts.schemas import DecisionCreate
 
     h, pid = world["h"], world["pid"]
-    r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])
-    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "ratified_only"
+    url = f"/api/v1/productions/{pid}/bindings"
     await service.propose(world["officer"], "c1", 1)
+    r = await client.post(url, json={"compact": "c1", "version": 1}, headers=h["producer"])
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "ratified_only"
+    assert "proposed" in r.json()["errors"][0]["message"]  # a proposal is public: its status may be named
     v = await service.decide(world["officer"], "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
     r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])
     assert r.status_code == 201 and r.json()["bindings"][0]["version_hash"] == v.terms_hash
     again = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])
     assert again.status_code == 409
+
+
+async def test_binding_to_a_draft_the_producer_cannot_see_is_answered_as_no_such_version(client, world, users):
+    """Drafts are private to the compact's parties: a producer learns neither that one exists nor its status."""
+    from guild.compacts import service
+    from guild.compacts.schemas import AmendmentCreate, DecisionCreate
+
+    h, pid = world["h"], world["pid"]
+    url = f"/api/v1/productions/{pid}/bindings"
+    draft = await client.post(url, json={"compact": "c1", "version": 1}, headers=h["producer"])
+    absent = await client.post(url, json={"compact": "c9", "version": 1}, headers=h["producer"])
+    assert draft.status_code == absent.status_code == 422
+    assert [(e["field"], e["rule"]) for e in draft.json()["errors"]] == [("version", "version_exists")]
+    assert draft.json()["errors"][0]["message"] == absent.json()["errors"][0]["message"].replace("c9", "c1")
+    assert "draft" not in draft.text
+    # the same for a draft amendment of a compact in force, next to its public ratified version
+    await service.propose(world["officer"], "c1", 1)
+    await service.decide(world["officer"], "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
+    await service.amend(world["officer"], "c1", AmendmentCreate())
+    v2 = await client.post(url, json={"compact": "c1", "version": 2}, headers=h["producer"])
+    v3 = await client.post(url, json={"compact": "c1", "version": 3}, headers=h["producer"])
+    assert v2.status_code == v3.status_code == 422
+    assert v2.json()["errors"][0]["message"] == v3.json()["errors"][0]["message"].replace("3", "2")
+    # a producer who is also a member of a party sees the draft, and is told why it cannot be bound
+    both = await users.user("both@example.org", ("kestrel", "producer"), ("guild-a", "member"))
+    r = await client.post(url, json={"compact": "c1", "version": 2}, headers=both)
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "ratified_only"
+    assert "is draft" in r.json()["errors"][0]["message"]
 
 
 async def test_disclosures_validate_counts_and_categories(client, world):

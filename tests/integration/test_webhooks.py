@@ -58,8 +58,9 @@ class Receiver:
     Each request's signature is checked with ``verify_signature`` against the secret registered for its path.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls=None) -> None:  # noqa: ANN001 - ssl.SSLContext
         self.secrets: dict[str, str] = {}
+        self.server_names: list[str | None] = []  # TLS: the SNI of each handshake
         self.requests: list[dict] = []
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -85,6 +86,7 @@ class Receiver:
                             "signature": self.headers.get("X-Guild-Signature"),
                             "verified": verified,
                             "body": body,
+                            "host": self.headers.get("Host"),
                         }
                     )
                 if not verified:
@@ -104,8 +106,12 @@ class Receiver:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.port = self.server.server_address[1]
+        self.base = f"http://{host}:{self.port}"
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def for_delivery(self, delivery_id: UUID) -> list[dict]:
@@ -523,3 +529,177 @@ async def test_a_delivery_to_a_host_that_resolves_to_a_non_public_address_is_ref
     [row] = await delivery_rows()
     assert row["last_status_code"] is None
     assert row["last_error"].startswith("refused: 127.0.0.1 resolves to 127.0.0.1, a non-public address")
+
+
+# --- other spellings of loopback; pinned connections (no DNS rebinding) -------------------------------
+
+
+NUMERIC_LOOPBACK = ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "0x7f000001", "017700000001"]
+LOOPBACK_SPELLINGS = [*NUMERIC_LOOPBACK, "127.0.0.1.", "0x7f.1."]
+
+
+@pytest.mark.parametrize("url", [
+    *(f"https://{host}/hook" for host in LOOPBACK_SPELLINGS),
+    *(f"http://{host}:8080/hook" for host in LOOPBACK_SPELLINGS),
+    "https://[::ffff:127.0.0.1]/hook", "https://[::ffff:7f00:1]/hook", "https://[::1]/hook",
+    "https://[0:0:0:0:0:0:0:1]/hook", "https://[64:ff9b::7f00:1]/hook", "https://[2002:7f00:1::]/hook",
+    "https://10.1/hook", "https://0xa9.0xfe.0xa9.0xfe/latest/meta-data", "https://0/hook", "https://hooks.localhost/x",
+    "https://LOCALHOST./x",
+])
+async def test_other_spellings_of_non_public_hosts_are_refused_when_registered(client, world, public_targets_only, url):
+    from guild.tables import WebhookEndpoint
+
+    r = await client.post(BASE.format(slug="guild-a"), json={"url": url}, headers=world["officer_a"])
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("url", "public_host")]
+    assert await WebhookEndpoint.count() == 0
+
+
+@pytest.mark.parametrize("host", NUMERIC_LOOPBACK)
+def test_numeric_hosts_mean_what_the_system_resolver_says(host):
+    """The registration check reads numeric hosts as the resolver does (no network: they are numeric)."""
+    import socket
+
+    from guild.webhooks.service import host_address
+
+    resolved = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    assert resolved == {str(host_address(host))} == {"127.0.0.1"}
+
+
+async def test_http_to_loopback_in_another_spelling_is_allowed_where_private_targets_are(client, world):
+    await create_endpoint(client, world["officer_a"], "guild-a", "http://127.1:8080/hook")
+
+
+async def test_a_delivery_checks_every_resolved_address(client, world, receiver, http, monkeypatch):
+    from guild.webhooks import deliver_due, service
+
+    port = receiver.port
+    ep = await create_endpoint(client, world["officer_a"], "guild-a", f"http://localhost:{port}/ok")
+    receiver.secrets["/ok"] = ep["secret"]
+    await enqueue_in_tx([world["ids"]["guild-a"]])
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["8.8.8.8", "127.0.0.1"]
+
+    monkeypatch.setattr(service, "resolve", resolve)
+    monkeypatch.setattr(service, "_private_targets_allowed", lambda: False)
+    stats = await deliver_due(http)
+    assert (stats.claimed, stats.delivered) == (1, 0)
+    assert receiver.requests == []
+    [row] = await delivery_rows()
+    assert row["last_error"] == "refused: localhost resolves to 127.0.0.1, a non-public address"
+
+
+async def test_the_delivery_connects_to_the_address_that_was_checked(client, world, http, monkeypatch):
+    """DNS rebinding: the name resolves once, and the POST goes to that address even if the name says
+    otherwise a moment later (as it would if the HTTP client looked it up again)."""
+    from guild.webhooks import deliver_due, service
+
+    checked = Receiver("127.0.0.2")  # the address the check saw
+    rebound = Receiver("127.0.0.1", checked.port)  # where the name points by the time of connecting
+    for rx in (checked, rebound):
+        rx.thread.start()
+    try:
+        ep = await create_endpoint(client, world["officer_a"], "guild-a", f"http://localhost:{checked.port}/ok")
+        checked.secrets["/ok"] = rebound.secrets["/ok"] = ep["secret"]
+        await enqueue_in_tx([world["ids"]["guild-a"]])
+        answers = iter([["127.0.0.2"]])
+        lookups: list[str] = []
+
+        async def resolve(host: str, port: int) -> list[str]:
+            lookups.append(host)
+            return next(answers, ["127.0.0.1"])
+
+        monkeypatch.setattr(service, "resolve", resolve)
+        stats = await deliver_due(http)
+    finally:
+        for rx in (checked, rebound):
+            rx.server.shutdown()
+            rx.server.server_close()
+    assert stats.delivered == 1
+    assert lookups == ["localhost"]
+    assert rebound.requests == []
+    [request] = checked.requests
+    assert request["verified"] and request["host"] == f"localhost:{checked.port}"
+
+
+def _tls_pair(tmp_path, name: str):
+    """A CA, and a server certificate for ``name`` signed by it: (server SSLContext, client SSLContext)."""
+    import ssl
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key, issuer: str, issuer_key, ca: bool, san: str | None = None):  # noqa: ANN001
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                              key_encipherment=False, data_encipherment=False, key_agreement=False,
+                              encipher_only=False, decipher_only=False), critical=True)
+            builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        else:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert("guild test CA", ca_key, "guild test CA", ca_key, ca=True)
+    leaf = cert(name, leaf_key, "guild test CA", ca_key, ca=False, san=name)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    (tmp_path / "leaf.key").write_bytes(leaf_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    return server, ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+
+
+async def test_a_pinned_https_delivery_verifies_the_certificate_of_the_host_name(client, world, tmp_path, monkeypatch):
+    """Connecting to the checked address keeps TLS honest: SNI and certificate check use the URL's host name."""
+    from guild.webhooks import deliver_due, service
+
+    server_tls, client_tls = _tls_pair(tmp_path, "hooks.test")
+    rx = Receiver("127.0.0.1", tls=server_tls)
+    rx.thread.start()
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]  # hooks.test and other.test both point at the receiver
+
+    monkeypatch.setattr(service, "resolve", resolve)
+    try:
+        good = await create_endpoint(client, world["officer_a"], "guild-a", f"https://hooks.test:{rx.port}/ok")
+        rx.secrets["/ok"] = good["secret"]
+        await enqueue_in_tx([world["ids"]["guild-a"]])
+        async with httpx.AsyncClient(verify=client_tls, trust_env=False) as tls_http:
+            assert (await deliver_due(tls_http)).delivered == 1
+            [request] = rx.requests
+            assert request["verified"] and request["host"] == f"hooks.test:{rx.port}"
+            assert rx.server_names == ["hooks.test"]
+
+            # a name the certificate does not cover, at the same address: refused by certificate verification
+            bad = await create_endpoint(client, world["officer_a"], "guild-a", f"https://other.test:{rx.port}/ok")
+            await client.post(BASE.format(slug="guild-a") + f"/{good['id']}/deactivate", headers=world["officer_a"])
+            await enqueue_in_tx([world["ids"]["guild-a"]])
+            stats = await deliver_due(tls_http)
+    finally:
+        rx.server.shutdown()
+        rx.server.server_close()
+    assert (stats.claimed, stats.delivered) == (1, 0)
+    assert len(rx.requests) == 1  # nothing more arrived
+    [row] = [r for r in await delivery_rows() if r["endpoint"] == UUID(bad["id"])]
+    assert "CERTIFICATE_VERIFY_FAILED" in row["last_error"], row["last_error"]
