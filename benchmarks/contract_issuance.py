@@ -61,10 +61,14 @@ async def setup():
     prod = await productions.create_production(producer_p, ProductionCreate(
         company="bench-company", title="Benchmark Feature", budget_minor=30_000_000, currency="EUR"))
     await productions.bind(producer_p, prod.id, BindingCreate(compact="bench-compact", version=1))
-    eng = await productions.add_engagement(producer_p, prod.id, EngagementCreate(
-        person_name="Bench Performer", department="production", role="Lead", level="journey",
-        rate_minor_per_week=200_000, currency="EUR", start_date="2027-03-01", end_date="2027-05-28"))
-    return producer_p, prod.id, eng.id
+
+    async def engagement():  # one per issuance: an engagement has one live contract
+        eng = await productions.add_engagement(producer_p, prod.id, EngagementCreate(
+            person_name="Bench Performer", department="production", role="Lead", level="journey",
+            rate_minor_per_week=200_000, currency="EUR", start_date="2027-03-01", end_date="2027-05-28"))
+        return eng.id
+
+    return producer_p, prod.id, engagement
 
 
 def request(engagement_id):
@@ -91,11 +95,14 @@ async def main(runs: int, batch: int) -> None:
     from contracts.pdf import PdfRenderer, html_to_pdf, render_html
     from guild.contracting import service
 
-    principal, production_id, engagement_id = await setup()
-    req = request(engagement_id)
+    principal, production_id, engagement = await setup()
+
+    async def requests(n):
+        return [request(await engagement()) for _ in range(n)]
 
     # the exact HTML an issuance renders: take it from one real issue
     one = PdfRenderer(max_workers=1)
+    [req] = await requests(1)
     first, _ = await service.issue(principal, production_id, req, one, None)  # also warms the worker
     from guild.tables import Contract
 
@@ -112,17 +119,20 @@ async def main(runs: int, batch: int) -> None:
         raw.append(time.perf_counter() - t)
 
     issued = []
-    for _ in range(runs):
+    for req in await requests(runs):
         t = time.perf_counter()
         await service.issue(principal, production_id, req, one, None)
         issued.append(time.perf_counter() - t)
     one.shutdown()
 
     pool = PdfRenderer()
+    [req] = await requests(1)
     await service.issue(principal, production_id, req, pool, None)  # spawn the workers
-    await asyncio.gather(*[service.issue(principal, production_id, req, pool, None) for _ in range(pool.max_workers)])
+    await asyncio.gather(*[service.issue(principal, production_id, r, pool, None)
+                           for r in await requests(pool.max_workers)])
+    reqs = await requests(batch)
     t = time.perf_counter()
-    await asyncio.gather(*[service.issue(principal, production_id, req, pool, None) for _ in range(batch)])
+    await asyncio.gather(*[service.issue(principal, production_id, r, pool, None) for r in reqs])
     elapsed = time.perf_counter() - t
     pool.shutdown()
 

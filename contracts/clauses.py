@@ -74,6 +74,14 @@ class ContractType(StrEnum):
     crew = "crew"
 
 
+class ContractStatus(StrEnum):
+    """An engagement has at most one ``issued`` (live) contract; ``void`` and ``superseded`` ones stay readable."""
+
+    issued = "issued"
+    void = "void"
+    superseded = "superseded"  # replaced by a later contract for the same engagement (``superseded_by``)
+
+
 class Level(StrEnum):
     """Seniority, lowest first; apprentice and trainee are entry levels of crew."""
 

@@ -58,6 +58,19 @@ async def xact_lock(key: int) -> None:
         await raw("SELECT pg_advisory_xact_lock({})", key)
 
 
+def for_update(query: Any, *of: type[Table]) -> Any:
+    """A Piccolo SELECT that row-locks what it reads (the rows of ``of``) until the transaction ends.
+
+    PostgreSQL: ``FOR NO KEY UPDATE`` -- a second locker of the same row waits for the first to commit
+    and then reads the committed state; inserts of rows referencing it (foreign keys) do not wait.
+    SQLite: unchanged, the IMMEDIATE write transaction (``write_tx``) already holds the only write lock.
+    Lock the parent row before a check-then-act (count, exists, read status) so it has one winner.
+    """
+    if isinstance(engine(), PostgresEngine):
+        return query.lock_rows("NO KEY UPDATE", of=of)
+    return query
+
+
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run SQL with ``{}`` placeholders on the current transaction's connection, if any."""
     return await engine().run_querystring(QueryString(sql, *args))

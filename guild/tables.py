@@ -191,7 +191,8 @@ class CustomClause(Table, tablename="custom_clause"):
 
 
 class Contract(Table, tablename="contract"):
-    """An issued talent contract: its data, compliance report and PDF never change; it can only be voided."""
+    """An issued talent contract: its data, compliance report and PDF never change; it can only be voided or
+    superseded (status: contracts.clauses.ContractStatus)."""
 
     id = UUID(primary_key=True)
     production = ForeignKey(references=Production, on_delete=OnDelete.restrict, index=True)
@@ -209,6 +210,10 @@ class Contract(Table, tablename="contract"):
     issued_at = Timestamptz()
     voided_at = Timestamptz(null=True, default=None)
     void_reason = Text(default="")
+    # status superseded: the later contract of the same engagement that replaced this one, and when.
+    # At most one issued (live) contract per engagement: the partial unique index contract_one_live.
+    superseded_by = UUID(null=True, default=None)
+    superseded_at = Timestamptz(null=True, default=None)
     # What the compliance sweep reads of the document and report, kept as columns at issue
     # (contracts.compliance.contract_facts) so a sweep never re-parses documents.
     clause_keys = Array(base_column=Varchar(length=64), default=list)

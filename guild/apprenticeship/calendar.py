@@ -32,11 +32,11 @@ from contracts.clauses import ENTRY_LEVELS
 from guild import audit
 from guild.accounts.service import load_principal
 from guild.apprenticeship.commitments import CommitmentRead, commitment_rows
-from guild.db import read_tx, write_tx
+from guild.db import for_update, read_tx, write_tx
 from guild.errors import NotFound, invalid
 from guild.schemas import Out
 from guild.security import Principal, Role
-from guild.tables import CalendarToken, Engagement, Production
+from guild.tables import CalendarToken, Engagement, Production, User
 
 __all__ = [
     "CalendarTokenRead",
@@ -79,6 +79,9 @@ async def issue_token(principal: Principal, base_url: str) -> CalendarTokenRead:
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     async with write_tx():
+        # the user's row lock: concurrent requests create or rotate one after the other, so each caller's
+        # token was the working one when its request committed (the last one's keeps working)
+        await for_update(User.select(User.id).where(User.id == principal.id), User).first()
         existing = await CalendarToken.select(CalendarToken.id).where(CalendarToken.user == principal.id).first()
         if existing:
             await CalendarToken.update({CalendarToken.token: _digest(token), CalendarToken.created_at: now}).where(

@@ -184,7 +184,8 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
     bound version takes the due date the new dates give; a rule that now applies gets its commitment
     (a withdrawn one reopens); an open commitment whose rule no longer applies (the shoot's length is
     outside the rule's range, or a date was cleared) is withdrawn, kept with status ``withdrawn``. Done
-    commitments never change. Returns the changes (also audited)."""
+    commitments never change (the caller holds the production's row lock, as ``mark_done`` does, and the
+    updates are conditional besides). Returns the changes (also audited)."""
     production = await Production.select(Production.start_date, Production.end_date).where(
         Production.id == production_id
     ).first()
@@ -209,12 +210,14 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
                 due = wanted[key][1]
                 if c["status"] != "open" or c["due_date"] != due:
                     await Commitment.update({Commitment.status: "open", Commitment.due_date: due}).where(
-                        Commitment.id == c["id"]
+                        (Commitment.id == c["id"]) & (Commitment.status != "done")
                     )
                     changes.append({"key": key, "from": c["due_date"].isoformat(), "to": due.isoformat(),
                                     "status": "open"})
             elif c["status"] == "open":
-                await Commitment.update({Commitment.status: "withdrawn"}).where(Commitment.id == c["id"])
+                await Commitment.update({Commitment.status: "withdrawn"}).where(
+                    (Commitment.id == c["id"]) & (Commitment.status == "open")
+                )
                 changes.append({"key": key, "from": c["due_date"].isoformat(), "to": None, "status": "withdrawn"})
         for key, (rule, due) in wanted.items():
             if key not in mine:
@@ -232,31 +235,35 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
 
 
 async def mark_done(principal: Principal, production_id: UUID, commitment_id: UUID) -> CommitmentRead:
-    """Producers of the company mark a commitment done. Marking a done commitment again changes nothing."""
+    """Producers of the company mark an open commitment done; one that is already done (or withdrawn) is
+    409. The production row is locked first, so a concurrent change of shoot dates (which reschedules or
+    withdraws open commitments) runs before or after, never in between; the conditional UPDATE makes
+    exactly one of several concurrent requests the one that marks it (one audit event)."""
     from guild.productions.service import production_row
 
     async with write_tx():
-        await production_row(principal, production_id, write=True)
+        await production_row(principal, production_id, write=True, lock=True)
         row = await Commitment.select(Commitment.id, Commitment.key, Commitment.due_date, Commitment.status).where(
             (Commitment.id == commitment_id) & (Commitment.production == production_id)
         ).first()
         if row is None:
             raise NotFound(f"production {production_id} has no commitment {commitment_id}")
-        if row["status"] == "withdrawn":
-            raise Conflict(f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
-                           rule="commitment_withdrawn")
         now = _now()
-        # the status condition makes two concurrent requests record one event between them
         changed = await Commitment.update({Commitment.status: "done", Commitment.done_at: now}).where(
             (Commitment.id == commitment_id) & (Commitment.status == "open")
         ).returning(Commitment.id)
-        if changed:
-            await audit.record(
-                principal.id, "commitment.done", "production", production_id,
-                {
-                    "commitment_id": str(commitment_id), "key": row["key"], "due_date": row["due_date"].isoformat(),
-                    "late": now.date() > row["due_date"],
-                },
-            )
+        if not changed:
+            status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id).first())["status"]
+            if status == "withdrawn":
+                raise Conflict(f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
+                               rule="commitment_withdrawn")
+            raise Conflict(f"commitment {row['key']!r} is already {status}", rule="commitment_done")
+        await audit.record(
+            principal.id, "commitment.done", "production", production_id,
+            {
+                "commitment_id": str(commitment_id), "key": row["key"], "due_date": row["due_date"].isoformat(),
+                "late": now.date() > row["due_date"],
+            },
+        )
         rows = await Commitment.select(*_COLUMNS).where(Commitment.id == commitment_id)
     return _read(rows[0], today())

@@ -55,7 +55,7 @@ class ApprenticeshipController(Controller):
         return await commitments.list_commitments(request.user, production_id)
 
     @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200,
-          summary="Mark a commitment done (producers of the company; repeating it changes nothing)")
+          summary="Mark an open commitment done (producers of the company; 409 when already done or withdrawn)")
     async def mark_done(
         self, request: Req, production_id: FromPath[UUID], commitment_id: FromPath[UUID]
     ) -> commitments.CommitmentRead:

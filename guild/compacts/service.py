@@ -300,9 +300,17 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
         return await _compact_read(principal, row)
 
 
+async def lock_compact(compact_id: UUID) -> None:
+    """Serialise writers of one compact (PostgreSQL advisory lock until commit; SQLite has one writer).
+
+    Every change of a version's status (propose, decide, ratify and supersede, withdraw, amend, edit)
+    takes it before reading the version, and so does binding a production to a version.
+    """
+    await xact_lock(compact_id.int & 0x7FFF_FFFF_FFFF_FFFF)
+
+
 async def _lock(compact: dict[str, Any]) -> None:
-    """Serialise writers of one compact (PostgreSQL advisory lock until commit; SQLite has one writer)."""
-    await xact_lock(compact["id"].int & 0x7FFF_FFFF_FFFF_FFFF)
+    await lock_compact(compact["id"])
 
 
 async def _open_for_convening(principal: Principal, slug: str, number: int) -> tuple[dict, dict, list[str]]:

@@ -181,7 +181,7 @@ SELECT e.production, e.id, e.person_name, e.department, e.level, e.rate_minor_pe
        c.version_hashes, c.compliant
 FROM engagement e
 LEFT JOIN engagement m ON m.id = e.mentor
-LEFT JOIN (  -- per engagement: its latest issued contract, else its latest (void) one
+LEFT JOIN (  -- per engagement: its live (issued) contract, else its latest void or superseded one
     SELECT c.engagement, c.id, c.status, c.contract_type, c.clause_keys, c.planned_ai_uses, c.version_hashes,
            c.compliant, row_number() OVER (
                PARTITION BY c.engagement

@@ -29,7 +29,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.clauses import LIKENESS_USES, ContractContext, ContractType, Level, ai_rules
+from contracts.clauses import LIKENESS_USES, ContractContext, ContractStatus, ContractType, Level, ai_rules
 from contracts.compliance import BoundVersion, required_clause_keys
 from guild.apprenticeship.rules import QuotaResult, placement_weeks, quota_report
 from guild.compacts.terms import AIUse, Department, Policy, QuotaRule, Terms
@@ -146,7 +146,7 @@ class ContractFact:
     """
 
     id: UUID
-    status: str  # issued | void
+    status: ContractStatus | str  # the live one (issued), else the latest void or superseded one
     contract_type: ContractType | str
     clause_keys: Collection[str]  # keys of the clauses the contract carries
     planned_ai_uses: Collection[AIUse | str]  # AI uses the contract declares for this worker
@@ -341,15 +341,16 @@ def _contract_base(e: EngagementFact, c: ContractFact | None) -> dict[str, Any]:
 
 def _missing(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
     c = e.contract
-    if c is not None and c.status == "issued":
+    if c is not None and c.status == ContractStatus.issued:
         return None
-    evidence = {**_contract_base(e, c), "contract_status": None if c is None else c.status, "required": "issued"}
+    evidence = {**_contract_base(e, c), "contract_status": None if c is None else str(c.status),
+                "required": ContractStatus.issued.value}
     return _draft(bt, Rule.contract_missing, str(e.id), Severity.violation, evidence, person=e.person_name)
 
 
 def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
     c = e.contract
-    if c is None or c.status != "issued" or (c.compliant and bt.version_hash in c.version_hashes):
+    if c is None or c.status != ContractStatus.issued or (c.compliant and bt.version_hash in c.version_hashes):
         return None
     evidence = {
         **_contract_base(e, c),
@@ -362,7 +363,7 @@ def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> 
 
 def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
     c = e.contract
-    if c is None or c.status != "issued" or CONSENT_CLAUSE in c.clause_keys or not c.planned_ai_uses:
+    if c is None or c.status != ContractStatus.issued or CONSENT_CLAUSE in c.clause_keys or not c.planned_ai_uses:
         return None
     uses = [u for u, r in ai_rules(bt.terms, LIKENESS_USES) if u in c.planned_ai_uses
             and r.policy is Policy.consent_required]
@@ -383,7 +384,7 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) 
 
 def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
     c = e.contract
-    if c is None or c.status != "issued" or not c.planned_ai_uses:
+    if c is None or c.status != ContractStatus.issued or not c.planned_ai_uses:
         return None
     uses = [u for u, r in ai_rules(bt.terms, c.planned_ai_uses) if r.policy is Policy.prohibited]
     if not uses:
@@ -401,7 +402,7 @@ _ENGAGEMENT_RULES: tuple[_EngagementRule, ...] = (_missing, _noncompliant, _with
 def _in_order(c: ContractFact | None, version_hash: str) -> bool:
     """The common case, which none of the engagement rules flags: an issued contract whose stored report
     is compliant with this version and that plans no AI use (each rule's first check, taken together)."""
-    return (c is not None and c.status == "issued" and c.compliant and version_hash in c.version_hashes
+    return (c is not None and c.status == ContractStatus.issued and c.compliant and version_hash in c.version_hashes
             and not c.planned_ai_uses)
 
 

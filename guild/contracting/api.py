@@ -5,8 +5,9 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, QueryParameter
 
+from contracts.clauses import ContractStatus
 from contracts.compliance import ComplianceReport
 from guild.contracting import service
 from guild.contracting.schemas import (
@@ -22,6 +23,7 @@ from guild.security import Principal, Role, org_role_guard
 
 Req = Request[Principal, Any, Any]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)]
+StatusFilter = Annotated[ContractStatus | None, QueryParameter(name="status", description="only contracts of this status")]
 
 
 def _pdf_response(data: bytes, digest: str, name: str) -> Response[bytes]:
@@ -64,13 +66,16 @@ class ContractController(Controller):
         contract, created = await service.issue(request.user, production_id, data, pdf_renderer, idempotency_key)
         return Response(contract, status_code=201 if created else 200)
 
-    @get("/productions/{production_id:uuid}/contracts", summary="The production's contracts")
-    async def production_contracts(self, request: Req, production_id: FromPath[UUID]) -> list[ContractRead]:
-        return await service.list_for_production(request.user, production_id)
+    @get("/productions/{production_id:uuid}/contracts",
+         summary="The production's contracts: live (issued) and past (void, superseded); ?status= one of them")
+    async def production_contracts(
+        self, request: Req, production_id: FromPath[UUID], status_filter: StatusFilter = None
+    ) -> list[ContractRead]:
+        return await service.list_for_production(request.user, production_id, status_filter)
 
-    @get("/me/contracts", summary="Contracts that engage you")
-    async def my_contracts(self, request: Req) -> list[ContractRead]:
-        return await service.list_mine(request.user)
+    @get("/me/contracts", summary="Contracts that engage you: live and past; ?status= one of them")
+    async def my_contracts(self, request: Req, status_filter: StatusFilter = None) -> list[ContractRead]:
+        return await service.list_mine(request.user, status_filter)
 
     @get("/contracts/{contract_id:uuid}", summary="One contract (its company's producers and officers, and the engaged member)")
     async def get_contract(self, request: Req, contract_id: FromPath[UUID]) -> ContractRead:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from contracts.clauses import ContractType, CustomClauseText
+from contracts.clauses import ContractStatus, ContractType, CustomClauseText
 from contracts.compliance import ClauseChoice, ComplianceReport
 from guild.compacts.terms import AIUse
 from guild.schemas import In, Out, Slug
@@ -25,6 +25,11 @@ class ContractRequest(In):
     custom_clauses: list[CustomClauseRef] = Field(default_factory=list, max_length=20)
     planned_ai_uses: list[AIUse] = Field(default_factory=list, max_length=20, description="AI uses involving this worker")
     notes: str = Field(default="", max_length=20_000, description="free text; printed literally in the PDF")
+    supersedes: UUID | None = Field(
+        default=None,
+        description="the engagement's live contract that this one replaces (it becomes superseded); required when "
+        "the engagement has a live contract, refused (409) when the named one is not it",
+    )
 
 
 class CompactRef(Out):
@@ -39,7 +44,7 @@ class ContractRead(Out):
     production_id: UUID
     engagement_id: UUID
     contract_type: ContractType
-    status: str
+    status: ContractStatus
     document_sha256: str = Field(description="SHA-256 of the contract's canonical JSON (printed on every PDF page)")
     pdf_sha256: str
     compacts: list[CompactRef]
@@ -47,6 +52,9 @@ class ContractRead(Out):
     issued_at: datetime
     voided_at: datetime | None
     void_reason: str
+    supersedes: UUID | None = Field(description="the contract this one replaced, if any")
+    superseded_by: UUID | None = Field(description="the contract that replaced this one (status superseded)")
+    superseded_at: datetime | None
 
 
 class VoidRequest(In):

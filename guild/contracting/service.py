@@ -1,5 +1,10 @@
 """Talent contracts: preview, issue (compliant only, idempotent, immutable, PDF/A-3), void, read, verify.
 
+An engagement has at most one live (``issued``) contract: issuing another is refused (409 naming the live
+one) unless the request ``supersedes`` it, and then the old one becomes ``superseded`` in the same
+transaction. Issuers of one production take its row lock; the partial unique index ``contract_one_live``
+backs the rule in the database.
+
 The compliance rules live in ``contracts.compliance`` (pure); this service loads the production, its
 engagement and the bound compact versions, calls the rules, and stores what was issued.
 """
@@ -11,7 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause, render_clause_text
+from contracts.clauses import (
+    CLAUSES,
+    ClauseParamsError,
+    ContractContext,
+    ContractStatus,
+    UnknownClause,
+    get_clause,
+    render_clause_text,
+)
 from contracts.compliance import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
 from contracts.pdf import Attachment, PdfRenderer, pdf_sha256
 from guild import audit
@@ -268,6 +281,7 @@ def contract_document(
             for c in loaded["custom"]
         ],
         "notes": request.notes,
+        "supersedes": str(request.supersedes) if request.supersedes else None,
         "compacts": [
             {"slug": b.compact_slug, "title": b.compact_title, "version": b.version_number, "hash": b.version_hash}
             for b in bound
@@ -307,10 +321,45 @@ def _same_request_or_conflict(existing: dict[str, Any], request_hash: str) -> UU
     return existing["id"]
 
 
+async def _live_contract(engagement_id: UUID) -> UUID | None:
+    row = await Contract.select(Contract.id).where(
+        (Contract.engagement == engagement_id) & (Contract.status == ContractStatus.issued.value)
+    ).first()
+    return None if row is None else row["id"]
+
+
+def _replaceable(live: UUID | None, request: ContractRequest) -> UUID | None:
+    """The live contract this request may replace (None: there is none); 409 when the engagement has a live
+    contract the request does not name in ``supersedes``, or when it names one that is not live."""
+    if live is None:
+        if request.supersedes is not None:
+            raise Conflict(
+                f"contract {request.supersedes} is not the live contract of engagement {request.engagement_id} "
+                "(it has none): nothing to supersede", rule="supersede_live_only", field="supersedes",
+            )
+        return None
+    if request.supersedes is None:
+        raise Conflict(
+            f"engagement {request.engagement_id} already has a live contract, {live}; void it, or send "
+            f'"supersedes": "{live}" to replace it', rule="one_live_contract", field="engagement_id",
+            live_contract_id=str(live),
+        )
+    if request.supersedes != live:
+        raise Conflict(
+            f"contract {request.supersedes} is not the live contract of engagement {request.engagement_id}; "
+            f"its live contract is {live}", rule="supersede_live_only", field="supersedes", live_contract_id=str(live),
+        )
+    return live
+
+
 async def issue(
     principal: Principal, production_id: UUID, request: ContractRequest, renderer: PdfRenderer, idempotency_key: str | None
 ) -> tuple[ContractRead, bool]:
-    """Issue a compliant contract; returns (contract, created). A repeated Idempotency-Key returns the first."""
+    """Issue a compliant contract; returns (contract, created). A repeated Idempotency-Key returns the first.
+
+    The one-live-contract rule is checked before rendering (a doomed request renders nothing) and again
+    under the production's row lock, where exactly one of concurrent issuers for an engagement wins.
+    """
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
         raise invalid("Idempotency-Key", "length", "Idempotency-Key must be 1 to 200 characters")
     request_hash = _request_hash(production_id, request)
@@ -318,6 +367,7 @@ async def issue(
         loaded = await _load(principal, production_id, request)
         if idempotency_key and (existing := await _by_key(production_id, idempotency_key)):
             return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
+        _replaceable(await _live_contract(request.engagement_id), request)
     context, bound, report = _check(loaded, request)
     if not report.compliant:
         raise _refusal(report)
@@ -328,16 +378,27 @@ async def issue(
 
     try:
         async with write_tx():
+            await production_row(principal, production_id, write=True, lock=True)
             if idempotency_key and (existing := await _by_key(production_id, idempotency_key)):
                 return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
             current = {(b["compact_slug"], b["version_hash"]) for b in await bound_versions(production_id)}
             if current != {(b.compact_slug, b.version_hash) for b in bound}:
                 raise Conflict("the production's compact bindings changed while issuing; try again", rule="bindings_changed")
+            replaced = _replaceable(await _live_contract(request.engagement_id), request)
+            if replaced is not None:
+                superseded = await Contract.update({
+                    Contract.status: ContractStatus.superseded.value, Contract.superseded_by: contract_id,
+                    Contract.superseded_at: issued_at,
+                }).where((Contract.id == replaced) & (Contract.status == ContractStatus.issued.value)).returning(Contract.id)
+                if not superseded:  # voided since the read above (void takes no production lock)
+                    raise Conflict(f"contract {replaced} is no longer live: nothing to supersede",
+                                   rule="supersede_live_only", field="supersedes")
+                await audit.record(principal.id, "contract.superseded", "contract", replaced, {"by": str(contract_id)})
             report_json = report.model_dump(mode="json")
             await Contract.insert(
                 Contract(
                     id=contract_id, production=production_id, engagement=request.engagement_id,
-                    contract_type=request.contract_type.value, status="issued", document=document,
+                    contract_type=request.contract_type.value, status=ContractStatus.issued.value, document=document,
                     document_sha256=doc_hash, compliance=report_json, pdf=pdf,
                     pdf_sha256=pdf_sha256(pdf), idempotency_key=idempotency_key, request_sha256=request_hash,
                     issued_by=principal.id, issued_at=issued_at, **contract_facts(document, report_json)._asdict(),
@@ -346,7 +407,8 @@ async def issue(
             await audit.record(
                 principal.id, "contract.issued", "contract", contract_id,
                 {"production": str(production_id), "document_sha256": doc_hash, "pdf_sha256": pdf_sha256(pdf),
-                 "compacts": [f"{b.compact_slug}@{b.version_hash}" for b in bound]},
+                 "compacts": [f"{b.compact_slug}@{b.version_hash}" for b in bound],
+                 "supersedes": str(replaced) if replaced else None},
             )
     except Exception as exc:
         if idempotency_key and is_unique_violation(exc):  # a concurrent retry with the same key won the race
@@ -365,7 +427,8 @@ def _contract_query():
     return Contract.select(
         Contract.id, Contract.production, Contract.engagement, Contract.contract_type, Contract.status,
         Contract.document_sha256, Contract.pdf_sha256, Contract.compliance, Contract.document, Contract.issued_at,
-        Contract.voided_at, Contract.void_reason, Contract.engagement.user.as_alias("member_id"),
+        Contract.voided_at, Contract.void_reason, Contract.superseded_by, Contract.superseded_at,
+        Contract.engagement.user.as_alias("member_id"),
         Contract.production.company.slug.as_alias("company_slug"),
     ).output(load_json=True)
 
@@ -389,7 +452,8 @@ def _read(row: dict[str, Any]) -> ContractRead:
         contract_type=row["contract_type"], status=row["status"], document_sha256=row["document_sha256"],
         pdf_sha256=row["pdf_sha256"], compliance=ComplianceReport.model_validate(row["compliance"]),
         compacts=[CompactRef(**c) for c in row["document"]["compacts"]], issued_at=row["issued_at"],
-        voided_at=row["voided_at"], void_reason=row["void_reason"],
+        voided_at=row["voided_at"], void_reason=row["void_reason"], supersedes=row["document"].get("supersedes"),
+        superseded_by=row["superseded_by"], superseded_at=row["superseded_at"],
     )
 
 
@@ -405,29 +469,42 @@ async def get_pdf(principal: Principal, contract_id: UUID) -> tuple[bytes, str]:
     return bytes(row["pdf"]), row["pdf_sha256"]
 
 
-async def list_for_production(principal: Principal, production_id: UUID) -> list[ContractRead]:
+async def list_for_production(
+    principal: Principal, production_id: UUID, status: ContractStatus | None = None
+) -> list[ContractRead]:
+    """Every contract of the production, live and past (void, superseded), oldest first; or those of one status."""
     async with read_tx():
         await production_row(principal, production_id)
-        rows = await _contract_query().where(Contract.production == production_id).order_by(Contract.issued_at)
+        query = _contract_query().where(Contract.production == production_id)
+        if status is not None:
+            query = query.where(Contract.status == status.value)
+        rows = await query.order_by(Contract.issued_at)
         return [_read(r) for r in rows if _may_read(principal, r)]
 
 
-async def list_mine(principal: Principal) -> list[ContractRead]:
+async def list_mine(principal: Principal, status: ContractStatus | None = None) -> list[ContractRead]:
+    """Every contract that engages this user, live and past, oldest first; or those of one status."""
     async with read_tx():
-        rows = await _contract_query().where(Contract.engagement.user == principal.id).order_by(Contract.issued_at)
+        query = _contract_query().where(Contract.engagement.user == principal.id)
+        if status is not None:
+            query = query.where(Contract.status == status.value)
+        rows = await query.order_by(Contract.issued_at)
         return [_read(r) for r in rows]
 
 
 async def void(principal: Principal, contract_id: UUID, reason: str) -> ContractRead:
+    """Void the live contract. Only an issued one: of concurrent requests exactly one voids it (a
+    conditional UPDATE) and keeps its reason; the others, and any later one, get 409."""
     async with write_tx():
         row = await _contract_row(principal, contract_id)
         if not principal.has_role(row["company_slug"], Role.producer):
             raise Forbidden("only the production company's producers may void its contracts")
-        if row["status"] != "issued":
-            raise Conflict(f"contract {contract_id} is already {row['status']}", rule="void_issued_only")
-        await Contract.update(
-            {Contract.status: "void", Contract.voided_at: _now(), Contract.void_reason: reason}
-        ).where(Contract.id == contract_id)
+        changed = await Contract.update(
+            {Contract.status: ContractStatus.void.value, Contract.voided_at: _now(), Contract.void_reason: reason}
+        ).where((Contract.id == contract_id) & (Contract.status == ContractStatus.issued.value)).returning(Contract.id)
+        if not changed:
+            status = (await Contract.select(Contract.status).where(Contract.id == contract_id).first())["status"]
+            raise Conflict(f"contract {contract_id} is already {status}", rule="void_issued_only")
         await audit.record(principal.id, "contract.voided", "contract", contract_id, {"reason": reason})
         return _read(await _contract_row(principal, contract_id))
 
@@ -468,7 +545,7 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
     checks.append((row is not None, f"contract data SHA-256 {doc_hash} matches an issued contract"))
     if row is not None:
         checks.append((row["pdf_sha256"] == digest, f"PDF SHA-256 {digest} equals the stored PDF's"))
-        checks.append((row["status"] == "issued", f"contract status: {row['status']}"))
+        checks.append((row["status"] == ContractStatus.issued, f"contract status: {row['status']}"))
     found = {v["terms_hash"]: v for v in versions}
     for c in document["compacts"]:
         checks.append((c["hash"] in found, f"compact {c['slug']} v{c['version']} ({c['hash'][:12]}…) is known here"))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from guild import audit
-from guild.db import read_tx, write_tx
+from guild.db import for_update, read_tx, write_tx
 from guild.errors import Conflict, NotFound, invalid
 from guild.orgs.schemas import MembershipCreate, MembershipRead, OrganizationCreate, OrganizationRead
 from guild.security import Role
@@ -34,8 +34,11 @@ async def list_organizations(kind: str | None = None) -> list[OrganizationRead]:
     return [OrganizationRead(**r) for r in rows]
 
 
-async def get_organization_row(slug: str) -> dict:
-    row = await Organization.select(*_ORG_COLUMNS).where(Organization.slug == slug).first()
+async def get_organization_row(slug: str, *, lock: bool = False) -> dict:
+    """The organisation by slug; ``lock``: row-locked until the write transaction ends, so membership
+    changes of one organisation run one at a time (their checks and writes see each other)."""
+    query = Organization.select(*_ORG_COLUMNS).where(Organization.slug == slug)
+    row = await (for_update(query, Organization) if lock else query).first()
     if row is None:
         raise NotFound(f"organization {slug!r} not found")
     return row
@@ -67,7 +70,7 @@ async def list_members(slug: str) -> list[MembershipRead]:
 async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -> MembershipRead:
     email = data.email.strip().lower()
     async with write_tx():
-        org = await get_organization_row(slug)
+        org = await get_organization_row(slug, lock=True)
         user = await User.select(User.id).where(User.email == email).first()
         if user is None:
             raise invalid("email", "user_exists", f"no user account has e-mail {email}")
@@ -87,8 +90,11 @@ async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -
 
 
 async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -> None:
+    """Remove one membership; never an organisation's last officer. The organisation row is locked first,
+    so two officers removed at once are counted one after the other (one of them stays, the other is 409)
+    and a membership removed twice at once is removed once (the second finds nothing: 404)."""
     async with write_tx():
-        org = await get_organization_row(slug)
+        org = await get_organization_row(slug, lock=True)
         row = await Membership.select(Membership.id, Membership.role, Membership.user).where(
             (Membership.id == membership_id) & (Membership.organization == org["id"])
         ).first()

@@ -12,9 +12,9 @@ from uuid import UUID, uuid4
 
 from contracts.clauses import Level, level_rank
 from guild import audit
-from guild.db import read_tx, write_tx
+from guild.db import for_update, read_tx, write_tx
 from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
-from guild.compacts.service import sees_drafts
+from guild.compacts.service import lock_compact, sees_drafts
 from guild.productions.schemas import (
     BindingCreate,
     BindingRead,
@@ -38,11 +38,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def production_row(principal: Principal, production_id: UUID, *, write: bool = False) -> dict[str, Any]:
-    """The production if this user may see it (write: may change it); 404 for outsiders, 403 for readers."""
-    row = await Production.select(
+async def production_row(
+    principal: Principal, production_id: UUID, *, write: bool = False, lock: bool = False
+) -> dict[str, Any]:
+    """The production if this user may see it (write: may change it); 404 for outsiders, 403 for readers.
+
+    ``lock`` (in a write transaction): the production row stays locked until commit, so the writers that
+    check something of a production and then change it (its fields, bindings, disclosures, commitments,
+    one live contract per engagement) run one at a time and each sees what the previous one committed.
+    """
+    query = Production.select(
         *Production.all_columns(), Production.company.slug.as_alias("company_slug")
-    ).where(Production.id == production_id).first()
+    ).where(Production.id == production_id)
+    row = await (for_update(query, Production) if lock else query).first()
     if row is None or not (principal.is_admin or principal.has_role(row["company_slug"], *_READERS)):
         raise NotFound(f"production {production_id} not found")
     if write and not principal.has_role(row["company_slug"], Role.producer):
@@ -139,7 +147,7 @@ async def update_production(principal: Principal, production_id: UUID, data: Pro
     from guild.apprenticeship.commitments import reschedule_commitments  # it imports this module
 
     async with write_tx():
-        row = await production_row(principal, production_id, write=True)
+        row = await production_row(principal, production_id, write=True, lock=True)
         given = data.model_dump(exclude_unset=True)
         start, end = given.get("start_date", row["start_date"]), given.get("end_date", row["end_date"])
         if start and end and end < start:
@@ -170,17 +178,19 @@ def _json_value(value: Any) -> Any:
 
 async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -> ProductionRead:
     async with write_tx():
-        row = await production_row(principal, production_id, write=True)
-        version = await CompactVersion.select(
+        row = await production_row(principal, production_id, write=True, lock=True)
+        query = CompactVersion.select(
             CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.compact,
             CompactVersion.proposed_at,
-        ).where(
-            (CompactVersion.compact.slug == data.compact) & (CompactVersion.number == data.version)
-        ).first()
+        ).where((CompactVersion.compact.slug == data.compact) & (CompactVersion.number == data.version))
+        version = await query.first()
         if version is not None and version["proposed_at"] is None and not await sees_drafts(principal, version["compact"]):
             version = None  # a draft outside the caller's organisations: answered as if there were none
         if version is None:
             raise invalid("version", "version_exists", f"compact {data.compact!r} has no version {data.version}")
+        # a ratification that supersedes this version commits before the re-read or waits for this binding
+        await lock_compact(version["compact"])
+        version = await query.first()
         if version["status"] != "ratified":
             raise invalid(
                 "version", "ratified_only",
@@ -288,7 +298,7 @@ async def set_disclosures(principal: Principal, production_id: UUID, items: list
     if len({d.category for d in items}) != len(items):
         raise invalid("disclosures", "one_per_category", "each category may appear once")
     async with write_tx():
-        await production_row(principal, production_id, write=True)
+        await production_row(principal, production_id, write=True, lock=True)
         await AssetDisclosure.delete().where(AssetDisclosure.production == production_id)
         now = _now()
         rows = [

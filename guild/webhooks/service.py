@@ -36,7 +36,7 @@ from pydantic import Field
 from guild import __version__, audit
 from guild.canonical import canonical_json
 from guild.db import engine, is_sqlite, read_tx, write_tx
-from guild.errors import Forbidden, NotFound, invalid
+from guild.errors import Conflict, Forbidden, NotFound, invalid
 from guild.orgs.service import get_organization_row
 from guild.schemas import In, Out
 from guild.security import Principal, Role
@@ -372,26 +372,28 @@ async def list_endpoints(principal: Principal, slug: str) -> list[EndpointRead]:
 
 
 async def deactivate_endpoint(principal: Principal, slug: str, endpoint_id: UUID) -> EndpointRead:
-    """Stop sending to an endpoint (idempotent); its pending deliveries are closed as failed."""
+    """Stop sending to an endpoint; its pending deliveries are closed as failed. An endpoint that is
+    already inactive is 409: of concurrent requests exactly one deactivates it (a conditional UPDATE)."""
     _require_officer(principal, slug)
     async with write_tx():
         org = await get_organization_row(slug)
-        row = await WebhookEndpoint.select(*_ENDPOINT_COLUMNS).where(
-            (WebhookEndpoint.id == endpoint_id) & (WebhookEndpoint.organization == org["id"])
-        ).first()
-        if row is None:
-            raise NotFound(f"webhook endpoint {endpoint_id} not found in {slug!r}")
-        if row["active"]:
-            await WebhookEndpoint.update({WebhookEndpoint.active: False}).where(WebhookEndpoint.id == endpoint_id)
-            await WebhookDelivery.update(
-                {WebhookDelivery.status: DeliveryStatus.failed.value, WebhookDelivery.last_error: "endpoint deactivated"}
-            ).where(
-                (WebhookDelivery.endpoint == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.pending.value)
-            )
-            await audit.record(principal.id, "webhook_endpoint.deactivated", "organization", org["id"],
-                               {"endpoint_id": str(endpoint_id)})
-            row["active"] = False
-    return EndpointRead(**row)
+        mine = (WebhookEndpoint.id == endpoint_id) & (WebhookEndpoint.organization == org["id"])
+        changed = await WebhookEndpoint.update({WebhookEndpoint.active: False}).where(
+            mine & (WebhookEndpoint.active == True)  # noqa: E712
+        ).returning(*_ENDPOINT_COLUMNS)
+        if not changed:
+            if not await WebhookEndpoint.exists().where(mine):
+                raise NotFound(f"webhook endpoint {endpoint_id} not found in {slug!r}")
+            raise Conflict(f"webhook endpoint {endpoint_id} is already inactive", rule="already_inactive",
+                           field="endpoint_id")
+        await WebhookDelivery.update(
+            {WebhookDelivery.status: DeliveryStatus.failed.value, WebhookDelivery.last_error: "endpoint deactivated"}
+        ).where(
+            (WebhookDelivery.endpoint == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.pending.value)
+        )
+        await audit.record(principal.id, "webhook_endpoint.deactivated", "organization", org["id"],
+                           {"endpoint_id": str(endpoint_id)})
+    return EndpointRead(**changed[0])
 
 
 async def list_deliveries(

@@ -150,9 +150,10 @@ async def test_mark_done_grants_and_denials(client, world):
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["id"] == cid and done["status"] == "done" and done["done_at"]
-    # again: nothing changes, no second audit event
+    # again: 409, nothing changes, no second audit event
     again = await client.post(url, headers=h["producer"])
-    assert again.status_code == 200 and again.json()["done_at"] == done["done_at"]
+    assert again.status_code == 409 and again.json()["rule"] == "commitment_done"
+    assert (await _commitments(client, pid, h["producer"]))["final_plan"]["done_at"] == done["done_at"]
     events = await AuditEvent.select(AuditEvent.actor_id, AuditEvent.entity_id, AuditEvent.data).where(
         AuditEvent.action == "commitment.done").output(load_json=True)
     assert len(events) == 1
@@ -273,3 +274,45 @@ async def test_production_update_grants_denials_and_bad_input(client, world):
     # the same values again: nothing to record
     assert (await client.patch(url, json=change, headers=h["producer"])).status_code == 200
     assert await AuditEvent.count().where(AuditEvent.action == "production.updated") == 1
+
+
+# --- concurrency: one winner per transition ---------------------------------------------------------------
+
+
+async def test_concurrent_mark_done_has_one_winner(client, world):
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    h = world["h"]
+    pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")
+    cid = (await _commitments(client, pid, h["producer"]))["final_plan"]["id"]
+    url = f"/api/v1/productions/{pid}/commitments/{cid}/done"
+    responses = await together([client.post(url, headers=h["producer"]) for _ in range(8)])
+    assert statuses(responses) == {200: 1, 409: 7}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"commitment_done"}
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    assert (await _commitments(client, pid, h["producer"]))["final_plan"]["done_at"] == winner["done_at"]
+    assert [e["data"]["commitment_id"] for e in await audit_events("commitment.done")] == [cid]
+
+
+async def test_marking_done_while_the_shoot_dates_change_never_moves_a_done_commitment(client, world):
+    """Each round marks final_plan done while the shoot shrinks to 4 weeks (which withdraws an open
+    final_plan). Either the mark came first (200: it stays done, the new dates leave it alone) or the
+    new dates did (409 commitment_withdrawn). A done commitment is never withdrawn or moved."""
+    from tests.integration.concurrency import together
+
+    h = world["h"]
+    for n in range(4):
+        pid = await world["production"](f"Harbour {n}", "2040-03-05", "2040-05-04")
+        cid = (await _commitments(client, pid, h["producer"]))["final_plan"]["id"]
+        done, patch = await together([
+            client.post(f"/api/v1/productions/{pid}/commitments/{cid}/done", headers=h["producer"]),
+            client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-04-02", "end_date": "2040-04-27"},
+                         headers=h["producer"]),
+        ])
+        assert patch.status_code == 200, patch.text
+        final_plan = (await _commitments(client, pid, h["producer"]))["final_plan"]
+        if done.status_code == 200:
+            assert (final_plan["status"], final_plan["due_date"]) == ("done", done.json()["due_date"])
+        else:
+            assert done.status_code == 409 and done.json()["rule"] == "commitment_withdrawn", done.text
+            assert final_plan["status"] == "withdrawn"

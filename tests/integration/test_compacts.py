@@ -322,3 +322,93 @@ async def test_a_taken_slug_is_refused_alike_whether_or_not_the_caller_sees_its_
     assert (hidden.json()["field"], hidden.json()["rule"]) == ("slug", "unique")
     for word in ("draft", "proposed", "ratified", "performers"):
         assert word not in hidden.text.replace("private-draft", "S")
+
+
+# --- concurrency: every version transition has one winner (the compact's lock) --------------------------------
+
+
+async def test_concurrent_proposals_and_withdrawals_have_one_winner(client, world):
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    await _create(client, world)
+    url = f"{BASE}/ai-compact/versions/1"
+    proposed = await together([client.post(f"{url}/propose", headers=world["perf"]) for _ in range(6)])
+    assert statuses(proposed) == {200: 1, 409: 5}
+    assert {r.json()["rule"] for r in proposed if r.status_code == 409} == {"propose_drafts_only"}
+    assert len(await audit_events("compact_version.proposed")) == 1
+
+    withdrawn = await together([client.post(f"{url}/withdraw", json={"reason": f"reason {n}"}, headers=world["perf"])
+                                for n in range(6)])
+    assert statuses(withdrawn) == {200: 1, 409: 5}
+    [winner] = [r.json() for r in withdrawn if r.status_code == 200]
+    [event] = await audit_events("compact_version.withdrawn")
+    assert event["data"]["reason"] == winner["closed_reason"]
+    assert (await client.get(url, headers=world["perf"])).json()["closed_reason"] == winner["closed_reason"]
+
+
+async def test_concurrent_decisions_of_one_party_count_once(client, world):
+    from guild.tables import RatificationDecision
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    await _create(client, world)
+    url = f"{BASE}/ai-compact/versions/1"
+    assert (await client.post(f"{url}/propose", headers=world["perf"])).status_code == 200
+    body = {"organization": "writers", "decision": "approve"}
+    responses = await together([client.post(f"{url}/decisions", json=body, headers=world["writ"]) for _ in range(6)])
+    assert statuses(responses) == {201: 1, 409: 5}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"decide_once"}
+    assert await RatificationDecision.count() == 1
+    assert len(await audit_events("compact_version.approved")) == 1
+
+
+async def test_the_last_approvals_arriving_together_ratify_once_and_supersede_once(client, world):
+    """Version 2's three parties approve at the same moment: each decision counts once, version 2 is
+    ratified once and version 1 superseded once."""
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    await _create(client, world)
+    await _ratify(client, world)
+    assert (await client.post(f"{BASE}/ai-compact/versions", json={}, headers=world["perf"])).status_code == 201
+    url = f"{BASE}/ai-compact/versions/2"
+    assert (await client.post(f"{url}/propose", headers=world["perf"])).status_code == 200
+    responses = await together([
+        client.post(f"{url}/decisions", json={"organization": org, "decision": "approve"}, headers=world[who])
+        for who, org in [("perf", "performers"), ("writ", "writers"), ("fest", "riverlight")]
+    ])
+    assert statuses(responses) == {201: 3}
+    assert [r.json()["status"] for r in responses].count("ratified") == 1  # the last one to decide ratified it
+    assert [e["data"]["number"] for e in await audit_events("compact_version.ratified")] == [1, 2]
+    assert [e["data"]["number"] for e in await audit_events("compact_version.superseded")] == [1]
+    compact = (await client.get(f"{BASE}/ai-compact", headers=world["perf"])).json()
+    assert compact["current_version"] == 2
+    assert [(v["number"], v["status"]) for v in compact["versions"]] == [(1, "superseded"), (2, "ratified")]
+
+
+async def test_concurrent_amendments_draft_one_version(client, world):
+    from tests.integration.concurrency import statuses, together
+
+    await _create(client, world)
+    await _ratify(client, world)
+    responses = await together([client.post(f"{BASE}/ai-compact/versions", json={}, headers=world["perf"])
+                                for _ in range(6)])
+    assert statuses(responses) == {201: 1, 409: 5}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"one_open_version"}
+    compact = (await client.get(f"{BASE}/ai-compact", headers=world["perf"])).json()
+    assert [v["number"] for v in compact["versions"]] == [1, 2]
+
+
+async def test_concurrent_edits_with_one_etag_apply_once(client, world):
+    from tests.integration.concurrency import statuses, together
+
+    await _create(client, world)
+    url = f"{BASE}/ai-compact/versions/1"
+    tag = (await client.get(url, headers=world["perf"])).headers["etag"]
+    responses = await together([
+        client.put(url, json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=10.0 + n)},
+                   headers={**world["perf"], "If-Match": tag})
+        for n in range(6)
+    ])
+    assert statuses(responses) == {200: 1, 412: 5}
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    stored = (await client.get(url, headers=world["perf"])).json()
+    assert stored["terms"] == winner["terms"] and stored["revision"] == 2

@@ -515,3 +515,58 @@ async def test_check_production_of_an_unknown_production_is_not_found(world):
     with pytest.raises(NotFound):
         await check_production(uuid4(), None)
     assert await ComplianceRun.count() == 0
+
+
+async def test_superseded_contracts_are_history_the_sweep_reads_the_live_one(world):
+    """An engagement whose contract was superseded is checked against its live contract; one whose
+    replacement was voided since has no live contract (contract_missing, citing the void one)."""
+    from guild.compliance.engine import check_batch
+
+    pid = await production(world)
+    replaced = await engage(world, pid, "Replaced Contract")
+    await contract(world, pid, replaced, hashes=["f" * 64], status="superseded")  # against an old version
+    await contract(world, pid, replaced)  # its live one, compliant with the bound version
+    lapsed = await engage(world, pid, "Lapsed Contract")
+    await contract(world, pid, lapsed, status="superseded")
+    voided = await contract(world, pid, lapsed, status="void")
+
+    await check_batch([pid], await new_run(production=pid), T0)
+    assert await findings(pid, subject=str(replaced)) == []
+    [missing] = await findings(pid, subject=str(lapsed))
+    assert missing["rule"] == "contract_missing"
+    assert missing["evidence"]["contract"] == str(voided) and missing["evidence"]["contract_status"] == "void"
+
+
+async def test_the_one_live_contract_migration_supersedes_older_duplicates(world):
+    """Databases from before the partial unique index may hold several issued contracts for one
+    engagement: the migration keeps the latest issued, marks the others superseded by it (audited), and
+    then the index refuses a second live one."""
+    import importlib
+
+    from guild.audit import verify_chain
+    from guild.db import is_unique_violation, raw
+    from guild.tables import AuditEvent, Contract
+
+    migration = importlib.import_module("guild.piccolo_migrations.guild_2026_11_29t14_41_01_000000")
+    pid = await production(world)
+    twice, once = await engage(world, pid, "Issued Thrice"), await engage(world, pid, "Issued Once")
+    await migration.drop_index()
+    try:
+        older = [await contract(world, pid, twice) for _ in range(2)]
+        latest = await contract(world, pid, twice)
+        single = await contract(world, pid, once)
+        assert await migration.supersede_duplicates() == 2
+    finally:
+        await migration.create_index()
+
+    rows = {r["id"]: r for r in await Contract.select(Contract.id, Contract.status, Contract.superseded_by)}
+    assert [rows[c]["status"] for c in (*older, latest, single)] == ["superseded", "superseded", "issued", "issued"]
+    assert [rows[c]["superseded_by"] for c in older] == [latest, latest]
+    events = await AuditEvent.select(AuditEvent.entity_id, AuditEvent.data).where(
+        AuditEvent.action == "contract.superseded").output(load_json=True)
+    assert sorted((e["entity_id"], e["data"]["by"]) for e in events) == sorted((str(c), str(latest)) for c in older)
+    assert (await verify_chain()).ok
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - either driver's unique violation
+        await contract(world, pid, twice)
+    assert is_unique_violation(refused.value)
+    assert len(await raw("SELECT id FROM contract WHERE status = 'issued'")) == 2

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from guild.compacts.terms import example_terms
+from tests.integration.concurrency import postgres_only
 
 
 async def _ratified_compact(principal, slug, convening, terms):
@@ -414,3 +415,132 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
     assert "sneaky" in await readers("performers")
     # ... while a production company's side letters stay its own
     assert await readers("kestrel") == {"producer", "kestrel_officer"}
+
+
+# --- one live contract per engagement; one winner per transition -------------------------------------------
+
+
+async def _issue(client, world, production, **extra):
+    return await client.post(f"/api/v1/productions/{production['id']}/contracts",
+                             json={**performer_request(production["actor"]), **extra}, headers=world["h"]["producer"])
+
+
+async def test_a_live_contract_is_replaced_only_by_naming_it(client, world, production):
+    from tests.integration.concurrency import audit_events
+
+    h = world["h"]
+    first = await client.post(f"/api/v1/productions/{production['id']}/contracts",
+                              json=performer_request(production["actor"]),
+                              headers={**h["producer"], "Idempotency-Key": "first"})
+    assert first.status_code == 201, first.text
+    a = first.json()
+    assert (a["status"], a["supersedes"], a["superseded_by"]) == ("issued", None, None)
+
+    # a second contract for the same engagement: 409 naming the live one; nothing issued
+    refused = await _issue(client, world, production, notes="second")
+    assert refused.status_code == 409
+    assert (refused.json()["rule"], refused.json()["live_contract_id"]) == ("one_live_contract", a["id"])
+    assert a["id"] in refused.json()["detail"]
+    # naming a contract that is not the live one: 409
+    wrong = await _issue(client, world, production, supersedes="00000000-0000-4000-8000-000000000000")
+    assert wrong.status_code == 409 and wrong.json()["rule"] == "supersede_live_only"
+    assert wrong.json()["live_contract_id"] == a["id"]
+
+    # naming it replaces it: the old one is superseded in the same transaction, audited
+    replaced = await _issue(client, world, production, supersedes=a["id"], notes="recast terms")
+    assert replaced.status_code == 201, replaced.text
+    b = replaced.json()
+    assert (b["status"], b["supersedes"]) == ("issued", a["id"])
+    old = (await client.get(f"/api/v1/contracts/{a['id']}", headers=h["producer"])).json()
+    assert (old["status"], old["superseded_by"]) == ("superseded", b["id"]) and old["superseded_at"]
+    assert [(e["entity_id"], e["data"]["by"]) for e in await audit_events("contract.superseded")] == [(a["id"], b["id"])]
+    assert (await audit_events("contract.issued"))[-1]["data"]["supersedes"] == a["id"]
+    pdf_check = await client.get(f"/api/v1/verify/contract-pdf/{a['pdf_sha256']}")
+    assert pdf_check.json()["status"] == "superseded"
+
+    # a superseded contract is no longer live: superseding or voiding it again is 409
+    again = await _issue(client, world, production, supersedes=a["id"], notes="third")
+    assert again.status_code == 409 and again.json()["rule"] == "supersede_live_only"
+    void_old = await client.post(f"/api/v1/contracts/{a['id']}/void", json={"reason": "x"}, headers=h["producer"])
+    assert void_old.status_code == 409 and "superseded" in void_old.json()["detail"]
+    # the first request's Idempotency-Key still returns the first contract, as it is now
+    replay = await client.post(f"/api/v1/productions/{production['id']}/contracts",
+                               json=performer_request(production["actor"]),
+                               headers={**h["producer"], "Idempotency-Key": "first"})
+    assert replay.status_code == 200 and replay.json()["id"] == a["id"] and replay.json()["status"] == "superseded"
+
+    # once the live one is voided, the engagement has none: a new contract needs no supersedes (and refuses one)
+    assert (await client.post(f"/api/v1/contracts/{b['id']}/void", json={"reason": "r"}, headers=h["producer"])).status_code == 200
+    stale = await _issue(client, world, production, supersedes=b["id"], notes="fourth")
+    assert stale.status_code == 409 and stale.json()["rule"] == "supersede_live_only"
+    c = await _issue(client, world, production, notes="fourth")
+    assert c.status_code == 201, c.text
+
+    # history stays visible in both lists; ?status= picks one status
+    url = f"/api/v1/productions/{production['id']}/contracts"
+    listed = (await client.get(url, headers=h["producer"])).json()
+    assert [(x["id"], x["status"]) for x in listed] == [(a["id"], "superseded"), (b["id"], "void"),
+                                                        (c.json()["id"], "issued")]
+    assert [x["id"] for x in (await client.get(f"{url}?status=issued", headers=h["producer"])).json()] == [c.json()["id"]]
+    mine = await client.get("/api/v1/me/contracts?status=superseded", headers=h["actor"])
+    assert [x["id"] for x in mine.json()] == [a["id"]]
+    assert len((await client.get("/api/v1/me/contracts", headers=h["actor"])).json()) == 3
+    bad = await client.get(f"{url}?status=cancelled", headers=h["producer"])
+    assert bad.status_code == 400 or bad.status_code == 422
+
+
+async def test_concurrent_voids_have_one_winner(client, world, production):
+    """Ten voids with ten reasons at once: one 200 (its reason is kept and audited once), nine 409."""
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    h = world["h"]
+    cid = (await _issue(client, world, production)).json()["id"]
+    responses = await together([client.post(f"/api/v1/contracts/{cid}/void", json={"reason": f"reason {n}"},
+                                             headers=h["producer"]) for n in range(10)])
+    assert statuses(responses) == {200: 1, 409: 9}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"void_issued_only"}
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    stored = (await client.get(f"/api/v1/contracts/{cid}", headers=h["producer"])).json()
+    assert (stored["status"], stored["void_reason"]) == ("void", winner["void_reason"])
+    assert [e["data"]["reason"] for e in await audit_events("contract.voided")] == [winner["void_reason"]]
+
+
+@postgres_only
+@pytest.mark.slow  # fifty PDF renders
+async def test_fifty_concurrent_issuances_issue_one_contract(client, world, production):
+    """Fifty issuances for one engagement at once, each with its own Idempotency-Key: one contract is
+    issued, the other 49 are 409 naming it."""
+    from guild.tables import Contract
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    n = 50
+    url = f"/api/v1/productions/{production['id']}/contracts"
+    responses = await together([
+        client.post(url, json=performer_request(production["actor"]),
+                    headers={**world["h"]["producer"], "Idempotency-Key": f"key-{i}"})
+        for i in range(n)
+    ])
+    assert statuses(responses) == {201: 1, 409: n - 1}, {r.text for r in responses if r.status_code not in (201, 409)}
+    [winner] = [r.json() for r in responses if r.status_code == 201]
+    assert {(r.json()["rule"], r.json()["live_contract_id"]) for r in responses if r.status_code == 409} == {
+        ("one_live_contract", winner["id"])}
+    assert await Contract.count().where(Contract.engagement == production["actor"]) == 1
+    assert len(await audit_events("contract.issued")) == 1
+
+
+@postgres_only
+async def test_concurrent_supersessions_have_one_winner(client, world, production):
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    h = world["h"]
+    old = (await _issue(client, world, production)).json()["id"]
+    responses = await together([_issue(client, world, production, supersedes=old, notes=f"replacement {n}")
+                                for n in range(5)])
+    assert statuses(responses) == {201: 1, 409: 4}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"supersede_live_only"}
+    [winner] = [r.json() for r in responses if r.status_code == 201]
+    stored = (await client.get(f"/api/v1/contracts/{old}", headers=h["producer"])).json()
+    assert (stored["status"], stored["superseded_by"]) == ("superseded", winner["id"])
+    assert [e["data"]["by"] for e in await audit_events("contract.superseded")] == [winner["id"]]
+    live = (await client.get(f"/api/v1/productions/{production['id']}/contracts?status=issued", headers=h["producer"]))
+    assert [c["id"] for c in live.json()] == [winner["id"]]

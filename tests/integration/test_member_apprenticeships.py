@@ -347,3 +347,17 @@ async def test_my_feed(client, world):
     for who in ("member", "other", "officer"):  # Dune has no commitments; officers of the compact get no feed of it
         token = (await _token(client, h[who]))["token"]
         assert _events(await client.get(f"/api/v1/calendar/{token}/me.ics")) == {}, who
+
+
+async def test_concurrent_token_requests_leave_the_last_one_working(client, world):
+    """Five token requests at once (a double click, two tabs): they create and rotate one after the other,
+    so exactly one of the tokens handed out works, one creation and four rotations are audited."""
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    h = world["h"]
+    responses = await together([client.post("/api/v1/me/calendar-token", headers=h["producer"]) for _ in range(5)])
+    assert statuses(responses) == {201: 5}
+    feeds = [await client.get(_path(r.json()["me_url"])) for r in responses]
+    assert sorted(f.status_code for f in feeds) == [200, 404, 404, 404, 404]
+    assert len(await audit_events("calendar_token.created")) == 1
+    assert len(await audit_events("calendar_token.rotated")) == 4

@@ -161,3 +161,62 @@ async def test_membership_of_another_org_cannot_be_removed_through_this_one(clie
         f"/api/v1/organizations/guild-a/members/{members_b[0]['id']}", headers=world["officer_a"]
     )
     assert r.status_code == 404
+
+
+# --- concurrency: one winner per transition ---------------------------------------------------------------
+
+
+async def test_two_officers_removing_each_other_at_once_leave_one_officer(client, users):
+    """Five organisations, each with two officers who remove each other at the same moment (ten requests
+    at once): in every organisation exactly one removal succeeds and the other is 409 last_officer."""
+    from guild.tables import Membership
+    from tests.integration.concurrency import audit_events, together
+
+    calls, orgs = [], {}
+    for n in range(5):
+        slug = f"pair-{n}"
+        orgs[slug] = await users.org(slug)
+        first = await users.user(f"first.{n}@example.org", (slug, "officer"))
+        second = await users.user(f"second.{n}@example.org", (slug, "officer"))
+        members = {m["email"]: m["id"] for m in (await client.get(f"/api/v1/organizations/{slug}/members",
+                                                                   headers=first)).json()}
+        url = f"/api/v1/organizations/{slug}/members/"
+        calls.append(client.delete(url + members[f"second.{n}@example.org"], headers=first))
+        calls.append(client.delete(url + members[f"first.{n}@example.org"], headers=second))
+    responses = await together(calls)
+
+    removed = await audit_events("membership.removed")
+    for n, slug in enumerate(orgs):
+        pair = responses[2 * n:2 * n + 2]
+        assert sorted(r.status_code for r in pair) == [204, 409], [r.text for r in pair]
+        assert next(r for r in pair if r.status_code == 409).json()["rule"] == "last_officer"
+        officers = await Membership.count().where(
+            (Membership.organization == orgs[slug]) & (Membership.role == "officer"))
+        assert officers == 1, slug
+        assert len([e for e in removed if e["entity_id"] == str(orgs[slug])]) == 1
+
+
+async def test_one_membership_removed_by_many_at_once_is_removed_once(client, world):
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    members = (await client.get("/api/v1/organizations/guild-a/members", headers=world["officer_a"])).json()
+    member_id = next(m["id"] for m in members if m["email"] == "member.a@example.org")
+    url = f"/api/v1/organizations/guild-a/members/{member_id}"
+    responses = await together([client.delete(url, headers=world["officer_a"]) for _ in range(8)])
+    assert statuses(responses) == {204: 1, 404: 7}  # the losers find it gone, as a later request would
+    assert len(await audit_events("membership.removed")) == 1
+
+
+async def test_one_role_given_by_many_at_once_is_given_once(client, world, users):
+    from guild.tables import Membership
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    await users.user("new@example.org")
+    body = {"email": "new@example.org", "role": "reviewer"}
+    responses = await together([client.post("/api/v1/organizations/guild-a/members", json=body,
+                                             headers=world["officer_a"]) for _ in range(8)])
+    assert statuses(responses) == {201: 1, 409: 7}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"unique"}
+    assert await Membership.count().where(Membership.user == users.ids["new@example.org"]) == 1
+    assert len([e for e in await audit_events("membership.added") if e["data"]["role"] == "reviewer"
+                and e["data"]["user_id"] == str(users.ids["new@example.org"])]) == 1

@@ -186,3 +186,64 @@ async def test_disclosure_csv_import(client, world):
     assert r.status_code == 422 and r.json()["errors"][0] == {
         "row": 1, "field": "ai_generated_count", "rule": "ai_count_above_total",
         "message": "ai_generated_count (9) exceeds total_count (5)"}
+
+
+# --- concurrency: writers of one production take turns ------------------------------------------------------
+
+
+async def _ratified(world) -> None:
+    from guild.compacts import service
+    from guild.compacts.schemas import DecisionCreate
+
+    await service.propose(world["officer"], "c1", 1)
+    await service.decide(world["officer"], "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
+
+
+async def test_concurrent_bindings_to_one_compact_bind_once(client, world):
+    from guild.tables import Commitment, ProductionBinding
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    await _ratified(world)
+    h, pid = world["h"], world["pid"]
+    await client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-03-05", "end_date": "2040-05-04"},
+                       headers=h["producer"])
+    url = f"/api/v1/productions/{pid}/bindings"
+    responses = await together([client.post(url, json={"compact": "c1", "version": 1}, headers=h["producer"])
+                                for _ in range(6)])
+    assert statuses(responses) == {201: 1, 409: 5}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"already_bound"}
+    assert await ProductionBinding.count().where(ProductionBinding.production == pid) == 1
+    assert len(await audit_events("production.bound")) == 1
+    assert len(await audit_events("commitments.created")) == 1
+    assert await Commitment.count().where(Commitment.production == pid) == 2  # the example rules, once
+
+
+async def test_concurrent_status_changes_are_applied_one_after_another(client, world):
+    """Six PATCHes at once: each is applied on top of the one before, so the audit trail is a chain (each
+    change's "from" is the previous one's "to") that ends at the production's final status."""
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    h, pid = world["h"], world["pid"]
+    wanted = ["pre_production", "shooting", "post_production", "released", "pre_production", "shooting"]
+    responses = await together([client.patch(f"/api/v1/productions/{pid}", json={"status": s}, headers=h["producer"])
+                                for s in wanted])
+    assert statuses(responses) == {200: 6}
+    changes = [e["data"]["status"] for e in await audit_events("production.updated")]
+    current = "development"
+    for change in changes:
+        assert change["from"] == current, changes
+        current = change["to"]
+    assert (await client.get(f"/api/v1/productions/{pid}", headers=h["producer"])).json()["status"] == current
+
+
+async def test_concurrent_disclosure_replacements_leave_one_whole_set(client, world):
+    from tests.integration.concurrency import statuses, together
+
+    h, pid = world["h"], world["pid"]
+    url = f"/api/v1/productions/{pid}/disclosures"
+    sets = [{"disclosures": [{"category": c, "total_count": 100 + n, "ai_generated_count": n}
+                             for c in ("vfx_shot", "music_cue")]} for n in range(6)]
+    responses = await together([client.put(url, json=body, headers=h["producer"]) for body in sets])
+    assert statuses(responses) == {200: 6}, [r.text for r in responses]
+    stored = (await client.get(url, headers=h["producer"])).json()
+    assert len(stored) == 2 and len({d["ai_generated_count"] for d in stored}) == 1  # one request's set, whole

@@ -188,7 +188,8 @@ async def test_officers_manage_endpoints_others_are_denied(client, world):
     assert (await client.post(other, headers=world["officer_b"])).status_code == 404
     r = await client.post(deactivate, headers=world["officer_a"])
     assert r.status_code == 200 and r.json()["active"] is False and "secret" not in r.json()
-    assert (await client.post(deactivate, headers=world["officer_a"])).json()["active"] is False  # idempotent
+    again = await client.post(deactivate, headers=world["officer_a"])  # already inactive: 409, nothing recorded
+    assert again.status_code == 409 and again.json()["rule"] == "already_inactive"
     missing = f"{url}/00000000-0000-4000-8000-000000000000/deactivate"
     assert (await client.post(missing, headers=world["officer_a"])).status_code == 404
 
@@ -459,6 +460,22 @@ async def test_deactivating_closes_pending_deliveries(client, world, receiver, h
     assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 0, "endpoint deactivated")
     assert (await deliver_due(http)).claimed == 0
     assert receiver.requests == []
+
+
+async def test_concurrent_deactivations_have_one_winner(client, world):
+    """Eight officers' requests at once: one deactivates (one audit event), seven are 409."""
+    from guild.tables import WebhookEndpoint
+    from tests.integration.concurrency import audit_events, statuses, together
+
+    ep = await create_endpoint(client, world["officer_a"], "guild-a", "https://hooks.example.org/in")
+    url = f"{BASE.format(slug='guild-a')}/{ep['id']}/deactivate"
+    responses = await together([client.post(url, headers=world["officer_a"]) for _ in range(8)])
+    assert statuses(responses) == {200: 1, 409: 7}
+    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"already_inactive"}
+    assert [r.json()["active"] for r in responses if r.status_code == 200] == [False]
+    assert (await WebhookEndpoint.select(WebhookEndpoint.active).where(WebhookEndpoint.id == ep["id"]).first()) == {
+        "active": False}
+    assert [e["data"]["endpoint_id"] for e in await audit_events("webhook_endpoint.deactivated")] == [ep["id"]]
 
 
 async def test_deliveries_log_is_newest_first_and_private(client, world):
