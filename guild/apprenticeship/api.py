@@ -42,7 +42,7 @@ from guild.compacts.terms import CurrencyCode, Department, Terms
 from guild.db import read_tx
 from guild.errors import invalid
 from guild.productions.schemas import MinorAmount
-from guild.schemas import In, Name, Out
+from guild.schemas import Day, In, Name, Out
 from guild.security import Principal
 
 __all__ = [
@@ -76,8 +76,8 @@ class RosterRow(In):
     level: Level
     rate_minor_per_week: MinorAmount
     currency: CurrencyCode
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     mentor_person_name: Name | None = Field(default=None, description="a journey-level (or above) row of the same department")
 
     @field_validator("end_date")
@@ -92,8 +92,8 @@ class RosterRow(In):
 class PreviewRequest(In):
     budget_minor: MinorAmount | None = Field(default=None, description="default: the production's budget")
     currency: CurrencyCode | None = Field(default=None, description="default: the production's currency")
-    shoot_start: date | None = Field(default=None, description="default: the production's start_date")
-    shoot_end: date | None = Field(default=None, description="default: the production's end_date")
+    shoot_start: Day | None = Field(default=None, description="default: the production's start_date")
+    shoot_end: Day | None = Field(default=None, description="default: the production's end_date")
     roster: list[RosterRow] = Field(max_length=MAX_ROSTER, description=f"the planned roster, at most {MAX_ROSTER} rows")
 
     @field_validator("shoot_end")

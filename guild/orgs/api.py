@@ -6,6 +6,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, delete, get, post
 
 from guild.orgs import service
+from guild.params import SlugParam
 from guild.orgs.schemas import MembershipCreate, MembershipRead, OrganizationCreate, OrganizationRead, OrgKind
 from guild.security import Principal, Role, admin_guard, org_role_guard
 
@@ -24,21 +25,21 @@ class OrganizationController(Controller):
         return await service.list_organizations(kind.value if kind else None)
 
     @get("/{slug:str}", summary="One organisation")
-    async def get_organization(self, slug: FromPath[str]) -> OrganizationRead:
+    async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
         return await service.get_organization(slug)
 
     @get("/{slug:str}/members", opt={"org_roles": tuple(Role)}, summary="Members of an organisation (its members)")
-    async def members(self, slug: FromPath[str]) -> list[MembershipRead]:
+    async def members(self, slug: FromPath[SlugParam]) -> list[MembershipRead]:
         return await service.list_members(slug)
 
     @post("/{slug:str}/members", opt={"org_roles": (Role.officer,)}, summary="Give a user a role (officers)")
     async def add_member(
-        self, slug: FromPath[str], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
     ) -> MembershipRead:
         return await service.add_member(slug, data, actor_id=request.user.id)
 
     @delete(
         "/{slug:str}/members/{membership_id:uuid}", opt={"org_roles": (Role.officer,)}, summary="Remove a role (officers)"
     )
-    async def remove_member(self, slug: FromPath[str], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
+    async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
