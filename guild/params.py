@@ -11,9 +11,9 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter, Parameter
 
-from guild.schemas import SLUG_PATTERN
+from guild.schemas import MAX_VERSION_NUMBER, SLUG_PATTERN
 
-MAX_VERSION_NUMBER = 100_000  # compact version numbers (an INTEGER column); far above any real count
+__all__ = ["MAX_VERSION_NUMBER", "IdempotencyKey", "SlugParam", "VersionNumber"]
 
 SlugParam = Annotated[str, Parameter(pattern=SLUG_PATTERN, max_length=64, description="a slug: a-z, 0-9 and -")]
 VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_VERSION_NUMBER, description="a version number of the compact")]

@@ -82,6 +82,7 @@ class ColumnRange:
 
 
 INT4_MAX = 2**31 - 1
+MAX_VERSION_NUMBER = 100_000  # compact version numbers; far above any real count
 INT8_MAX = 2**63 - 1
 Int4 = Annotated[int, Strict(), ColumnRange(32)]
 Int8 = Annotated[int, Strict(), ColumnRange(64)]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from guild.schemas import Int4, Int8, Real, Text, fail_at
 
@@ -390,6 +391,13 @@ class Terms(_Model):
     )
     certification: CertificationCriteria
     compliance: ComplianceCadence
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True == 1 would pass Literal[1]
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": SCHEMA_VERSION})
+        return value
 
     @model_validator(mode="after")
     def _cross_section(self) -> Terms:

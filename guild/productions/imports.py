@@ -73,8 +73,12 @@ def _rows_from_csv(body: bytes, columns: list[str], required: set[str]) -> list[
 def _rows_from_json(body: bytes) -> list[dict[str, Any]]:
     refuse_deep_json(body)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise invalid("body", "utf8", "the JSON file must be UTF-8 encoded") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise invalid("body", "json", f"malformed JSON: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise invalid("body", "json_array", "the JSON body must be an array of objects")

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from contracts.clauses import Level
 from guild.compacts.terms import MAX_MINOR, AssetCategory, CurrencyCode, Department
-from guild.schemas import Day, In, Int4, Int8, Name, NoNul, Out, Slug, Text, fail_at
+from guild.schemas import MAX_VERSION_NUMBER, Day, In, Int4, Int8, Name, NoNul, Out, Slug, Text, fail_at
 
 MinorAmount = Annotated[Int8, Field(ge=0, le=MAX_MINOR, description="integer minor units (e.g. cents)")]
 
@@ -72,7 +72,7 @@ class ProductionUpdate(In):
 
 class BindingCreate(In):
     compact: Slug
-    version: Int4 = Field(ge=1, description="a ratified version number of that compact")
+    version: Int4 = Field(ge=1, le=MAX_VERSION_NUMBER, description="a ratified version number of that compact")
 
 
 class BindingRead(Out):
