@@ -329,3 +329,127 @@ async def test_hostile_path_and_query_parameters_are_refused_and_change_nothing(
         if r.status_code == 422 and body.get("errors") and body["errors"][0].get("source") in ("path", "query"):
             assert name in {e["field"] for e in body["errors"]}, (method, url, body)
     assert await snapshot() == before
+
+
+# --- targeted cases ------------------------------------------------------------------------------
+
+
+def _fields(r, status: int = 422) -> list[tuple[str, str]]:  # noqa: ANN001
+    return [(e["field"], e["rule"]) for e in problem(r, status)["errors"]]
+
+
+async def test_a_csv_cell_over_the_csv_module_limit_names_its_row_and_column(client, world):
+    """Python's csv refuses cells over 131,072 characters with an error naming neither (was a 500)."""
+    url, h = f"/api/v1/productions/{world['pid']}/engagements/import", {**world["h"], "content-type": "text/csv"}
+    header = "person_name,department,role,level,rate_minor_per_week,currency,start_date,end_date"
+    good = "Mara Journey,camera,Focus puller,journey,200000,EUR,2027-03-01,2027-05-28"
+    before = await snapshot()
+    huge = "\n".join([header, good, "x" * 200_000 + ",camera,Op,junior,100000,EUR,2027-03-01,2027-05-28"])
+    body = problem(await client.post(url, content=huge.encode(), headers=h), 422)
+    assert [(e["row"], e["field"], e["rule"]) for e in body["errors"]] == [(2, "person_name", "string_too_long")]
+    huge_header = header + "," + "y" * 200_000 + "\n" + good + ",1"
+    body = problem(await client.post(url, content=huge_header.encode(), headers=h), 422)
+    [error] = body["errors"]
+    assert (error["row"], error["rule"]) == (0, "unknown_column") and len(error["message"]) < 120
+    assert await snapshot() == before
+    # CSV cells are text: "200000" is the number 200000 there
+    r = await client.post(url, content=f"{header}\n{good}".encode(), headers=h)
+    assert r.status_code == 200 and r.json() == {"imported": 1}, r.text
+
+
+async def test_json_imports_are_typed_depth_limited_and_utf8(client, world):
+    url = f"/api/v1/productions/{world['pid']}/engagements/import"
+    h = {**world["h"], "content-type": "application/json"}
+    before = await snapshot()
+    row = {**ENGAGEMENT, "rate_minor_per_week": "200000"}  # a numeric string is not an integer in JSON
+    body = problem(await client.post(url, content=json.dumps([row]).encode(), headers=h), 422)
+    assert [(e["row"], e["field"], e["rule"]) for e in body["errors"]] == [(1, "rate_minor_per_week", "int_type")]
+    assert _fields(await client.post(url, content=b"[" * 1000 + b"]" * 1000, headers=h), 400) == [("body", "json_depth")]
+    assert _fields(await client.post(url, content=b'[{"person_name": "\xff"}]', headers=h)) == [("body", "utf8")]
+    assert await snapshot() == before
+
+
+async def test_shoot_dates_outside_1900_to_2200_are_refused_and_the_bounds_bind(client, world):
+    """Year 1 reached the due-date arithmetic at binding (OverflowError, a 500); the bounds themselves work."""
+    h = world["h"]
+    base = {"company": "kestrel", "title": "Ancient", "budget_minor": 1_000, "currency": "EUR"}
+    before = await snapshot()
+    r = await client.post("/api/v1/productions", json={**base, "start_date": "0001-01-01", "end_date": "0001-03-01"},
+                          headers=h)
+    assert _fields(r) == [("start_date", "greater_than_equal"), ("end_date", "greater_than_equal")]
+    r = await client.post("/api/v1/productions", json={**base, "start_date": "2027-01-04", "end_date": "9999-12-31"},
+                          headers=h)
+    assert _fields(r) == [("end_date", "less_than_equal")]
+    r = await client.post("/api/v1/productions", json={**base, "start_date": 1700000000}, headers=h)
+    assert _fields(r) == [("start_date", "date_type")]  # not seconds since 1970
+    r = await client.patch(f"/api/v1/productions/{world['pid']}", json={"start_date": "0001-01-01"}, headers=h)
+    assert _fields(r) == [("start_date", "greater_than_equal")]
+    assert await snapshot() == before
+
+    for start, end in (("1900-01-01", "1900-03-01"), ("2200-10-01", "2200-12-31")):
+        r = await client.post("/api/v1/productions", json={**base, "start_date": start, "end_date": end}, headers=h)
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "accord", "version": 1}, headers=h)
+        assert r.status_code == 201, r.text
+        due = (await client.get(f"/api/v1/productions/{pid}/commitments", headers=h)).json()
+        assert {c["key"] for c in due} == {"skills_plan", "final_plan"}
+
+
+async def test_refusals_name_the_field_not_the_body(client, world):
+    h, pid = world["h"], world["pid"]
+    before = await snapshot()
+    r = await client.post("/api/v1/productions", json={"company": "kestrel", "title": "Backwards", "budget_minor": 1,
+                                                        "currency": "EUR", "start_date": "2027-05-02",
+                                                        "end_date": "2027-05-01"}, headers=h)
+    assert _fields(r) == [("end_date", "dates_in_order")]
+    r = await client.post(f"/api/v1/productions/{pid}/engagements",
+                          json={**ENGAGEMENT, "start_date": "2027-05-02", "end_date": "2027-05-01"}, headers=h)
+    assert _fields(r) == [("end_date", "dates_in_order")]
+    vfx = {"category": "vfx_shot", "total_count": 1, "ai_generated_count": 0}
+    r = await client.put(f"/api/v1/productions/{pid}/disclosures", headers=h, json={"disclosures": [
+        vfx, {**vfx, "category": "music_cue"}, vfx]})
+    assert _fields(r) == [("disclosures.2.category", "category_once")]
+    r = await client.post("/api/v1/compacts/prop-c/versions/1/decisions", headers=h,
+                          json={"organization": "guild-a", "decision": "reject"})
+    assert _fields(r) == [("reason", "reason_required")]
+    r = await client.post("/api/v1/productions", headers={**h, "content-type": "application/json"})
+    body = problem(r, 422)
+    assert body["errors"] == [{"field": "body", "rule": "missing", "message": "a request body is required",
+                               "source": "body"}]
+    assert await snapshot() == before
+
+
+async def test_integers_beyond_their_column_are_refused(client, world):
+    """version >= 2**31 overflowed PostgreSQL's INTEGER, >= 2**63 SQLite's; true was stored as 1."""
+    h = world["h"]
+    before = await snapshot()
+    url = f"/api/v1/productions/{world['unbound']}/bindings"
+    for version in (2**31, 2**63, 10**30):
+        assert _fields(await client.post(url, json={"compact": "accord", "version": version}, headers=h)) == [
+            ("version", "less_than_equal")]
+    assert _fields(await client.post(url, json={"compact": "accord", "version": True}, headers=h)) == [
+        ("version", "int_type")]
+    r = await client.post("/api/v1/productions", headers=h, json={
+        "company": "kestrel", "title": "Bool", "budget_minor": True, "currency": "EUR"})
+    assert _fields(r) == [("budget_minor", "int_type")]
+    terms = _terms()
+    terms["ai_disclosure"]["max_ai_share_pct"] = True
+    r = await client.post("/api/v1/compacts", headers=h, json={
+        "slug": "bool-c", "title": "Bool", "convening_org": "guild-a", "terms": terms})
+    assert _fields(r) == [("terms.ai_disclosure.max_ai_share_pct", "float_type")]
+    for url in ("/api/v1/compacts/accord/versions/2147483648", "/api/v1/compacts/accord/diff?from=2147483648&to=1",
+                "/api/v1/compacts/accord/diff?from=1&to=9223372036854775808"):
+        body = problem(await client.get(url, headers=h), 422)
+        assert {e["field"] for e in body["errors"]} <= {"number", "from", "to"} and body["errors"], body
+    assert await snapshot() == before
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "é-not-ascii".encode(), "k" * 201])
+async def test_an_idempotency_key_is_visible_ascii(client, world, key):
+    """The key is stored with the contract: NUL broke PostgreSQL."""
+    before = await snapshot()
+    r = await client.post(f"/api/v1/productions/{world['pid']}/contracts", json=_contract(world),
+                          headers={**world["h"], "Idempotency-Key": key})
+    assert [e["field"] for e in problem(r, 422)["errors"]] == ["Idempotency-Key"]
+    assert await snapshot() == before
