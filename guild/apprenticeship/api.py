@@ -10,9 +10,10 @@ Only producers and officers of the production's company may preview (anyone else
 is a 422 naming the field and the rule: a roster row that ends before it starts (``dates_in_order``),
 a mentor not in the roster or named by several rows (``mentor_in_roster``), from another department
 (``mentor_same_department``) or below journey level (``mentor_journey_or_above``), shoot dates out of
-order (``dates_in_order``), shoot dates that put a due date outside the calendar
-(``due_date_in_calendar``), another currency without a budget in it (``budget_with_currency``), more
-than 2000 rows (``too_long``), unknown fields (``extra_forbidden``).
+order (``dates_in_order``), dates outside 1900-01-01..2200-12-31 (``greater_than_equal``,
+``less_than_equal``: no due date can leave the calendar; ``due_date_in_calendar`` stays as a guard),
+another currency without a budget in it (``budget_with_currency``), more than 2000 rows (``too_long``),
+unknown fields (``extra_forbidden``).
 The roster is the whole plan: a mentor must be one of its rows.
 """
 
