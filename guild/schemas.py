@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from annotated_types import Interval
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -65,27 +64,33 @@ Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip
 # --- numbers ---------------------------------------------------------------------------------------
 
 
-class ColumnRange:
-    """Bounds an integer to a signed database column of ``bits`` bits (the field's own bounds still apply)."""
+class Bounds:
+    """Bounds an int (or date) field: set on the value's own schema, so a field's ``Field(ge=, le=)`` narrows
+    them and keeps pydantic's usual rules. (Annotated ``Field``/``Interval`` bounds in a type would instead
+    override the field's own, and Litestar would print date bounds as timestamps.)"""
 
-    def __init__(self, bits: int) -> None:
-        self.low, self.high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    def __init__(self, low: Any, high: Any) -> None:
+        self.low, self.high = low, high
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         schema = dict(handler(source))
-        if schema.get("type") != "int":
-            raise TypeError(f"ColumnRange bounds int fields, not {schema.get('type')}")
-        # set on the int schema itself, so a later Field(ge=, le=) narrows them and keeps the usual rules
+        if schema.get("type") not in ("int", "date"):
+            raise TypeError(f"Bounds applies to int and date fields, not {schema.get('type')}")
         schema.setdefault("ge", self.low)
         schema.setdefault("le", self.high)
         return schema  # type: ignore[return-value]
 
 
+def column_range(bits: int) -> Bounds:
+    """The range of a signed database integer column of ``bits`` bits."""
+    return Bounds(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+
 INT4_MAX = 2**31 - 1
 MAX_VERSION_NUMBER = 100_000  # compact version numbers; far above any real count
 INT8_MAX = 2**63 - 1
-Int4 = Annotated[int, Strict(), ColumnRange(32)]
-Int8 = Annotated[int, Strict(), ColumnRange(64)]
+Int4 = Annotated[int, Strict(), column_range(32)]
+Int8 = Annotated[int, Strict(), column_range(64)]
 Real = Annotated[float, Strict()]
 
 
@@ -101,7 +106,7 @@ def _date_not_number(value: Any) -> Any:
     return value
 
 
-Day = Annotated[date, Interval(ge=MIN_DATE, le=MAX_DATE), BeforeValidator(_date_not_number)]
+Day = Annotated[date, Bounds(MIN_DATE, MAX_DATE), BeforeValidator(_date_not_number)]
 
 
 # --- errors located at a field ---------------------------------------------------------------------

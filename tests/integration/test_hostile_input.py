@@ -430,6 +430,10 @@ async def test_integers_beyond_their_column_are_refused(client, world):
             ("version", "less_than_equal")]
     assert _fields(await client.post(url, json={"compact": "accord", "version": True}, headers=h)) == [
         ("version", "int_type")]
+    for number in (b"9" * 5000, b"1e400"):  # beyond what the JSON decoder holds
+        r = await client.post(url, content=b'{"compact": "accord", "version": ' + number + b"}",
+                              headers={**h, "content-type": "application/json"})
+        assert _fields(r, 400) == [("body", "json")]
     r = await client.post("/api/v1/productions", headers=h, json={
         "company": "kestrel", "title": "Bool", "budget_minor": True, "currency": "EUR"})
     assert _fields(r) == [("budget_minor", "int_type")]
