@@ -33,6 +33,7 @@ from guild.compacts.terms import (
     QuotaRule,
     Terms,
 )
+from guild.schemas import Int4, Int8, Real, Text
 
 __all__ = [
     "CLAUSES",
@@ -328,12 +329,12 @@ def _check_no_required_tools(p: NoRequiredToolsParams, terms: Terms, ctx: Contra
 
 
 class DigitalReplicaConsentParams(_Frozen):
-    notice_hours: int = Field(ge=0, le=8760, description="notice before a scan, session or use, in hours")
+    notice_hours: Int4 = Field(ge=0, le=8760, description="notice before a scan, session or use, in hours")
     consent_scope: ConsentScope = Field(description="what one consent covers")
-    use_description: str = Field(
+    use_description: Text = Field(
         min_length=20, max_length=FREE_TEXT_MAX, description="the intended use, described to the performer"
     )
-    pay_multiple_of_scale: float = Field(ge=0, le=100, description="replica pay as a multiple of scale")
+    pay_multiple_of_scale: Real = Field(ge=0, le=100, description="replica pay as a multiple of scale")
     separate_signature: bool = Field(description="consent is signed separately from the rest of the contract")
 
 
@@ -415,8 +416,8 @@ def _check_replica_consent(p: DigitalReplicaConsentParams, terms: Terms, ctx: Co
 class VoiceLikenessLicenceParams(_Frozen):
     includes_voice: bool = Field(description="the licence covers a synthetic reproduction of the voice")
     exclusive: bool = Field(description="the licence is exclusive to the producer")
-    duration_months: int = Field(ge=1, le=120, description="licence term, in months (1..120)")
-    territory: str = Field(min_length=2, max_length=200, description="territory of the licence, e.g. Worldwide")
+    duration_months: Int4 = Field(ge=1, le=120, description="licence term, in months (1..120)")
+    territory: Text = Field(min_length=2, max_length=200, description="territory of the licence, e.g. Worldwide")
 
 
 def _check_voice_licence(p: VoiceLikenessLicenceParams, terms: Terms, ctx: ContractContext) -> list[Requirement]:
@@ -503,9 +504,9 @@ def _check_no_ingestion(p: NoTrainingIngestionParams, terms: Terms, ctx: Contrac
 
 
 class ApprenticeshipPlacementParams(_Frozen):
-    rate_minor_per_week: int = Field(ge=0, le=MAX_MINOR, description="apprentice pay, in integer minor units per week")
+    rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="apprentice pay, in integer minor units per week")
     currency: CurrencyCode
-    weeks: int = Field(ge=1, le=MAX_WEEKS, description="placement length, in weeks")
+    weeks: Int4 = Field(ge=1, le=MAX_WEEKS, description="placement length, in weeks")
     mentor_required: bool = Field(description="the apprentice has a named mentor")
 
 
@@ -578,9 +579,9 @@ def _apprenticeship_consistency(p: ApprenticeshipPlacementParams, ctx: ContractC
 
 
 class FeesAndScheduleParams(_Frozen):
-    rate_minor_per_week: int = Field(ge=0, le=MAX_MINOR, description="pay, in integer minor units per week")
+    rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="pay, in integer minor units per week")
     currency: CurrencyCode
-    payment_terms_days: int = Field(ge=1, le=90, description="days from invoice or period end to payment (1..90)")
+    payment_terms_days: Int4 = Field(ge=1, le=90, description="days from invoice or period end to payment (1..90)")
     schedule: Literal["weekly", "biweekly", "on_delivery"]
 
 
@@ -715,9 +716,9 @@ def latest(key: str) -> ClauseTemplate:
 class CustomClauseText(_Frozen):
     """An officer's own plain-text clause; it carries no rule."""
 
-    key: str = Field(pattern=r"^custom\.[a-z0-9_]{2,60}$", examples=["custom.catering"])
-    title: str = Field(min_length=1, max_length=200)
-    text: str = Field(min_length=1, max_length=20000)
+    key: Text = Field(pattern=r"^custom\.[a-z0-9_]{2,60}$", examples=["custom.catering"])
+    title: Text = Field(min_length=1, max_length=200)
+    text: Text = Field(min_length=1, max_length=20000)
 
 
 # --- rendering ---------------------------------------------------------------------------------

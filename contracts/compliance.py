@@ -36,6 +36,7 @@ from contracts.clauses import (
     validate_params,
 )
 from guild.compacts.terms import AIUse, AIUseRule, ConsentScope, Department, Policy, QuotaRule, Terms
+from guild.schemas import Int4, Text
 
 __all__ = [
     "POLICY_STRICTNESS",
@@ -79,9 +80,9 @@ class BoundVersion(_Model):
 class ClauseChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(min_length=1, max_length=80)
-    version: int = Field(ge=1, le=10_000)
-    params: dict[str, Any] = Field(default_factory=dict)
+    key: Text = Field(min_length=1, max_length=80)
+    version: Int4 = Field(ge=1, le=10_000)
+    params: dict[Text, Any] = Field(default_factory=dict)
 
 
 class _Finding(_Model):

@@ -102,14 +102,16 @@ def _validation_to_problem(exc: ValidationException) -> ProblemDetailsException:
     elif isinstance(exc.extra, list):
         for item in exc.extra:
             if isinstance(item, dict):
-                errors.append(
-                    {
-                        "field": item.get("key", "body"),
-                        "rule": "invalid",
-                        "message": item.get("message", "invalid value"),
-                        "source": item.get("source", "body"),
-                    }
-                )
+                field, rule, message = str(item.get("key", "body")), "invalid", item.get("message", "invalid value")
+                if field == "data":  # Litestar's name for the request body
+                    field = "body"
+                    if "missing required field `data`" in str(cause):
+                        rule, message = "missing", "a request body is required"
+                elif item.get("source") in ("path", "query"):
+                    field = field.removesuffix("_")  # a parameter named like a Python keyword: from_ is ?from=
+                elif item.get("source") in ("header", "cookie"):
+                    field = "-".join(part.capitalize() for part in field.split("_"))  # idempotency_key: Idempotency-Key
+                errors.append({"field": field, "rule": rule, "message": message, "source": item.get("source", "body")})
     status = 422 if errors else 400
     return ProblemDetailsException(
         status_code=status,

@@ -27,6 +27,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from guild import db
+        from guild.bodies import GuildRequest
         from guild.routes import route_handlers
         from contracts.pdf import PdfRenderer
         from guild.security import TokenIssuer, make_jwt_auth
@@ -47,6 +48,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             render_plugins=[SwaggerRenderPlugin(path="/")],
         )
         app_config.middleware.insert(0, request_id_middleware)
+        app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
         app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)

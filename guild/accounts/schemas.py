@@ -5,12 +5,12 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from guild.schemas import In, Name, Out, Password
+from guild.schemas import In, Name, Out, Password, Text
 
 
 class TokenRequest(In):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=1, max_length=256)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class TokenResponse(Out):

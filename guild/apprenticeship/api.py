@@ -10,9 +10,10 @@ Only producers and officers of the production's company may preview (anyone else
 is a 422 naming the field and the rule: a roster row that ends before it starts (``dates_in_order``),
 a mentor not in the roster or named by several rows (``mentor_in_roster``), from another department
 (``mentor_same_department``) or below journey level (``mentor_journey_or_above``), shoot dates out of
-order (``dates_in_order``), shoot dates that put a due date outside the calendar
-(``due_date_in_calendar``), another currency without a budget in it (``budget_with_currency``), more
-than 2000 rows (``too_long``), unknown fields (``extra_forbidden``).
+order (``dates_in_order``), dates outside 1900-01-01..2200-12-31 (``greater_than_equal``,
+``less_than_equal``: no due date can leave the calendar; ``due_date_in_calendar`` stays as a guard),
+another currency without a budget in it (``budget_with_currency``), more than 2000 rows (``too_long``),
+unknown fields (``extra_forbidden``).
 The roster is the whole plan: a mentor must be one of its rows.
 """
 
@@ -42,7 +43,7 @@ from guild.compacts.terms import CurrencyCode, Department, Terms
 from guild.db import read_tx
 from guild.errors import invalid
 from guild.productions.schemas import MinorAmount
-from guild.schemas import In, Name, Out
+from guild.schemas import Day, In, Name, Out
 from guild.security import Principal
 
 __all__ = [
@@ -76,8 +77,8 @@ class RosterRow(In):
     level: Level
     rate_minor_per_week: MinorAmount
     currency: CurrencyCode
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     mentor_person_name: Name | None = Field(default=None, description="a journey-level (or above) row of the same department")
 
     @field_validator("end_date")
@@ -92,8 +93,8 @@ class RosterRow(In):
 class PreviewRequest(In):
     budget_minor: MinorAmount | None = Field(default=None, description="default: the production's budget")
     currency: CurrencyCode | None = Field(default=None, description="default: the production's currency")
-    shoot_start: date | None = Field(default=None, description="default: the production's start_date")
-    shoot_end: date | None = Field(default=None, description="default: the production's end_date")
+    shoot_start: Day | None = Field(default=None, description="default: the production's start_date")
+    shoot_end: Day | None = Field(default=None, description="default: the production's end_date")
     roster: list[RosterRow] = Field(max_length=MAX_ROSTER, description=f"the planned roster, at most {MAX_ROSTER} rows")
 
     @field_validator("shoot_end")

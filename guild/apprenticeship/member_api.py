@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter, QueryParameter
 
 from guild.apprenticeship import calendar, commitments, views
+from guild.params import SlugParam
 from guild.security import Principal
 from guild.settings import get_settings
 
@@ -67,7 +68,7 @@ class ApprenticeshipController(Controller):
 
     @get("/compacts/{slug:str}/apprenticeship-totals",
          summary="Per bound production: placements required, filled, unpaid, overdue commitments (officers of the compact's parties); CSV with Accept: text/csv or ?format=csv")
-    async def totals(self, request: Req, slug: FromPath[str], format: Format = None) -> Response[views.ApprenticeshipTotals]:
+    async def totals(self, request: Req, slug: FromPath[SlugParam], format: Format = None) -> Response[views.ApprenticeshipTotals]:
         report = await views.apprenticeship_totals(request.user, slug)
         if _wants_csv(request, format):
             return Response(  # type: ignore[return-value]

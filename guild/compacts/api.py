@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from guild.compacts import service
 from guild.compacts.schemas import (
@@ -18,10 +18,11 @@ from guild.compacts.schemas import (
     WithdrawRequest,
 )
 from guild.compacts.terms import terms_json_schema
+from guild.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.security import Principal
 
 Req = Request[Principal, Any, Any]
-Number = Annotated[int, Parameter(ge=1, le=100_000)]
+Number = VersionNumber
 
 
 class CompactController(Controller):
@@ -41,51 +42,52 @@ class CompactController(Controller):
         return terms_json_schema()
 
     @get("/{slug:str}", summary="One compact and its versions")
-    async def get_compact(self, request: Req, slug: FromPath[str]) -> CompactRead:
+    async def get_compact(self, request: Req, slug: FromPath[SlugParam]) -> CompactRead:
         return await service.get_compact(request.user, slug)
 
     @get("/{slug:str}/versions/{number:int}", summary="One version; the ETag header is what If-Match needs")
-    async def get_version(self, request: Req, slug: FromPath[str], number: FromPath[Number]) -> Response[VersionRead]:
+    async def get_version(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> Response[VersionRead]:
         version, tag = await service.get_version(request.user, slug, number)
         return Response(version, headers={"ETag": tag})
 
     @put("/{slug:str}/versions/{number:int}", summary="Edit a draft (If-Match required; 412 when stale)")
     async def update_draft(
-        self, request: Req, slug: FromPath[str], number: FromPath[Number], data: JSONBody[DraftUpdate],
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[DraftUpdate],
     ) -> Response[VersionRead]:
         version, tag = await service.update_draft(request.user, slug, number, data, request.headers.get("if-match"))
         return Response(version, headers={"ETag": tag})
 
     @post("/{slug:str}/versions/{number:int}/propose", status_code=200, summary="Freeze and hash a draft for ratification")
-    async def propose(self, request: Req, slug: FromPath[str], number: FromPath[Number]) -> VersionRead:
+    async def propose(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> VersionRead:
         return await service.propose(request.user, slug, number)
 
     @post("/{slug:str}/versions/{number:int}/decisions", summary="Approve or reject for a party you are an officer of")
     async def decide(
-        self, request: Req, slug: FromPath[str], number: FromPath[Number], data: JSONBody[DecisionCreate]
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[DecisionCreate]
     ) -> VersionRead:
         return await service.decide(request.user, slug, number, data)
 
     @post("/{slug:str}/versions/{number:int}/withdraw", status_code=200, summary="Withdraw a draft or proposal")
     async def withdraw(
-        self, request: Req, slug: FromPath[str], number: FromPath[Number], data: JSONBody[WithdrawRequest]
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[WithdrawRequest]
     ) -> VersionRead:
         return await service.withdraw(request.user, slug, number, data.reason)
 
     @post("/{slug:str}/versions", summary="Draft an amendment of the version in force")
-    async def amend(self, request: Req, slug: FromPath[str], data: JSONBody[AmendmentCreate]) -> VersionRead:
+    async def amend(self, request: Req, slug: FromPath[SlugParam], data: JSONBody[AmendmentCreate]) -> VersionRead:
         return await service.amend(request.user, slug, data)
 
     @get("/{slug:str}/diff", summary="Redline between two versions: structured changes and readable text")
     async def diff(
-        self, request: Req, slug: FromPath[str],
-        from_: Annotated[int, QueryParameter(name="from", ge=1)], to: Annotated[int, QueryParameter(ge=1)],
+        self, request: Req, slug: FromPath[SlugParam],
+        from_: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_VERSION_NUMBER)],
+        to: Annotated[int, QueryParameter(ge=1, le=MAX_VERSION_NUMBER)],
     ) -> DiffRead:
         return await service.diff(request.user, slug, from_, to)
 
     @get("/{slug:str}/versions/{number:int}/pdf", media_type="application/pdf", summary="The version as a PDF/A-3 document")
     async def pdf(
-        self, request: Req, slug: FromPath[str], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
     ) -> Response[bytes]:
         from contracts.pdf import Attachment
 

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from guild.compacts.redline import Change
 from guild.compacts.terms import Terms
-from guild.schemas import In, Name, Out, Slug
+from guild.schemas import In, Name, Out, Slug, Text, fail_at
 
 
 class VersionStatus(StrEnum):
@@ -48,17 +48,17 @@ class AmendmentCreate(In):
 class DecisionCreate(In):
     organization: Slug = Field(description="the party organisation you decide for (you must be its officer)")
     decision: Literal["approve", "reject"]
-    reason: str = Field(default="", max_length=4000)
+    reason: Text = Field(default="", max_length=4000)
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> DecisionCreate:
         if self.decision == "reject" and not self.reason.strip():
-            raise ValueError("reason is required when rejecting")
+            fail_at(type(self), [(("reason",), "reason_required", "reason is required when rejecting", self.reason)])
         return self
 
 
 class WithdrawRequest(In):
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
 
 
 class PartyRead(Out):

@@ -1,6 +1,7 @@
 """The typed, versioned terms document of a compact version.
 
-Pure rules: stdlib, pydantic and APScheduler's cron parser only. Every numeric field carries its
+Pure rules: stdlib, pydantic, APScheduler's cron parser and the value types of :mod:`guild.schemas` only
+(strict, column-bounded integers; strict floats; text without NUL). Every numeric field carries its
 unit in its name and description and has bounds, so a refusal names the field and the limit.
 Cross-field rules raise errors located at the offending field, with the rule as the error type.
 """
@@ -11,8 +12,10 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from guild.schemas import Int4, Int8, Real, Text, fail_at
 
 SCHEMA_VERSION = 1
 
@@ -42,14 +45,7 @@ def _raise_if(model: type[BaseModel], problems: list[_Problem]) -> None:
 
     Each problem is (loc, rule, message, input); the rule becomes the error type.
     """
-    if problems:
-        raise ValidationError.from_exception_data(
-            model.__name__,
-            [
-                InitErrorDetails(type=PydanticCustomError(rule, "{message}", {"message": msg}), loc=loc, input=value)
-                for loc, rule, msg, value in problems
-            ],
-        )
+    fail_at(model, problems)
 
 
 class _Model(BaseModel):
@@ -73,12 +69,12 @@ class AssetCategory(StrEnum):
 
 
 CategoryWeight = Annotated[
-    float, Field(gt=0, le=1000, description="relative weight of one asset of this category (dimensionless, >0, <=1000)")
+    Real, Field(gt=0, le=1000, description="relative weight of one asset of this category (dimensionless, >0, <=1000)")
 ]
 
 
 class AIDisclosure(_Model):
-    max_ai_share_pct: float = Field(
+    max_ai_share_pct: Real = Field(
         ge=0, le=100, description="maximum weighted share of AI-generated assets, in percent (0..100)"
     )
     category_weights: dict[AssetCategory, CategoryWeight] = Field(
@@ -121,11 +117,11 @@ class ConsentScope(StrEnum):
 
 class AIUseRule(_Model):
     policy: Policy
-    consent_notice_hours: int | None = Field(
+    consent_notice_hours: Int4 | None = Field(
         default=None, ge=0, le=8760, description="notice before a scan or session, in hours (0..8760)"
     )
     consent_scope: ConsentScope | None = Field(default=None, description="what one consent covers")
-    replica_pay_multiple_of_scale: float | None = Field(
+    replica_pay_multiple_of_scale: Real | None = Field(
         default=None, ge=0, le=100, description="replica compensation as a multiple of scale pay (0..100)"
     )
     worker_may_be_required_to_use: bool = Field(default=False, description="an employer may require a worker to use it")
@@ -190,7 +186,7 @@ class FeePeriod(StrEnum):
 
 
 class Fee(_Model):
-    amount_minor: int = Field(
+    amount_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="fee per basis unit and period, in integer minor units of currency (e.g. cents)"
     )
     currency: CurrencyCode
@@ -226,39 +222,39 @@ class Department(StrEnum):
 
 
 class RatioStep(_Model):
-    first_journey: int = Field(
+    first_journey: Int4 = Field(
         ge=1, le=10_000, description="journey-level worker count (1-based) at which this step begins"
     )
-    per_journey: int = Field(
+    per_journey: Int4 = Field(
         ge=1, le=1000, description="one apprentice per this many journey-level workers within this step (>=1)"
     )
 
 
 class QuotaRule(_Model):
     department: Department
-    budget_min_minor: int = Field(
+    budget_min_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="lower bound of the budget band (inclusive), in integer minor units"
     )
-    budget_max_minor: int | None = Field(
+    budget_max_minor: Int8 | None = Field(
         default=None,
         ge=1,
         le=MAX_MINOR,
         description="upper bound of the budget band (exclusive), in integer minor units; null = no ceiling",
     )
     currency: CurrencyCode
-    min_apprentices: int = Field(ge=0, le=1000, description="minimum number of apprentices (count, 0..1000)")
+    min_apprentices: Int4 = Field(ge=0, le=1000, description="minimum number of apprentices (count, 0..1000)")
     ratio_schedule: list[RatioStep] = Field(
         default_factory=list, description="apprentice-to-journey ratio steps, in order of first_journey"
     )
-    min_rate_minor_per_week: int = Field(
+    min_rate_minor_per_week: Int8 = Field(
         ge=0, le=MAX_MINOR, description="minimum apprentice pay, in integer minor units per week"
     )
-    min_weeks: int = Field(ge=1, le=MAX_WEEKS, description="minimum placement length, in weeks (1..520)")
-    max_weeks: int | None = Field(
+    min_weeks: Int4 = Field(ge=1, le=MAX_WEEKS, description="minimum placement length, in weeks (1..520)")
+    max_weeks: Int4 | None = Field(
         default=None, ge=1, le=MAX_WEEKS, description="maximum placement length, in weeks (1..520); null = none"
     )
     mentor_required: bool = Field(description="each apprentice must have a named mentor")
-    max_reimbursed_placements: int | None = Field(
+    max_reimbursed_placements: Int4 | None = Field(
         default=None, ge=0, le=1000, description="placements a fund reimburses (count); null = no limit"
     )
 
@@ -313,21 +309,22 @@ class QuotaRule(_Model):
 
 
 class CertificationCriteria(_Model):
-    human_produced_max_ai_share_pct: float = Field(
+    human_produced_max_ai_share_pct: Real = Field(
         ge=0, le=100, description="maximum weighted AI share for Human-Produced certification, in percent (0..100)"
     )
-    validity_days: int = Field(ge=1, le=3650, description="how long a certificate is valid, in days (1..3650)")
+    validity_days: Int4 = Field(ge=1, le=3650, description="how long a certificate is valid, in days (1..3650)")
     prohibited_uses_must_be_absent: bool = Field(
         default=True, description="no prohibited AI use may appear in a certified work"
     )
 
 
 class ComplianceCadence(_Model):
-    cron: str = Field(
+    cron: Text = Field(
+        max_length=200,
         description="5-field crontab expression (UTC) for scheduled compliance checks", examples=["0 6 * * mon"]
     )
-    grace_period_days: int = Field(ge=0, le=365, description="time to remedy a finding before it counts, in days")
-    escalate_after_days: int = Field(
+    grace_period_days: Int4 = Field(ge=0, le=365, description="time to remedy a finding before it counts, in days")
+    escalate_after_days: Int4 = Field(
         ge=0, le=365, description="days after its due date that a still-open finding escalates (0 = at the due date)"
     )
 
@@ -353,15 +350,15 @@ class CommitmentRule(_Model):
     only for shoots of at least 6 weeks. Working days skip Saturdays and Sundays.
     """
 
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="stable identifier, e.g. skills_plan")
-    title: str = Field(min_length=1, max_length=200)
+    key: Text = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="stable identifier, e.g. skills_plan")
+    title: Text = Field(min_length=1, max_length=200)
     anchor: CommitmentAnchor = Field(description="the shoot date the offset counts from")
-    offset_working_days: int | None = Field(
+    offset_working_days: Int4 | None = Field(
         default=None, ge=-260, le=260, description="working days after the anchor (negative: before); weekends skipped"
     )
-    offset_weeks: int | None = Field(default=None, ge=-104, le=104, description="calendar weeks after the anchor")
-    min_shoot_weeks: int | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or longer, in weeks")
-    max_shoot_weeks: int | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or shorter, in weeks")
+    offset_weeks: Int4 | None = Field(default=None, ge=-104, le=104, description="calendar weeks after the anchor")
+    min_shoot_weeks: Int4 | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or longer, in weeks")
+    max_shoot_weeks: Int4 | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or shorter, in weeks")
 
     @model_validator(mode="after")
     def _one_offset(self) -> CommitmentRule:
@@ -379,7 +376,7 @@ class CommitmentRule(_Model):
 
 class Terms(_Model):
     schema_version: Literal[1] = 1
-    quorum: int | None = Field(
+    quorum: Int4 | None = Field(
         default=None,
         ge=1,
         le=1000,
@@ -394,6 +391,13 @@ class Terms(_Model):
     )
     certification: CertificationCriteria
     compliance: ComplianceCadence
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True == 1 would pass Literal[1]
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": SCHEMA_VERSION})
+        return value
 
     @model_validator(mode="after")
     def _cross_section(self) -> Terms:

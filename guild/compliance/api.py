@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 
 from guild.compliance import views
+from guild.params import SlugParam
 from guild.productions.service import assert_can_check
 from guild.security import Principal
 
@@ -35,9 +36,9 @@ class ComplianceController(Controller):
         return await views.production_findings(request.user, production_id, status)
 
     @get("/compacts/{slug:str}/findings", summary="Findings under a compact (officers of its parties)")
-    async def compact_findings(self, request: Req, slug: FromPath[str], status: Status = None) -> list[views.FindingRead]:
+    async def compact_findings(self, request: Req, slug: FromPath[SlugParam], status: Status = None) -> list[views.FindingRead]:
         return await views.compact_findings(request.user, slug, status)
 
     @get("/compacts/{slug:str}/compliance-runs", summary="Sweeps of a compact (officers of its parties)")
-    async def compact_runs(self, request: Req, slug: FromPath[str]) -> list[views.RunRead]:
+    async def compact_runs(self, request: Req, slug: FromPath[SlugParam]) -> list[views.RunRead]:
         return await views.compact_runs(request.user, slug)

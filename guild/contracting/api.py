@@ -5,7 +5,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from contracts.clauses import ContractStatus
 from contracts.compliance import ComplianceReport
@@ -19,10 +19,10 @@ from guild.contracting.schemas import (
     PdfVerification,
     VoidRequest,
 )
+from guild.params import IdempotencyKey, SlugParam
 from guild.security import Principal, Role, org_role_guard
 
 Req = Request[Principal, Any, Any]
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)]
 StatusFilter = Annotated[ContractStatus | None, QueryParameter(name="status", description="only contracts of this status")]
 
 
@@ -43,13 +43,13 @@ class ContractController(Controller):
 
     @post("/organizations/{slug:str}/clauses", guards=[org_role_guard], opt={"org_roles": (Role.officer,)},
           summary="Add a plain-text clause of your organisation (officers)")
-    async def add_custom_clause(self, request: Req, slug: FromPath[str], data: JSONBody[CustomClauseCreate]) -> CustomClauseRead:
+    async def add_custom_clause(self, request: Req, slug: FromPath[SlugParam], data: JSONBody[CustomClauseCreate]) -> CustomClauseRead:
         return await service.create_custom_clause(request.user, slug, data)
 
     @get("/organizations/{slug:str}/clauses",
          summary="An organisation's plain-text clauses: for its members, and for the parties (and bound productions' "
                  "companies) of compacts it convened or approved; production companies' clauses for their members only")
-    async def custom_clauses(self, request: Req, slug: FromPath[str]) -> list[CustomClauseRead]:
+    async def custom_clauses(self, request: Req, slug: FromPath[SlugParam]) -> list[CustomClauseRead]:
         return await service.list_custom_clauses(request.user, slug)
 
     @post("/productions/{production_id:uuid}/contracts/preview", status_code=200,

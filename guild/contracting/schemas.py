@@ -9,13 +9,13 @@ from pydantic import Field
 from contracts.clauses import ContractStatus, ContractType, CustomClauseText
 from contracts.compliance import ClauseChoice, ComplianceReport
 from guild.compacts.terms import AIUse
-from guild.schemas import In, Out, Slug
+from guild.schemas import In, Int4, Out, Slug, Text
 
 
 class CustomClauseRef(In):
     organization: Slug
-    key: str = Field(max_length=80)
-    version: int = Field(ge=1, le=10_000)
+    key: Text = Field(max_length=80)
+    version: Int4 = Field(ge=1, le=10_000)
 
 
 class ContractRequest(In):
@@ -24,7 +24,7 @@ class ContractRequest(In):
     clauses: list[ClauseChoice] = Field(max_length=50, description="library clauses with their parameters")
     custom_clauses: list[CustomClauseRef] = Field(default_factory=list, max_length=20)
     planned_ai_uses: list[AIUse] = Field(default_factory=list, max_length=20, description="AI uses involving this worker")
-    notes: str = Field(default="", max_length=20_000, description="free text; printed literally in the PDF")
+    notes: Text = Field(default="", max_length=20_000, description="free text; printed literally in the PDF")
     supersedes: UUID | None = Field(
         default=None,
         description="the engagement's live contract that this one replaces (it becomes superseded); required when "
@@ -58,7 +58,7 @@ class ContractRead(Out):
 
 
 class VoidRequest(In):
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
 
 
 class CustomClauseCreate(CustomClauseText):

@@ -6,6 +6,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, delete, get, post
 
 from guild.orgs import invitations, service
+from guild.params import SlugParam
 from guild.orgs.schemas import (
     InvitationRead,
     MembershipCreate,
@@ -31,11 +32,11 @@ class OrganizationController(Controller):
         return await service.list_organizations(kind.value if kind else None)
 
     @get("/{slug:str}", summary="One organisation")
-    async def get_organization(self, slug: FromPath[str]) -> OrganizationRead:
+    async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
         return await service.get_organization(slug)
 
     @get("/{slug:str}/members", opt={"org_roles": tuple(Role)}, summary="Members of an organisation (its members)")
-    async def members(self, slug: FromPath[str]) -> list[MembershipRead]:
+    async def members(self, slug: FromPath[SlugParam]) -> list[MembershipRead]:
         return await service.list_members(slug)
 
     @post(
@@ -46,25 +47,25 @@ class OrganizationController(Controller):
         "POST /api/v1/me/invitations/{id}/accept. 409 when the address already holds the role here.",
     )
     async def add_member(
-        self, slug: FromPath[str], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
     ) -> InvitationRead:
         return await invitations.invite(slug, data, actor_id=request.user.id)
 
     @get("/{slug:str}/invitations", opt={"org_roles": (Role.officer,)}, summary="Pending invitations (officers)")
-    async def list_invitations(self, slug: FromPath[str]) -> list[InvitationRead]:
+    async def list_invitations(self, slug: FromPath[SlugParam]) -> list[InvitationRead]:
         return await invitations.list_for_organization(slug)
 
     @delete("/{slug:str}/invitations/{invitation_id:uuid}", opt={"org_roles": (Role.officer,)},
             summary="Withdraw a pending invitation (officers)")
     async def withdraw_invitation(
-        self, slug: FromPath[str], invitation_id: FromPath[UUID], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Request[Principal, object, object]
     ) -> None:
         await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
         "/{slug:str}/members/{membership_id:uuid}", opt={"org_roles": (Role.officer,)}, summary="Remove a role (officers)"
     )
-    async def remove_member(self, slug: FromPath[str], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
+    async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
 
 

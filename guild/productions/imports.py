@@ -1,6 +1,12 @@
 """Bulk import of rosters and disclosures from CSV or JSON: every row validated, all or nothing.
 
-One bad row rejects the whole file, and the refusal names every bad row and field.
+One bad row rejects the whole file, and the refusal names every bad row and field. CSV cells are text,
+read as JSON strings would be (``"60000"`` is a number there); JSON rows are typed: ``"60000"`` or
+``true`` is not an integer. JSON nests at most :data:`guild.bodies.MAX_JSON_DEPTH` levels.
+
+A CSV cell may be as long as the body (the route bounds its size); the row model's limits then name the
+row and column of a cell that is too long. (Python's csv module refuses cells over 131,072 characters
+with an error that names neither; the module raises that process-wide limit once, on import.)
 """
 
 from __future__ import annotations
@@ -12,9 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from guild.bodies import refuse_deep_json
 from guild.errors import Unprocessable, invalid
 
 MAX_ROWS = 20_000
+MAX_CSV_CELL = 64 * 1024 * 1024  # above any import body size limit: csv itself never refuses a cell
+csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_CELL))
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= 80 else name[:80] + "…")
 
 
 def _rows_from_csv(body: bytes, columns: list[str], required: set[str]) -> list[dict[str, Any]]:
@@ -23,18 +36,30 @@ def _rows_from_csv(body: bytes, columns: list[str], required: set[str]) -> list[
     except UnicodeDecodeError as exc:
         raise invalid("body", "utf8", "the CSV file must be UTF-8 encoded") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise Unprocessable("the CSV header cannot be read", title="Validation failed",
+                            errors=[{"row": 0, "field": "header", "rule": "csv", "message": str(exc)}]) from None
     unknown = [c for c in header if c not in columns]
     missing = sorted(required - set(header))
     if unknown or missing or len(set(header)) != len(header):
         raise Unprocessable(
             "the CSV header does not match", title="Validation failed",
-            errors=[{"row": 0, "field": c, "rule": "unknown_column", "message": f"unknown column {c!r}"} for c in unknown]
+            errors=[{"row": 0, "field": c[:80], "rule": "unknown_column", "message": f"unknown column {_shown(c)}"}
+                    for c in unknown]
             + [{"row": 0, "field": c, "rule": "missing_column", "message": f"missing column {c!r}"} for c in missing],
             expected_header=",".join(columns),
         )
-    rows = []
-    for row in reader:
+    rows: list[dict[str, Any]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise Unprocessable("a row cannot be read as CSV", title="Validation failed",
+                                errors=[{"row": len(rows) + 1, "field": "row", "rule": "csv", "message": str(exc)}]) from None
         if None in row:  # more cells than header columns
             raise Unprocessable("a row has more cells than the header", title="Validation failed",
                                 errors=[{"row": reader.line_num - 1, "field": "row", "rule": "extra_cells",
@@ -46,10 +71,15 @@ def _rows_from_csv(body: bytes, columns: list[str], required: set[str]) -> list[
 
 
 def _rows_from_json(body: bytes) -> list[dict[str, Any]]:
+    refuse_deep_json(body)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid("body", "json", f"malformed JSON: {exc}") from exc
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise invalid("body", "utf8", "the JSON file must be UTF-8 encoded") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise invalid("body", "json", f"malformed JSON: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise invalid("body", "json_array", "the JSON body must be an array of objects")
     if len(data) > MAX_ROWS:
@@ -62,9 +92,9 @@ def parse_rows(body: bytes, content_type: str, model: type[BaseModel], columns: 
     media = content_type.split(";")[0].strip().lower()
     required = {name for name, f in model.model_fields.items() if f.is_required()}
     if media in ("text/csv", "application/csv"):
-        raw = _rows_from_csv(body, columns, required)
+        raw, validate = _rows_from_csv(body, columns, required), model.model_validate_strings
     elif media == "application/json":
-        raw = _rows_from_json(body)
+        raw, validate = _rows_from_json(body), model.model_validate
     else:
         raise invalid("content-type", "media_type", "send text/csv or application/json")
     if not raw:
@@ -72,7 +102,7 @@ def parse_rows(body: bytes, content_type: str, model: type[BaseModel], columns: 
     rows, errors = [], []
     for number, item in enumerate(raw, start=1):
         try:
-            rows.append(model.model_validate(item))
+            rows.append(validate(item))
         except ValidationError as exc:
             errors.extend(
                 {"row": number, "field": ".".join(str(p) for p in e["loc"]) or "row", "rule": e["type"], "message": e["msg"]}

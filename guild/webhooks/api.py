@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from guild.params import SlugParam
 from guild.security import Principal, Role, org_role_guard
 from guild.webhooks import service
 from guild.webhooks.service import DeliveryRead, DeliveryStatus, EndpointCreate, EndpointCreated, EndpointRead
@@ -26,12 +27,12 @@ class WebhookController(Controller):
         response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
     )
     async def create_endpoint(
-        self, slug: FromPath[str], data: JSONBody[EndpointCreate], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], data: JSONBody[EndpointCreate], request: Request[Principal, object, object]
     ) -> EndpointCreated:
         return await service.create_endpoint(request.user, slug, data.url)
 
     @get("/", opt=_OFFICERS, summary="Webhook endpoints of the organisation (officers; secrets are never listed)")
-    async def list_endpoints(self, slug: FromPath[str], request: Request[Principal, object, object]) -> list[EndpointRead]:
+    async def list_endpoints(self, slug: FromPath[SlugParam], request: Request[Principal, object, object]) -> list[EndpointRead]:
         return await service.list_endpoints(request.user, slug)
 
     @post(
@@ -39,14 +40,14 @@ class WebhookController(Controller):
         summary="Stop sending to an endpoint (officers); its pending deliveries are closed",
     )
     async def deactivate_endpoint(
-        self, slug: FromPath[str], endpoint_id: FromPath[UUID], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Request[Principal, object, object]
     ) -> EndpointRead:
         return await service.deactivate_endpoint(request.user, slug, endpoint_id)
 
     @get("/deliveries", opt=_OFFICERS, summary="Delivery log of the organisation's endpoints, newest first (officers)")
     async def list_deliveries(
         self,
-        slug: FromPath[str],
+        slug: FromPath[SlugParam],
         request: Request[Principal, object, object],
         status: FromQuery[DeliveryStatus | None] = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=1000)]] = 100,

@@ -38,7 +38,7 @@ from guild.canonical import canonical_json
 from guild.db import engine, is_sqlite, read_tx, write_tx
 from guild.errors import Conflict, Forbidden, NotFound, invalid
 from guild.orgs.service import get_organization_row
-from guild.schemas import In, Out
+from guild.schemas import In, Out, Text
 from guild.security import Principal, Role
 from guild.tables import WebhookDelivery, WebhookEndpoint
 
@@ -77,7 +77,7 @@ class DeliveryStatus(StrEnum):
 
 
 class EndpointCreate(In):
-    url: str = Field(
+    url: Text = Field(
         description="https URL that receives POSTed events; http only for loopback hosts (127.0.0.0/8, localhost, ::1)"
     )
 

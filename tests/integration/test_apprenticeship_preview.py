@@ -185,9 +185,10 @@ async def test_defaults_that_break_the_rules_are_named_too(client, world):
     # another currency without a budget in it
     assert _errors(await post(client, world, {"currency": "GBP", "roster": []})) == [
         ("budget_minor", "budget_with_currency")]
-    # shoot dates whose due dates would fall outside the calendar
+    # shoot dates whose due dates would fall outside the calendar: dates are bounded to years 1900..2200
     assert _errors(await post(client, world, {"shoot_start": "0001-01-01", "shoot_end": "0001-03-01",
-                                              "roster": []})) == [("shoot_start", "due_date_in_calendar")]
+                                              "roster": []})) == [("shoot_start", "greater_than_equal"),
+                                                                  ("shoot_end", "greater_than_equal")]
     r = await post(client, world, {"currency": "GBP", "budget_minor": 60_000_000, "roster": []})
     assert r.status_code == 200 and r.json()["versions"][0]["quotas"] == []  # no GBP bands in these terms
 

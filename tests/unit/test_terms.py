@@ -264,7 +264,7 @@ def test_fractional_minor_amount_refused() -> None:
     data["training_data"]["fee_schedule"][0]["amount_minor"] = 12.5
     err = only_error(data)
     assert err["loc"] == ("training_data", "fee_schedule", 0, "amount_minor")
-    assert err["type"] == "int_from_float"
+    assert err["type"] == "int_type"  # strict: no float (not even 12.0), bool or numeric string is an integer
 
 
 @pytest.mark.parametrize("cron", ["0 6 * *", "0 6 * * mon 2026", "61 * * * *", "not a cron", ""])
