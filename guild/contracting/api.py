@@ -23,7 +23,7 @@ from guild.params import IdempotencyKey, SlugParam
 from guild.security import Principal, Role, org_role_guard
 
 Req = Request[Principal, Any, Any]
-StatusFilter = Annotated[ContractStatus | None, QueryParameter(name="status", description="only contracts of this status")]
+StatusFilter = Annotated[ContractStatus | None, QueryParameter(description="only contracts of this status")]
 
 
 def _pdf_response(data: bytes, digest: str, name: str) -> Response[bytes]:
@@ -69,13 +69,13 @@ class ContractController(Controller):
     @get("/productions/{production_id:uuid}/contracts",
          summary="The production's contracts: live (issued) and past (void, superseded); ?status= one of them")
     async def production_contracts(
-        self, request: Req, production_id: FromPath[UUID], status_filter: StatusFilter = None
+        self, request: Req, production_id: FromPath[UUID], status: StatusFilter = None
     ) -> list[ContractRead]:
-        return await service.list_for_production(request.user, production_id, status_filter)
+        return await service.list_for_production(request.user, production_id, status)
 
     @get("/me/contracts", summary="Contracts that engage you: live and past; ?status= one of them")
-    async def my_contracts(self, request: Req, status_filter: StatusFilter = None) -> list[ContractRead]:
-        return await service.list_mine(request.user, status_filter)
+    async def my_contracts(self, request: Req, status: StatusFilter = None) -> list[ContractRead]:
+        return await service.list_mine(request.user, status)
 
     @get("/contracts/{contract_id:uuid}", summary="One contract (its company's producers and officers, and the engaged member)")
     async def get_contract(self, request: Req, contract_id: FromPath[UUID]) -> ContractRead:

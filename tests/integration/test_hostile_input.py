@@ -109,7 +109,7 @@ def examples(w: dict[str, Any]) -> dict[tuple[str, str], Example]:
         ("POST", "/api/v1/organizations"): Example(
             "/api/v1/organizations", {"slug": "new-org", "name": "New Org", "kind": "festival"}),
         ("POST", "/api/v1/organizations/{slug}/members"): Example(
-            "/api/v1/organizations/guild-a/members", {"email": "plain@example.org", "role": "member"}),
+            "/api/v1/organizations/guild-a/members", {"email": "plain@example.org", "role": "member"}, ok=(202,)),
         ("POST", "/api/v1/organizations/{slug}/clauses"): Example(
             "/api/v1/organizations/guild-a/clauses",
             {"key": "custom.catering", "title": "Catering", "text": "Hot meals on every shooting day."}),
@@ -294,7 +294,7 @@ async def test_hostile_bodies_are_refused_and_change_nothing(client, world, oper
 def _param_cases(app, w: dict[str, Any]):  # noqa: ANN001, ANN202
     """(method, url, name, where) for every path and query parameter of every operation, each made hostile."""
     good = {"slug": "guild-a", "number": "1", "production_id": w["pid"], "contract_id": w["pid"],
-            "membership_id": w["pid"], "endpoint_id": w["pid"], "commitment_id": w["pid"], "token": "t" * 43,
+            "membership_id": w["pid"], "endpoint_id": w["pid"], "commitment_id": w["pid"], "invitation_id": w["pid"], "token": "t" * 43,
             "production_file": f"{w['pid']}.ics", "sha256": "0" * 64}
     good_query = {"from": "1", "to": "1", "limit": "10", "kind": "guild", "status": "open", "format": "json"}
     for method, path, op in _operations(app):
