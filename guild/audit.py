@@ -246,16 +246,20 @@ def _parse_time(text: str) -> datetime:
 def _file_checkpoints(path: Path, problems: list[str]) -> list[Checkpoint]:
     if not path.exists():
         return []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        problems.append(f"checkpoint file {path} cannot be read: {exc}")
+        return []
     found = []
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                item = json.loads(text)
-                found.append(Checkpoint(int(item["seq"]), str(item["head_hash"]), _parse_time(item["at"]), str(item["mac"])))
-            except (ValueError, KeyError, TypeError):
-                problems.append(f"checkpoint file {path}, line {number}: not a checkpoint record (altered?)")
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            item = json.loads(text)
+            found.append(Checkpoint(int(item["seq"]), str(item["head_hash"]), _parse_time(item["at"]), str(item["mac"])))
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"checkpoint file {path}, line {number}: not a checkpoint record (altered?)")
     return found
 
 

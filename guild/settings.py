@@ -140,12 +140,19 @@ class Settings(BaseSettings):
             self.data_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            value = secrets.token_urlsafe(48)
             with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
+                fh.write(value)
             try:
                 os.link(tmp, path)
             except FileExistsError:  # another process made it first: use theirs
                 pass
+            except OSError:  # a file system without hard links: create it in place
+                try:
+                    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+                        fh.write(value)
+                except FileExistsError:
+                    pass
             finally:
                 tmp.unlink()
         return path.read_text().strip()

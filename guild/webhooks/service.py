@@ -22,6 +22,7 @@ import re
 import secrets
 import socket
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -314,6 +315,19 @@ def _default_port(url: httpx.URL) -> int:
     return 443 if url.scheme == "https" else 80
 
 
+def _via_environment_proxy(client: httpx.AsyncClient, url: httpx.URL) -> bool:
+    """Whether ``client`` sends ``url`` through a proxy named by HTTP(S)_PROXY / ALL_PROXY (and not NO_PROXY).
+
+    Such a proxy connects by name itself (and a TLS tunnel is verified against the URL's host), so the request
+    keeps its host name; egress policy is then the proxy's."""
+    if not client.trust_env:
+        return False
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(url.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(url.host)
+
+
 def _pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
     """The request URL that connects to ``address``, with the Host header and the TLS server name (SNI, and the
     name the certificate is verified against) of the original host."""
@@ -576,9 +590,10 @@ async def _post(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, 
     if refusal is not None:
         return None, refusal
     url = httpx.URL(item.url)
+    proxied = _via_environment_proxy(client, url)
     error = ""
-    for address in addresses:
-        target, host_header, extensions = _pinned(url, address)
+    for address in addresses[:1] if proxied else addresses:
+        target, host_header, extensions = (url, {}, {}) if proxied else _pinned(url, address)
         try:
             async with client.stream(
                 "POST", target, content=item.body, headers={**headers, **host_header}, extensions=extensions,

@@ -588,6 +588,7 @@ async def test_http_to_loopback_in_another_spelling_is_allowed_where_private_tar
 
 
 async def test_a_delivery_checks_every_resolved_address(client, world, receiver, http, monkeypatch):
+    from guild.settings import get_settings
     from guild.webhooks import deliver_due, service
 
     port = receiver.port
@@ -599,7 +600,7 @@ async def test_a_delivery_checks_every_resolved_address(client, world, receiver,
         return ["8.8.8.8", "127.0.0.1"]
 
     monkeypatch.setattr(service, "resolve", resolve)
-    monkeypatch.setattr(service, "_private_targets_allowed", lambda: False)
+    monkeypatch.setattr(get_settings(), "webhook_private_targets", False)
     stats = await deliver_due(http)
     assert (stats.claimed, stats.delivered) == (1, 0)
     assert receiver.requests == []
@@ -720,3 +721,25 @@ async def test_a_pinned_https_delivery_verifies_the_certificate_of_the_host_name
     assert len(rx.requests) == 1  # nothing more arrived
     [row] = [r for r in await delivery_rows() if r["endpoint"] == UUID(bad["id"])]
     assert "CERTIFICATE_VERIFY_FAILED" in row["last_error"], row["last_error"]
+
+
+async def test_through_an_environment_proxy_the_request_keeps_its_host_name(client, world, monkeypatch):
+    """HTTP(S)_PROXY deployments: the proxy connects by name (a pinned address would break its TLS tunnel)."""
+    from guild.webhooks import deliver_due
+
+    proxy = Receiver()  # answers whatever it is sent; records the request target
+    proxy.thread.start()
+    try:
+        ep = await create_endpoint(client, world["officer_a"], "guild-a", "http://localhost:9/ok")
+        proxy.secrets["http://localhost:9/ok"] = ep["secret"]
+        await enqueue_in_tx([world["ids"]["guild-a"]])
+        monkeypatch.setenv("HTTP_PROXY", proxy.base)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with httpx.AsyncClient() as env_http:  # trust_env, as the scheduler's client
+            assert (await deliver_due(env_http)).delivered == 1
+    finally:
+        proxy.server.shutdown()
+        proxy.server.server_close()
+    [request] = proxy.requests
+    assert request["path"] == "http://localhost:9/ok" and request["host"] == "localhost:9"
