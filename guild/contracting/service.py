@@ -233,6 +233,7 @@ async def render_contract_pdf(renderer: PdfRenderer, document: dict[str, Any], r
                        relationship="Supplement"),
         ],
         title=f"{document['contract_type'].title()} agreement — {document['worker']['name']}",
+        tenant=f"org:{document['employer']['slug']}",  # the queue's fairness key: the production company
     )
     return pdf, doc_hash
 

@@ -221,7 +221,7 @@ def test_renderer_pool_under_asyncio(rendered: dict[str, Any]) -> None:
 
     async def main() -> bytes:
         loop_thread_free = asyncio.get_running_loop()
-        task = asyncio.create_task(renderer.render("compact.html", context, [_attachment(data)], TITLE))
+        task = asyncio.create_task(renderer.render("compact.html", context, [_attachment(data)], TITLE, tenant="t"))
         # The loop stays responsive while the pool renders.
         ticks = 0
         while not task.done():
