@@ -122,6 +122,10 @@ def _worker_main(conn: Any, parent_pid: int, memory_mb: int) -> None:
         if memory_mb:
             _cap_memory(memory_mb)
         from contracts.pdf import PdfRenderError, html_to_pdf
+
+        # Ready means able to render: fonts and WeasyPrint's lazy set-up happen here, not in a
+        # caller's first document, and a worker that cannot render fails its start.
+        html_to_pdf("<!DOCTYPE html><p>guild PDF worker</p>", [], "warm-up")
     except BaseException as exc:  # noqa: BLE001 - reported to the supervisor, which decides
         try:
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -274,12 +278,17 @@ class _Slot:
         pool._worker_started()
         return worker
 
-    def _drop(self, graceful: bool) -> None:
+    def _drop(self, graceful: bool, background: bool = False) -> None:
+        """Take the worker out of service and end it; ``background``: let a reaper thread wait for it."""
         with self._lock:
             worker, self.worker = self.worker, None
-        if worker is not None:
+        if worker is None:
+            return
+        self.pool._count("workers_retired")
+        if background:
+            self.pool._reap_in_background(worker)
+        else:
             worker.stop(graceful)
-            self.pool._count("workers_retired")
 
     def kill(self) -> None:
         """From another thread (shutdown): kill the worker now; this slot's thread reaps it."""
@@ -312,7 +321,7 @@ class _Slot:
                     self.busy = False
                     pool._progress()
                 if self.worker is not None and self.worker.tasks >= pool.recycle_after:
-                    self._drop(graceful=True)
+                    self._drop(graceful=True, background=True)  # its exit need not delay the replacement
                     if not pool.closed:
                         self._start_quietly()  # the replacement starts before the next job needs it
         except BaseException:  # pragma: no cover - a supervisor bug; health reports the dead thread
@@ -411,6 +420,7 @@ class RenderPool:
         self._queue = FairQueue()
         self._held: dict[str, int] = {}  # tenant -> jobs waiting or rendering
         self._slots: list[_Slot] = []
+        self._retiring: set[_Worker] = set()  # recycled workers not yet reaped
         self._stats = dict.fromkeys(
             ("rendered", "failed", "timeouts", "refused", "workers_started", "workers_retired", "start_failures"), 0
         )
@@ -492,6 +502,19 @@ class RenderPool:
     def _rendered_in(self, seconds: float) -> None:
         with self._cond:
             self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * seconds
+
+    def _reap_in_background(self, worker: _Worker) -> None:
+        with self._cond:
+            self._retiring.add(worker)
+
+        def reap() -> None:
+            try:
+                worker.stop(graceful=True)
+            finally:
+                with self._cond:
+                    self._retiring.discard(worker)
+
+        threading.Thread(target=reap, name="guild-pdf-reaper", daemon=True).start()
 
     def _worker_started(self) -> None:
         with self._cond:
@@ -586,6 +609,11 @@ class RenderPool:
         for slot in slots:  # a thread that did not finish in time: end its worker from here
             if slot.thread.is_alive():
                 slot.kill()
+        with self._cond:
+            retiring = list(self._retiring)
+        for worker in retiring:  # recycled ones still exiting: wait (briefly) or kill, and reap
+            worker.process.join(2)
+            worker.stop(graceful=False)
         if not already:
             log.debug("PDF renderer shut down")
 
