@@ -212,6 +212,13 @@ class FairQueue:
 # --- the supervisor -------------------------------------------------------------------------------
 
 
+class _RetryStart:
+    pass
+
+
+RETRY_START = _RetryStart()
+
+
 class _Worker:
     def __init__(self, process: Any, conn: Any) -> None:
         self.process = process
@@ -311,9 +318,12 @@ class _Slot:
         pool = self.pool
         try:
             while True:
-                job = pool._next_job()
+                job = pool._next_job(self)
                 if job is None:
                     break
+                if job is RETRY_START:
+                    self._start_quietly()
+                    continue
                 self.busy = True
                 try:
                     self._serve(job)
@@ -331,6 +341,8 @@ class _Slot:
             self._drop(graceful=not pool._kill_on_close)
 
     def _start_quietly(self) -> None:
+        if self.worker is not None:  # a worker that died while idle
+            self._drop(graceful=False)
         try:
             self._spawn()
         except Exception as exc:  # noqa: BLE001
@@ -471,12 +483,22 @@ class RenderPool:
             else:
                 self._held.pop(job.tenant, None)
 
-    def _next_job(self) -> _Job | None:
-        """For a slot thread: the next job to render (skipping cancelled ones), or None when closed."""
+    def _next_job(self, slot: _Slot) -> _Job | _RetryStart | None:
+        """For a slot thread: the next job to render (skipping cancelled ones), None when closed, or
+        ``RETRY_START`` when workers failed to start and it is time to try again: the pool heals
+        (and ``/health`` turns ready) without waiting for a request, which a router would not send
+        to an instance reported down."""
         with self._cond:
             while True:
                 while not self.closed and not len(self._queue):
-                    self._cond.wait()
+                    if slot.index == 0 and self._start_error is not None and not self._live_workers():
+                        wait = self._retry_at - time.monotonic()
+                        if wait <= 0:
+                            self._retry_at = time.monotonic() + self._backoff  # one attempt per period
+                            return RETRY_START
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
                 if self.closed:
                     return None
                 job = self._queue.take()
@@ -530,6 +552,7 @@ class RenderPool:
             self._start_error = str(exc)
             self._backoff = min(30.0, max(1.0, self._backoff * 2))
             self._retry_at = time.monotonic() + self._backoff
+            self._cond.notify_all()  # the first slot schedules the next attempt
             return PdfUnavailable("PDF rendering is unavailable: its worker processes cannot start", self._backoff)
 
     def _live_workers(self) -> int:

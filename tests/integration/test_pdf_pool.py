@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -117,24 +118,24 @@ def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
     if is_sqlite():
         env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
     port = _free_port()
+    log = tempfile.TemporaryFile()  # not a pipe: a server that logs much must never block on it
     proc = subprocess.Popen(
         [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(600):
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-4000:]}")
             try:
                 if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-            if proc.poll() is not None:
-                break
         else:
             raise RuntimeError("server did not start")
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode())
         yield {"proc": proc, "base": base, "marker": marker}
     finally:  # whatever the test did: leave nothing of this server running
         if proc.poll() is None:
@@ -143,6 +144,7 @@ def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
         for pid in _marked(marker):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        log.close()
 
 
 async def _compact(users) -> dict[str, str]:  # noqa: ANN001
@@ -171,11 +173,11 @@ def _pdf_workers(server: dict[str, Any]) -> set[int]:
 
 async def test_a_burst_past_the_recycling_limit_is_served_and_sigterm_leaves_no_process(users):
     officer = await _compact(users)
-    with _server(GUILD_PDF_WORKERS="2", GUILD_PDF_RECYCLE_AFTER="1", GUILD_PDF_TENANT_QUEUE_MAX="8") as server:
-        # 6 documents, 4 at a time, through 2 workers that each retire after one document: the
-        # stdlib pool hung here for good once its first workers retired with work queued.
-        responses = await _get_pdfs(server["base"], officer, count=6, concurrency=4)
-        assert [r.status_code for r in responses] == [200] * 6
+    with _server(GUILD_PDF_WORKERS="2", GUILD_PDF_RECYCLE_AFTER="2", GUILD_PDF_TENANT_QUEUE_MAX="8") as server:
+        # 8 documents, 6 at a time, through 2 workers that each retire after two documents: the
+        # stdlib pool (max_tasks_per_child) hung here for good once workers retired with work queued.
+        responses = await _get_pdfs(server["base"], officer, count=8, concurrency=6)
+        assert [r.status_code for r in responses] == [200] * 8
         assert all(r.content.startswith(b"%PDF-") for r in responses)
         health = httpx.get(f"{server['base']}/health", timeout=10)
         assert health.status_code == 200, health.text
