@@ -224,6 +224,7 @@ class _Worker:
         self.process = process
         self.conn = conn
         self.tasks = 0
+        self.ready = False
 
     @property
     def pid(self) -> int:
@@ -275,6 +276,7 @@ class _Slot:
             kind, detail = parent_conn.recv()
             if kind != "ready":
                 raise RuntimeError(detail)
+            worker.ready = True
         except EOFError:
             process.join(1)
             self._drop(graceful=False)
@@ -291,7 +293,8 @@ class _Slot:
             worker, self.worker = self.worker, None
         if worker is None:
             return
-        self.pool._count("workers_retired")
+        if worker.ready:
+            self.pool._count("workers_retired")
         if background:
             self.pool._reap_in_background(worker)
         else:
@@ -346,7 +349,8 @@ class _Slot:
         try:
             self._spawn()
         except Exception as exc:  # noqa: BLE001
-            self.pool._start_failed(exc)
+            if not self.pool.closed:  # (a start cut short by shutdown is no failure)
+                self.pool._start_failed(exc)
 
     def _serve(self, job: _Job) -> None:
         pool = self.pool
@@ -370,6 +374,8 @@ class _Slot:
             try:
                 self._spawn()
             except Exception as exc:  # noqa: BLE001
+                if pool.closed:
+                    raise PdfUnavailable("the PDF renderer is shutting down") from None
                 raise pool._start_failed(exc) from None
         worker = self.worker
         assert worker is not None
@@ -459,7 +465,8 @@ class RenderPool:
             if self._held.get(tenant, 0) >= self.tenant_max:
                 self._stats["refused"] += 1
                 raise PdfBusy(
-                    f"too many documents of this account are being rendered (at most {self.tenant_max} at a time)",
+                    "too many documents of the same production company or compact are waiting or rendering "
+                    f"(at most {self.tenant_max} at a time)",
                     self.retry_after(),
                 )
             if not self._slots:
@@ -508,8 +515,9 @@ class RenderPool:
 
     def retry_after(self) -> int:
         """Seconds until a refused request is worth retrying: the queue ahead, at the recent pace."""
-        held = sum(self._held.values())
-        return max(1, min(120, math.ceil(self._avg_seconds * (held + 1) / self.workers)))
+        with self._cond:
+            held = sum(self._held.values())
+            return max(1, min(120, math.ceil(self._avg_seconds * (held + 1) / self.workers)))
 
     # bookkeeping ------------------------------------------------------------------------------
 
