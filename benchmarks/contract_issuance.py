@@ -125,7 +125,7 @@ async def main(runs: int, batch: int) -> None:
         issued.append(time.perf_counter() - t)
     one.shutdown()
 
-    pool = PdfRenderer()
+    pool = PdfRenderer(tenant_queue_max=max(8, batch), queue_max=max(64, batch))  # one company issues the whole batch
     [req] = await requests(1)
     await service.issue(principal, production_id, req, pool, None)  # spawn the workers
     await asyncio.gather(*[service.issue(principal, production_id, r, pool, None)

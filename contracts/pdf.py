@@ -8,8 +8,9 @@
   document without its stylesheet or its attachment.
 * Output is PDF/A-3b with the given files embedded as associated files (``/AF`` with an
   ``AFRelationship``, e.g. the canonical JSON as ``Data``).
-* WeasyPrint is CPU-bound and unsafe to fork or thread, so :class:`PdfRenderer` runs it in a
-  spawn-context process pool with worker recycling; never on the event loop.
+* WeasyPrint is CPU-bound and unsafe to fork or thread, so :class:`PdfRenderer` runs it in
+  supervised spawn-context worker processes (:mod:`contracts.pdf_pool`: recycling, render
+  timeout, tenant-fair bounded queue, workers that die with their parent); never on the event loop.
 
 Written against WeasyPrint 70, whose fetcher is the ``weasyprint.urls.URLFetcher`` class (the
 ``default_url_fetcher`` function of older versions no longer exists).
@@ -19,13 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import hashlib
 import io
 import json
-import multiprocessing
 import os
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -38,13 +36,20 @@ import jinja2
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from contracts.pdf_pool import PdfBusy, PdfTimeout, PdfTooLarge, PdfUnavailable, RenderPool
+
 __all__ = [
     "TEMPLATES_DIR",
     "PDF_VARIANT",
     "AF_RELATIONSHIPS",
     "Attachment",
+    "MAX_HTML_CHARS",
+    "PdfBusy",
     "PdfRenderError",
     "PdfRenderer",
+    "PdfTimeout",
+    "PdfTooLarge",
+    "PdfUnavailable",
     "SafeURLFetcher",
     "environment",
     "html_to_pdf",
@@ -57,6 +62,9 @@ __all__ = [
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 PDF_VARIANT = "pdf/a-3b"
+# A document's HTML beyond this is refused before rendering (a contract at its free-text limit is
+# far below it); WeasyPrint's time grows with the text, and one document must not hold a worker long.
+MAX_HTML_CHARS = 2_000_000
 # ISO 32000-2 7.11.3 / PDF/A-3 values of /AFRelationship.
 AF_RELATIONSHIPS = frozenset(
     {"Source", "Data", "Alternative", "Supplement", "EncryptedPayload", "FormData", "Schema", "Unspecified"}
@@ -347,55 +355,72 @@ def read_attachments(pdf: bytes) -> dict[str, bytes]:
 
 
 class PdfRenderer:
-    """Renders template documents to PDF: HTML in the caller, PDF in a spawn-context process pool.
+    """Renders template documents to PDF: HTML in the caller, PDF in supervised spawn-context workers.
 
-    The pool is created on first use; workers are replaced after ``max_tasks_per_child`` tasks
-    (WeasyPrint and its caches only grow). A crashed worker breaks the pool; the next call gets a
-    fresh one.
+    See :mod:`contracts.pdf_pool` for the mechanism: workers recycled after ``max_tasks_per_child``
+    documents, a render that overruns ``timeout`` seconds killed (its worker replaced) and reported
+    as :class:`PdfTimeout`, a queue that serves tenants round-robin and refuses work beyond
+    ``tenant_queue_max`` per tenant or ``queue_max`` in all with :class:`PdfBusy`, workers that die
+    with their parent. Nothing starts until the first :meth:`render`.
     """
 
-    def __init__(self, max_workers: int | None = None, max_tasks_per_child: int = 50) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        max_tasks_per_child: int = 50,
+        *,
+        queue_max: int = 64,
+        tenant_queue_max: int = 8,
+        timeout: float = 30.0,
+        worker_memory_mb: int = 0,
+        max_html_chars: int = MAX_HTML_CHARS,
+        start_timeout: float = 60.0,
+    ) -> None:
         self.max_workers = max_workers or os.cpu_count() or 1
         self.max_tasks_per_child = max_tasks_per_child
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self.max_html_chars = max_html_chars
+        self.pool = RenderPool(
+            workers=self.max_workers, recycle_after=max_tasks_per_child, queue_max=queue_max,
+            tenant_max=tenant_queue_max, timeout=timeout, start_timeout=start_timeout, memory_mb=worker_memory_mb,
+        )
 
-    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=self.max_workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    max_tasks_per_child=self.max_tasks_per_child,
-                )
-            return self._pool
-
-    def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+    def _html(self, template_name: str, context: dict[str, Any]) -> str:
+        html = render_html(template_name, context)
+        if len(html) > self.max_html_chars:
+            raise PdfTooLarge(
+                f"the document is too large to render: {len(html)} characters of HTML, at most {self.max_html_chars}",
+                limit=self.max_html_chars,
+            )
+        return html
 
     async def render(
-        self, template_name: str, context: dict[str, Any], attachments: list[Attachment], title: str
+        self, template_name: str, context: dict[str, Any], attachments: list[Attachment], title: str, *, tenant: str
     ) -> bytes:
-        html = render_html(template_name, context)
-        pool = self._executor()
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(pool, html_to_pdf, html, list(attachments), title)
-        except concurrent.futures.process.BrokenProcessPool:
-            self._discard(pool)
-            raise
+        """Render in a worker. ``tenant`` is whose turn this is in the queue (e.g. ``org:<slug>``).
+
+        Raises :class:`PdfBusy` (queue bound reached, at once), :class:`PdfTimeout`,
+        :class:`PdfUnavailable` (workers cannot start, shutting down), :class:`PdfTooLarge`,
+        :class:`PdfRenderError`.
+        """
+        html = self._html(template_name, context)
+        future = self.pool.submit(tenant, (html, list(attachments), title))
+        return await asyncio.wrap_future(future)
 
     def render_sync(
         self, template_name: str, context: dict[str, Any], attachments: list[Attachment], title: str
     ) -> bytes:
         """Render in this process (CLI, scripts). Never call it on an event loop."""
-        return html_to_pdf(render_html(template_name, context), list(attachments), title)
+        return html_to_pdf(self._html(template_name, context), list(attachments), title)
+
+    def health(self) -> dict[str, Any]:
+        """The pool's readiness: ``{"status": "ok" | "down", "workers": ..., "queued": ...}``."""
+        return self.pool.health()
+
+    def worker_pids(self) -> list[int]:
+        return self.pool.worker_pids()
+
+    def stats(self) -> dict[str, int]:
+        return self.pool.stats()
 
     def shutdown(self, wait: bool = True) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=True)
+        self.pool.shutdown(wait=wait)

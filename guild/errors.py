@@ -66,6 +66,12 @@ class TooManyRequests(GuildError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after, **extra)
 
 
+class ServiceUnavailable(GuildError):
+    """A component (e.g. PDF rendering) cannot serve this now; ``Retry-After`` says when to retry."""
+
+    status_code, slug, default_title = 503, "unavailable", "Temporarily unavailable"
+
+
 class Unprocessable(GuildError):
     """The request is well-formed but breaks a rule; ``errors``/``violations`` say which."""
 
@@ -164,13 +170,41 @@ def _integrity_to_problem(exc: Exception) -> ProblemDetailsException:
     )
 
 
+_PDF_TITLES = {
+    "pdf_queue_full": "PDF renderer busy",
+    "pdf_render_timeout": "PDF rendering took too long",
+    "pdf_unavailable": "PDF rendering unavailable",
+}
+
+
+def _pdf_unavailable_to_problem(exc: Exception) -> ProblemDetailsException:
+    """The renderer refused (queue full), stopped (timeout) or cannot run: 503 with Retry-After."""
+    rule = getattr(exc, "rule", "pdf_unavailable")
+    return ServiceUnavailable(
+        str(exc), title=_PDF_TITLES.get(rule, _PDF_TITLES["pdf_unavailable"]),
+        headers={"Retry-After": str(getattr(exc, "retry_after", 5))}, rule=rule, component="pdf",
+    )
+
+
+def _pdf_too_large_to_problem(exc: Exception) -> ProblemDetailsException:
+    limit = getattr(exc, "limit", None)
+    return ProblemDetailsException(
+        status_code=413, type_=PROBLEM_BASE + "payload-too-large", title="Document too large", detail=str(exc),
+        extra={"rule": "pdf_document_size", **({"limit": limit} if limit is not None else {})},
+    )
+
+
 def problem_details_config() -> ProblemDetailsConfig:
     import sqlite3
 
     from asyncpg.exceptions import IntegrityConstraintViolationError
 
+    from contracts.pdf_pool import PdfTooLarge, PdfUnavailable
+
     return ProblemDetailsConfig(
         exception_to_problem_detail_map={
+            PdfUnavailable: _pdf_unavailable_to_problem,
+            PdfTooLarge: _pdf_too_large_to_problem,
             sqlite3.IntegrityError: _integrity_to_problem,
             IntegrityConstraintViolationError: _integrity_to_problem,
             HTTPException: _http_to_problem,

@@ -67,7 +67,7 @@ def structlog_config(level: str) -> StructlogConfig:
             wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
             log_exceptions="always",
             # client errors are expected traffic: log them as one line, keep stack traces for 5xx
-            disable_stack_trace={400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428},
+            disable_stack_trace={400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 503},
             pretty_print_tty=False,
         ),
         middleware_logging_config=LoggingMiddlewareConfig(

@@ -37,7 +37,11 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config.route_handlers.extend(route_handlers())
         app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
         issuer = TokenIssuer(jwt_auth)
-        renderer = PdfRenderer(max_workers=settings.pdf_workers)
+        renderer = PdfRenderer(
+            max_workers=settings.pdf_workers, max_tasks_per_child=settings.pdf_recycle_after,
+            queue_max=settings.pdf_queue_max, tenant_queue_max=settings.pdf_tenant_queue_max,
+            timeout=settings.pdf_timeout_seconds, worker_memory_mb=settings.pdf_worker_memory_mb,
+        )
         app_config.dependencies["pdf_renderer"] = Provide(lambda: renderer, sync_to_thread=False, use_cache=True)
         app_config.dependencies["token_issuer"] = Provide(lambda: issuer, sync_to_thread=False, use_cache=True)
         app_config.openapi_config = OpenAPIConfig(

@@ -1,14 +1,36 @@
 from __future__ import annotations
 
-from litestar import get
+from typing import Any
+
+from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
 
-@get("/health", opt={"public": True}, tags=["meta"], summary="Liveness and database reachability")
-async def health() -> dict[str, str]:
+async def _database_status() -> dict[str, str]:
     from guild.db import raw
 
-    await raw("SELECT 1")
+    try:
+        await raw("SELECT 1")
+    except Exception:  # noqa: BLE001 - reported as a component down, never as a 500
+        return {"status": "down", "detail": "unreachable"}
+    return {"status": "ok"}
+
+
+@get(
+    "/health", opt={"public": True}, tags=["meta"], summary="Readiness: the database and the PDF renderer",
+    description="200 when every component can serve; 503 when one is down, with `components` saying which "
+    "(`database`, `pdf`: e.g. PDF workers that cannot start, or queued work that makes no progress). "
+    "For a cheap liveness probe use `/health/live`.",
+)
+async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]:
+    components = {"database": await _database_status(), "pdf": pdf_renderer.health()}
+    ready = all(c["status"] == "ok" for c in components.values())
+    return Response({"status": "ok" if ready else "unavailable", "components": components}, status_code=200 if ready else 503)
+
+
+@get("/health/live", opt={"public": True}, tags=["meta"], summary="Liveness: the process answers (no dependency checked)")
+async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
@@ -24,7 +46,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from guild.webhooks.api import WebhookController
 
     return [
-        health, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
+        health, live, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
         WebhookController, ComplianceController, ApprenticeshipPreviewController, ApprenticeshipController,
         MyInvitationController,
     ]

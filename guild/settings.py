@@ -29,6 +29,21 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     pdf_workers: int | None = Field(default=None, ge=1, le=64, description="PDF render processes; default: CPU count")
+    pdf_recycle_after: int = Field(default=50, ge=1, description="A PDF worker is replaced after this many documents.")
+    pdf_queue_max: int = Field(
+        default=64, ge=1, description="PDF documents waiting or rendering, all tenants together; more get 503 + Retry-After."
+    )
+    pdf_tenant_queue_max: int = Field(
+        default=8, ge=1,
+        description="PDF documents one tenant (a production company, a compact) may have waiting or rendering; "
+        "more get 503 + Retry-After. Tenants are served round-robin.",
+    )
+    pdf_timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="A render that takes longer is stopped (its worker killed): 503."
+    )
+    pdf_worker_memory_mb: int = Field(
+        default=1024, ge=0, description="Address-space cap of each PDF worker process (0: none); beyond it a render fails."
+    )
     pg_pool_max: int = Field(default=10, ge=1, le=200)
     signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
     signin_attempts_per_address: int = Field(

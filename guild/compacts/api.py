@@ -96,6 +96,7 @@ class CompactController(Controller):
             "compact.html", context,
             [Attachment(filename="compact.json", data=document, description=f"{slug} v{number} canonical JSON")],
             title=f"{context['compact']['title']} — version {number}",
+            tenant=f"compact:{slug}",  # the queue's fairness key: one compact's documents take turns with others
         )
         return Response(
             data, media_type="application/pdf",

@@ -26,6 +26,7 @@ from contracts.clauses import (
     render_clause_text,
 )
 from contracts.compliance import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
+from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
 from contracts.pdf import Attachment, PdfRenderer, pdf_sha256
 from guild import audit
 from guild.canonical import canonical_hash, canonical_json
@@ -216,6 +217,20 @@ def _context(loaded: dict[str, Any], request: ContractRequest) -> ContractContex
     )
 
 
+def _check_text_size(loaded: dict[str, Any], request: ContractRequest) -> None:
+    """Refuse, before any rendering, a contract whose free text together would not fit one document."""
+    overflow = text_overflow(
+        [c.params for c in request.clauses], [(c["title"], c["text"]) for c in loaded["custom"]], request.notes
+    )
+    if overflow is not None:
+        raise invalid(
+            overflow.field, "contract_text_max",
+            f"the contract's free text totals {overflow.total} characters; one contract carries at most "
+            f"{CONTRACT_TEXT_MAX} (clause parameters, custom clauses and notes together)",
+            limit=CONTRACT_TEXT_MAX, total=overflow.total,
+        )
+
+
 def _check(loaded: dict[str, Any], request: ContractRequest) -> tuple[ContractContext, list[BoundVersion], ComplianceReport]:
     context = _context(loaded, request)
     bound = _bound(loaded["bound_rows"])
@@ -231,6 +246,7 @@ def _check(loaded: dict[str, Any], request: ContractRequest) -> tuple[ContractCo
             "clause parameters are invalid", title="Validation failed",
             errors=[field_error(f, e["type"], e["msg"]) for f, e in zip(exc.fields, exc.errors, strict=True)],
         ) from exc
+    _check_text_size(loaded, request)  # after each field's own limit, before anything is rendered
     return context, bound, report
 
 
@@ -301,6 +317,7 @@ async def render_contract_pdf(renderer: PdfRenderer, document: dict[str, Any], r
                        relationship="Supplement"),
         ],
         title=f"{document['contract_type'].title()} agreement — {document['worker']['name']}",
+        tenant=f"org:{document['employer']['slug']}",  # the queue's fairness key: the production company
     )
     return pdf, doc_hash
 

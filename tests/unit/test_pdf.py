@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import io
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,8 +20,12 @@ from pypdf import PdfReader
 from contracts.pdf import (
     TEMPLATES_DIR,
     Attachment,
+    PdfBusy,
     PdfRenderError,
     PdfRenderer,
+    PdfTimeout,
+    PdfTooLarge,
+    PdfUnavailable,
     html_to_pdf,
     money,
     pdf_sha256,
@@ -221,7 +226,7 @@ def test_renderer_pool_under_asyncio(rendered: dict[str, Any]) -> None:
 
     async def main() -> bytes:
         loop_thread_free = asyncio.get_running_loop()
-        task = asyncio.create_task(renderer.render("compact.html", context, [_attachment(data)], TITLE))
+        task = asyncio.create_task(renderer.render("compact.html", context, [_attachment(data)], TITLE, tenant="t"))
         # The loop stays responsive while the pool renders.
         ticks = 0
         while not task.done():
@@ -236,3 +241,175 @@ def test_renderer_pool_under_asyncio(rendered: dict[str, Any]) -> None:
         renderer.shutdown()
     assert pdf.startswith(b"%PDF-")
     assert read_attachments(pdf) == {"compact.json": data}
+
+
+# --- the render pool: recycling, bounds, fairness, timeouts, dead workers --------------------------
+# Real worker processes rendering real (small) documents; no mocks.
+
+SMALL = "base_document.html"  # the bare document layout: a quick render
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _gone(pids: set[int], within: float = 15) -> bool:
+    """Whether every one of ``pids`` has ended, polling up to ``within`` seconds (a retiring worker
+    is told to stop and is reaped in the background)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while [pid for pid in pids if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not [pid for pid in pids if _alive(pid)]
+
+
+def _run(coro: Any, bound: float = 240) -> Any:
+    """Run ``coro``; a pool that hangs fails the test instead of hanging the suite."""
+    return asyncio.run(asyncio.wait_for(coro, bound))
+
+
+def test_workers_are_recycled_well_past_the_limit_under_a_burst() -> None:
+    """The stdlib pool stopped replacing retired workers while work was queued and hung for good."""
+    renderer = PdfRenderer(max_workers=2, max_tasks_per_child=2, tenant_queue_max=10)
+    seen: set[int] = set()
+
+    async def main() -> list[bytes]:
+        gate = asyncio.Semaphore(6)  # three times the workers in flight: work queued whenever one retires
+
+        async def one(i: int) -> bytes:
+            async with gate:
+                pdf = await renderer.render(SMALL, {}, [], f"doc {i}", tenant="t")
+                seen.update(renderer.worker_pids())
+                return pdf
+
+        # 4x the recycling limit; ProcessPoolExecutor(max_tasks_per_child=2) hangs for good on exactly this
+        return await asyncio.gather(*(one(i) for i in range(8)))
+
+    try:
+        pdfs = _run(main())
+        assert len(pdfs) == 8 and all(p.startswith(b"%PDF-") for p in pdfs)
+        assert _run(renderer.render(SMALL, {}, [], "after", tenant="t")).startswith(b"%PDF-")
+        stats = renderer.stats()
+        assert stats["rendered"] == 9 and stats["workers_started"] >= 5  # each worker retired after two
+        assert renderer.health()["status"] == "ok"
+        current = set(renderer.worker_pids())
+        assert len(seen) >= 3 and _gone(seen - current)  # retired workers end; none is left behind
+    finally:
+        renderer.shutdown()
+    assert not [pid for pid in seen | current if _alive(pid)]  # shutdown reaps its workers before returning
+    assert renderer.health()["status"] == "down"
+    with pytest.raises(PdfUnavailable):
+        _run(renderer.render(SMALL, {}, [], "closed", tenant="t"))
+
+
+def test_tenants_take_turns_and_full_queues_refuse_at_once() -> None:
+    renderer = PdfRenderer(max_workers=1, tenant_queue_max=4, queue_max=6)
+    done: list[str] = []
+
+    async def main() -> None:
+        async def one(name: str) -> None:
+            pdf = await renderer.render(SMALL, {}, [], name, tenant=name[0])
+            assert pdf.startswith(b"%PDF-")
+            done.append(name)
+
+        busy = [asyncio.create_task(one(f"A{i}")) for i in range(1, 5)]
+        await asyncio.sleep(0)  # each task runs up to its queued render
+        with pytest.raises(PdfBusy) as per_tenant:  # A already holds its 4
+            await renderer.render(SMALL, {}, [], "A5", tenant="A")
+        busy += [asyncio.create_task(one(f"B{i}")) for i in range(1, 3)]
+        await asyncio.sleep(0)
+        with pytest.raises(PdfBusy) as in_all:  # 6 waiting or rendering: full for everyone
+            await renderer.render(SMALL, {}, [], "C1", tenant="C")
+        assert per_tenant.value.retry_after >= 1 and in_all.value.retry_after >= 1
+        await asyncio.gather(*busy)
+
+    try:
+        _run(main())
+    finally:
+        renderer.shutdown()
+    assert sorted(done) == ["A1", "A2", "A3", "A4", "B1", "B2"]
+    # Round-robin: B's second document does not wait for all of A's (first come would put it last).
+    assert done.index("B2") < done.index("A4")
+
+
+def test_fair_queue_serves_tenants_round_robin() -> None:
+    from contracts.pdf_pool import FairQueue
+
+    queue = FairQueue()
+    for item in ("a1", "a2", "a3", "b1", "c1", "b2"):
+        queue.put(item[0], item)
+    assert queue.remove("a", "a3") and not queue.remove("a", "a3")
+    order = [queue.take() for _ in range(len(queue))]
+    assert order == ["a1", "b1", "c1", "a2", "b2"]
+
+
+def test_a_render_that_overruns_is_stopped_and_its_worker_replaced() -> None:
+    import signal
+
+    renderer = PdfRenderer(max_workers=1, timeout=3)
+    try:
+        assert _run(renderer.render(SMALL, {}, [], "first", tenant="t")).startswith(b"%PDF-")
+        [stuck] = renderer.worker_pids()
+        os.kill(stuck, signal.SIGSTOP)  # a worker that no longer makes progress, whatever the document
+        with pytest.raises(PdfTimeout) as timed_out:
+            _run(renderer.render(SMALL, {}, [], "second", tenant="t"))
+        assert timed_out.value.retry_after >= 1
+        assert not _alive(stuck)
+        assert _run(renderer.render(SMALL, {}, [], "third", tenant="t")).startswith(b"%PDF-")
+        assert renderer.worker_pids() != [stuck] and renderer.stats()["timeouts"] == 1
+    finally:
+        renderer.shutdown()
+
+
+def test_workers_that_cannot_start_make_the_pool_down_and_refuse_fast() -> None:
+    # 32 MB of address space is too little for WeasyPrint: every worker dies while starting.
+    renderer = PdfRenderer(max_workers=1, worker_memory_mb=32)
+    try:
+        assert renderer.health()["status"] == "ok"  # idle: nothing started yet
+        with pytest.raises(PdfUnavailable) as first:
+            _run(renderer.render(SMALL, {}, [], "x", tenant="t"))
+        assert not isinstance(first.value, (PdfBusy, PdfTimeout))
+        health = renderer.health()
+        assert health["status"] == "down" and "cannot start" in health["detail"]
+        with pytest.raises(PdfUnavailable) as again:  # refused at once until the next start attempt
+            _run(renderer.render(SMALL, {}, [], "x", tenant="t"))
+        assert again.value.retry_after >= 1 and renderer.stats()["start_failures"] >= 1
+        assert renderer.worker_pids() == []
+        # Without any request it keeps trying (backing off), so readiness returns when starting works.
+        import time
+
+        deadline = time.monotonic() + 60
+        while renderer.stats()["start_failures"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert renderer.stats()["start_failures"] >= 2
+    finally:
+        renderer.shutdown()
+
+
+def test_an_oversize_document_is_refused_before_rendering() -> None:
+    renderer = PdfRenderer(max_workers=1, max_html_chars=100)
+    try:
+        with pytest.raises(PdfTooLarge) as refused:
+            _run(renderer.render(SMALL, {}, [], "x", tenant="t"))
+        assert refused.value.limit == 100
+        assert renderer.worker_pids() == [] and renderer.stats()["workers_started"] == 0
+    finally:
+        renderer.shutdown()
+
+
+def test_contract_free_text_is_capped_in_total_naming_where_it_overflows() -> None:
+    from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
+
+    params = [{"use_description": "u" * 4000, "nested": {"items": ["x" * 10]}}, {"rate_minor_per_week": 5}]
+    assert text_overflow(params, [("Catering", "c" * 20_000)], "n" * 20_000) is None
+    over = text_overflow(params, [("Catering", "c" * 20_000), ("More", "m" * 20_000)], "n" * 20_000)
+    assert over is not None and over.field == "notes"  # where the running total passes the limit
+    assert over.total == 4010 + 8 + 20_000 + 4 + 20_000 + 20_000 > CONTRACT_TEXT_MAX
+    huge = text_overflow([{"a": {"b": ["y" * (CONTRACT_TEXT_MAX + 1)]}}], [], "")
+    assert huge is not None and huge.field == "clauses[0].params.a.b[0]"
