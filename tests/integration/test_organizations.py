@@ -208,15 +208,23 @@ async def test_one_membership_removed_by_many_at_once_is_removed_once(client, wo
 
 
 async def test_one_role_given_by_many_at_once_is_given_once(client, world, users):
-    from guild.tables import Membership
+    """Eight officers' clicks invite once; eight accepts by the invitee make one membership."""
+    from guild.tables import Membership, MembershipInvitation
     from tests.integration.concurrency import audit_events, statuses, together
 
-    await users.user("new@example.org")
+    new = await users.user("new@example.org")
     body = {"email": "new@example.org", "role": "reviewer"}
     responses = await together([client.post("/api/v1/organizations/guild-a/members", json=body,
                                              headers=world["officer_a"]) for _ in range(8)])
-    assert statuses(responses) == {201: 1, 409: 7}
-    assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"unique"}
+    assert statuses(responses) == {202: 8}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await MembershipInvitation.count() == 1
+    assert len(await audit_events("membership.invited")) == 1
+
+    invitation = responses[0].json()["id"]
+    accepted = await together([client.post(f"/api/v1/me/invitations/{invitation}/accept", headers=new)
+                               for _ in range(8)])
+    assert statuses(accepted) == {201: 1, 404: 7}
     assert await Membership.count().where(Membership.user == users.ids["new@example.org"]) == 1
     assert len([e for e in await audit_events("membership.added") if e["data"]["role"] == "reviewer"
                 and e["data"]["user_id"] == str(users.ids["new@example.org"])]) == 1
