@@ -29,6 +29,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         from guild import db
         from guild.routes import route_handlers
         from contracts.pdf import PdfRenderer
+        from guild.openapi import ApiDocumentation, AuthRule
         from guild.security import TokenIssuer, make_jwt_auth
 
         settings = self.settings
@@ -48,6 +49,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         )
         app_config.middleware.insert(0, request_id_middleware)
         app_config = jwt_auth.on_app_init(app_config)
+        app_config.plugins.append(ApiDocumentation(AuthRule.of(jwt_auth)))  # problem responses, public routes
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
         app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)
 

@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter, QueryParameter
 
 from guild.apprenticeship import calendar, commitments, views
+from guild.errors import Conflict, Forbidden
 from guild.security import Principal
 
 Req = Request[Principal, Any, Any]
@@ -25,6 +26,7 @@ CSV_MEDIA_TYPE = "text/csv"
 ICS_MEDIA_TYPE = "text/calendar"
 # secret URLs: request logging can skip these routes with LoggingMiddlewareConfig(exclude_opt_key="skip_request_log")
 _FEED_OPT = {"public": True, "skip_request_log": True}
+_TOTALS_CSV = "CSV (Accept: text/csv or ?format=csv): a header row, one row per bound production, a TOTAL row"
 
 
 def _wants_csv(request: Req, format: str | None) -> bool:
@@ -53,7 +55,7 @@ class ApprenticeshipController(Controller):
     async def production_commitments(self, request: Req, production_id: FromPath[UUID]) -> list[commitments.CommitmentRead]:
         return await commitments.list_commitments(request.user, production_id)
 
-    @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200,
+    @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200, raises=[Forbidden, Conflict],
           summary="Mark a commitment done (producers of the company; repeating it changes nothing)")
     async def mark_done(
         self, request: Req, production_id: FromPath[UUID], commitment_id: FromPath[UUID]
@@ -64,7 +66,7 @@ class ApprenticeshipController(Controller):
     async def my_apprenticeships(self, request: Req) -> views.MyApprenticeships:
         return await views.my_apprenticeships(request.user)
 
-    @get("/compacts/{slug:str}/apprenticeship-totals",
+    @get("/compacts/{slug:str}/apprenticeship-totals", opt={"also_returns": {CSV_MEDIA_TYPE: _TOTALS_CSV}},
          summary="Per bound production: placements required, filled, unpaid, overdue commitments (officers of the compact's parties); CSV with Accept: text/csv or ?format=csv")
     async def totals(self, request: Req, slug: FromPath[str], format: Format = None) -> Response[views.ApprenticeshipTotals]:
         report = await views.apprenticeship_totals(request.user, slug)

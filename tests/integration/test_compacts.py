@@ -306,3 +306,12 @@ async def test_compact_pdf_carries_the_hash_and_the_canonical_json(client, world
         assert v["terms_hash"] in page.extract_text().replace("\n", "")
     attached = read_attachments(r.content)["compact.json"]
     assert canonical_hash(json.loads(attached)) == v["terms_hash"]
+
+
+@pytest.mark.parametrize("query", ["from=1&to=2147483648", "from=99999999999999999999&to=1", "from=100001&to=1"])
+async def test_a_redline_between_versions_that_cannot_exist_is_422_not_a_server_error(client, world, query):
+    await _create(client, world)
+    r = await client.get(f"{BASE}/ai-compact/diff?{query}", headers=world["perf"])
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["source"] for e in r.json()["errors"]] == ["query"]
