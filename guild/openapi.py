@@ -59,7 +59,9 @@ _RETRY_AFTER_STATUSES = ("429", "503")
 
 
 class FieldProblem(BaseModel):
-    """One field (or parameter, or header) that is wrong, and the rule it breaks."""
+    """One field (or parameter, or header) that is wrong, and the rule it breaks; some say more: where
+    it was (``source``: body, query, path, header), the bound it missed (``constraint``), the ``row``
+    of an imported file."""
 
     model_config = ConfigDict(extra="allow", title="FieldProblem")
 
@@ -101,7 +103,8 @@ class AuthRule:
     @classmethod
     def of(cls, auth: AbstractSecurityConfig[Any, Any]) -> AuthRule:
         exclude = auth.exclude or ()
-        return cls(exclude=(exclude,) if isinstance(exclude, str) else tuple(exclude), exclude_opt_key=auth.exclude_opt_key)
+        patterns = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        return cls(exclude=patterns, exclude_opt_key=auth.exclude_opt_key)
 
     def is_public(self, path: str, handler: HTTPRouteHandler) -> bool:
         if handler.opt.get(self.exclude_opt_key):
@@ -114,7 +117,13 @@ def _declared_statuses(raises: Iterable[type[Exception]] | None) -> set[int]:
 
 
 def problem_statuses(
-    *, authenticated: bool, path_params: bool, parameters: bool, body: bool, opt: dict[str, Any], raises: Any
+    *,
+    authenticated: bool,
+    path_params: bool,
+    parameters: bool,
+    body: bool,
+    opt: dict[str, Any],
+    raises: Iterable[type[Exception]] | None,
 ) -> set[int]:
     """The problem statuses a route can answer with, by the rules in this module's docstring."""
     statuses = _declared_statuses(raises)
@@ -148,8 +157,8 @@ def _documented_operation(base: type[Operation], *, public: bool, also_returns: 
                     response.content = {
                         **(response.content or {}),
                         **{
-                            media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=description))
-                            for media_type, description in also_returns.items()
+                            media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=text))
+                            for media_type, text in also_returns.items()
                         },
                     }
                 if status in _RETRY_AFTER_STATUSES and isinstance(response, OpenAPIResponse):

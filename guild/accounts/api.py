@@ -15,7 +15,8 @@ class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/auth/token", opt={"public": True}, status_code=200, raises=[Unauthorized, TooManyRequestsException], summary="Exchange e-mail and password for a bearer JWT")
+    @post("/auth/token", opt={"public": True}, status_code=200, raises=[Unauthorized, TooManyRequestsException],
+          summary="Exchange e-mail and password for a bearer JWT")
     async def token(self, data: JSONBody[TokenRequest], token_issuer: NamedDependency[TokenIssuer]) -> TokenResponse:
         user_id = await service.authenticate(data.email, data.password)
         token, expires_at = token_issuer.issue(user_id)
@@ -25,6 +26,7 @@ class AuthController(Controller):
     async def me(self, request: Request[Principal, object, object]) -> MeRead:
         return await service.me(request.user.id)
 
-    @post("/users", guards=[admin_guard], opt={"admin": True}, raises=[Conflict], summary="Create a user account (site admin)")
+    @post("/users", guards=[admin_guard], opt={"admin": True}, raises=[Conflict],
+          summary="Create a user account (site admin)")
     async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, object, object]) -> UserRead:
         return await service.create_user(data, actor_id=request.user.id)

@@ -55,7 +55,8 @@ class ApprenticeshipController(Controller):
     async def production_commitments(self, request: Req, production_id: FromPath[UUID]) -> list[commitments.CommitmentRead]:
         return await commitments.list_commitments(request.user, production_id)
 
-    @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200, raises=[Forbidden, Conflict],
+    @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200,
+          raises=[Forbidden, Conflict],
           summary="Mark a commitment done (producers of the company; repeating it changes nothing)")
     async def mark_done(
         self, request: Req, production_id: FromPath[UUID], commitment_id: FromPath[UUID]

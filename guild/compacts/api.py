@@ -52,7 +52,8 @@ class CompactController(Controller):
     async def get_compact(self, request: Req, slug: FromPath[str]) -> CompactRead:
         return await service.get_compact(request.user, slug)
 
-    @get("/{slug:str}/versions/{number:int}", response_headers=_ETAG, summary="One version; the ETag header is what If-Match needs")
+    @get("/{slug:str}/versions/{number:int}", response_headers=_ETAG,
+         summary="One version; the ETag header is what If-Match needs")
     async def get_version(self, request: Req, slug: FromPath[str], number: FromPath[Number]) -> Response[VersionRead]:
         version, tag = await service.get_version(request.user, slug, number)
         return Response(version, headers={"ETag": tag})
@@ -92,7 +93,8 @@ class CompactController(Controller):
     @get("/{slug:str}/diff", summary="Redline between two versions: structured changes and readable text")
     async def diff(
         self, request: Req, slug: FromPath[str],
-        from_: Annotated[int, QueryParameter(name="from", ge=1, le=100_000)], to: Annotated[int, QueryParameter(ge=1, le=100_000)],
+        from_: Annotated[int, QueryParameter(name="from", ge=1, le=100_000)],
+        to: Annotated[int, QueryParameter(ge=1, le=100_000)],
     ) -> DiffRead:
         return await service.diff(request.user, slug, from_, to)
 

@@ -7,6 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 
 from contracts.compliance import ComplianceReport
@@ -57,6 +58,7 @@ class ContractController(Controller):
         return await service.preview(request.user, production_id, data)
 
     @post("/productions/{production_id:uuid}/contracts", raises=[Forbidden, Conflict, ServiceUnavailableException],
+          responses={200: ResponseSpec(ContractRead, description="Already issued under this Idempotency-Key: that contract")},
           summary="Issue a compliant contract (422 itemises every violation); Idempotency-Key makes retries safe")
     async def issue(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[ContractRequest],
@@ -84,7 +86,8 @@ class ContractController(Controller):
         data, digest = await service.get_pdf(request.user, contract_id)
         return _pdf_response(data, digest, f"contract-{contract_id}")
 
-    @post("/contracts/{contract_id:uuid}/void", status_code=200, raises=[Forbidden, Conflict], summary="Void an issued contract (it stays readable)")
+    @post("/contracts/{contract_id:uuid}/void", status_code=200, raises=[Forbidden, Conflict],
+          summary="Void an issued contract (it stays readable)")
     async def void(self, request: Req, contract_id: FromPath[UUID], data: JSONBody[VoidRequest]) -> ContractRead:
         return await service.void(request.user, contract_id, data.reason)
 

@@ -32,7 +32,8 @@ class OrganizationController(Controller):
     async def members(self, slug: FromPath[str]) -> list[MembershipRead]:
         return await service.list_members(slug)
 
-    @post("/{slug:str}/members", opt={"org_roles": (Role.officer,)}, raises=[Conflict], summary="Give a user a role (officers)")
+    @post("/{slug:str}/members", opt={"org_roles": (Role.officer,)}, raises=[Conflict],
+          summary="Give a user a role (officers)")
     async def add_member(
         self, slug: FromPath[str], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
     ) -> MembershipRead:

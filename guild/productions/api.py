@@ -47,14 +47,16 @@ class ProductionController(Controller):
     async def get_production(self, request: Req, production_id: FromPath[UUID]) -> ProductionRead:
         return await service.get_production(request.user, production_id)
 
-    @patch("/{production_id:uuid}", raises=[Forbidden], summary="Change a production's title, budget, dates or status (producers); "
+    @patch("/{production_id:uuid}", raises=[Forbidden],
+           summary="Change a production's title, budget, dates or status (producers); "
            "new shoot dates move its open apprenticeship commitments")
     async def update_production(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[ProductionUpdate]
     ) -> ProductionRead:
         return await service.update_production(request.user, production_id, data)
 
-    @post("/{production_id:uuid}/bindings", raises=[Forbidden, Conflict], summary="Bind the production to a ratified compact version")
+    @post("/{production_id:uuid}/bindings", raises=[Forbidden, Conflict],
+          summary="Bind the production to a ratified compact version")
     async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:
         return await service.bind(request.user, production_id, data)
 
@@ -72,7 +74,8 @@ class ProductionController(Controller):
     async def disclosures(self, request: Req, production_id: FromPath[UUID]) -> list[DisclosureRead]:
         return await service.list_disclosures(request.user, production_id)
 
-    @put("/{production_id:uuid}/disclosures", raises=[Forbidden], summary="Replace the asset disclosures (one per category)")
+    @put("/{production_id:uuid}/disclosures", raises=[Forbidden],
+         summary="Replace the asset disclosures (one per category)")
     async def set_disclosures(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[DisclosureSet]
     ) -> list[DisclosureRead]:
