@@ -60,7 +60,8 @@ async def _as_documented(app, response: httpx.Response) -> None:  # noqa: ANN001
         return
     await response.aread()
     template = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(operation.path)) + "$"
-    path_parameters = re.match(template, request.url.path).groupdict()  # type: ignore[union-attr]
+    matched = re.match(template, request.url.path)
+    path_parameters = matched.groupdict() if matched else {}
     try:
         operation.Case(path_parameters=path_parameters).validate_response(response, checks=[
             checks.status_code_conformance, checks.content_type_conformance,
