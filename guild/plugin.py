@@ -30,6 +30,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         from guild.bodies import GuildRequest
         from guild.routes import route_handlers
         from contracts.pdf import PdfRenderer
+        from guild.openapi import ApiDocumentation, AuthRule
         from guild.security import TokenIssuer, make_jwt_auth
 
         settings = self.settings
@@ -54,6 +55,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config.middleware.insert(0, request_id_middleware)
         app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
+        app_config.plugins.append(ApiDocumentation(AuthRule.of(jwt_auth)))  # problem responses, public routes
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
         app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath, Parameter, QueryParameter
 
 from guild.apprenticeship import calendar, commitments, views
 from guild.params import SlugParam
+from guild.errors import Conflict, Forbidden
 from guild.security import Principal
 from guild.settings import get_settings
 
@@ -27,6 +28,7 @@ CSV_MEDIA_TYPE = "text/csv"
 ICS_MEDIA_TYPE = "text/calendar"
 # secret URLs: request logging can skip these routes with LoggingMiddlewareConfig(exclude_opt_key="skip_request_log")
 _FEED_OPT = {"public": True, "skip_request_log": True}
+_TOTALS_CSV = "CSV (Accept: text/csv or ?format=csv): a header row, one row per bound production, a TOTAL row"
 
 
 def _wants_csv(request: Req, format: str | None) -> bool:
@@ -56,6 +58,7 @@ class ApprenticeshipController(Controller):
         return await commitments.list_commitments(request.user, production_id)
 
     @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200,
+          raises=[Forbidden, Conflict],
           summary="Mark an open commitment done (producers of the company; 409 when already done or withdrawn)")
     async def mark_done(
         self, request: Req, production_id: FromPath[UUID], commitment_id: FromPath[UUID]
@@ -66,7 +69,7 @@ class ApprenticeshipController(Controller):
     async def my_apprenticeships(self, request: Req) -> views.MyApprenticeships:
         return await views.my_apprenticeships(request.user)
 
-    @get("/compacts/{slug:str}/apprenticeship-totals",
+    @get("/compacts/{slug:str}/apprenticeship-totals", opt={"also_returns": {CSV_MEDIA_TYPE: _TOTALS_CSV}},
          summary="Per bound production: placements required, filled, unpaid, overdue commitments (officers of the compact's parties); CSV with Accept: text/csv or ?format=csv")
     async def totals(self, request: Req, slug: FromPath[SlugParam], format: Format = None) -> Response[views.ApprenticeshipTotals]:
         report = await views.apprenticeship_totals(request.user, slug)

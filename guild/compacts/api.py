@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
+from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from guild.compacts import service
@@ -18,18 +20,24 @@ from guild.compacts.schemas import (
     WithdrawRequest,
 )
 from guild.compacts.terms import terms_json_schema
+from guild.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 from guild.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.security import Principal
 
 Req = Request[Principal, Any, Any]
 Number = VersionNumber
+_ETAG = [ResponseHeader(name="ETag", value='"<hash>"', documentation_only=True, required=True,
+                        description="the version's current tag: send it in If-Match to edit the draft")]
+_VERSION_HASH = [ResponseHeader(name="X-Version-SHA256", value="<hex>", documentation_only=True, required=True,
+                                description="SHA-256 of the version's canonical JSON (empty for a draft)")]
 
 
 class CompactController(Controller):
     path = "/api/v1/compacts"
     tags = ["compacts"]
 
-    @post("/", summary="Convene a compact: its parties and the first draft of its terms (convening officers)")
+    @post("/", raises=[Forbidden, Conflict],
+          summary="Convene a compact: its parties and the first draft of its terms (convening officers)")
     async def create(self, request: Req, data: JSONBody[CompactCreate]) -> CompactRead:
         return await service.create_compact(request.user, data)
 
@@ -45,35 +53,41 @@ class CompactController(Controller):
     async def get_compact(self, request: Req, slug: FromPath[SlugParam]) -> CompactRead:
         return await service.get_compact(request.user, slug)
 
-    @get("/{slug:str}/versions/{number:int}", summary="One version; the ETag header is what If-Match needs")
+    @get("/{slug:str}/versions/{number:int}", response_headers=_ETAG,
+         summary="One version; the ETag header is what If-Match needs")
     async def get_version(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> Response[VersionRead]:
         version, tag = await service.get_version(request.user, slug, number)
         return Response(version, headers={"ETag": tag})
 
-    @put("/{slug:str}/versions/{number:int}", summary="Edit a draft (If-Match required; 412 when stale)")
+    @put("/{slug:str}/versions/{number:int}", raises=[Forbidden, Conflict, PreconditionFailed, PreconditionRequired],
+         response_headers=_ETAG,
+         summary="Edit a draft (If-Match required; 412 when stale)")
     async def update_draft(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[DraftUpdate],
     ) -> Response[VersionRead]:
         version, tag = await service.update_draft(request.user, slug, number, data, request.headers.get("if-match"))
         return Response(version, headers={"ETag": tag})
 
-    @post("/{slug:str}/versions/{number:int}/propose", status_code=200, summary="Freeze and hash a draft for ratification")
+    @post("/{slug:str}/versions/{number:int}/propose", status_code=200, raises=[Forbidden, Conflict],
+           summary="Freeze and hash a draft for ratification")
     async def propose(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> VersionRead:
         return await service.propose(request.user, slug, number)
 
-    @post("/{slug:str}/versions/{number:int}/decisions", summary="Approve or reject for a party you are an officer of")
+    @post("/{slug:str}/versions/{number:int}/decisions", raises=[Forbidden, Conflict],
+          summary="Approve or reject for a party you are an officer of")
     async def decide(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[DecisionCreate]
     ) -> VersionRead:
         return await service.decide(request.user, slug, number, data)
 
-    @post("/{slug:str}/versions/{number:int}/withdraw", status_code=200, summary="Withdraw a draft or proposal")
+    @post("/{slug:str}/versions/{number:int}/withdraw", status_code=200, raises=[Forbidden, Conflict],
+           summary="Withdraw a draft or proposal")
     async def withdraw(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[WithdrawRequest]
     ) -> VersionRead:
         return await service.withdraw(request.user, slug, number, data.reason)
 
-    @post("/{slug:str}/versions", summary="Draft an amendment of the version in force")
+    @post("/{slug:str}/versions", raises=[Forbidden, Conflict], summary="Draft an amendment of the version in force")
     async def amend(self, request: Req, slug: FromPath[SlugParam], data: JSONBody[AmendmentCreate]) -> VersionRead:
         return await service.amend(request.user, slug, data)
 
@@ -85,7 +99,9 @@ class CompactController(Controller):
     ) -> DiffRead:
         return await service.diff(request.user, slug, from_, to)
 
-    @get("/{slug:str}/versions/{number:int}/pdf", media_type="application/pdf", summary="The version as a PDF/A-3 document")
+    @get("/{slug:str}/versions/{number:int}/pdf", media_type="application/pdf", raises=[ServiceUnavailableException],
+         response_headers=_VERSION_HASH,
+          summary="The version as a PDF/A-3 document")
     async def pdf(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
     ) -> Response[bytes]:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import ValidationError
 
 from guild import audit
 from guild.canonical import canonical_hash, canonical_json
@@ -34,7 +33,7 @@ from guild.compacts.terms import Terms, TermsError, check_quorum
 from guild.db import is_unique_violation, read_tx, write_tx, xact_lock
 from guild.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from guild.security import Principal, Role
-from guild.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision, User
+from guild.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision
 
 S = VersionStatus
 

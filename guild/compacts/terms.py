@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from guild.schemas import Int4, Int8, Real, Text, fail_at
@@ -73,12 +73,27 @@ CategoryWeight = Annotated[
 ]
 
 
+
+def _at_least_one(weights: dict[AssetCategory, float]) -> dict[AssetCategory, float]:
+    if not weights:
+        raise PydanticCustomError(
+            "too_short", "give the weight of at least one asset category", {"min_length": 1, "actual_length": 0}
+        )
+    return weights
+
+
+# At least one entry, checked by a validator rather than Field(min_length=1): Litestar documents a
+# length-constrained dict as an array, and the API returns an object.
+CategoryWeights = Annotated[dict[AssetCategory, CategoryWeight], AfterValidator(_at_least_one)]
+
+
 class AIDisclosure(_Model):
     max_ai_share_pct: Real = Field(
         ge=0, le=100, description="maximum weighted share of AI-generated assets, in percent (0..100)"
     )
-    category_weights: dict[AssetCategory, CategoryWeight] = Field(
-        min_length=1, description="weight of each asset category in the weighted AI share"
+    category_weights: CategoryWeights = Field(
+        description="weight of each asset category in the weighted AI share (at least one)",
+        json_schema_extra={"minProperties": 1},
     )
     festival_disclosure_required: bool = Field(description="the AI share must be disclosed to festivals")
 

@@ -4,7 +4,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
+from litestar.exceptions import ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from contracts.clauses import ContractStatus
@@ -20,6 +23,7 @@ from guild.contracting.schemas import (
     VoidRequest,
 )
 from guild.params import IdempotencyKey, SlugParam
+from guild.errors import Conflict, Forbidden
 from guild.security import Principal, Role, org_role_guard
 
 Req = Request[Principal, Any, Any]
@@ -41,7 +45,7 @@ class ContractController(Controller):
     async def clause_library(self) -> list[ClauseInfo]:
         return service.library()
 
-    @post("/organizations/{slug:str}/clauses", guards=[org_role_guard], opt={"org_roles": (Role.officer,)},
+    @post("/organizations/{slug:str}/clauses", guards=[org_role_guard], opt={"org_roles": (Role.officer,)}, raises=[Conflict],
           summary="Add a plain-text clause of your organisation (officers)")
     async def add_custom_clause(self, request: Req, slug: FromPath[SlugParam], data: JSONBody[CustomClauseCreate]) -> CustomClauseRead:
         return await service.create_custom_clause(request.user, slug, data)
@@ -52,12 +56,13 @@ class ContractController(Controller):
     async def custom_clauses(self, request: Req, slug: FromPath[SlugParam]) -> list[CustomClauseRead]:
         return await service.list_custom_clauses(request.user, slug)
 
-    @post("/productions/{production_id:uuid}/contracts/preview", status_code=200,
+    @post("/productions/{production_id:uuid}/contracts/preview", status_code=200, raises=[Forbidden],
           summary="The compliance report of a contract, without issuing it")
     async def preview(self, request: Req, production_id: FromPath[UUID], data: JSONBody[ContractRequest]) -> ComplianceReport:
         return await service.preview(request.user, production_id, data)
 
-    @post("/productions/{production_id:uuid}/contracts",
+    @post("/productions/{production_id:uuid}/contracts", raises=[Forbidden, Conflict, ServiceUnavailableException],
+          responses={200: ResponseSpec(ContractRead, description="Already issued under this Idempotency-Key: that contract")},
           summary="Issue a compliant contract (422 itemises every violation); Idempotency-Key makes retries safe")
     async def issue(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[ContractRequest],
@@ -81,12 +86,15 @@ class ContractController(Controller):
     async def get_contract(self, request: Req, contract_id: FromPath[UUID]) -> ContractRead:
         return await service.get_contract(request.user, contract_id)
 
-    @get("/contracts/{contract_id:uuid}/pdf", media_type="application/pdf", summary="The stored PDF, byte for byte")
+    @get("/contracts/{contract_id:uuid}/pdf", media_type="application/pdf", summary="The stored PDF, byte for byte",
+         response_headers=[ResponseHeader(name="X-PDF-SHA256", value="<hex>", documentation_only=True, required=True,
+                                          description="SHA-256 of the PDF, as recorded at issue")])
     async def pdf(self, request: Req, contract_id: FromPath[UUID]) -> Response[bytes]:
         data, digest = await service.get_pdf(request.user, contract_id)
         return _pdf_response(data, digest, f"contract-{contract_id}")
 
-    @post("/contracts/{contract_id:uuid}/void", status_code=200, summary="Void an issued contract (it stays readable)")
+    @post("/contracts/{contract_id:uuid}/void", status_code=200, raises=[Forbidden, Conflict],
+          summary="Void an issued contract (it stays readable)")
     async def void(self, request: Req, contract_id: FromPath[UUID], data: JSONBody[VoidRequest]) -> ContractRead:
         return await service.void(request.user, contract_id, data.reason)
 

@@ -44,7 +44,7 @@ from guild.db import is_unique_violation, read_tx, write_tx
 from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
 from guild.productions.service import bound_versions, production_row
 from guild.security import Principal, Role
-from guild.tables import Contract, CustomClause, Engagement, Organization, User
+from guild.tables import Contract, CustomClause, Engagement, Organization
 
 CONTRACT_SCHEMA = "guild.contract/1"
 

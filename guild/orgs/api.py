@@ -5,6 +5,7 @@ from uuid import UUID
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, delete, get, post
 
+from guild.errors import Conflict
 from guild.orgs import invitations, service
 from guild.params import SlugParam
 from guild.orgs.schemas import (
@@ -23,7 +24,7 @@ class OrganizationController(Controller):
     tags = ["organizations"]
     guards = [admin_guard, org_role_guard]
 
-    @post("/", opt={"admin": True}, summary="Create an organisation (site admin)")
+    @post("/", opt={"admin": True}, raises=[Conflict], summary="Create an organisation (site admin)")
     async def create(self, data: JSONBody[OrganizationCreate], request: Request[Principal, object, object]) -> OrganizationRead:
         return await service.create_organization(data, actor_id=request.user.id)
 
@@ -40,7 +41,7 @@ class OrganizationController(Controller):
         return await service.list_members(slug)
 
     @post(
-        "/{slug:str}/members", opt={"org_roles": (Role.officer,)}, status_code=202,
+        "/{slug:str}/members", opt={"org_roles": (Role.officer,)}, status_code=202, raises=[Conflict],
         summary="Offer a role to an e-mail address (officers); it becomes a membership when that account accepts",
         description="The answer is the same whether or not an account has the address: 202 with the pending "
         "invitation (the same one again while it is pending). The person accepts at "
@@ -63,7 +64,8 @@ class OrganizationController(Controller):
         await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
-        "/{slug:str}/members/{membership_id:uuid}", opt={"org_roles": (Role.officer,)}, summary="Remove a role (officers)"
+        "/{slug:str}/members/{membership_id:uuid}", opt={"org_roles": (Role.officer,)}, raises=[Conflict],
+        summary="Remove a role (officers)",
     )
     async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
         await service.remove_member(slug, membership_id, actor_id=request.user.id)

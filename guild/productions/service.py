@@ -29,7 +29,7 @@ from guild.productions.schemas import (
     ProductionUpdate,
 )
 from guild.security import Principal, Role
-from guild.tables import AssetDisclosure, Compact, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
+from guild.tables import AssetDisclosure, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
 
 _READERS = (Role.producer, Role.officer)
 

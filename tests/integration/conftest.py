@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -41,15 +42,53 @@ async def app():
     return create_app(get_settings())
 
 
+_DOCUMENT: list = []  # the app's OpenAPI document as schemathesis reads it; the same for every app: made once
+
+
+async def _as_documented(app, response: httpx.Response) -> None:  # noqa: ANN001
+    """Every API response a test receives must be one the OpenAPI document describes: its status code,
+    content type, body schema and headers (schemathesis' conformance checks). Pages are not in it."""
+    import schemathesis
+    from schemathesis import checks
+    from schemathesis.core.failures import Failure, FailureGroup
+
+    if not _DOCUMENT:
+        _DOCUMENT.append(schemathesis.openapi.from_dict(app.openapi_schema.to_schema()))
+    request = response.request
+    operation = _DOCUMENT[0].find_operation_by_path(request.method, request.url.path)
+    if operation is None:
+        return
+    await response.aread()
+    template = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(operation.path)) + "$"
+    matched = re.match(template, request.url.path)
+    path_parameters = matched.groupdict() if matched else {}
+    try:
+        operation.Case(path_parameters=path_parameters).validate_response(response, checks=[
+            checks.status_code_conformance, checks.content_type_conformance,
+            checks.response_schema_conformance, checks.response_headers_conformance,
+        ])
+    except (Failure, FailureGroup) as exc:
+        raise AssertionError(
+            f"{request.method} {request.url.path} answered {response.status_code}, which the OpenAPI document "
+            f"does not describe ({operation.label}):\n{exc}\n{response.text[:500]}"
+        ) from None
+
+
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     """httpx on the test's own event loop (Litestar's AsyncTestClient runs the app in a thread with
-    another loop, which an asyncpg pool shared with the test cannot cross)."""
+    another loop, which an asyncpg pool shared with the test cannot cross). Every API response is
+    checked against the OpenAPI document."""
     for hook in app.on_startup:
         await hook()
+
+    async def as_documented(response: httpx.Response) -> None:
+        await _as_documented(app, response)
+
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     event_hooks={"response": [as_documented]}) as c:
             yield c
     finally:
         for hook in app.on_shutdown:

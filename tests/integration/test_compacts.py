@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 
@@ -412,3 +411,12 @@ async def test_concurrent_edits_with_one_etag_apply_once(client, world):
     [winner] = [r.json() for r in responses if r.status_code == 200]
     stored = (await client.get(url, headers=world["perf"])).json()
     assert stored["terms"] == winner["terms"] and stored["revision"] == 2
+
+
+@pytest.mark.parametrize("query", ["from=1&to=2147483648", "from=99999999999999999999&to=1", "from=100001&to=1"])
+async def test_a_redline_between_versions_that_cannot_exist_is_422_not_a_server_error(client, world, query):
+    await _create(client, world)
+    r = await client.get(f"{BASE}/ai-compact/diff?{query}", headers=world["perf"])
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["source"] for e in r.json()["errors"]] == ["query"]

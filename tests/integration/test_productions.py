@@ -13,7 +13,7 @@ HEADER = "person_name,email,department,role,level,rate_minor_per_week,currency,s
 async def world(users, client):
     from guild.accounts.service import load_principal
     from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate, DecisionCreate
+    from guild.compacts.schemas import CompactCreate
 
     await users.org("guild-a", "guild")
     await users.org("kestrel", "production_company")
