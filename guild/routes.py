@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ControllerRouterHandler
 
 
@@ -22,6 +23,10 @@ async def _database_status() -> dict[str, str]:
     description="200 when every component can serve; 503 when one is down, with `components` saying which "
     "(`database`, `pdf`: e.g. PDF workers that cannot start, or queued work that makes no progress). "
     "For a cheap liveness probe use `/health/live`.",
+    responses={503: ResponseSpec(
+        data_container=dict[str, Any], description="A component is down: `status` is `unavailable` and `components` "
+        "says which (`{\"database\": {\"status\": \"ok\"}, \"pdf\": {\"status\": \"down\", ...}}`)",
+    )},
 )
 async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]:
     components = {"database": await _database_status(), "pdf": pdf_renderer.health()}

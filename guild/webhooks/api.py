@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from guild.errors import Conflict
 from guild.params import SlugParam
 from guild.security import Principal, Role, org_role_guard
 from guild.webhooks import service
@@ -36,8 +37,8 @@ class WebhookController(Controller):
         return await service.list_endpoints(request.user, slug)
 
     @post(
-        "/{endpoint_id:uuid}/deactivate", opt=_OFFICERS, status_code=200,
-        summary="Stop sending to an endpoint (officers); its pending deliveries are closed",
+        "/{endpoint_id:uuid}/deactivate", opt=_OFFICERS, status_code=200, raises=[Conflict],
+        summary="Stop sending to an endpoint (officers); its pending deliveries are closed; 409 when already inactive",
     )
     async def deactivate_endpoint(
         self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Request[Principal, object, object]

@@ -125,6 +125,7 @@ async def test_the_document_says_exactly_which_routes_need_a_token(client, docum
         "GET /api/v1/calendar/{token}/production/{production_file}",
         "GET /api/v1/verify/contract-pdf/{sha256}",
         "GET /health",
+        "GET /health/live",
         "POST /api/v1/auth/token",
     ]
 
