@@ -4,8 +4,10 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
+from litestar.exceptions import ServiceUnavailableException
 from litestar.types import ControllerRouterHandler
+
+from guild.errors import PROBLEM_BASE
 
 
 async def _database_status() -> dict[str, str]:
@@ -20,18 +22,22 @@ async def _database_status() -> dict[str, str]:
 
 @get(
     "/health", opt={"public": True}, tags=["meta"], summary="Readiness: the database and the PDF renderer",
-    description="200 when every component can serve; 503 when one is down, with `components` saying which "
+    description="200 when every component can serve; 503 (a problem document) when one is down, with `components` "
+    "saying which "
     "(`database`, `pdf`: e.g. PDF workers that cannot start, or queued work that makes no progress). "
     "For a cheap liveness probe use `/health/live`.",
-    responses={503: ResponseSpec(
-        data_container=dict[str, Any], description="A component is down: `status` is `unavailable` and `components` "
-        "says which (`{\"database\": {\"status\": \"ok\"}, \"pdf\": {\"status\": \"down\", ...}}`)",
-    )},
+    raises=[ServiceUnavailableException],
 )
 async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]:
     components = {"database": await _database_status(), "pdf": pdf_renderer.health()}
-    ready = all(c["status"] == "ok" for c in components.values())
-    return Response({"status": "ok" if ready else "unavailable", "components": components}, status_code=200 if ready else 503)
+    down = [name for name, c in components.items() if c["status"] != "ok"]
+    if not down:
+        return Response({"status": "ok", "components": components})
+    problem = {  # RFC 9457, with the components as an extension member
+        "type": PROBLEM_BASE + "not-ready", "title": "Not ready", "status": 503,
+        "detail": "down: " + ", ".join(down), "components": components,
+    }
+    return Response(problem, status_code=503, media_type="application/problem+json")
 
 
 @get("/health/live", opt={"public": True}, tags=["meta"], summary="Liveness: the process answers (no dependency checked)")

@@ -235,8 +235,9 @@ async def test_health_reports_a_pdf_renderer_whose_workers_cannot_start(client, 
         assert r.json()["rule"] == "pdf_unavailable" and int(r.headers["retry-after"]) >= 1
         health = await http.get("/health")
         assert health.status_code == 503
+        assert health.headers["content-type"] == "application/problem+json"
         body = health.json()
-        assert body["status"] == "unavailable"
+        assert body["status"] == 503 and body["type"] == "urn:guild:problem:not-ready" and body["detail"] == "down: pdf"
         assert body["components"]["pdf"]["status"] == "down" and "cannot start" in body["components"]["pdf"]["detail"]
         assert body["components"]["database"]["status"] == "ok"
         assert (await http.get("/health/live")).status_code == 200  # liveness stays cheap and independent
