@@ -66,14 +66,66 @@ PDF = b"%PDF-1.7 benchmark placeholder"
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
 CHUNK_PRODUCTIONS = 500  # productions per COPY round (keeps memory flat)
 
-FIRST = ["Ada", "Bo", "Chidi", "Dana", "Eun", "Farah", "Gus", "Hana", "Ilse", "Jonas", "Kemi", "Luca", "Mira",
-         "Nils", "Oona", "Pavel", "Quinn", "Rosa", "Sami", "Tove", "Ugo", "Vera", "Wim", "Xenia", "Yara", "Zeno"]
-LAST = ["Achebe", "Berg", "Costa", "Dahl", "Erikson", "Fischer", "Garcia", "Holm", "Ivanova", "Jensen", "Kowalski",
-        "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Quist", "Rossi", "Silva", "Tanaka", "Ulloa", "Varga"]
+FIRST = [
+    "Ada",
+    "Bo",
+    "Chidi",
+    "Dana",
+    "Eun",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ilse",
+    "Jonas",
+    "Kemi",
+    "Luca",
+    "Mira",
+    "Nils",
+    "Oona",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tove",
+    "Ugo",
+    "Vera",
+    "Wim",
+    "Xenia",
+    "Yara",
+    "Zeno",
+]
+LAST = [
+    "Achebe",
+    "Berg",
+    "Costa",
+    "Dahl",
+    "Erikson",
+    "Fischer",
+    "Garcia",
+    "Holm",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quist",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ulloa",
+    "Varga",
+]
 
 # budget bands of example_terms() (minor units, EUR): camera < 50M | >= 50M, editing >= 20M, vfx >= 100M
-BUDGETS = [(5_000_000, 19_000_000, 0.25), (20_000_000, 49_000_000, 0.35), (50_000_000, 99_000_000, 0.30),
-           (100_000_000, 400_000_000, 0.10)]
+BUDGETS = [
+    (5_000_000, 19_000_000, 0.25),
+    (20_000_000, 49_000_000, 0.35),
+    (50_000_000, 99_000_000, 0.30),
+    (100_000_000, 400_000_000, 0.10),
+]
 
 # (department, level, contract type, role, weekly rate range) of the crew and cast beyond the core
 POOL = [
@@ -102,9 +154,16 @@ POOL_WEIGHTS = [p[-1] for p in POOL]
 
 # asset category -> (total count range); every category of example_terms() has a weight
 ASSETS = {
-    "vfx_shot": (50, 400), "script_page": (90, 130), "music_cue": (20, 60), "storyboard_frame": (200, 1500),
-    "dialogue_line": (800, 2000), "concept_art": (20, 200), "sound_effect": (300, 2000),
-    "edit_decision": (1000, 3000), "title_graphic": (5, 40), "background_plate": (10, 200),
+    "vfx_shot": (50, 400),
+    "script_page": (90, 130),
+    "music_cue": (20, 60),
+    "storyboard_frame": (200, 1500),
+    "dialogue_line": (800, 2000),
+    "concept_art": (20, 200),
+    "sound_effect": (300, 2000),
+    "edit_decision": (1000, 3000),
+    "title_graphic": (5, 40),
+    "background_plate": (10, 200),
 }
 TOOLS = ["Runway", "Midjourney", "Stable Diffusion", "ElevenLabs", "Udio", "Firefly"]
 
@@ -132,51 +191,79 @@ async def build_world() -> dict[str, Any]:
     for slug, kind in [("bench-guild", "guild"), ("bench-company", "production_company")]:
         await create_organization(OrganizationCreate(slug=slug, name=slug.replace("-", " ").title(), kind=kind), None)
     officer = await create_user(UserCreate(email="officer@bench.example", name="Officer", password="bench-password-1"))
-    producer = await create_user(UserCreate(email="producer@bench.example", name="Producer", password="bench-password-1"))
+    producer = await create_user(
+        UserCreate(email="producer@bench.example", name="Producer", password="bench-password-1")
+    )
     await add_member("bench-guild", MembershipCreate(email=officer.email, role="officer"), None)
     await add_member("bench-company", MembershipCreate(email=producer.email, role="producer"), None)
     officer_p = await load_principal(officer.id)
     terms = example_terms().model_copy(update={"quorum": None})
-    await compacts.create_compact(officer_p, CompactCreate(slug="bench-compact", title="Bench Compact",
-                                                           convening_org="bench-guild", parties=[], terms=terms))
+    await compacts.create_compact(
+        officer_p,
+        CompactCreate(
+            slug="bench-compact", title="Bench Compact", convening_org="bench-guild", parties=[], terms=terms
+        ),
+    )
     await compacts.propose(officer_p, "bench-compact", 1)
     await compacts.decide(officer_p, "bench-compact", 1, DecisionCreate(organization="bench-guild", decision="approve"))
 
     compact = await Compact.select(Compact.id).where(Compact.slug == "bench-compact").first()
-    version = await CompactVersion.select(CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash).where(
-        (CompactVersion.compact == compact["id"]) & (CompactVersion.number == 1)
-    ).first()
+    version = (
+        await CompactVersion.select(CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash)
+        .where((CompactVersion.compact == compact["id"]) & (CompactVersion.number == 1))
+        .first()
+    )
     assert version["status"] == "ratified", version
     company = await Organization.select(Organization.id).where(Organization.slug == "bench-company").first()
-    return {"terms": terms, "compact_id": compact["id"], "version_id": version["id"],
-            "version_hash": version["terms_hash"], "company_id": company["id"], "producer_id": producer.id}
+    return {
+        "terms": terms,
+        "compact_id": compact["id"],
+        "version_id": version["id"],
+        "version_hash": version["terms_hash"],
+        "company_id": company["id"],
+        "producer_id": producer.id,
+    }
 
 
 # --- bulk seeding through COPY --------------------------------------------------------------------
 
 
 def _clause(key: str, **params: Any) -> dict[str, Any]:
-    return {"key": key, "version": 1, "title": key.replace("_", " ").capitalize(), "params": params,
-            "text": f"[{key} v1 as rendered at issue: {', '.join(f'{k} = {v}' for k, v in params.items())}]"}
+    return {
+        "key": key,
+        "version": 1,
+        "title": key.replace("_", " ").capitalize(),
+        "params": params,
+        "text": f"[{key} v1 as rendered at issue: {', '.join(f'{k} = {v}' for k, v in params.items())}]",
+    }
 
 
 def _clauses(contract_type: str, level: str, rate: int, planned: list[str], consent: bool) -> list[dict[str, Any]]:
     """The clauses a compliant contract under example_terms() carries (what the engine reads: the keys)."""
     out = [
-        _clause("fees_and_schedule", rate_minor_per_week=rate, currency="EUR", payment_terms_days=14,
-                schedule="weekly"),
+        _clause(
+            "fees_and_schedule", rate_minor_per_week=rate, currency="EUR", payment_terms_days=14, schedule="weekly"
+        ),
         _clause("no_required_generative_tools", worker_may_be_required_to_use=False),
         _clause("no_training_ingestion", ingestion_without_licence_permitted=False),
     ]
     if contract_type == "performer":
         out.append(_clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False))
         if consent:
-            out.append(_clause("digital_replica_consent", notice_hours=72, consent_scope="per_use",
-                               pay_multiple_of_scale=1.5, use_description="Crowd extension, scenes 40-44.",
-                               separate_signature=True))
+            out.append(
+                _clause(
+                    "digital_replica_consent",
+                    notice_hours=72,
+                    consent_scope="per_use",
+                    pay_multiple_of_scale=1.5,
+                    use_description="Crowd extension, scenes 40-44.",
+                    separate_signature=True,
+                )
+            )
     if contract_type == "writer":
-        out.append(_clause("ai_material_disclosure", disclose_ai_generated_material=True,
-                           ai_material_not_source_material=True))
+        out.append(
+            _clause("ai_material_disclosure", disclose_ai_generated_material=True, ai_material_not_source_material=True)
+        )
     if level in ("apprentice", "trainee"):
         out.append(_clause("apprenticeship_placement", weeks=16, mentor_named=True, paid=True))
     return out
@@ -200,8 +287,16 @@ class _RuleLookup:
 
     def get(self, key: tuple[str, int]) -> Any:
         dept, budget = key
-        return next((r for r in self.rules if r.department == dept and r.budget_min_minor <= budget
-                     and (r.budget_max_minor is None or budget < r.budget_max_minor)), None)
+        return next(
+            (
+                r
+                for r in self.rules
+                if r.department == dept
+                and r.budget_min_minor <= budget
+                and (r.budget_max_minor is None or budget < r.budget_max_minor)
+            ),
+            None,
+        )
 
 
 class Seeder:
@@ -217,13 +312,15 @@ class Seeder:
         self.rng = random.Random(seed)
         self.now = datetime.now(UTC)
         self.rules = _RuleLookup(world["terms"])
-        self.bound = [{"slug": "bench-compact", "title": "Bench Compact", "version": 1,
-                       "hash": world["version_hash"]}]
+        self.bound = [{"slug": "bench-compact", "title": "Bench Compact", "version": 1, "hash": world["version_hash"]}]
         self.report = {
-            "compliant": True, "violations": [], "conflicts": [],
+            "compliant": True,
+            "violations": [],
+            "conflicts": [],
             "required_clauses": ["fees_and_schedule", "no_required_generative_tools", "no_training_ingestion"],
-            "met": [{"term_path": "training_data.ingestion_without_licence_prohibited", "rule": "no_ingestion",
-                     "met": True}],
+            "met": [
+                {"term_path": "training_data.ingestion_without_licence_prohibited", "rule": "no_ingestion", "met": True}
+            ],
             "effective_terms": {"compacts": ["bench-compact v1"]},
         }
         self.report_ok = json.dumps(self.report, separators=(",", ":"))
@@ -243,8 +340,17 @@ class Seeder:
         budget = rng.randrange(lo, hi, 100_000)
         pid = self._uuid()
         start = date(2027, 1, 4) + timedelta(days=rng.randrange(0, 120))
-        production = (pid, w["company_id"], f"Benchmark Feature {i:05d}", budget, "EUR", start,
-                      start + timedelta(days=rng.randrange(120, 300)), "pre_production", self.now)
+        production = (
+            pid,
+            w["company_id"],
+            f"Benchmark Feature {i:05d}",
+            budget,
+            "EUR",
+            start,
+            start + timedelta(days=rng.randrange(120, 300)),
+            "pre_production",
+            self.now,
+        )
         binding = (self._uuid(), pid, w["compact_id"], w["version_id"], w["version_hash"], self.now)
 
         # engagement specs: (department, level, contract type, role, rate, mentor index / "lighting" / None, weeks)
@@ -282,8 +388,9 @@ class Seeder:
             e_end = e_start + timedelta(days=weeks * 7 - 1)
             mentor_id = ids[lighting] if mentor == "lighting" else (ids[mentor] if mentor is not None else None)
             name = self._name()
-            engagements.append((ids[n], pid, name, None, dept, role, level, rate, "EUR", e_start, e_end, mentor_id,
-                                self.now))
+            engagements.append(
+                (ids[n], pid, name, None, dept, role, level, rate, "EUR", e_start, e_end, mentor_id, self.now)
+            )
             if rng.random() >= 0.90:  # ~10 % without a contract yet: contract_missing findings
                 continue
             planned: list[str] = []
@@ -299,27 +406,61 @@ class Seeder:
             contract_id = self._uuid()
             issued_at = self.now - timedelta(days=rng.randrange(1, 60), seconds=rng.randrange(86_400))
             document = {
-                "schema": "guild.contract/1", "contract_id": str(contract_id), "contract_type": ctype,
+                "schema": "guild.contract/1",
+                "contract_id": str(contract_id),
+                "contract_type": ctype,
                 "issued_at": issued_at.isoformat(),
                 "employer": {"slug": "bench-company", "name": "Bench Company"},
                 "production": {"id": str(pid), "title": production[2], "budget_minor": budget, "currency": "EUR"},
-                "worker": {"name": name, "role": role, "department": dept, "level": level,
-                           "rate_minor_per_week": rate, "currency": "EUR", "start_date": e_start.isoformat(),
-                           "end_date": e_end.isoformat(), "engagement_id": str(ids[n])},
+                "worker": {
+                    "name": name,
+                    "role": role,
+                    "department": dept,
+                    "level": level,
+                    "rate_minor_per_week": rate,
+                    "currency": "EUR",
+                    "start_date": e_start.isoformat(),
+                    "end_date": e_end.isoformat(),
+                    "engagement_id": str(ids[n]),
+                },
                 "planned_ai_uses": planned,
                 "clauses": _clauses(ctype, level, rate, planned, consent),
-                "custom_clauses": [], "notes": "",
+                "custom_clauses": [],
+                "notes": "",
                 "compacts": self.bound,
             }
             facts = self.contract_facts(document, self.report)  # the fact columns, as issuing stores them
-            contracts.append((contract_id, pid, ids[n], ctype, "issued", json.dumps(document, separators=(",", ":")),
-                              self._hex(), self.report_ok, PDF, PDF_SHA, None, self._hex(), self.w["producer_id"],
-                              issued_at, None, "", *facts))
+            contracts.append(
+                (
+                    contract_id,
+                    pid,
+                    ids[n],
+                    ctype,
+                    "issued",
+                    json.dumps(document, separators=(",", ":")),
+                    self._hex(),
+                    self.report_ok,
+                    PDF,
+                    PDF_SHA,
+                    None,
+                    self._hex(),
+                    self.w["producer_id"],
+                    issued_at,
+                    None,
+                    "",
+                    *facts,
+                )
+            )
 
         # AI share: mostly under the 20 % maximum, ~10 % over it, ~4 % over twice it
         roll = rng.random()
-        target = rng.uniform(0.0, 0.16) if roll < 0.86 else rng.uniform(0.22, 0.38) if roll < 0.96 else \
-            rng.uniform(0.42, 0.6)
+        target = (
+            rng.uniform(0.0, 0.16)
+            if roll < 0.86
+            else rng.uniform(0.22, 0.38)
+            if roll < 0.96
+            else rng.uniform(0.42, 0.6)
+        )
         disclosures = []
         for category in rng.sample(sorted(ASSETS), self.n_disc):
             total = rng.randrange(*ASSETS[category])
@@ -330,16 +471,65 @@ class Seeder:
 
 
 COLUMNS = {
-    "production": ["id", "company", "title", "budget_minor", "currency", "start_date", "end_date", "status",
-                   "created_at"],
+    "production": [
+        "id",
+        "company",
+        "title",
+        "budget_minor",
+        "currency",
+        "start_date",
+        "end_date",
+        "status",
+        "created_at",
+    ],
     "production_binding": ["id", "production", "compact", "version", "version_hash", "bound_at"],
-    "engagement": ["id", "production", "person_name", "user", "department", "role", "level", "rate_minor_per_week",
-                   "currency", "start_date", "end_date", "mentor", "created_at"],
-    "contract": ["id", "production", "engagement", "contract_type", "status", "document", "document_sha256",
-                 "compliance", "pdf", "pdf_sha256", "idempotency_key", "request_sha256", "issued_by", "issued_at",
-                 "voided_at", "void_reason", "clause_keys", "planned_ai_uses", "version_hashes", "compliant"],
-    "asset_disclosure": ["id", "production", "category", "total_count", "ai_generated_count", "tools",
-                         "evidence_notes", "updated_at"],
+    "engagement": [
+        "id",
+        "production",
+        "person_name",
+        "user",
+        "department",
+        "role",
+        "level",
+        "rate_minor_per_week",
+        "currency",
+        "start_date",
+        "end_date",
+        "mentor",
+        "created_at",
+    ],
+    "contract": [
+        "id",
+        "production",
+        "engagement",
+        "contract_type",
+        "status",
+        "document",
+        "document_sha256",
+        "compliance",
+        "pdf",
+        "pdf_sha256",
+        "idempotency_key",
+        "request_sha256",
+        "issued_by",
+        "issued_at",
+        "voided_at",
+        "void_reason",
+        "clause_keys",
+        "planned_ai_uses",
+        "version_hashes",
+        "compliant",
+    ],
+    "asset_disclosure": [
+        "id",
+        "production",
+        "category",
+        "total_count",
+        "ai_generated_count",
+        "tools",
+        "evidence_notes",
+        "updated_at",
+    ],
 }
 
 
@@ -391,10 +581,19 @@ async def new_run(compact_id: uuid.UUID, slot: datetime) -> uuid.UUID:
     from guild.tables import ComplianceRun
 
     run_id = uuid.uuid4()
-    await ComplianceRun.insert(ComplianceRun(
-        id=run_id, trigger="scheduled", job_id="bench", slot=slot, compact=compact_id, status="running",
-        owner="benchmark", started_at=slot, heartbeat_at=slot,
-    ))
+    await ComplianceRun.insert(
+        ComplianceRun(
+            id=run_id,
+            trigger="scheduled",
+            job_id="bench",
+            slot=slot,
+            compact=compact_id,
+            status="running",
+            owner="benchmark",
+            started_at=slot,
+            heartbeat_at=slot,
+        )
+    )
     return run_id
 
 
@@ -402,8 +601,9 @@ async def finish_run(run_id: uuid.UUID) -> None:
     from guild.tables import ComplianceRun
 
     done = datetime.now(UTC)
-    await ComplianceRun.update({ComplianceRun.status: "completed", ComplianceRun.finished_at: done,
-                                ComplianceRun.heartbeat_at: done}).where(ComplianceRun.id == run_id)
+    await ComplianceRun.update(
+        {ComplianceRun.status: "completed", ComplianceRun.finished_at: done, ComplianceRun.heartbeat_at: done}
+    ).where(ComplianceRun.id == run_id)
 
 
 async def timed_sweep(compact_id: uuid.UUID) -> tuple[float, Any, uuid.UUID]:
@@ -438,27 +638,40 @@ def raw_sql(terms: Any) -> tuple[str, list[str], list[str]]:
         f"{'NULL::int' if r.max_weeks is None else r.max_weeks}, {str(r.mentor_required).lower()})"
         for i, r in enumerate(terms.apprenticeship)
     )
-    consent_uses = [str(u) for u in LIKENESS_USES if u in terms.ai_uses
-                    and terms.ai_uses[u].policy is Policy.consent_required]
+    consent_uses = [
+        str(u) for u in LIKENESS_USES if u in terms.ai_uses and terms.ai_uses[u].policy is Policy.consent_required
+    ]
     prohibited = [str(u) for u, r in terms.ai_uses.items() if r.policy is Policy.prohibited]
-    ok = ("e.currency = q.currency AND e.rate_minor_per_week >= q.min_rate AND e.weeks >= q.min_weeks "
-          "AND (q.max_weeks IS NULL OR e.weeks <= q.max_weeks) AND (NOT q.mentor_required OR "
-          "(e.mentor_level IN ('journey', 'senior', 'head') AND e.mentor_department = e.department))")
-    counted = ",\n            ".join(
-        f"count(*) FILTER (WHERE q.idx = {i} AND {ok})" for i in range(len(terms.apprenticeship))
-    ) or "0"
-    journey = ",\n            ".join(  # journey-level workers (journey, senior, head) of each rule's department
-        f"count(*) FILTER (WHERE e.department = '{r.department}' AND e.level IN ('journey', 'senior', 'head'))"
-        for r in terms.apprenticeship
-    ) or "0"
+    ok = (
+        "e.currency = q.currency AND e.rate_minor_per_week >= q.min_rate AND e.weeks >= q.min_weeks "
+        "AND (q.max_weeks IS NULL OR e.weeks <= q.max_weeks) AND (NOT q.mentor_required OR "
+        "(e.mentor_level IN ('journey', 'senior', 'head') AND e.mentor_department = e.department))"
+    )
+    counted = (
+        ",\n            ".join(
+            f"count(*) FILTER (WHERE q.idx = {i} AND {ok})" for i in range(len(terms.apprenticeship))
+        )
+        or "0"
+    )
+    journey = (
+        ",\n            ".join(  # journey-level workers (journey, senior, head) of each rule's department
+            f"count(*) FILTER (WHERE e.department = '{r.department}' AND e.level IN ('journey', 'senior', 'head'))"
+            for r in terms.apprenticeship
+        )
+        or "0"
+    )
     steps = ", ".join(  # (rule, first worker, last worker or NULL, one apprentice per n) of each ratio step
         f"({i}, {st.first_journey}, "
         f"{'NULL::int' if k + 1 == len(r.ratio_schedule) else r.ratio_schedule[k + 1].first_journey - 1}, "
         f"{st.per_journey})"
-        for i, r in enumerate(terms.apprenticeship) for k, st in enumerate(r.ratio_schedule)
+        for i, r in enumerate(terms.apprenticeship)
+        for k, st in enumerate(r.ratio_schedule)
     )
-    steps_cte = (f"s (idx, first_journey, last_journey, per_journey) AS (VALUES {steps})" if steps else
-                 "s (idx, first_journey, last_journey, per_journey) AS (SELECT 0, 1, NULL::int, 1 WHERE false)")
+    steps_cte = (
+        f"s (idx, first_journey, last_journey, per_journey) AS (VALUES {steps})"
+        if steps
+        else "s (idx, first_journey, last_journey, per_journey) AS (SELECT 0, 1, NULL::int, 1 WHERE false)"
+    )
     sql = f"""
 WITH p AS (
     SELECT pr.id, pr.company, pr.budget_minor, pr.currency, b.version, b.version_hash
@@ -560,7 +773,8 @@ async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
 
     where = "IN (SELECT production FROM production_binding WHERE compact = $1)"
     engagements = _ENGAGEMENTS.replace("WHERE {}", f"WHERE c.production {where}", 1).replace(
-        "WHERE {}", f"WHERE e.production {where}", 1)
+        "WHERE {}", f"WHERE e.production {where}", 1
+    )
     statements = [
         engagements,
         f"SELECT production, category, total_count, ai_generated_count FROM asset_disclosure WHERE production {where}",
@@ -584,8 +798,15 @@ async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
 
 def raw_findings(rows: list[Any], max_pct: float) -> dict[str, int]:
     """What the raw pass says the rules should find (to set against the sweep's findings)."""
-    out = {"ai_share_exceeded": 0, "contract_missing": 0, "contract_noncompliant": 0, "ai_use_without_consent": 0,
-           "ai_use_prohibited": 0, "apprenticeship_quota": 0, "apprenticeship_underpaid": 0}
+    out = {
+        "ai_share_exceeded": 0,
+        "contract_missing": 0,
+        "contract_noncompliant": 0,
+        "ai_use_without_consent": 0,
+        "ai_use_prohibited": 0,
+        "apprenticeship_quota": 0,
+        "apprenticeship_underpaid": 0,
+    }
     for r in rows:
         out["ai_share_exceeded"] += r["ai_share_pct"] > max_pct
         out["contract_missing"] += r["missing"]
@@ -636,12 +857,17 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
         out: list[tuple[str, float, str]] = []
         if opening:  # make the batch look unchecked: its open findings resolved (rolled back below)
             await Finding.update({Finding.status: "resolved"}).where(
-                Finding.production.is_in(list(ids)) & (Finding.status == "open"))
+                Finding.production.is_in(list(ids)) & (Finding.status == "open")
+            )
         await E._lock()
         # the load, query by query (as _load runs them), then _load as a whole
-        prods = await _timed("load: productions", out, Production.select(
-            Production.id, Production.company, Production.budget_minor, Production.currency
-        ).where(Production.id.is_in(list(ids))))
+        prods = await _timed(
+            "load: productions",
+            out,
+            Production.select(Production.id, Production.company, Production.budget_minor, Production.currency).where(
+                Production.id.is_in(list(ids))
+            ),
+        )
         company = {str(p["id"]): p["company"] for p in prods}
         await _timed("load: bindings + versions (2 q)", out, E._bindings(ids, company))
         await _timed("load: disclosures", out, E._disclosures(ids))
@@ -652,14 +878,18 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
         existing = await _timed("open findings", out, E._open_findings(ids))
         n_existing = len(existing)
         t = time.perf_counter()
-        drafts = sum(len(evaluate_production(batch.facts[pid], [b.bound for b in batch.bindings.get(pid, [])]))
-                     for pid in batch.facts)
+        drafts = sum(
+            len(evaluate_production(batch.facts[pid], [b.bound for b in batch.bindings.get(pid, [])]))
+            for pid in batch.facts
+        )
         out.append(("evaluate: evaluate_production", time.perf_counter() - t, f"{drafts} drafts"))
         t = time.perf_counter()
         plan = E._plan(batch, dict(existing), run_id, now)
         out.append(("plan: _plan (evaluate + reconcile)", time.perf_counter() - t, ""))
-        note = (f"{len(plan.inserts)} inserted, {len(plan.changes)} single-row updates, {len(plan.touched)} touched, "
-                f"{len(plan.resolved)} resolved, {len(plan.events)} webhook events")
+        note = (
+            f"{len(plan.inserts)} inserted, {len(plan.changes)} single-row updates, {len(plan.touched)} touched, "
+            f"{len(plan.resolved)} resolved, {len(plan.events)} webhook events"
+        )
         await _timed("write: _write", out, E._write(plan, run_id, now), note)
         return out, f"{n_existing} open findings before"
 
@@ -679,11 +909,14 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
     # the engagement query on a bare asyncpg connection: fetched (server + transfer + decoding) vs counted
     # on the server only (what the database spends; the rest is the driver turning rows into Python values)
     sql, args = QueryString(E._ENGAGEMENTS, in_list("c.production", ids), in_list("e.production", ids)).compile_string(
-        engine_type="postgres")
+        engine_type="postgres"
+    )
     conn = await asyncpg.connect(url)
     try:
-        for label, statement in [("asyncpg: engagement query, fetched", sql),
-                                 ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q")]:
+        for label, statement in [
+            ("asyncpg: engagement query, fetched", sql),
+            ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q"),
+        ]:
             await conn.fetch(statement, *args)
             t = time.perf_counter()
             rows = await conn.fetch(statement, *args)
@@ -758,9 +991,11 @@ async def run(args: argparse.Namespace, url: str) -> None:
         for table, n in counts.items():
             s = seeded["copy_s"][table]
             print(f"  {table:<20} {n:>9,} rows  {s:7.2f} s  {n / s if s else 0:>9,.0f} rows/s")
-        print(f"  {'total':<20} {total_rows:>9,} rows  {seeded['total_s']:7.2f} s "
-              f"(row generation in Python {seeded['gen_s']:.2f} s, COPY {sum(seeded['copy_s'].values()):.2f} s); "
-              f"VACUUM ANALYZE {seeded['vacuum_s']:.2f} s")
+        print(
+            f"  {'total':<20} {total_rows:>9,} rows  {seeded['total_s']:7.2f} s "
+            f"(row generation in Python {seeded['gen_s']:.2f} s, COPY {sum(seeded['copy_s'].values()):.2f} s); "
+            f"VACUUM ANALYZE {seeded['vacuum_s']:.2f} s"
+        )
 
         s1, stats1, _ = await timed_sweep(world["compact_id"])
         s2, stats2, run2 = await timed_sweep(world["compact_id"])
@@ -770,13 +1005,19 @@ async def run(args: argparse.Namespace, url: str) -> None:
         expected = raw_findings(rows, world["terms"].ai_disclosure.max_ai_share_pct)
         n = args.productions
 
-        print(f"\nsweep 1 (opens findings):     {s1:8.2f} s  {stats1.productions:,} productions in {stats1.batches} "
-              f"batches, {n / s1:,.0f} productions/s; opened {stats1.opened:,}, resolved {stats1.resolved:,}")
-        print(f"sweep 2 (steady state):       {s2:8.2f} s  {n / s2:,.0f} productions/s; opened {stats2.opened:,}, "
-              f"still open {stats2.still_open:,}, escalated {stats2.escalated:,}, resolved {stats2.resolved:,}")
+        print(
+            f"\nsweep 1 (opens findings):     {s1:8.2f} s  {stats1.productions:,} productions in {stats1.batches} "
+            f"batches, {n / s1:,.0f} productions/s; opened {stats1.opened:,}, resolved {stats1.resolved:,}"
+        )
+        print(
+            f"sweep 2 (steady state):       {s2:8.2f} s  {n / s2:,.0f} productions/s; opened {stats2.opened:,}, "
+            f"still open {stats2.still_open:,}, escalated {stats2.escalated:,}, resolved {stats2.resolved:,}"
+        )
         print(f"raw SQL pass (1 statement):   {raw2:8.2f} s  (first run {raw1:.2f} s), {len(rows):,} rows fetched")
-        print(f"raw read (rows to the client):{read_s:8.2f} s  {read_rows:,} rows: what the sweep reads, in 4 statements, "
-              "no evaluation")
+        print(
+            f"raw read (rows to the client):{read_s:8.2f} s  {read_rows:,} rows: what the sweep reads, in 4 statements, "
+            "no evaluation"
+        )
         print(f"ratio sweep 1 / raw pass:     {s1 / raw2:8.1f} x  (goal <= 2)")
         print(f"ratio sweep 2 / raw pass:     {s2 / raw2:8.1f} x  (goal <= 2)")
         print(f"ratio sweep 1 / raw read:     {s1 / read_s:8.1f} x")
@@ -799,8 +1040,11 @@ def main() -> None:
     parser.add_argument("--productions", type=int, default=10_000)
     parser.add_argument("--engagements", type=int, default=50, help="engagements per production (at least 12)")
     parser.add_argument("--disclosures", type=int, default=10, help="asset categories disclosed per production")
-    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="an admin connection on the server; the benchmark database is created next to it")
+    parser.add_argument(
+        "--pg-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="an admin connection on the server; the benchmark database is created next to it",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", choices=["auto", "always", "never"], default="auto")
     parser.add_argument("--keep", action="store_true", help="do not drop the benchmark database")
@@ -823,12 +1067,14 @@ def main() -> None:
         if args.keep:
             print(f"kept database {dbname}")
         else:
-            asyncio.run(_admin(
-                args.pg_url,
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}' "
-                "AND pid <> pg_backend_pid()",
-                f'DROP DATABASE IF EXISTS "{dbname}"',
-            ))
+            asyncio.run(
+                _admin(
+                    args.pg_url,
+                    f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}' "
+                    "AND pid <> pg_backend_pid()",
+                    f'DROP DATABASE IF EXISTS "{dbname}"',
+                )
+            )
 
 
 if __name__ == "__main__":

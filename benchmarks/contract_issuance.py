@@ -42,30 +42,48 @@ async def setup():
     from guild.orgs.service import add_member, create_organization
     from guild.productions import service as productions
     from guild.productions.schemas import BindingCreate, EngagementCreate, ProductionCreate
-
     from guild.settings import get_settings
 
     await db.startup(get_settings().model_copy(update={"migrate_on_start": True}))  # pool on PostgreSQL, as the server
     for slug, kind in [("bench-guild", "guild"), ("bench-company", "production_company")]:
         await create_organization(OrganizationCreate(slug=slug, name=slug.title(), kind=kind), None)
     officer = await create_user(UserCreate(email="officer@bench.example", name="Officer", password="bench-password-1"))
-    producer = await create_user(UserCreate(email="producer@bench.example", name="Producer", password="bench-password-1"))
+    producer = await create_user(
+        UserCreate(email="producer@bench.example", name="Producer", password="bench-password-1")
+    )
     await add_member("bench-guild", MembershipCreate(email=officer.email, role="officer"), None)
     await add_member("bench-company", MembershipCreate(email=producer.email, role="producer"), None)
     officer_p, producer_p = await load_principal(officer.id), await load_principal(producer.id)
     terms = example_terms().model_copy(update={"quorum": None})
-    await compacts.create_compact(officer_p, CompactCreate(slug="bench-compact", title="Bench Compact",
-                                                           convening_org="bench-guild", parties=[], terms=terms))
+    await compacts.create_compact(
+        officer_p,
+        CompactCreate(
+            slug="bench-compact", title="Bench Compact", convening_org="bench-guild", parties=[], terms=terms
+        ),
+    )
     await compacts.propose(officer_p, "bench-compact", 1)
     await compacts.decide(officer_p, "bench-compact", 1, DecisionCreate(organization="bench-guild", decision="approve"))
-    prod = await productions.create_production(producer_p, ProductionCreate(
-        company="bench-company", title="Benchmark Feature", budget_minor=30_000_000, currency="EUR"))
+    prod = await productions.create_production(
+        producer_p,
+        ProductionCreate(company="bench-company", title="Benchmark Feature", budget_minor=30_000_000, currency="EUR"),
+    )
     await productions.bind(producer_p, prod.id, BindingCreate(compact="bench-compact", version=1))
 
     async def engagement():  # one per issuance: an engagement has one live contract
-        eng = await productions.add_engagement(producer_p, prod.id, EngagementCreate(
-            person_name="Bench Performer", department="production", role="Lead", level="journey",
-            rate_minor_per_week=200_000, currency="EUR", start_date="2027-03-01", end_date="2027-05-28"))
+        eng = await productions.add_engagement(
+            producer_p,
+            prod.id,
+            EngagementCreate(
+                person_name="Bench Performer",
+                department="production",
+                role="Lead",
+                level="journey",
+                rate_minor_per_week=200_000,
+                currency="EUR",
+                start_date="2027-03-01",
+                end_date="2027-05-28",
+            ),
+        )
         return eng.id
 
     return producer_p, prod.id, engagement
@@ -77,18 +95,34 @@ def request(engagement_id):
     def clause(key, **params):
         return {"key": key, "version": 1, "params": params}
 
-    return ContractRequest.model_validate({
-        "engagement_id": str(engagement_id), "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
-        "clauses": [
-            clause("fees_and_schedule", rate_minor_per_week=200_000, currency="EUR", payment_terms_days=14, schedule="weekly"),
-            clause("no_required_generative_tools", worker_may_be_required_to_use=False),
-            clause("no_training_ingestion", ingestion_without_licence_permitted=False),
-            clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False),
-            clause("digital_replica_consent", notice_hours=72, consent_scope="per_use", pay_multiple_of_scale=1.5,
-                   use_description="Crowd extension in the harbour sequence (scenes 40-44).", separate_signature=True),
-        ],
-        "notes": "Benchmark contract.",
-    })
+    return ContractRequest.model_validate(
+        {
+            "engagement_id": str(engagement_id),
+            "contract_type": "performer",
+            "planned_ai_uses": ["performer_digital_replica"],
+            "clauses": [
+                clause(
+                    "fees_and_schedule",
+                    rate_minor_per_week=200_000,
+                    currency="EUR",
+                    payment_terms_days=14,
+                    schedule="weekly",
+                ),
+                clause("no_required_generative_tools", worker_may_be_required_to_use=False),
+                clause("no_training_ingestion", ingestion_without_licence_permitted=False),
+                clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False),
+                clause(
+                    "digital_replica_consent",
+                    notice_hours=72,
+                    consent_scope="per_use",
+                    pay_multiple_of_scale=1.5,
+                    use_description="Crowd extension in the harbour sequence (scenes 40-44).",
+                    separate_signature=True,
+                ),
+            ],
+            "notes": "Benchmark contract.",
+        }
+    )
 
 
 async def main(runs: int, batch: int) -> None:
@@ -106,10 +140,18 @@ async def main(runs: int, batch: int) -> None:
     first, _ = await service.issue(principal, production_id, req, one, None)  # also warms the worker
     from guild.tables import Contract
 
-    row = await Contract.select(Contract.document, Contract.compliance).where(Contract.id == first.id).output(load_json=True).first()
+    row = (
+        await Contract.select(Contract.document, Contract.compliance)
+        .where(Contract.id == first.id)
+        .output(load_json=True)
+        .first()
+    )
     from guild.canonical import canonical_hash
 
-    html = render_html("contract.html", {"doc": row["document"], "report": row["compliance"], "doc_hash": canonical_hash(row["document"])})
+    html = render_html(
+        "contract.html",
+        {"doc": row["document"], "report": row["compliance"], "doc_hash": canonical_hash(row["document"])},
+    )
     html_to_pdf(html, [], "warm-up")
 
     raw = []
@@ -128,8 +170,9 @@ async def main(runs: int, batch: int) -> None:
     pool = PdfRenderer(tenant_queue_max=max(8, batch), queue_max=max(64, batch))  # one company issues the whole batch
     [req] = await requests(1)
     await service.issue(principal, production_id, req, pool, None)  # spawn the workers
-    await asyncio.gather(*[service.issue(principal, production_id, r, pool, None)
-                           for r in await requests(pool.max_workers)])
+    await asyncio.gather(
+        *[service.issue(principal, production_id, r, pool, None) for r in await requests(pool.max_workers)]
+    )
     reqs = await requests(batch)
     t = time.perf_counter()
     await asyncio.gather(*[service.issue(principal, production_id, r, pool, None) for r in reqs])
@@ -141,7 +184,9 @@ async def main(runs: int, batch: int) -> None:
     print(f"raw render (median of {runs}):  {raw_med * 1000:8.1f} ms")
     print(f"issuance   (median of {runs}):  {issue_med * 1000:8.1f} ms")
     print(f"ratio issuance / raw render:   {issue_med / raw_med:8.3f}  (goal <= 1.15)")
-    print(f"throughput, {pool.max_workers} workers, {batch} contracts: {batch / elapsed:6.2f} contracts/s ({elapsed:.2f} s)")
+    print(
+        f"throughput, {pool.max_workers} workers, {batch} contracts: {batch / elapsed:6.2f} contracts/s ({elapsed:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -522,8 +522,7 @@ def _check_apprenticeship(p: ApprenticeshipPlacementParams, terms: Terms, ctx: C
                     rule.currency,
                     p.currency,
                     False,
-                    f"currency mismatch: the minimum rate is set in {rule.currency}, the clause pays in "
-                    f"{p.currency}",
+                    f"currency mismatch: the minimum rate is set in {rule.currency}, the clause pays in {p.currency}",
                 )
             )
         else:

@@ -25,7 +25,7 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,7 @@ def _when(value: Any) -> str:
             return moment.date().isoformat()
     if moment.tzinfo is None:
         return moment.strftime("%Y-%m-%d %H:%M")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _yes_no(value: Any, none: str = "—") -> str:
@@ -380,8 +380,13 @@ class PdfRenderer:
         self.max_tasks_per_child = max_tasks_per_child
         self.max_html_chars = max_html_chars
         self.pool = RenderPool(
-            workers=self.max_workers, recycle_after=max_tasks_per_child, queue_max=queue_max,
-            tenant_max=tenant_queue_max, timeout=timeout, start_timeout=start_timeout, memory_mb=worker_memory_mb,
+            workers=self.max_workers,
+            recycle_after=max_tasks_per_child,
+            queue_max=queue_max,
+            tenant_max=tenant_queue_max,
+            timeout=timeout,
+            start_timeout=start_timeout,
+            memory_mb=worker_memory_mb,
         )
 
     def _html(self, template_name: str, context: dict[str, Any]) -> str:

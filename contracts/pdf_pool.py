@@ -262,7 +262,9 @@ class _Slot:
         ctx = multiprocessing.get_context("spawn")
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         process = ctx.Process(
-            target=_worker_main, args=(child_conn, os.getpid(), pool.memory_mb), name=f"guild-pdf-worker-{self.index}",
+            target=_worker_main,
+            args=(child_conn, os.getpid(), pool.memory_mb),
+            name=f"guild-pdf-worker-{self.index}",
             daemon=True,
         )
         process.start()
@@ -590,8 +592,12 @@ class RenderPool:
         with self._cond:
             queued = len(self._queue)
             running = sum(1 for s in self._slots if s.busy)
-            info: dict[str, Any] = {"workers": self._live_workers(), "max_workers": self.workers,
-                                    "queued": queued, "rendering": running}
+            info: dict[str, Any] = {
+                "workers": self._live_workers(),
+                "max_workers": self.workers,
+                "queued": queued,
+                "rendering": running,
+            }
             problem = None
             if self.closed:
                 problem = "shut down"
@@ -647,4 +653,3 @@ class RenderPool:
             worker.stop(graceful=False)
         if not already:
             log.debug("PDF renderer shut down")
-

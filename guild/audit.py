@@ -82,7 +82,14 @@ def _utc_text(at: datetime) -> str:
 
 
 def event_hash(
-    *, seq: int, at: datetime, actor_id: str | None, action: str, entity_type: str, entity_id: str, data: Any,
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    data: Any,
     prev_hash: str,
 ) -> str:
     return canonical_hash(
@@ -100,27 +107,42 @@ def event_hash(
 
 
 async def record(
-    actor_id: UUID | str | None, action: str, entity_type: str, entity_id: UUID | str, data: dict[str, Any] | None = None
+    actor_id: UUID | str | None,
+    action: str,
+    entity_type: str,
+    entity_id: UUID | str,
+    data: dict[str, Any] | None = None,
 ) -> None:
     await xact_lock(_AUDIT_LOCK)
-    last = (
-        await AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-        .order_by(AuditEvent.seq, ascending=False)
-        .first()
-    )
+    last = await AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
     seq = (last["seq"] + 1) if last else 1
     prev = last["hash"] if last else GENESIS
     at = datetime.now(UTC)
     actor = str(actor_id) if actor_id is not None else None
     payload = data or {}
     digest = event_hash(
-        seq=seq, at=at, actor_id=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
-        data=payload, prev_hash=prev,
+        seq=seq,
+        at=at,
+        actor_id=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        data=payload,
+        prev_hash=prev,
     )
     await AuditEvent.insert(
         AuditEvent(
-            id=uuid4(), seq=seq, at=at, actor_id=actor, action=action, entity_type=entity_type,
-            entity_id=str(entity_id), data=payload, prev_hash=prev, hash=digest, mac=event_mac(audit_key(), digest),
+            id=uuid4(),
+            seq=seq,
+            at=at,
+            actor_id=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            data=payload,
+            prev_hash=prev,
+            hash=digest,
+            mac=event_mac(audit_key(), digest),
         )
     )
 
@@ -160,15 +182,22 @@ async def verify_chain(
             if row["prev_hash"] != expected_prev:
                 return ChainReport(count, False, row["seq"], "prev_hash does not match the previous event")
             digest = event_hash(
-                seq=row["seq"], at=row["at"], actor_id=row["actor_id"], action=row["action"],
-                entity_type=row["entity_type"], entity_id=row["entity_id"], data=row["data"],
+                seq=row["seq"],
+                at=row["at"],
+                actor_id=row["actor_id"],
+                action=row["action"],
+                entity_type=row["entity_type"],
+                entity_id=row["entity_id"],
+                data=row["data"],
                 prev_hash=row["prev_hash"],
             )
             if digest != row["hash"]:
                 return ChainReport(count, False, row["seq"], "content does not match its hash")
             if not _mac_ok(event_mac(key, digest), row["mac"]):
                 return ChainReport(
-                    count, False, row["seq"],
+                    count,
+                    False,
+                    row["seq"],
                     "MAC does not match: the event was altered and re-hashed, or written without the audit key",
                 )
             if row["seq"] in anchors:
@@ -219,7 +248,9 @@ async def write_checkpoint(now: datetime | None = None) -> Checkpoint | None:
     key = audit_key()
     async with write_tx():
         await xact_lock(_CHECKPOINT_LOCK)
-        head = await AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
+        head = (
+            await AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
+        )
         if head is None:
             return None
         last = await AuditCheckpoint.select().order_by(AuditCheckpoint.seq, ascending=False).first()
@@ -257,7 +288,9 @@ def _file_checkpoints(path: Path, problems: list[str]) -> list[Checkpoint]:
             continue
         try:
             item = json.loads(text)
-            found.append(Checkpoint(int(item["seq"]), str(item["head_hash"]), _parse_time(item["at"]), str(item["mac"])))
+            found.append(
+                Checkpoint(int(item["seq"]), str(item["head_hash"]), _parse_time(item["at"]), str(item["mac"]))
+            )
         except (ValueError, KeyError, TypeError):
             problems.append(f"checkpoint file {path}, line {number}: not a checkpoint record (altered?)")
     return found
@@ -315,53 +348,99 @@ def _cross_checks() -> list[tuple[str, str]]:
     are committed together, so a check never sees one without the other while changes go on."""
     t = "CAST({} AS TEXT)".format
     return [
-        ("organizations without their organization.created event",
-         f"SELECT {t('r.id')} AS id FROM organization r WHERE {_event('organization.created', 'organization', t('r.id'))}"),
-        ("users without their user.created event",
-         f"SELECT {t('r.id')} AS id FROM guild_user r WHERE {_event('user.created', 'user', t('r.id'))}"),
-        ("memberships without their membership.added event",
-         f"SELECT {t('r.id')} AS id FROM membership r WHERE "
-         + _event("membership.added", "organization", t("r.organization"), ("user_id", t('r."user"')), ("role", "r.role"))),
-        ("membership invitations without their membership.invited event",
-         f"SELECT {t('r.id')} AS id FROM membership_invitation r WHERE "
-         + _event("membership.invited", "organization", t("r.organization"), ("invitation_id", t("r.id")))),
-        ("compacts without their compact.created event",
-         f"SELECT {t('r.id')} AS id FROM compact r WHERE {_event('compact.created', 'compact', t('r.id'))}"),
-        ("amendment versions without their compact_version.drafted event",
-         f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.number > 1 AND "
-         + _event("compact_version.drafted", "compact_version", t("r.id"))),
-        ("proposed versions without their compact_version.proposed event",
-         f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.proposed_at IS NOT NULL AND "
-         + _event("compact_version.proposed", "compact_version", t("r.id"))),
-        ("ratified versions without their compact_version.ratified event",
-         f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.ratified_at IS NOT NULL AND "
-         + _event("compact_version.ratified", "compact_version", t("r.id"))),
-        ("superseded versions without their compact_version.superseded event",
-         f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.superseded_at IS NOT NULL AND "
-         + _event("compact_version.superseded", "compact_version", t("r.id"))),
-        ("withdrawn versions without their compact_version.withdrawn event",
-         f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.status = 'withdrawn' AND "
-         + _event("compact_version.withdrawn", "compact_version", t("r.id"))),
-        ("ratification decisions without their event",
-         f"SELECT {t('r.id')} AS id FROM ratification_decision r JOIN organization o ON o.id = r.organization WHERE "
-         + _event("='compact_version.' || r.decision", "compact_version", t("r.version"), ("organization", "o.slug"))),
-        ("productions without their production.created event",
-         f"SELECT {t('r.id')} AS id FROM production r WHERE {_event('production.created', 'production', t('r.id'))}"),
-        ("production bindings without their production.bound event",
-         f"SELECT {t('r.id')} AS id FROM production_binding r JOIN compact c ON c.id = r.compact "
-         f"JOIN compact_version v ON v.id = r.version WHERE "
-         + _event("production.bound", "production", t("r.production"), ("compact", "c.slug"), ("version", t("v.number")))),
-        ("contracts without their contract.issued event",
-         f"SELECT {t('r.id')} AS id FROM contract r WHERE {_event('contract.issued', 'contract', t('r.id'))}"),
-        ("voided contracts without their contract.voided event",
-         f"SELECT {t('r.id')} AS id FROM contract r WHERE r.voided_at IS NOT NULL AND "
-         + _event("contract.voided", "contract", t("r.id"))),
-        ("custom clauses without their custom_clause.created event",
-         f"SELECT {t('r.id')} AS id FROM custom_clause r WHERE "
-         + _event("custom_clause.created", "organization", t("r.organization"), ("key", "r.key"), ("version", t("r.version")))),
-        ("webhook endpoints without their webhook_endpoint.created event",
-         f"SELECT {t('r.id')} AS id FROM webhook_endpoint r WHERE "
-         + _event("webhook_endpoint.created", "organization", t("r.organization"), ("endpoint_id", t("r.id")))),
+        (
+            "organizations without their organization.created event",
+            f"SELECT {t('r.id')} AS id FROM organization r WHERE {_event('organization.created', 'organization', t('r.id'))}",
+        ),
+        (
+            "users without their user.created event",
+            f"SELECT {t('r.id')} AS id FROM guild_user r WHERE {_event('user.created', 'user', t('r.id'))}",
+        ),
+        (
+            "memberships without their membership.added event",
+            f"SELECT {t('r.id')} AS id FROM membership r WHERE "
+            + _event(
+                "membership.added", "organization", t("r.organization"), ("user_id", t('r."user"')), ("role", "r.role")
+            ),
+        ),
+        (
+            "membership invitations without their membership.invited event",
+            f"SELECT {t('r.id')} AS id FROM membership_invitation r WHERE "
+            + _event("membership.invited", "organization", t("r.organization"), ("invitation_id", t("r.id"))),
+        ),
+        (
+            "compacts without their compact.created event",
+            f"SELECT {t('r.id')} AS id FROM compact r WHERE {_event('compact.created', 'compact', t('r.id'))}",
+        ),
+        (
+            "amendment versions without their compact_version.drafted event",
+            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.number > 1 AND "
+            + _event("compact_version.drafted", "compact_version", t("r.id")),
+        ),
+        (
+            "proposed versions without their compact_version.proposed event",
+            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.proposed_at IS NOT NULL AND "
+            + _event("compact_version.proposed", "compact_version", t("r.id")),
+        ),
+        (
+            "ratified versions without their compact_version.ratified event",
+            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.ratified_at IS NOT NULL AND "
+            + _event("compact_version.ratified", "compact_version", t("r.id")),
+        ),
+        (
+            "superseded versions without their compact_version.superseded event",
+            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.superseded_at IS NOT NULL AND "
+            + _event("compact_version.superseded", "compact_version", t("r.id")),
+        ),
+        (
+            "withdrawn versions without their compact_version.withdrawn event",
+            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.status = 'withdrawn' AND "
+            + _event("compact_version.withdrawn", "compact_version", t("r.id")),
+        ),
+        (
+            "ratification decisions without their event",
+            f"SELECT {t('r.id')} AS id FROM ratification_decision r JOIN organization o ON o.id = r.organization WHERE "
+            + _event(
+                "='compact_version.' || r.decision", "compact_version", t("r.version"), ("organization", "o.slug")
+            ),
+        ),
+        (
+            "productions without their production.created event",
+            f"SELECT {t('r.id')} AS id FROM production r WHERE {_event('production.created', 'production', t('r.id'))}",
+        ),
+        (
+            "production bindings without their production.bound event",
+            f"SELECT {t('r.id')} AS id FROM production_binding r JOIN compact c ON c.id = r.compact "
+            f"JOIN compact_version v ON v.id = r.version WHERE "
+            + _event(
+                "production.bound", "production", t("r.production"), ("compact", "c.slug"), ("version", t("v.number"))
+            ),
+        ),
+        (
+            "contracts without their contract.issued event",
+            f"SELECT {t('r.id')} AS id FROM contract r WHERE {_event('contract.issued', 'contract', t('r.id'))}",
+        ),
+        (
+            "voided contracts without their contract.voided event",
+            f"SELECT {t('r.id')} AS id FROM contract r WHERE r.voided_at IS NOT NULL AND "
+            + _event("contract.voided", "contract", t("r.id")),
+        ),
+        (
+            "custom clauses without their custom_clause.created event",
+            f"SELECT {t('r.id')} AS id FROM custom_clause r WHERE "
+            + _event(
+                "custom_clause.created",
+                "organization",
+                t("r.organization"),
+                ("key", "r.key"),
+                ("version", t("r.version")),
+            ),
+        ),
+        (
+            "webhook endpoints without their webhook_endpoint.created event",
+            f"SELECT {t('r.id')} AS id FROM webhook_endpoint r WHERE "
+            + _event("webhook_endpoint.created", "organization", t("r.organization"), ("endpoint_id", t("r.id"))),
+        ),
     ]
 
 
@@ -427,6 +506,10 @@ async def verify_log() -> AuditReport:
                 )
                 break
     for missing in await rows_without_events():
-        problems.append(f"{missing.count} {missing.what}: {', '.join(missing.sample)}"
-                        + (", ..." if missing.count > len(missing.sample) else ""))
-    return AuditReport(chain=chain, head_seq=head_seq, checkpoints=len(anchors), checkpoint_file=path, problems=problems)
+        problems.append(
+            f"{missing.count} {missing.what}: {', '.join(missing.sample)}"
+            + (", ..." if missing.count > len(missing.sample) else "")
+        )
+    return AuditReport(
+        chain=chain, head_seq=head_seq, checkpoints=len(anchors), checkpoint_file=path, problems=problems
+    )

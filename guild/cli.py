@@ -244,7 +244,9 @@ def check_run(compact_slug: str | None, production_id: str | None) -> None:
             click.echo("error: --production must be a UUID", err=True)
             sys.exit(2)
         run_row = run(lambda: _then(check_production(pid, None), run_read))
-        click.echo(f"run {run_row.id}: {run_row.status}; opened {run_row.findings_opened}, resolved {run_row.findings_resolved}")
+        click.echo(
+            f"run {run_row.id}: {run_row.status}; opened {run_row.findings_opened}, resolved {run_row.findings_resolved}"
+        )
         return
     from guild.compliance.manual import run_check
 
@@ -258,7 +260,7 @@ def check_run(compact_slug: str | None, production_id: str | None) -> None:
     click.echo(", ".join(f"{k} {v}" for k, v in totals.items()))
 
 
-async def _then(first, then):  # noqa: ANN001
+async def _then(first, then):
     return await then(await first)
 
 
@@ -283,7 +285,9 @@ def scheduler_group() -> None:
     pass
 
 
-@scheduler_group.command(name="run", help="Run the scheduler as its own process (set GUILD_SCHEDULER_ENABLED=false on app instances).")
+@scheduler_group.command(
+    name="run", help="Run the scheduler as its own process (set GUILD_SCHEDULER_ENABLED=false on app instances)."
+)
 def scheduler_run() -> None:
     from guild.settings import get_settings
     from scheduler.service import run_forever
@@ -292,6 +296,15 @@ def scheduler_run() -> None:
 
 
 def register(cli: click.Group) -> None:
-    for command in (db_group, users_group, demo_command, audit_group, compacts_group, contracts_group, scheduler_group,
-                    check_group, findings_command):
+    for command in (
+        db_group,
+        users_group,
+        demo_command,
+        audit_group,
+        compacts_group,
+        contracts_group,
+        scheduler_group,
+        check_group,
+        findings_command,
+    ):
         cli.add_command(command)

@@ -27,7 +27,11 @@ PEOPLE = [
     ("officer.vfx", "Chen Wei", [("vfx-crew-union", "officer")]),
     ("reviewer.festival", "Dora Lind", [("riverlight-festival", "reviewer"), ("riverlight-festival", "officer")]),
     ("officer.fund", "Emil Novak", [("northsea-film-fund", "officer")]),
-    ("producer.blueharbor", "Farah Haddad", [("blue-harbor-pictures", "producer"), ("blue-harbor-pictures", "officer")]),
+    (
+        "producer.blueharbor",
+        "Farah Haddad",
+        [("blue-harbor-pictures", "producer"), ("blue-harbor-pictures", "officer")],
+    ),
     ("producer.kestrel", "Gus Moreau", [("kestrel-films", "producer"), ("kestrel-films", "officer")]),
     ("performer", "Hana Ito", [("screen-performers-guild", "member")]),
     ("writer", "Ivan Petrov", [("writers-guild-indie", "member")]),
@@ -80,13 +84,20 @@ async def _demo_compacts() -> None:
     await compacts.create_compact(
         performers,
         CompactCreate(
-            slug="ai-and-apprenticeship-2027", title="Independent Film AI & Apprenticeship Compact 2027",
-            convening_org="screen-performers-guild", parties=["writers-guild-indie", "vfx-crew-union"], terms=terms,
+            slug="ai-and-apprenticeship-2027",
+            title="Independent Film AI & Apprenticeship Compact 2027",
+            convening_org="screen-performers-guild",
+            parties=["writers-guild-indie", "vfx-crew-union"],
+            terms=terms,
         ),
     )
     slug = "ai-and-apprenticeship-2027"
     await compacts.propose(performers, slug, 1)
-    for officer, org in [(performers, "screen-performers-guild"), (writers, "writers-guild-indie"), (vfx, "vfx-crew-union")]:
+    for officer, org in [
+        (performers, "screen-performers-guild"),
+        (writers, "writers-guild-indie"),
+        (vfx, "vfx-crew-union"),
+    ]:
         await compacts.decide(officer, slug, 1, DecisionCreate(organization=org, decision="approve"))
     stricter = terms.model_copy(
         update={"ai_disclosure": terms.ai_disclosure.model_copy(update={"max_ai_share_pct": 15.0})}
@@ -98,8 +109,11 @@ async def _demo_compacts() -> None:
     await compacts.create_compact(
         writers,
         CompactCreate(
-            slug="writers-source-material", title="Writers' Source Material Compact (draft)",
-            convening_org="writers-guild-indie", parties=["screen-performers-guild"], terms=terms,
+            slug="writers-source-material",
+            title="Writers' Source Material Compact (draft)",
+            convening_org="writers-guild-indie",
+            parties=["screen-performers-guild"],
+            terms=terms,
         ),
     )
 
@@ -116,42 +130,106 @@ async def _demo_production() -> None:
 
     row = await User.select(User.id).where(User.email == f"producer.blueharbor@{DOMAIN}").first()
     producer = await load_principal(row["id"])
-    prod = await productions.create_production(producer, ProductionCreate(
-        company="blue-harbor-pictures", title="Harbour Lights", budget_minor=30_000_000, currency="EUR",
-        start_date="2027-03-01", end_date="2027-06-30", status="pre_production"))
+    prod = await productions.create_production(
+        producer,
+        ProductionCreate(
+            company="blue-harbor-pictures",
+            title="Harbour Lights",
+            budget_minor=30_000_000,
+            currency="EUR",
+            start_date="2027-03-01",
+            end_date="2027-06-30",
+            status="pre_production",
+        ),
+    )
     await productions.bind(producer, prod.id, BindingCreate(compact="ai-and-apprenticeship-2027", version=1))
     common = dict(currency="EUR", start_date="2027-03-01", end_date="2027-05-28")
-    lead = await productions.add_engagement(producer, prod.id, EngagementCreate(
-        person_name="Hana Ito", email=f"performer@{DOMAIN}", department="production", role="Lead (Mara)",
-        level="journey", rate_minor_per_week=250_000, **common))
-    dop = await productions.add_engagement(producer, prod.id, EngagementCreate(
-        person_name="Luis Ortega", department="camera", role="Director of photography", level="head",
-        rate_minor_per_week=320_000, **common))
-    await productions.add_engagement(producer, prod.id, EngagementCreate(
-        person_name="June Park", email=f"apprentice@{DOMAIN}", department="camera", role="Camera apprentice",
-        level="apprentice", rate_minor_per_week=65_000, mentor_engagement_id=dop.id, **common))
-    await productions.set_disclosures(producer, prod.id, [
-        DisclosureIn(category="vfx_shot", total_count=180, ai_generated_count=22, tools=["rotoscoping assist"]),
-        DisclosureIn(category="script_page", total_count=104, ai_generated_count=0),
-        DisclosureIn(category="music_cue", total_count=31, ai_generated_count=2, tools=["stem separation"]),
-    ])
+    lead = await productions.add_engagement(
+        producer,
+        prod.id,
+        EngagementCreate(
+            person_name="Hana Ito",
+            email=f"performer@{DOMAIN}",
+            department="production",
+            role="Lead (Mara)",
+            level="journey",
+            rate_minor_per_week=250_000,
+            **common,
+        ),
+    )
+    dop = await productions.add_engagement(
+        producer,
+        prod.id,
+        EngagementCreate(
+            person_name="Luis Ortega",
+            department="camera",
+            role="Director of photography",
+            level="head",
+            rate_minor_per_week=320_000,
+            **common,
+        ),
+    )
+    await productions.add_engagement(
+        producer,
+        prod.id,
+        EngagementCreate(
+            person_name="June Park",
+            email=f"apprentice@{DOMAIN}",
+            department="camera",
+            role="Camera apprentice",
+            level="apprentice",
+            rate_minor_per_week=65_000,
+            mentor_engagement_id=dop.id,
+            **common,
+        ),
+    )
+    await productions.set_disclosures(
+        producer,
+        prod.id,
+        [
+            DisclosureIn(category="vfx_shot", total_count=180, ai_generated_count=22, tools=["rotoscoping assist"]),
+            DisclosureIn(category="script_page", total_count=104, ai_generated_count=0),
+            DisclosureIn(category="music_cue", total_count=31, ai_generated_count=2, tools=["stem separation"]),
+        ],
+    )
 
     def clause(key: str, **params: object) -> dict:
         return {"key": key, "version": 1, "params": params}
 
     renderer = PdfRenderer(max_workers=1)
     try:
-        await issue(producer, prod.id, ContractRequest.model_validate({
-            "engagement_id": str(lead.id), "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
-            "clauses": [
-                clause("fees_and_schedule", rate_minor_per_week=250_000, currency="EUR", payment_terms_days=14, schedule="weekly"),
-                clause("no_required_generative_tools", worker_may_be_required_to_use=False),
-                clause("no_training_ingestion", ingestion_without_licence_permitted=False),
-                clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False),
-                clause("digital_replica_consent", notice_hours=72, consent_scope="per_use", pay_multiple_of_scale=1.5,
-                       use_description="Crowd extension of Mara in the harbour night sequence (scenes 40-44).",
-                       separate_signature=True),
-            ],
-        }), renderer, "demo-contract-hana")
+        await issue(
+            producer,
+            prod.id,
+            ContractRequest.model_validate(
+                {
+                    "engagement_id": str(lead.id),
+                    "contract_type": "performer",
+                    "planned_ai_uses": ["performer_digital_replica"],
+                    "clauses": [
+                        clause(
+                            "fees_and_schedule",
+                            rate_minor_per_week=250_000,
+                            currency="EUR",
+                            payment_terms_days=14,
+                            schedule="weekly",
+                        ),
+                        clause("no_required_generative_tools", worker_may_be_required_to_use=False),
+                        clause("no_training_ingestion", ingestion_without_licence_permitted=False),
+                        clause("no_scan_condition_of_hire", consent_is_condition_of_hire=False),
+                        clause(
+                            "digital_replica_consent",
+                            notice_hours=72,
+                            consent_scope="per_use",
+                            pay_multiple_of_scale=1.5,
+                            use_description="Crowd extension of Mara in the harbour night sequence (scenes 40-44).",
+                            separate_signature=True,
+                        ),
+                    ],
+                }
+            ),
+            renderer,
+            "demo-contract-hana",
+        )
     finally:
         renderer.shutdown()

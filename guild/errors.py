@@ -165,7 +165,9 @@ def _unexpected_to_problem(exc: Exception) -> ProblemDetailsException:
 def _integrity_to_problem(exc: Exception) -> ProblemDetailsException:
     """A database constraint refused a write that passed the service's checks: a concurrent change."""
     return ProblemDetailsException(
-        status_code=409, type_=PROBLEM_BASE + "conflict", title="Conflict",
+        status_code=409,
+        type_=PROBLEM_BASE + "conflict",
+        title="Conflict",
         detail="a concurrent change conflicts with this request; reload and try again",
     )
 
@@ -181,15 +183,21 @@ def _pdf_unavailable_to_problem(exc: Exception) -> ProblemDetailsException:
     """The renderer refused (queue full), stopped (timeout) or cannot run: 503 with Retry-After."""
     rule = getattr(exc, "rule", "pdf_unavailable")
     return ServiceUnavailable(
-        str(exc), title=_PDF_TITLES.get(rule, _PDF_TITLES["pdf_unavailable"]),
-        headers={"Retry-After": str(getattr(exc, "retry_after", 5))}, rule=rule, component="pdf",
+        str(exc),
+        title=_PDF_TITLES.get(rule, _PDF_TITLES["pdf_unavailable"]),
+        headers={"Retry-After": str(getattr(exc, "retry_after", 5))},
+        rule=rule,
+        component="pdf",
     )
 
 
 def _pdf_too_large_to_problem(exc: Exception) -> ProblemDetailsException:
     limit = getattr(exc, "limit", None)
     return ProblemDetailsException(
-        status_code=413, type_=PROBLEM_BASE + "payload-too-large", title="Document too large", detail=str(exc),
+        status_code=413,
+        type_=PROBLEM_BASE + "payload-too-large",
+        title="Document too large",
+        detail=str(exc),
         extra={"rule": "pdf_document_size", **({"limit": limit} if limit is not None else {})},
     )
 

@@ -26,11 +26,11 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         self.settings = settings
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        from contracts.pdf import PdfRenderer
         from guild import db
         from guild.bodies import GuildRequest
-        from guild.routes import route_handlers
-        from contracts.pdf import PdfRenderer
         from guild.openapi import ApiDocumentation, AuthRule
+        from guild.routes import route_handlers
         from guild.security import TokenIssuer, make_jwt_auth
 
         settings = self.settings
@@ -39,9 +39,12 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
         issuer = TokenIssuer(jwt_auth)
         renderer = PdfRenderer(
-            max_workers=settings.pdf_workers, max_tasks_per_child=settings.pdf_recycle_after,
-            queue_max=settings.pdf_queue_max, tenant_queue_max=settings.pdf_tenant_queue_max,
-            timeout=settings.pdf_timeout_seconds, worker_memory_mb=settings.pdf_worker_memory_mb,
+            max_workers=settings.pdf_workers,
+            max_tasks_per_child=settings.pdf_recycle_after,
+            queue_max=settings.pdf_queue_max,
+            tenant_queue_max=settings.pdf_tenant_queue_max,
+            timeout=settings.pdf_timeout_seconds,
+            worker_memory_mb=settings.pdf_worker_memory_mb,
         )
         app_config.dependencies["pdf_renderer"] = Provide(lambda: renderer, sync_to_thread=False, use_cache=True)
         app_config.dependencies["token_issuer"] = Provide(lambda: issuer, sync_to_thread=False, use_cache=True)

@@ -21,7 +21,10 @@ async def _database_status() -> dict[str, str]:
 
 
 @get(
-    "/health", opt={"public": True}, tags=["meta"], summary="Readiness: the database and the PDF renderer",
+    "/health",
+    opt={"public": True},
+    tags=["meta"],
+    summary="Readiness: the database and the PDF renderer",
     description="200 when every component can serve; 503 (a problem document) when one is down, with `components` "
     "saying which "
     "(`database`, `pdf`: e.g. PDF workers that cannot start, or queued work that makes no progress). "
@@ -34,13 +37,18 @@ async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]
     if not down:
         return Response({"status": "ok", "components": components})
     problem = {  # RFC 9457, with the components as an extension member
-        "type": PROBLEM_BASE + "not-ready", "title": "Not ready", "status": 503,
-        "detail": "down: " + ", ".join(down), "components": components,
+        "type": PROBLEM_BASE + "not-ready",
+        "title": "Not ready",
+        "status": 503,
+        "detail": "down: " + ", ".join(down),
+        "components": components,
     }
     return Response(problem, status_code=503, media_type="application/problem+json")
 
 
-@get("/health/live", opt={"public": True}, tags=["meta"], summary="Liveness: the process answers (no dependency checked)")
+@get(
+    "/health/live", opt={"public": True}, tags=["meta"], summary="Liveness: the process answers (no dependency checked)"
+)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -57,7 +65,16 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from guild.webhooks.api import WebhookController
 
     return [
-        health, live, AuthController, OrganizationController, CompactController, ProductionController, ContractController,
-        WebhookController, ComplianceController, ApprenticeshipPreviewController, ApprenticeshipController,
+        health,
+        live,
+        AuthController,
+        OrganizationController,
+        CompactController,
+        ProductionController,
+        ContractController,
+        WebhookController,
+        ComplianceController,
+        ApprenticeshipPreviewController,
+        ApprenticeshipController,
         MyInvitationController,
     ]

@@ -31,10 +31,13 @@ class Settings(BaseSettings):
     pdf_workers: int | None = Field(default=None, ge=1, le=64, description="PDF render processes; default: CPU count")
     pdf_recycle_after: int = Field(default=50, ge=1, description="A PDF worker is replaced after this many documents.")
     pdf_queue_max: int = Field(
-        default=64, ge=1, description="PDF documents waiting or rendering, all tenants together; more get 503 + Retry-After."
+        default=64,
+        ge=1,
+        description="PDF documents waiting or rendering, all tenants together; more get 503 + Retry-After.",
     )
     pdf_tenant_queue_max: int = Field(
-        default=8, ge=1,
+        default=8,
+        ge=1,
         description="PDF documents one tenant (a production company, a compact) may have waiting or rendering; "
         "more get 503 + Retry-After. Tenants are served round-robin.",
     )
@@ -42,7 +45,9 @@ class Settings(BaseSettings):
         default=30, gt=0, le=600, description="A render that takes longer is stopped (its worker killed): 503."
     )
     pdf_worker_memory_mb: int = Field(
-        default=1024, ge=0, description="Address-space cap of each PDF worker process (0: none); beyond it a render fails."
+        default=1024,
+        ge=0,
+        description="Address-space cap of each PDF worker process (0: none); beyond it a render fails.",
     )
     pg_pool_max: int = Field(default=10, ge=1, le=200)
     signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
@@ -58,16 +63,21 @@ class Settings(BaseSettings):
         "receivers on an internal network). Off: such URLs are refused when registered and when delivered.",
     )
     scheduler_lease_seconds: float = Field(
-        default=60, ge=1, le=3600,
+        default=60,
+        ge=1,
+        le=3600,
         description="How long a scheduler process's claim on a running sweep lasts without renewal. Once it lapses "
         "(the process died or froze), any live scheduler process takes the sweep over and resumes it from its cursor.",
     )
     scheduler_heartbeat_seconds: float | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="How often the owner renews its lease; default: a third of the lease. At most half of the lease.",
     )
     scheduler_max_takeovers: int = Field(
-        default=3, ge=0, le=100,
+        default=3,
+        ge=0,
+        le=100,
         description="How many times a sweep may be taken over from an owner whose lease lapsed (it died or froze on "
         "it); when its lease lapses once more, the sweep is closed as failed instead of being taken over again.",
     )

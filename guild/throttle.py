@@ -56,7 +56,11 @@ async def hit(limit: Limit, subject: str, now: datetime | None = None) -> None:
         "window_start = CASE WHEN rate_limit_counter.window_start <= {} THEN {} "
         "ELSE rate_limit_counter.window_start END "
         "RETURNING hits, window_start",
-        limit.key(subject), at, cutoff, cutoff, at,
+        limit.key(subject),
+        at,
+        cutoff,
+        cutoff,
+        at,
     )
     if next(_calls) % _PRUNE_EVERY == 0:
         await raw("DELETE FROM rate_limit_counter WHERE window_start < {}", at - 86400)

@@ -240,8 +240,13 @@ async def claim(
             await xact_lock(lock_key(job_id))  # PostgreSQL: per job, released at commit/rollback
             row = (
                 await ComplianceRun.select(
-                    ComplianceRun.id, ComplianceRun.status, ComplianceRun.owner, ComplianceRun.cursor,
-                    ComplianceRun.lease_epoch, ComplianceRun.takeovers, ComplianceRun.lease_expires_at,
+                    ComplianceRun.id,
+                    ComplianceRun.status,
+                    ComplianceRun.owner,
+                    ComplianceRun.cursor,
+                    ComplianceRun.lease_epoch,
+                    ComplianceRun.takeovers,
+                    ComplianceRun.lease_expires_at,
                 )
                 .where(_run_key(job_id, slot))
                 .first()
@@ -250,9 +255,19 @@ async def claim(
                 run_id = uuid4()
                 await ComplianceRun.insert(
                     ComplianceRun(
-                        id=run_id, trigger="scheduled", job_id=job_id, slot=slot, compact=compact_id,
-                        status=RUNNING, owner=owner, cursor="", started_at=now, heartbeat_at=now,
-                        lease_expires_at=now + timing.lease, lease_epoch=0, takeovers=0,
+                        id=run_id,
+                        trigger="scheduled",
+                        job_id=job_id,
+                        slot=slot,
+                        compact=compact_id,
+                        status=RUNNING,
+                        owner=owner,
+                        cursor="",
+                        started_at=now,
+                        heartbeat_at=now,
+                        lease_expires_at=now + timing.lease,
+                        lease_epoch=0,
+                        takeovers=0,
                     )
                 )
                 return Claim(run_id, "", False, now, RunLease(run_id, owner, 0, timing.lease))
@@ -265,7 +280,9 @@ async def claim(
         raise
 
 
-async def _take_over(row: dict[str, Any], owner: str, now: datetime, timing: LeaseTiming, **context: Any) -> Claim | None:
+async def _take_over(
+    row: dict[str, Any], owner: str, now: datetime, timing: LeaseTiming, **context: Any
+) -> Claim | None:
     """Take a running run from a dead (lapsed) or departed (released) owner: one conditional UPDATE.
 
     Conditional on the run being exactly as read (same owner, same epoch) and on its lease being
@@ -276,21 +293,39 @@ async def _take_over(row: dict[str, Any], owner: str, now: datetime, timing: Lea
     where = _unchanged(row) if released else _unchanged(row) & _lapsed(now, timing)
     if not released and row["takeovers"] >= timing.max_takeovers:
         error = _gave_up_error(row)
-        closed = await ComplianceRun.update({
-            ComplianceRun.status: FAILED, ComplianceRun.error: error[:MAX_ERROR_CHARS],
-            ComplianceRun.finished_at: now,
-        }).where(where).returning(ComplianceRun.id)
+        closed = (
+            await ComplianceRun.update(
+                {
+                    ComplianceRun.status: FAILED,
+                    ComplianceRun.error: error[:MAX_ERROR_CHARS],
+                    ComplianceRun.finished_at: now,
+                }
+            )
+            .where(where)
+            .returning(ComplianceRun.id)
+        )
         if closed:
-            log.error("scheduler.run.gave_up", run_id=str(row["id"]), previous_owner=row["owner"],
-                      takeovers=row["takeovers"], cursor=row["cursor"], **context)
+            log.error(
+                "scheduler.run.gave_up",
+                run_id=str(row["id"]),
+                previous_owner=row["owner"],
+                takeovers=row["takeovers"],
+                cursor=row["cursor"],
+                **context,
+            )
         return None
     epoch = row["lease_epoch"] + 1
     takeovers = row["takeovers"] + (0 if released else 1)
     taken = (
-        await ComplianceRun.update({
-            ComplianceRun.owner: owner, ComplianceRun.lease_epoch: epoch, ComplianceRun.takeovers: takeovers,
-            ComplianceRun.heartbeat_at: now, ComplianceRun.lease_expires_at: now + timing.lease,
-        })
+        await ComplianceRun.update(
+            {
+                ComplianceRun.owner: owner,
+                ComplianceRun.lease_epoch: epoch,
+                ComplianceRun.takeovers: takeovers,
+                ComplianceRun.heartbeat_at: now,
+                ComplianceRun.lease_expires_at: now + timing.lease,
+            }
+        )
         .where(where)
         .returning(ComplianceRun.cursor)
     )
@@ -298,8 +333,15 @@ async def _take_over(row: dict[str, Any], owner: str, now: datetime, timing: Lea
         return None  # the owner renewed its lease after all, or another process took the run first
     cursor = taken[0]["cursor"] or ""
     log.warning(
-        "scheduler.run.taken_over", run_id=str(row["id"]), previous_owner=row["owner"] or None, released=released,
-        lease_expired_at=str(row["lease_expires_at"]), cursor=cursor, epoch=epoch, takeovers=takeovers, **context,
+        "scheduler.run.taken_over",
+        run_id=str(row["id"]),
+        previous_owner=row["owner"] or None,
+        released=released,
+        lease_expired_at=str(row["lease_expires_at"]),
+        cursor=cursor,
+        epoch=epoch,
+        takeovers=takeovers,
+        **context,
     )
     return Claim(row["id"], cursor, True, now, RunLease(row["id"], owner, epoch, timing.lease))
 
@@ -349,12 +391,18 @@ class Orphan:
     lease_epoch: int
 
 
-async def lapsed_runs(now: datetime | None = None, timing: LeaseTiming = DEFAULT_TIMING, limit: int = 100) -> list[Orphan]:
+async def lapsed_runs(
+    now: datetime | None = None, timing: LeaseTiming = DEFAULT_TIMING, limit: int = 100
+) -> list[Orphan]:
     """Running runs nobody holds at ``now``, the longest abandoned first."""
     now = _utc(now or datetime.now(UTC))
     rows = (
         await ComplianceRun.select(
-            ComplianceRun.id, ComplianceRun.job_id, ComplianceRun.slot, ComplianceRun.compact, ComplianceRun.owner,
+            ComplianceRun.id,
+            ComplianceRun.job_id,
+            ComplianceRun.slot,
+            ComplianceRun.compact,
+            ComplianceRun.owner,
             ComplianceRun.lease_epoch,
         )
         .where((ComplianceRun.status == RUNNING) & ((ComplianceRun.owner == "") | _lapsed(now, timing)))
@@ -362,8 +410,14 @@ async def lapsed_runs(now: datetime | None = None, timing: LeaseTiming = DEFAULT
         .limit(limit)
     )
     return [
-        Orphan(r["id"], r["job_id"], None if r["slot"] is None else _utc(r["slot"]), r["compact"], r["owner"],
-               r["lease_epoch"])
+        Orphan(
+            r["id"],
+            r["job_id"],
+            None if r["slot"] is None else _utc(r["slot"]),
+            r["compact"],
+            r["owner"],
+            r["lease_epoch"],
+        )
         for r in rows
     ]
 
@@ -382,9 +436,17 @@ async def close_orphan(orphan: Orphan, now: datetime | None = None, timing: Leas
         "nothing of it was kept, check again"
     )
     async with write_tx():
-        closed = await ComplianceRun.update({
-            ComplianceRun.status: FAILED, ComplianceRun.error: error[:MAX_ERROR_CHARS], ComplianceRun.finished_at: now,
-        }).where(_unchanged(row) & _lapsed(now, timing)).returning(ComplianceRun.id)
+        closed = (
+            await ComplianceRun.update(
+                {
+                    ComplianceRun.status: FAILED,
+                    ComplianceRun.error: error[:MAX_ERROR_CHARS],
+                    ComplianceRun.finished_at: now,
+                }
+            )
+            .where(_unchanged(row) & _lapsed(now, timing))
+            .returning(ComplianceRun.id)
+        )
     if closed:
         log.warning("scheduler.run.closed_abandoned", run_id=str(orphan.run_id), owner=orphan.owner)
     return bool(closed)
@@ -485,7 +547,25 @@ async def run_slot(
 
 
 __all__ = [
-    "COMPLETED", "DEFAULT_TIMING", "FAILED", "RUNNING", "Claim", "LeaseTiming", "Orphan", "Outcome", "Work", "claim",
-    "close_orphan", "default_owner", "finish", "lapsed_runs", "latest_fire_at_or_before", "lock_key", "normalize_slot",
-    "release", "renew", "run_slot", "slot_for",
+    "COMPLETED",
+    "DEFAULT_TIMING",
+    "FAILED",
+    "RUNNING",
+    "Claim",
+    "LeaseTiming",
+    "Orphan",
+    "Outcome",
+    "Work",
+    "claim",
+    "close_orphan",
+    "default_owner",
+    "finish",
+    "lapsed_runs",
+    "latest_fire_at_or_before",
+    "lock_key",
+    "normalize_slot",
+    "release",
+    "renew",
+    "run_slot",
+    "slot_for",
 ]

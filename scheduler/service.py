@@ -21,8 +21,8 @@ import contextlib
 import signal
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -139,22 +139,33 @@ class GuildScheduler:
         """Start on the running event loop, with the periodic ``sync``, ``webhooks`` and ``reaper`` jobs
         (call :meth:`sync_jobs` too)."""
         self.scheduler.add_job(
-            self._sync_job, IntervalTrigger(seconds=self.sync_seconds, timezone=UTC), id=SYNC_JOB_ID,
-            name="sync compact sweep jobs", replace_existing=True,
+            self._sync_job,
+            IntervalTrigger(seconds=self.sync_seconds, timezone=UTC),
+            id=SYNC_JOB_ID,
+            name="sync compact sweep jobs",
+            replace_existing=True,
         )
         self.scheduler.add_job(
-            self._deliver_webhooks, IntervalTrigger(seconds=WEBHOOK_SECONDS, timezone=UTC), id=WEBHOOK_JOB_ID,
-            name="deliver due webhooks", replace_existing=True,
+            self._deliver_webhooks,
+            IntervalTrigger(seconds=WEBHOOK_SECONDS, timezone=UTC),
+            id=WEBHOOK_JOB_ID,
+            name="deliver due webhooks",
+            replace_existing=True,
         )
         self.scheduler.add_job(
-            self._reap_job, IntervalTrigger(seconds=self.timing.reap_every.total_seconds(), timezone=UTC),
-            id=REAPER_JOB_ID, name="resume or close runs whose lease lapsed", replace_existing=True,
+            self._reap_job,
+            IntervalTrigger(seconds=self.timing.reap_every.total_seconds(), timezone=UTC),
+            id=REAPER_JOB_ID,
+            name="resume or close runs whose lease lapsed",
+            replace_existing=True,
             next_run_time=datetime.now(UTC),  # at start too: a process that starts after a crash resumes at once
         )
         self.scheduler.add_job(
             self._audit_checkpoint,
             IntervalTrigger(minutes=get_settings().audit_checkpoint_minutes, timezone=UTC),
-            id=AUDIT_CHECKPOINT_JOB_ID, name="anchor the audit log (checkpoint)", replace_existing=True,
+            id=AUDIT_CHECKPOINT_JOB_ID,
+            name="anchor the audit log (checkpoint)",
+            replace_existing=True,
         )
         self.scheduler.start()
         log.info("scheduler.started", owner=self.owner)
@@ -165,7 +176,7 @@ class GuildScheduler:
 
         try:
             await write_checkpoint()
-        except Exception:  # noqa: BLE001 - the next interval tries again
+        except Exception:
             log.exception("scheduler.audit_checkpoint.failed")
 
     async def _deliver_webhooks(self) -> None:
@@ -177,7 +188,7 @@ class GuildScheduler:
         try:
             async with httpx.AsyncClient(follow_redirects=False) as client:
                 await deliver_due(client)
-        except Exception:  # noqa: BLE001 - a failed pass is retried at the next interval
+        except Exception:
             log.exception("scheduler.webhooks.failed")
 
     async def shutdown(self, timeout: float = 30.0) -> None:
@@ -216,8 +227,13 @@ class GuildScheduler:
                 log.error("scheduler.sync.bad_cron", job_id=job_id, cron=cron, error=str(exc))
                 continue
             self.scheduler.add_job(
-                self._sweep_job, trigger, id=job_id, name=f"compliance sweep {job_id[len(SWEEP_PREFIX):]}",
-                kwargs=kwargs, replace_existing=True, next_run_time=now if self.catch_up else undefined,
+                self._sweep_job,
+                trigger,
+                id=job_id,
+                name=f"compliance sweep {job_id[len(SWEEP_PREFIX) :]}",
+                kwargs=kwargs,
+                replace_existing=True,
+                next_run_time=now if self.catch_up else undefined,
             )
             (report.replaced if job is not None else report.added).append(job_id)
         if report.added or report.replaced or report.removed:
@@ -288,8 +304,11 @@ class GuildScheduler:
             task.add_done_callback(partial(self._left_task, key))
             report.resumed.append(key)
         if report.resumed or report.closed:
-            log.warning("scheduler.reaper", resumed=[f"{j}@{s.isoformat()}" for j, s in report.resumed],
-                        closed=[str(r) for r in report.closed])
+            log.warning(
+                "scheduler.reaper",
+                resumed=[f"{j}@{s.isoformat()}" for j, s in report.resumed],
+                closed=[str(r) for r in report.closed],
+            )
         return report
 
     async def _reap_job(self) -> None:

@@ -42,11 +42,11 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-def pytest_report_header(config):  # noqa: ANN001
+def pytest_report_header(config):
     return f"guild test engine: {ENGINE} ({os.environ['GUILD_DATABASE_URL']})"
 
 
-def pytest_sessionstart(session):  # noqa: ANN001
+def pytest_sessionstart(session):
     from guild import db
 
     if ENGINE == "postgres":
@@ -54,7 +54,7 @@ def pytest_sessionstart(session):  # noqa: ANN001
     asyncio.run(db.migrate())
 
 
-def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001
+def pytest_sessionfinish(session, exitstatus):
     if ENGINE == "postgres":
         asyncio.run(
             _pg_admin(

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from litestar.di import NamedDependency
-from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
+from litestar.params import JSONBody
 
 from guild.accounts import service
-from guild.errors import Conflict, Unauthorized
 from guild.accounts.schemas import MeRead, TokenRequest, TokenResponse, UserCreate, UserRead
+from guild.errors import Conflict, Unauthorized
 from guild.security import Principal, TokenIssuer, admin_guard
 
 
@@ -15,10 +15,17 @@ class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/auth/token", opt={"public": True}, status_code=200, raises=[Unauthorized, TooManyRequestsException],
-          summary="Exchange e-mail and password for a bearer JWT")
+    @post(
+        "/auth/token",
+        opt={"public": True},
+        status_code=200,
+        raises=[Unauthorized, TooManyRequestsException],
+        summary="Exchange e-mail and password for a bearer JWT",
+    )
     async def token(
-        self, request: Request[object, object, object], data: JSONBody[TokenRequest],
+        self,
+        request: Request[object, object, object],
+        data: JSONBody[TokenRequest],
         token_issuer: NamedDependency[TokenIssuer],
     ) -> TokenResponse:
         client = request.client.host if request.client else None
@@ -30,7 +37,12 @@ class AuthController(Controller):
     async def me(self, request: Request[Principal, object, object]) -> MeRead:
         return await service.me(request.user.id)
 
-    @post("/users", guards=[admin_guard], opt={"admin": True}, raises=[Conflict],
-          summary="Create a user account (site admin)")
+    @post(
+        "/users",
+        guards=[admin_guard],
+        opt={"admin": True},
+        raises=[Conflict],
+        summary="Create a user account (site admin)",
+    )
     async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, object, object]) -> UserRead:
         return await service.create_user(data, actor_id=request.user.id)

@@ -25,8 +25,13 @@ async def create_user(data: UserCreate, actor_id: UUID | None = None) -> UserRea
         if await User.exists().where(User.email == email):
             raise Conflict(f"a user with e-mail {email} already exists", field="email", rule="unique")
         user = User(
-            id=uuid4(), email=email, name=data.name, password_hash=password_hash, is_admin=data.is_admin,
-            is_active=True, created_at=datetime.now(UTC),
+            id=uuid4(),
+            email=email,
+            name=data.name,
+            password_hash=password_hash,
+            is_admin=data.is_admin,
+            is_active=True,
+            created_at=datetime.now(UTC),
         )
         await User.insert(user)
         await audit.record(actor_id, "user.created", "user", user.id, {"email": email, "is_admin": data.is_admin})
@@ -38,10 +43,18 @@ def signin_limits() -> tuple[throttle.Limit, throttle.Limit]:
     settings = get_settings()
     window = settings.signin_window_seconds
     return (
-        throttle.Limit("signin:address", settings.signin_attempts_per_address, window,
-                       "too many sign-in attempts from this address; try again later"),
-        throttle.Limit("signin:account", settings.signin_failures_per_account, window,
-                       "too many failed sign-ins for this account; try again later"),
+        throttle.Limit(
+            "signin:address",
+            settings.signin_attempts_per_address,
+            window,
+            "too many sign-in attempts from this address; try again later",
+        ),
+        throttle.Limit(
+            "signin:account",
+            settings.signin_failures_per_account,
+            window,
+            "too many failed sign-ins for this account; try again later",
+        ),
     )
 
 
@@ -70,14 +83,16 @@ async def authenticate(email: str, password: str, client: str | None = None) -> 
 
 async def load_principal(user_id: UUID) -> Principal | None:
     async with read_tx():
-        user = await User.select(User.id, User.email, User.name, User.is_admin, User.is_active).where(
-            User.id == user_id
-        ).first()
+        user = (
+            await User.select(User.id, User.email, User.name, User.is_admin, User.is_active)
+            .where(User.id == user_id)
+            .first()
+        )
         if user is None or not user["is_active"]:
             return None
-        rows = await Membership.select(
-            Membership.role, Membership.organization.slug, Membership.organization.id
-        ).where(Membership.user == user_id)
+        rows = await Membership.select(Membership.role, Membership.organization.slug, Membership.organization.id).where(
+            Membership.user == user_id
+        )
     roles: dict[str, set[str]] = {}
     org_ids: dict[str, UUID] = {}
     for r in rows:
@@ -85,28 +100,42 @@ async def load_principal(user_id: UUID) -> Principal | None:
         roles.setdefault(slug, set()).add(r["role"])
         org_ids[slug] = r["organization.id"]
     return Principal(
-        id=user["id"], email=user["email"], name=user["name"], is_admin=user["is_admin"],
-        roles={k: frozenset(v) for k, v in roles.items()}, org_ids=org_ids,
+        id=user["id"],
+        email=user["email"],
+        name=user["name"],
+        is_admin=user["is_admin"],
+        roles={k: frozenset(v) for k, v in roles.items()},
+        org_ids=org_ids,
     )
 
 
 async def me(user_id: UUID) -> MeRead:
     async with read_tx():
         user = await User.select().where(User.id == user_id).first()
-        rows = await Membership.select(
-            Membership.role,
-            Membership.organization.id,
-            Membership.organization.slug,
-            Membership.organization.name,
-            Membership.organization.kind,
-        ).where(Membership.user == user_id).order_by(Membership.organization.slug)
+        rows = (
+            await Membership.select(
+                Membership.role,
+                Membership.organization.id,
+                Membership.organization.slug,
+                Membership.organization.name,
+                Membership.organization.kind,
+            )
+            .where(Membership.user == user_id)
+            .order_by(Membership.organization.slug)
+        )
     return MeRead(
-        id=user["id"], email=user["email"], name=user["name"], is_admin=user["is_admin"],
+        id=user["id"],
+        email=user["email"],
+        name=user["name"],
+        is_admin=user["is_admin"],
         created_at=user["created_at"],
         memberships=[
             MyMembership(
-                organization_id=r["organization.id"], organization_slug=r["organization.slug"],
-                organization_name=r["organization.name"], organization_kind=r["organization.kind"], role=r["role"],
+                organization_id=r["organization.id"],
+                organization_slug=r["organization.slug"],
+                organization_name=r["organization.name"],
+                organization_kind=r["organization.kind"],
+                role=r["role"],
             )
             for r in rows
         ],

@@ -63,9 +63,14 @@ PREVIEW_MAX_BYTES = 4 * 1024 * 1024  # 2000 rows of the longest names still fit
 
 def _dates_error(field: str, start: date, end: date) -> PydanticCustomError:
     return PydanticCustomError(
-        "dates_in_order", "{field} ({end}) must not be before {start_field} ({start})",
-        {"field": field, "end": end.isoformat(), "start_field": field.replace("end", "start"),
-         "start": start.isoformat()},
+        "dates_in_order",
+        "{field} ({end}) must not be before {start_field} ({start})",
+        {
+            "field": field,
+            "end": end.isoformat(),
+            "start_field": field.replace("end", "start"),
+            "start": start.isoformat(),
+        },
     )
 
 
@@ -79,7 +84,9 @@ class RosterRow(In):
     currency: CurrencyCode
     start_date: Day
     end_date: Day
-    mentor_person_name: Name | None = Field(default=None, description="a journey-level (or above) row of the same department")
+    mentor_person_name: Name | None = Field(
+        default=None, description="a journey-level (or above) row of the same department"
+    )
 
     @field_validator("end_date")
     @classmethod
@@ -113,8 +120,13 @@ class PreviewRequest(In):
         problems: list[InitErrorDetails] = []
 
         def problem(i: int, rule: str, message: str, value: str) -> None:
-            problems.append(InitErrorDetails(type=PydanticCustomError(rule, "{message}", {"message": message}),
-                                             loc=("roster", i, "mentor_person_name"), input=value))
+            problems.append(
+                InitErrorDetails(
+                    type=PydanticCustomError(rule, "{message}", {"message": message}),
+                    loc=("roster", i, "mentor_person_name"),
+                    input=value,
+                )
+            )
 
         for i, row in enumerate(self.roster):
             name = row.mentor_person_name
@@ -122,16 +134,28 @@ class PreviewRequest(In):
                 continue
             found = by_name.get(name, [])
             if len(found) != 1:
-                problem(i, "mentor_in_roster", f"{len(found)} roster rows are named {name!r}; the mentor must be "
-                        "exactly one row of the roster", name)
+                problem(
+                    i,
+                    "mentor_in_roster",
+                    f"{len(found)} roster rows are named {name!r}; the mentor must be exactly one row of the roster",
+                    name,
+                )
             elif found[0] is row:
                 problem(i, "mentor_not_self", f"{name!r} cannot mentor themselves", name)
             elif found[0].department != row.department:
-                problem(i, "mentor_same_department",
-                        f"the mentor {name!r} works in {found[0].department}, not {row.department}", name)
+                problem(
+                    i,
+                    "mentor_same_department",
+                    f"the mentor {name!r} works in {found[0].department}, not {row.department}",
+                    name,
+                )
             elif not is_journey_level(found[0].level):
-                problem(i, "mentor_journey_or_above",
-                        f"the mentor {name!r} is {found[0].level} level; a mentor must be journey level or above", name)
+                problem(
+                    i,
+                    "mentor_journey_or_above",
+                    f"the mentor {name!r} is {found[0].level} level; a mentor must be journey level or above",
+                    name,
+                )
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
@@ -142,12 +166,20 @@ class PreviewRequest(In):
         out = []
         for i, r in enumerate(self.roster):
             mentor = by_name.get(r.mentor_person_name) if r.mentor_person_name else None
-            out.append(PlannedEngagement(
-                ref=f"roster[{i}]", person_name=r.person_name, department=r.department, level=r.level,
-                rate_minor_per_week=r.rate_minor_per_week, currency=r.currency, start_date=r.start_date,
-                end_date=r.end_date, mentor_level=mentor.level if mentor else None,
-                mentor_department=mentor.department if mentor else None,
-            ))
+            out.append(
+                PlannedEngagement(
+                    ref=f"roster[{i}]",
+                    person_name=r.person_name,
+                    department=r.department,
+                    level=r.level,
+                    rate_minor_per_week=r.rate_minor_per_week,
+                    currency=r.currency,
+                    start_date=r.start_date,
+                    end_date=r.end_date,
+                    mentor_level=mentor.level if mentor else None,
+                    mentor_department=mentor.department if mentor else None,
+                )
+            )
         return out
 
 
@@ -159,7 +191,9 @@ class VersionPreview(Out):
     label: str
     quotas_met: bool = Field(description="every quota of this version is met by the roster")
     quotas: list[QuotaResult] = Field(description="one per department whose budget band holds the budget")
-    commitments: list[CommitmentDue] = Field(description="every commitment rule: its due date, or why it does not apply")
+    commitments: list[CommitmentDue] = Field(
+        description="every commitment rule: its due date, or why it does not apply"
+    )
 
 
 class PreviewRead(Out):
@@ -182,16 +216,24 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
         bindings = await bound_versions(production_id)
 
     if data.currency is not None and data.budget_minor is None and data.currency != production["currency"]:
-        raise invalid("budget_minor", "budget_with_currency",
-                      f"the production's budget is in {production['currency']}; give budget_minor in {data.currency}")
+        raise invalid(
+            "budget_minor",
+            "budget_with_currency",
+            f"the production's budget is in {production['currency']}; give budget_minor in {data.currency}",
+        )
     budget = production["budget_minor"] if data.budget_minor is None else data.budget_minor
     currency = data.currency or production["currency"]
     start = data.shoot_start or production["start_date"]
     end = data.shoot_end or production["end_date"]
     if start is not None and end is not None and end < start:
         field = "shoot_end" if data.shoot_end is not None else "shoot_start"
-        raise invalid(field, "dates_in_order", f"the shoot ends ({end}) before it starts ({start})",
-                      shoot_start=start.isoformat(), shoot_end=end.isoformat())
+        raise invalid(
+            field,
+            "dates_in_order",
+            f"the shoot ends ({end}) before it starts ({start})",
+            shoot_start=start.isoformat(),
+            shoot_end=end.isoformat(),
+        )
     notes = []
     if start is None or end is None:
         notes.append("no commitment due dates: give shoot_start and shoot_end (the production has no shoot dates)")
@@ -205,21 +247,36 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
         label = f"{b['compact_slug']} v{b['version_number']}"
         quotas = quota_report(budget, currency, roster, terms, label)
         try:
-            schedule = [] if start is None or end is None else commitment_schedule(
-                list(terms.apprenticeship_commitments), start, end
+            schedule = (
+                []
+                if start is None or end is None
+                else commitment_schedule(list(terms.apprenticeship_commitments), start, end)
             )
         except DueDateOutOfRange as exc:
             field = str(exc.rule.anchor)
             raise invalid(field, "due_date_in_calendar", f"{exc} (under {label})", commitment=exc.rule.key) from None
-        versions.append(VersionPreview(
-            compact=b["compact_slug"], compact_title=b["compact_title"], version_number=b["version_number"],
-            version_hash=b["version_hash"], label=label, quotas_met=all(q.met for q in quotas), quotas=quotas,
-            commitments=schedule,
-        ))
+        versions.append(
+            VersionPreview(
+                compact=b["compact_slug"],
+                compact_title=b["compact_title"],
+                version_number=b["version_number"],
+                version_hash=b["version_hash"],
+                label=label,
+                quotas_met=all(q.met for q in quotas),
+                quotas=quotas,
+                commitments=schedule,
+            )
+        )
     return PreviewRead(
-        production_id=production_id, budget_minor=budget, currency=currency, shoot_start=start, shoot_end=end,
-        shoot_weeks=None if start is None or end is None else shoot_weeks(start, end), roster_rows=len(roster),
-        versions=versions, notes=notes,
+        production_id=production_id,
+        budget_minor=budget,
+        currency=currency,
+        shoot_start=start,
+        shoot_end=end,
+        shoot_weeks=None if start is None or end is None else shoot_weeks(start, end),
+        roster_rows=len(roster),
+        versions=versions,
+        notes=notes,
     )
 
 
@@ -227,7 +284,11 @@ class ApprenticeshipPreviewController(Controller):
     path = "/api/v1/productions"
     tags = ["apprenticeship"]
 
-    @post("/{production_id:uuid}/apprenticeship/preview", status_code=200, request_max_body_size=PREVIEW_MAX_BYTES,
-          summary="Preview apprenticeship quotas and commitment due dates for a planned roster (producers and officers)")
+    @post(
+        "/{production_id:uuid}/apprenticeship/preview",
+        status_code=200,
+        request_max_body_size=PREVIEW_MAX_BYTES,
+        summary="Preview apprenticeship quotas and commitment due dates for a planned roster (producers and officers)",
+    )
     async def preview(self, request: Req, production_id: FromPath[UUID], data: JSONBody[PreviewRequest]) -> PreviewRead:
         return await preview(request.user, production_id, data)

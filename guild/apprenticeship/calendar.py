@@ -88,19 +88,29 @@ async def issue_token(principal: Principal, base_url: str) -> CalendarTokenRead:
                 CalendarToken.id == existing["id"]
             )
         else:
-            await CalendarToken.insert(CalendarToken(id=uuid4(), user=principal.id, token=_digest(token), created_at=now))
-        await audit.record(principal.id, "calendar_token.rotated" if existing else "calendar_token.created", "user",
-                           principal.id, {})
+            await CalendarToken.insert(
+                CalendarToken(id=uuid4(), user=principal.id, token=_digest(token), created_at=now)
+            )
+        await audit.record(
+            principal.id, "calendar_token.rotated" if existing else "calendar_token.created", "user", principal.id, {}
+        )
         companies = principal.orgs_with_role(Role.producer, Role.officer)
-        productions = await Production.select(Production.id, Production.title).where(
-            Production.company.is_in(companies)
-        ).order_by(Production.title) if companies else []
+        productions = (
+            await Production.select(Production.id, Production.title)
+            .where(Production.company.is_in(companies))
+            .order_by(Production.title)
+            if companies
+            else []
+        )
     base = base_url.rstrip("/")
     return CalendarTokenRead(
-        token=token, me_url=f"{base}/api/v1/calendar/{token}/me.ics",
+        token=token,
+        me_url=f"{base}/api/v1/calendar/{token}/me.ics",
         production_url_template=_production_url(base, token, "{production_id}"),
-        productions=[FeedLink(production_id=p["id"], production_title=p["title"], url=_production_url(base, token, p["id"]))
-                     for p in productions],
+        productions=[
+            FeedLink(production_id=p["id"], production_title=p["title"], url=_production_url(base, token, p["id"]))
+            for p in productions
+        ],
         created_at=now,
     )
 
@@ -132,8 +142,15 @@ def _calendar(name: str, commitments: list[CommitmentRead], stamps: dict[UUID, d
         event.add("dtstamp", stamps.get(c.id, c.created_at))
         event.add("dtstart", c.due_date)
         event.add("summary", f"{c.production_title}: {c.title}")
-        state = (f"done {c.done_at.date().isoformat()}" if done and c.done_at else
-                 "withdrawn" if withdrawn else "overdue" if c.overdue else "open")
+        state = (
+            f"done {c.done_at.date().isoformat()}"
+            if done and c.done_at
+            else "withdrawn"
+            if withdrawn
+            else "overdue"
+            if c.overdue
+            else "open"
+        )
         event.add("description", f"{c.compact} v{c.version_number}\n{c.key}: {state}")
         event.add("status", "CANCELLED" if done or withdrawn else "CONFIRMED")
         event.add("sequence", 1 if done or withdrawn else 0)
@@ -162,7 +179,9 @@ async def production_feed(token: str, feed_file: str) -> tuple[bytes, str]:
     async with read_tx():
         row = await production_row(principal, production_id)  # 404 for anyone else
         commitments = await commitment_rows([production_id])
-    return _calendar(f"{row['title']}: apprenticeship commitments", commitments, _stamps(commitments)), str(production_id)
+    return _calendar(f"{row['title']}: apprenticeship commitments", commitments, _stamps(commitments)), str(
+        production_id
+    )
 
 
 async def my_feed(token: str) -> bytes:

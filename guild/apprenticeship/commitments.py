@@ -89,10 +89,17 @@ class CommitmentRead(Out):
 
 
 _COLUMNS = (
-    Commitment.id, Commitment.production.as_alias("production_id"),
-    Commitment.production.title.as_alias("production_title"), Commitment.compact.slug.as_alias("compact"),
-    Commitment.version.number.as_alias("version_number"), Commitment.key, Commitment.title, Commitment.due_date,
-    Commitment.status, Commitment.done_at, Commitment.created_at,
+    Commitment.id,
+    Commitment.production.as_alias("production_id"),
+    Commitment.production.title.as_alias("production_title"),
+    Commitment.compact.slug.as_alias("compact"),
+    Commitment.version.number.as_alias("version_number"),
+    Commitment.key,
+    Commitment.title,
+    Commitment.due_date,
+    Commitment.status,
+    Commitment.done_at,
+    Commitment.created_at,
 )
 
 
@@ -130,8 +137,12 @@ async def list_commitments(principal: Principal, production_id: UUID) -> list[Co
             await production_row(principal, production_id)
             visible = None
         except NotFound:
-            bound = {b["compact"] for b in await ProductionBinding.select(ProductionBinding.compact).where(
-                ProductionBinding.production == production_id)}
+            bound = {
+                b["compact"]
+                for b in await ProductionBinding.select(ProductionBinding.compact).where(
+                    ProductionBinding.production == production_id
+                )
+            }
             visible = bound & await party_officer_compacts(principal)
             if not visible:
                 raise
@@ -146,12 +157,22 @@ async def create_commitments(actor_id: UUID | None, production_id: UUID, version
 
     Nothing is created when the production lacks a shoot start or end date. Returns the new rows' ids.
     """
-    production = await Production.select(Production.start_date, Production.end_date).where(
-        Production.id == production_id
-    ).first()
-    version = await CompactVersion.select(
-        CompactVersion.compact, CompactVersion.number, CompactVersion.terms, CompactVersion.compact.slug.as_alias("slug")
-    ).where(CompactVersion.id == version_id).first().output(load_json=True)
+    production = (
+        await Production.select(Production.start_date, Production.end_date)
+        .where(Production.id == production_id)
+        .first()
+    )
+    version = (
+        await CompactVersion.select(
+            CompactVersion.compact,
+            CompactVersion.number,
+            CompactVersion.terms,
+            CompactVersion.compact.slug.as_alias("slug"),
+        )
+        .where(CompactVersion.id == version_id)
+        .first()
+        .output(load_json=True)
+    )
     if production is None or version is None:
         return []
     start, end = production["start_date"], production["end_date"]
@@ -161,8 +182,16 @@ async def create_commitments(actor_id: UUID | None, production_id: UUID, version
     now = _now()
     rows = [
         Commitment(
-            id=uuid4(), production=production_id, compact=version["compact"], version=version_id, key=rule.key,
-            title=rule.title, due_date=due, status="open", done_at=None, created_at=now,
+            id=uuid4(),
+            production=production_id,
+            compact=version["compact"],
+            version=version_id,
+            key=rule.key,
+            title=rule.title,
+            due_date=due,
+            status="open",
+            done_at=None,
+            created_at=now,
         )
         for rule, due in due_dates(rules, start, end)
     ]
@@ -170,9 +199,13 @@ async def create_commitments(actor_id: UUID | None, production_id: UUID, version
         return []
     await Commitment.insert(*rows)
     await audit.record(
-        actor_id, "commitments.created", "production", production_id,
+        actor_id,
+        "commitments.created",
+        "production",
+        production_id,
         {
-            "compact": version["slug"], "version": version["number"],
+            "compact": version["slug"],
+            "version": version["number"],
             "commitments": [{"key": r.key, "due_date": r.due_date.isoformat()} for r in rows],
         },
     )
@@ -186,15 +219,23 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
     outside the rule's range, or a date was cleared) is withdrawn, kept with status ``withdrawn``. Done
     commitments never change (the caller holds the production's row lock, as ``mark_done`` does, and the
     updates are conditional besides). Returns the changes (also audited)."""
-    production = await Production.select(Production.start_date, Production.end_date).where(
-        Production.id == production_id
-    ).first()
+    production = (
+        await Production.select(Production.start_date, Production.end_date)
+        .where(Production.id == production_id)
+        .first()
+    )
     if production is None:
         return []
     start, end = production["start_date"], production["end_date"]
-    bindings = await ProductionBinding.select(
-        ProductionBinding.version, ProductionBinding.compact, ProductionBinding.version.terms.as_alias("terms"),
-    ).where(ProductionBinding.production == production_id).output(load_json=True)
+    bindings = (
+        await ProductionBinding.select(
+            ProductionBinding.version,
+            ProductionBinding.compact,
+            ProductionBinding.version.terms.as_alias("terms"),
+        )
+        .where(ProductionBinding.production == production_id)
+        .output(load_json=True)
+    )
     existing = await Commitment.select(
         Commitment.id, Commitment.version, Commitment.key, Commitment.due_date, Commitment.status
     ).where(Commitment.production == production_id)
@@ -212,8 +253,9 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
                     await Commitment.update({Commitment.status: "open", Commitment.due_date: due}).where(
                         (Commitment.id == c["id"]) & (Commitment.status != "done")
                     )
-                    changes.append({"key": key, "from": c["due_date"].isoformat(), "to": due.isoformat(),
-                                    "status": "open"})
+                    changes.append(
+                        {"key": key, "from": c["due_date"].isoformat(), "to": due.isoformat(), "status": "open"}
+                    )
             elif c["status"] == "open":
                 await Commitment.update({Commitment.status: "withdrawn"}).where(
                     (Commitment.id == c["id"]) & (Commitment.status == "open")
@@ -221,16 +263,31 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
                 changes.append({"key": key, "from": c["due_date"].isoformat(), "to": None, "status": "withdrawn"})
         for key, (rule, due) in wanted.items():
             if key not in mine:
-                new_rows.append(Commitment(
-                    id=uuid4(), production=production_id, compact=binding["compact"], version=binding["version"],
-                    key=key, title=rule.title, due_date=due, status="open", done_at=None, created_at=now,
-                ))
+                new_rows.append(
+                    Commitment(
+                        id=uuid4(),
+                        production=production_id,
+                        compact=binding["compact"],
+                        version=binding["version"],
+                        key=key,
+                        title=rule.title,
+                        due_date=due,
+                        status="open",
+                        done_at=None,
+                        created_at=now,
+                    )
+                )
                 changes.append({"key": key, "from": None, "to": due.isoformat(), "status": "open"})
     if new_rows:
         await Commitment.insert(*new_rows)
     if changes:
-        await audit.record(actor_id, "commitments.rescheduled", "production", production_id,
-                           {"shoot": [None if d is None else d.isoformat() for d in (start, end)], "changes": changes})
+        await audit.record(
+            actor_id,
+            "commitments.rescheduled",
+            "production",
+            production_id,
+            {"shoot": [None if d is None else d.isoformat() for d in (start, end)], "changes": changes},
+        )
     return changes
 
 
@@ -243,25 +300,38 @@ async def mark_done(principal: Principal, production_id: UUID, commitment_id: UU
 
     async with write_tx():
         await production_row(principal, production_id, write=True, lock=True)
-        row = await Commitment.select(Commitment.id, Commitment.key, Commitment.due_date, Commitment.status).where(
-            (Commitment.id == commitment_id) & (Commitment.production == production_id)
-        ).first()
+        row = (
+            await Commitment.select(Commitment.id, Commitment.key, Commitment.due_date, Commitment.status)
+            .where((Commitment.id == commitment_id) & (Commitment.production == production_id))
+            .first()
+        )
         if row is None:
             raise NotFound(f"production {production_id} has no commitment {commitment_id}")
         now = _now()
-        changed = await Commitment.update({Commitment.status: "done", Commitment.done_at: now}).where(
-            (Commitment.id == commitment_id) & (Commitment.status == "open")
-        ).returning(Commitment.id)
+        changed = (
+            await Commitment.update({Commitment.status: "done", Commitment.done_at: now})
+            .where((Commitment.id == commitment_id) & (Commitment.status == "open"))
+            .returning(Commitment.id)
+        )
         if not changed:
-            status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id).first())["status"]
+            status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id).first())[
+                "status"
+            ]
             if status == "withdrawn":
-                raise Conflict(f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
-                               rule="commitment_withdrawn")
+                raise Conflict(
+                    f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
+                    rule="commitment_withdrawn",
+                )
             raise Conflict(f"commitment {row['key']!r} is already {status}", rule="commitment_done")
         await audit.record(
-            principal.id, "commitment.done", "production", production_id,
+            principal.id,
+            "commitment.done",
+            "production",
+            production_id,
             {
-                "commitment_id": str(commitment_id), "key": row["key"], "due_date": row["due_date"].isoformat(),
+                "commitment_id": str(commitment_id),
+                "key": row["key"],
+                "due_date": row["due_date"].isoformat(),
                 "late": now.date() > row["due_date"],
             },
         )

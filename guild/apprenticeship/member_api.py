@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter, QueryParameter
 
 from guild.apprenticeship import calendar, commitments, views
-from guild.params import SlugParam
 from guild.errors import Conflict, Forbidden
+from guild.params import SlugParam
 from guild.security import Principal
 from guild.settings import get_settings
 
@@ -43,7 +43,8 @@ def _wants_csv(request: Req, format: str | None) -> bool:
 
 def _ics(body: bytes, name: str) -> Response[bytes]:
     return Response(
-        body, media_type=ICS_MEDIA_TYPE,
+        body,
+        media_type=ICS_MEDIA_TYPE,
         headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{name}.ics"'},
     )
 
@@ -52,50 +53,79 @@ class ApprenticeshipController(Controller):
     path = "/api/v1"
     tags = ["apprenticeship"]
 
-    @get("/productions/{production_id:uuid}/commitments",
-         summary="A production's apprenticeship commitments (its company's producers and officers; party officers of a bound compact)")
-    async def production_commitments(self, request: Req, production_id: FromPath[UUID]) -> list[commitments.CommitmentRead]:
+    @get(
+        "/productions/{production_id:uuid}/commitments",
+        summary="A production's apprenticeship commitments (its company's producers and officers; party officers of a bound compact)",
+    )
+    async def production_commitments(
+        self, request: Req, production_id: FromPath[UUID]
+    ) -> list[commitments.CommitmentRead]:
         return await commitments.list_commitments(request.user, production_id)
 
-    @post("/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done", status_code=200,
-          raises=[Forbidden, Conflict],
-          summary="Mark an open commitment done (producers of the company; 409 when already done or withdrawn)")
+    @post(
+        "/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done",
+        status_code=200,
+        raises=[Forbidden, Conflict],
+        summary="Mark an open commitment done (producers of the company; 409 when already done or withdrawn)",
+    )
     async def mark_done(
         self, request: Req, production_id: FromPath[UUID], commitment_id: FromPath[UUID]
     ) -> commitments.CommitmentRead:
         return await commitments.mark_done(request.user, production_id, commitment_id)
 
-    @get("/me/apprenticeships", summary="Placements you hold or mentor, pay against each compact's minimum, and commitments")
+    @get(
+        "/me/apprenticeships",
+        summary="Placements you hold or mentor, pay against each compact's minimum, and commitments",
+    )
     async def my_apprenticeships(self, request: Req) -> views.MyApprenticeships:
         return await views.my_apprenticeships(request.user)
 
-    @get("/compacts/{slug:str}/apprenticeship-totals", opt={"also_returns": {CSV_MEDIA_TYPE: _TOTALS_CSV}},
-         summary="Per bound production: placements required, filled, unpaid, overdue commitments (officers of the compact's parties); CSV with Accept: text/csv or ?format=csv")
-    async def totals(self, request: Req, slug: FromPath[SlugParam], format: Format = None) -> Response[views.ApprenticeshipTotals]:
+    @get(
+        "/compacts/{slug:str}/apprenticeship-totals",
+        opt={"also_returns": {CSV_MEDIA_TYPE: _TOTALS_CSV}},
+        summary="Per bound production: placements required, filled, unpaid, overdue commitments (officers of the compact's parties); CSV with Accept: text/csv or ?format=csv",
+    )
+    async def totals(
+        self, request: Req, slug: FromPath[SlugParam], format: Format = None
+    ) -> Response[views.ApprenticeshipTotals]:
         report = await views.apprenticeship_totals(request.user, slug)
         if _wants_csv(request, format):
             return Response(  # type: ignore[return-value]
-                views.totals_csv(report), media_type=CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": f'attachment; filename="{report.compact}-apprenticeship-totals-{report.as_of}.csv"',
-                         "Vary": "Accept"},
+                views.totals_csv(report),
+                media_type=CSV_MEDIA_TYPE,
+                headers={
+                    "Content-Disposition": f'attachment; filename="{report.compact}-apprenticeship-totals-{report.as_of}.csv"',
+                    "Vary": "Accept",
+                },
             )
         return Response(report, headers={"Vary": "Accept"})
 
-    @post("/me/calendar-token", status_code=201,
-          summary="Create or replace your calendar feed token (the old feed URLs stop working); returns the feed URLs")
+    @post(
+        "/me/calendar-token",
+        status_code=201,
+        summary="Create or replace your calendar feed token (the old feed URLs stop working); returns the feed URLs",
+    )
     async def calendar_token(self, request: Req) -> Response[calendar.CalendarTokenRead]:
         # Feed URLs from the configured public address, never from the request's Host header (which a client
         # or a misconfigured proxy controls): a forged Host would put a stranger's host around the secret token.
         issued = await calendar.issue_token(request.user, get_settings().public_base_url)
         return Response(issued, status_code=201, headers=_NO_STORE)
 
-    @get("/calendar/{token:str}/me.ics", opt=_FEED_OPT, media_type=ICS_MEDIA_TYPE,
-         summary="iCalendar feed: commitments of your placements, those you mentor and your companies' productions")
+    @get(
+        "/calendar/{token:str}/me.ics",
+        opt=_FEED_OPT,
+        media_type=ICS_MEDIA_TYPE,
+        summary="iCalendar feed: commitments of your placements, those you mentor and your companies' productions",
+    )
     async def my_feed(self, token: FromPath[str]) -> Response[bytes]:
         return _ics(await calendar.my_feed(token), "my-commitments")
 
-    @get("/calendar/{token:str}/production/{production_file:str}", opt=_FEED_OPT, media_type=ICS_MEDIA_TYPE,
-         summary="iCalendar feed of one production's commitments: /calendar/{token}/production/{production_id}.ics")
+    @get(
+        "/calendar/{token:str}/production/{production_file:str}",
+        opt=_FEED_OPT,
+        media_type=ICS_MEDIA_TYPE,
+        summary="iCalendar feed of one production's commitments: /calendar/{token}/production/{production_id}.ics",
+    )
     async def production_feed(self, token: FromPath[str], production_file: FeedFile) -> Response[bytes]:
         body, production_id = await calendar.production_feed(token, production_file)
         return _ics(body, f"production-{production_id}")

@@ -110,7 +110,8 @@ class PlannedEngagement(_Model):
     """One roster row, planned (preview) or engaged (sweep)."""
 
     ref: str = Field(
-        min_length=1, max_length=120,
+        min_length=1,
+        max_length=120,
         description="what the explanation calls this row: the engagement id, or roster[i] in a preview",
     )
     person_name: str = Field(min_length=1, max_length=200)
@@ -274,8 +275,10 @@ class DueDateOutOfRange(ValueError):
     """A commitment's due date would fall outside the calendar (years 1..9999)."""
 
     def __init__(self, rule: CommitmentRule, anchor: date) -> None:
-        super().__init__(f"the due date of {rule.key} ({rule.anchor} {anchor.isoformat()} plus its offset) "
-                         "falls outside the calendar")
+        super().__init__(
+            f"the due date of {rule.key} ({rule.anchor} {anchor.isoformat()} plus its offset) "
+            "falls outside the calendar"
+        )
         self.rule = rule
         self.anchor = anchor
 
@@ -322,8 +325,18 @@ def commitment_schedule(rules: list[CommitmentRule], shoot_start: date, shoot_en
     for r in rules:
         skip = _skip_reason(r, weeks)
         due, how = (None, skip) if skip is not None else _due(r, shoot_start, shoot_end)
-        out.append(CommitmentDue(key=r.key, title=r.title, anchor=r.anchor, offset_working_days=r.offset_working_days,
-                                 offset_weeks=r.offset_weeks, applies=skip is None, due_date=due, reason=how or ""))
+        out.append(
+            CommitmentDue(
+                key=r.key,
+                title=r.title,
+                anchor=r.anchor,
+                offset_working_days=r.offset_working_days,
+                offset_weeks=r.offset_weeks,
+                applies=skip is None,
+                due_date=due,
+                reason=how or "",
+            )
+        )
     return out
 
 
@@ -337,9 +350,15 @@ def ratio_requirement(journey_level: int, schedule: list[RatioStep]) -> tuple[in
         last = schedule[i + 1].first_journey - 1 if i + 1 < len(schedule) else None
         top = journey_level if last is None else min(journey_level, last)
         covered = max(0, top - step.first_journey + 1)
-        results.append(RatioStepResult(first_journey=step.first_journey, last_journey=last,
-                                       per_journey=step.per_journey, journey_in_step=covered,
-                                       apprentices=-(-covered // step.per_journey)))
+        results.append(
+            RatioStepResult(
+                first_journey=step.first_journey,
+                last_journey=last,
+                per_journey=step.per_journey,
+                journey_in_step=covered,
+                apprentices=-(-covered // step.per_journey),
+            )
+        )
     return sum(r.apprentices for r in results), results
 
 
@@ -400,8 +419,14 @@ def _not_counted(e: Placement, r: QuotaRule) -> NotCounted | None:
     failed = [(reason, detail) for reason, check in PLACEMENT_CHECKS if (detail := check(e, r)) is not None]
     if not failed:
         return None
-    return NotCounted(engagement=e.ref, person_name=e.person_name, reason=failed[0][0], detail=failed[0][1],
-                      reasons=[f[0] for f in failed], details=[f[1] for f in failed])
+    return NotCounted(
+        engagement=e.ref,
+        person_name=e.person_name,
+        reason=failed[0][0],
+        detail=failed[0][1],
+        reasons=[f[0] for f in failed],
+        details=[f[1] for f in failed],
+    )
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -421,7 +446,9 @@ def _how_required(r: QuotaRule, journey: int, ratio: int, steps: list[RatioStepR
         return f"{required} required: min_apprentices is {r.min_apprentices} and the rule has no ratio schedule"
     parts = []
     for s in steps:
-        span = f"workers {s.first_journey}+" if s.last_journey is None else f"workers {s.first_journey}-{s.last_journey}"
+        span = (
+            f"workers {s.first_journey}+" if s.last_journey is None else f"workers {s.first_journey}-{s.last_journey}"
+        )
         parts.append(f"{span}: {s.journey_in_step} at one per {s.per_journey} = {s.apprentices}")
     bigger = "the ratio" if ratio > r.min_apprentices else "min_apprentices"
     return (
@@ -432,7 +459,12 @@ def _how_required(r: QuotaRule, journey: int, ratio: int, steps: list[RatioStepR
 
 
 def _evaluate(
-    index: int, rule: QuotaRule, budget_minor: int, currency: str, roster: Sequence[Placement], label: str,
+    index: int,
+    rule: QuotaRule,
+    budget_minor: int,
+    currency: str,
+    roster: Sequence[Placement],
+    label: str,
     problems_only: bool = False,
 ) -> QuotaResult | None:
     dept = [e for e in roster if e.department == rule.department]
@@ -444,10 +476,16 @@ def _evaluate(
     counted = [e for e, why in verdicts if why is None]
     not_counted = [why for _, why in verdicts if why is not None]
     underpaid = [
-        Underpaid(engagement=e.ref, person_name=e.person_name, rate_minor_per_week=e.rate_minor_per_week,
-                  min_rate_minor_per_week=rule.min_rate_minor_per_week, currency=rule.currency,
-                  shortfall_minor_per_week=rule.min_rate_minor_per_week - e.rate_minor_per_week)
-        for e, why in verdicts if why is not None and "below_min_rate" in why.reasons
+        Underpaid(
+            engagement=e.ref,
+            person_name=e.person_name,
+            rate_minor_per_week=e.rate_minor_per_week,
+            min_rate_minor_per_week=rule.min_rate_minor_per_week,
+            currency=rule.currency,
+            shortfall_minor_per_week=rule.min_rate_minor_per_week - e.rate_minor_per_week,
+        )
+        for e, why in verdicts
+        if why is not None and "below_min_rate" in why.reasons
     ]
     cap = rule.max_reimbursed_placements
     in_order = sorted(counted, key=lambda e: e.start_date)  # stable: ties keep roster order
@@ -468,29 +506,54 @@ def _evaluate(
     if underpaid:
         text.append(
             f"Paid below the minimum of {format_money(rule.min_rate_minor_per_week, rule.currency)} per week: "
-            + _names(u.person_name for u in underpaid) + "."
+            + _names(u.person_name for u in underpaid)
+            + "."
         )
     if cap is not None:
         text.append(
             f"The scheme reimburses at most {cap} placement(s)"
-            + (f"; {_names(e.person_name for e in beyond)} beyond the cap are not reimbursable "
-               "but still count toward the quota." if beyond else "; every counted placement is reimbursable.")
+            + (
+                f"; {_names(e.person_name for e in beyond)} beyond the cap are not reimbursable "
+                "but still count toward the quota."
+                if beyond
+                else "; every counted placement is reimbursable."
+            )
         )
     text.append("The quota is met." if missing == 0 else f"The quota is NOT met: {missing} more placement(s) needed.")
 
     return QuotaResult(
-        label=label, term_path=f"apprenticeship[{index}]", rule=rule, department=rule.department, budget_minor=budget_minor,
-        currency=currency, band=QuotaBand(budget_min_minor=rule.budget_min_minor, budget_max_minor=rule.budget_max_minor),
-        min_apprentices=rule.min_apprentices, journey_level=journey, ratio_steps=steps, ratio_required=ratio,
-        required=required, required_by="ratio_schedule" if ratio > rule.min_apprentices else "min_apprentices",
-        counted=len(counted), counted_engagements=[e.ref for e in counted], not_counted=not_counted,
-        underpaid=underpaid, max_reimbursed_placements=cap, reimbursable=[e.ref for e in reimbursable],
-        not_reimbursable=[e.ref for e in beyond], met=missing == 0, missing=missing, explanation=" ".join(text),
+        label=label,
+        term_path=f"apprenticeship[{index}]",
+        rule=rule,
+        department=rule.department,
+        budget_minor=budget_minor,
+        currency=currency,
+        band=QuotaBand(budget_min_minor=rule.budget_min_minor, budget_max_minor=rule.budget_max_minor),
+        min_apprentices=rule.min_apprentices,
+        journey_level=journey,
+        ratio_steps=steps,
+        ratio_required=ratio,
+        required=required,
+        required_by="ratio_schedule" if ratio > rule.min_apprentices else "min_apprentices",
+        counted=len(counted),
+        counted_engagements=[e.ref for e in counted],
+        not_counted=not_counted,
+        underpaid=underpaid,
+        max_reimbursed_placements=cap,
+        reimbursable=[e.ref for e in reimbursable],
+        not_reimbursable=[e.ref for e in beyond],
+        met=missing == 0,
+        missing=missing,
+        explanation=" ".join(text),
     )
 
 
 def quota_report(
-    budget_minor: int, currency: str, roster: Sequence[Placement], terms: Terms, label: str,
+    budget_minor: int,
+    currency: str,
+    roster: Sequence[Placement],
+    terms: Terms,
+    label: str,
     problems_only: bool = False,
 ) -> list[QuotaResult]:
     """One explained :class:`QuotaResult` per department whose quota band holds the budget (in the

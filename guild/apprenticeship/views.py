@@ -98,8 +98,12 @@ def _meets(rule: QuotaRule, rate_minor_per_week: int, currency: str) -> bool:
 class PayCheck(Out):
     compact: str
     version_number: int
-    term_path: str | None = Field(description="the quota rule that sets the minimum, e.g. apprenticeship[0]; null: none applies")
-    min_rate_minor_per_week: int | None = Field(description="the minimum weekly pay, integer minor units; null: no rule applies")
+    term_path: str | None = Field(
+        description="the quota rule that sets the minimum, e.g. apprenticeship[0]; null: none applies"
+    )
+    min_rate_minor_per_week: int | None = Field(
+        description="the minimum weekly pay, integer minor units; null: no rule applies"
+    )
     currency: str | None
     meets_minimum: bool | None = Field(
         description="whether the placement's pay meets the minimum; null when no rule applies or for a mentor"
@@ -133,13 +137,20 @@ class MyApprenticeships(Out):
 
 
 _PLACEMENT_COLUMNS = (
-    Engagement.id, Engagement.production.as_alias("production_id"),
+    Engagement.id,
+    Engagement.production.as_alias("production_id"),
     Engagement.production.title.as_alias("production_title"),
     Engagement.production.company.slug.as_alias("company"),
     Engagement.production.budget_minor.as_alias("budget_minor"),
     Engagement.production.currency.as_alias("budget_currency"),
-    Engagement.person_name, Engagement.department, Engagement.role, Engagement.level, Engagement.rate_minor_per_week,
-    Engagement.currency, Engagement.start_date, Engagement.end_date,
+    Engagement.person_name,
+    Engagement.department,
+    Engagement.role,
+    Engagement.level,
+    Engagement.rate_minor_per_week,
+    Engagement.currency,
+    Engagement.start_date,
+    Engagement.end_date,
     Engagement.mentor.person_name.as_alias("mentor_name"),
 )
 
@@ -147,12 +158,17 @@ _PLACEMENT_COLUMNS = (
 async def _bindings(production_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
     if not production_ids:
         return {}
-    rows = await ProductionBinding.select(
-        ProductionBinding.production, ProductionBinding.compact.slug.as_alias("compact"),
-        ProductionBinding.version.number.as_alias("version_number"), ProductionBinding.version.terms.as_alias("terms"),
-    ).where(ProductionBinding.production.is_in(sorted(set(production_ids)))).order_by(
-        ProductionBinding.compact.slug
-    ).output(load_json=True)
+    rows = (
+        await ProductionBinding.select(
+            ProductionBinding.production,
+            ProductionBinding.compact.slug.as_alias("compact"),
+            ProductionBinding.version.number.as_alias("version_number"),
+            ProductionBinding.version.terms.as_alias("terms"),
+        )
+        .where(ProductionBinding.production.is_in(sorted(set(production_ids))))
+        .order_by(ProductionBinding.compact.slug)
+        .output(load_json=True)
+    )
     out: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         out[r["production"]].append({**r, "terms": _terms(r["terms"])})
@@ -164,15 +180,28 @@ def _pay(row: dict[str, Any], bindings: list[dict[str, Any]], show: bool) -> lis
     for b in bindings:
         found = _rule_for(b["terms"], row["department"], row["budget_minor"], row["budget_currency"])
         if found is None:
-            checks.append(PayCheck(compact=b["compact"], version_number=b["version_number"], term_path=None,
-                                   min_rate_minor_per_week=None, currency=None, meets_minimum=None))
+            checks.append(
+                PayCheck(
+                    compact=b["compact"],
+                    version_number=b["version_number"],
+                    term_path=None,
+                    min_rate_minor_per_week=None,
+                    currency=None,
+                    meets_minimum=None,
+                )
+            )
             continue
         index, rule = found
-        checks.append(PayCheck(
-            compact=b["compact"], version_number=b["version_number"], term_path=f"apprenticeship[{index}]",
-            min_rate_minor_per_week=rule.min_rate_minor_per_week, currency=rule.currency,
-            meets_minimum=_meets(rule, row["rate_minor_per_week"], row["currency"]) if show else None,
-        ))
+        checks.append(
+            PayCheck(
+                compact=b["compact"],
+                version_number=b["version_number"],
+                term_path=f"apprenticeship[{index}]",
+                min_rate_minor_per_week=rule.min_rate_minor_per_week,
+                currency=rule.currency,
+                meets_minimum=_meets(rule, row["rate_minor_per_week"], row["currency"]) if show else None,
+            )
+        )
     return checks
 
 
@@ -191,14 +220,23 @@ async def my_apprenticeships(principal: Principal) -> MyApprenticeships:
         commitments = await commitment_rows(production_ids)
     placements = [
         Placement(
-            engagement_id=r["id"], relation=relation, production_id=r["production_id"],
-            production_title=r["production_title"], company=r["company"], person_name=r["person_name"],
-            department=r["department"], role=r["role"], level=r["level"],
-            rate_minor_per_week=r["rate_minor_per_week"] if relation == "holder" else None, currency=r["currency"],
-            start_date=r["start_date"], end_date=r["end_date"],
+            engagement_id=r["id"],
+            relation=relation,
+            production_id=r["production_id"],
+            production_title=r["production_title"],
+            company=r["company"],
+            person_name=r["person_name"],
+            department=r["department"],
+            role=r["role"],
+            level=r["level"],
+            rate_minor_per_week=r["rate_minor_per_week"] if relation == "holder" else None,
+            currency=r["currency"],
+            start_date=r["start_date"],
+            end_date=r["end_date"],
             weeks_served=weeks_served(r["start_date"], r["end_date"], on),
             weeks_planned=weeks_planned(r["start_date"], r["end_date"]),
-            mentor_name=r["mentor_name"], pay=_pay(r, bindings.get(r["production_id"], []), relation == "holder"),
+            mentor_name=r["mentor_name"],
+            pay=_pay(r, bindings.get(r["production_id"], []), relation == "holder"),
         )
         for r, relation in rows
     ]
@@ -214,7 +252,9 @@ class ProductionTotals(Out):
     production_title: str
     company: str
     version_number: int
-    required: int = Field(description="placements required by the applicable quota rules (min_apprentices or the ratio schedule, the larger)")
+    required: int = Field(
+        description="placements required by the applicable quota rules (min_apprentices or the ratio schedule, the larger)"
+    )
     filled: int = Field(description="apprentice and trainee engagements in the departments those rules cover")
     unpaid: int = Field(description="of those, placements paid below the rule's minimum weekly rate")
     overdue_commitments: int = Field(description="commitments under this compact still open after their due date")
@@ -245,9 +285,16 @@ async def _compact_for_party_officer(principal: Principal, slug: str) -> dict[st
 def _roster(rows: list[dict[str, Any]]) -> list[PlannedEngagement]:
     return [
         PlannedEngagement(
-            ref=str(e["id"]), person_name=e["person_name"], department=e["department"], level=e["level"],
-            rate_minor_per_week=e["rate_minor_per_week"], currency=e["currency"], start_date=e["start_date"],
-            end_date=e["end_date"], mentor_level=e["mentor_level"], mentor_department=e["mentor_department"],
+            ref=str(e["id"]),
+            person_name=e["person_name"],
+            department=e["department"],
+            level=e["level"],
+            rate_minor_per_week=e["rate_minor_per_week"],
+            currency=e["currency"],
+            start_date=e["start_date"],
+            end_date=e["end_date"],
+            mentor_level=e["mentor_level"],
+            mentor_department=e["mentor_department"],
         )
         for e in rows
     ]
@@ -261,27 +308,51 @@ async def apprenticeship_totals(principal: Principal, slug: str) -> Apprenticesh
     on = today()
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)
-        bound = await ProductionBinding.select(
-            ProductionBinding.production.as_alias("production_id"),
-            ProductionBinding.production.title.as_alias("production_title"),
-            ProductionBinding.production.company.slug.as_alias("company"),
-            ProductionBinding.production.budget_minor.as_alias("budget_minor"),
-            ProductionBinding.production.currency.as_alias("currency"),
-            ProductionBinding.version.number.as_alias("version_number"),
-            ProductionBinding.version.terms.as_alias("terms"),
-        ).where(ProductionBinding.compact == compact["id"]).order_by(
-            ProductionBinding.production.title
-        ).order_by(ProductionBinding.production.id).output(load_json=True)
+        bound = (
+            await ProductionBinding.select(
+                ProductionBinding.production.as_alias("production_id"),
+                ProductionBinding.production.title.as_alias("production_title"),
+                ProductionBinding.production.company.slug.as_alias("company"),
+                ProductionBinding.production.budget_minor.as_alias("budget_minor"),
+                ProductionBinding.production.currency.as_alias("currency"),
+                ProductionBinding.version.number.as_alias("version_number"),
+                ProductionBinding.version.terms.as_alias("terms"),
+            )
+            .where(ProductionBinding.compact == compact["id"])
+            .order_by(ProductionBinding.production.title)
+            .order_by(ProductionBinding.production.id)
+            .output(load_json=True)
+        )
         ids = [b["production_id"] for b in bound]
-        engagements = await Engagement.select(
-            Engagement.id, Engagement.production, Engagement.person_name, Engagement.department, Engagement.level,
-            Engagement.rate_minor_per_week, Engagement.currency, Engagement.start_date, Engagement.end_date,
-            Engagement.mentor.level.as_alias("mentor_level"), Engagement.mentor.department.as_alias("mentor_department"),
-        ).where(Engagement.production.is_in(ids)).order_by(Engagement.created_at) if ids else []
-        overdue = await Commitment.select(Commitment.production).where(
-            Commitment.production.is_in(ids) & (Commitment.compact == compact["id"])
-            & (Commitment.status == "open") & (Commitment.due_date < on)
-        ) if ids else []
+        engagements = (
+            await Engagement.select(
+                Engagement.id,
+                Engagement.production,
+                Engagement.person_name,
+                Engagement.department,
+                Engagement.level,
+                Engagement.rate_minor_per_week,
+                Engagement.currency,
+                Engagement.start_date,
+                Engagement.end_date,
+                Engagement.mentor.level.as_alias("mentor_level"),
+                Engagement.mentor.department.as_alias("mentor_department"),
+            )
+            .where(Engagement.production.is_in(ids))
+            .order_by(Engagement.created_at)
+            if ids
+            else []
+        )
+        overdue = (
+            await Commitment.select(Commitment.production).where(
+                Commitment.production.is_in(ids)
+                & (Commitment.compact == compact["id"])
+                & (Commitment.status == "open")
+                & (Commitment.due_date < on)
+            )
+            if ids
+            else []
+        )
     by_production: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
     for e in engagements:
         by_production[e["production"]].append(e)
@@ -291,28 +362,52 @@ async def apprenticeship_totals(principal: Principal, slug: str) -> Apprenticesh
     rows = []
     for b in bound:
         terms = _terms(b["terms"])
-        results = [] if terms is None else quota_report(
-            b["budget_minor"], b["currency"], _roster(by_production[b["production_id"]]), terms,
-            f"{compact['slug']} v{b['version_number']}",
+        results = (
+            []
+            if terms is None
+            else quota_report(
+                b["budget_minor"],
+                b["currency"],
+                _roster(by_production[b["production_id"]]),
+                terms,
+                f"{compact['slug']} v{b['version_number']}",
+            )
         )
-        rows.append(ProductionTotals(
-            production_id=b["production_id"], production_title=b["production_title"], company=b["company"],
-            version_number=b["version_number"], required=sum(r.required for r in results),
-            filled=sum(r.counted + len(r.not_counted) for r in results),
-            unpaid=sum(len(r.underpaid) for r in results),
-            overdue_commitments=overdue_count[b["production_id"]],
-        ))
+        rows.append(
+            ProductionTotals(
+                production_id=b["production_id"],
+                production_title=b["production_title"],
+                company=b["company"],
+                version_number=b["version_number"],
+                required=sum(r.required for r in results),
+                filled=sum(r.counted + len(r.not_counted) for r in results),
+                unpaid=sum(len(r.underpaid) for r in results),
+                overdue_commitments=overdue_count[b["production_id"]],
+            )
+        )
     return ApprenticeshipTotals(
-        compact=compact["slug"], as_of=on, productions=rows,
+        compact=compact["slug"],
+        as_of=on,
+        productions=rows,
         totals=TotalsSum(
-            productions=len(rows), required=sum(r.required for r in rows), filled=sum(r.filled for r in rows),
-            unpaid=sum(r.unpaid for r in rows), overdue_commitments=sum(r.overdue_commitments for r in rows),
+            productions=len(rows),
+            required=sum(r.required for r in rows),
+            filled=sum(r.filled for r in rows),
+            unpaid=sum(r.unpaid for r in rows),
+            overdue_commitments=sum(r.overdue_commitments for r in rows),
         ),
     )
 
 
 TOTALS_CSV_COLUMNS = (
-    "production_id", "production_title", "company", "version", "required", "filled", "unpaid", "overdue_commitments",
+    "production_id",
+    "production_title",
+    "company",
+    "version",
+    "required",
+    "filled",
+    "unpaid",
+    "overdue_commitments",
 )
 
 
@@ -328,10 +423,18 @@ def totals_csv(report: ApprenticeshipTotals) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TOTALS_CSV_COLUMNS)
     for r in report.productions:
-        writer.writerow([
-            r.production_id, _cell(r.production_title), _cell(r.company), r.version_number, r.required, r.filled,
-            r.unpaid, r.overdue_commitments,
-        ])
+        writer.writerow(
+            [
+                r.production_id,
+                _cell(r.production_title),
+                _cell(r.company),
+                r.version_number,
+                r.required,
+                r.filled,
+                r.unpaid,
+                r.overdue_commitments,
+            ]
+        )
     t = report.totals
     writer.writerow(["TOTAL", "", "", "", t.required, t.filled, t.unpaid, t.overdue_commitments])
     return out.getvalue()

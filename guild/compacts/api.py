@@ -26,18 +26,35 @@ from guild.security import Principal
 
 Req = Request[Principal, Any, Any]
 Number = VersionNumber
-_ETAG = [ResponseHeader(name="ETag", value='"<hash>"', documentation_only=True, required=True,
-                        description="the version's current tag: send it in If-Match to edit the draft")]
-_VERSION_HASH = [ResponseHeader(name="X-Version-SHA256", value="<hex>", documentation_only=True, required=True,
-                                description="SHA-256 of the version's canonical JSON (empty for a draft)")]
+_ETAG = [
+    ResponseHeader(
+        name="ETag",
+        value='"<hash>"',
+        documentation_only=True,
+        required=True,
+        description="the version's current tag: send it in If-Match to edit the draft",
+    )
+]
+_VERSION_HASH = [
+    ResponseHeader(
+        name="X-Version-SHA256",
+        value="<hex>",
+        documentation_only=True,
+        required=True,
+        description="SHA-256 of the version's canonical JSON (empty for a draft)",
+    )
+]
 
 
 class CompactController(Controller):
     path = "/api/v1/compacts"
     tags = ["compacts"]
 
-    @post("/", raises=[Forbidden, Conflict],
-          summary="Convene a compact: its parties and the first draft of its terms (convening officers)")
+    @post(
+        "/",
+        raises=[Forbidden, Conflict],
+        summary="Convene a compact: its parties and the first draft of its terms (convening officers)",
+    )
     async def create(self, request: Req, data: JSONBody[CompactCreate]) -> CompactRead:
         return await service.create_compact(request.user, data)
 
@@ -53,35 +70,58 @@ class CompactController(Controller):
     async def get_compact(self, request: Req, slug: FromPath[SlugParam]) -> CompactRead:
         return await service.get_compact(request.user, slug)
 
-    @get("/{slug:str}/versions/{number:int}", response_headers=_ETAG,
-         summary="One version; the ETag header is what If-Match needs")
-    async def get_version(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> Response[VersionRead]:
+    @get(
+        "/{slug:str}/versions/{number:int}",
+        response_headers=_ETAG,
+        summary="One version; the ETag header is what If-Match needs",
+    )
+    async def get_version(
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]
+    ) -> Response[VersionRead]:
         version, tag = await service.get_version(request.user, slug, number)
         return Response(version, headers={"ETag": tag})
 
-    @put("/{slug:str}/versions/{number:int}", raises=[Forbidden, Conflict, PreconditionFailed, PreconditionRequired],
-         response_headers=_ETAG,
-         summary="Edit a draft (If-Match required; 412 when stale)")
+    @put(
+        "/{slug:str}/versions/{number:int}",
+        raises=[Forbidden, Conflict, PreconditionFailed, PreconditionRequired],
+        response_headers=_ETAG,
+        summary="Edit a draft (If-Match required; 412 when stale)",
+    )
     async def update_draft(
-        self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[DraftUpdate],
+        self,
+        request: Req,
+        slug: FromPath[SlugParam],
+        number: FromPath[Number],
+        data: JSONBody[DraftUpdate],
     ) -> Response[VersionRead]:
         version, tag = await service.update_draft(request.user, slug, number, data, request.headers.get("if-match"))
         return Response(version, headers={"ETag": tag})
 
-    @post("/{slug:str}/versions/{number:int}/propose", status_code=200, raises=[Forbidden, Conflict],
-           summary="Freeze and hash a draft for ratification")
+    @post(
+        "/{slug:str}/versions/{number:int}/propose",
+        status_code=200,
+        raises=[Forbidden, Conflict],
+        summary="Freeze and hash a draft for ratification",
+    )
     async def propose(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> VersionRead:
         return await service.propose(request.user, slug, number)
 
-    @post("/{slug:str}/versions/{number:int}/decisions", raises=[Forbidden, Conflict],
-          summary="Approve or reject for a party you are an officer of")
+    @post(
+        "/{slug:str}/versions/{number:int}/decisions",
+        raises=[Forbidden, Conflict],
+        summary="Approve or reject for a party you are an officer of",
+    )
     async def decide(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[DecisionCreate]
     ) -> VersionRead:
         return await service.decide(request.user, slug, number, data)
 
-    @post("/{slug:str}/versions/{number:int}/withdraw", status_code=200, raises=[Forbidden, Conflict],
-           summary="Withdraw a draft or proposal")
+    @post(
+        "/{slug:str}/versions/{number:int}/withdraw",
+        status_code=200,
+        raises=[Forbidden, Conflict],
+        summary="Withdraw a draft or proposal",
+    )
     async def withdraw(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], data: JSONBody[WithdrawRequest]
     ) -> VersionRead:
@@ -93,15 +133,21 @@ class CompactController(Controller):
 
     @get("/{slug:str}/diff", summary="Redline between two versions: structured changes and readable text")
     async def diff(
-        self, request: Req, slug: FromPath[SlugParam],
+        self,
+        request: Req,
+        slug: FromPath[SlugParam],
         from_: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_VERSION_NUMBER)],
         to: Annotated[int, QueryParameter(ge=1, le=MAX_VERSION_NUMBER)],
     ) -> DiffRead:
         return await service.diff(request.user, slug, from_, to)
 
-    @get("/{slug:str}/versions/{number:int}/pdf", media_type="application/pdf", raises=[ServiceUnavailableException],
-         response_headers=_VERSION_HASH,
-          summary="The version as a PDF/A-3 document")
+    @get(
+        "/{slug:str}/versions/{number:int}/pdf",
+        media_type="application/pdf",
+        raises=[ServiceUnavailableException],
+        response_headers=_VERSION_HASH,
+        summary="The version as a PDF/A-3 document",
+    )
     async def pdf(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
     ) -> Response[bytes]:
@@ -109,12 +155,14 @@ class CompactController(Controller):
 
         context, document, digest = await service.document_context(request.user, slug, number)
         data = await pdf_renderer.render(
-            "compact.html", context,
+            "compact.html",
+            context,
             [Attachment(filename="compact.json", data=document, description=f"{slug} v{number} canonical JSON")],
             title=f"{context['compact']['title']} — version {number}",
             tenant=f"compact:{slug}",  # the queue's fairness key: one compact's documents take turns with others
         )
         return Response(
-            data, media_type="application/pdf",
+            data,
+            media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{slug}-v{number}.pdf"', "X-Version-SHA256": digest},
         )

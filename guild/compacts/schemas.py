@@ -30,7 +30,8 @@ class CompactCreate(In):
     title: Name
     convening_org: Slug = Field(description="slug of the organisation whose officers draft and propose")
     parties: list[Slug] = Field(
-        default_factory=list, max_length=50,
+        default_factory=list,
+        max_length=50,
         description="other signatory organisations (slugs); the convening organisation is always a party",
     )
     terms: Terms

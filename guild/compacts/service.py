@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-
 from guild import audit
 from guild.canonical import canonical_hash, canonical_json
 from guild.compacts.redline import diff_terms, redline_text
@@ -46,10 +45,17 @@ def _now() -> datetime:
 
 
 async def _compact_row(slug: str) -> dict[str, Any]:
-    row = await Compact.select(
-        Compact.id, Compact.slug, Compact.title, Compact.created_at,
-        Compact.convening_org.slug.as_alias("convening_org"),
-    ).where(Compact.slug == slug).first()
+    row = (
+        await Compact.select(
+            Compact.id,
+            Compact.slug,
+            Compact.title,
+            Compact.created_at,
+            Compact.convening_org.slug.as_alias("convening_org"),
+        )
+        .where(Compact.slug == slug)
+        .first()
+    )
     if row is None:
         raise NotFound(f"compact {slug!r} not found")
     return row
@@ -98,14 +104,18 @@ async def sees_drafts(principal: Principal, compact_id: UUID) -> bool:
 def _require_convening_officer(principal: Principal, compact: dict[str, Any]) -> None:
     if not principal.has_role(compact["convening_org"], Role.officer):
         raise Forbidden(
-            f"only officers of the convening organisation {compact['convening_org']!r} may do this", rule="convening_officer"
+            f"only officers of the convening organisation {compact['convening_org']!r} may do this",
+            rule="convening_officer",
         )
 
 
 async def _version_row(compact_id: UUID, number: int) -> dict[str, Any]:
-    row = await CompactVersion.select().where(
-        (CompactVersion.compact == compact_id) & (CompactVersion.number == number)
-    ).output(load_json=True).first()
+    row = (
+        await CompactVersion.select()
+        .where((CompactVersion.compact == compact_id) & (CompactVersion.number == number))
+        .output(load_json=True)
+        .first()
+    )
     if row is None:
         raise NotFound(f"version {number} not found")
     return row
@@ -124,13 +134,17 @@ def _approvals_required(terms: dict[str, Any], parties: list[str]) -> int:
 
 
 async def _decisions(version_id: UUID) -> list[DecisionRead]:
-    rows = await RatificationDecision.select(
-        RatificationDecision.organization.slug.as_alias("organization"),
-        RatificationDecision.decision,
-        RatificationDecision.reason,
-        RatificationDecision.decided_by.email.as_alias("decided_by"),
-        RatificationDecision.decided_at,
-    ).where(RatificationDecision.version == version_id).order_by(RatificationDecision.decided_at)
+    rows = (
+        await RatificationDecision.select(
+            RatificationDecision.organization.slug.as_alias("organization"),
+            RatificationDecision.decision,
+            RatificationDecision.reason,
+            RatificationDecision.decided_by.email.as_alias("decided_by"),
+            RatificationDecision.decided_at,
+        )
+        .where(RatificationDecision.version == version_id)
+        .order_by(RatificationDecision.decided_at)
+    )
     return [DecisionRead(**r) for r in rows]
 
 
@@ -167,16 +181,29 @@ async def _compact_reads(principal: Principal, compacts: list[dict[str, Any]]) -
         return []
     ids = [c["id"] for c in compacts]
     parties: dict[UUID, list[PartyRead]] = {}
-    for r in await CompactParty.select(
-        CompactParty.compact, CompactParty.organization.slug.as_alias("slug"),
-        CompactParty.organization.name.as_alias("name"), CompactParty.organization.kind.as_alias("kind"),
-    ).where(CompactParty.compact.is_in(ids)).order_by(CompactParty.organization.slug):
+    for r in (
+        await CompactParty.select(
+            CompactParty.compact,
+            CompactParty.organization.slug.as_alias("slug"),
+            CompactParty.organization.name.as_alias("name"),
+            CompactParty.organization.kind.as_alias("kind"),
+        )
+        .where(CompactParty.compact.is_in(ids))
+        .order_by(CompactParty.organization.slug)
+    ):
         parties.setdefault(r["compact"], []).append(PartyRead(slug=r["slug"], name=r["name"], kind=r["kind"]))
     versions: dict[UUID, list[dict[str, Any]]] = {}
-    for v in await CompactVersion.select(
-        CompactVersion.compact, CompactVersion.number, CompactVersion.status, CompactVersion.terms_hash,
-        CompactVersion.proposed_at,
-    ).where(CompactVersion.compact.is_in(ids)).order_by(CompactVersion.number):
+    for v in (
+        await CompactVersion.select(
+            CompactVersion.compact,
+            CompactVersion.number,
+            CompactVersion.status,
+            CompactVersion.terms_hash,
+            CompactVersion.proposed_at,
+        )
+        .where(CompactVersion.compact.is_in(ids))
+        .order_by(CompactVersion.number)
+    ):
         versions.setdefault(v["compact"], []).append(v)
     out = []
     for compact in compacts:
@@ -191,7 +218,9 @@ async def _compact_reads(principal: Principal, compacts: list[dict[str, Any]]) -
             parties=orgs,
             current_version=next((v["number"] for v in all_versions if v["status"] == S.ratified), None),
             open_version=next((v["number"] for v in shown if v["status"] in OPEN_STATUSES), None),
-            versions=[VersionSummary(number=v["number"], status=v["status"], terms_hash=v["terms_hash"]) for v in shown],
+            versions=[
+                VersionSummary(number=v["number"], status=v["status"], terms_hash=v["terms_hash"]) for v in shown
+            ],
             created_at=compact["created_at"],
         )
         out.append((read, insider))
@@ -209,7 +238,10 @@ async def _compact_read(principal: Principal, compact: dict[str, Any]) -> Compac
 async def list_compacts(principal: Principal) -> list[CompactRead]:
     async with read_tx():
         rows = await Compact.select(
-            Compact.id, Compact.slug, Compact.title, Compact.created_at,
+            Compact.id,
+            Compact.slug,
+            Compact.title,
+            Compact.created_at,
             Compact.convening_org.slug.as_alias("convening_org"),
         ).order_by(Compact.slug)
         return [read for read, insider in await _compact_reads(principal, rows) if insider or read.versions]
@@ -231,13 +263,13 @@ async def get_version(principal: Principal, slug: str, number: int) -> tuple[Ver
 
 
 async def _org_ids(slugs: list[str], field: str) -> dict[str, UUID]:
-    rows = await Organization.select(Organization.id, Organization.slug).where(
-        Organization.slug.is_in(slugs or [""])
-    )
+    rows = await Organization.select(Organization.id, Organization.slug).where(Organization.slug.is_in(slugs or [""]))
     found = {r["slug"]: r["id"] for r in rows}
     for i, slug in enumerate(slugs):
         if slug not in found:
-            raise invalid(f"{field}[{i}]" if field == "parties" else field, "organization_exists", f"no organisation {slug!r}")
+            raise invalid(
+                f"{field}[{i}]" if field == "parties" else field, "organization_exists", f"no organisation {slug!r}"
+            )
     return found
 
 
@@ -250,16 +282,20 @@ def _quorum_fits(terms: Terms, party_count: int) -> None:
 
 async def create_compact(principal: Principal, data: CompactCreate) -> CompactRead:
     async with write_tx():
-        convening = await Organization.select(Organization.id, Organization.kind).where(
-            Organization.slug == data.convening_org
-        ).first()
+        convening = (
+            await Organization.select(Organization.id, Organization.kind)
+            .where(Organization.slug == data.convening_org)
+            .first()
+        )
         if convening is None:
             raise invalid("convening_org", "organization_exists", f"no organisation {data.convening_org!r}")
         if not principal.has_role(data.convening_org, Role.officer):
             raise Forbidden(f"only officers of {data.convening_org!r} may convene a compact for it")
         if convening["kind"] not in CONVENING_KINDS:
             raise invalid(
-                "convening_org", "convening_kind", f"a {convening['kind']} cannot convene a compact",
+                "convening_org",
+                "convening_kind",
+                f"a {convening['kind']} cannot convene a compact",
                 allowed=", ".join(CONVENING_KINDS),
             )
         party_slugs = sorted({data.convening_org, *data.parties})
@@ -273,8 +309,12 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
             raise taken
         now = _now()
         compact = Compact(
-            id=uuid4(), slug=data.slug, title=data.title, convening_org=convening["id"],
-            created_by=str(principal.id), created_at=now,
+            id=uuid4(),
+            slug=data.slug,
+            title=data.title,
+            convening_org=convening["id"],
+            created_by=str(principal.id),
+            created_at=now,
         )
         try:
             await Compact.insert(compact)
@@ -286,13 +326,24 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
             *[CompactParty(id=uuid4(), compact=compact.id, organization=org_ids[s], added_at=now) for s in party_slugs]
         )
         version = CompactVersion(
-            id=uuid4(), compact=compact.id, number=1, parent_number=None, status=S.draft.value,
-            terms=data.terms.model_dump(mode="json"), parties=party_slugs, terms_hash=None, revision=1,
-            created_by=str(principal.id), created_at=now,
+            id=uuid4(),
+            compact=compact.id,
+            number=1,
+            parent_number=None,
+            status=S.draft.value,
+            terms=data.terms.model_dump(mode="json"),
+            parties=party_slugs,
+            terms_hash=None,
+            revision=1,
+            created_by=str(principal.id),
+            created_at=now,
         )
         await CompactVersion.insert(version)
         await audit.record(
-            principal.id, "compact.created", "compact", compact.id,
+            principal.id,
+            "compact.created",
+            "compact",
+            compact.id,
             {"slug": data.slug, "convening_org": data.convening_org, "parties": party_slugs},
         )
         row = await _compact_row(data.slug)
@@ -350,18 +401,26 @@ async def update_draft(
             if fresh:
                 now = _now()
                 await CompactParty.insert(
-                    *[CompactParty(id=uuid4(), compact=compact["id"], organization=org_ids[s], added_at=now) for s in fresh]
+                    *[
+                        CompactParty(id=uuid4(), compact=compact["id"], organization=org_ids[s], added_at=now)
+                        for s in fresh
+                    ]
                 )
             updates[CompactVersion.parties] = new_parties
         _quorum_fits(data.terms, len(new_parties))
         updates[CompactVersion.revision] = version["revision"] + 1
-        changed = await CompactVersion.update(updates).where(
-            (CompactVersion.id == version["id"]) & (CompactVersion.revision == version["revision"])
-        ).returning(CompactVersion.id)
+        changed = (
+            await CompactVersion.update(updates)
+            .where((CompactVersion.id == version["id"]) & (CompactVersion.revision == version["revision"]))
+            .returning(CompactVersion.id)
+        )
         if not changed:  # a concurrent writer got there between our read and this update
             raise PreconditionFailed("the draft changed since you read it; reload it and apply your edit again")
         await audit.record(
-            principal.id, "compact_version.edited", "compact_version", version["id"],
+            principal.id,
+            "compact_version.edited",
+            "compact_version",
+            version["id"],
             {"compact": slug, "number": number, "revision": version["revision"] + 1},
         )
         version = await _version_row(compact["id"], number)
@@ -397,11 +456,18 @@ async def propose(principal: Principal, slug: str, number: int) -> VersionRead:
         digest = canonical_hash(version_document(slug, version, parent_hash))
         now = _now()
         await CompactVersion.update(
-            {CompactVersion.status: S.proposed.value, CompactVersion.terms_hash: digest, CompactVersion.proposed_at: now,
-             CompactVersion.revision: version["revision"] + 1}
+            {
+                CompactVersion.status: S.proposed.value,
+                CompactVersion.terms_hash: digest,
+                CompactVersion.proposed_at: now,
+                CompactVersion.revision: version["revision"] + 1,
+            }
         ).where(CompactVersion.id == version["id"])
         await audit.record(
-            principal.id, "compact_version.proposed", "compact_version", version["id"],
+            principal.id,
+            "compact_version.proposed",
+            "compact_version",
+            version["id"],
             {"compact": slug, "number": number, "terms_hash": digest},
         )
         version = await _version_row(compact["id"], number)
@@ -414,11 +480,16 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         await _lock(compact)
         version = await _version_row(compact["id"], number)  # re-read under the lock
         if data.organization not in version["parties"]:
-            raise invalid("organization", "party_of_version", f"{data.organization!r} is not a signatory of version {number}")
+            raise invalid(
+                "organization", "party_of_version", f"{data.organization!r} is not a signatory of version {number}"
+            )
         if not principal.has_role(data.organization, Role.officer):
             raise Forbidden(f"only officers of {data.organization!r} may decide for it", rule="party_officer")
         if version["status"] != S.proposed:
-            raise Conflict(f"version {number} is {version['status']}: only proposed versions are decided", rule="decide_proposed_only")
+            raise Conflict(
+                f"version {number} is {version['status']}: only proposed versions are decided",
+                rule="decide_proposed_only",
+            )
         org_id = principal.org_ids[data.organization]
         if await RatificationDecision.exists().where(
             (RatificationDecision.version == version["id"]) & (RatificationDecision.organization == org_id)
@@ -428,12 +499,20 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         decision = "approved" if data.decision == "approve" else "rejected"
         await RatificationDecision.insert(
             RatificationDecision(
-                id=uuid4(), version=version["id"], organization=org_id, decision=decision, reason=data.reason,
-                decided_by=principal.id, decided_at=now,
+                id=uuid4(),
+                version=version["id"],
+                organization=org_id,
+                decision=decision,
+                reason=data.reason,
+                decided_by=principal.id,
+                decided_at=now,
             )
         )
         await audit.record(
-            principal.id, f"compact_version.{decision}", "compact_version", version["id"],
+            principal.id,
+            f"compact_version.{decision}",
+            "compact_version",
+            version["id"],
             {"compact": slug, "number": number, "organization": data.organization, "reason": data.reason},
         )
         decisions = await RatificationDecision.select(RatificationDecision.decision).where(
@@ -446,11 +525,17 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
             await _ratify(principal, compact, version, now)
         elif approvals + undecided < required:
             await CompactVersion.update(
-                {CompactVersion.status: S.rejected.value, CompactVersion.closed_at: now,
-                 CompactVersion.closed_reason: "ratification can no longer reach the required approvals"}
+                {
+                    CompactVersion.status: S.rejected.value,
+                    CompactVersion.closed_at: now,
+                    CompactVersion.closed_reason: "ratification can no longer reach the required approvals",
+                }
             ).where(CompactVersion.id == version["id"])
             await audit.record(
-                None, "compact_version.rejected_final", "compact_version", version["id"],
+                None,
+                "compact_version.rejected_final",
+                "compact_version",
+                version["id"],
                 {"compact": slug, "number": number, "approvals": approvals, "required": required},
             )
         version = await _version_row(compact["id"], number)
@@ -466,14 +551,20 @@ async def _ratify(principal: Principal, compact: dict, version: dict, now: datet
             {CompactVersion.status: S.superseded.value, CompactVersion.superseded_at: now}
         ).where(CompactVersion.id == old["id"])
         await audit.record(
-            None, "compact_version.superseded", "compact_version", old["id"],
+            None,
+            "compact_version.superseded",
+            "compact_version",
+            old["id"],
             {"compact": compact["slug"], "number": old["number"], "by": version["number"]},
         )
-    await CompactVersion.update(
-        {CompactVersion.status: S.ratified.value, CompactVersion.ratified_at: now}
-    ).where(CompactVersion.id == version["id"])
+    await CompactVersion.update({CompactVersion.status: S.ratified.value, CompactVersion.ratified_at: now}).where(
+        CompactVersion.id == version["id"]
+    )
     await audit.record(
-        None, "compact_version.ratified", "compact_version", version["id"],
+        None,
+        "compact_version.ratified",
+        "compact_version",
+        version["id"],
         {"compact": compact["slug"], "number": version["number"], "terms_hash": version["terms_hash"]},
     )
 
@@ -482,12 +573,22 @@ async def withdraw(principal: Principal, slug: str, number: int, reason: str) ->
     async with write_tx():
         compact, version, parties = await _open_for_convening(principal, slug, number)
         if version["status"] not in OPEN_STATUSES:
-            raise Conflict(f"version {number} is {version['status']}: only drafts and proposals can be withdrawn", rule="withdraw_open_only")
+            raise Conflict(
+                f"version {number} is {version['status']}: only drafts and proposals can be withdrawn",
+                rule="withdraw_open_only",
+            )
         await CompactVersion.update(
-            {CompactVersion.status: S.withdrawn.value, CompactVersion.closed_at: _now(), CompactVersion.closed_reason: reason}
+            {
+                CompactVersion.status: S.withdrawn.value,
+                CompactVersion.closed_at: _now(),
+                CompactVersion.closed_reason: reason,
+            }
         ).where(CompactVersion.id == version["id"])
         await audit.record(
-            principal.id, "compact_version.withdrawn", "compact_version", version["id"],
+            principal.id,
+            "compact_version.withdrawn",
+            "compact_version",
+            version["id"],
             {"compact": slug, "number": number, "reason": reason},
         )
         version = await _version_row(compact["id"], number)
@@ -503,14 +604,18 @@ async def amend(principal: Principal, slug: str, data: AmendmentCreate) -> Versi
         if not _is_party_member(principal, compact, parties):
             raise NotFound(f"compact {slug!r} not found")
         _require_convening_officer(principal, compact)
-        versions = await CompactVersion.select().where(CompactVersion.compact == compact["id"]).order_by(
-            CompactVersion.number
-        ).output(load_json=True)
+        versions = (
+            await CompactVersion.select()
+            .where(CompactVersion.compact == compact["id"])
+            .order_by(CompactVersion.number)
+            .output(load_json=True)
+        )
         open_version = next((v for v in versions if v["status"] in OPEN_STATUSES), None)
         if open_version is not None:
             raise Conflict(
                 f"version {open_version['number']} is still {open_version['status']}: ratify, withdraw or let it be "
-                "rejected before drafting another", rule="one_open_version",
+                "rejected before drafting another",
+                rule="one_open_version",
             )
         current = next((v for v in versions if v["status"] == S.ratified), None)
         base = current or versions[-1]
@@ -518,13 +623,24 @@ async def amend(principal: Principal, slug: str, data: AmendmentCreate) -> Versi
         _quorum_fits(Terms.model_validate(terms), len(base["parties"]))
         number = versions[-1]["number"] + 1
         version = CompactVersion(
-            id=uuid4(), compact=compact["id"], number=number, parent_number=current["number"] if current else None,
-            status=S.draft.value, terms=terms, parties=base["parties"], terms_hash=None, revision=1,
-            created_by=str(principal.id), created_at=_now(),
+            id=uuid4(),
+            compact=compact["id"],
+            number=number,
+            parent_number=current["number"] if current else None,
+            status=S.draft.value,
+            terms=terms,
+            parties=base["parties"],
+            terms_hash=None,
+            revision=1,
+            created_by=str(principal.id),
+            created_at=_now(),
         )
         await CompactVersion.insert(version)
         await audit.record(
-            principal.id, "compact_version.drafted", "compact_version", version.id,
+            principal.id,
+            "compact_version.drafted",
+            "compact_version",
+            version.id,
             {"compact": slug, "number": number, "parent_number": version.parent_number},
         )
         row = await _version_row(compact["id"], number)
@@ -542,9 +658,15 @@ async def diff(principal: Principal, slug: str, from_number: int, to_number: int
     new_doc = {"parties": sorted(new["parties"]), **new["terms"]}
     changes = diff_terms(old_doc, new_doc)
     return DiffRead(
-        compact=slug, from_number=from_number, to_number=to_number, from_hash=old["terms_hash"],
-        to_hash=new["terms_hash"], changes=changes,
-        text=redline_text(changes, f"{slug} v{from_number} ({old['status']})", f"{slug} v{to_number} ({new['status']})"),
+        compact=slug,
+        from_number=from_number,
+        to_number=to_number,
+        from_hash=old["terms_hash"],
+        to_hash=new["terms_hash"],
+        changes=changes,
+        text=redline_text(
+            changes, f"{slug} v{from_number} ({old['status']})", f"{slug} v{to_number} ({new['status']})"
+        ),
     )
 
 
@@ -557,26 +679,33 @@ async def document_context(principal: Principal, slug: str, number: int) -> tupl
             Organization.slug.is_in(read.parties or [""])
         )
         parent = await _version_row(compact["id"], version["parent_number"]) if version["parent_number"] else None
-        convening = await Organization.select(Organization.name).where(
-            Organization.slug == compact["convening_org"]
-        ).first()
+        convening = (
+            await Organization.select(Organization.name).where(Organization.slug == compact["convening_org"]).first()
+        )
     decided = {d.organization: d for d in read.decisions}
     document = version_document(slug, version, parent["terms_hash"] if parent else None)
     redline = None
     if parent is not None:
-        redline = [c.model_dump(mode="json") for c in diff_terms(
-            {"parties": sorted(parent["parties"]), **parent["terms"]}, {"parties": sorted(version["parties"]), **version["terms"]}
-        )]
+        redline = [
+            c.model_dump(mode="json")
+            for c in diff_terms(
+                {"parties": sorted(parent["parties"]), **parent["terms"]},
+                {"parties": sorted(version["parties"]), **version["terms"]},
+            )
+        ]
     context = {
         "compact": {"title": compact["title"], "slug": slug, "convening_org": convening["name"]},
         "version": {
-            "number": number, "status": version["status"], "hash": version["terms_hash"] or "draft (not yet hashed)",
+            "number": number,
+            "status": version["status"],
+            "hash": version["terms_hash"] or "draft (not yet hashed)",
             "proposed_at": version["proposed_at"].isoformat() if version["proposed_at"] else None,
             "parent_number": version["parent_number"],
         },
         "parties": [
             {
-                "name": o["name"], "kind": o["kind"],
+                "name": o["name"],
+                "kind": o["kind"],
                 "decision": decided[o["slug"]].decision if o["slug"] in decided else None,
                 "decided_at": decided[o["slug"]].decided_at.isoformat() if o["slug"] in decided else None,
                 "by": decided[o["slug"]].decided_by if o["slug"] in decided else None,

@@ -73,7 +73,6 @@ CategoryWeight = Annotated[
 ]
 
 
-
 def _at_least_one(weights: dict[AssetCategory, float]) -> dict[AssetCategory, float]:
     if not weights:
         raise PydanticCustomError(
@@ -336,7 +335,8 @@ class CertificationCriteria(_Model):
 class ComplianceCadence(_Model):
     cron: Text = Field(
         max_length=200,
-        description="5-field crontab expression (UTC) for scheduled compliance checks", examples=["0 6 * * mon"]
+        description="5-field crontab expression (UTC) for scheduled compliance checks",
+        examples=["0 6 * * mon"],
     )
     grace_period_days: Int4 = Field(ge=0, le=365, description="time to remedy a finding before it counts, in days")
     escalate_after_days: Int4 = Field(
@@ -372,16 +372,34 @@ class CommitmentRule(_Model):
         default=None, ge=-260, le=260, description="working days after the anchor (negative: before); weekends skipped"
     )
     offset_weeks: Int4 | None = Field(default=None, ge=-104, le=104, description="calendar weeks after the anchor")
-    min_shoot_weeks: Int4 | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or longer, in weeks")
-    max_shoot_weeks: Int4 | None = Field(default=None, ge=1, le=520, description="applies only to shoots this long or shorter, in weeks")
+    min_shoot_weeks: Int4 | None = Field(
+        default=None, ge=1, le=520, description="applies only to shoots this long or longer, in weeks"
+    )
+    max_shoot_weeks: Int4 | None = Field(
+        default=None, ge=1, le=520, description="applies only to shoots this long or shorter, in weeks"
+    )
 
     @model_validator(mode="after")
     def _one_offset(self) -> CommitmentRule:
         problems: list[_Problem] = []
         if (self.offset_working_days is None) == (self.offset_weeks is None):
-            problems.append((("offset_working_days",), "one_offset", "give exactly one of offset_working_days and offset_weeks", None))
+            problems.append(
+                (
+                    ("offset_working_days",),
+                    "one_offset",
+                    "give exactly one of offset_working_days and offset_weeks",
+                    None,
+                )
+            )
         if self.min_shoot_weeks and self.max_shoot_weeks and self.min_shoot_weeks > self.max_shoot_weeks:
-            problems.append((("max_shoot_weeks",), "weeks_order", "max_shoot_weeks must not be below min_shoot_weeks", self.max_shoot_weeks))
+            problems.append(
+                (
+                    ("max_shoot_weeks",),
+                    "weeks_order",
+                    "max_shoot_weeks must not be below min_shoot_weeks",
+                    self.max_shoot_weeks,
+                )
+            )
         _raise_if(type(self), problems)
         return self
 
@@ -570,10 +588,19 @@ def example_terms() -> Terms:
             ),
         ],
         apprenticeship_commitments=[
-            CommitmentRule(key="skills_plan", title="Apprenticeship skills plan filed", anchor=CommitmentAnchor.shoot_start,
-                           offset_working_days=-10),
-            CommitmentRule(key="final_plan", title="Final placement plan filed", anchor=CommitmentAnchor.shoot_start,
-                           offset_weeks=2, min_shoot_weeks=6),
+            CommitmentRule(
+                key="skills_plan",
+                title="Apprenticeship skills plan filed",
+                anchor=CommitmentAnchor.shoot_start,
+                offset_working_days=-10,
+            ),
+            CommitmentRule(
+                key="final_plan",
+                title="Final placement plan filed",
+                anchor=CommitmentAnchor.shoot_start,
+                offset_weeks=2,
+                min_shoot_weeks=6,
+            ),
         ],
         certification=CertificationCriteria(human_produced_max_ai_share_pct=5.0, validity_days=365),
         compliance=ComplianceCadence(cron="0 6 * * mon", grace_period_days=14, escalate_after_days=30),

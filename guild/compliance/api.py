@@ -19,7 +19,10 @@ class ComplianceController(Controller):
     path = "/api/v1"
     tags = ["compliance"]
 
-    @post("/productions/{production_id:uuid}/compliance-checks", summary="Check a production now (its producers and officers)")
+    @post(
+        "/productions/{production_id:uuid}/compliance-checks",
+        summary="Check a production now (its producers and officers)",
+    )
     async def check_now(self, request: Req, production_id: FromPath[UUID]) -> views.RunRead:
         from guild.compliance.engine import check_production
 
@@ -32,11 +35,15 @@ class ComplianceController(Controller):
         return await views.production_runs(request.user, production_id)
 
     @get("/productions/{production_id:uuid}/findings", summary="Findings of a production")
-    async def production_findings(self, request: Req, production_id: FromPath[UUID], status: Status = None) -> list[views.FindingRead]:
+    async def production_findings(
+        self, request: Req, production_id: FromPath[UUID], status: Status = None
+    ) -> list[views.FindingRead]:
         return await views.production_findings(request.user, production_id, status)
 
     @get("/compacts/{slug:str}/findings", summary="Findings under a compact (officers of its parties)")
-    async def compact_findings(self, request: Req, slug: FromPath[SlugParam], status: Status = None) -> list[views.FindingRead]:
+    async def compact_findings(
+        self, request: Req, slug: FromPath[SlugParam], status: Status = None
+    ) -> list[views.FindingRead]:
         return await views.compact_findings(request.user, slug, status)
 
     @get("/compacts/{slug:str}/compliance-runs", summary="Sweeps of a compact (officers of its parties)")

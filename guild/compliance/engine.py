@@ -140,22 +140,32 @@ class _Batch:
 
 async def _bindings(ids: Sequence[UUID], company: dict[str, UUID]) -> dict[str, list[_Binding]]:
     rows = await ProductionBinding.select(
-        ProductionBinding.production, ProductionBinding.version, ProductionBinding.version_hash,
-        ProductionBinding.compact, ProductionBinding.compact.slug.as_alias("compact_slug"),
+        ProductionBinding.production,
+        ProductionBinding.version,
+        ProductionBinding.version_hash,
+        ProductionBinding.compact,
+        ProductionBinding.compact.slug.as_alias("compact_slug"),
         ProductionBinding.compact.convening_org.as_alias("convening_org"),
     ).where(ProductionBinding.production.is_in(list(ids)))
     version_ids = list({r["version"] for r in rows})
     versions = {}
     if version_ids:
-        for v in await CompactVersion.select(CompactVersion.id, CompactVersion.number, CompactVersion.terms).where(
-            CompactVersion.id.is_in(version_ids)
-        ).output(load_json=True):
+        for v in (
+            await CompactVersion.select(CompactVersion.id, CompactVersion.number, CompactVersion.terms)
+            .where(CompactVersion.id.is_in(version_ids))
+            .output(load_json=True)
+        ):
             versions[v["id"]] = (v["number"], Terms.model_validate(v["terms"]))
     out: dict[str, list[_Binding]] = {}
     for r in rows:
         number, terms = versions[r["version"]]
-        bound = BoundTerms(version_id=r["version"], compact_slug=r["compact_slug"], version_number=number,
-                           version_hash=r["version_hash"], terms=terms)
+        bound = BoundTerms(
+            version_id=r["version"],
+            compact_slug=r["compact_slug"],
+            version_number=number,
+            version_hash=r["version_hash"],
+            terms=terms,
+        )
         pid = str(r["production"])
         out.setdefault(pid, []).append(_Binding(pid, company[pid], r["compact"], r["convening_org"], bound))
     return out
@@ -163,7 +173,9 @@ async def _bindings(ids: Sequence[UUID], company: dict[str, UUID]) -> dict[str, 
 
 async def _disclosures(ids: Sequence[UUID]) -> dict[str, list[Disclosure]]:
     rows = await AssetDisclosure.select(
-        AssetDisclosure.production, AssetDisclosure.category, AssetDisclosure.total_count,
+        AssetDisclosure.production,
+        AssetDisclosure.category,
+        AssetDisclosure.total_count,
         AssetDisclosure.ai_generated_count,
     ).where(AssetDisclosure.production.is_in(list(ids)))
     out: dict[str, list[Disclosure]] = {}
@@ -201,21 +213,32 @@ async def _engagements(ids: Sequence[UUID]) -> dict[UUID, list[EngagementFact]]:
     out: dict[UUID, list[EngagementFact]] = {}
     for r in rows:
         contract = None if r[11] is None else ContractFact(r[11], r[12], r[13], r[14], r[15], r[16], bool(r[17]))
-        out.setdefault(r[0], []).append(EngagementFact(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                                                       contract))
+        out.setdefault(r[0], []).append(
+            EngagementFact(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], contract)
+        )
     return out
 
 
 async def _commitments(ids: Sequence[UUID]) -> dict[str, list[CommitmentFact]]:
     rows = await Commitment.select(
-        Commitment.production, Commitment.version, Commitment.key, Commitment.title, Commitment.due_date,
+        Commitment.production,
+        Commitment.version,
+        Commitment.key,
+        Commitment.title,
+        Commitment.due_date,
         Commitment.status,
     ).where(Commitment.production.is_in(list(ids)))
     out: dict[str, list[CommitmentFact]] = {}
     for r in sorted(rows, key=lambda r: (str(r["version"]), r["key"])):
-        out.setdefault(str(r["production"]), []).append(CommitmentFact(
-            version_id=r["version"], key=r["key"], title=r["title"], due_date=r["due_date"], status=r["status"],
-        ))
+        out.setdefault(str(r["production"]), []).append(
+            CommitmentFact(
+                version_id=r["version"],
+                key=r["key"],
+                title=r["title"],
+                due_date=r["due_date"],
+                status=r["status"],
+            )
+        )
     return out
 
 
@@ -236,27 +259,59 @@ async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
     for p in productions:
         pid = str(p["id"])
         batch.facts[pid] = ProductionFacts(
-            production_id=p["id"], budget_minor=p["budget_minor"], currency=p["currency"],
-            disclosures=disclosures.get(pid, []), engagements=engagements.get(p["id"], []),
-            commitments=commitments.get(pid, []), today=today,
+            production_id=p["id"],
+            budget_minor=p["budget_minor"],
+            currency=p["currency"],
+            disclosures=disclosures.get(pid, []),
+            engagements=engagements.get(p["id"], []),
+            commitments=commitments.get(pid, []),
+            today=today,
         )
     return batch
 
 
-_FINDING_FIELDS = ("id", "production", "compact", "version", "rule", "subject", "severity", "evidence", "remediation",
-                   "first_seen_at", "due_at", "escalated_at", "compact_slug", "convening_org", "version_number",
-                   "company")
+_FINDING_FIELDS = (
+    "id",
+    "production",
+    "compact",
+    "version",
+    "rule",
+    "subject",
+    "severity",
+    "evidence",
+    "remediation",
+    "first_seen_at",
+    "due_at",
+    "escalated_at",
+    "compact_slug",
+    "convening_org",
+    "version_number",
+    "company",
+)
 
 
 async def _open_findings(ids: Sequence[UUID]) -> dict[Key, dict[str, Any]]:
     """The batch's open findings by key; ``evidence`` as its stored JSON text (compared as text)."""
-    rows = await db_rows(Finding.select(
-        Finding.id, Finding.production, Finding.compact, Finding.version, Finding.rule, Finding.subject,
-        Finding.severity, Finding.evidence, Finding.remediation, Finding.first_seen_at, Finding.due_at,
-        Finding.escalated_at, Finding.compact.slug.as_alias("compact_slug"),
-        Finding.compact.convening_org.as_alias("convening_org"), Finding.version.number.as_alias("version_number"),
-        Finding.production.company.as_alias("company"),
-    ).where(Finding.production.is_in(list(ids)) & (Finding.status == OPEN)))
+    rows = await db_rows(
+        Finding.select(
+            Finding.id,
+            Finding.production,
+            Finding.compact,
+            Finding.version,
+            Finding.rule,
+            Finding.subject,
+            Finding.severity,
+            Finding.evidence,
+            Finding.remediation,
+            Finding.first_seen_at,
+            Finding.due_at,
+            Finding.escalated_at,
+            Finding.compact.slug.as_alias("compact_slug"),
+            Finding.compact.convening_org.as_alias("convening_org"),
+            Finding.version.number.as_alias("version_number"),
+            Finding.production.company.as_alias("company"),
+        ).where(Finding.production.is_in(list(ids)) & (Finding.status == OPEN))
+    )
     found = (dict(zip(_FINDING_FIELDS, r, strict=True)) for r in rows)
     return {(str(r["production"]), str(r["version"]), r["rule"], r["subject"]): r for r in found}
 
@@ -309,23 +364,59 @@ class _Plan:
 
 
 _INSERT_COLUMNS = (
-    Finding.id, Finding.production, Finding.compact, Finding.version, Finding.rule, Finding.subject,
-    Finding.severity, Finding.status, Finding.evidence, Finding.remediation, Finding.first_seen_at,
-    Finding.last_seen_at, Finding.due_at, Finding.first_run, Finding.last_run,
+    Finding.id,
+    Finding.production,
+    Finding.compact,
+    Finding.version,
+    Finding.rule,
+    Finding.subject,
+    Finding.severity,
+    Finding.status,
+    Finding.evidence,
+    Finding.remediation,
+    Finding.first_seen_at,
+    Finding.last_seen_at,
+    Finding.due_at,
+    Finding.first_run,
+    Finding.last_run,
 )
 
 
 def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime) -> None:
     due = now + timedelta(days=b.bound.terms.compliance.grace_period_days)
     finding_id, evidence = uuid4(), dump_json(d.evidence)
-    plan.inserts.append((
-        finding_id, UUID(b.production_id), b.compact_id, d.version_id, str(d.rule), d.subject, str(d.severity), OPEN,
-        evidence, d.remediation, now, now, due, run_id, run_id,
-    ))
-    info = {"id": finding_id, "production": b.production_id, "compact_slug": b.bound.compact_slug,
-            "version_number": b.bound.version_number, "rule": str(d.rule), "subject": d.subject,
-            "severity": str(d.severity), "evidence": evidence, "remediation": d.remediation,
-            "first_seen_at": now, "due_at": due}
+    plan.inserts.append(
+        (
+            finding_id,
+            UUID(b.production_id),
+            b.compact_id,
+            d.version_id,
+            str(d.rule),
+            d.subject,
+            str(d.severity),
+            OPEN,
+            evidence,
+            d.remediation,
+            now,
+            now,
+            due,
+            run_id,
+            run_id,
+        )
+    )
+    info = {
+        "id": finding_id,
+        "production": b.production_id,
+        "compact_slug": b.bound.compact_slug,
+        "version_number": b.bound.version_number,
+        "rule": str(d.rule),
+        "subject": d.subject,
+        "severity": str(d.severity),
+        "evidence": evidence,
+        "remediation": d.remediation,
+        "first_seen_at": now,
+        "due_at": due,
+    }
     plan.events.append(_Event(_orgs(b.company, b.convening_org), OPENED, partial(_payload, info, OPEN, run_id)))
     plan.stats.opened += 1
 
@@ -460,9 +551,12 @@ async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UU
     where = ProductionBinding.compact == compact_id
     if after:
         where &= ProductionBinding.production > UUID(after)
-    rows = await ProductionBinding.select(ProductionBinding.production).where(where).order_by(
-        ProductionBinding.production
-    ).limit(limit)
+    rows = (
+        await ProductionBinding.select(ProductionBinding.production)
+        .where(where)
+        .order_by(ProductionBinding.production)
+        .limit(limit)
+    )
     return [r["production"] for r in rows]
 
 
@@ -523,8 +617,13 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
             raise NotFound(f"production {production_id} not found")
         await ComplianceRun.insert(
             ComplianceRun(
-                id=run_id, trigger="on_demand", production=production_id, status="running",
-                owner=f"user:{trigger_user}" if trigger_user else "", started_at=now, heartbeat_at=now,
+                id=run_id,
+                trigger="on_demand",
+                production=production_id,
+                status="running",
+                owner=f"user:{trigger_user}" if trigger_user else "",
+                started_at=now,
+                heartbeat_at=now,
             )
         )
     try:
@@ -532,21 +631,37 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
             await _lock()
             stats = await _check_in_tx([production_id], run_id, now)
             done = datetime.now(UTC)
-            await ComplianceRun.update({
-                ComplianceRun.status: "completed", ComplianceRun.productions_checked: stats.productions,
-                ComplianceRun.findings_opened: stats.opened, ComplianceRun.findings_resolved: stats.resolved,
-                ComplianceRun.heartbeat_at: done, ComplianceRun.finished_at: done,
-            }).where(ComplianceRun.id == run_id)
+            await ComplianceRun.update(
+                {
+                    ComplianceRun.status: "completed",
+                    ComplianceRun.productions_checked: stats.productions,
+                    ComplianceRun.findings_opened: stats.opened,
+                    ComplianceRun.findings_resolved: stats.resolved,
+                    ComplianceRun.heartbeat_at: done,
+                    ComplianceRun.finished_at: done,
+                }
+            ).where(ComplianceRun.id == run_id)
             await audit.record(
-                trigger_user, "compliance.checked", "production", production_id,
-                {"run_id": str(run_id), "opened": stats.opened, "resolved": stats.resolved,
-                 "escalated": stats.escalated, "still_open": stats.still_open},
+                trigger_user,
+                "compliance.checked",
+                "production",
+                production_id,
+                {
+                    "run_id": str(run_id),
+                    "opened": stats.opened,
+                    "resolved": stats.resolved,
+                    "escalated": stats.escalated,
+                    "still_open": stats.still_open,
+                },
             )
     except Exception as exc:
         async with write_tx():
-            await ComplianceRun.update({
-                ComplianceRun.status: "failed", ComplianceRun.error: f"{type(exc).__name__}: {exc}"[:4000],
-                ComplianceRun.finished_at: datetime.now(UTC),
-            }).where(ComplianceRun.id == run_id)
+            await ComplianceRun.update(
+                {
+                    ComplianceRun.status: "failed",
+                    ComplianceRun.error: f"{type(exc).__name__}: {exc}"[:4000],
+                    ComplianceRun.finished_at: datetime.now(UTC),
+                }
+            ).where(ComplianceRun.id == run_id)
         raise
     return run_id

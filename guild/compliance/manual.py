@@ -32,14 +32,21 @@ async def run_check(compact_slug: str | None, progress: Callable[[int, int], Non
     compact_id, ids = await productions_to_check(compact_slug)
     run_id, now = uuid4(), datetime.now(UTC)
     async with write_tx():
-        await ComplianceRun.insert(ComplianceRun(
-            id=run_id, trigger="on_demand", compact=compact_id, status="running", owner="cli", started_at=now,
-            heartbeat_at=now,
-        ))
+        await ComplianceRun.insert(
+            ComplianceRun(
+                id=run_id,
+                trigger="on_demand",
+                compact=compact_id,
+                status="running",
+                owner="cli",
+                started_at=now,
+                heartbeat_at=now,
+            )
+        )
     totals = {"productions": 0, "opened": 0, "resolved": 0, "escalated": 0, "still_open": 0}
     try:
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start:start + BATCH]
+            chunk = ids[start : start + BATCH]
             stats = await check_batch(chunk, run_id, now)
             async with write_tx():  # alive: the scheduler's reaper closes runs silent for too long
                 await ComplianceRun.update({ComplianceRun.heartbeat_at: datetime.now(UTC)}).where(
@@ -54,9 +61,14 @@ async def run_check(compact_slug: str | None, progress: Callable[[int, int], Non
         raise
     finally:
         async with write_tx():
-            await ComplianceRun.update({
-                ComplianceRun.status: status, ComplianceRun.error: error, ComplianceRun.finished_at: datetime.now(UTC),
-                ComplianceRun.productions_checked: totals["productions"], ComplianceRun.findings_opened: totals["opened"],
-                ComplianceRun.findings_resolved: totals["resolved"],
-            }).where(ComplianceRun.id == run_id)
+            await ComplianceRun.update(
+                {
+                    ComplianceRun.status: status,
+                    ComplianceRun.error: error,
+                    ComplianceRun.finished_at: datetime.now(UTC),
+                    ComplianceRun.productions_checked: totals["productions"],
+                    ComplianceRun.findings_opened: totals["opened"],
+                    ComplianceRun.findings_resolved: totals["resolved"],
+                }
+            ).where(ComplianceRun.id == run_id)
     return totals

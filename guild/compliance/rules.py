@@ -116,7 +116,7 @@ REMEDIATION: dict[Rule, str] = {
         "(it is {rate}); until then the placement does not count toward the {department} quota."
     ),
     Rule.commitment_overdue: (
-        "File the {key} commitment (\"{title}\"), due on {due_date} under {label}, and mark it done."
+        'File the {key} commitment ("{title}"), due on {due_date} under {label}, and mark it done.'
     ),
 }
 
@@ -232,11 +232,19 @@ class FindingDraft:
 def _draft(
     bt: BoundTerms, rule: Rule, subject: str, severity: Severity, evidence: dict[str, Any], **ctx: Any
 ) -> FindingDraft:
-    evidence = {"compact": bt.compact_slug, "version_number": bt.version_number, "version_hash": bt.version_hash,
-                **evidence}
+    evidence = {
+        "compact": bt.compact_slug,
+        "version_number": bt.version_number,
+        "version_hash": bt.version_hash,
+        **evidence,
+    }
     remediation = REMEDIATION[rule].format(label=bt.label, **ctx)
     return FindingDraft(
-        version_id=bt.version_id, rule=rule, subject=subject, severity=severity, evidence=evidence,
+        version_id=bt.version_id,
+        rule=rule,
+        subject=subject,
+        severity=severity,
+        evidence=evidence,
         remediation=remediation,
     )
 
@@ -280,8 +288,12 @@ def weighted_ai_share(
         return share, {}
     details = {
         "categories": [
-            {"category": c, "total_count": totals[c][0], "ai_generated_count": totals[c][1],
-             "weight": float(Fraction(weighted[c], common))}
+            {
+                "category": c,
+                "total_count": totals[c][0],
+                "ai_generated_count": totals[c][1],
+                "weight": float(Fraction(weighted[c], common)),
+            }
             for c in used
         ],
         "unweighted_categories": sorted(c for c in totals if c not in weighted),
@@ -309,8 +321,15 @@ def _ai_share(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
         "critical_above_pct": _pct(2 * max_pct),
     }
     return [
-        _draft(bt, Rule.ai_share_exceeded, PRODUCTION_SUBJECT, severity, evidence,
-               max_pct=rules.max_ai_share_pct, share_pct=_pct(share_pct))
+        _draft(
+            bt,
+            Rule.ai_share_exceeded,
+            PRODUCTION_SUBJECT,
+            severity,
+            evidence,
+            max_pct=rules.max_ai_share_pct,
+            share_pct=_pct(share_pct),
+        )
     ]
 
 
@@ -319,16 +338,29 @@ def _ai_share(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
 
 def _context(facts: ProductionFacts, e: EngagementFact, c: ContractFact) -> ContractContext:
     return ContractContext(
-        contract_type=c.contract_type, department=e.department, level=e.level,
-        rate_minor_per_week=e.rate_minor_per_week, currency=e.currency, start_date=e.start_date,
-        end_date=e.end_date, production_budget_minor=facts.budget_minor, budget_currency=facts.currency,
-        mentor_level=e.mentor_level, mentor_department=e.mentor_department, planned_ai_uses=c.planned_ai_uses,
+        contract_type=c.contract_type,
+        department=e.department,
+        level=e.level,
+        rate_minor_per_week=e.rate_minor_per_week,
+        currency=e.currency,
+        start_date=e.start_date,
+        end_date=e.end_date,
+        production_budget_minor=facts.budget_minor,
+        budget_currency=facts.currency,
+        mentor_level=e.mentor_level,
+        mentor_department=e.mentor_department,
+        planned_ai_uses=c.planned_ai_uses,
     )
 
 
 def _bound_version(bt: BoundTerms) -> BoundVersion:
-    return BoundVersion(compact_slug=bt.compact_slug, compact_title=bt.compact_slug,
-                        version_number=bt.version_number, version_hash=bt.version_hash, terms=bt.terms)
+    return BoundVersion(
+        compact_slug=bt.compact_slug,
+        compact_title=bt.compact_slug,
+        version_number=bt.version_number,
+        version_hash=bt.version_hash,
+        terms=bt.terms,
+    )
 
 
 def _uses(uses: Iterable[AIUse]) -> str:
@@ -343,8 +375,11 @@ def _missing(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> Findi
     c = e.contract
     if c is not None and c.status == ContractStatus.issued:
         return None
-    evidence = {**_contract_base(e, c), "contract_status": None if c is None else str(c.status),
-                "required": ContractStatus.issued.value}
+    evidence = {
+        **_contract_base(e, c),
+        "contract_status": None if c is None else str(c.status),
+        "required": ContractStatus.issued.value,
+    }
     return _draft(bt, Rule.contract_missing, str(e.id), Severity.violation, evidence, person=e.person_name)
 
 
@@ -365,8 +400,11 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) 
     c = e.contract
     if c is None or c.status != ContractStatus.issued or CONSENT_CLAUSE in c.clause_keys or not c.planned_ai_uses:
         return None
-    uses = [u for u, r in ai_rules(bt.terms, LIKENESS_USES) if u in c.planned_ai_uses
-            and r.policy is Policy.consent_required]
+    uses = [
+        u
+        for u, r in ai_rules(bt.terms, LIKENESS_USES)
+        if u in c.planned_ai_uses and r.policy is Policy.consent_required
+    ]
     if not uses:  # the consent clause is only ever required for a planned likeness use under consent_required
         return None
     if CONSENT_CLAUSE not in required_clause_keys(c.contract_type, _context(facts, e, c), [_bound_version(bt)]):
@@ -378,8 +416,9 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) 
         "required_clause": CONSENT_CLAUSE,
         "clauses": sorted(c.clause_keys),
     }
-    return _draft(bt, Rule.ai_use_without_consent, str(e.id), Severity.critical, evidence,
-                  person=e.person_name, uses=_uses(uses))
+    return _draft(
+        bt, Rule.ai_use_without_consent, str(e.id), Severity.critical, evidence, person=e.person_name, uses=_uses(uses)
+    )
 
 
 def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
@@ -389,10 +428,15 @@ def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> Fi
     uses = [u for u, r in ai_rules(bt.terms, c.planned_ai_uses) if r.policy is Policy.prohibited]
     if not uses:
         return None
-    evidence = {**_contract_base(e, c), "term_paths": [f"ai_uses.{u}.policy" for u in uses],
-                "planned_uses": [str(u) for u in uses], "required": "not planned"}
-    return _draft(bt, Rule.ai_use_prohibited, str(e.id), Severity.critical, evidence,
-                  person=e.person_name, uses=_uses(uses))
+    evidence = {
+        **_contract_base(e, c),
+        "term_paths": [f"ai_uses.{u}.policy" for u in uses],
+        "planned_uses": [str(u) for u in uses],
+        "required": "not planned",
+    }
+    return _draft(
+        bt, Rule.ai_use_prohibited, str(e.id), Severity.critical, evidence, person=e.person_name, uses=_uses(uses)
+    )
 
 
 _EngagementRule = Callable[[ProductionFacts, EngagementFact, BoundTerms], FindingDraft | None]
@@ -402,13 +446,22 @@ _ENGAGEMENT_RULES: tuple[_EngagementRule, ...] = (_missing, _noncompliant, _with
 def _in_order(c: ContractFact | None, version_hash: str) -> bool:
     """The common case, which none of the engagement rules flags: an issued contract whose stored report
     is compliant with this version and that plans no AI use (each rule's first check, taken together)."""
-    return (c is not None and c.status == ContractStatus.issued and c.compliant and version_hash in c.version_hashes
-            and not c.planned_ai_uses)
+    return (
+        c is not None
+        and c.status == ContractStatus.issued
+        and c.compliant
+        and version_hash in c.version_hashes
+        and not c.planned_ai_uses
+    )
 
 
 def _contracts(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
-    found = (rule(facts, e, bt) for e in facts.engagements if not _in_order(e.contract, bt.version_hash)
-             for rule in _ENGAGEMENT_RULES)
+    found = (
+        rule(facts, e, bt)
+        for e in facts.engagements
+        if not _in_order(e.contract, bt.version_hash)
+        for rule in _ENGAGEMENT_RULES
+    )
     return [d for d in found if d is not None]
 
 
@@ -418,9 +471,19 @@ def _contracts(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
 def _quota(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> FindingDraft:
     mentor = ", with a journey-level mentor from the department" if rule.mentor_required else ""
     weeks = f"{rule.min_weeks} to {rule.max_weeks}" if rule.max_weeks is not None else f"at least {rule.min_weeks}"
-    return _draft(bt, Rule.apprenticeship_quota, str(rule.department), Severity.violation,
-                  result.model_dump(mode="json"), missing=result.missing, department=rule.department,
-                  min_rate=rule.min_rate_minor_per_week, currency=rule.currency, weeks=weeks, mentor=mentor)
+    return _draft(
+        bt,
+        Rule.apprenticeship_quota,
+        str(rule.department),
+        Severity.violation,
+        result.model_dump(mode="json"),
+        missing=result.missing,
+        department=rule.department,
+        min_rate=rule.min_rate_minor_per_week,
+        currency=rule.currency,
+        weeks=weeks,
+        mentor=mentor,
+    )
 
 
 def _underpaid(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> list[FindingDraft]:
@@ -437,9 +500,20 @@ def _underpaid(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> list[Fin
             "shortfall_minor_per_week": u.shortfall_minor_per_week,
             "quota": result.explanation,
         }
-        out.append(_draft(bt, Rule.apprenticeship_underpaid, u.engagement, Severity.violation, evidence,
-                          person=u.person_name, rate=u.rate_minor_per_week, min_rate=u.min_rate_minor_per_week,
-                          currency=u.currency, department=rule.department))
+        out.append(
+            _draft(
+                bt,
+                Rule.apprenticeship_underpaid,
+                u.engagement,
+                Severity.violation,
+                evidence,
+                person=u.person_name,
+                rate=u.rate_minor_per_week,
+                min_rate=u.min_rate_minor_per_week,
+                currency=u.currency,
+                department=rule.department,
+            )
+        )
     return out
 
 
@@ -447,8 +521,9 @@ def _apprenticeship(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft
     """The quota engine of :mod:`guild.apprenticeship.rules`: a finding per department whose quota
     is not met (evidence: the explained result) and one per placement paid below the minimum rate."""
     out = []
-    for result in quota_report(facts.budget_minor, facts.currency, facts.engagements, bt.terms, bt.label,
-                               problems_only=True):
+    for result in quota_report(
+        facts.budget_minor, facts.currency, facts.engagements, bt.terms, bt.label, problems_only=True
+    ):
         if not result.met:
             out.append(_quota(bt, result, result.rule))
         out.extend(_underpaid(bt, result, result.rule))
@@ -475,8 +550,18 @@ def _overdue(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
             "checked_on": facts.today.isoformat(),
             "days_late": (facts.today - c.due_date).days,
         }
-        out.append(_draft(bt, Rule.commitment_overdue, c.key, Severity.violation, evidence,
-                          key=c.key, title=c.title, due_date=c.due_date.isoformat()))
+        out.append(
+            _draft(
+                bt,
+                Rule.commitment_overdue,
+                c.key,
+                Severity.violation,
+                evidence,
+                key=c.key,
+                title=c.title,
+                due_date=c.due_date.isoformat(),
+            )
+        )
     return out
 
 

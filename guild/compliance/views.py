@@ -54,10 +54,22 @@ class RunRead(Out):
 
 
 _FINDING_COLUMNS = (
-    Finding.id, Finding.production.as_alias("production_id"), Finding.production.title.as_alias("production_title"),
-    Finding.compact.slug.as_alias("compact"), Finding.version.number.as_alias("version_number"), Finding.rule,
-    Finding.subject, Finding.severity, Finding.status, Finding.evidence, Finding.remediation, Finding.first_seen_at,
-    Finding.last_seen_at, Finding.due_at, Finding.escalated_at, Finding.resolved_at,
+    Finding.id,
+    Finding.production.as_alias("production_id"),
+    Finding.production.title.as_alias("production_title"),
+    Finding.compact.slug.as_alias("compact"),
+    Finding.version.number.as_alias("version_number"),
+    Finding.rule,
+    Finding.subject,
+    Finding.severity,
+    Finding.status,
+    Finding.evidence,
+    Finding.remediation,
+    Finding.first_seen_at,
+    Finding.last_seen_at,
+    Finding.due_at,
+    Finding.escalated_at,
+    Finding.resolved_at,
 )
 
 
@@ -75,8 +87,12 @@ async def production_findings(principal: Principal, production_id: UUID, status:
         try:
             await production_row(principal, production_id)
         except NotFound:
-            bound = [b["compact"] for b in await ProductionBinding.select(ProductionBinding.compact).where(
-                ProductionBinding.production == production_id)]
+            bound = [
+                b["compact"]
+                for b in await ProductionBinding.select(ProductionBinding.compact).where(
+                    ProductionBinding.production == production_id
+                )
+            ]
             visible = sorted(set(bound) & set(await _compacts_where_party_officer(principal)))
             if not visible:
                 raise
@@ -105,30 +121,50 @@ async def compact_findings(principal: Principal, slug: str, status: str | None) 
 
 
 _RUN_COLUMNS = (
-    ComplianceRun.id, ComplianceRun.trigger, ComplianceRun.job_id, ComplianceRun.slot, ComplianceRun.status,
-    ComplianceRun.productions_checked, ComplianceRun.findings_opened, ComplianceRun.findings_resolved,
-    ComplianceRun.started_at, ComplianceRun.finished_at, ComplianceRun.error,
+    ComplianceRun.id,
+    ComplianceRun.trigger,
+    ComplianceRun.job_id,
+    ComplianceRun.slot,
+    ComplianceRun.status,
+    ComplianceRun.productions_checked,
+    ComplianceRun.findings_opened,
+    ComplianceRun.findings_resolved,
+    ComplianceRun.started_at,
+    ComplianceRun.finished_at,
+    ComplianceRun.error,
 )
 
 
 async def production_runs(principal: Principal, production_id: UUID) -> list[RunRead]:
     async with read_tx():
         await production_row(principal, production_id)
-        bound = [b["compact"] for b in await ProductionBinding.select(ProductionBinding.compact).where(
-            ProductionBinding.production == production_id)]
+        bound = [
+            b["compact"]
+            for b in await ProductionBinding.select(ProductionBinding.compact).where(
+                ProductionBinding.production == production_id
+            )
+        ]
         condition = ComplianceRun.production == production_id
         if bound:
             condition = condition | ComplianceRun.compact.is_in(bound)
-        rows = await ComplianceRun.select(*_RUN_COLUMNS).where(condition).order_by(
-            ComplianceRun.started_at, ascending=False).limit(200)
+        rows = (
+            await ComplianceRun.select(*_RUN_COLUMNS)
+            .where(condition)
+            .order_by(ComplianceRun.started_at, ascending=False)
+            .limit(200)
+        )
     return [RunRead(**r) for r in rows]
 
 
 async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)
-        rows = await ComplianceRun.select(*_RUN_COLUMNS).where(ComplianceRun.compact == compact["id"]).order_by(
-            ComplianceRun.started_at, ascending=False).limit(200)
+        rows = (
+            await ComplianceRun.select(*_RUN_COLUMNS)
+            .where(ComplianceRun.compact == compact["id"])
+            .order_by(ComplianceRun.started_at, ascending=False)
+            .limit(200)
+        )
     return [RunRead(**r) for r in rows]
 
 
@@ -138,7 +174,9 @@ async def run_read(run_id: UUID) -> RunRead:
     return RunRead(**row)
 
 
-async def list_all_findings(compact_slug: str | None, production_id: str | None, status: str | None) -> list[FindingRead]:
+async def list_all_findings(
+    compact_slug: str | None, production_id: str | None, status: str | None
+) -> list[FindingRead]:
     """For the operator CLI: every finding, filtered."""
     async with read_tx():
         query = Finding.select(*_FINDING_COLUMNS)

@@ -23,7 +23,9 @@ class ContractRequest(In):
     contract_type: ContractType
     clauses: list[ClauseChoice] = Field(max_length=50, description="library clauses with their parameters")
     custom_clauses: list[CustomClauseRef] = Field(default_factory=list, max_length=20)
-    planned_ai_uses: list[AIUse] = Field(default_factory=list, max_length=20, description="AI uses involving this worker")
+    planned_ai_uses: list[AIUse] = Field(
+        default_factory=list, max_length=20, description="AI uses involving this worker"
+    )
     notes: Text = Field(default="", max_length=20_000, description="free text; printed literally in the PDF")
     supersedes: UUID | None = Field(
         default=None,

@@ -59,8 +59,12 @@ def _now() -> datetime:
 def library() -> list[ClauseInfo]:
     return [
         ClauseInfo(
-            key=c.key, version=c.version, title=c.title, applies_to=sorted(c.applies_to),
-            levels=sorted(c.levels) if c.levels else None, params_schema=c.params_model.model_json_schema(),
+            key=c.key,
+            version=c.version,
+            title=c.title,
+            applies_to=sorted(c.applies_to),
+            levels=sorted(c.levels) if c.levels else None,
+            params_schema=c.params_model.model_json_schema(),
         )
         for c in sorted(CLAUSES.values(), key=lambda c: (c.key, c.version))
     ]
@@ -72,16 +76,29 @@ async def create_custom_clause(principal: Principal, slug: str, data: CustomClau
         org_id = principal.org_ids.get(slug)
         if org_id is None:
             raise NotFound(f"organization {slug!r} not found")
-        last = await CustomClause.select(CustomClause.version).where(
-            (CustomClause.organization == org_id) & (CustomClause.key == data.key)
-        ).order_by(CustomClause.version, ascending=False).first()
+        last = (
+            await CustomClause.select(CustomClause.version)
+            .where((CustomClause.organization == org_id) & (CustomClause.key == data.key))
+            .order_by(CustomClause.version, ascending=False)
+            .first()
+        )
         row = CustomClause(
-            id=uuid4(), organization=org_id, key=data.key, version=(last["version"] + 1) if last else 1,
-            title=data.title, text=data.text, created_by=principal.id, created_at=_now(),
+            id=uuid4(),
+            organization=org_id,
+            key=data.key,
+            version=(last["version"] + 1) if last else 1,
+            title=data.title,
+            text=data.text,
+            created_by=principal.id,
+            created_at=_now(),
         )
         await CustomClause.insert(row)
-        await audit.record(principal.id, "custom_clause.created", "organization", org_id, {"key": data.key, "version": row.version})
-    return CustomClauseRead(organization=slug, key=row.key, version=row.version, title=row.title, text=row.text, created_at=row.created_at)
+        await audit.record(
+            principal.id, "custom_clause.created", "organization", org_id, {"key": data.key, "version": row.version}
+        )
+    return CustomClauseRead(
+        organization=slug, key=row.key, version=row.version, title=row.title, text=row.text, created_at=row.created_at
+    )
 
 
 # Who reads an organisation's plain-text clauses (and may put them into contracts):
@@ -132,10 +149,18 @@ async def _clauses_readable(principal: Principal, slug: str) -> UUID:
 async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomClauseRead]:
     async with read_tx():
         await _clauses_readable(principal, slug)
-        rows = await CustomClause.select(
-            CustomClause.organization.slug.as_alias("organization"), CustomClause.key, CustomClause.version,
-            CustomClause.title, CustomClause.text, CustomClause.created_at,
-        ).where(CustomClause.organization.slug == slug).order_by(CustomClause.key, CustomClause.version)
+        rows = (
+            await CustomClause.select(
+                CustomClause.organization.slug.as_alias("organization"),
+                CustomClause.key,
+                CustomClause.version,
+                CustomClause.title,
+                CustomClause.text,
+                CustomClause.created_at,
+            )
+            .where(CustomClause.organization.slug == slug)
+            .order_by(CustomClause.key, CustomClause.version)
+        )
     return [CustomClauseRead(**r) for r in rows]
 
 
@@ -145,8 +170,11 @@ async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomCla
 def _bound(rows: list[dict[str, Any]]) -> list[BoundVersion]:
     return [
         BoundVersion(
-            compact_slug=r["compact_slug"], compact_title=r["compact_title"], version_number=r["version_number"],
-            version_hash=r["version_hash"], terms=Terms.model_validate(r["terms"]),
+            compact_slug=r["compact_slug"],
+            compact_title=r["compact_title"],
+            version_number=r["version_number"],
+            version_hash=r["version_hash"],
+            terms=Terms.model_validate(r["terms"]),
         )
         for r in rows
     ]
@@ -155,36 +183,60 @@ def _bound(rows: list[dict[str, Any]]) -> list[BoundVersion]:
 async def _load(principal: Principal, production_id: UUID, request: ContractRequest) -> dict[str, Any]:
     """Everything the check and the document need, read in one transaction by the caller."""
     production = await production_row(principal, production_id, write=True)
-    engagement = await Engagement.select().where(
-        (Engagement.id == request.engagement_id) & (Engagement.production == production_id)
-    ).first()
+    engagement = (
+        await Engagement.select()
+        .where((Engagement.id == request.engagement_id) & (Engagement.production == production_id))
+        .first()
+    )
     if engagement is None:
         raise invalid("engagement_id", "engagement_in_production", "no such engagement on this production")
     mentor = None
     if engagement["mentor"]:
-        mentor = await Engagement.select(Engagement.person_name, Engagement.level, Engagement.department).where(
-            Engagement.id == engagement["mentor"]
-        ).first()
+        mentor = (
+            await Engagement.select(Engagement.person_name, Engagement.level, Engagement.department)
+            .where(Engagement.id == engagement["mentor"])
+            .first()
+        )
     bound_rows = await bound_versions(production_id)
-    company = await Organization.select(Organization.slug, Organization.name).where(
-        Organization.id == production["company"]
-    ).first()
+    company = (
+        await Organization.select(Organization.slug, Organization.name)
+        .where(Organization.id == production["company"])
+        .first()
+    )
     allowed_orgs = {company["slug"], *(await _clause_orgs_of_bound(production_id))}
     custom = []
     for i, ref in enumerate(request.custom_clauses):
         if ref.organization not in allowed_orgs:
-            raise invalid(f"custom_clauses[{i}].organization", "clause_owner",
-                          "custom clauses come from the production company, or from an organisation that convened "
-                          "or approved a bound compact")
-        row = await CustomClause.select(CustomClause.key, CustomClause.version, CustomClause.title, CustomClause.text).where(
-            (CustomClause.organization.slug == ref.organization) & (CustomClause.key == ref.key)
-            & (CustomClause.version == ref.version)
-        ).first()
+            raise invalid(
+                f"custom_clauses[{i}].organization",
+                "clause_owner",
+                "custom clauses come from the production company, or from an organisation that convened "
+                "or approved a bound compact",
+            )
+        row = (
+            await CustomClause.select(CustomClause.key, CustomClause.version, CustomClause.title, CustomClause.text)
+            .where(
+                (CustomClause.organization.slug == ref.organization)
+                & (CustomClause.key == ref.key)
+                & (CustomClause.version == ref.version)
+            )
+            .first()
+        )
         if row is None:
-            raise invalid(f"custom_clauses[{i}].key", "unknown_clause", f"{ref.organization} has no clause {ref.key} v{ref.version}")
+            raise invalid(
+                f"custom_clauses[{i}].key",
+                "unknown_clause",
+                f"{ref.organization} has no clause {ref.key} v{ref.version}",
+            )
         custom.append({"organization": ref.organization, **row})
-    return {"production": production, "engagement": engagement, "mentor": mentor, "bound_rows": bound_rows,
-            "company": company, "custom": custom}
+    return {
+        "production": production,
+        "engagement": engagement,
+        "mentor": mentor,
+        "bound_rows": bound_rows,
+        "company": company,
+        "custom": custom,
+    }
 
 
 async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
@@ -192,7 +244,9 @@ async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
     them with a bound compact (convened it or approved a version), production companies excepted."""
     from guild.tables import Compact, ProductionBinding, RatificationDecision
 
-    bindings = await ProductionBinding.select(ProductionBinding.compact).where(ProductionBinding.production == production_id)
+    bindings = await ProductionBinding.select(ProductionBinding.compact).where(
+        ProductionBinding.production == production_id
+    )
     if not bindings:
         return set()
     compacts = [b["compact"] for b in bindings]
@@ -200,7 +254,8 @@ async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
         Compact.id.is_in(compacts) & (Compact.convening_org.kind != _COMPANY)
     )
     approving = await RatificationDecision.select(RatificationDecision.organization.slug.as_alias("slug")).where(
-        RatificationDecision.version.compact.is_in(compacts) & (RatificationDecision.decision == "approved")
+        RatificationDecision.version.compact.is_in(compacts)
+        & (RatificationDecision.decision == "approved")
         & (RatificationDecision.organization.kind != _COMPANY)
     )
     return {r["slug"] for r in [*convening, *approving]}
@@ -209,10 +264,17 @@ async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
 def _context(loaded: dict[str, Any], request: ContractRequest) -> ContractContext:
     e, p, m = loaded["engagement"], loaded["production"], loaded["mentor"]
     return ContractContext(
-        contract_type=request.contract_type, department=e["department"], level=e["level"],
-        rate_minor_per_week=e["rate_minor_per_week"], currency=e["currency"], start_date=e["start_date"],
-        end_date=e["end_date"], production_budget_minor=p["budget_minor"], budget_currency=p["currency"],
-        mentor_level=m["level"] if m else None, mentor_department=m["department"] if m else None,
+        contract_type=request.contract_type,
+        department=e["department"],
+        level=e["level"],
+        rate_minor_per_week=e["rate_minor_per_week"],
+        currency=e["currency"],
+        start_date=e["start_date"],
+        end_date=e["end_date"],
+        production_budget_minor=p["budget_minor"],
+        budget_currency=p["currency"],
+        mentor_level=m["level"] if m else None,
+        mentor_department=m["department"] if m else None,
         planned_ai_uses=frozenset(request.planned_ai_uses),
     )
 
@@ -224,14 +286,18 @@ def _check_text_size(loaded: dict[str, Any], request: ContractRequest) -> None:
     )
     if overflow is not None:
         raise invalid(
-            overflow.field, "contract_text_max",
+            overflow.field,
+            "contract_text_max",
             f"the contract's free text totals {overflow.total} characters; one contract carries at most "
             f"{CONTRACT_TEXT_MAX} (clause parameters, custom clauses and notes together)",
-            limit=CONTRACT_TEXT_MAX, total=overflow.total,
+            limit=CONTRACT_TEXT_MAX,
+            total=overflow.total,
         )
 
 
-def _check(loaded: dict[str, Any], request: ContractRequest) -> tuple[ContractContext, list[BoundVersion], ComplianceReport]:
+def _check(
+    loaded: dict[str, Any], request: ContractRequest
+) -> tuple[ContractContext, list[BoundVersion], ComplianceReport]:
     context = _context(loaded, request)
     bound = _bound(loaded["bound_rows"])
     for i, choice in enumerate(request.clauses):
@@ -243,7 +309,8 @@ def _check(loaded: dict[str, Any], request: ContractRequest) -> tuple[ContractCo
         report = evaluate(request.contract_type, context, request.clauses, bound)
     except ClauseParamsError as exc:
         raise Unprocessable(
-            "clause parameters are invalid", title="Validation failed",
+            "clause parameters are invalid",
+            title="Validation failed",
             errors=[field_error(f, e["type"], e["msg"]) for f, e in zip(exc.fields, exc.errors, strict=True)],
         ) from exc
     _check_text_size(loaded, request)  # after each field's own limit, before anything is rendered
@@ -266,14 +333,23 @@ def _refusal(report: ComplianceReport) -> Unprocessable:
 
 
 def contract_document(
-    contract_id: UUID, issued_at: datetime, loaded: dict[str, Any], request: ContractRequest,
-    context: ContractContext, bound: list[BoundVersion],
+    contract_id: UUID,
+    issued_at: datetime,
+    loaded: dict[str, Any],
+    request: ContractRequest,
+    context: ContractContext,
+    bound: list[BoundVersion],
 ) -> dict[str, Any]:
     """The canonical contract data: what the PDF shows, what its footer hash covers, what verify re-checks."""
     e, p = loaded["engagement"], loaded["production"]
     clauses = [
-        {"key": c.key, "version": c.version, "title": c.title, "params": params.model_dump(mode="json"),
-         "text": render_clause_text(c, params)}
+        {
+            "key": c.key,
+            "version": c.version,
+            "title": c.title,
+            "params": params.model_dump(mode="json"),
+            "text": render_clause_text(c, params),
+        }
         for c, params in resolve_clauses(request.clauses)
     ]
     return {
@@ -282,18 +358,34 @@ def contract_document(
         "contract_type": request.contract_type.value,
         "issued_at": issued_at.isoformat(),
         "employer": {"slug": loaded["company"]["slug"], "name": loaded["company"]["name"]},
-        "production": {"id": str(p["id"]), "title": p["title"], "budget_minor": p["budget_minor"], "currency": p["currency"]},
+        "production": {
+            "id": str(p["id"]),
+            "title": p["title"],
+            "budget_minor": p["budget_minor"],
+            "currency": p["currency"],
+        },
         "worker": {
-            "name": e["person_name"], "role": e["role"], "department": e["department"], "level": e["level"],
-            "rate_minor_per_week": e["rate_minor_per_week"], "currency": e["currency"],
-            "start_date": e["start_date"].isoformat(), "end_date": e["end_date"].isoformat(),
+            "name": e["person_name"],
+            "role": e["role"],
+            "department": e["department"],
+            "level": e["level"],
+            "rate_minor_per_week": e["rate_minor_per_week"],
+            "currency": e["currency"],
+            "start_date": e["start_date"].isoformat(),
+            "end_date": e["end_date"].isoformat(),
             "mentor": loaded["mentor"]["person_name"] if loaded["mentor"] else None,
             "engagement_id": str(e["id"]),
         },
         "planned_ai_uses": sorted(u.value for u in request.planned_ai_uses),
         "clauses": clauses,
         "custom_clauses": [
-            {"organization": c["organization"], "key": c["key"], "version": c["version"], "title": c["title"], "text": c["text"]}
+            {
+                "organization": c["organization"],
+                "key": c["key"],
+                "version": c["version"],
+                "title": c["title"],
+                "text": c["text"],
+            }
             for c in loaded["custom"]
         ],
         "notes": request.notes,
@@ -306,15 +398,24 @@ def contract_document(
     }
 
 
-async def render_contract_pdf(renderer: PdfRenderer, document: dict[str, Any], report: ComplianceReport) -> tuple[bytes, str]:
+async def render_contract_pdf(
+    renderer: PdfRenderer, document: dict[str, Any], report: ComplianceReport
+) -> tuple[bytes, str]:
     doc_hash = canonical_hash(document)
     report_json = report.model_dump(mode="json")
     pdf = await renderer.render(
-        "contract.html", {"doc": document, "report": report_json, "doc_hash": doc_hash},
+        "contract.html",
+        {"doc": document, "report": report_json, "doc_hash": doc_hash},
         [
-            Attachment(filename="contract.json", data=canonical_json(document), description="the contract's canonical data"),
-            Attachment(filename="compliance.json", data=canonical_json(report_json), description="compliance report at issue",
-                       relationship="Supplement"),
+            Attachment(
+                filename="contract.json", data=canonical_json(document), description="the contract's canonical data"
+            ),
+            Attachment(
+                filename="compliance.json",
+                data=canonical_json(report_json),
+                description="compliance report at issue",
+                relationship="Supplement",
+            ),
         ],
         title=f"{document['contract_type'].title()} agreement — {document['worker']['name']}",
         tenant=f"org:{document['employer']['slug']}",  # the queue's fairness key: the production company
@@ -327,21 +428,27 @@ def _request_hash(production_id: UUID, request: ContractRequest) -> str:
 
 
 async def _by_key(production_id: UUID, key: str) -> dict[str, Any] | None:
-    return await Contract.select(Contract.id, Contract.request_sha256).where(
-        (Contract.production == production_id) & (Contract.idempotency_key == key)
-    ).first()
+    return (
+        await Contract.select(Contract.id, Contract.request_sha256)
+        .where((Contract.production == production_id) & (Contract.idempotency_key == key))
+        .first()
+    )
 
 
 def _same_request_or_conflict(existing: dict[str, Any], request_hash: str) -> UUID:
     if existing["request_sha256"] != request_hash:
-        raise Conflict("this Idempotency-Key was already used for a different contract request", rule="idempotency_key_reuse")
+        raise Conflict(
+            "this Idempotency-Key was already used for a different contract request", rule="idempotency_key_reuse"
+        )
     return existing["id"]
 
 
 async def _live_contract(engagement_id: UUID) -> UUID | None:
-    row = await Contract.select(Contract.id).where(
-        (Contract.engagement == engagement_id) & (Contract.status == ContractStatus.issued.value)
-    ).first()
+    row = (
+        await Contract.select(Contract.id)
+        .where((Contract.engagement == engagement_id) & (Contract.status == ContractStatus.issued.value))
+        .first()
+    )
     return None if row is None else row["id"]
 
 
@@ -352,25 +459,36 @@ def _replaceable(live: UUID | None, request: ContractRequest) -> UUID | None:
         if request.supersedes is not None:
             raise Conflict(
                 f"contract {request.supersedes} is not the live contract of engagement {request.engagement_id} "
-                "(it has none): nothing to supersede", rule="supersede_live_only", field="supersedes",
+                "(it has none): nothing to supersede",
+                rule="supersede_live_only",
+                field="supersedes",
             )
         return None
     if request.supersedes is None:
         raise Conflict(
             f"engagement {request.engagement_id} already has a live contract, {live}; void it, or send "
-            f'"supersedes": "{live}" to replace it', rule="one_live_contract", field="engagement_id",
+            f'"supersedes": "{live}" to replace it',
+            rule="one_live_contract",
+            field="engagement_id",
             live_contract_id=str(live),
         )
     if request.supersedes != live:
         raise Conflict(
             f"contract {request.supersedes} is not the live contract of engagement {request.engagement_id}; "
-            f"its live contract is {live}", rule="supersede_live_only", field="supersedes", live_contract_id=str(live),
+            f"its live contract is {live}",
+            rule="supersede_live_only",
+            field="supersedes",
+            live_contract_id=str(live),
         )
     return live
 
 
 async def issue(
-    principal: Principal, production_id: UUID, request: ContractRequest, renderer: PdfRenderer, idempotency_key: str | None
+    principal: Principal,
+    production_id: UUID,
+    request: ContractRequest,
+    renderer: PdfRenderer,
+    idempotency_key: str | None,
 ) -> tuple[ContractRead, bool]:
     """Issue a compliant contract; returns (contract, created). A repeated Idempotency-Key returns the first.
 
@@ -400,32 +518,61 @@ async def issue(
                 return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
             current = {(b["compact_slug"], b["version_hash"]) for b in await bound_versions(production_id)}
             if current != {(b.compact_slug, b.version_hash) for b in bound}:
-                raise Conflict("the production's compact bindings changed while issuing; try again", rule="bindings_changed")
+                raise Conflict(
+                    "the production's compact bindings changed while issuing; try again", rule="bindings_changed"
+                )
             replaced = _replaceable(await _live_contract(request.engagement_id), request)
             if replaced is not None:
-                superseded = await Contract.update({
-                    Contract.status: ContractStatus.superseded.value, Contract.superseded_by: contract_id,
-                    Contract.superseded_at: issued_at,
-                }).where((Contract.id == replaced) & (Contract.status == ContractStatus.issued.value)).returning(Contract.id)
+                superseded = (
+                    await Contract.update(
+                        {
+                            Contract.status: ContractStatus.superseded.value,
+                            Contract.superseded_by: contract_id,
+                            Contract.superseded_at: issued_at,
+                        }
+                    )
+                    .where((Contract.id == replaced) & (Contract.status == ContractStatus.issued.value))
+                    .returning(Contract.id)
+                )
                 if not superseded:  # voided since the read above (void takes no production lock)
-                    raise Conflict(f"contract {replaced} is no longer live: nothing to supersede",
-                                   rule="supersede_live_only", field="supersedes")
+                    raise Conflict(
+                        f"contract {replaced} is no longer live: nothing to supersede",
+                        rule="supersede_live_only",
+                        field="supersedes",
+                    )
                 await audit.record(principal.id, "contract.superseded", "contract", replaced, {"by": str(contract_id)})
             report_json = report.model_dump(mode="json")
             await Contract.insert(
                 Contract(
-                    id=contract_id, production=production_id, engagement=request.engagement_id,
-                    contract_type=request.contract_type.value, status=ContractStatus.issued.value, document=document,
-                    document_sha256=doc_hash, compliance=report_json, pdf=pdf,
-                    pdf_sha256=pdf_sha256(pdf), idempotency_key=idempotency_key, request_sha256=request_hash,
-                    issued_by=principal.id, issued_at=issued_at, **contract_facts(document, report_json)._asdict(),
+                    id=contract_id,
+                    production=production_id,
+                    engagement=request.engagement_id,
+                    contract_type=request.contract_type.value,
+                    status=ContractStatus.issued.value,
+                    document=document,
+                    document_sha256=doc_hash,
+                    compliance=report_json,
+                    pdf=pdf,
+                    pdf_sha256=pdf_sha256(pdf),
+                    idempotency_key=idempotency_key,
+                    request_sha256=request_hash,
+                    issued_by=principal.id,
+                    issued_at=issued_at,
+                    **contract_facts(document, report_json)._asdict(),
                 )
             )
             await audit.record(
-                principal.id, "contract.issued", "contract", contract_id,
-                {"production": str(production_id), "document_sha256": doc_hash, "pdf_sha256": pdf_sha256(pdf),
-                 "compacts": [f"{b.compact_slug}@{b.version_hash}" for b in bound],
-                 "supersedes": str(replaced) if replaced else None},
+                principal.id,
+                "contract.issued",
+                "contract",
+                contract_id,
+                {
+                    "production": str(production_id),
+                    "document_sha256": doc_hash,
+                    "pdf_sha256": pdf_sha256(pdf),
+                    "compacts": [f"{b.compact_slug}@{b.version_hash}" for b in bound],
+                    "supersedes": str(replaced) if replaced else None,
+                },
             )
     except Exception as exc:
         if idempotency_key and is_unique_violation(exc):  # a concurrent retry with the same key won the race
@@ -442,17 +589,31 @@ async def issue(
 
 def _contract_query():
     return Contract.select(
-        Contract.id, Contract.production, Contract.engagement, Contract.contract_type, Contract.status,
-        Contract.document_sha256, Contract.pdf_sha256, Contract.compliance, Contract.document, Contract.issued_at,
-        Contract.voided_at, Contract.void_reason, Contract.superseded_by, Contract.superseded_at,
+        Contract.id,
+        Contract.production,
+        Contract.engagement,
+        Contract.contract_type,
+        Contract.status,
+        Contract.document_sha256,
+        Contract.pdf_sha256,
+        Contract.compliance,
+        Contract.document,
+        Contract.issued_at,
+        Contract.voided_at,
+        Contract.void_reason,
+        Contract.superseded_by,
+        Contract.superseded_at,
         Contract.engagement.user.as_alias("member_id"),
         Contract.production.company.slug.as_alias("company_slug"),
     ).output(load_json=True)
 
 
 def _may_read(principal: Principal, row: dict[str, Any]) -> bool:
-    return (principal.is_admin or row["member_id"] == principal.id
-            or principal.has_role(row["company_slug"], Role.producer, Role.officer))
+    return (
+        principal.is_admin
+        or row["member_id"] == principal.id
+        or principal.has_role(row["company_slug"], Role.producer, Role.officer)
+    )
 
 
 async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, Any]:
@@ -465,12 +626,21 @@ async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, An
 
 def _read(row: dict[str, Any]) -> ContractRead:
     return ContractRead(
-        id=row["id"], production_id=row["production"], engagement_id=row["engagement"],
-        contract_type=row["contract_type"], status=row["status"], document_sha256=row["document_sha256"],
-        pdf_sha256=row["pdf_sha256"], compliance=ComplianceReport.model_validate(row["compliance"]),
-        compacts=[CompactRef(**c) for c in row["document"]["compacts"]], issued_at=row["issued_at"],
-        voided_at=row["voided_at"], void_reason=row["void_reason"], supersedes=row["document"].get("supersedes"),
-        superseded_by=row["superseded_by"], superseded_at=row["superseded_at"],
+        id=row["id"],
+        production_id=row["production"],
+        engagement_id=row["engagement"],
+        contract_type=row["contract_type"],
+        status=row["status"],
+        document_sha256=row["document_sha256"],
+        pdf_sha256=row["pdf_sha256"],
+        compliance=ComplianceReport.model_validate(row["compliance"]),
+        compacts=[CompactRef(**c) for c in row["document"]["compacts"]],
+        issued_at=row["issued_at"],
+        voided_at=row["voided_at"],
+        void_reason=row["void_reason"],
+        supersedes=row["document"].get("supersedes"),
+        superseded_by=row["superseded_by"],
+        superseded_at=row["superseded_at"],
     )
 
 
@@ -516,9 +686,13 @@ async def void(principal: Principal, contract_id: UUID, reason: str) -> Contract
         row = await _contract_row(principal, contract_id)
         if not principal.has_role(row["company_slug"], Role.producer):
             raise Forbidden("only the production company's producers may void its contracts")
-        changed = await Contract.update(
-            {Contract.status: ContractStatus.void.value, Contract.voided_at: _now(), Contract.void_reason: reason}
-        ).where((Contract.id == contract_id) & (Contract.status == ContractStatus.issued.value)).returning(Contract.id)
+        changed = (
+            await Contract.update(
+                {Contract.status: ContractStatus.void.value, Contract.voided_at: _now(), Contract.void_reason: reason}
+            )
+            .where((Contract.id == contract_id) & (Contract.status == ContractStatus.issued.value))
+            .returning(Contract.id)
+        )
         if not changed:
             status = (await Contract.select(Contract.status).where(Contract.id == contract_id).first())["status"]
             raise Conflict(f"contract {contract_id} is already {status}", rule="void_issued_only")
@@ -529,13 +703,22 @@ async def void(principal: Principal, contract_id: UUID, reason: str) -> Contract
 async def verify_pdf_hash(pdf_hash: str) -> PdfVerification:
     """Public: is this the SHA-256 of a PDF guild issued, and is that contract still in force?"""
     async with read_tx():
-        row = await Contract.select(
-            Contract.id, Contract.status, Contract.issued_at, Contract.document_sha256, Contract.pdf_sha256
-        ).where(Contract.pdf_sha256 == pdf_hash.lower()).first()
+        row = (
+            await Contract.select(
+                Contract.id, Contract.status, Contract.issued_at, Contract.document_sha256, Contract.pdf_sha256
+            )
+            .where(Contract.pdf_sha256 == pdf_hash.lower())
+            .first()
+        )
     if row is None:
         raise NotFound("no contract PDF with this SHA-256 was issued here")
-    return PdfVerification(pdf_sha256=row["pdf_sha256"], contract_id=row["id"], status=row["status"],
-                           issued_at=row["issued_at"], document_sha256=row["document_sha256"])
+    return PdfVerification(
+        pdf_sha256=row["pdf_sha256"],
+        contract_id=row["id"],
+        status=row["status"],
+        issued_at=row["issued_at"],
+        document_sha256=row["document_sha256"],
+    )
 
 
 async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
@@ -552,13 +735,22 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
     doc_hash = canonical_hash(document)
     checks.append((attachments["contract.json"] == canonical_json(document), "contract.json is in canonical form"))
     async with read_tx():
-        row = await Contract.select(Contract.id, Contract.status, Contract.pdf_sha256, Contract.document_sha256).where(
-            Contract.document_sha256 == doc_hash
-        ).first()
-        versions = await CompactVersion.select(
-            CompactVersion.terms, CompactVersion.terms_hash, CompactVersion.compact.slug.as_alias("slug"),
-            CompactVersion.compact.title.as_alias("title"), CompactVersion.number,
-        ).where(CompactVersion.terms_hash.is_in([c["hash"] for c in document["compacts"]] or ["-"])).output(load_json=True)
+        row = (
+            await Contract.select(Contract.id, Contract.status, Contract.pdf_sha256, Contract.document_sha256)
+            .where(Contract.document_sha256 == doc_hash)
+            .first()
+        )
+        versions = (
+            await CompactVersion.select(
+                CompactVersion.terms,
+                CompactVersion.terms_hash,
+                CompactVersion.compact.slug.as_alias("slug"),
+                CompactVersion.compact.title.as_alias("title"),
+                CompactVersion.number,
+            )
+            .where(CompactVersion.terms_hash.is_in([c["hash"] for c in document["compacts"]] or ["-"]))
+            .output(load_json=True)
+        )
     checks.append((row is not None, f"contract data SHA-256 {doc_hash} matches an issued contract"))
     if row is not None:
         checks.append((row["pdf_sha256"] == digest, f"PDF SHA-256 {digest} equals the stored PDF's"))
@@ -567,12 +759,25 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
     for c in document["compacts"]:
         checks.append((c["hash"] in found, f"compact {c['slug']} v{c['version']} ({c['hash'][:12]}…) is known here"))
     if all(c["hash"] in found for c in document["compacts"]):
-        bound = [BoundVersion(compact_slug=v["slug"], compact_title=v["title"], version_number=v["number"],
-                              version_hash=v["terms_hash"], terms=Terms.model_validate(v["terms"]))
-                 for v in (found[c["hash"]] for c in document["compacts"])]
+        bound = [
+            BoundVersion(
+                compact_slug=v["slug"],
+                compact_title=v["title"],
+                version_number=v["number"],
+                version_hash=v["terms_hash"],
+                terms=Terms.model_validate(v["terms"]),
+            )
+            for v in (found[c["hash"]] for c in document["compacts"])
+        ]
         context = ContractContext.model_validate(document["context"])
         choices = [{"key": c["key"], "version": c["version"], "params": c["params"]} for c in document["clauses"]]
         report = evaluate(document["contract_type"], context, choices, bound)
-        checks.append((report.compliant, "embedded contract data complies with the compact versions it cites"
-                       if report.compliant else f"embedded data breaks {len(report.violations)} term(s)"))
+        checks.append(
+            (
+                report.compliant,
+                "embedded contract data complies with the compact versions it cites"
+                if report.compliant
+                else f"embedded data breaks {len(report.violations)} term(s)",
+            )
+        )
     return checks

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.errors import Conflict
 from guild.orgs import invitations, service
-from guild.params import SlugParam
 from guild.orgs.schemas import (
     InvitationRead,
     MembershipCreate,
@@ -16,6 +15,7 @@ from guild.orgs.schemas import (
     OrganizationRead,
     OrgKind,
 )
+from guild.params import SlugParam
 from guild.security import Principal, Role, admin_guard, org_role_guard
 
 
@@ -25,7 +25,9 @@ class OrganizationController(Controller):
     guards = [admin_guard, org_role_guard]
 
     @post("/", opt={"admin": True}, raises=[Conflict], summary="Create an organisation (site admin)")
-    async def create(self, data: JSONBody[OrganizationCreate], request: Request[Principal, object, object]) -> OrganizationRead:
+    async def create(
+        self, data: JSONBody[OrganizationCreate], request: Request[Principal, object, object]
+    ) -> OrganizationRead:
         return await service.create_organization(data, actor_id=request.user.id)
 
     @get("/", summary="List organisations")
@@ -41,7 +43,10 @@ class OrganizationController(Controller):
         return await service.list_members(slug)
 
     @post(
-        "/{slug:str}/members", opt={"org_roles": (Role.officer,)}, status_code=202, raises=[Conflict],
+        "/{slug:str}/members",
+        opt={"org_roles": (Role.officer,)},
+        status_code=202,
+        raises=[Conflict],
         summary="Offer a role to an e-mail address (officers); it becomes a membership when that account accepts",
         description="The answer is the same whether or not an account has the address: 202 with the pending "
         "invitation (the same one again while it is pending). The person accepts at "
@@ -56,18 +61,25 @@ class OrganizationController(Controller):
     async def list_invitations(self, slug: FromPath[SlugParam]) -> list[InvitationRead]:
         return await invitations.list_for_organization(slug)
 
-    @delete("/{slug:str}/invitations/{invitation_id:uuid}", opt={"org_roles": (Role.officer,)},
-            summary="Withdraw a pending invitation (officers)")
+    @delete(
+        "/{slug:str}/invitations/{invitation_id:uuid}",
+        opt={"org_roles": (Role.officer,)},
+        summary="Withdraw a pending invitation (officers)",
+    )
     async def withdraw_invitation(
         self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Request[Principal, object, object]
     ) -> None:
         await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
-        "/{slug:str}/members/{membership_id:uuid}", opt={"org_roles": (Role.officer,)}, raises=[Conflict],
+        "/{slug:str}/members/{membership_id:uuid}",
+        opt={"org_roles": (Role.officer,)},
+        raises=[Conflict],
         summary="Remove a role (officers)",
     )
-    async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
+    async def remove_member(
+        self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Request[Principal, object, object]
+    ) -> None:
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
 
 
@@ -82,7 +94,9 @@ class MyInvitationController(Controller):
         return await invitations.list_mine(request.user)
 
     @post("/{invitation_id:uuid}/accept", summary="Accept an invitation: the role becomes a membership")
-    async def accept(self, invitation_id: FromPath[UUID], request: Request[Principal, object, object]) -> MembershipRead:
+    async def accept(
+        self, invitation_id: FromPath[UUID], request: Request[Principal, object, object]
+    ) -> MembershipRead:
         return await invitations.accept(request.user, invitation_id)
 
     @delete("/{invitation_id:uuid}", summary="Decline an invitation")

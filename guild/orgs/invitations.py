@@ -36,10 +36,15 @@ def _email(email: str) -> str:
 
 
 async def _pending(org_id: UUID, email: str, role: str) -> dict[str, Any] | None:
-    return await MembershipInvitation.select(*_COLUMNS).where(
-        (MembershipInvitation.organization == org_id) & (MembershipInvitation.email == email)
-        & (MembershipInvitation.role == role)
-    ).first()
+    return (
+        await MembershipInvitation.select(*_COLUMNS)
+        .where(
+            (MembershipInvitation.organization == org_id)
+            & (MembershipInvitation.email == email)
+            & (MembershipInvitation.role == role)
+        )
+        .first()
+    )
 
 
 async def invite(slug: str, data: MembershipCreate, actor_id: UUID | None) -> InvitationRead:
@@ -61,12 +66,21 @@ async def invite(slug: str, data: MembershipCreate, actor_id: UUID | None) -> In
             invitation_id = uuid4()
             await MembershipInvitation.insert(
                 MembershipInvitation(
-                    id=invitation_id, organization=org["id"], email=email, role=role,
-                    invited_by=str(actor_id) if actor_id else None, created_at=datetime.now(UTC),
+                    id=invitation_id,
+                    organization=org["id"],
+                    email=email,
+                    role=role,
+                    invited_by=str(actor_id) if actor_id else None,
+                    created_at=datetime.now(UTC),
                 )
             )
-            await audit.record(actor_id, "membership.invited", "organization", org["id"],
-                               {"invitation_id": str(invitation_id), "email": email, "role": role})
+            await audit.record(
+                actor_id,
+                "membership.invited",
+                "organization",
+                org["id"],
+                {"invitation_id": str(invitation_id), "email": email, "role": role},
+            )
             return InvitationRead(**await _pending(org["id"], email, role))
     except Exception as exc:
         if not is_unique_violation(exc):
@@ -82,37 +96,50 @@ async def invite(slug: str, data: MembershipCreate, actor_id: UUID | None) -> In
 async def list_for_organization(slug: str) -> list[InvitationRead]:
     async with read_tx():
         org = await get_organization_row(slug)
-        rows = await MembershipInvitation.select(*_COLUMNS).where(
-            MembershipInvitation.organization == org["id"]
-        ).order_by(MembershipInvitation.created_at)
+        rows = (
+            await MembershipInvitation.select(*_COLUMNS)
+            .where(MembershipInvitation.organization == org["id"])
+            .order_by(MembershipInvitation.created_at)
+        )
     return [InvitationRead(**r) for r in rows]
 
 
 async def withdraw(slug: str, invitation_id: UUID, actor_id: UUID | None) -> None:
     async with write_tx():
         org = await get_organization_row(slug)
-        gone = await MembershipInvitation.delete().where(
-            (MembershipInvitation.id == invitation_id) & (MembershipInvitation.organization == org["id"])
-        ).returning(MembershipInvitation.email, MembershipInvitation.role)
+        gone = (
+            await MembershipInvitation.delete()
+            .where((MembershipInvitation.id == invitation_id) & (MembershipInvitation.organization == org["id"]))
+            .returning(MembershipInvitation.email, MembershipInvitation.role)
+        )
         if not gone:
             raise NotFound(f"invitation {invitation_id} not found in {slug!r}")
-        await audit.record(actor_id, "membership.invitation_withdrawn", "organization", org["id"],
-                           {"invitation_id": str(invitation_id), **gone[0]})
+        await audit.record(
+            actor_id,
+            "membership.invitation_withdrawn",
+            "organization",
+            org["id"],
+            {"invitation_id": str(invitation_id), **gone[0]},
+        )
 
 
 async def list_mine(principal: Principal) -> list[InvitationRead]:
     async with read_tx():
-        rows = await MembershipInvitation.select(*_COLUMNS).where(
-            MembershipInvitation.email == _email(principal.email)
-        ).order_by(MembershipInvitation.created_at)
+        rows = (
+            await MembershipInvitation.select(*_COLUMNS)
+            .where(MembershipInvitation.email == _email(principal.email))
+            .order_by(MembershipInvitation.created_at)
+        )
     return [InvitationRead(**r) for r in rows]
 
 
 async def _take(principal: Principal, invitation_id: UUID) -> dict[str, Any]:
     """Delete the caller's invitation and return it: of two concurrent answers, one gets it, the other 404."""
-    gone = await MembershipInvitation.delete().where(
-        (MembershipInvitation.id == invitation_id) & (MembershipInvitation.email == _email(principal.email))
-    ).returning(MembershipInvitation.organization, MembershipInvitation.role)
+    gone = (
+        await MembershipInvitation.delete()
+        .where((MembershipInvitation.id == invitation_id) & (MembershipInvitation.email == _email(principal.email)))
+        .returning(MembershipInvitation.organization, MembershipInvitation.role)
+    )
     if not gone:
         raise NotFound(f"invitation {invitation_id} not found")
     return gone[0]
@@ -123,20 +150,34 @@ async def accept(principal: Principal, invitation_id: UUID) -> MembershipRead:
     async with write_tx():
         invitation = await _take(principal, invitation_id)
         org_id, role = invitation["organization"], invitation["role"]
-        existing = await Membership.select(Membership.id).where(
-            (Membership.organization == org_id) & (Membership.user == principal.id) & (Membership.role == role)
-        ).first()
+        existing = (
+            await Membership.select(Membership.id)
+            .where((Membership.organization == org_id) & (Membership.user == principal.id) & (Membership.role == role))
+            .first()
+        )
         if existing is not None:
             membership_id = existing["id"]
-            await audit.record(principal.id, "membership.invitation_used_up", "organization", org_id,
-                               {"invitation_id": str(invitation_id), "user_id": str(principal.id), "role": role})
+            await audit.record(
+                principal.id,
+                "membership.invitation_used_up",
+                "organization",
+                org_id,
+                {"invitation_id": str(invitation_id), "user_id": str(principal.id), "role": role},
+            )
         else:
             membership_id = uuid4()
             await Membership.insert(
-                Membership(id=membership_id, organization=org_id, user=principal.id, role=role, created_at=datetime.now(UTC))
+                Membership(
+                    id=membership_id, organization=org_id, user=principal.id, role=role, created_at=datetime.now(UTC)
+                )
             )
-            await audit.record(principal.id, "membership.added", "organization", org_id,
-                               {"user_id": str(principal.id), "role": role, "invitation_id": str(invitation_id)})
+            await audit.record(
+                principal.id,
+                "membership.added",
+                "organization",
+                org_id,
+                {"user_id": str(principal.id), "role": role, "invitation_id": str(invitation_id)},
+            )
         row = await _membership_query().where(Membership.id == membership_id).first()
     return MembershipRead(**row)
 
@@ -144,5 +185,10 @@ async def accept(principal: Principal, invitation_id: UUID) -> MembershipRead:
 async def decline(principal: Principal, invitation_id: UUID) -> None:
     async with write_tx():
         invitation = await _take(principal, invitation_id)
-        await audit.record(principal.id, "membership.invitation_declined", "organization", invitation["organization"],
-                           {"invitation_id": str(invitation_id), "user_id": str(principal.id), "role": invitation["role"]})
+        await audit.record(
+            principal.id,
+            "membership.invitation_declined",
+            "organization",
+            invitation["organization"],
+            {"invitation_id": str(invitation_id), "user_id": str(principal.id), "role": invitation["role"]},
+        )

@@ -19,7 +19,9 @@ async def create_organization(data: OrganizationCreate, actor_id: UUID | None) -
     async with write_tx():
         if await Organization.exists().where(Organization.slug == data.slug):
             raise Conflict(f"organization slug {data.slug!r} is taken", field="slug", rule="unique")
-        org = Organization(id=uuid4(), slug=data.slug, name=data.name, kind=data.kind.value, created_at=datetime.now(UTC))
+        org = Organization(
+            id=uuid4(), slug=data.slug, name=data.name, kind=data.kind.value, created_at=datetime.now(UTC)
+        )
         await Organization.insert(org)
         await audit.record(actor_id, "organization.created", "organization", org.id, data.model_dump(mode="json"))
     return OrganizationRead(id=org.id, slug=org.slug, name=org.name, kind=data.kind, created_at=org.created_at)
@@ -75,7 +77,9 @@ async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -
         if user is None:
             raise invalid("email", "user_exists", f"no user account has e-mail {email}")
         if await Membership.exists().where(
-            (Membership.organization == org["id"]) & (Membership.user == user["id"]) & (Membership.role == data.role.value)
+            (Membership.organization == org["id"])
+            & (Membership.user == user["id"])
+            & (Membership.role == data.role.value)
         ):
             raise Conflict(f"{email} already has role {data.role.value} in {slug}", field="role", rule="unique")
         membership = Membership(
@@ -83,7 +87,11 @@ async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -
         )
         await Membership.insert(membership)
         await audit.record(
-            actor_id, "membership.added", "organization", org["id"], {"user_id": str(user["id"]), "role": data.role.value}
+            actor_id,
+            "membership.added",
+            "organization",
+            org["id"],
+            {"user_id": str(user["id"]), "role": data.role.value},
         )
         row = await _membership_query().where(Membership.id == membership.id).first()
     return MembershipRead(**row)
@@ -95,9 +103,11 @@ async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -
     and a membership removed twice at once is removed once (the second finds nothing: 404)."""
     async with write_tx():
         org = await get_organization_row(slug, lock=True)
-        row = await Membership.select(Membership.id, Membership.role, Membership.user).where(
-            (Membership.id == membership_id) & (Membership.organization == org["id"])
-        ).first()
+        row = (
+            await Membership.select(Membership.id, Membership.role, Membership.user)
+            .where((Membership.id == membership_id) & (Membership.organization == org["id"]))
+            .first()
+        )
         if row is None:
             raise NotFound(f"membership {membership_id} not found in {slug!r}")
         if row["role"] == Role.officer:
@@ -110,5 +120,9 @@ async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -
                 )
         await Membership.delete().where(Membership.id == membership_id)
         await audit.record(
-            actor_id, "membership.removed", "organization", org["id"], {"user_id": str(row["user"]), "role": row["role"]}
+            actor_id,
+            "membership.removed",
+            "organization",
+            org["id"],
+            {"user_id": str(row["user"]), "role": row["role"]},
         )

@@ -13,14 +13,14 @@ from guild.productions.imports import parse_rows
 from guild.productions.schemas import (
     DISCLOSURE_COLUMNS,
     ENGAGEMENT_COLUMNS,
+    BindingCreate,
     DisclosureIn,
     DisclosureRead,
     DisclosureSet,
-    EngagementImportRow,
-    ImportResult,
-    BindingCreate,
     EngagementCreate,
+    EngagementImportRow,
     EngagementRead,
+    ImportResult,
     ProductionCreate,
     ProductionRead,
     ProductionUpdate,
@@ -47,16 +47,22 @@ class ProductionController(Controller):
     async def get_production(self, request: Req, production_id: FromPath[UUID]) -> ProductionRead:
         return await service.get_production(request.user, production_id)
 
-    @patch("/{production_id:uuid}", raises=[Forbidden],
-           summary="Change a production's title, budget, dates or status (producers); "
-           "new shoot dates move its open apprenticeship commitments")
+    @patch(
+        "/{production_id:uuid}",
+        raises=[Forbidden],
+        summary="Change a production's title, budget, dates or status (producers); "
+        "new shoot dates move its open apprenticeship commitments",
+    )
     async def update_production(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[ProductionUpdate]
     ) -> ProductionRead:
         return await service.update_production(request.user, production_id, data)
 
-    @post("/{production_id:uuid}/bindings", raises=[Forbidden, Conflict],
-          summary="Bind the production to a ratified compact version")
+    @post(
+        "/{production_id:uuid}/bindings",
+        raises=[Forbidden, Conflict],
+        summary="Bind the production to a ratified compact version",
+    )
     async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:
         return await service.bind(request.user, production_id, data)
 
@@ -74,26 +80,39 @@ class ProductionController(Controller):
     async def disclosures(self, request: Req, production_id: FromPath[UUID]) -> list[DisclosureRead]:
         return await service.list_disclosures(request.user, production_id)
 
-    @put("/{production_id:uuid}/disclosures", raises=[Forbidden],
-         summary="Replace the asset disclosures (one per category)")
+    @put(
+        "/{production_id:uuid}/disclosures",
+        raises=[Forbidden],
+        summary="Replace the asset disclosures (one per category)",
+    )
     async def set_disclosures(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[DisclosureSet]
     ) -> list[DisclosureRead]:
         return await service.set_disclosures(request.user, production_id, data.disclosures)
 
     # these read the raw body themselves (after the access check): 413 declared
-    @post("/{production_id:uuid}/disclosures/import", status_code=200, request_max_body_size=IMPORT_MAX_BYTES,
-          raises=[Forbidden, RequestEntityTooLarge],
-          summary="Import disclosures from CSV (header: " + ",".join(DISCLOSURE_COLUMNS) + ") or JSON; replaces all")
+    @post(
+        "/{production_id:uuid}/disclosures/import",
+        status_code=200,
+        request_max_body_size=IMPORT_MAX_BYTES,
+        raises=[Forbidden, RequestEntityTooLarge],
+        summary="Import disclosures from CSV (header: " + ",".join(DISCLOSURE_COLUMNS) + ") or JSON; replaces all",
+    )
     async def import_disclosures(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
         await service.assert_can_change(request.user, production_id)
-        rows = parse_rows(await request.body(), request.headers.get("content-type", ""), DisclosureIn, DISCLOSURE_COLUMNS)
+        rows = parse_rows(
+            await request.body(), request.headers.get("content-type", ""), DisclosureIn, DISCLOSURE_COLUMNS
+        )
         await service.set_disclosures(request.user, production_id, rows)
         return ImportResult(imported=len(rows))
 
-    @post("/{production_id:uuid}/engagements/import", status_code=200, request_max_body_size=IMPORT_MAX_BYTES,
-          raises=[Forbidden, RequestEntityTooLarge],
-          summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none")
+    @post(
+        "/{production_id:uuid}/engagements/import",
+        status_code=200,
+        request_max_body_size=IMPORT_MAX_BYTES,
+        raises=[Forbidden, RequestEntityTooLarge],
+        summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none",
+    )
     async def import_engagements(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
         await service.assert_can_change(request.user, production_id)
         rows = parse_rows(

@@ -39,15 +39,21 @@ def _rows_from_csv(body: bytes, columns: list[str], required: set[str]) -> list[
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
-        raise Unprocessable("the CSV header cannot be read", title="Validation failed",
-                            errors=[{"row": 0, "field": "header", "rule": "csv", "message": str(exc)}]) from None
+        raise Unprocessable(
+            "the CSV header cannot be read",
+            title="Validation failed",
+            errors=[{"row": 0, "field": "header", "rule": "csv", "message": str(exc)}],
+        ) from None
     unknown = [c for c in header if c not in columns]
     missing = sorted(required - set(header))
     if unknown or missing or len(set(header)) != len(header):
         raise Unprocessable(
-            "the CSV header does not match", title="Validation failed",
-            errors=[{"row": 0, "field": c[:80], "rule": "unknown_column", "message": f"unknown column {_shown(c)}"}
-                    for c in unknown]
+            "the CSV header does not match",
+            title="Validation failed",
+            errors=[
+                {"row": 0, "field": c[:80], "rule": "unknown_column", "message": f"unknown column {_shown(c)}"}
+                for c in unknown
+            ]
             + [{"row": 0, "field": c, "rule": "missing_column", "message": f"missing column {c!r}"} for c in missing],
             expected_header=",".join(columns),
         )
@@ -58,12 +64,24 @@ def _rows_from_csv(body: bytes, columns: list[str], required: set[str]) -> list[
         except StopIteration:
             break
         except csv.Error as exc:
-            raise Unprocessable("a row cannot be read as CSV", title="Validation failed",
-                                errors=[{"row": len(rows) + 1, "field": "row", "rule": "csv", "message": str(exc)}]) from None
+            raise Unprocessable(
+                "a row cannot be read as CSV",
+                title="Validation failed",
+                errors=[{"row": len(rows) + 1, "field": "row", "rule": "csv", "message": str(exc)}],
+            ) from None
         if None in row:  # more cells than header columns
-            raise Unprocessable("a row has more cells than the header", title="Validation failed",
-                                errors=[{"row": reader.line_num - 1, "field": "row", "rule": "extra_cells",
-                                         "message": "more cells than header columns"}])
+            raise Unprocessable(
+                "a row has more cells than the header",
+                title="Validation failed",
+                errors=[
+                    {
+                        "row": reader.line_num - 1,
+                        "field": "row",
+                        "rule": "extra_cells",
+                        "message": "more cells than header columns",
+                    }
+                ],
+            )
         rows.append({k: v for k, v in row.items() if v not in ("", None)})
         if len(rows) > MAX_ROWS:
             raise invalid("body", "max_rows", f"at most {MAX_ROWS} rows per file")
@@ -105,10 +123,18 @@ def parse_rows(body: bytes, content_type: str, model: type[BaseModel], columns: 
             rows.append(validate(item))
         except ValidationError as exc:
             errors.extend(
-                {"row": number, "field": ".".join(str(p) for p in e["loc"]) or "row", "rule": e["type"], "message": e["msg"]}
+                {
+                    "row": number,
+                    "field": ".".join(str(p) for p in e["loc"]) or "row",
+                    "rule": e["type"],
+                    "message": e["msg"],
+                }
                 for e in exc.errors()
             )
     if errors:
-        raise Unprocessable(f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported",
-                            title="Validation failed", errors=errors)
+        raise Unprocessable(
+            f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported",
+            title="Validation failed",
+            errors=errors,
+        )
     return rows

@@ -28,7 +28,8 @@ def _end_not_before_start(end: date | None, info: ValidationInfo) -> date | None
     start = info.data.get("start_date")
     if start is not None and end is not None and end < start:
         raise PydanticCustomError(
-            "dates_in_order", "end_date ({end}) must not be before start_date ({start})",
+            "dates_in_order",
+            "end_date ({end}) must not be before start_date ({start})",
             {"end": end.isoformat(), "start": start.isoformat()},
         )
     return end
@@ -146,7 +147,9 @@ class DisclosureIn(In):
         total = info.data.get("total_count")
         if total is not None and value > total:
             raise PydanticCustomError(
-                "ai_count_above_total", "ai_generated_count ({ai}) exceeds total_count ({total})", {"ai": value, "total": total}
+                "ai_count_above_total",
+                "ai_generated_count ({ai}) exceeds total_count ({total})",
+                {"ai": value, "total": total},
             )
         return value
 
@@ -160,9 +163,14 @@ class DisclosureSet(In):
         problems = []
         for i, d in enumerate(self.disclosures):
             if d.category in first:
-                problems.append((("disclosures", i, "category"), "category_once",
-                                 f"category {d.category} already appears at disclosures[{first[d.category]}]",
-                                 str(d.category)))
+                problems.append(
+                    (
+                        ("disclosures", i, "category"),
+                        "category_once",
+                        f"category {d.category} already appears at disclosures[{first[d.category]}]",
+                        str(d.category),
+                    )
+                )
             first.setdefault(d.category, i)
         fail_at(type(self), problems)
         return self

@@ -12,9 +12,9 @@ from uuid import UUID, uuid4
 
 from contracts.clauses import Level, level_rank
 from guild import audit
+from guild.compacts.service import lock_compact, sees_drafts
 from guild.db import for_update, read_tx, write_tx
 from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
-from guild.compacts.service import lock_compact, sees_drafts
 from guild.productions.schemas import (
     BindingCreate,
     BindingRead,
@@ -47,49 +47,71 @@ async def production_row(
     check something of a production and then change it (its fields, bindings, disclosures, commitments,
     one live contract per engagement) run one at a time and each sees what the previous one committed.
     """
-    query = Production.select(
-        *Production.all_columns(), Production.company.slug.as_alias("company_slug")
-    ).where(Production.id == production_id)
+    query = Production.select(*Production.all_columns(), Production.company.slug.as_alias("company_slug")).where(
+        Production.id == production_id
+    )
     row = await (for_update(query, Production) if lock else query).first()
     if row is None or not (principal.is_admin or principal.has_role(row["company_slug"], *_READERS)):
         raise NotFound(f"production {production_id} not found")
     if write and not principal.has_role(row["company_slug"], Role.producer):
-        raise Forbidden(f"only producers of {row['company_slug']!r} may change its productions", rule="company_producer")
+        raise Forbidden(
+            f"only producers of {row['company_slug']!r} may change its productions", rule="company_producer"
+        )
     return row
 
 
 async def bound_versions(production_id: UUID) -> list[dict[str, Any]]:
     """The compact versions a production is bound to, with their terms (JSON) and hashes."""
-    return await ProductionBinding.select(
-        ProductionBinding.compact.slug.as_alias("compact_slug"),
-        ProductionBinding.compact.title.as_alias("compact_title"),
-        ProductionBinding.version.number.as_alias("version_number"),
-        ProductionBinding.version.terms.as_alias("terms"),
-        ProductionBinding.version_hash,
-        ProductionBinding.bound_at,
-    ).where(ProductionBinding.production == production_id).order_by(
-        ProductionBinding.compact.slug
-    ).output(load_json=True)
+    return (
+        await ProductionBinding.select(
+            ProductionBinding.compact.slug.as_alias("compact_slug"),
+            ProductionBinding.compact.title.as_alias("compact_title"),
+            ProductionBinding.version.number.as_alias("version_number"),
+            ProductionBinding.version.terms.as_alias("terms"),
+            ProductionBinding.version_hash,
+            ProductionBinding.bound_at,
+        )
+        .where(ProductionBinding.production == production_id)
+        .order_by(ProductionBinding.compact.slug)
+        .output(load_json=True)
+    )
 
 
 async def _production_reads(rows: list[dict[str, Any]]) -> list[ProductionRead]:
     """Productions with their bindings: one query for the bindings of all of them."""
     bindings: dict[UUID, list[BindingRead]] = {}
     if rows:
-        for b in await ProductionBinding.select(
-            ProductionBinding.production, ProductionBinding.compact.slug.as_alias("compact_slug"),
-            ProductionBinding.version.number.as_alias("version_number"), ProductionBinding.version_hash,
-            ProductionBinding.bound_at,
-        ).where(ProductionBinding.production.is_in([r["id"] for r in rows])).order_by(ProductionBinding.compact.slug):
-            bindings.setdefault(b["production"], []).append(BindingRead(
-                compact=b["compact_slug"], version_number=b["version_number"], version_hash=b["version_hash"],
-                bound_at=b["bound_at"],
-            ))
+        for b in (
+            await ProductionBinding.select(
+                ProductionBinding.production,
+                ProductionBinding.compact.slug.as_alias("compact_slug"),
+                ProductionBinding.version.number.as_alias("version_number"),
+                ProductionBinding.version_hash,
+                ProductionBinding.bound_at,
+            )
+            .where(ProductionBinding.production.is_in([r["id"] for r in rows]))
+            .order_by(ProductionBinding.compact.slug)
+        ):
+            bindings.setdefault(b["production"], []).append(
+                BindingRead(
+                    compact=b["compact_slug"],
+                    version_number=b["version_number"],
+                    version_hash=b["version_hash"],
+                    bound_at=b["bound_at"],
+                )
+            )
     return [
         ProductionRead(
-            id=row["id"], company=row["company_slug"], title=row["title"], budget_minor=row["budget_minor"],
-            currency=row["currency"], start_date=row["start_date"], end_date=row["end_date"], status=row["status"],
-            created_at=row["created_at"], bindings=bindings.get(row["id"], []),
+            id=row["id"],
+            company=row["company_slug"],
+            title=row["title"],
+            budget_minor=row["budget_minor"],
+            currency=row["currency"],
+            start_date=row["start_date"],
+            end_date=row["end_date"],
+            status=row["status"],
+            created_at=row["created_at"],
+            bindings=bindings.get(row["id"], []),
         )
         for row in rows
     ]
@@ -102,21 +124,34 @@ async def _production_read(row: dict[str, Any]) -> ProductionRead:
 
 async def create_production(principal: Principal, data: ProductionCreate) -> ProductionRead:
     async with write_tx():
-        company = await Organization.select(Organization.id, Organization.kind).where(
-            Organization.slug == data.company
-        ).first()
+        company = (
+            await Organization.select(Organization.id, Organization.kind)
+            .where(Organization.slug == data.company)
+            .first()
+        )
         if company is None or not (principal.is_member_of(data.company) or principal.is_admin):
             raise invalid("company", "organization_exists", f"no organisation {data.company!r} you belong to")
         if not principal.has_role(data.company, Role.producer):
             raise Forbidden(f"only producers of {data.company!r} may register its productions")
         if company["kind"] != "production_company":
-            raise invalid("company", "production_company", f"{data.company!r} is a {company['kind']}, not a production company")
+            raise invalid(
+                "company", "production_company", f"{data.company!r} is a {company['kind']}, not a production company"
+            )
         production = Production(
-            id=uuid4(), company=company["id"], title=data.title, budget_minor=data.budget_minor, currency=data.currency,
-            start_date=data.start_date, end_date=data.end_date, status=data.status.value, created_at=_now(),
+            id=uuid4(),
+            company=company["id"],
+            title=data.title,
+            budget_minor=data.budget_minor,
+            currency=data.currency,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            status=data.status.value,
+            created_at=_now(),
         )
         await Production.insert(production)
-        await audit.record(principal.id, "production.created", "production", production.id, data.model_dump(mode="json"))
+        await audit.record(
+            principal.id, "production.created", "production", production.id, data.model_dump(mode="json")
+        )
         return await _production_read(await production_row(principal, production.id))
 
 
@@ -136,8 +171,12 @@ async def get_production(principal: Principal, production_id: UUID) -> Productio
 
 
 _COLUMNS_OF = {
-    "title": Production.title, "budget_minor": Production.budget_minor, "currency": Production.currency,
-    "start_date": Production.start_date, "end_date": Production.end_date, "status": Production.status,
+    "title": Production.title,
+    "budget_minor": Production.budget_minor,
+    "currency": Production.currency,
+    "start_date": Production.start_date,
+    "end_date": Production.end_date,
+    "status": Production.status,
 }
 
 
@@ -159,9 +198,14 @@ async def update_production(principal: Principal, production_id: UUID, data: Pro
                 Production.id == production_id
             )
             await audit.record(
-                principal.id, "production.updated", "production", production_id,
-                {name: {"from": _json_value(row[name]), "to": _json_value(_stored(value))}
-                 for name, value in changes.items()},
+                principal.id,
+                "production.updated",
+                "production",
+                production_id,
+                {
+                    name: {"from": _json_value(row[name]), "to": _json_value(_stored(value))}
+                    for name, value in changes.items()
+                },
             )
             if "start_date" in changes or "end_date" in changes:
                 await reschedule_commitments(principal.id, production_id)
@@ -180,11 +224,18 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
     async with write_tx():
         row = await production_row(principal, production_id, write=True, lock=True)
         query = CompactVersion.select(
-            CompactVersion.id, CompactVersion.status, CompactVersion.terms_hash, CompactVersion.compact,
+            CompactVersion.id,
+            CompactVersion.status,
+            CompactVersion.terms_hash,
+            CompactVersion.compact,
             CompactVersion.proposed_at,
         ).where((CompactVersion.compact.slug == data.compact) & (CompactVersion.number == data.version))
         version = await query.first()
-        if version is not None and version["proposed_at"] is None and not await sees_drafts(principal, version["compact"]):
+        if (
+            version is not None
+            and version["proposed_at"] is None
+            and not await sees_drafts(principal, version["compact"])
+        ):
             version = None  # a draft outside the caller's organisations: answered as if there were none
         if version is None:
             raise invalid("version", "version_exists", f"compact {data.compact!r} has no version {data.version}")
@@ -193,24 +244,34 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
         version = await query.first()
         if version["status"] != "ratified":
             raise invalid(
-                "version", "ratified_only",
+                "version",
+                "ratified_only",
                 f"{data.compact} v{data.version} is {version['status']}; productions bind to the ratified version in force",
             )
         if await ProductionBinding.exists().where(
             (ProductionBinding.production == production_id) & (ProductionBinding.compact == version["compact"])
         ):
-            raise Conflict(f"the production is already bound to compact {data.compact!r}", rule="already_bound", field="compact")
+            raise Conflict(
+                f"the production is already bound to compact {data.compact!r}", rule="already_bound", field="compact"
+            )
         await ProductionBinding.insert(
             ProductionBinding(
-                id=uuid4(), production=production_id, compact=version["compact"], version=version["id"],
-                version_hash=version["terms_hash"], bound_at=_now(),
+                id=uuid4(),
+                production=production_id,
+                compact=version["compact"],
+                version=version["id"],
+                version_hash=version["terms_hash"],
+                bound_at=_now(),
             )
         )
         from guild.apprenticeship.commitments import create_commitments  # it imports this module
 
         await create_commitments(principal.id, production_id, version["id"])
         await audit.record(
-            principal.id, "production.bound", "production", production_id,
+            principal.id,
+            "production.bound",
+            "production",
+            production_id,
             {"compact": data.compact, "version": data.version, "version_hash": version["terms_hash"]},
         )
         return await _production_read(row)
@@ -218,10 +279,19 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
 
 def _engagement_read(row: dict[str, Any]) -> EngagementRead:
     return EngagementRead(
-        id=row["id"], production_id=row["production"], person_name=row["person_name"], user_id=row["user"],
-        department=row["department"], role=row["role"], level=row["level"],
-        rate_minor_per_week=row["rate_minor_per_week"], currency=row["currency"], start_date=row["start_date"],
-        end_date=row["end_date"], mentor_engagement_id=row["mentor"], created_at=row["created_at"],
+        id=row["id"],
+        production_id=row["production"],
+        person_name=row["person_name"],
+        user_id=row["user"],
+        department=row["department"],
+        role=row["role"],
+        level=row["level"],
+        rate_minor_per_week=row["rate_minor_per_week"],
+        currency=row["currency"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        mentor_engagement_id=row["mentor"],
+        created_at=row["created_at"],
     )
 
 
@@ -235,30 +305,48 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
                 raise invalid("email", "user_exists", f"no user account has e-mail {data.email}")
             user_id = user["id"]
         if data.mentor_engagement_id:
-            mentor = await Engagement.select(Engagement.department, Engagement.level).where(
-                (Engagement.id == data.mentor_engagement_id) & (Engagement.production == production_id)
-            ).first()
+            mentor = (
+                await Engagement.select(Engagement.department, Engagement.level)
+                .where((Engagement.id == data.mentor_engagement_id) & (Engagement.production == production_id))
+                .first()
+            )
             if mentor is None:
-                raise invalid("mentor_engagement_id", "mentor_in_production", "the mentor must be engaged on this production")
+                raise invalid(
+                    "mentor_engagement_id", "mentor_in_production", "the mentor must be engaged on this production"
+                )
             if mentor["department"] != data.department:
                 raise invalid(
-                    "mentor_engagement_id", "mentor_same_department",
+                    "mentor_engagement_id",
+                    "mentor_same_department",
                     f"the mentor works in {mentor['department']}, not {data.department.value}",
                 )
             if level_rank(Level(mentor["level"])) < level_rank(Level.journey):
                 raise invalid(
-                    "mentor_engagement_id", "mentor_journey_or_above",
+                    "mentor_engagement_id",
+                    "mentor_journey_or_above",
                     f"the mentor is {mentor['level']} level; a mentor must be journey level or above",
                 )
         engagement = Engagement(
-            id=uuid4(), production=production_id, person_name=data.person_name, user=user_id,
-            department=data.department.value, role=data.role, level=data.level.value,
-            rate_minor_per_week=data.rate_minor_per_week, currency=data.currency, start_date=data.start_date,
-            end_date=data.end_date, mentor=data.mentor_engagement_id, created_at=_now(),
+            id=uuid4(),
+            production=production_id,
+            person_name=data.person_name,
+            user=user_id,
+            department=data.department.value,
+            role=data.role,
+            level=data.level.value,
+            rate_minor_per_week=data.rate_minor_per_week,
+            currency=data.currency,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            mentor=data.mentor_engagement_id,
+            created_at=_now(),
         )
         await Engagement.insert(engagement)
         await audit.record(
-            principal.id, "engagement.added", "production", production_id,
+            principal.id,
+            "engagement.added",
+            "production",
+            production_id,
             {"engagement_id": str(engagement.id), "department": data.department.value, "level": data.level.value},
         )
         row = await Engagement.select().where(Engagement.id == engagement.id).first()
@@ -279,17 +367,24 @@ _CHUNK = 500  # rows per INSERT: far below PostgreSQL's 32,767 parameters
 
 def _disclosure_read(row: dict[str, Any]) -> DisclosureRead:
     return DisclosureRead(
-        category=row["category"], total_count=row["total_count"], ai_generated_count=row["ai_generated_count"],
-        tools=row["tools"], evidence_notes=row["evidence_notes"], updated_at=row["updated_at"],
+        category=row["category"],
+        total_count=row["total_count"],
+        ai_generated_count=row["ai_generated_count"],
+        tools=row["tools"],
+        evidence_notes=row["evidence_notes"],
+        updated_at=row["updated_at"],
     )
 
 
 async def list_disclosures(principal: Principal, production_id: UUID) -> list[DisclosureRead]:
     async with read_tx():
         await production_row(principal, production_id)
-        rows = await AssetDisclosure.select().where(AssetDisclosure.production == production_id).order_by(
-            AssetDisclosure.category
-        ).output(load_json=True)
+        rows = (
+            await AssetDisclosure.select()
+            .where(AssetDisclosure.production == production_id)
+            .order_by(AssetDisclosure.category)
+            .output(load_json=True)
+        )
     return [_disclosure_read(r) for r in rows]
 
 
@@ -303,15 +398,24 @@ async def set_disclosures(principal: Principal, production_id: UUID, items: list
         now = _now()
         rows = [
             AssetDisclosure(
-                id=uuid4(), production=production_id, category=d.category.value, total_count=d.total_count,
-                ai_generated_count=d.ai_generated_count, tools=d.tools, evidence_notes=d.evidence_notes, updated_at=now,
+                id=uuid4(),
+                production=production_id,
+                category=d.category.value,
+                total_count=d.total_count,
+                ai_generated_count=d.ai_generated_count,
+                tools=d.tools,
+                evidence_notes=d.evidence_notes,
+                updated_at=now,
             )
             for d in items
         ]
         if rows:
             await AssetDisclosure.insert(*rows)
         await audit.record(
-            principal.id, "production.disclosures_set", "production", production_id,
+            principal.id,
+            "production.disclosures_set",
+            "production",
+            production_id,
             {d.category.value: [d.total_count, d.ai_generated_count] for d in items},
         )
     return await list_disclosures(principal, production_id)
@@ -326,9 +430,9 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
             u["email"]: u["id"]
             for u in (await User.select(User.id, User.email).where(User.email.is_in(emails)) if emails else [])
         }
-        existing = await Engagement.select(Engagement.id, Engagement.person_name, Engagement.department, Engagement.level).where(
-            Engagement.production == production_id
-        )
+        existing = await Engagement.select(
+            Engagement.id, Engagement.person_name, Engagement.department, Engagement.level
+        ).where(Engagement.production == production_id)
         ids = [uuid4() for _ in rows]
         by_name: dict[str, list[tuple[UUID, str, str]]] = {}
         for e in existing:
@@ -338,37 +442,64 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
         errors, mentors = [], []
         for number, r in enumerate(rows, start=1):
             if r.email and r.email.lower() not in users:
-                errors.append({"row": number, "field": "email", "rule": "user_exists", "message": f"no user account has e-mail {r.email}"})
+                errors.append(
+                    {
+                        "row": number,
+                        "field": "email",
+                        "rule": "user_exists",
+                        "message": f"no user account has e-mail {r.email}",
+                    }
+                )
             mentor_id = None
             if r.mentor_person_name:
                 found = by_name.get(r.mentor_person_name, [])
                 problem = None
                 if len(found) != 1:
-                    problem = ("mentor_in_production", f"{len(found)} engagements named {r.mentor_person_name!r}; need exactly one")
+                    problem = (
+                        "mentor_in_production",
+                        f"{len(found)} engagements named {r.mentor_person_name!r}; need exactly one",
+                    )
                 elif found[0][1] != r.department.value:
                     problem = ("mentor_same_department", f"the mentor works in {found[0][1]}, not {r.department.value}")
                 elif level_rank(Level(found[0][2])) < level_rank(Level.journey):
-                    problem = ("mentor_journey_or_above", f"the mentor is {found[0][2]} level; journey or above required")
+                    problem = (
+                        "mentor_journey_or_above",
+                        f"the mentor is {found[0][2]} level; journey or above required",
+                    )
                 if problem:
-                    errors.append({"row": number, "field": "mentor_person_name", "rule": problem[0], "message": problem[1]})
+                    errors.append(
+                        {"row": number, "field": "mentor_person_name", "rule": problem[0], "message": problem[1]}
+                    )
                 else:
                     mentor_id = found[0][0]
             mentors.append(mentor_id)
         if errors:
-            raise Unprocessable(f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported",
-                                title="Validation failed", errors=errors)
+            raise Unprocessable(
+                f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported",
+                title="Validation failed",
+                errors=errors,
+            )
         now = _now()
         objects = [
             Engagement(
-                id=new_id, production=production_id, person_name=r.person_name,
-                user=users.get(r.email.lower()) if r.email else None, department=r.department.value, role=r.role,
-                level=r.level.value, rate_minor_per_week=r.rate_minor_per_week, currency=r.currency,
-                start_date=r.start_date, end_date=r.end_date, mentor=None, created_at=now,
+                id=new_id,
+                production=production_id,
+                person_name=r.person_name,
+                user=users.get(r.email.lower()) if r.email else None,
+                department=r.department.value,
+                role=r.role,
+                level=r.level.value,
+                rate_minor_per_week=r.rate_minor_per_week,
+                currency=r.currency,
+                start_date=r.start_date,
+                end_date=r.end_date,
+                mentor=None,
+                created_at=now,
             )
             for new_id, r in zip(ids, rows, strict=True)
         ]
         for start in range(0, len(objects), _CHUNK):
-            await Engagement.insert(*objects[start:start + _CHUNK])
+            await Engagement.insert(*objects[start : start + _CHUNK])
         for new_id, mentor_id in zip(ids, mentors, strict=True):  # mentors may point at rows of this same file
             if mentor_id:
                 await Engagement.update({Engagement.mentor: mentor_id}).where(Engagement.id == new_id)

@@ -33,11 +33,16 @@ class WebhookController(Controller):
         return await service.create_endpoint(request.user, slug, data.url)
 
     @get("/", opt=_OFFICERS, summary="Webhook endpoints of the organisation (officers; secrets are never listed)")
-    async def list_endpoints(self, slug: FromPath[SlugParam], request: Request[Principal, object, object]) -> list[EndpointRead]:
+    async def list_endpoints(
+        self, slug: FromPath[SlugParam], request: Request[Principal, object, object]
+    ) -> list[EndpointRead]:
         return await service.list_endpoints(request.user, slug)
 
     @post(
-        "/{endpoint_id:uuid}/deactivate", opt=_OFFICERS, status_code=200, raises=[Conflict],
+        "/{endpoint_id:uuid}/deactivate",
+        opt=_OFFICERS,
+        status_code=200,
+        raises=[Conflict],
         summary="Stop sending to an endpoint (officers); its pending deliveries are closed; 409 when already inactive",
     )
     async def deactivate_endpoint(

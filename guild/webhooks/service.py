@@ -245,8 +245,12 @@ def validate_url(url: str) -> str:
     ``GUILD_WEBHOOK_PRIVATE_TARGETS`` allows it, no loopback or other non-public host (in any spelling the
     resolver accepts: ``127.1``, ``2130706433``, ``[::ffff:127.0.0.1]``, ``*.localhost``...). 422 on ``url``."""
     if len(url) > MAX_URL_LENGTH:
-        raise invalid("url", "max_length", f"the URL has {len(url)} characters; at most {MAX_URL_LENGTH} are allowed",
-                      max_length=MAX_URL_LENGTH)
+        raise invalid(
+            "url",
+            "max_length",
+            f"the URL has {len(url)} characters; at most {MAX_URL_LENGTH} are allowed",
+            max_length=MAX_URL_LENGTH,
+        )
     if not url or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
         raise invalid("url", "url_format", "the URL must not be empty or contain spaces or control characters")
     try:
@@ -257,21 +261,31 @@ def validate_url(url: str) -> str:
         raise invalid("url", "url_format", f"not a valid URL: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise invalid("url", "url_scheme", f"scheme {scheme or '(none)'!r} is not allowed; use https",
-                      allowed=["https", "http (loopback only)"])
+        raise invalid(
+            "url",
+            "url_scheme",
+            f"scheme {scheme or '(none)'!r} is not allowed; use https",
+            allowed=["https", "http (loopback only)"],
+        )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise invalid("url", "url_credentials", "the URL must not contain a user name or password")
     if not host:
         raise invalid("url", "url_host", "the URL has no host")
     if scheme == "http" and not _is_loopback(host):
-        raise invalid("url", "https_required",
-                      f"http is allowed only for loopback hosts (127.0.0.0/8, localhost, ::1), not {host!r}; use https")
+        raise invalid(
+            "url",
+            "https_required",
+            f"http is allowed only for loopback hosts (127.0.0.0/8, localhost, ::1), not {host!r}; use https",
+        )
     address = host_address(host)
     if not _private_targets_allowed() and (_is_localhost_name(host) or (address is not None and _non_public(address))):
         shown = f"{host!r}" + (f" ({_embedded(address)})" if address is not None and str(address) != host else "")
-        raise invalid("url", "public_host",
-                      f"{shown} is a loopback or other non-public address; webhooks are delivered to public hosts "
-                      "(a deployment may allow others with GUILD_WEBHOOK_PRIVATE_TARGETS=true)")
+        raise invalid(
+            "url",
+            "public_host",
+            f"{shown} is a loopback or other non-public address; webhooks are delivered to public hosts "
+            "(a deployment may allow others with GUILD_WEBHOOK_PRIVATE_TARGETS=true)",
+        )
     try:
         httpx.URL(url)  # what the deliverer parses (IDNA host names, strict IPv4)
     except httpx.InvalidURL as exc:
@@ -368,8 +382,13 @@ async def create_endpoint(principal: Principal, slug: str, url: str) -> Endpoint
                 id=endpoint_id, organization=org["id"], url=url, secret=secret, active=True, created_at=created_at
             )
         )
-        await audit.record(principal.id, "webhook_endpoint.created", "organization", org["id"],
-                           {"endpoint_id": str(endpoint_id), "url": url})
+        await audit.record(
+            principal.id,
+            "webhook_endpoint.created",
+            "organization",
+            org["id"],
+            {"endpoint_id": str(endpoint_id), "url": url},
+        )
     return EndpointCreated(id=endpoint_id, url=url, active=True, created_at=created_at, secret=secret)
 
 
@@ -392,21 +411,25 @@ async def deactivate_endpoint(principal: Principal, slug: str, endpoint_id: UUID
     async with write_tx():
         org = await get_organization_row(slug)
         mine = (WebhookEndpoint.id == endpoint_id) & (WebhookEndpoint.organization == org["id"])
-        changed = await WebhookEndpoint.update({WebhookEndpoint.active: False}).where(
-            mine & (WebhookEndpoint.active == True)  # noqa: E712
-        ).returning(*_ENDPOINT_COLUMNS)
+        changed = (
+            await WebhookEndpoint.update({WebhookEndpoint.active: False})
+            .where(
+                mine & (WebhookEndpoint.active == True)  # noqa: E712
+            )
+            .returning(*_ENDPOINT_COLUMNS)
+        )
         if not changed:
             if not await WebhookEndpoint.exists().where(mine):
                 raise NotFound(f"webhook endpoint {endpoint_id} not found in {slug!r}")
-            raise Conflict(f"webhook endpoint {endpoint_id} is already inactive", rule="already_inactive",
-                           field="endpoint_id")
+            raise Conflict(
+                f"webhook endpoint {endpoint_id} is already inactive", rule="already_inactive", field="endpoint_id"
+            )
         await WebhookDelivery.update(
             {WebhookDelivery.status: DeliveryStatus.failed.value, WebhookDelivery.last_error: "endpoint deactivated"}
-        ).where(
-            (WebhookDelivery.endpoint == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.pending.value)
+        ).where((WebhookDelivery.endpoint == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.pending.value))
+        await audit.record(
+            principal.id, "webhook_endpoint.deactivated", "organization", org["id"], {"endpoint_id": str(endpoint_id)}
         )
-        await audit.record(principal.id, "webhook_endpoint.deactivated", "organization", org["id"],
-                           {"endpoint_id": str(endpoint_id)})
     return EndpointRead(**changed[0])
 
 
@@ -493,14 +516,21 @@ async def enqueue_many(
             envelope = {"event": event, "id": str(delivery_id), "created_at": now.isoformat(), "data": data}
             rows.append(
                 WebhookDelivery(
-                    id=delivery_id, endpoint=endpoint_id, event=event,
-                    payload=canonical_json(envelope).decode("utf-8"), status=DeliveryStatus.pending.value,
-                    attempts=0, next_attempt_at=now, last_status_code=None, last_error="", created_at=now,
+                    id=delivery_id,
+                    endpoint=endpoint_id,
+                    event=event,
+                    payload=canonical_json(envelope).decode("utf-8"),
+                    status=DeliveryStatus.pending.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    last_status_code=None,
+                    last_error="",
+                    created_at=now,
                     delivered_at=None,
                 )
             )
     for start in range(0, len(rows), 500):
-        await WebhookDelivery.insert(*rows[start:start + 500])
+        await WebhookDelivery.insert(*rows[start : start + 500])
     return len(rows)
 
 
@@ -529,12 +559,13 @@ async def _claim(now: datetime, limit: int) -> list[_Claimed]:
     async with write_tx():
         query = (
             WebhookDelivery.select(
-                WebhookDelivery.id, WebhookDelivery.endpoint, WebhookDelivery.event, WebhookDelivery.attempts,
+                WebhookDelivery.id,
+                WebhookDelivery.endpoint,
+                WebhookDelivery.event,
+                WebhookDelivery.attempts,
                 WebhookDelivery.payload,
             )
-            .where(
-                (WebhookDelivery.status == DeliveryStatus.pending.value) & (WebhookDelivery.next_attempt_at <= now)
-            )
+            .where((WebhookDelivery.status == DeliveryStatus.pending.value) & (WebhookDelivery.next_attempt_at <= now))
             .order_by(WebhookDelivery.next_attempt_at)
             .order_by(WebhookDelivery.id)
             .limit(limit)
@@ -562,8 +593,12 @@ async def _claim(now: datetime, limit: int) -> list[_Claimed]:
         payload = r["payload"] if not isinstance(r["payload"], str) else json.loads(r["payload"])
         claimed.append(
             _Claimed(
-                id=r["id"], event=r["event"], attempts=r["attempts"], body=canonical_json(payload),
-                url=endpoint["url"] if endpoint else None, secret=endpoint["secret"] if endpoint else None,
+                id=r["id"],
+                event=r["event"],
+                attempts=r["attempts"],
+                body=canonical_json(payload),
+                url=endpoint["url"] if endpoint else None,
+                secret=endpoint["secret"] if endpoint else None,
                 active=bool(endpoint and endpoint["active"]),
             )
         )
@@ -596,8 +631,13 @@ async def _post(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, 
         target, host_header, extensions = (url, {}, {}) if proxied else _pinned(url, address)
         try:
             async with client.stream(
-                "POST", target, content=item.body, headers={**headers, **host_header}, extensions=extensions,
-                timeout=REQUEST_TIMEOUT_S, follow_redirects=False,
+                "POST",
+                target,
+                content=item.body,
+                headers={**headers, **host_header},
+                extensions=extensions,
+                timeout=REQUEST_TIMEOUT_S,
+                follow_redirects=False,
             ) as response:
                 code = response.status_code
                 if 200 <= code < 300:

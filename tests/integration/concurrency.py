@@ -43,6 +43,9 @@ def statuses(responses: list[Any]) -> Counter[int]:
 async def audit_events(action: str) -> list[dict[str, Any]]:
     from guild.tables import AuditEvent
 
-    return await AuditEvent.select(AuditEvent.entity_id, AuditEvent.data).where(AuditEvent.action == action).order_by(
-        AuditEvent.seq
-    ).output(load_json=True)
+    return (
+        await AuditEvent.select(AuditEvent.entity_id, AuditEvent.data)
+        .where(AuditEvent.action == action)
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )

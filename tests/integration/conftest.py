@@ -45,7 +45,7 @@ async def app():
 _DOCUMENT: list = []  # the app's OpenAPI document as schemathesis reads it; the same for every app: made once
 
 
-async def _as_documented(app, response: httpx.Response) -> None:  # noqa: ANN001
+async def _as_documented(app, response: httpx.Response) -> None:
     """Every API response a test receives must be one the OpenAPI document describes: its status code,
     content type, body schema and headers (schemathesis' conformance checks). Pages are not in it."""
     import schemathesis
@@ -63,10 +63,15 @@ async def _as_documented(app, response: httpx.Response) -> None:  # noqa: ANN001
     matched = re.match(template, request.url.path)
     path_parameters = matched.groupdict() if matched else {}
     try:
-        operation.Case(path_parameters=path_parameters).validate_response(response, checks=[
-            checks.status_code_conformance, checks.content_type_conformance,
-            checks.response_schema_conformance, checks.response_headers_conformance,
-        ])
+        operation.Case(path_parameters=path_parameters).validate_response(
+            response,
+            checks=[
+                checks.status_code_conformance,
+                checks.content_type_conformance,
+                checks.response_schema_conformance,
+                checks.response_headers_conformance,
+            ],
+        )
     except (Failure, FailureGroup) as exc:
         raise AssertionError(
             f"{request.method} {request.url.path} answered {response.status_code}, which the OpenAPI document "
@@ -87,8 +92,9 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     event_hooks={"response": [as_documented]}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", event_hooks={"response": [as_documented]}
+        ) as c:
             yield c
     finally:
         for hook in app.on_shutdown:
@@ -98,7 +104,7 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 class Users:
     """Creates users with roles in organisations and hands out bearer headers for them."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         from guild.security import TokenIssuer, make_jwt_auth
         from guild.settings import get_settings
 
@@ -124,7 +130,7 @@ class Users:
         self.ids[email] = user.id
         return self.headers(user.id)
 
-    async def ratified_compact(self, officer_email: str, slug: str, convening: str, terms=None, parties=()):  # noqa: ANN001
+    async def ratified_compact(self, officer_email: str, slug: str, convening: str, terms=None, parties=()):
         """A compact convened by ``officer_email``'s organisation, proposed and approved by it (quorum: all)."""
         from guild.accounts.service import load_principal
         from guild.compacts import service
@@ -133,8 +139,10 @@ class Users:
 
         officer = await load_principal(self.ids[officer_email])
         terms = terms or example_terms().model_copy(update={"quorum": None})
-        await service.create_compact(officer, CompactCreate(slug=slug, title=slug.upper(), convening_org=convening,
-                                                            parties=list(parties), terms=terms))
+        await service.create_compact(
+            officer,
+            CompactCreate(slug=slug, title=slug.upper(), convening_org=convening, parties=list(parties), terms=terms),
+        )
         await service.propose(officer, slug, 1)
         return await service.decide(officer, slug, 1, DecisionCreate(organization=convening, decision="approve"))
 
@@ -156,7 +164,7 @@ def _hash_once(password: str) -> str:
 
 
 @pytest.fixture
-async def users(app, monkeypatch) -> Users:  # noqa: ANN001
+async def users(app, monkeypatch) -> Users:
     monkeypatch.setattr("guild.accounts.service.hash_password", _hash_once)
     return Users(app)
 

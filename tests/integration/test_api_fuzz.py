@@ -40,7 +40,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _seed(users) -> dict:  # noqa: ANN001
+async def _seed(users) -> dict:
     """Users and a ratified compact with a draft amendment, made through the services."""
     from guild.accounts.service import load_principal
     from guild.compacts import service
@@ -59,32 +59,73 @@ async def _seed(users) -> dict:  # noqa: ANN001
 def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
     """The rest of the world, made through the API; returns a value for every path parameter."""
     with httpx.Client(base_url=base, headers=admin, timeout=60) as c:
+
         def ok(response: httpx.Response) -> dict:
             assert response.status_code < 300, response.text
             return response.json()
 
-        pid = ok(c.post("/api/v1/productions", json={
-            "company": "studio", "title": "The Harbour", "budget_minor": 30_000_000, "currency": "EUR",
-            "start_date": "2027-03-01", "end_date": "2027-06-30"}))["id"]
+        pid = ok(
+            c.post(
+                "/api/v1/productions",
+                json={
+                    "company": "studio",
+                    "title": "The Harbour",
+                    "budget_minor": 30_000_000,
+                    "currency": "EUR",
+                    "start_date": "2027-03-01",
+                    "end_date": "2027-06-30",
+                },
+            )
+        )["id"]
         ok(c.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "charter", "version": 1}))
-        actor = ok(c.post(f"/api/v1/productions/{pid}/engagements", json={
-            "person_name": "Plain Actor", "email": "plain@example.org", "department": "production", "role": "Lead",
-            "level": "journey", "rate_minor_per_week": 200_000, "currency": "EUR",
-            "start_date": "2027-03-01", "end_date": "2027-05-28"}))["id"]
-        ok(c.put(f"/api/v1/productions/{pid}/disclosures", json={"disclosures": [
-            {"category": "vfx_shot", "total_count": 10, "ai_generated_count": 1, "tools": ["rotobot"]}]}))
+        actor = ok(
+            c.post(
+                f"/api/v1/productions/{pid}/engagements",
+                json={
+                    "person_name": "Plain Actor",
+                    "email": "plain@example.org",
+                    "department": "production",
+                    "role": "Lead",
+                    "level": "journey",
+                    "rate_minor_per_week": 200_000,
+                    "currency": "EUR",
+                    "start_date": "2027-03-01",
+                    "end_date": "2027-05-28",
+                },
+            )
+        )["id"]
+        ok(
+            c.put(
+                f"/api/v1/productions/{pid}/disclosures",
+                json={
+                    "disclosures": [
+                        {"category": "vfx_shot", "total_count": 10, "ai_generated_count": 1, "tools": ["rotobot"]}
+                    ]
+                },
+            )
+        )
         contract = ok(c.post(f"/api/v1/productions/{pid}/contracts", json=performer_request(actor)))
         ok(c.post(f"/api/v1/productions/{pid}/compliance-checks"))
         commitment = ok(c.get(f"/api/v1/productions/{pid}/commitments"))[0]["id"]
         endpoint = ok(c.post("/api/v1/organizations/guild-a/webhooks", json={"url": "https://example.org/hook"}))["id"]
-        ok(c.post("/api/v1/organizations/guild-a/clauses", json={
-            "key": "custom.fair_credit", "title": "Fair credit", "text": "Credits name every apprentice."}))
+        ok(
+            c.post(
+                "/api/v1/organizations/guild-a/clauses",
+                json={"key": "custom.fair_credit", "title": "Fair credit", "text": "Credits name every apprentice."},
+            )
+        )
         members = ok(c.get("/api/v1/organizations/guild-a/members"))
         extra = next(m["id"] for m in members if m["email"] == "extra@example.org")
         token = ok(c.post("/api/v1/me/calendar-token"))["token"]
     return {
-        "production_id": pid, "contract_id": contract["id"], "commitment_id": commitment, "endpoint_id": endpoint,
-        "membership_id": extra, "token": token, "production_file": f"{pid}.ics", "sha256": contract["pdf_sha256"],
+        "production_id": pid,
+        "contract_id": contract["id"],
+        "commitment_id": commitment,
+        "endpoint_id": endpoint,
+        "membership_id": extra,
+        "token": token,
+        "production_file": f"{pid}.ics",
+        "sha256": contract["pdf_sha256"],
         "number": "2",  # the draft amendment; version 1 is ratified
     }
 
@@ -94,13 +135,21 @@ async def server(users):
     from guild.db import engine, is_sqlite
 
     seeded = await _seed(users)
-    env = {**os.environ, "GUILD_SCHEDULER_ENABLED": "false", "GUILD_MIGRATE_ON_START": "false", "GUILD_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "GUILD_SCHEDULER_ENABLED": "false",
+        "GUILD_MIGRATE_ON_START": "false",
+        "GUILD_LOG_LEVEL": "WARNING",
+    }
     if is_sqlite():
         env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -130,7 +179,7 @@ def _checks() -> list:
     ]
 
 
-def _path_values(operation, ids: dict[str, str]) -> dict[str, str]:  # noqa: ANN001
+def _path_values(operation, ids: dict[str, str]) -> dict[str, str]:
     names = {p.name for p in operation.path_parameters}
     values = {name: value for name, value in ids.items() if name in names}
     if "slug" in names:
@@ -154,7 +203,7 @@ def test_every_response_is_one_the_document_describes(server):
     # reads first, while the world is as seeded (later writes void the contract, replace the feed token...)
     operations.sort(key=lambda op: op.method.upper() != "GET")
 
-    def call(case, who: str) -> None:  # noqa: ANN001
+    def call(case, who: str) -> None:
         headers = server["who"][who]
         response = case.call(base_url=server["base"], headers=headers, timeout=60)
         statuses[response.status_code] += 1
@@ -181,10 +230,16 @@ def test_every_response_is_one_the_document_describes(server):
         documented_headers = {p["name"].lower() for p in parameters if p["in"] == "header"}
         sent: set[str] = set()
         for strategy in strategies:
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=strategy)
-            def exercise(case) -> None:  # noqa: ANN001
+            def exercise(case) -> None:
                 headers = {k: v for k, v in (case.headers or {}).items() if k.lower() in documented_headers}
                 request = repr((case.formatted_path, case.query, headers, case.body, case.media_type))
                 if request in sent:  # the same request again (undocumented headers and tokens aside)

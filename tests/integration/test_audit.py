@@ -73,7 +73,6 @@ def test_cli_audit_verify_exit_codes(tmp_path):
 # --- anchoring: the key, checkpoints and the cross-check ----------------------------------------------
 
 
-
 @pytest.fixture
 def anchored(tmp_path, monkeypatch):
     """This test's own audit key and checkpoint file (the suite's data folder is shared between tests)."""
@@ -97,8 +96,14 @@ async def _rehash_from(seq: int, key: bytes | None = None) -> None:
     for row in rows:
         if row["seq"] >= seq:
             digest = event_hash(
-                seq=row["seq"], at=row["at"], actor_id=row["actor_id"], action=row["action"],
-                entity_type=row["entity_type"], entity_id=row["entity_id"], data=row["data"], prev_hash=prev,
+                seq=row["seq"],
+                at=row["at"],
+                actor_id=row["actor_id"],
+                action=row["action"],
+                entity_type=row["entity_type"],
+                entity_id=row["entity_id"],
+                data=row["data"],
+                prev_hash=prev,
             )
             values = {AuditEvent.prev_hash: prev, AuditEvent.hash: digest}
             if key is not None:
@@ -145,8 +150,10 @@ async def test_deleting_the_newest_events_is_named_against_the_checkpoint(users,
     report = await verify_log()
     assert report.chain.ok  # what is left still chains: only the anchors see the cut
     assert not report.ok
-    assert any(p.startswith("events 3..4 missing: the checkpoint of ") and "recorded 4 events, the log ends at seq=2" in p
-               for p in report.problems), report.problems
+    assert any(
+        p.startswith("events 3..4 missing: the checkpoint of ") and "recorded 4 events, the log ends at seq=2" in p
+        for p in report.problems
+    ), report.problems
     # the rows whose events went are named too
     assert any(p.startswith("1 memberships without their membership.added event") for p in report.problems)
     assert any(p.startswith("1 organizations without their organization.created event") for p in report.problems)
@@ -232,9 +239,9 @@ async def test_rows_of_compacts_need_their_state_events(users, anchored):
 
 
 async def test_the_scheduler_checkpoints_the_log(users, anchored):
-    from scheduler.service import AUDIT_CHECKPOINT_JOB_ID, GuildScheduler
     from guild.settings import get_settings
     from guild.tables import AuditCheckpoint
+    from scheduler.service import AUDIT_CHECKPOINT_JOB_ID, GuildScheduler
 
     await _changes(users)
     sched = GuildScheduler(catch_up=False)

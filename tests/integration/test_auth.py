@@ -118,7 +118,7 @@ async def test_secret_key_is_generated_once_and_kept_private(tmp_path):
 
 
 @pytest.fixture
-def tight_limits(monkeypatch):  # noqa: ANN001
+def tight_limits(monkeypatch):
     from guild.settings import get_settings
 
     settings = get_settings()
@@ -128,7 +128,7 @@ def tight_limits(monkeypatch):  # noqa: ANN001
     return settings
 
 
-def _from(app, address: str) -> httpx.AsyncClient:  # noqa: ANN001
+def _from(app, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://t")
 
 
@@ -166,17 +166,25 @@ async def test_unknown_email_is_throttled_like_a_known_one(client, users, tight_
 async def test_a_right_password_clears_the_failures(client, users, tight_limits):
     await users.user("ada@example.org")
     for _ in range(2):
-        assert (await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})).status_code == 401
-    assert (await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})).status_code == 200
+        assert (
+            await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})
+        ).status_code == 401
+    assert (
+        await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})
+    ).status_code == 200
     for _ in range(3):  # a fresh allowance, not the one left over
-        assert (await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})).status_code == 401
+        assert (
+            await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})
+        ).status_code == 401
 
 
 async def test_one_address_is_limited_across_accounts(app, users, tight_limits):
     await users.user("ada@example.org")
     async with _from(app, "203.0.113.7") as attacker, _from(app, "198.51.100.2") as colleague:
         codes = [
-            (await attacker.post("/api/v1/auth/token", json={"email": f"u{i}@example.org", "password": "x"})).status_code
+            (
+                await attacker.post("/api/v1/auth/token", json={"email": f"u{i}@example.org", "password": "x"})
+            ).status_code
             for i in range(7)
         ]
         assert codes == [401] * 6 + [429]

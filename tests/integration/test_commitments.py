@@ -12,15 +12,24 @@ from guild.compacts.terms import CommitmentAnchor, CommitmentRule, example_terms
 def terms():
     """The example commitments (skills plan -10 working days, final plan +2 weeks for shoots of 6+ weeks) and two more."""
     base = example_terms()
-    return base.model_copy(update={
-        "quorum": None,
-        "apprenticeship_commitments": [
-            *base.apprenticeship_commitments,
-            CommitmentRule(key="wrap_report", title="Wrap report", anchor=CommitmentAnchor.shoot_end, offset_working_days=5),
-            CommitmentRule(key="short_review", title="Short-shoot review", anchor=CommitmentAnchor.shoot_start,
-                           offset_weeks=-1, max_shoot_weeks=4),
-        ],
-    })
+    return base.model_copy(
+        update={
+            "quorum": None,
+            "apprenticeship_commitments": [
+                *base.apprenticeship_commitments,
+                CommitmentRule(
+                    key="wrap_report", title="Wrap report", anchor=CommitmentAnchor.shoot_end, offset_working_days=5
+                ),
+                CommitmentRule(
+                    key="short_review",
+                    title="Short-shoot review",
+                    anchor=CommitmentAnchor.shoot_start,
+                    offset_weeks=-1,
+                    max_shoot_weeks=4,
+                ),
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -47,12 +56,20 @@ async def world(users, client):
     await service.decide(officer, "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
 
     async def production(title: str, start: str | None, end: str | None, who: str = "producer") -> str:
-        body = {"company": "kestrel" if who == "producer" else "blue", "title": title, "budget_minor": 30_000_000,
-                "currency": "EUR", "start_date": start, "end_date": end}
+        body = {
+            "company": "kestrel" if who == "producer" else "blue",
+            "title": title,
+            "budget_minor": 30_000_000,
+            "currency": "EUR",
+            "start_date": start,
+            "end_date": end,
+        }
         r = await client.post("/api/v1/productions", json=body, headers=h[who])
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
-        r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who])
+        r = await client.post(
+            f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who]
+        )
         assert r.status_code == 201, r.text
         return pid
 
@@ -84,7 +101,9 @@ async def test_binding_creates_commitments_with_hand_computed_due_dates(client, 
     short = await world["production"]("Short Shoot", "2040-03-05", "2040-03-23")
     got = await _commitments(client, short, h["producer"])
     assert {k: c["due_date"] for k, c in got.items()} == {
-        "skills_plan": "2040-02-20", "wrap_report": "2040-03-30", "short_review": "2040-02-27",
+        "skills_plan": "2040-02-20",
+        "wrap_report": "2040-03-30",
+        "short_review": "2040-02-27",
     }
     assert list(got) == ["skills_plan", "short_review", "wrap_report"]  # by due date
 
@@ -95,8 +114,12 @@ async def test_binding_creates_commitments_with_hand_computed_due_dates(client, 
     from guild.tables import AuditEvent, Commitment
 
     assert await Commitment.count() == 6
-    events = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "commitments.created").order_by(
-        AuditEvent.seq).output(load_json=True)
+    events = (
+        await AuditEvent.select(AuditEvent.data)
+        .where(AuditEvent.action == "commitments.created")
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
     assert [len(e["data"]["commitments"]) for e in events] == [3, 3]
 
 
@@ -105,9 +128,13 @@ async def test_past_due_commitments_are_overdue_until_done(client, world):
     pid = await world["production"]("Harbour", "2025-03-03", "2025-05-02")
     got = await _commitments(client, pid, h["producer"])
     assert {k: (c["due_date"], c["overdue"]) for k, c in got.items()} == {
-        "skills_plan": ("2025-02-17", True), "final_plan": ("2025-03-17", True), "wrap_report": ("2025-05-09", True),
+        "skills_plan": ("2025-02-17", True),
+        "final_plan": ("2025-03-17", True),
+        "wrap_report": ("2025-05-09", True),
     }
-    r = await client.post(f"/api/v1/productions/{pid}/commitments/{got['skills_plan']['id']}/done", headers=h["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{pid}/commitments/{got['skills_plan']['id']}/done", headers=h["producer"]
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "done" and r.json()["overdue"] is False
 
@@ -139,8 +166,12 @@ async def test_mark_done_grants_and_denials(client, world):
     assert (await client.post(url)).status_code == 401
     # a commitment of another production through this one's URL, or an unknown one: 404
     other_cid = (await _commitments(client, theirs, h["other"]))["final_plan"]["id"]
-    assert (await client.post(f"/api/v1/productions/{pid}/commitments/{other_cid}/done", headers=h["producer"])).status_code == 404
-    assert (await client.post(f"/api/v1/productions/{pid}/commitments/{pid}/done", headers=h["producer"])).status_code == 404
+    assert (
+        await client.post(f"/api/v1/productions/{pid}/commitments/{other_cid}/done", headers=h["producer"])
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/v1/productions/{pid}/commitments/{pid}/done", headers=h["producer"])
+    ).status_code == 404
     # a malformed id is a client error, never a 500
     r = await client.post(f"/api/v1/productions/{pid}/commitments/not-a-uuid/done", headers=h["producer"])
     assert 400 <= r.status_code < 500
@@ -154,8 +185,11 @@ async def test_mark_done_grants_and_denials(client, world):
     again = await client.post(url, headers=h["producer"])
     assert again.status_code == 409 and again.json()["rule"] == "commitment_done"
     assert (await _commitments(client, pid, h["producer"]))["final_plan"]["done_at"] == done["done_at"]
-    events = await AuditEvent.select(AuditEvent.actor_id, AuditEvent.entity_id, AuditEvent.data).where(
-        AuditEvent.action == "commitment.done").output(load_json=True)
+    events = (
+        await AuditEvent.select(AuditEvent.actor_id, AuditEvent.entity_id, AuditEvent.data)
+        .where(AuditEvent.action == "commitment.done")
+        .output(load_json=True)
+    )
     assert len(events) == 1
     assert events[0]["entity_id"] == pid and events[0]["data"]["commitment_id"] == cid
     assert events[0]["data"]["key"] == "final_plan" and events[0]["data"]["late"] is False
@@ -175,12 +209,16 @@ async def test_commitments_survive_a_pure_due_date_check():
         CommitmentRule(key="a_zero", title="t", anchor=CommitmentAnchor.shoot_start, offset_working_days=0),
         CommitmentRule(key="b_fri", title="t", anchor=CommitmentAnchor.shoot_start, offset_working_days=-1),
         CommitmentRule(key="c_mon", title="t", anchor=CommitmentAnchor.shoot_end, offset_working_days=1),
-        CommitmentRule(key="c_mon", title="duplicate key: the first wins", anchor=CommitmentAnchor.shoot_end, offset_weeks=9),
+        CommitmentRule(
+            key="c_mon", title="duplicate key: the first wins", anchor=CommitmentAnchor.shoot_end, offset_weeks=9
+        ),
         CommitmentRule(key="d_long", title="t", anchor=CommitmentAnchor.shoot_end, offset_weeks=1, min_shoot_weeks=10),
     ]
     got = due_dates(rules, date(2040, 3, 5), date(2040, 3, 9))  # Monday to Friday: 1 week
     assert [(r.key, d) for r, d in got] == [
-        ("a_zero", date(2040, 3, 5)), ("b_fri", date(2040, 3, 2)), ("c_mon", date(2040, 3, 12)),
+        ("a_zero", date(2040, 3, 5)),
+        ("b_fri", date(2040, 3, 2)),
+        ("c_mon", date(2040, 3, 12)),
     ]
 
 
@@ -190,13 +228,15 @@ async def test_new_shoot_dates_move_open_commitments_withdraw_and_reopen(client,
     h = world["h"]
     pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")  # 9 weeks
     before = await _commitments(client, pid, h["producer"])
-    r = await client.post(f"/api/v1/productions/{pid}/commitments/{before['skills_plan']['id']}/done",
-                          headers=h["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{pid}/commitments/{before['skills_plan']['id']}/done", headers=h["producer"]
+    )
     assert r.status_code == 200, r.text
 
     # a 4-week shoot, Monday 2 April to Friday 27 April 2040
-    r = await client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-04-02", "end_date": "2040-04-27"},
-                           headers=h["producer"])
+    r = await client.patch(
+        f"/api/v1/productions/{pid}", json={"start_date": "2040-04-02", "end_date": "2040-04-27"}, headers=h["producer"]
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["start_date"], r.json()["end_date"]) == ("2040-04-02", "2040-04-27")
     got = await _commitments(client, pid, h["producer"])
@@ -212,24 +252,35 @@ async def test_new_shoot_dates_move_open_commitments_withdraw_and_reopen(client,
     assert r.status_code == 409 and r.json()["rule"] == "commitment_withdrawn"
 
     # back to the 9-week shoot: the withdrawn one reopens, the short-shoot one is withdrawn
-    r = await client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-03-05", "end_date": "2040-05-04"},
-                           headers=h["producer"])
+    r = await client.patch(
+        f"/api/v1/productions/{pid}", json={"start_date": "2040-03-05", "end_date": "2040-05-04"}, headers=h["producer"]
+    )
     assert r.status_code == 200, r.text
     got = await _commitments(client, pid, h["producer"])
     assert {k: (c["due_date"], c["status"]) for k, c in got.items()} == {
-        "skills_plan": ("2040-02-20", "done"), "final_plan": ("2040-03-19", "open"),
-        "wrap_report": ("2040-05-11", "open"), "short_review": ("2040-03-26", "withdrawn"),
+        "skills_plan": ("2040-02-20", "done"),
+        "final_plan": ("2040-03-19", "open"),
+        "wrap_report": ("2040-05-11", "open"),
+        "short_review": ("2040-03-26", "withdrawn"),
     }
     assert got["final_plan"]["id"] == before["final_plan"]["id"]
     # dates cleared: every open commitment is withdrawn
-    r = await client.patch(f"/api/v1/productions/{pid}", json={"start_date": None, "end_date": None},
-                           headers=h["producer"])
+    r = await client.patch(
+        f"/api/v1/productions/{pid}", json={"start_date": None, "end_date": None}, headers=h["producer"]
+    )
     assert r.status_code == 200, r.text
     assert {k: c["status"] for k, c in (await _commitments(client, pid, h["producer"])).items()} == {
-        "skills_plan": "done", "final_plan": "withdrawn", "wrap_report": "withdrawn", "short_review": "withdrawn",
+        "skills_plan": "done",
+        "final_plan": "withdrawn",
+        "wrap_report": "withdrawn",
+        "short_review": "withdrawn",
     }
-    moves = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "commitments.rescheduled").order_by(
-        AuditEvent.seq).output(load_json=True)
+    moves = (
+        await AuditEvent.select(AuditEvent.data)
+        .where(AuditEvent.action == "commitments.rescheduled")
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
     assert len(moves) == 3
     assert {"key": "short_review", "from": None, "to": "2040-03-26", "status": "open"} in moves[0]["data"]["changes"]
 
@@ -260,17 +311,28 @@ async def test_production_update_grants_denials_and_bad_input(client, world):
         assert r.status_code == 422, (body, r.text)
         assert {(e["field"], e["rule"]) for e in r.json()["errors"]} >= {(field, rule)}, r.json()
     unchanged = (await client.get(url, headers=h["producer"])).json()
-    assert (unchanged["title"], unchanged["budget_minor"], unchanged["status"]) == ("Harbour", 30_000_000, "development")
+    assert (unchanged["title"], unchanged["budget_minor"], unchanged["status"]) == (
+        "Harbour",
+        30_000_000,
+        "development",
+    )
     assert await AuditEvent.count().where(AuditEvent.action == "production.updated") == 0
 
     r = await client.patch(url, json=change, headers=h["producer"])
     assert r.status_code == 200, r.text
-    assert (r.json()["title"], r.json()["budget_minor"], r.json()["status"]) == ("Harbour Lights", 45_000_000, "shooting")
-    [event] = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "production.updated").output(
-        load_json=True)
-    assert event["data"] == {"title": {"from": "Harbour", "to": "Harbour Lights"},
-                             "budget_minor": {"from": 30_000_000, "to": 45_000_000},
-                             "status": {"from": "development", "to": "shooting"}}
+    assert (r.json()["title"], r.json()["budget_minor"], r.json()["status"]) == (
+        "Harbour Lights",
+        45_000_000,
+        "shooting",
+    )
+    [event] = (
+        await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == "production.updated").output(load_json=True)
+    )
+    assert event["data"] == {
+        "title": {"from": "Harbour", "to": "Harbour Lights"},
+        "budget_minor": {"from": 30_000_000, "to": 45_000_000},
+        "status": {"from": "development", "to": "shooting"},
+    }
     # the same values again: nothing to record
     assert (await client.patch(url, json=change, headers=h["producer"])).status_code == 200
     assert await AuditEvent.count().where(AuditEvent.action == "production.updated") == 1
@@ -304,11 +366,16 @@ async def test_marking_done_while_the_shoot_dates_change_never_moves_a_done_comm
     for n in range(4):
         pid = await world["production"](f"Harbour {n}", "2040-03-05", "2040-05-04")
         cid = (await _commitments(client, pid, h["producer"]))["final_plan"]["id"]
-        done, patch = await together([
-            client.post(f"/api/v1/productions/{pid}/commitments/{cid}/done", headers=h["producer"]),
-            client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-04-02", "end_date": "2040-04-27"},
-                         headers=h["producer"]),
-        ])
+        done, patch = await together(
+            [
+                client.post(f"/api/v1/productions/{pid}/commitments/{cid}/done", headers=h["producer"]),
+                client.patch(
+                    f"/api/v1/productions/{pid}",
+                    json={"start_date": "2040-04-02", "end_date": "2040-04-27"},
+                    headers=h["producer"],
+                ),
+            ]
+        )
         assert patch.status_code == 200, patch.text
         final_plan = (await _commitments(client, pid, h["producer"]))["final_plan"]
         if done.status_code == 200:

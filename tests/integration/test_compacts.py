@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from guild.compacts.terms import example_terms
@@ -23,8 +22,13 @@ def terms(**changes) -> dict:
 
 @pytest.fixture
 async def world(users):
-    for slug, kind in [("performers", "guild"), ("writers", "guild"), ("riverlight", "festival"),
-                       ("outsiders", "guild"), ("kestrel", "production_company")]:
+    for slug, kind in [
+        ("performers", "guild"),
+        ("writers", "guild"),
+        ("riverlight", "festival"),
+        ("outsiders", "guild"),
+        ("kestrel", "production_company"),
+    ]:
         await users.org(slug, kind)
     return {
         "perf": await users.user("o.perf@example.org", ("performers", "officer")),
@@ -38,8 +42,11 @@ async def world(users):
 
 async def _create(client, world, quorum=None, slug="ai-compact"):
     body = {
-        "slug": slug, "title": "AI & Apprenticeship Compact 2027", "convening_org": "performers",
-        "parties": ["writers", "riverlight"], "terms": terms(quorum=quorum),
+        "slug": slug,
+        "title": "AI & Apprenticeship Compact 2027",
+        "convening_org": "performers",
+        "parties": ["writers", "riverlight"],
+        "terms": terms(quorum=quorum),
     }
     r = await client.post(BASE, json=body, headers=world["perf"])
     assert r.status_code == 201, r.text
@@ -80,7 +87,9 @@ async def test_three_party_compact_from_draft_to_ratified_then_amended_with_redl
     for who, org in [("perf", "performers"), ("writ", "writers")]:
         r = await client.post(f"{url}/decisions", json={"organization": org, "decision": "approve"}, headers=world[who])
         assert r.json()["status"] == "proposed"
-    r = await client.post(f"{url}/decisions", json={"organization": "riverlight", "decision": "approve"}, headers=world["fest"])
+    r = await client.post(
+        f"{url}/decisions", json={"organization": "riverlight", "decision": "approve"}, headers=world["fest"]
+    )
     assert r.json()["status"] == "ratified"
     assert r.json()["terms_hash"] == v1["terms_hash"]  # ratification does not change the frozen terms
 
@@ -107,9 +116,15 @@ async def test_three_party_compact_from_draft_to_ratified_then_amended_with_redl
     assert "ai_disclosure.max_ai_share_pct: 12.5 → 10.0" in redline.json()["text"]
 
     actions = [r["action"] for r in await AuditEvent.select(AuditEvent.action).order_by(AuditEvent.seq)]
-    for expected in ["compact.created", "compact_version.edited", "compact_version.proposed",
-                     "compact_version.approved", "compact_version.ratified", "compact_version.drafted",
-                     "compact_version.superseded"]:
+    for expected in [
+        "compact.created",
+        "compact_version.edited",
+        "compact_version.proposed",
+        "compact_version.approved",
+        "compact_version.ratified",
+        "compact_version.drafted",
+        "compact_version.superseded",
+    ]:
         assert expected in actions
     assert (await verify_chain()).ok
 
@@ -119,8 +134,14 @@ async def test_version_hash_is_the_sha256_of_its_canonical_document(client, worl
 
     await _create(client, world)
     v = (await client.post(f"{BASE}/ai-compact/versions/1/propose", headers=world["perf"])).json()
-    doc = {"compact": "ai-compact", "number": 1, "parent_number": None, "parent_hash": None,
-           "parties": ["performers", "riverlight", "writers"], "terms": v["terms"]}
+    doc = {
+        "compact": "ai-compact",
+        "number": 1,
+        "parent_number": None,
+        "parent_hash": None,
+        "parties": ["performers", "riverlight", "writers"],
+        "terms": v["terms"],
+    }
     assert canonical_hash(doc) == v["terms_hash"]
 
 
@@ -128,10 +149,16 @@ async def test_quorum_ratifies_before_every_party_has_decided(client, world):
     await _create(client, world, quorum=2)
     url = f"{BASE}/ai-compact/versions/1"
     await client.post(f"{url}/propose", headers=world["perf"])
-    await client.post(f"{url}/decisions", json={"organization": "performers", "decision": "approve"}, headers=world["perf"])
-    r = await client.post(f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"])
+    await client.post(
+        f"{url}/decisions", json={"organization": "performers", "decision": "approve"}, headers=world["perf"]
+    )
+    r = await client.post(
+        f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"]
+    )
     assert r.json()["status"] == "ratified"
-    late = await client.post(f"{url}/decisions", json={"organization": "riverlight", "decision": "approve"}, headers=world["fest"])
+    late = await client.post(
+        f"{url}/decisions", json={"organization": "riverlight", "decision": "approve"}, headers=world["fest"]
+    )
     assert late.status_code == 409
 
 
@@ -139,10 +166,13 @@ async def test_a_rejection_that_makes_ratification_impossible_closes_the_version
     await _create(client, world)
     url = f"{BASE}/ai-compact/versions/1"
     await client.post(f"{url}/propose", headers=world["perf"])
-    no_reason = await client.post(f"{url}/decisions", json={"organization": "writers", "decision": "reject"}, headers=world["writ"])
+    no_reason = await client.post(
+        f"{url}/decisions", json={"organization": "writers", "decision": "reject"}, headers=world["writ"]
+    )
     assert no_reason.status_code == 422
     r = await client.post(
-        f"{url}/decisions", json={"organization": "writers", "decision": "reject", "reason": "replica pay too low"},
+        f"{url}/decisions",
+        json={"organization": "writers", "decision": "reject", "reason": "replica pay too low"},
         headers=world["writ"],
     )
     body = r.json()
@@ -160,8 +190,11 @@ async def test_proposed_terms_never_change(client, world):
     url = f"{BASE}/ai-compact/versions/1"
     tag = (await client.get(url, headers=world["perf"])).headers["etag"]
     v = (await client.post(f"{url}/propose", headers=world["perf"])).json()
-    r = await client.put(url, json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=6.0)},
-                         headers={**world["perf"], "If-Match": tag})
+    r = await client.put(
+        url,
+        json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=6.0)},
+        headers={**world["perf"], "If-Match": tag},
+    )
     assert r.status_code == 409
     assert r.json()["rule"] == "immutable_once_proposed"
     row = await CompactVersion.select(CompactVersion.terms_hash).where(CompactVersion.number == 1).first()
@@ -176,8 +209,11 @@ async def test_stale_or_missing_if_match_changes_nothing(client, world):
     tag = (await client.get(url, headers=world["perf"])).headers["etag"]
     first = terms(quorum=None, ai_disclosure__max_ai_share_pct=11.0)
     assert (await client.put(url, json={"terms": first}, headers={**world["perf"], "If-Match": tag})).status_code == 200
-    stale = await client.put(url, json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=99.0)},
-                             headers={**world["perf"], "If-Match": tag})
+    stale = await client.put(
+        url,
+        json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=99.0)},
+        headers={**world["perf"], "If-Match": tag},
+    )
     assert stale.status_code == 412
     missing = await client.put(url, json={"terms": first}, headers=world["perf"])
     assert missing.status_code == 428
@@ -188,18 +224,28 @@ async def test_ratifying_twice_and_for_someone_elses_org_are_refused(client, wor
     await _create(client, world)
     url = f"{BASE}/ai-compact/versions/1"
     await client.post(f"{url}/propose", headers=world["perf"])
-    ok = await client.post(f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"])
+    ok = await client.post(
+        f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"]
+    )
     assert ok.status_code == 201
-    twice = await client.post(f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"])
+    twice = await client.post(
+        f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"]
+    )
     assert twice.status_code == 409 and twice.json()["rule"] == "decide_once"
     # an officer of writers deciding for riverlight
-    other = await client.post(f"{url}/decisions", json={"organization": "riverlight", "decision": "approve"}, headers=world["writ"])
+    other = await client.post(
+        f"{url}/decisions", json={"organization": "riverlight", "decision": "approve"}, headers=world["writ"]
+    )
     assert other.status_code == 403
     # a member (not officer) of a party
-    member = await client.post(f"{url}/decisions", json={"organization": "performers", "decision": "approve"}, headers=world["perf_member"])
+    member = await client.post(
+        f"{url}/decisions", json={"organization": "performers", "decision": "approve"}, headers=world["perf_member"]
+    )
     assert member.status_code == 403
     # an organisation that is not a party
-    outsider = await client.post(f"{url}/decisions", json={"organization": "outsiders", "decision": "approve"}, headers=world["outsider"])
+    outsider = await client.post(
+        f"{url}/decisions", json={"organization": "outsiders", "decision": "approve"}, headers=world["outsider"]
+    )
     assert outsider.status_code == 422 and outsider.json()["errors"][0]["field"] == "organization"
     v = (await client.get(url, headers=world["perf"])).json()
     assert [d["organization"] for d in v["decisions"]] == ["writers"] and v["status"] == "proposed"
@@ -207,8 +253,11 @@ async def test_ratifying_twice_and_for_someone_elses_org_are_refused(client, wor
 
 async def test_a_draft_cannot_be_decided(client, world):
     await _create(client, world)
-    r = await client.post(f"{BASE}/ai-compact/versions/1/decisions", json={"organization": "writers", "decision": "approve"},
-                          headers=world["writ"])
+    r = await client.post(
+        f"{BASE}/ai-compact/versions/1/decisions",
+        json={"organization": "writers", "decision": "approve"},
+        headers=world["writ"],
+    )
     assert r.status_code == 409
 
 
@@ -223,8 +272,13 @@ async def test_a_draft_cannot_be_decided(client, world):
 async def test_invalid_terms_are_refused_naming_the_term(client, world, change, field, rule):
     from guild.tables import Compact
 
-    body = {"slug": "bad", "title": "Bad", "convening_org": "performers", "parties": ["writers", "riverlight"],
-            "terms": terms(**change)}
+    body = {
+        "slug": "bad",
+        "title": "Bad",
+        "convening_org": "performers",
+        "parties": ["writers", "riverlight"],
+        "terms": terms(**change),
+    }
     r = await client.post(BASE, json=body, headers=world["perf"])
     assert r.status_code == 422, r.text
     assert (field, rule) in [(e["field"], e["rule"]) for e in r.json()["errors"]]
@@ -241,7 +295,13 @@ async def test_unknown_ai_use_is_refused(client, world):
 
 
 async def test_who_may_convene_and_edit(client, world):
-    body = {"slug": "x-compact", "title": "X", "convening_org": "performers", "parties": [], "terms": terms(quorum=None)}
+    body = {
+        "slug": "x-compact",
+        "title": "X",
+        "convening_org": "performers",
+        "parties": [],
+        "terms": terms(quorum=None),
+    }
     assert (await client.post(BASE, json=body, headers=world["perf_member"])).status_code == 403
     assert (await client.post(BASE, json=body, headers=world["writ"])).status_code == 403
     pc = {**body, "convening_org": "kestrel"}
@@ -283,7 +343,9 @@ async def test_one_open_version_at_a_time_and_withdrawal(client, world):
     await _create(client, world)
     r = await client.post(f"{BASE}/ai-compact/versions", json={}, headers=world["perf"])
     assert r.status_code == 409 and r.json()["rule"] == "one_open_version"
-    w = await client.post(f"{BASE}/ai-compact/versions/1/withdraw", json={"reason": "start over"}, headers=world["perf"])
+    w = await client.post(
+        f"{BASE}/ai-compact/versions/1/withdraw", json={"reason": "start over"}, headers=world["perf"]
+    )
     assert w.status_code == 200 and w.json()["status"] == "withdrawn" and w.json()["closed_reason"] == "start over"
     again = await client.post(f"{BASE}/ai-compact/versions/1/withdraw", json={"reason": "x"}, headers=world["perf"])
     assert again.status_code == 409
@@ -291,10 +353,13 @@ async def test_one_open_version_at_a_time_and_withdrawal(client, world):
 
 
 async def test_compact_pdf_carries_the_hash_and_the_canonical_json(client, world):
+    import io
+    import json
+
+    from pypdf import PdfReader
+
     from contracts.pdf import read_attachments
     from guild.canonical import canonical_hash
-    from pypdf import PdfReader
-    import io, json
 
     await _create(client, world)
     v = await _ratify(client, world)
@@ -336,8 +401,9 @@ async def test_concurrent_proposals_and_withdrawals_have_one_winner(client, worl
     assert {r.json()["rule"] for r in proposed if r.status_code == 409} == {"propose_drafts_only"}
     assert len(await audit_events("compact_version.proposed")) == 1
 
-    withdrawn = await together([client.post(f"{url}/withdraw", json={"reason": f"reason {n}"}, headers=world["perf"])
-                                for n in range(6)])
+    withdrawn = await together(
+        [client.post(f"{url}/withdraw", json={"reason": f"reason {n}"}, headers=world["perf"]) for n in range(6)]
+    )
     assert statuses(withdrawn) == {200: 1, 409: 5}
     [winner] = [r.json() for r in withdrawn if r.status_code == 200]
     [event] = await audit_events("compact_version.withdrawn")
@@ -370,10 +436,12 @@ async def test_the_last_approvals_arriving_together_ratify_once_and_supersede_on
     assert (await client.post(f"{BASE}/ai-compact/versions", json={}, headers=world["perf"])).status_code == 201
     url = f"{BASE}/ai-compact/versions/2"
     assert (await client.post(f"{url}/propose", headers=world["perf"])).status_code == 200
-    responses = await together([
-        client.post(f"{url}/decisions", json={"organization": org, "decision": "approve"}, headers=world[who])
-        for who, org in [("perf", "performers"), ("writ", "writers"), ("fest", "riverlight")]
-    ])
+    responses = await together(
+        [
+            client.post(f"{url}/decisions", json={"organization": org, "decision": "approve"}, headers=world[who])
+            for who, org in [("perf", "performers"), ("writ", "writers"), ("fest", "riverlight")]
+        ]
+    )
     assert statuses(responses) == {201: 3}
     assert [r.json()["status"] for r in responses].count("ratified") == 1  # the last one to decide ratified it
     assert [e["data"]["number"] for e in await audit_events("compact_version.ratified")] == [1, 2]
@@ -388,8 +456,9 @@ async def test_concurrent_amendments_draft_one_version(client, world):
 
     await _create(client, world)
     await _ratify(client, world)
-    responses = await together([client.post(f"{BASE}/ai-compact/versions", json={}, headers=world["perf"])
-                                for _ in range(6)])
+    responses = await together(
+        [client.post(f"{BASE}/ai-compact/versions", json={}, headers=world["perf"]) for _ in range(6)]
+    )
     assert statuses(responses) == {201: 1, 409: 5}
     assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"one_open_version"}
     compact = (await client.get(f"{BASE}/ai-compact", headers=world["perf"])).json()
@@ -402,11 +471,16 @@ async def test_concurrent_edits_with_one_etag_apply_once(client, world):
     await _create(client, world)
     url = f"{BASE}/ai-compact/versions/1"
     tag = (await client.get(url, headers=world["perf"])).headers["etag"]
-    responses = await together([
-        client.put(url, json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=10.0 + n)},
-                   headers={**world["perf"], "If-Match": tag})
-        for n in range(6)
-    ])
+    responses = await together(
+        [
+            client.put(
+                url,
+                json={"terms": terms(quorum=None, ai_disclosure__max_ai_share_pct=10.0 + n)},
+                headers={**world["perf"], "If-Match": tag},
+            )
+            for n in range(6)
+        ]
+    )
     assert statuses(responses) == {200: 1, 412: 5}
     [winner] = [r.json() for r in responses if r.status_code == 200]
     stored = (await client.get(url, headers=world["perf"])).json()

@@ -25,15 +25,36 @@ async def world(users, client):
         "other": await users.user("b@example.org", ("blue", "producer")),
     }
     await users.ratified_compact("o@example.org", "c1", "guild-a", example_terms().model_copy(update={"quorum": None}))
-    pid = (await client.post("/api/v1/productions", json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000,
-                                                            "currency": "EUR"}, headers=h["producer"])).json()["id"]
-    await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])
-    r = await client.post(f"/api/v1/productions/{pid}/engagements", json={
-        "person_name": "Sam Grip", "department": "grip", "role": "Grip", "level": "journey", "rate_minor_per_week": 150_000,
-        "currency": "EUR", "start_date": "2027-03-01", "end_date": "2027-04-30"}, headers=h["producer"])
+    pid = (
+        await client.post(
+            "/api/v1/productions",
+            json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000, "currency": "EUR"},
+            headers=h["producer"],
+        )
+    ).json()["id"]
+    await client.post(
+        f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"]
+    )
+    r = await client.post(
+        f"/api/v1/productions/{pid}/engagements",
+        json={
+            "person_name": "Sam Grip",
+            "department": "grip",
+            "role": "Grip",
+            "level": "journey",
+            "rate_minor_per_week": 150_000,
+            "currency": "EUR",
+            "start_date": "2027-03-01",
+            "end_date": "2027-04-30",
+        },
+        headers=h["producer"],
+    )
     assert r.status_code == 201
-    await client.put(f"/api/v1/productions/{pid}/disclosures", json={"disclosures": [
-        {"category": "vfx_shot", "total_count": 100, "ai_generated_count": 60}]}, headers=h["producer"])
+    await client.put(
+        f"/api/v1/productions/{pid}/disclosures",
+        json={"disclosures": [{"category": "vfx_shot", "total_count": 100, "ai_generated_count": 60}]},
+        headers=h["producer"],
+    )
     return {"h": h, "pid": pid}
 
 
@@ -52,7 +73,8 @@ async def test_on_demand_check_opens_findings_that_the_right_people_see(client, 
 
     # officers of the compact's parties see them; a member of the party, another company and a non-party do not
     assert {f["id"] for f in (await client.get("/api/v1/compacts/c1/findings", headers=h["officer"])).json()} == {
-        f["id"] for f in findings}
+        f["id"] for f in findings
+    }
     assert (await client.get(f"/api/v1/productions/{pid}/findings", headers=h["officer"])).status_code == 200
     for who in ("member", "other", "fund_officer"):
         assert (await client.get("/api/v1/compacts/c1/findings", headers=h[who])).status_code == 404, who
@@ -67,8 +89,11 @@ async def test_on_demand_check_opens_findings_that_the_right_people_see(client, 
     assert sorted(f["id"] for f in again) == sorted(f["id"] for f in findings)
 
     # fixing the disclosure resolves that finding; it stays in history
-    await client.put(f"/api/v1/productions/{pid}/disclosures", json={"disclosures": [
-        {"category": "vfx_shot", "total_count": 100, "ai_generated_count": 5}]}, headers=h["producer"])
+    await client.put(
+        f"/api/v1/productions/{pid}/disclosures",
+        json={"disclosures": [{"category": "vfx_shot", "total_count": 100, "ai_generated_count": 5}]},
+        headers=h["producer"],
+    )
     await client.post(f"/api/v1/productions/{pid}/compliance-checks", headers=h["producer"])
     resolved = (await client.get(f"/api/v1/productions/{pid}/findings?status=resolved", headers=h["producer"])).json()
     assert [f["rule"] for f in resolved] == ["ai_share_exceeded"] and resolved[0]["resolved_at"]
@@ -82,7 +107,9 @@ async def test_cli_check_run_and_findings(world):
         env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
 
     def guild(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "guild", *args], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "guild", *args], env=env, capture_output=True, text=True, timeout=120
+        )
 
     run = guild("check", "run", "--compact", "c1")
     assert run.returncode == 0, run.stderr

@@ -47,23 +47,40 @@ async def world(users) -> World:
     await users.user("o.perf@example.org", ("performers", "officer"))
     headers = await users.user("p.kestrel@example.org", ("kestrel", "producer"))
     officer = await load_principal(users.ids["o.perf@example.org"])
-    await service.create_compact(officer, CompactCreate(slug="screen-guild", title="Screen Guild",
-                                                        convening_org="performers", parties=[], terms=_terms()))
+    await service.create_compact(
+        officer,
+        CompactCreate(
+            slug="screen-guild", title="Screen Guild", convening_org="performers", parties=[], terms=_terms()
+        ),
+    )
     await service.propose(officer, "screen-guild", 1)
     await service.decide(officer, "screen-guild", 1, DecisionCreate(organization="performers", decision="approve"))
     compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
-    version = await CompactVersion.select(CompactVersion.id, CompactVersion.terms_hash).where(
-        CompactVersion.compact == compact["id"]
-    ).first()
+    version = (
+        await CompactVersion.select(CompactVersion.id, CompactVersion.terms_hash)
+        .where(CompactVersion.compact == compact["id"])
+        .first()
+    )
     for org in (company, convening):
-        await WebhookEndpoint.insert(WebhookEndpoint(
-            id=uuid4(), organization=org, url=f"https://hooks.example.org/{org}", secret="s3cret", active=True,
-            created_at=T0,
-        ))
+        await WebhookEndpoint.insert(
+            WebhookEndpoint(
+                id=uuid4(),
+                organization=org,
+                url=f"https://hooks.example.org/{org}",
+                secret="s3cret",
+                active=True,
+                created_at=T0,
+            )
+        )
     return World(
-        producer=await load_principal(users.ids["p.kestrel@example.org"]), producer_headers=headers,
-        user_id=users.ids["p.kestrel@example.org"], company=company, convening=convening, compact_id=compact["id"],
-        version_id=version["id"], version_hash=version["terms_hash"],
+        producer=await load_principal(users.ids["p.kestrel@example.org"]),
+        producer_headers=headers,
+        user_id=users.ids["p.kestrel@example.org"],
+        company=company,
+        convening=convening,
+        compact_id=compact["id"],
+        version_id=version["id"],
+        version_hash=version["terms_hash"],
     )
 
 
@@ -74,8 +91,9 @@ async def production(w: World, title: str = "The Harbour", budget: int = 30_000_
     from guild.productions.schemas import BindingCreate, ProductionCreate
     from guild.productions.service import bind, create_production
 
-    p = await create_production(w.producer, ProductionCreate(company="kestrel", title=title, budget_minor=budget,
-                                                             currency="EUR"))
+    p = await create_production(
+        w.producer, ProductionCreate(company="kestrel", title=title, budget_minor=budget, currency="EUR")
+    )
     await bind(w.producer, p.id, BindingCreate(compact="screen-guild", version=1))
     return p.id
 
@@ -84,15 +102,31 @@ async def engage(w: World, pid: UUID, name: str, **kw: Any) -> UUID:
     from guild.productions.schemas import EngagementCreate
     from guild.productions.service import add_engagement
 
-    base = {"person_name": name, "department": "production", "role": "Crew", "level": "journey",
-            "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": date(2027, 3, 1),
-            "end_date": date(2027, 5, 28)}
+    base = {
+        "person_name": name,
+        "department": "production",
+        "role": "Crew",
+        "level": "journey",
+        "rate_minor_per_week": 200_000,
+        "currency": "EUR",
+        "start_date": date(2027, 3, 1),
+        "end_date": date(2027, 5, 28),
+    }
     e = await add_engagement(w.producer, pid, EngagementCreate.model_validate({**base, **kw}))
     return e.id
 
 
-async def contract(w: World, pid: UUID, eid: UUID, *, clauses=("fees_and_schedule",), planned=(), hashes=None,
-                   contract_type: str = "crew", status: str = "issued") -> UUID:
+async def contract(
+    w: World,
+    pid: UUID,
+    eid: UUID,
+    *,
+    clauses=("fees_and_schedule",),
+    planned=(),
+    hashes=None,
+    contract_type: str = "crew",
+    status: str = "issued",
+) -> UUID:
     """A stored contract row with the document parts the engine reads (issuing real ones renders PDFs)."""
     from contracts.compliance import contract_facts
     from guild.tables import Contract
@@ -105,34 +139,62 @@ async def contract(w: World, pid: UUID, eid: UUID, *, clauses=("fees_and_schedul
     }
     report = {"compliant": True, "violations": []}
     digest = hashlib.sha256(cid.bytes).hexdigest()
-    await Contract.insert(Contract(
-        id=cid, production=pid, engagement=eid, contract_type=contract_type, status=status, document=document,
-        document_sha256=digest, compliance=report, pdf=b"%PDF-1.7", pdf_sha256=digest,
-        idempotency_key=None, request_sha256=digest, issued_by=w.user_id, issued_at=datetime.now(UTC),
-        **contract_facts(document, report)._asdict(),
-    ))
+    await Contract.insert(
+        Contract(
+            id=cid,
+            production=pid,
+            engagement=eid,
+            contract_type=contract_type,
+            status=status,
+            document=document,
+            document_sha256=digest,
+            compliance=report,
+            pdf=b"%PDF-1.7",
+            pdf_sha256=digest,
+            idempotency_key=None,
+            request_sha256=digest,
+            issued_by=w.user_id,
+            issued_at=datetime.now(UTC),
+            **contract_facts(document, report)._asdict(),
+        )
+    )
     return cid
 
 
 async def disclose(pid: UUID, category: str, total: int, ai: int) -> None:
     from guild.tables import AssetDisclosure
 
-    existing = await AssetDisclosure.select(AssetDisclosure.id).where(
-        (AssetDisclosure.production == pid) & (AssetDisclosure.category == category)
-    ).first()
+    existing = (
+        await AssetDisclosure.select(AssetDisclosure.id)
+        .where((AssetDisclosure.production == pid) & (AssetDisclosure.category == category))
+        .first()
+    )
     if existing:
         counts = {AssetDisclosure.total_count: total, AssetDisclosure.ai_generated_count: ai}
         await AssetDisclosure.update(counts).where(AssetDisclosure.id == existing["id"])
     else:
-        await AssetDisclosure.insert(AssetDisclosure(id=uuid4(), production=pid, category=category, total_count=total,
-                                                     ai_generated_count=ai, updated_at=T0))
+        await AssetDisclosure.insert(
+            AssetDisclosure(
+                id=uuid4(), production=pid, category=category, total_count=total, ai_generated_count=ai, updated_at=T0
+            )
+        )
 
 
 async def camera_team(w: World, pid: UUID, **apprentice: Any) -> tuple[UUID, UUID]:
     mentor = await engage(w, pid, "Mara Journey", department="camera", role="Focus puller")
-    trainee = await engage(w, pid, "Ari Apprentice", **{
-        "department": "camera", "role": "Camera trainee", "level": "apprentice", "rate_minor_per_week": 70_000,
-        "mentor_engagement_id": str(mentor), **apprentice})
+    trainee = await engage(
+        w,
+        pid,
+        "Ari Apprentice",
+        **{
+            "department": "camera",
+            "role": "Camera trainee",
+            "level": "apprentice",
+            "rate_minor_per_week": 70_000,
+            "mentor_engagement_id": str(mentor),
+            **apprentice,
+        },
+    )
     for eid in (mentor, trainee):
         await contract(w, pid, eid)
     return mentor, trainee
@@ -142,8 +204,11 @@ async def new_run(**kw: Any) -> UUID:
     from guild.tables import ComplianceRun
 
     run_id = uuid4()
-    await ComplianceRun.insert(ComplianceRun(id=run_id, trigger=kw.pop("trigger", "on_demand"), status="running",
-                                             started_at=T0, heartbeat_at=T0, **kw))
+    await ComplianceRun.insert(
+        ComplianceRun(
+            id=run_id, trigger=kw.pop("trigger", "on_demand"), status="running", started_at=T0, heartbeat_at=T0, **kw
+        )
+    )
     return run_id
 
 
@@ -160,8 +225,9 @@ async def findings(pid: UUID | None = None, **where: Any) -> list[dict[str, Any]
 async def deliveries(event: str | None = None) -> list[dict[str, Any]]:
     from guild.tables import WebhookDelivery
 
-    rows = await WebhookDelivery.select(WebhookDelivery.event, WebhookDelivery.payload,
-                                        WebhookDelivery.endpoint.organization.as_alias("org")).output(load_json=True)
+    rows = await WebhookDelivery.select(
+        WebhookDelivery.event, WebhookDelivery.payload, WebhookDelivery.endpoint.organization.as_alias("org")
+    ).output(load_json=True)
     return [r for r in rows if event is None or r["event"] == event]
 
 
@@ -182,26 +248,43 @@ async def test_a_production_that_keeps_every_rule_has_no_findings(world, client)
     await camera_team(world, pid)
     actor = await engage(world, pid, "Ada Actor", role="Lead")
     # one real, issued contract: the engine reads its stored document
-    replica = {"notice_hours": 48, "consent_scope": "per_use", "pay_multiple_of_scale": 1.0,
-               "use_description": "Crowd extension in the harbour sequence (scenes 40-44).", "separate_signature": True}
+    replica = {
+        "notice_hours": 48,
+        "consent_scope": "per_use",
+        "pay_multiple_of_scale": 1.0,
+        "use_description": "Crowd extension in the harbour sequence (scenes 40-44).",
+        "separate_signature": True,
+    }
     params = {
-        "fees_and_schedule": {"rate_minor_per_week": 200_000, "currency": "EUR", "payment_terms_days": 14,
-                              "schedule": "weekly"},
+        "fees_and_schedule": {
+            "rate_minor_per_week": 200_000,
+            "currency": "EUR",
+            "payment_terms_days": 14,
+            "schedule": "weekly",
+        },
         "no_required_generative_tools": {"worker_may_be_required_to_use": False},
         "no_training_ingestion": {"ingestion_without_licence_permitted": False},
         "no_scan_condition_of_hire": {"consent_is_condition_of_hire": False},
         "digital_replica_consent": replica,
     }
-    body = {"engagement_id": str(actor), "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
-            "clauses": [{"key": k, "version": 1, "params": p} for k, p in params.items()]}
+    body = {
+        "engagement_id": str(actor),
+        "contract_type": "performer",
+        "planned_ai_uses": ["performer_digital_replica"],
+        "clauses": [{"key": k, "version": 1, "params": p} for k, p in params.items()],
+    }
     r = await client.post(f"/api/v1/productions/{pid}/contracts", json=body, headers=world.producer_headers)
     assert r.status_code == 201, r.text
 
     run_id = await check_production(pid, world.user_id)
     assert await findings(pid) == []
     run = await ComplianceRun.select().where(ComplianceRun.id == run_id).first()
-    assert (run["trigger"], run["status"], run["production"], run["productions_checked"]) == ("on_demand", "completed",
-                                                                                              pid, 1)
+    assert (run["trigger"], run["status"], run["production"], run["productions_checked"]) == (
+        "on_demand",
+        "completed",
+        pid,
+        1,
+    )
     assert run["findings_opened"] == 0 and run["finished_at"] is not None
     assert await deliveries() == []
 
@@ -420,8 +503,9 @@ async def test_a_whole_sweep_in_default_batches_then_a_repeat_changes_nothing(wo
     run = await new_run(trigger="scheduled", job_id="sweep:screen-guild", slot=T0, compact=world.compact_id)
     stats = await sweep_compact(world.compact_id, run, "", T0)
     assert (stats.batches, stats.productions, stats.opened) == (1, 4, 8)
-    again = await new_run(trigger="scheduled", job_id="sweep:screen-guild", slot=T0 + timedelta(days=7),
-                          compact=world.compact_id)
+    again = await new_run(
+        trigger="scheduled", job_id="sweep:screen-guild", slot=T0 + timedelta(days=7), compact=world.compact_id
+    )
     stats = await sweep_compact(world.compact_id, again, "", T0 + timedelta(days=7))
     assert (stats.opened, stats.still_open, stats.resolved) == (0, 8, 0)
     row = await ComplianceRun.select().where(ComplianceRun.id == again).first()
@@ -434,10 +518,20 @@ async def commit_to(w: World, pid: UUID, key: str, due: date, status: str = "ope
     from guild.tables import Commitment
 
     cid = uuid4()
-    await Commitment.insert(Commitment(
-        id=cid, production=pid, compact=w.compact_id, version=w.version_id, key=key, title=f"{key} filed",
-        due_date=due, status=status, done_at=T0 if status == "done" else None, created_at=T0,
-    ))
+    await Commitment.insert(
+        Commitment(
+            id=cid,
+            production=pid,
+            compact=w.compact_id,
+            version=w.version_id,
+            key=key,
+            title=f"{key} filed",
+            due_date=due,
+            status=status,
+            done_at=T0 if status == "done" else None,
+            created_at=T0,
+        )
+    )
     return cid
 
 
@@ -452,16 +546,24 @@ async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(wor
     assert set(rows) == {"apprenticeship_quota", "apprenticeship_underpaid"}
     underpaid = rows["apprenticeship_underpaid"]
     assert (underpaid["subject"], underpaid["severity"]) == (str(trainee), "violation")
-    assert (underpaid["evidence"]["rate_minor_per_week"], underpaid["evidence"]["min_rate_minor_per_week"],
-            underpaid["evidence"]["shortfall_minor_per_week"]) == (59_000, 60_000, 1_000)
+    assert (
+        underpaid["evidence"]["rate_minor_per_week"],
+        underpaid["evidence"]["min_rate_minor_per_week"],
+        underpaid["evidence"]["shortfall_minor_per_week"],
+    ) == (59_000, 60_000, 1_000)
     assert "Ari Apprentice" in underpaid["remediation"]
     quota = rows["apprenticeship_quota"]["evidence"]
     assert (quota["required"], quota["counted"], quota["missing"]) == (1, 0, 1)
-    assert quota["not_counted"] == [{
-        "engagement": str(trainee), "person_name": "Ari Apprentice", "reason": "below_min_rate",
-        "detail": "paid 59000 per week; at least 60000 required", "reasons": ["below_min_rate"],
-        "details": ["paid 59000 per week; at least 60000 required"],
-    }]
+    assert quota["not_counted"] == [
+        {
+            "engagement": str(trainee),
+            "person_name": "Ari Apprentice",
+            "reason": "below_min_rate",
+            "detail": "paid 59000 per week; at least 60000 required",
+            "reasons": ["below_min_rate"],
+            "details": ["paid 59000 per week; at least 60000 required"],
+        }
+    ]
     assert "Not counted: Ari Apprentice (paid 59000 per week" in quota["explanation"]
     assert "Paid below the minimum of EUR 600.00 per week: Ari Apprentice." in quota["explanation"]
     assert quota["label"] == "screen-guild v1" and quota["term_path"] == "apprenticeship[0]"
@@ -503,8 +605,10 @@ async def test_open_commitments_past_their_due_date_are_overdue_until_done(world
     await Commitment.update({Commitment.status: "done", Commitment.done_at: T0}).where(Commitment.id == late)
     stats = await check_batch([pid], await new_run(production=pid), T0 + timedelta(days=2))
     assert (stats.resolved, stats.still_open) == (1, 1)
-    assert {(r["subject"], r["status"]) for r in await findings(pid)} == {("skills_plan", "resolved"),
-                                                                          ("final_plan", "open")}
+    assert {(r["subject"], r["status"]) for r in await findings(pid)} == {
+        ("skills_plan", "resolved"),
+        ("final_plan", "open"),
+    }
 
 
 async def test_check_production_of_an_unknown_production_is_not_found(world):
@@ -562,11 +666,14 @@ async def test_the_one_live_contract_migration_supersedes_older_duplicates(world
     rows = {r["id"]: r for r in await Contract.select(Contract.id, Contract.status, Contract.superseded_by)}
     assert [rows[c]["status"] for c in (*older, latest, single)] == ["superseded", "superseded", "issued", "issued"]
     assert [rows[c]["superseded_by"] for c in older] == [latest, latest]
-    events = await AuditEvent.select(AuditEvent.entity_id, AuditEvent.data).where(
-        AuditEvent.action == "contract.superseded").output(load_json=True)
+    events = (
+        await AuditEvent.select(AuditEvent.entity_id, AuditEvent.data)
+        .where(AuditEvent.action == "contract.superseded")
+        .output(load_json=True)
+    )
     assert sorted((e["entity_id"], e["data"]["by"]) for e in events) == sorted((str(c), str(latest)) for c in older)
     assert (await verify_chain()).ok
-    with pytest.raises(Exception) as refused:  # noqa: PT011 - either driver's unique violation
+    with pytest.raises(Exception) as refused:
         await contract(world, pid, twice)
     assert is_unique_violation(refused.value)
     assert len(await raw("SELECT id FROM contract WHERE status = 'issued'")) == 2

@@ -18,8 +18,12 @@ async def _ratified_compact(principal, slug, convening, terms):
     from guild.compacts import service
     from guild.compacts.schemas import CompactCreate, DecisionCreate
 
-    await service.create_compact(principal, CompactCreate(slug=slug, title=slug.replace("-", " ").title(),
-                                                          convening_org=convening, parties=[], terms=terms))
+    await service.create_compact(
+        principal,
+        CompactCreate(
+            slug=slug, title=slug.replace("-", " ").title(), convening_org=convening, parties=[], terms=terms
+        ),
+    )
     await service.propose(principal, slug, 1)
     return await service.decide(principal, slug, 1, DecisionCreate(organization=convening, decision="approve"))
 
@@ -29,8 +33,12 @@ async def world(users):
     from guild.accounts.service import load_principal
     from guild.compacts.terms import AIUse, AIUseRule, ConsentScope, Policy
 
-    for slug, kind in [("performers", "guild"), ("fund", "film_fund"), ("kestrel", "production_company"),
-                       ("blue", "production_company")]:
+    for slug, kind in [
+        ("performers", "guild"),
+        ("fund", "film_fund"),
+        ("kestrel", "production_company"),
+        ("blue", "production_company"),
+    ]:
         await users.org(slug, kind)
     h = {
         "perf": await users.user("o.perf@example.org", ("performers", "officer")),
@@ -44,61 +52,113 @@ async def world(users):
     base = example_terms().model_copy(update={"quorum": None})
     stricter_uses = dict(base.ai_uses)
     stricter_uses[AIUse.performer_digital_replica] = AIUseRule(
-        policy=Policy.consent_required, consent_notice_hours=72, consent_scope=ConsentScope.per_use,
+        policy=Policy.consent_required,
+        consent_notice_hours=72,
+        consent_scope=ConsentScope.per_use,
         replica_pay_multiple_of_scale=1.5,
     )
-    guild_v = await _ratified_compact(await load_principal(users.ids["o.perf@example.org"]), "screen-guild", "performers", base)
-    fund_v = await _ratified_compact(await load_principal(users.ids["o.fund@example.org"]), "film-fund", "fund",
-                                     base.model_copy(update={"ai_uses": stricter_uses}))
+    guild_v = await _ratified_compact(
+        await load_principal(users.ids["o.perf@example.org"]), "screen-guild", "performers", base
+    )
+    fund_v = await _ratified_compact(
+        await load_principal(users.ids["o.fund@example.org"]),
+        "film-fund",
+        "fund",
+        base.model_copy(update={"ai_uses": stricter_uses}),
+    )
     return {"h": h, "hashes": {"screen-guild": guild_v.terms_hash, "film-fund": fund_v.terms_hash}}
 
 
 @pytest.fixture
 async def production(client, world):
     h = world["h"]
-    r = await client.post("/api/v1/productions", json={
-        "company": "kestrel", "title": "The Harbour", "budget_minor": 30_000_000, "currency": "EUR",
-        "start_date": "2027-03-01", "end_date": "2027-06-30"}, headers=h["producer"])
+    r = await client.post(
+        "/api/v1/productions",
+        json={
+            "company": "kestrel",
+            "title": "The Harbour",
+            "budget_minor": 30_000_000,
+            "currency": "EUR",
+            "start_date": "2027-03-01",
+            "end_date": "2027-06-30",
+        },
+        headers=h["producer"],
+    )
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
     for compact in ("screen-guild", "film-fund"):
-        b = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": compact, "version": 1}, headers=h["producer"])
+        b = await client.post(
+            f"/api/v1/productions/{pid}/bindings", json={"compact": compact, "version": 1}, headers=h["producer"]
+        )
         assert b.status_code == 201, b.text
 
     async def engage(**body):
-        base = {"role": "Lead", "level": "journey", "rate_minor_per_week": 200_000, "currency": "EUR",
-                "start_date": "2027-03-01", "end_date": "2027-05-28", "department": "production"}
+        base = {
+            "role": "Lead",
+            "level": "journey",
+            "rate_minor_per_week": 200_000,
+            "currency": "EUR",
+            "start_date": "2027-03-01",
+            "end_date": "2027-05-28",
+            "department": "production",
+        }
         r = await client.post(f"/api/v1/productions/{pid}/engagements", json={**base, **body}, headers=h["producer"])
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
     actor = await engage(person_name="<script>alert(1)</script> O'Brien & Co", email="actor@example.org")
     mentor = await engage(person_name="Mara Journey", department="camera", role="Focus puller")
-    apprentice = await engage(person_name="Ari Apprentice", department="camera", role="Camera trainee",
-                              level="apprentice", rate_minor_per_week=70_000, mentor_engagement_id=mentor)
+    apprentice = await engage(
+        person_name="Ari Apprentice",
+        department="camera",
+        role="Camera trainee",
+        level="apprentice",
+        rate_minor_per_week=70_000,
+        mentor_engagement_id=mentor,
+    )
     return {"id": pid, "actor": actor, "apprentice": apprentice, "mentor": mentor}
 
 
 def clause(key, **params):
     defaults = {
-        "fees_and_schedule": {"rate_minor_per_week": 200_000, "currency": "EUR", "payment_terms_days": 14, "schedule": "weekly"},
+        "fees_and_schedule": {
+            "rate_minor_per_week": 200_000,
+            "currency": "EUR",
+            "payment_terms_days": 14,
+            "schedule": "weekly",
+        },
         "no_required_generative_tools": {"worker_may_be_required_to_use": False},
         "no_training_ingestion": {"ingestion_without_licence_permitted": False},
         "no_scan_condition_of_hire": {"consent_is_condition_of_hire": False},
-        "digital_replica_consent": {"notice_hours": 72, "consent_scope": "per_use", "pay_multiple_of_scale": 1.5,
-                                    "use_description": "Crowd extension in the harbour sequence (scenes 40-44).",
-                                    "separate_signature": True},
-        "apprenticeship_placement": {"rate_minor_per_week": 70_000, "currency": "EUR", "weeks": 10, "mentor_required": True},
+        "digital_replica_consent": {
+            "notice_hours": 72,
+            "consent_scope": "per_use",
+            "pay_multiple_of_scale": 1.5,
+            "use_description": "Crowd extension in the harbour sequence (scenes 40-44).",
+            "separate_signature": True,
+        },
+        "apprenticeship_placement": {
+            "rate_minor_per_week": 70_000,
+            "currency": "EUR",
+            "weeks": 10,
+            "mentor_required": True,
+        },
     }
     return {"key": key, "version": 1, "params": {**defaults[key], **params}}
 
 
 def performer_request(engagement_id, **replica):
     return {
-        "engagement_id": engagement_id, "contract_type": "performer",
+        "engagement_id": engagement_id,
+        "contract_type": "performer",
         "planned_ai_uses": ["performer_digital_replica"],
-        "clauses": [clause("fees_and_schedule"), clause("no_required_generative_tools"), clause("no_training_ingestion"),
-                    clause("no_scan_condition_of_hire"), clause("digital_replica_consent", **replica)],
+        "clauses": [
+            clause("fees_and_schedule"),
+            clause("no_required_generative_tools"),
+            clause("no_training_ingestion"),
+            clause("no_scan_condition_of_hire"),
+            clause("digital_replica_consent", **replica),
+        ],
         "notes": "<b>Not bold</b> & {{ not a template }}",
     }
 
@@ -112,7 +172,9 @@ async def test_preview_applies_the_most_protective_term_and_names_the_compact(cl
     assert ("screen-guild", "ai_uses.performer_digital_replica.consent_notice_hours") in cited
     assert ("film-fund", "ai_uses.performer_digital_replica.consent_notice_hours") in cited
 
-    short = await client.post(url, json=performer_request(production["actor"], notice_hours=48), headers=world["h"]["producer"])
+    short = await client.post(
+        url, json=performer_request(production["actor"], notice_hours=48), headers=world["h"]["producer"]
+    )
     report = short.json()
     assert report["compliant"] is False
     [v] = [v for v in report["violations"] if v["term_path"].endswith("consent_notice_hours")]
@@ -125,7 +187,9 @@ async def test_non_compliant_contract_is_refused_itemised_and_nothing_is_issued(
     from guild.tables import Contract
 
     body = performer_request(production["actor"], notice_hours=24, pay_multiple_of_scale=0.5)
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"]
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     violations = r.json()["violations"]
@@ -143,8 +207,11 @@ async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, produ
     from guild.tables import Contract
 
     h = world["h"]
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=performer_request(production["actor"]),
-                          headers=h["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts",
+        json=performer_request(production["actor"]),
+        headers=h["producer"],
+    )
     assert r.status_code == 201, r.text
     contract = r.json()
     assert contract["status"] == "issued"
@@ -156,7 +223,9 @@ async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, produ
 
     from contracts.pdf import read_attachments
 
-    stored = await Contract.select(Contract.document).where(Contract.id == contract["id"]).output(load_json=True).first()
+    stored = (
+        await Contract.select(Contract.document).where(Contract.id == contract["id"]).output(load_json=True).first()
+    )
     attachments = read_attachments(pdf.content)
     assert attachments["contract.json"] == canonical_json(stored["document"])
     assert sha256_hex(attachments["contract.json"]) == contract["document_sha256"]
@@ -187,22 +256,33 @@ async def test_issue_stores_the_facts_the_sweep_reads_and_the_backfill_rederives
 
     from guild.tables import Contract
 
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=performer_request(production["actor"]),
-                          headers=world["h"]["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts",
+        json=performer_request(production["actor"]),
+        headers=world["h"]["producer"],
+    )
     assert r.status_code == 201, r.text
     columns = (Contract.clause_keys, Contract.planned_ai_uses, Contract.version_hashes, Contract.compliant)
     stored = await Contract.select(*columns).where(Contract.id == r.json()["id"]).first()
     expected = {
-        "clause_keys": sorted(["fees_and_schedule", "no_required_generative_tools", "no_training_ingestion",
-                               "no_scan_condition_of_hire", "digital_replica_consent"]),
+        "clause_keys": sorted(
+            [
+                "fees_and_schedule",
+                "no_required_generative_tools",
+                "no_training_ingestion",
+                "no_scan_condition_of_hire",
+                "digital_replica_consent",
+            ]
+        ),
         "planned_ai_uses": ["performer_digital_replica"],
         "version_hashes": sorted(world["hashes"].values()),
         "compliant": True,
     }
     assert stored == expected
 
-    await Contract.update({Contract.clause_keys: [], Contract.planned_ai_uses: [], Contract.version_hashes: [],
-                           Contract.compliant: False}).where(Contract.id == r.json()["id"])
+    await Contract.update(
+        {Contract.clause_keys: [], Contract.planned_ai_uses: [], Contract.version_hashes: [], Contract.compliant: False}
+    ).where(Contract.id == r.json()["id"])
     migration = importlib.import_module("guild.piccolo_migrations.guild_2026_11_24t12_15_46_000000")
     await migration.backfill()
     assert await Contract.select(*columns).where(Contract.id == r.json()["id"]).first() == expected
@@ -226,9 +306,14 @@ async def test_idempotency_key_never_issues_twice(client, world, production):
 async def test_apprentice_contract_checks_rate_weeks_and_mentor(client, world, production):
     url = f"/api/v1/productions/{production['id']}/contracts"
     body = {
-        "engagement_id": production["apprentice"], "contract_type": "crew",
-        "clauses": [clause("fees_and_schedule", rate_minor_per_week=70_000), clause("no_required_generative_tools"),
-                    clause("no_training_ingestion"), clause("apprenticeship_placement")],
+        "engagement_id": production["apprentice"],
+        "contract_type": "crew",
+        "clauses": [
+            clause("fees_and_schedule", rate_minor_per_week=70_000),
+            clause("no_required_generative_tools"),
+            clause("no_training_ingestion"),
+            clause("apprenticeship_placement"),
+        ],
     }
     ok = await client.post(f"{url}/preview", json=body, headers=world["h"]["producer"])
     assert ok.json()["compliant"] is True, ok.json()["violations"]
@@ -253,7 +338,9 @@ async def test_bad_contract_input_is_422_naming_the_field(client, world, product
 
     body = performer_request(production["actor"])
     mutate(body)
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"]
+    )
     assert r.status_code == 422, r.text
     assert field in [e["field"] for e in r.json()["errors"]]
     assert await Contract.count() == 0
@@ -262,7 +349,9 @@ async def test_bad_contract_input_is_422_naming_the_field(client, world, product
 async def test_a_ten_megabyte_free_text_is_refused(client, world, production):
     body = performer_request(production["actor"])
     body["notes"] = "x" * (10 * 1024 * 1024)
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts", json=body, headers=world["h"]["producer"]
+    )
     assert r.status_code == 413
 
 
@@ -290,25 +379,41 @@ async def test_only_the_companys_producers_issue_and_readers_are_limited(client,
 
 async def test_void_keeps_the_contract_readable_and_public_verification_follows(client, world, production):
     h = world["h"]
-    issued = (await client.post(f"/api/v1/productions/{production['id']}/contracts",
-                                json=performer_request(production["actor"]), headers=h["producer"])).json()
+    issued = (
+        await client.post(
+            f"/api/v1/productions/{production['id']}/contracts",
+            json=performer_request(production["actor"]),
+            headers=h["producer"],
+        )
+    ).json()
     cid = issued["id"]
     verify = await client.get(f"/api/v1/verify/contract-pdf/{issued['pdf_sha256']}")
     assert verify.status_code == 200 and verify.json()["status"] == "issued"
     assert (await client.get(f"/api/v1/verify/contract-pdf/{'0' * 64}")).status_code == 404
 
-    assert (await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "x"}, headers=h["actor"])).status_code == 403
-    assert (await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": ""}, headers=h["producer"])).status_code == 422
+    assert (
+        await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "x"}, headers=h["actor"])
+    ).status_code == 403
+    assert (
+        await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": ""}, headers=h["producer"])
+    ).status_code == 422
     r = await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "recast"}, headers=h["producer"])
     assert r.status_code == 200 and r.json()["status"] == "void" and r.json()["void_reason"] == "recast"
-    assert (await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "again"}, headers=h["producer"])).status_code == 409
+    assert (
+        await client.post(f"/api/v1/contracts/{cid}/void", json={"reason": "again"}, headers=h["producer"])
+    ).status_code == 409
     assert (await client.get(f"/api/v1/contracts/{cid}/pdf", headers=h["actor"])).status_code == 200
     assert (await client.get(f"/api/v1/verify/contract-pdf/{issued['pdf_sha256']}")).json()["status"] == "void"
 
 
 async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, production, tmp_path):
-    issued = (await client.post(f"/api/v1/productions/{production['id']}/contracts",
-                                json=performer_request(production["actor"]), headers=world["h"]["producer"])).json()
+    issued = (
+        await client.post(
+            f"/api/v1/productions/{production['id']}/contracts",
+            json=performer_request(production["actor"]),
+            headers=world["h"]["producer"],
+        )
+    ).json()
     pdf = (await client.get(f"/api/v1/contracts/{issued['id']}/pdf", headers=world["h"]["producer"])).content
     good = tmp_path / "good.pdf"
     good.write_bytes(pdf)
@@ -333,8 +438,13 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
     if is_sqlite():
         env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
     for path, code in ((good, 0), (tampered, 1)):
-        run = subprocess.run([sys.executable, "-m", "guild", "contracts", "verify", str(path)], env=env,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-m", "guild", "contracts", "verify", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert run.returncode == code, run.stdout + run.stderr
     assert "ok   embedded contract data complies" in run.stdout and "FAIL" in run.stdout
 
@@ -342,12 +452,20 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
 async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, world, production, users):
     h = world["h"]
     body = {"key": "custom.catering", "title": "Catering on set", "text": "Hot meals every <six> hours & water."}
-    assert (await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["actor"])).status_code == 403
-    assert (await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["producer"])).status_code == 404
-    bad = await client.post("/api/v1/organizations/performers/clauses", json={**body, "key": "catering"}, headers=h["perf"])
+    assert (
+        await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["actor"])
+    ).status_code == 403
+    assert (
+        await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["producer"])
+    ).status_code == 404
+    bad = await client.post(
+        "/api/v1/organizations/performers/clauses", json={**body, "key": "catering"}, headers=h["perf"]
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "key"
     first = await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["perf"])
-    second = await client.post("/api/v1/organizations/performers/clauses", json={**body, "text": "Revised."}, headers=h["perf"])
+    second = await client.post(
+        "/api/v1/organizations/performers/clauses", json={**body, "text": "Revised."}, headers=h["perf"]
+    )
     assert first.json()["version"] == 1 and second.json()["version"] == 2
 
     request = performer_request(production["actor"])
@@ -361,7 +479,9 @@ async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, 
     # a clause of an organisation that is neither the company nor a party of a bound compact
     await users.org("strangers", "guild")
     request["custom_clauses"] = [{"organization": "strangers", "key": "custom.catering", "version": 1}]
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"]
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "custom_clauses[0].organization"
 
 
@@ -374,9 +494,13 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
 
     h = world["h"]
     body = {"key": "custom.catering", "title": "Catering on set", "text": "Hot meals every six hours."}
-    assert (await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["perf"])).status_code == 201
+    assert (
+        await client.post("/api/v1/organizations/performers/clauses", json=body, headers=h["perf"])
+    ).status_code == 201
     side = {"key": "custom.bonus", "title": "Side letter", "text": "Star bonus of 50,000."}
-    assert (await client.post("/api/v1/organizations/kestrel/clauses", json=side, headers=h["kestrel_officer"])).status_code == 201
+    assert (
+        await client.post("/api/v1/organizations/kestrel/clauses", json=side, headers=h["kestrel_officer"])
+    ).status_code == 201
     await users.org("sneaky", "guild")
     h["sneaky"] = await users.user("o.sneaky@example.org", ("sneaky", "officer"))
     h["outsider"] = await users.user("nobody@example.org")
@@ -397,7 +521,9 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
 
     # performers convened screen-guild; kestrel's production is bound to it
     assert await readers("performers") == {"perf", "actor", "other_actor", "producer", "kestrel_officer"}
-    assert (await client.get(url("performers"), headers=h["producer"])).json()[0]["text"] == "Hot meals every six hours."
+    assert (await client.get(url("performers"), headers=h["producer"])).json()[0][
+        "text"
+    ] == "Hot meals every six hours."
     assert await readers("kestrel") == {"producer", "kestrel_officer"}
     missing = await client.get(url("no-such-org"), headers=h["outsider"])
     hidden = await client.get(url("kestrel"), headers=h["outsider"])
@@ -406,8 +532,12 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
 
     # naming performers as a party of a compact does not share its clauses; performers approving it does
     sneaky = await load_principal(users.ids["o.sneaky@example.org"])
-    await service.create_compact(sneaky, CompactCreate(slug="sneaky-pact", title="Pact", convening_org="sneaky",
-                                                       parties=["performers"], terms=example_terms()))
+    await service.create_compact(
+        sneaky,
+        CompactCreate(
+            slug="sneaky-pact", title="Pact", convening_org="sneaky", parties=["performers"], terms=example_terms()
+        ),
+    )
     assert "sneaky" not in await readers("performers")
     await service.propose(sneaky, "sneaky-pact", 1)
     perf = await load_principal(users.ids["o.perf@example.org"])
@@ -421,17 +551,22 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
 
 
 async def _issue(client, world, production, **extra):
-    return await client.post(f"/api/v1/productions/{production['id']}/contracts",
-                             json={**performer_request(production["actor"]), **extra}, headers=world["h"]["producer"])
+    return await client.post(
+        f"/api/v1/productions/{production['id']}/contracts",
+        json={**performer_request(production["actor"]), **extra},
+        headers=world["h"]["producer"],
+    )
 
 
 async def test_a_live_contract_is_replaced_only_by_naming_it(client, world, production):
     from tests.integration.concurrency import audit_events
 
     h = world["h"]
-    first = await client.post(f"/api/v1/productions/{production['id']}/contracts",
-                              json=performer_request(production["actor"]),
-                              headers={**h["producer"], "Idempotency-Key": "first"})
+    first = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts",
+        json=performer_request(production["actor"]),
+        headers={**h["producer"], "Idempotency-Key": "first"},
+    )
     assert first.status_code == 201, first.text
     a = first.json()
     assert (a["status"], a["supersedes"], a["superseded_by"]) == ("issued", None, None)
@@ -453,7 +588,9 @@ async def test_a_live_contract_is_replaced_only_by_naming_it(client, world, prod
     assert (b["status"], b["supersedes"]) == ("issued", a["id"])
     old = (await client.get(f"/api/v1/contracts/{a['id']}", headers=h["producer"])).json()
     assert (old["status"], old["superseded_by"]) == ("superseded", b["id"]) and old["superseded_at"]
-    assert [(e["entity_id"], e["data"]["by"]) for e in await audit_events("contract.superseded")] == [(a["id"], b["id"])]
+    assert [(e["entity_id"], e["data"]["by"]) for e in await audit_events("contract.superseded")] == [
+        (a["id"], b["id"])
+    ]
     assert (await audit_events("contract.issued"))[-1]["data"]["supersedes"] == a["id"]
     pdf_check = await client.get(f"/api/v1/verify/contract-pdf/{a['pdf_sha256']}")
     assert pdf_check.json()["status"] == "superseded"
@@ -464,13 +601,17 @@ async def test_a_live_contract_is_replaced_only_by_naming_it(client, world, prod
     void_old = await client.post(f"/api/v1/contracts/{a['id']}/void", json={"reason": "x"}, headers=h["producer"])
     assert void_old.status_code == 409 and "superseded" in void_old.json()["detail"]
     # the first request's Idempotency-Key still returns the first contract, as it is now
-    replay = await client.post(f"/api/v1/productions/{production['id']}/contracts",
-                               json=performer_request(production["actor"]),
-                               headers={**h["producer"], "Idempotency-Key": "first"})
+    replay = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts",
+        json=performer_request(production["actor"]),
+        headers={**h["producer"], "Idempotency-Key": "first"},
+    )
     assert replay.status_code == 200 and replay.json()["id"] == a["id"] and replay.json()["status"] == "superseded"
 
     # once the live one is voided, the engagement has none: a new contract needs no supersedes (and refuses one)
-    assert (await client.post(f"/api/v1/contracts/{b['id']}/void", json={"reason": "r"}, headers=h["producer"])).status_code == 200
+    assert (
+        await client.post(f"/api/v1/contracts/{b['id']}/void", json={"reason": "r"}, headers=h["producer"])
+    ).status_code == 200
     stale = await _issue(client, world, production, supersedes=b["id"], notes="fourth")
     assert stale.status_code == 409 and stale.json()["rule"] == "supersede_live_only"
     c = await _issue(client, world, production, notes="fourth")
@@ -479,9 +620,14 @@ async def test_a_live_contract_is_replaced_only_by_naming_it(client, world, prod
     # history stays visible in both lists; ?status= picks one status
     url = f"/api/v1/productions/{production['id']}/contracts"
     listed = (await client.get(url, headers=h["producer"])).json()
-    assert [(x["id"], x["status"]) for x in listed] == [(a["id"], "superseded"), (b["id"], "void"),
-                                                        (c.json()["id"], "issued")]
-    assert [x["id"] for x in (await client.get(f"{url}?status=issued", headers=h["producer"])).json()] == [c.json()["id"]]
+    assert [(x["id"], x["status"]) for x in listed] == [
+        (a["id"], "superseded"),
+        (b["id"], "void"),
+        (c.json()["id"], "issued"),
+    ]
+    assert [x["id"] for x in (await client.get(f"{url}?status=issued", headers=h["producer"])).json()] == [
+        c.json()["id"]
+    ]
     mine = await client.get("/api/v1/me/contracts?status=superseded", headers=h["actor"])
     assert [x["id"] for x in mine.json()] == [a["id"]]
     assert len((await client.get("/api/v1/me/contracts", headers=h["actor"])).json()) == 3
@@ -495,8 +641,12 @@ async def test_concurrent_voids_have_one_winner(client, world, production):
 
     h = world["h"]
     cid = (await _issue(client, world, production)).json()["id"]
-    responses = await together([client.post(f"/api/v1/contracts/{cid}/void", json={"reason": f"reason {n}"},
-                                             headers=h["producer"]) for n in range(10)])
+    responses = await together(
+        [
+            client.post(f"/api/v1/contracts/{cid}/void", json={"reason": f"reason {n}"}, headers=h["producer"])
+            for n in range(10)
+        ]
+    )
     assert statuses(responses) == {200: 1, 409: 9}
     assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"void_issued_only"}
     [winner] = [r.json() for r in responses if r.status_code == 200]
@@ -516,16 +666,22 @@ async def test_fifty_concurrent_issuances_issue_one_contract(client, world, prod
 
     n = 50
     url = f"/api/v1/productions/{production['id']}/contracts"
-    responses = await together([
-        client.post(url, json=performer_request(production["actor"]),
-                    headers={**world["h"]["producer"], "Idempotency-Key": f"key-{i}"})
-        for i in range(n)
-    ])
+    responses = await together(
+        [
+            client.post(
+                url,
+                json=performer_request(production["actor"]),
+                headers={**world["h"]["producer"], "Idempotency-Key": f"key-{i}"},
+            )
+            for i in range(n)
+        ]
+    )
     counts = statuses(responses)
     assert counts[201] == 1 and set(counts) <= {201, 409, 503} and counts[409] >= 1, counts
     [winner] = [r.json() for r in responses if r.status_code == 201]
     assert {(r.json()["rule"], r.json()["live_contract_id"]) for r in responses if r.status_code == 409} == {
-        ("one_live_contract", winner["id"])}
+        ("one_live_contract", winner["id"])
+    }
     assert {r.json()["rule"] for r in responses if r.status_code == 503} <= {"pdf_queue_full"}
     assert await Contract.count().where(Contract.engagement == production["actor"]) == 1
     assert len(await audit_events("contract.issued")) == 1
@@ -537,13 +693,14 @@ async def test_concurrent_supersessions_have_one_winner(client, world, productio
 
     h = world["h"]
     old = (await _issue(client, world, production)).json()["id"]
-    responses = await together([_issue(client, world, production, supersedes=old, notes=f"replacement {n}")
-                                for n in range(5)])
+    responses = await together(
+        [_issue(client, world, production, supersedes=old, notes=f"replacement {n}") for n in range(5)]
+    )
     assert statuses(responses) == {201: 1, 409: 4}
     assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"supersede_live_only"}
     [winner] = [r.json() for r in responses if r.status_code == 201]
     stored = (await client.get(f"/api/v1/contracts/{old}", headers=h["producer"])).json()
     assert (stored["status"], stored["superseded_by"]) == ("superseded", winner["id"])
     assert [e["data"]["by"] for e in await audit_events("contract.superseded")] == [winner["id"]]
-    live = (await client.get(f"/api/v1/productions/{production['id']}/contracts?status=issued", headers=h["producer"]))
+    live = await client.get(f"/api/v1/productions/{production['id']}/contracts?status=issued", headers=h["producer"])
     assert [c["id"] for c in live.json()] == [winner["id"]]

@@ -8,10 +8,10 @@ from click.testing import CliRunner
 
 
 def _cli(*args: str):
+    import click
+
     from guild.app import create_app
     from guild.cli import register
-
-    import click
 
     group = click.Group()
     register(group)

@@ -44,7 +44,9 @@ async def world(client, users):
     officer = await load_principal(users.ids["admin@example.org"])
     terms = example_terms().model_copy(update={"quorum": None})
     for slug in ("draft-c", "prop-c"):
-        await service.create_compact(officer, CompactCreate(slug=slug, title=slug, convening_org="guild-a", terms=terms))
+        await service.create_compact(
+            officer, CompactCreate(slug=slug, title=slug, convening_org="guild-a", terms=terms)
+        )
     await service.propose(officer, "prop-c", 1)
 
     async def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +54,14 @@ async def world(client, users):
         assert r.status_code == 201, r.text
         return r.json()
 
-    production = {"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000, "currency": "EUR",
-                  "start_date": "2027-03-01", "end_date": "2027-06-30"}
+    production = {
+        "company": "kestrel",
+        "title": "Harbour",
+        "budget_minor": 30_000_000,
+        "currency": "EUR",
+        "start_date": "2027-03-01",
+        "end_date": "2027-06-30",
+    }
     pid = (await post("/api/v1/productions", production))["id"]
     await post(f"/api/v1/productions/{pid}/bindings", {"compact": "accord", "version": 1})
     unbound = (await post("/api/v1/productions", {**production, "title": "Unbound"}))["id"]
@@ -62,9 +70,17 @@ async def world(client, users):
     return {"h": admin, "pid": pid, "unbound": unbound, "actor": actor, "etag": etag}
 
 
-ENGAGEMENT = {"person_name": "Ada Lead", "email": "ada@example.org", "department": "production", "role": "Lead",
-              "level": "journey", "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": "2027-03-01",
-              "end_date": "2027-05-28"}
+ENGAGEMENT = {
+    "person_name": "Ada Lead",
+    "email": "ada@example.org",
+    "department": "production",
+    "role": "Lead",
+    "level": "journey",
+    "rate_minor_per_week": 200_000,
+    "currency": "EUR",
+    "start_date": "2027-03-01",
+    "end_date": "2027-05-28",
+}
 
 
 def _terms() -> dict[str, Any]:
@@ -73,16 +89,34 @@ def _terms() -> dict[str, Any]:
 
 def _contract(w: dict[str, Any]) -> dict[str, Any]:
     return {
-        "engagement_id": w["actor"], "contract_type": "performer", "planned_ai_uses": ["performer_digital_replica"],
+        "engagement_id": w["actor"],
+        "contract_type": "performer",
+        "planned_ai_uses": ["performer_digital_replica"],
         "clauses": [
-            {"key": "fees_and_schedule", "version": 1, "params": {
-                "rate_minor_per_week": 200_000, "currency": "EUR", "payment_terms_days": 14, "schedule": "weekly"}},
+            {
+                "key": "fees_and_schedule",
+                "version": 1,
+                "params": {
+                    "rate_minor_per_week": 200_000,
+                    "currency": "EUR",
+                    "payment_terms_days": 14,
+                    "schedule": "weekly",
+                },
+            },
             {"key": "no_required_generative_tools", "version": 1, "params": {"worker_may_be_required_to_use": False}},
             {"key": "no_training_ingestion", "version": 1, "params": {"ingestion_without_licence_permitted": False}},
             {"key": "no_scan_condition_of_hire", "version": 1, "params": {"consent_is_condition_of_hire": False}},
-            {"key": "digital_replica_consent", "version": 1, "params": {
-                "notice_hours": 72, "consent_scope": "per_use", "pay_multiple_of_scale": 1.5,
-                "use_description": "Crowd extension in the harbour sequence.", "separate_signature": True}},
+            {
+                "key": "digital_replica_consent",
+                "version": 1,
+                "params": {
+                    "notice_hours": 72,
+                    "consent_scope": "per_use",
+                    "pay_multiple_of_scale": 1.5,
+                    "use_description": "Crowd extension in the harbour sequence.",
+                    "separate_signature": True,
+                },
+            },
         ],
         "notes": "Printed literally.",
     }
@@ -103,82 +137,146 @@ def examples(w: dict[str, Any]) -> dict[tuple[str, str], Example]:
     pid, prod = w["pid"], "/api/v1/productions/{production_id}"
     return {
         ("POST", "/api/v1/users"): Example(
-            "/api/v1/users", {"email": "new@example.org", "name": "New User", "password": "a long enough password"}),
+            "/api/v1/users", {"email": "new@example.org", "name": "New User", "password": "a long enough password"}
+        ),
         ("POST", "/api/v1/auth/token"): Example(
-            "/api/v1/auth/token", {"email": "plain@example.org", "password": "correct horse battery staple"}),
+            "/api/v1/auth/token", {"email": "plain@example.org", "password": "correct horse battery staple"}
+        ),
         ("POST", "/api/v1/organizations"): Example(
-            "/api/v1/organizations", {"slug": "new-org", "name": "New Org", "kind": "festival"}),
+            "/api/v1/organizations", {"slug": "new-org", "name": "New Org", "kind": "festival"}
+        ),
         ("POST", "/api/v1/organizations/{slug}/members"): Example(
-            "/api/v1/organizations/guild-a/members", {"email": "plain@example.org", "role": "member"}, ok=(202,)),
+            "/api/v1/organizations/guild-a/members", {"email": "plain@example.org", "role": "member"}, ok=(202,)
+        ),
         ("POST", "/api/v1/organizations/{slug}/clauses"): Example(
             "/api/v1/organizations/guild-a/clauses",
-            {"key": "custom.catering", "title": "Catering", "text": "Hot meals on every shooting day."}),
+            {"key": "custom.catering", "title": "Catering", "text": "Hot meals on every shooting day."},
+        ),
         ("POST", "/api/v1/organizations/{slug}/webhooks"): Example(
-            "/api/v1/organizations/guild-a/webhooks", {"url": "https://hooks.example.org/guild"}),
+            "/api/v1/organizations/guild-a/webhooks", {"url": "https://hooks.example.org/guild"}
+        ),
         ("POST", "/api/v1/compacts"): Example(
-            "/api/v1/compacts", {"slug": "new-c", "title": "New", "convening_org": "guild-a", "parties": [],
-                                 "terms": _terms()}),
+            "/api/v1/compacts",
+            {"slug": "new-c", "title": "New", "convening_org": "guild-a", "parties": [], "terms": _terms()},
+        ),
         ("PUT", "/api/v1/compacts/{slug}/versions/{number}"): Example(
-            "/api/v1/compacts/draft-c/versions/1", {"terms": _terms(), "parties": []}, headers={"If-Match": w["etag"]}),
-        ("POST", "/api/v1/compacts/{slug}/versions"): Example(
-            "/api/v1/compacts/accord/versions", {"terms": _terms()}),
+            "/api/v1/compacts/draft-c/versions/1", {"terms": _terms(), "parties": []}, headers={"If-Match": w["etag"]}
+        ),
+        ("POST", "/api/v1/compacts/{slug}/versions"): Example("/api/v1/compacts/accord/versions", {"terms": _terms()}),
         ("POST", "/api/v1/compacts/{slug}/versions/{number}/decisions"): Example(
             "/api/v1/compacts/prop-c/versions/1/decisions",
-            {"organization": "guild-a", "decision": "reject", "reason": "Quota too low."}),
+            {"organization": "guild-a", "decision": "reject", "reason": "Quota too low."},
+        ),
         ("POST", "/api/v1/compacts/{slug}/versions/{number}/withdraw"): Example(
-            "/api/v1/compacts/draft-c/versions/1/withdraw", {"reason": "Superseded by a new draft."}),
+            "/api/v1/compacts/draft-c/versions/1/withdraw", {"reason": "Superseded by a new draft."}
+        ),
         ("POST", "/api/v1/productions"): Example(
-            "/api/v1/productions", {"company": "kestrel", "title": "Dune", "budget_minor": 5_000_000,
-                                    "currency": "EUR", "start_date": "2027-01-04", "end_date": "2027-02-26"}),
+            "/api/v1/productions",
+            {
+                "company": "kestrel",
+                "title": "Dune",
+                "budget_minor": 5_000_000,
+                "currency": "EUR",
+                "start_date": "2027-01-04",
+                "end_date": "2027-02-26",
+            },
+        ),
         ("PATCH", prod): Example(
-            f"/api/v1/productions/{pid}", {"title": "Harbour II", "budget_minor": 31_000_000,
-                                           "start_date": "2027-03-08", "end_date": "2027-07-02"}),
+            f"/api/v1/productions/{pid}",
+            {"title": "Harbour II", "budget_minor": 31_000_000, "start_date": "2027-03-08", "end_date": "2027-07-02"},
+        ),
         ("POST", prod + "/bindings"): Example(
-            f"/api/v1/productions/{w['unbound']}/bindings", {"compact": "accord", "version": 1}),
+            f"/api/v1/productions/{w['unbound']}/bindings", {"compact": "accord", "version": 1}
+        ),
         ("POST", prod + "/engagements"): Example(f"/api/v1/productions/{pid}/engagements", ENGAGEMENT),
         ("PUT", prod + "/disclosures"): Example(
-            f"/api/v1/productions/{pid}/disclosures", {"disclosures": [
-                {"category": "vfx_shot", "total_count": 100, "ai_generated_count": 10, "tools": ["Tool A"],
-                 "evidence_notes": "render logs"}]}),
+            f"/api/v1/productions/{pid}/disclosures",
+            {
+                "disclosures": [
+                    {
+                        "category": "vfx_shot",
+                        "total_count": 100,
+                        "ai_generated_count": 10,
+                        "tools": ["Tool A"],
+                        "evidence_notes": "render logs",
+                    }
+                ]
+            },
+        ),
         ("POST", prod + "/disclosures/import"): Example(
             f"/api/v1/productions/{pid}/disclosures/import",
-            [{"category": "music_cue", "total_count": 20, "ai_generated_count": 0, "tools": ["Tool B"],
-              "evidence_notes": "cue sheet"}], rows=True),
+            [
+                {
+                    "category": "music_cue",
+                    "total_count": 20,
+                    "ai_generated_count": 0,
+                    "tools": ["Tool B"],
+                    "evidence_notes": "cue sheet",
+                }
+            ],
+            rows=True,
+        ),
         ("POST", prod + "/engagements/import"): Example(
             f"/api/v1/productions/{pid}/engagements/import",
-            [{**ENGAGEMENT, "person_name": "Mara Journey", "email": "ada@example.org", "department": "camera"},
-             {**ENGAGEMENT, "person_name": "Ari Apprentice", "email": "ada@example.org", "department": "camera",
-              "level": "apprentice", "rate_minor_per_week": 70_000, "mentor_person_name": "Mara Journey"}],
-            rows=True),
+            [
+                {**ENGAGEMENT, "person_name": "Mara Journey", "email": "ada@example.org", "department": "camera"},
+                {
+                    **ENGAGEMENT,
+                    "person_name": "Ari Apprentice",
+                    "email": "ada@example.org",
+                    "department": "camera",
+                    "level": "apprentice",
+                    "rate_minor_per_week": 70_000,
+                    "mentor_person_name": "Mara Journey",
+                },
+            ],
+            rows=True,
+        ),
         ("POST", prod + "/contracts/preview"): Example(f"/api/v1/productions/{pid}/contracts/preview", _contract(w)),
         ("POST", prod + "/contracts"): Example(
-            f"/api/v1/productions/{pid}/contracts", _contract(w), headers={"Idempotency-Key": "survey-1"}),
+            f"/api/v1/productions/{pid}/contracts", _contract(w), headers={"Idempotency-Key": "survey-1"}
+        ),
         ("POST", "/api/v1/contracts/{contract_id}/void"): Example(  # no such contract: the body is checked first
-            "/api/v1/contracts/6f1c0d52-7a43-4d4e-9d0e-0c1e2d3f4a5b/void", {"reason": "Issued in error."}, ok=(404,)),
+            "/api/v1/contracts/6f1c0d52-7a43-4d4e-9d0e-0c1e2d3f4a5b/void", {"reason": "Issued in error."}, ok=(404,)
+        ),
         ("POST", prod + "/apprenticeship/preview"): Example(
             f"/api/v1/productions/{pid}/apprenticeship/preview",
-            {"budget_minor": 40_000_000, "currency": "EUR", "shoot_start": "2027-03-01", "shoot_end": "2027-06-30",
-             "roster": [{"person_name": "Mara Journey", "department": "camera", "level": "journey",
-                         "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": "2027-03-01",
-                         "end_date": "2027-05-28"}]}),
+            {
+                "budget_minor": 40_000_000,
+                "currency": "EUR",
+                "shoot_start": "2027-03-01",
+                "shoot_end": "2027-06-30",
+                "roster": [
+                    {
+                        "person_name": "Mara Journey",
+                        "department": "camera",
+                        "level": "journey",
+                        "rate_minor_per_week": 200_000,
+                        "currency": "EUR",
+                        "start_date": "2027-03-01",
+                        "end_date": "2027-05-28",
+                    }
+                ],
+            },
+        ),
     }
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _openapi(app) -> dict[str, Any]:  # noqa: ANN001
+def _openapi(app) -> dict[str, Any]:
     return app.openapi_schema.to_schema()
 
 
-def _operations(app):  # noqa: ANN001, ANN202
+def _operations(app):
     for path, item in _openapi(app)["paths"].items():
         for method, op in item.items():
             if method in ("get", "post", "put", "patch", "delete"):
                 yield method.upper(), path, op
 
 
-def _body_operations(app) -> set[tuple[str, str]]:  # noqa: ANN001
+def _body_operations(app) -> set[tuple[str, str]]:
     return {(m, p) for m, p, op in _operations(app) if "requestBody" in op or p.endswith("/import")}
 
 
@@ -193,7 +291,7 @@ async def snapshot() -> dict[str, list[str]]:
     return out
 
 
-def _leaves(value: Any, path: tuple[Any, ...] = ()):  # noqa: ANN202
+def _leaves(value: Any, path: tuple[Any, ...] = ()):
     if isinstance(value, dict):
         for k, v in value.items():
             yield from _leaves(v, (*path, k))
@@ -228,7 +326,7 @@ def _norm(name: str) -> str:
     return re.sub(r"\[(\d+)\]", r".\1", name)
 
 
-def problem(r, *statuses: int) -> dict[str, Any]:  # noqa: ANN001
+def problem(r, *statuses: int) -> dict[str, Any]:
     assert r.status_code in statuses, (r.status_code, r.text[:500])
     assert r.headers["content-type"] == "application/problem+json", r.headers["content-type"]
     body = r.json()
@@ -236,7 +334,7 @@ def problem(r, *statuses: int) -> dict[str, Any]:  # noqa: ANN001
     return body
 
 
-def refused_at(r, path: tuple[Any, ...], rows: bool) -> None:  # noqa: ANN001
+def refused_at(r, path: tuple[Any, ...], rows: bool) -> None:
     """A 422 whose errors all name the mutated field (imports: and its 1-based row)."""
     assert r.status_code == 422, (path, r.status_code, r.text[:300])
     body = problem(r, 422)
@@ -291,11 +389,21 @@ async def test_hostile_bodies_are_refused_and_change_nothing(client, world, oper
     assert r.status_code in ex.ok, r.text
 
 
-def _param_cases(app, w: dict[str, Any]):  # noqa: ANN001, ANN202
+def _param_cases(app, w: dict[str, Any]):
     """(method, url, name, where) for every path and query parameter of every operation, each made hostile."""
-    good = {"slug": "guild-a", "number": "1", "production_id": w["pid"], "contract_id": w["pid"],
-            "membership_id": w["pid"], "endpoint_id": w["pid"], "commitment_id": w["pid"], "invitation_id": w["pid"], "token": "t" * 43,
-            "production_file": f"{w['pid']}.ics", "sha256": "0" * 64}
+    good = {
+        "slug": "guild-a",
+        "number": "1",
+        "production_id": w["pid"],
+        "contract_id": w["pid"],
+        "membership_id": w["pid"],
+        "endpoint_id": w["pid"],
+        "commitment_id": w["pid"],
+        "invitation_id": w["pid"],
+        "token": "t" * 43,
+        "production_file": f"{w['pid']}.ics",
+        "sha256": "0" * 64,
+    }
     good_query = {"from": "1", "to": "1", "limit": "10", "kind": "guild", "status": "open", "format": "json"}
     for method, path, op in _operations(app):
         params = op.get("parameters", [])
@@ -305,7 +413,9 @@ def _param_cases(app, w: dict[str, Any]):  # noqa: ANN001, ANN202
             kind = p["schema"].get("type")
             hostile = [str(BIG), "1" + "0" * 30] if kind == "integer" else ["a\x00b"]
             for value in hostile:
-                values = {q["name"]: good.get(q["name"], good_query.get(q["name"])) for q in params if q["in"] != "header"}
+                values = {
+                    q["name"]: good.get(q["name"], good_query.get(q["name"])) for q in params if q["in"] != "header"
+                }
                 values[p["name"]] = value
                 url = path
                 query = []
@@ -322,8 +432,12 @@ async def test_hostile_path_and_query_parameters_are_refused_and_change_nothing(
     cases = list(_param_cases(app, world))
     assert len(cases) > 40
     for method, url, name, where in cases:
-        r = await client.request(method, url, headers={**world["h"], "content-type": "application/json"},
-                                 content=b"{}" if method in ("POST", "PUT", "PATCH") else None)
+        r = await client.request(
+            method,
+            url,
+            headers={**world["h"], "content-type": "application/json"},
+            content=b"{}" if method in ("POST", "PUT", "PATCH") else None,
+        )
         assert 400 <= r.status_code < 500, (method, url, r.status_code, r.text[:300])
         body = problem(r, r.status_code)
         if r.status_code == 422 and body.get("errors") and body["errors"][0].get("source") in ("path", "query"):
@@ -334,7 +448,7 @@ async def test_hostile_path_and_query_parameters_are_refused_and_change_nothing(
 # --- targeted cases ------------------------------------------------------------------------------
 
 
-def _fields(r, status: int = 422) -> list[tuple[str, str]]:  # noqa: ANN001
+def _fields(r, status: int = 422) -> list[tuple[str, str]]:
     return [(e["field"], e["rule"]) for e in problem(r, status)["errors"]]
 
 
@@ -364,7 +478,9 @@ async def test_json_imports_are_typed_depth_limited_and_utf8(client, world):
     row = {**ENGAGEMENT, "rate_minor_per_week": "200000"}  # a numeric string is not an integer in JSON
     body = problem(await client.post(url, content=json.dumps([row]).encode(), headers=h), 422)
     assert [(e["row"], e["field"], e["rule"]) for e in body["errors"]] == [(1, "rate_minor_per_week", "int_type")]
-    assert _fields(await client.post(url, content=b"[" * 1000 + b"]" * 1000, headers=h), 400) == [("body", "json_depth")]
+    assert _fields(await client.post(url, content=b"[" * 1000 + b"]" * 1000, headers=h), 400) == [
+        ("body", "json_depth")
+    ]
     assert _fields(await client.post(url, content=b'[{"person_name": "\xff"}]', headers=h)) == [("body", "utf8")]
     assert await snapshot() == before
 
@@ -374,11 +490,13 @@ async def test_shoot_dates_outside_1900_to_2200_are_refused_and_the_bounds_bind(
     h = world["h"]
     base = {"company": "kestrel", "title": "Ancient", "budget_minor": 1_000, "currency": "EUR"}
     before = await snapshot()
-    r = await client.post("/api/v1/productions", json={**base, "start_date": "0001-01-01", "end_date": "0001-03-01"},
-                          headers=h)
+    r = await client.post(
+        "/api/v1/productions", json={**base, "start_date": "0001-01-01", "end_date": "0001-03-01"}, headers=h
+    )
     assert _fields(r) == [("start_date", "greater_than_equal"), ("end_date", "greater_than_equal")]
-    r = await client.post("/api/v1/productions", json={**base, "start_date": "2027-01-04", "end_date": "9999-12-31"},
-                          headers=h)
+    r = await client.post(
+        "/api/v1/productions", json={**base, "start_date": "2027-01-04", "end_date": "9999-12-31"}, headers=h
+    )
     assert _fields(r) == [("end_date", "less_than_equal")]
     r = await client.post("/api/v1/productions", json={**base, "start_date": 1700000000}, headers=h)
     assert _fields(r) == [("start_date", "date_type")]  # not seconds since 1970
@@ -390,7 +508,9 @@ async def test_shoot_dates_outside_1900_to_2200_are_refused_and_the_bounds_bind(
         r = await client.post("/api/v1/productions", json={**base, "start_date": start, "end_date": end}, headers=h)
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
-        r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "accord", "version": 1}, headers=h)
+        r = await client.post(
+            f"/api/v1/productions/{pid}/bindings", json={"compact": "accord", "version": 1}, headers=h
+        )
         assert r.status_code == 201, r.text
         due = (await client.get(f"/api/v1/productions/{pid}/commitments", headers=h)).json()
         assert {c["key"] for c in due} == {"skills_plan", "final_plan"}
@@ -399,24 +519,43 @@ async def test_shoot_dates_outside_1900_to_2200_are_refused_and_the_bounds_bind(
 async def test_refusals_name_the_field_not_the_body(client, world):
     h, pid = world["h"], world["pid"]
     before = await snapshot()
-    r = await client.post("/api/v1/productions", json={"company": "kestrel", "title": "Backwards", "budget_minor": 1,
-                                                        "currency": "EUR", "start_date": "2027-05-02",
-                                                        "end_date": "2027-05-01"}, headers=h)
+    r = await client.post(
+        "/api/v1/productions",
+        json={
+            "company": "kestrel",
+            "title": "Backwards",
+            "budget_minor": 1,
+            "currency": "EUR",
+            "start_date": "2027-05-02",
+            "end_date": "2027-05-01",
+        },
+        headers=h,
+    )
     assert _fields(r) == [("end_date", "dates_in_order")]
-    r = await client.post(f"/api/v1/productions/{pid}/engagements",
-                          json={**ENGAGEMENT, "start_date": "2027-05-02", "end_date": "2027-05-01"}, headers=h)
+    r = await client.post(
+        f"/api/v1/productions/{pid}/engagements",
+        json={**ENGAGEMENT, "start_date": "2027-05-02", "end_date": "2027-05-01"},
+        headers=h,
+    )
     assert _fields(r) == [("end_date", "dates_in_order")]
     vfx = {"category": "vfx_shot", "total_count": 1, "ai_generated_count": 0}
-    r = await client.put(f"/api/v1/productions/{pid}/disclosures", headers=h, json={"disclosures": [
-        vfx, {**vfx, "category": "music_cue"}, vfx]})
+    r = await client.put(
+        f"/api/v1/productions/{pid}/disclosures",
+        headers=h,
+        json={"disclosures": [vfx, {**vfx, "category": "music_cue"}, vfx]},
+    )
     assert _fields(r) == [("disclosures.2.category", "category_once")]
-    r = await client.post("/api/v1/compacts/prop-c/versions/1/decisions", headers=h,
-                          json={"organization": "guild-a", "decision": "reject"})
+    r = await client.post(
+        "/api/v1/compacts/prop-c/versions/1/decisions",
+        headers=h,
+        json={"organization": "guild-a", "decision": "reject"},
+    )
     assert _fields(r) == [("reason", "reason_required")]
     r = await client.post("/api/v1/productions", headers={**h, "content-type": "application/json"})
     body = problem(r, 422)
-    assert body["errors"] == [{"field": "body", "rule": "missing", "message": "a request body is required",
-                               "source": "body"}]
+    assert body["errors"] == [
+        {"field": "body", "rule": "missing", "message": "a request body is required", "source": "body"}
+    ]
     assert await snapshot() == before
 
 
@@ -427,23 +566,37 @@ async def test_integers_beyond_their_column_are_refused(client, world):
     url = f"/api/v1/productions/{world['unbound']}/bindings"
     for version in (2**31, 2**63, 10**30):
         assert _fields(await client.post(url, json={"compact": "accord", "version": version}, headers=h)) == [
-            ("version", "less_than_equal")]
+            ("version", "less_than_equal")
+        ]
     assert _fields(await client.post(url, json={"compact": "accord", "version": True}, headers=h)) == [
-        ("version", "int_type")]
+        ("version", "int_type")
+    ]
     for number in (b"9" * 5000, b"1e400"):  # beyond what the JSON decoder holds
-        r = await client.post(url, content=b'{"compact": "accord", "version": ' + number + b"}",
-                              headers={**h, "content-type": "application/json"})
+        r = await client.post(
+            url,
+            content=b'{"compact": "accord", "version": ' + number + b"}",
+            headers={**h, "content-type": "application/json"},
+        )
         assert _fields(r, 400) == [("body", "json")]
-    r = await client.post("/api/v1/productions", headers=h, json={
-        "company": "kestrel", "title": "Bool", "budget_minor": True, "currency": "EUR"})
+    r = await client.post(
+        "/api/v1/productions",
+        headers=h,
+        json={"company": "kestrel", "title": "Bool", "budget_minor": True, "currency": "EUR"},
+    )
     assert _fields(r) == [("budget_minor", "int_type")]
     terms = _terms()
     terms["ai_disclosure"]["max_ai_share_pct"] = True
-    r = await client.post("/api/v1/compacts", headers=h, json={
-        "slug": "bool-c", "title": "Bool", "convening_org": "guild-a", "terms": terms})
+    r = await client.post(
+        "/api/v1/compacts",
+        headers=h,
+        json={"slug": "bool-c", "title": "Bool", "convening_org": "guild-a", "terms": terms},
+    )
     assert _fields(r) == [("terms.ai_disclosure.max_ai_share_pct", "float_type")]
-    for url in ("/api/v1/compacts/accord/versions/2147483648", "/api/v1/compacts/accord/diff?from=2147483648&to=1",
-                "/api/v1/compacts/accord/diff?from=1&to=9223372036854775808"):
+    for url in (
+        "/api/v1/compacts/accord/versions/2147483648",
+        "/api/v1/compacts/accord/diff?from=2147483648&to=1",
+        "/api/v1/compacts/accord/diff?from=1&to=9223372036854775808",
+    ):
         body = problem(await client.get(url, headers=h), 422)
         assert {e["field"] for e in body["errors"]} <= {"number", "from", "to"} and body["errors"], body
     assert await snapshot() == before
@@ -453,7 +606,10 @@ async def test_integers_beyond_their_column_are_refused(client, world):
 async def test_an_idempotency_key_is_visible_ascii(client, world, key):
     """The key is stored with the contract: NUL broke PostgreSQL."""
     before = await snapshot()
-    r = await client.post(f"/api/v1/productions/{world['pid']}/contracts", json=_contract(world),
-                          headers={**world["h"], "Idempotency-Key": key})
+    r = await client.post(
+        f"/api/v1/productions/{world['pid']}/contracts",
+        json=_contract(world),
+        headers={**world["h"], "Idempotency-Key": key},
+    )
     assert [e["field"] for e in problem(r, 422)["errors"]] == ["Idempotency-Key"]
     assert await snapshot() == before

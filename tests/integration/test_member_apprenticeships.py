@@ -11,7 +11,6 @@ from icalendar import Calendar
 
 from guild.compacts.terms import example_terms
 
-
 TODAY = datetime.now(UTC).date()
 
 
@@ -32,8 +31,12 @@ async def world(users, client):
     from guild.compacts import service
     from guild.compacts.schemas import CompactCreate, DecisionCreate
 
-    for slug, kind in (("guild-a", "guild"), ("fund", "film_fund"), ("kestrel", "production_company"),
-                       ("blue", "production_company")):
+    for slug, kind in (
+        ("guild-a", "guild"),
+        ("fund", "film_fund"),
+        ("kestrel", "production_company"),
+        ("blue", "production_company"),
+    ):
         await users.org(slug, kind)
     h = {
         "officer": await users.user("o@example.org", ("guild-a", "officer")),
@@ -45,18 +48,33 @@ async def world(users, client):
         "member": await users.user("x@example.org", ("guild-a", "member")),
     }
     officer = await load_principal(users.ids["o@example.org"])
-    await service.create_compact(officer, CompactCreate(slug="c1", title="C1", convening_org="guild-a",
-                                                        terms=example_terms().model_copy(update={"quorum": None})))
+    await service.create_compact(
+        officer,
+        CompactCreate(
+            slug="c1", title="C1", convening_org="guild-a", terms=example_terms().model_copy(update={"quorum": None})
+        ),
+    )
     await service.propose(officer, "c1", 1)
     await service.decide(officer, "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
 
     async def production(company: str, title: str, budget: int, who: str, start=None, end=None) -> str:
-        r = await client.post("/api/v1/productions", json={
-            "company": company, "title": title, "budget_minor": budget, "currency": "EUR", "start_date": start,
-            "end_date": end}, headers=h[who])
+        r = await client.post(
+            "/api/v1/productions",
+            json={
+                "company": company,
+                "title": title,
+                "budget_minor": budget,
+                "currency": "EUR",
+                "start_date": start,
+                "end_date": end,
+            },
+            headers=h[who],
+        )
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
-        r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who])
+        r = await client.post(
+            f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who]
+        )
         assert r.status_code == 201, r.text
         return pid
 
@@ -64,9 +82,18 @@ async def world(users, client):
     dune = await production("blue", "Dune", 60_000_000, "other")
 
     async def engage(name: str, dept: str, level: str, rate: int, start: str, end: str, email=None, mentor=None) -> str:
-        body = {"person_name": name, "department": dept, "role": f"{dept} {level}", "level": level,
-                "rate_minor_per_week": rate, "currency": "EUR", "start_date": start, "end_date": end,
-                "email": email, "mentor_engagement_id": mentor}
+        body = {
+            "person_name": name,
+            "department": dept,
+            "role": f"{dept} {level}",
+            "level": level,
+            "rate_minor_per_week": rate,
+            "currency": "EUR",
+            "start_date": start,
+            "end_date": end,
+            "email": email,
+            "mentor_engagement_id": mentor,
+        }
         r = await client.post(f"/api/v1/productions/{harbour}/engagements", json=body, headers=h["producer"])
         assert r.status_code == 201, r.text
         return r.json()["id"]
@@ -77,7 +104,12 @@ async def world(users, client):
     future = await engage("Ada Apprentice", "camera", "trainee", 70_000, day(7), day(40), "ada@example.org")
     tia = await engage("Tia Trainee", "editing", "trainee", 65_000, day(-10), day(60))
     await engage("Gus Grip", "grip", "apprentice", 10_000, day(-10), day(60))
-    return {"h": h, "harbour": harbour, "dune": dune, "e": {"mo": mo, "ada": ada, "done": done, "future": future, "tia": tia}}
+    return {
+        "h": h,
+        "harbour": harbour,
+        "dune": dune,
+        "e": {"mo": mo, "ada": ada, "done": done, "future": future, "tia": tia},
+    }
 
 
 # --- members' view ---------------------------------------------------------------------------------------
@@ -96,8 +128,16 @@ async def test_an_apprentice_sees_their_own_placements(client, world):
     assert (ada["department"], ada["role"], ada["level"]) == ("camera", "camera apprentice", "apprentice")
     assert ada["mentor_name"] == "Mo Mentor"
     assert ada["rate_minor_per_week"] == 55_000
-    assert ada["pay"] == [{"compact": "c1", "version_number": 1, "term_path": "apprenticeship[0]",
-                           "min_rate_minor_per_week": 60_000, "currency": "EUR", "meets_minimum": False}]
+    assert ada["pay"] == [
+        {
+            "compact": "c1",
+            "version_number": 1,
+            "term_path": "apprenticeship[0]",
+            "min_rate_minor_per_week": 60_000,
+            "currency": "EUR",
+            "meets_minimum": False,
+        }
+    ]
     # 21 days served (both ends included): 3 whole weeks; 71 days planned: 11 weeks
     assert (ada["weeks_served"], ada["weeks_planned"]) == (3, 11)
     assert (got[e["done"]]["weeks_served"], got[e["done"]]["weeks_planned"]) == (10, 11)  # ended: served up to the end
@@ -105,14 +145,17 @@ async def test_an_apprentice_sees_their_own_placements(client, world):
     assert (got[e["future"]]["weeks_served"], got[e["future"]]["weeks_planned"]) == (0, 5)  # not started yet
     # the commitments of Harbour, once
     assert [(c["key"], c["due_date"], c["overdue"]) for c in body["commitments"]] == [
-        ("skills_plan", "2025-02-17", True), ("final_plan", "2025-03-17", True)]
+        ("skills_plan", "2025-02-17", True),
+        ("final_plan", "2025-03-17", True),
+    ]
 
 
 async def test_a_mentor_sees_whom_they_mentor_but_not_the_pay(client, world):
     h, e = world["h"], world["e"]
     body = (await client.get("/api/v1/me/apprenticeships", headers=h["mentor"])).json()
     assert [(p["engagement_id"], p["relation"], p["person_name"]) for p in body["placements"]] == [
-        (e["ada"], "mentor", "Ada Apprentice")]
+        (e["ada"], "mentor", "Ada Apprentice")
+    ]
     placement = body["placements"][0]
     assert placement["rate_minor_per_week"] is None and placement["pay"][0]["meets_minimum"] is None
     assert placement["pay"][0]["min_rate_minor_per_week"] == 60_000
@@ -142,26 +185,50 @@ async def test_officer_totals_json_and_csv(client, world):
     # camera placements, her finished one and Tia count (Gus's grip placement has no rule); Ada's 55,000 is
     # below camera's 60,000; skills and final plan are past due
     assert {k: rows["Harbour"][k] for k in ("required", "filled", "unpaid", "overdue_commitments", "company")} == {
-        "required": 2, "filled": 4, "unpaid": 1, "overdue_commitments": 2, "company": "kestrel"}
+        "required": 2,
+        "filled": 4,
+        "unpaid": 1,
+        "overdue_commitments": 2,
+        "company": "kestrel",
+    }
     # Dune (EUR 600k): camera rule [1] needs 2, editing needs 1; nobody engaged; no shoot dates, no commitments
     assert {k: rows["Dune"][k] for k in ("required", "filled", "unpaid", "overdue_commitments")} == {
-        "required": 3, "filled": 0, "unpaid": 0, "overdue_commitments": 0}
+        "required": 3,
+        "filled": 0,
+        "unpaid": 0,
+        "overdue_commitments": 0,
+    }
     assert body["totals"] == {"productions": 2, "required": 5, "filled": 4, "unpaid": 1, "overdue_commitments": 2}
 
     # five journey-level camera workers on Dune: the ratio schedule (1 for the first, then 1 per 3) asks 1 + ceil(4/3) = 3
     for i in range(5):
-        r = await client.post(f"/api/v1/productions/{world['dune']}/engagements", json={
-            "person_name": f"Cam {i}", "department": "camera", "role": "Operator", "level": "journey",
-            "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": day(0), "end_date": day(60)}, headers=h["other"])
+        r = await client.post(
+            f"/api/v1/productions/{world['dune']}/engagements",
+            json={
+                "person_name": f"Cam {i}",
+                "department": "camera",
+                "role": "Operator",
+                "level": "journey",
+                "rate_minor_per_week": 200_000,
+                "currency": "EUR",
+                "start_date": day(0),
+                "end_date": day(60),
+            },
+            headers=h["other"],
+        )
         assert r.status_code == 201, r.text
     body = (await client.get(url, headers=h["officer"])).json()
     assert {p["production_title"]: p["required"] for p in body["productions"]} == {"Dune": 4, "Harbour": 2}
 
     # a commitment marked done is no longer overdue
-    cid = next(c["id"] for c in (await client.get(f"/api/v1/productions/{world['harbour']}/commitments",
-                                                   headers=h["producer"])).json() if c["key"] == "skills_plan")
-    assert (await client.post(f"/api/v1/productions/{world['harbour']}/commitments/{cid}/done",
-                              headers=h["producer"])).status_code == 200
+    cid = next(
+        c["id"]
+        for c in (await client.get(f"/api/v1/productions/{world['harbour']}/commitments", headers=h["producer"])).json()
+        if c["key"] == "skills_plan"
+    )
+    assert (
+        await client.post(f"/api/v1/productions/{world['harbour']}/commitments/{cid}/done", headers=h["producer"])
+    ).status_code == 200
     assert (await client.get(url, headers=h["officer"])).json()["totals"]["overdue_commitments"] == 1
 
     for variant in ({"params": {"format": "csv"}}, {"headers": {"Accept": "text/csv"}}):
@@ -171,16 +238,33 @@ async def test_officer_totals_json_and_csv(client, world):
         assert r.headers["content-type"] == "text/csv; charset=utf-8"
         assert "attachment" in r.headers["content-disposition"]
         parsed = list(csv.DictReader(io.StringIO(r.text, newline="")))
-        assert list(parsed[0]) == ["production_id", "production_title", "company", "version", "required", "filled",
-                                   "unpaid", "overdue_commitments"]
+        assert list(parsed[0]) == [
+            "production_id",
+            "production_title",
+            "company",
+            "version",
+            "required",
+            "filled",
+            "unpaid",
+            "overdue_commitments",
+        ]
         by_title = {p["production_title"]: p for p in parsed}
         assert by_title["Harbour"]["production_id"] == world["harbour"] and by_title["Harbour"]["version"] == "1"
-        assert (by_title["Harbour"]["required"], by_title["Harbour"]["filled"], by_title["Harbour"]["unpaid"],
-                by_title["Harbour"]["overdue_commitments"]) == ("2", "4", "1", "1")
+        assert (
+            by_title["Harbour"]["required"],
+            by_title["Harbour"]["filled"],
+            by_title["Harbour"]["unpaid"],
+            by_title["Harbour"]["overdue_commitments"],
+        ) == ("2", "4", "1", "1")
         assert by_title["Dune"]["required"] == "4"
         total = parsed[-1]
         assert total["production_id"] == "TOTAL" and len(parsed) == 3
-        assert (total["required"], total["filled"], total["unpaid"], total["overdue_commitments"]) == ("6", "4", "1", "1")
+        assert (total["required"], total["filled"], total["unpaid"], total["overdue_commitments"]) == (
+            "6",
+            "4",
+            "1",
+            "1",
+        )
     # ?format=json wins over Accept
     r = await client.get(url, headers={**h["officer"], "Accept": "text/csv"}, params={"format": "json"})
     assert r.headers["content-type"].startswith("application/json") and r.json()["compact"] == "c1"
@@ -191,10 +275,22 @@ def test_totals_csv_neutralises_formulas():
 
     from guild.apprenticeship.views import ApprenticeshipTotals, ProductionTotals, TotalsSum, totals_csv
 
-    row = ProductionTotals(production_id=uuid4(), production_title='=HYPERLINK("http://x")', company="kestrel",
-                           version_number=1, required=1, filled=0, unpaid=0, overdue_commitments=0)
-    report = ApprenticeshipTotals(compact="c1", as_of=TODAY, productions=[row], totals=TotalsSum(
-        productions=1, required=1, filled=0, unpaid=0, overdue_commitments=0))
+    row = ProductionTotals(
+        production_id=uuid4(),
+        production_title='=HYPERLINK("http://x")',
+        company="kestrel",
+        version_number=1,
+        required=1,
+        filled=0,
+        unpaid=0,
+        overdue_commitments=0,
+    )
+    report = ApprenticeshipTotals(
+        compact="c1",
+        as_of=TODAY,
+        productions=[row],
+        totals=TotalsSum(productions=1, required=1, filled=0, unpaid=0, overdue_commitments=0),
+    )
     parsed = list(csv.reader(io.StringIO(totals_csv(report), newline="")))
     assert parsed[1][1] == '\'=HYPERLINK("http://x")' and parsed[2][0] == "TOTAL"
 
@@ -231,8 +327,11 @@ def _events(r) -> dict[str, dict]:
     out = {}
     for ev in cal.walk("VEVENT"):
         out[str(ev["summary"])] = {
-            "uid": str(ev["uid"]), "start": ev.decoded("dtstart"), "status": str(ev["status"]),
-            "description": str(ev["description"]), "dtstamp": ev.decoded("dtstamp"),
+            "uid": str(ev["uid"]),
+            "start": ev.decoded("dtstart"),
+            "status": str(ev["status"]),
+            "description": str(ev["description"]),
+            "dtstamp": ev.decoded("dtstamp"),
         }
     return out
 
@@ -250,8 +349,10 @@ async def test_feed_urls_use_the_configured_address_never_the_host_header(client
     from guild.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "public_base_url", "https://guild.example.org/films")
-    r = await client.post("/api/v1/me/calendar-token",
-                          headers={**world["h"]["producer"], "Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    r = await client.post(
+        "/api/v1/me/calendar-token",
+        headers={**world["h"]["producer"], "Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    )
     assert r.status_code == 201, r.text
     issued = r.json()
     assert "evil" not in r.text
@@ -276,29 +377,43 @@ def test_the_public_base_url_setting_is_checked():
 async def test_production_feed_and_token_rotation(client, world):
     h, harbour = world["h"], world["harbour"]
     issued = await _token(client, h["producer"])
-    assert issued["me_url"].startswith("http://127.0.0.1:8000/api/v1/calendar/") and issued["me_url"].endswith("/me.ics")
+    assert issued["me_url"].startswith("http://127.0.0.1:8000/api/v1/calendar/") and issued["me_url"].endswith(
+        "/me.ics"
+    )
     assert [(p["production_id"], p["production_title"]) for p in issued["productions"]] == [(harbour, "Harbour")]
     url = _path(issued["productions"][0]["url"])
     assert url == f"/api/v1/calendar/{issued['token']}/production/{harbour}.ics"
     assert issued["production_url_template"].endswith("/production/{production_id}.ics")
 
-    commitments = {c["key"]: c for c in (await client.get(f"/api/v1/productions/{harbour}/commitments",
-                                                           headers=h["producer"])).json()}
+    commitments = {
+        c["key"]: c
+        for c in (await client.get(f"/api/v1/productions/{harbour}/commitments", headers=h["producer"])).json()
+    }
     r = await client.get(url)  # no bearer token: the URL's token authenticates
     assert b"DTSTART;VALUE=DATE:20250217" in r.content
     events = _events(r)
     assert events == {
         "Harbour: Apprenticeship skills plan filed": {
-            "uid": f"{commitments['skills_plan']['id']}@guild", "start": date(2025, 2, 17), "status": "CONFIRMED",
-            "description": "c1 v1\nskills_plan: overdue", "dtstamp": events["Harbour: Apprenticeship skills plan filed"]["dtstamp"]},
+            "uid": f"{commitments['skills_plan']['id']}@guild",
+            "start": date(2025, 2, 17),
+            "status": "CONFIRMED",
+            "description": "c1 v1\nskills_plan: overdue",
+            "dtstamp": events["Harbour: Apprenticeship skills plan filed"]["dtstamp"],
+        },
         "Harbour: Final placement plan filed": {
-            "uid": f"{commitments['final_plan']['id']}@guild", "start": date(2025, 3, 17), "status": "CONFIRMED",
-            "description": "c1 v1\nfinal_plan: overdue", "dtstamp": events["Harbour: Final placement plan filed"]["dtstamp"]},
+            "uid": f"{commitments['final_plan']['id']}@guild",
+            "start": date(2025, 3, 17),
+            "status": "CONFIRMED",
+            "description": "c1 v1\nfinal_plan: overdue",
+            "dtstamp": events["Harbour: Final placement plan filed"]["dtstamp"],
+        },
     }
     again = await client.get(url)
     assert again.content == r.content  # stable: same bytes while nothing changes
 
-    await client.post(f"/api/v1/productions/{harbour}/commitments/{commitments['final_plan']['id']}/done", headers=h["producer"])
+    await client.post(
+        f"/api/v1/productions/{harbour}/commitments/{commitments['final_plan']['id']}/done", headers=h["producer"]
+    )
     final = _events(await client.get(url))["Harbour: Final placement plan filed"]
     assert final["status"] == "CANCELLED" and final["uid"] == f"{commitments['final_plan']['id']}@guild"
     assert final["description"].startswith("c1 v1\nfinal_plan: done ")

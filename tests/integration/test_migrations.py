@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run_migrate(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, **env_overrides, "GUILD_DATA_DIR": str(tmp_path / "data")}
     return subprocess.run(
-        [sys.executable, "-m", "guild", "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "guild", "db", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 

@@ -20,11 +20,11 @@ ANY: frozenset = frozenset({("any",)})
 
 
 @pytest.fixture
-def document(app) -> dict[str, Any]:  # noqa: ANN001
+def document(app) -> dict[str, Any]:
     return app.openapi_schema.to_schema()
 
 
-def _operations(document: dict[str, Any]):  # noqa: ANN202
+def _operations(document: dict[str, Any]):
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method in {"get", "post", "put", "patch", "delete"}:
@@ -86,8 +86,10 @@ def test_every_model_is_documented_in_the_shape_pydantic_serializes(document):
         for field, schema in truth.get("properties", {}).items():
             documented = component["properties"][field]
             if _shape(documented) != _shape(schema):
-                wrong.append(f"{name}.{field}: documented {sorted(map(str, _shape(documented)))}, "
-                             f"serialized {sorted(map(str, _shape(schema)))}")
+                wrong.append(
+                    f"{name}.{field}: documented {sorted(map(str, _shape(documented)))}, "
+                    f"serialized {sorted(map(str, _shape(schema)))}"
+                )
             checked += 1
     assert wrong == []
     assert checked > 300
@@ -101,10 +103,17 @@ def test_the_category_weights_are_documented_as_the_object_they_are(document):
 
 def _concrete(path: str) -> str:
     """A path for a request without a token: ids of the right form (nothing needs to exist)."""
-    values = {"production_id": "00000000-0000-4000-8000-000000000000", "number": "1", "production_file": "x.ics",
-              "sha256": "0" * 64}
-    return re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), "00000000-0000-4000-8000-000000000000"
-                                                 if m.group(1).endswith("_id") else "x"), path)
+    values = {
+        "production_id": "00000000-0000-4000-8000-000000000000",
+        "number": "1",
+        "production_file": "x.ics",
+        "sha256": "0" * 64,
+    }
+    return re.sub(
+        r"{(\w+)}",
+        lambda m: values.get(m.group(1), "00000000-0000-4000-8000-000000000000" if m.group(1).endswith("_id") else "x"),
+        path,
+    )
 
 
 async def test_the_document_says_exactly_which_routes_need_a_token(client, document):
@@ -145,7 +154,10 @@ async def test_every_problem_is_documented_as_problem_json_with_its_fields(clien
     assert {"401", "429"} <= set(ops["/api/v1/auth/token", "post"])
     assert "Retry-After" in ops["/api/v1/auth/token", "post"]["429"]["headers"]
     assert {"409", "412", "428"} <= set(ops["/api/v1/compacts/{slug}/versions/{number}", "put"])
-    for pdf in (("/api/v1/compacts/{slug}/versions/{number}/pdf", "get"), ("/api/v1/productions/{production_id}/contracts", "post")):
+    for pdf in (
+        ("/api/v1/compacts/{slug}/versions/{number}/pdf", "get"),
+        ("/api/v1/productions/{production_id}/contracts", "post"),
+    ):
         assert "Retry-After" in ops[pdf]["503"]["headers"]
 
 
@@ -153,7 +165,9 @@ async def test_a_real_problem_matches_the_documented_schema(client, document, us
     from jsonschema_rs import Draft202012Validator  # schemathesis' validator
 
     admin = await users.user("admin@example.org", admin=True)
-    response = await client.post("/api/v1/organizations", json={"slug": "-", "name": "", "kind": "circus"}, headers=admin)
+    response = await client.post(
+        "/api/v1/organizations", json={"slug": "-", "name": "", "kind": "circus"}, headers=admin
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     schema = {"$ref": "#/components/schemas/Problem", "components": document["components"]}

@@ -58,7 +58,10 @@ async def test_members_list_is_private_to_the_organisation(client, world):
         r = await client.get("/api/v1/organizations/guild-a/members", headers=world[who])
         assert r.status_code == 200, who
         assert {m["email"] for m in r.json()} == {
-            "officer.a@example.org", "member.a@example.org", "producer.a@example.org", "reviewer.a@example.org",
+            "officer.a@example.org",
+            "member.a@example.org",
+            "producer.a@example.org",
+            "reviewer.a@example.org",
             "licensee.a@example.org",
         }
     for who in ("officer_b", "outsider"):
@@ -106,7 +109,8 @@ async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(
 
     def shape(r):
         return {k: v for k, v in r.json().items() if k not in ("id", "email", "created_at")} | {
-            "headers": sorted(h for h in r.headers if h not in ("content-length", "date"))}
+            "headers": sorted(h for h in r.headers if h not in ("content-length", "date"))
+        }
 
     assert shape(known) == shape(ghost)
     assert known.json()["email"] == "known@example.org"
@@ -127,7 +131,9 @@ async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(
     assert (await client.post(f"/api/v1/me/invitations/{offered['id']}/accept", headers=other)).status_code == 404
     assert (await client.delete(f"/api/v1/me/invitations/{offered['id']}", headers=other)).status_code == 404
     assert (await client.delete(f"/api/v1/me/invitations/{offered['id']}", headers=ghost_headers)).status_code == 204
-    assert (await client.post(f"/api/v1/me/invitations/{offered['id']}/accept", headers=ghost_headers)).status_code == 404
+    assert (
+        await client.post(f"/api/v1/me/invitations/{offered['id']}/accept", headers=ghost_headers)
+    ).status_code == 404
 
     # officers withdraw pending invitations of their own organisation only
     inv = f"/api/v1/organizations/guild-a/invitations/{known.json()['id']}"
@@ -157,9 +163,7 @@ async def test_officers_remove_members_but_never_the_last_officer(client, world)
 
 async def test_membership_of_another_org_cannot_be_removed_through_this_one(client, world):
     members_b = (await client.get("/api/v1/organizations/guild-b/members", headers=world["officer_b"])).json()
-    r = await client.delete(
-        f"/api/v1/organizations/guild-a/members/{members_b[0]['id']}", headers=world["officer_a"]
-    )
+    r = await client.delete(f"/api/v1/organizations/guild-a/members/{members_b[0]['id']}", headers=world["officer_a"])
     assert r.status_code == 404
 
 
@@ -178,8 +182,10 @@ async def test_two_officers_removing_each_other_at_once_leave_one_officer(client
         orgs[slug] = await users.org(slug)
         first = await users.user(f"first.{n}@example.org", (slug, "officer"))
         second = await users.user(f"second.{n}@example.org", (slug, "officer"))
-        members = {m["email"]: m["id"] for m in (await client.get(f"/api/v1/organizations/{slug}/members",
-                                                                   headers=first)).json()}
+        members = {
+            m["email"]: m["id"]
+            for m in (await client.get(f"/api/v1/organizations/{slug}/members", headers=first)).json()
+        }
         url = f"/api/v1/organizations/{slug}/members/"
         calls.append(client.delete(url + members[f"second.{n}@example.org"], headers=first))
         calls.append(client.delete(url + members[f"first.{n}@example.org"], headers=second))
@@ -187,11 +193,12 @@ async def test_two_officers_removing_each_other_at_once_leave_one_officer(client
 
     removed = await audit_events("membership.removed")
     for n, slug in enumerate(orgs):
-        pair = responses[2 * n:2 * n + 2]
+        pair = responses[2 * n : 2 * n + 2]
         assert sorted(r.status_code for r in pair) == [204, 409], [r.text for r in pair]
         assert next(r for r in pair if r.status_code == 409).json()["rule"] == "last_officer"
         officers = await Membership.count().where(
-            (Membership.organization == orgs[slug]) & (Membership.role == "officer"))
+            (Membership.organization == orgs[slug]) & (Membership.role == "officer")
+        )
         assert officers == 1, slug
         assert len([e for e in removed if e["entity_id"] == str(orgs[slug])]) == 1
 
@@ -214,17 +221,27 @@ async def test_one_role_given_by_many_at_once_is_given_once(client, world, users
 
     new = await users.user("new@example.org")
     body = {"email": "new@example.org", "role": "reviewer"}
-    responses = await together([client.post("/api/v1/organizations/guild-a/members", json=body,
-                                             headers=world["officer_a"]) for _ in range(8)])
+    responses = await together(
+        [client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["officer_a"]) for _ in range(8)]
+    )
     assert statuses(responses) == {202: 8}
     assert len({r.json()["id"] for r in responses}) == 1
     assert await MembershipInvitation.count() == 1
     assert len(await audit_events("membership.invited")) == 1
 
     invitation = responses[0].json()["id"]
-    accepted = await together([client.post(f"/api/v1/me/invitations/{invitation}/accept", headers=new)
-                               for _ in range(8)])
+    accepted = await together(
+        [client.post(f"/api/v1/me/invitations/{invitation}/accept", headers=new) for _ in range(8)]
+    )
     assert statuses(accepted) == {201: 1, 404: 7}
     assert await Membership.count().where(Membership.user == users.ids["new@example.org"]) == 1
-    assert len([e for e in await audit_events("membership.added") if e["data"]["role"] == "reviewer"
-                and e["data"]["user_id"] == str(users.ids["new@example.org"])]) == 1
+    assert (
+        len(
+            [
+                e
+                for e in await audit_events("membership.added")
+                if e["data"]["role"] == "reviewer" and e["data"]["user_id"] == str(users.ids["new@example.org"])
+            ]
+        )
+        == 1
+    )

@@ -112,8 +112,13 @@ def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
     from guild.db import engine, is_sqlite
 
     marker = f"GUILD_TEST_SERVER_MARK={uuid4().hex}"
-    env = {**os.environ, "GUILD_SCHEDULER_ENABLED": "false", "GUILD_MIGRATE_ON_START": "false",
-           "GUILD_LOG_LEVEL": "WARNING", **env_extra}
+    env = {
+        **os.environ,
+        "GUILD_SCHEDULER_ENABLED": "false",
+        "GUILD_MIGRATE_ON_START": "false",
+        "GUILD_LOG_LEVEL": "WARNING",
+        **env_extra,
+    }
     env[marker.split("=")[0]] = marker.split("=")[1]
     if is_sqlite():
         env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
@@ -121,7 +126,10 @@ def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
     log = tempfile.TemporaryFile()  # not a pipe: a server that logs much must never block on it
     proc = subprocess.Popen(
         [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -147,7 +155,7 @@ def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
         log.close()
 
 
-async def _compact(users) -> dict[str, str]:  # noqa: ANN001
+async def _compact(users) -> dict[str, str]:
     await users.org("guild-a")
     officer = await users.user("o@example.org", ("guild-a", "officer"))
     await users.ratified_compact("o@example.org", "c1", "guild-a")
@@ -157,6 +165,7 @@ async def _compact(users) -> dict[str, str]:  # noqa: ANN001
 async def _get_pdfs(base: str, headers: dict[str, str], count: int, concurrency: int) -> list[httpx.Response]:
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=240) as http:
+
         async def one() -> httpx.Response:
             async with gate:
                 return await http.get("/api/v1/compacts/c1/versions/1/pdf", headers=headers)
@@ -281,8 +290,11 @@ async def test_a_contract_whose_free_text_overflows_one_document_is_refused_up_f
     refs = []
     for i in range(4):  # each within its own 20,000-character limit; together past the contract's
         key = f"custom.annex_{i}"
-        r = await client.post("/api/v1/organizations/kestrel/clauses", headers=h["kestrel_officer"],
-                              json={"key": key, "title": f"Annex {i}", "text": "Long annex text. " * 941})
+        r = await client.post(
+            "/api/v1/organizations/kestrel/clauses",
+            headers=h["kestrel_officer"],
+            json={"key": key, "title": f"Annex {i}", "text": "Long annex text. " * 941},
+        )
         assert r.status_code == 201, r.text
         refs.append({"organization": "kestrel", "key": key, "version": 1})
     request = {**performer_request(production["actor"]), "custom_clauses": refs}
@@ -294,5 +306,7 @@ async def test_a_contract_whose_free_text_overflows_one_document_is_refused_up_f
         assert error["limit"] == CONTRACT_TEXT_MAX and error["total"] > CONTRACT_TEXT_MAX
     assert await Contract.count() == 0
     request["custom_clauses"] = refs[:3]  # under the limit
-    r = await client.post(f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"]
+    )
     assert r.status_code == 200 and r.json()["compliant"] is True, r.text

@@ -28,8 +28,11 @@ async def world(users, client):
     officer = await load_principal(users.ids["o@example.org"])
     terms = example_terms().model_copy(update={"quorum": None})
     await service.create_compact(officer, CompactCreate(slug="c1", title="C1", convening_org="guild-a", terms=terms))
-    r = await client.post("/api/v1/productions", json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000,
-                                                         "currency": "EUR"}, headers=h["producer"])
+    r = await client.post(
+        "/api/v1/productions",
+        json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000, "currency": "EUR"},
+        headers=h["producer"],
+    )
     assert r.status_code == 201, r.text
     return {"h": h, "pid": r.json()["id"], "officer": officer}
 
@@ -43,7 +46,9 @@ async def test_register_and_read_only_within_the_company(client, world):
     body = {"company": "kestrel", "title": "X", "budget_minor": 1, "currency": "EUR"}
     assert (await client.post("/api/v1/productions", json=body, headers=h["other"])).status_code in (403, 422)
     assert (await client.post("/api/v1/productions", json=body, headers=h["kestrel_officer"])).status_code == 403
-    bad = await client.post("/api/v1/productions", json={**body, "budget_minor": -5, "currency": "eur"}, headers=h["producer"])
+    bad = await client.post(
+        "/api/v1/productions", json={**body, "budget_minor": -5, "currency": "eur"}, headers=h["producer"]
+    )
     assert {e["field"] for e in bad.json()["errors"]} == {"budget_minor", "currency"}
 
 
@@ -58,9 +63,13 @@ async def test_binding_needs_a_ratified_version_and_records_its_hash(client, wor
     assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "ratified_only"
     assert "proposed" in r.json()["errors"][0]["message"]  # a proposal is public: its status may be named
     v = await service.decide(world["officer"], "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
-    r = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])
+    r = await client.post(
+        f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"]
+    )
     assert r.status_code == 201 and r.json()["bindings"][0]["version_hash"] == v.terms_hash
-    again = await client.post(f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"])
+    again = await client.post(
+        f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"]
+    )
     assert again.status_code == 409
 
 
@@ -98,8 +107,16 @@ async def test_disclosures_validate_counts_and_categories(client, world):
     ok = {"disclosures": [{"category": "vfx_shot", "total_count": 120, "ai_generated_count": 30, "tools": ["Tool A"]}]}
     assert (await client.put(url, json=ok, headers=h["producer"])).status_code == 200
     for bad, field, rule in [
-        ({"category": "vfx_shot", "total_count": 10, "ai_generated_count": 11}, "disclosures.0.ai_generated_count", "ai_count_above_total"),
-        ({"category": "vfx_shot", "total_count": -1, "ai_generated_count": 0}, "disclosures.0.total_count", "greater_than_equal"),
+        (
+            {"category": "vfx_shot", "total_count": 10, "ai_generated_count": 11},
+            "disclosures.0.ai_generated_count",
+            "ai_count_above_total",
+        ),
+        (
+            {"category": "vfx_shot", "total_count": -1, "ai_generated_count": 0},
+            "disclosures.0.total_count",
+            "greater_than_equal",
+        ),
         ({"category": "holograms", "total_count": 1, "ai_generated_count": 0}, "disclosures.0.category", "enum"),
     ]:
         r = await client.put(url, json={"disclosures": [bad]}, headers=h["producer"])
@@ -115,19 +132,23 @@ async def test_roster_csv_import_is_all_or_nothing_and_names_every_bad_row(clien
 
     h, pid = world["h"], world["pid"]
     url = f"/api/v1/productions/{pid}/engagements/import"
-    good = "\n".join([
-        HEADER,
-        "Mara Journey,,camera,Focus puller,journey,200000,EUR,2027-03-01,2027-05-28,",
-        "Ari Apprentice,m@example.org,camera,Trainee,apprentice,70000,EUR,2027-03-01,2027-05-28,Mara Journey",
-    ])
-    bad = "\n".join([
-        HEADER,
-        "Mara Journey,,camera,Focus puller,journey,200000,EUR,2027-03-01,2027-05-28,",
-        "Bad Dept,,catering,Cook,journey,100,EUR,2027-03-01,2027-05-28,",
-        "Bad Level,,camera,Op,wizard,100,EUR,2027-03-01,2027-05-28,",
-        "Bad Dates,,camera,Op,junior,-1,EUR,2027-05-01,2027-03-01,",
-        "Wrong Mentor,,editing,Trainee,apprentice,70000,EUR,2027-03-01,2027-05-28,Mara Journey",
-    ])
+    good = "\n".join(
+        [
+            HEADER,
+            "Mara Journey,,camera,Focus puller,journey,200000,EUR,2027-03-01,2027-05-28,",
+            "Ari Apprentice,m@example.org,camera,Trainee,apprentice,70000,EUR,2027-03-01,2027-05-28,Mara Journey",
+        ]
+    )
+    bad = "\n".join(
+        [
+            HEADER,
+            "Mara Journey,,camera,Focus puller,journey,200000,EUR,2027-03-01,2027-05-28,",
+            "Bad Dept,,catering,Cook,journey,100,EUR,2027-03-01,2027-05-28,",
+            "Bad Level,,camera,Op,wizard,100,EUR,2027-03-01,2027-05-28,",
+            "Bad Dates,,camera,Op,junior,-1,EUR,2027-05-01,2027-03-01,",
+            "Wrong Mentor,,editing,Trainee,apprentice,70000,EUR,2027-03-01,2027-05-28,Mara Journey",
+        ]
+    )
     csv_headers = {**h["producer"], "content-type": "text/csv"}
     r = await client.post(url, content=bad.encode(), headers=csv_headers)
     assert r.status_code == 422
@@ -141,12 +162,22 @@ async def test_roster_csv_import_is_all_or_nothing_and_names_every_bad_row(clien
     assert r.status_code == 422 and {e["rule"] for e in r.json()["errors"]} >= {"unknown_column", "missing_column"}
 
     # mentor from another department is refused by the roster rules too (after field validation passes)
-    mentor_bad = "\n".join([HEADER, "Mara Journey,,camera,Focus,journey,200000,EUR,2027-03-01,2027-05-28,",
-                            "Ed Trainee,,editing,Trainee,apprentice,70000,EUR,2027-03-01,2027-05-28,Mara Journey"])
+    mentor_bad = "\n".join(
+        [
+            HEADER,
+            "Mara Journey,,camera,Focus,journey,200000,EUR,2027-03-01,2027-05-28,",
+            "Ed Trainee,,editing,Trainee,apprentice,70000,EUR,2027-03-01,2027-05-28,Mara Journey",
+        ]
+    )
     r = await client.post(url, content=mentor_bad.encode(), headers=csv_headers)
     assert r.status_code == 422 and r.json()["errors"] == [
-        {"row": 2, "field": "mentor_person_name", "rule": "mentor_same_department",
-         "message": "the mentor works in camera, not editing"}]
+        {
+            "row": 2,
+            "field": "mentor_person_name",
+            "rule": "mentor_same_department",
+            "message": "the mentor works in camera, not editing",
+        }
+    ]
     assert await Engagement.count() == 0
 
     r = await client.post(url, content=good.encode(), headers=csv_headers)
@@ -157,35 +188,62 @@ async def test_roster_csv_import_is_all_or_nothing_and_names_every_bad_row(clien
     assert by_name["Ari Apprentice"]["user_id"] is not None
 
     # JSON works the same way; outsiders get 404 before anything is parsed
-    r = await client.post(url, json=[{"person_name": "J", "department": "sound", "role": "Boom", "level": "junior",
-                                      "rate_minor_per_week": 1, "currency": "EUR", "start_date": "2027-03-01",
-                                      "end_date": "2027-03-02"}], headers=h["producer"])
+    r = await client.post(
+        url,
+        json=[
+            {
+                "person_name": "J",
+                "department": "sound",
+                "role": "Boom",
+                "level": "junior",
+                "rate_minor_per_week": 1,
+                "currency": "EUR",
+                "start_date": "2027-03-01",
+                "end_date": "2027-03-02",
+            }
+        ],
+        headers=h["producer"],
+    )
     assert r.status_code == 200
-    assert (await client.post(url, content=good.encode(), headers={**h["other"], "content-type": "text/csv"})).status_code == 404
+    assert (
+        await client.post(url, content=good.encode(), headers={**h["other"], "content-type": "text/csv"})
+    ).status_code == 404
 
 
 async def test_uploads_over_the_limit_are_refused(client, world):
     h, pid = world["h"], world["pid"]
     huge = (HEADER + "\n" + "x" * (50 * 1024 * 1024)).encode()
-    r = await client.post(f"/api/v1/productions/{pid}/engagements/import", content=huge,
-                          headers={**h["producer"], "content-type": "text/csv"})
+    r = await client.post(
+        f"/api/v1/productions/{pid}/engagements/import",
+        content=huge,
+        headers={**h["producer"], "content-type": "text/csv"},
+    )
     assert r.status_code == 413
 
 
 async def test_disclosure_csv_import(client, world):
     h, pid = world["h"], world["pid"]
     csv_body = "category,total_count,ai_generated_count,tools,evidence_notes\nvfx_shot,100,10,Tool A;Tool B,logs\nmusic_cue,20,0,,\n"
-    r = await client.post(f"/api/v1/productions/{pid}/disclosures/import", content=csv_body.encode(),
-                          headers={**h["producer"], "content-type": "text/csv"})
+    r = await client.post(
+        f"/api/v1/productions/{pid}/disclosures/import",
+        content=csv_body.encode(),
+        headers={**h["producer"], "content-type": "text/csv"},
+    )
     assert r.status_code == 200 and r.json() == {"imported": 2}
     rows = (await client.get(f"/api/v1/productions/{pid}/disclosures", headers=h["producer"])).json()
     assert {d["category"]: d["tools"] for d in rows} == {"vfx_shot": ["Tool A", "Tool B"], "music_cue": []}
     bad = "category,total_count,ai_generated_count,tools,evidence_notes\nvfx_shot,5,9,,\n"
-    r = await client.post(f"/api/v1/productions/{pid}/disclosures/import", content=bad.encode(),
-                          headers={**h["producer"], "content-type": "text/csv"})
+    r = await client.post(
+        f"/api/v1/productions/{pid}/disclosures/import",
+        content=bad.encode(),
+        headers={**h["producer"], "content-type": "text/csv"},
+    )
     assert r.status_code == 422 and r.json()["errors"][0] == {
-        "row": 1, "field": "ai_generated_count", "rule": "ai_count_above_total",
-        "message": "ai_generated_count (9) exceeds total_count (5)"}
+        "row": 1,
+        "field": "ai_generated_count",
+        "rule": "ai_count_above_total",
+        "message": "ai_generated_count (9) exceeds total_count (5)",
+    }
 
 
 # --- concurrency: writers of one production take turns ------------------------------------------------------
@@ -205,11 +263,13 @@ async def test_concurrent_bindings_to_one_compact_bind_once(client, world):
 
     await _ratified(world)
     h, pid = world["h"], world["pid"]
-    await client.patch(f"/api/v1/productions/{pid}", json={"start_date": "2040-03-05", "end_date": "2040-05-04"},
-                       headers=h["producer"])
+    await client.patch(
+        f"/api/v1/productions/{pid}", json={"start_date": "2040-03-05", "end_date": "2040-05-04"}, headers=h["producer"]
+    )
     url = f"/api/v1/productions/{pid}/bindings"
-    responses = await together([client.post(url, json={"compact": "c1", "version": 1}, headers=h["producer"])
-                                for _ in range(6)])
+    responses = await together(
+        [client.post(url, json={"compact": "c1", "version": 1}, headers=h["producer"]) for _ in range(6)]
+    )
     assert statuses(responses) == {201: 1, 409: 5}
     assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"already_bound"}
     assert await ProductionBinding.count().where(ProductionBinding.production == pid) == 1
@@ -225,8 +285,9 @@ async def test_concurrent_status_changes_are_applied_one_after_another(client, w
 
     h, pid = world["h"], world["pid"]
     wanted = ["pre_production", "shooting", "post_production", "released", "pre_production", "shooting"]
-    responses = await together([client.patch(f"/api/v1/productions/{pid}", json={"status": s}, headers=h["producer"])
-                                for s in wanted])
+    responses = await together(
+        [client.patch(f"/api/v1/productions/{pid}", json={"status": s}, headers=h["producer"]) for s in wanted]
+    )
     assert statuses(responses) == {200: 6}
     changes = [e["data"]["status"] for e in await audit_events("production.updated")]
     current = "development"
@@ -241,8 +302,14 @@ async def test_concurrent_disclosure_replacements_leave_one_whole_set(client, wo
 
     h, pid = world["h"], world["pid"]
     url = f"/api/v1/productions/{pid}/disclosures"
-    sets = [{"disclosures": [{"category": c, "total_count": 100 + n, "ai_generated_count": n}
-                             for c in ("vfx_shot", "music_cue")]} for n in range(6)]
+    sets = [
+        {
+            "disclosures": [
+                {"category": c, "total_count": 100 + n, "ai_generated_count": n} for c in ("vfx_shot", "music_cue")
+            ]
+        }
+        for n in range(6)
+    ]
     responses = await together([client.put(url, json=body, headers=h["producer"]) for body in sets])
     assert statuses(responses) == {200: 6}, [r.text for r in responses]
     stored = (await client.get(url, headers=h["producer"])).json()

@@ -71,9 +71,12 @@ async def _runs(job_id: str | None = None) -> list[dict]:
 async def _items_done() -> list[str]:
     from guild.tables import AuditEvent
 
-    rows = await AuditEvent.select(AuditEvent.data).where(AuditEvent.action == ITEM_ACTION).order_by(
-        AuditEvent.seq
-    ).output(load_json=True)
+    rows = (
+        await AuditEvent.select(AuditEvent.data)
+        .where(AuditEvent.action == ITEM_ACTION)
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
     return [r["data"]["item"] for r in rows]
 
 
@@ -117,7 +120,9 @@ async def test_same_slot_runs_once_and_a_new_slot_runs_again():
     assert await run_slot("sweep:demo", next_slot, None, "b", work) == "ran"
     assert await run_slot("sweep:other", SLOT, None, "b", work) == "ran"  # another job, same slot
     assert sorted((r["job_id"], r["slot"]) for r in await _runs()) == [
-        ("sweep:demo", SLOT), ("sweep:demo", next_slot), ("sweep:other", SLOT),
+        ("sweep:demo", SLOT),
+        ("sweep:demo", next_slot),
+        ("sweep:other", SLOT),
     ]
     assert len(await _runs()) == 3 and len(calls) == 3
 
@@ -384,11 +389,20 @@ async def _sweep_world(users, n: int) -> tuple[UUID, list[UUID]]:
     producer = await load_principal(users.ids["p.kestrel@example.org"])
     ids = []
     for i in range(n):
-        p = await create_production(producer, ProductionCreate(company="kestrel", title=f"Film {i}",
-                                                               budget_minor=30_000_000, currency="EUR"))
+        p = await create_production(
+            producer, ProductionCreate(company="kestrel", title=f"Film {i}", budget_minor=30_000_000, currency="EUR")
+        )
         await bind(producer, p.id, BindingCreate(compact="screen-guild", version=1))
-        await AssetDisclosure.insert(AssetDisclosure(id=uuid4(), production=p.id, category="vfx_shot", total_count=100,
-                                                     ai_generated_count=90, updated_at=datetime.now(UTC)))
+        await AssetDisclosure.insert(
+            AssetDisclosure(
+                id=uuid4(),
+                production=p.id,
+                category="vfx_shot",
+                total_count=100,
+                ai_generated_count=90,
+                updated_at=datetime.now(UTC),
+            )
+        )
         ids.append(p.id)
     compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
     return compact["id"], sorted(ids)  # UUID order is the sweep's order on both engines
@@ -398,8 +412,9 @@ async def _findings_by_production() -> dict[UUID, list[dict]]:
     from guild.tables import Finding
 
     out: dict[UUID, list[dict]] = {}
-    for row in await Finding.select(Finding.production, Finding.rule, Finding.subject, Finding.first_run,
-                                    Finding.last_run, Finding.status):
+    for row in await Finding.select(
+        Finding.production, Finding.rule, Finding.subject, Finding.first_run, Finding.last_run, Finding.status
+    ):
         out.setdefault(row["production"], []).append(row)
     return out
 
@@ -438,7 +453,12 @@ async def test_the_old_owner_cannot_commit_a_batch_after_losing_its_lease(users)
     assert not await finish(a.lease, FAILED, "the old owner gives up")  # not a's to close
     assert await finish(b.lease, COMPLETED)
     (run,) = await _runs()
-    assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == ("completed", "b", 5, str(ids[-1]))
+    assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == (
+        "completed",
+        "b",
+        5,
+        str(ids[-1]),
+    )
     _checked_once_each(await _findings_by_production(), ids, run["id"])
 
 
@@ -482,8 +502,11 @@ async def test_the_reaper_resumes_a_lapsed_run_and_closes_abandoned_checks():
     await sweep_items(None, got.run_id, "", now, limit=2, lease=got.lease)  # ... and its process was killed
     abandoned, live = uuid4(), uuid4()
     for run_id, beat in ((abandoned, now - timedelta(hours=1)), (live, now)):
-        await ComplianceRun.insert(ComplianceRun(id=run_id, trigger="on_demand", status="running", owner="cli",
-                                                 started_at=beat, heartbeat_at=beat))
+        await ComplianceRun.insert(
+            ComplianceRun(
+                id=run_id, trigger="on_demand", status="running", owner="cli", started_at=beat, heartbeat_at=beat
+            )
+        )
 
     sched = GuildScheduler(owner="survivor", work=sweep_items, timing=timing(2))
     sched.start()  # no ratified compact: no sweep job at all, only the reaper can finish the run
@@ -494,7 +517,12 @@ async def test_the_reaper_resumes_a_lapsed_run_and_closes_abandoned_checks():
         run = await _wait_run("sweep:demo", lambda r: r["status"] != "running")
     finally:
         await sched.shutdown()
-    assert (run["status"], run["owner"], run["takeovers"], run["productions_checked"]) == ("completed", "survivor", 1, 5)
+    assert (run["status"], run["owner"], run["takeovers"], run["productions_checked"]) == (
+        "completed",
+        "survivor",
+        1,
+        5,
+    )
     assert await _items_done() == ITEMS  # the first two once, by the dead owner; the rest once, resumed
     assert ("sweep:demo", SLOT, "resumed") in sched.outcomes
     rows = {r["id"]: r for r in await ComplianceRun.select().where(ComplianceRun.trigger == "on_demand")}
@@ -546,8 +574,14 @@ def _child_env() -> dict[str, str]:
 async def _run_processes(*slot_lists: list[datetime]) -> list[dict]:
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", WORKER, *[s.isoformat() for s in slots], cwd=ROOT, env=_child_env(),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-c",
+            WORKER,
+            *[s.isoformat() for s in slots],
+            cwd=ROOT,
+            env=_child_env(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         for slots in slot_lists
     ]
@@ -634,8 +668,14 @@ class _Child:
     @classmethod
     async def start(cls, role: str, env: dict[str, str]) -> _Child:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", KILL_WORKER, role, cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-c",
+            KILL_WORKER,
+            role,
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         return cls(proc)
 
@@ -680,7 +720,10 @@ async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(users
         await victim.wait_for(b"stopped mid-batch")
         (run,) = await _runs("sweep:screen-guild")
         assert (run["status"], run["owner"], run["productions_checked"], run["cursor"]) == (
-            "running", "victim", 4, str(ids[3])
+            "running",
+            "victim",
+            4,
+            str(ids[3]),
         )
         assert sorted(await _findings_by_production()) == ids[:4]  # the third batch is not committed
 
@@ -696,7 +739,11 @@ async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(users
 
     assert len(await _runs("sweep:screen-guild")) == 1
     assert (run["status"], run["owner"], run["takeovers"], run["lease_epoch"], run["error"]) == (
-        "completed", "survivor", 1, 1, ""
+        "completed",
+        "survivor",
+        1,
+        1,
+        "",
     )
     assert (run["productions_checked"], run["cursor"], run["compact"]) == (n, str(ids[-1]), compact_id)
     _checked_once_each(await _findings_by_production(), ids, run["id"])
@@ -802,10 +849,12 @@ async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
     terms = example_terms().model_copy(update={"quorum": None})
     assert terms.compliance.cron == "0 6 * * mon"
     await service.create_compact(
-        officer, CompactCreate(slug="screen-guild", title="Screen Guild", convening_org="performers", parties=[], terms=terms)
+        officer,
+        CompactCreate(slug="screen-guild", title="Screen Guild", convening_org="performers", parties=[], terms=terms),
     )
     await service.create_compact(
-        officer, CompactCreate(slug="draft-only", title="Draft Only", convening_org="performers", parties=[], terms=terms)
+        officer,
+        CompactCreate(slug="draft-only", title="Draft Only", convening_org="performers", parties=[], terms=terms),
     )
 
     sched = GuildScheduler(owner="test-scheduler", work=sweep_items)
@@ -875,8 +924,13 @@ async def test_scheduler_process_stops_cleanly_on_sigterm():
         "print('stopped cleanly', flush=True)\n"
     )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, cwd=ROOT, env=_child_env(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-c",
+        script,
+        cwd=ROOT,
+        env=_child_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         seen = b""

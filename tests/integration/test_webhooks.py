@@ -58,7 +58,7 @@ class Receiver:
     Each request's signature is checked with ``verify_signature`` against the secret registered for its path.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls=None) -> None:  # noqa: ANN001 - ssl.SSLContext
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls=None) -> None:
         self.secrets: dict[str, str] = {}
         self.server_names: list[str | None] = []  # TLS: the SNI of each handshake
         self.requests: list[dict] = []
@@ -67,7 +67,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 from guild.webhooks import verify_signature
 
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -225,7 +225,9 @@ async def test_loopback_http_is_allowed_and_unknown_fields_are_refused(client, w
     for url in ("http://127.0.0.1:8080/hook", "http://127.3.4.5/hook", "http://localhost:9000/x", "http://[::1]:81/x"):
         await create_endpoint(client, world["officer_a"], "guild-a", url)
     r = await client.post(
-        BASE.format(slug="guild-a"), json={"url": "https://ok.example.org", "secret": "mine"}, headers=world["officer_a"]
+        BASE.format(slug="guild-a"),
+        json={"url": "https://ok.example.org", "secret": "mine"},
+        headers=world["officer_a"],
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "secret"
@@ -282,7 +284,9 @@ async def test_enqueue_creates_one_pending_delivery_per_active_endpoint(client, 
         assert envelope["id"] == str(row["id"])
         assert datetime.fromisoformat(envelope["created_at"]) == row["created_at"]
         assert envelope["data"] == {
-            "finding_id": "11111111-1111-4111-8111-111111111111", "rule": "ai_share", "at": before.isoformat(),
+            "finding_id": "11111111-1111-4111-8111-111111111111",
+            "rule": "ai_share",
+            "at": before.isoformat(),
         }
     assert await enqueue_in_tx([ids["guild-b"], ids["guild-b"]]) == 1
     assert await enqueue_in_tx([]) == 0
@@ -390,10 +394,14 @@ async def test_delivery_gives_up_after_eight_attempts(client, world, receiver, h
     sent = receiver.for_delivery(row["id"])
     assert len(sent) == 8 and all(r["verified"] for r in sent)
 
-    log = (await client.get(BASE.format(slug="guild-a") + "/deliveries?status=failed", headers=world["officer_a"])).json()
+    log = (
+        await client.get(BASE.format(slug="guild-a") + "/deliveries?status=failed", headers=world["officer_a"])
+    ).json()
     assert [(e["status"], e["attempts"], e["last_status_code"]) for e in log] == [("failed", 8, 503)]
     assert "HTTP 503" in log[0]["last_error"]
-    assert (await client.get(BASE.format(slug="guild-a") + "/deliveries?status=pending", headers=world["officer_a"])).json() == []
+    assert (
+        await client.get(BASE.format(slug="guild-a") + "/deliveries?status=pending", headers=world["officer_a"])
+    ).json() == []
 
 
 async def test_unreachable_endpoint_is_logged_as_an_error(client, world, http):
@@ -474,7 +482,8 @@ async def test_concurrent_deactivations_have_one_winner(client, world):
     assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"already_inactive"}
     assert [r.json()["active"] for r in responses if r.status_code == 200] == [False]
     assert (await WebhookEndpoint.select(WebhookEndpoint.active).where(WebhookEndpoint.id == ep["id"]).first()) == {
-        "active": False}
+        "active": False
+    }
     assert [e["data"]["endpoint_id"] for e in await audit_events("webhook_endpoint.deactivated")] == [ep["id"]]
 
 
@@ -488,10 +497,14 @@ async def test_deliveries_log_is_newest_first_and_private(client, world):
 
     log = (await client.get(BASE.format(slug="guild-a") + "/deliveries", headers=world["officer_a"])).json()
     assert [e["event"] for e in log] == ["finding.resolved", "finding.escalated", "finding.opened"]
-    assert all((e["status"], e["attempts"], e["last_status_code"], e["last_error"]) == ("pending", 0, None, "") for e in log)
+    assert all(
+        (e["status"], e["attempts"], e["last_status_code"], e["last_error"]) == ("pending", 0, None, "") for e in log
+    )
     limited = await client.get(BASE.format(slug="guild-a") + "/deliveries?limit=1", headers=world["officer_a"])
     assert [e["event"] for e in limited.json()] == ["finding.resolved"]
-    assert (await client.get(BASE.format(slug="guild-a") + "/deliveries?limit=0", headers=world["officer_a"])).status_code in (400, 422)
+    assert (
+        await client.get(BASE.format(slug="guild-a") + "/deliveries?limit=0", headers=world["officer_a"])
+    ).status_code in (400, 422)
     log_b = (await client.get(BASE.format(slug="guild-b") + "/deliveries", headers=world["officer_b"])).json()
     assert [e["event"] for e in log_b] == ["finding.escalated"]
 
@@ -507,11 +520,21 @@ def public_targets_only(monkeypatch):
     monkeypatch.setattr(get_settings(), "webhook_private_targets", False)
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8080/hook", "https://localhost/hook", "https://[::1]/hook", "https://10.0.0.5/hook",
-    "https://192.168.1.20/hook", "https://169.254.169.254/latest/meta-data", "https://100.64.0.1/hook",
-    "https://0.0.0.0/hook", "https://[::ffff:10.1.2.3]/hook", "https://[fd00::1]/hook",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "https://localhost/hook",
+        "https://[::1]/hook",
+        "https://10.0.0.5/hook",
+        "https://192.168.1.20/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://100.64.0.1/hook",
+        "https://0.0.0.0/hook",
+        "https://[::ffff:10.1.2.3]/hook",
+        "https://[fd00::1]/hook",
+    ],
+)
 async def test_non_public_hosts_are_refused_when_registered(client, world, public_targets_only, url):
     from guild.tables import WebhookEndpoint
 
@@ -522,8 +545,9 @@ async def test_non_public_hosts_are_refused_when_registered(client, world, publi
 
 
 async def test_public_hosts_are_accepted_with_the_default(client, world, public_targets_only):
-    r = await client.post(BASE.format(slug="guild-a"), json={"url": "https://203.0.113.0.example.org/hook"},
-                          headers=world["officer_a"])
+    r = await client.post(
+        BASE.format(slug="guild-a"), json={"url": "https://203.0.113.0.example.org/hook"}, headers=world["officer_a"]
+    )
     assert r.status_code == 201, r.text
     r = await client.post(BASE.format(slug="guild-a"), json={"url": "https://8.8.8.8/hook"}, headers=world["officer_a"])
     assert r.status_code == 201, r.text
@@ -555,14 +579,24 @@ NUMERIC_LOOPBACK = ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "0x7f0000
 LOOPBACK_SPELLINGS = [*NUMERIC_LOOPBACK, "127.0.0.1.", "0x7f.1."]
 
 
-@pytest.mark.parametrize("url", [
-    *(f"https://{host}/hook" for host in LOOPBACK_SPELLINGS),
-    *(f"http://{host}:8080/hook" for host in LOOPBACK_SPELLINGS),
-    "https://[::ffff:127.0.0.1]/hook", "https://[::ffff:7f00:1]/hook", "https://[::1]/hook",
-    "https://[0:0:0:0:0:0:0:1]/hook", "https://[64:ff9b::7f00:1]/hook", "https://[2002:7f00:1::]/hook",
-    "https://10.1/hook", "https://0xa9.0xfe.0xa9.0xfe/latest/meta-data", "https://0/hook", "https://hooks.localhost/x",
-    "https://LOCALHOST./x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        *(f"https://{host}/hook" for host in LOOPBACK_SPELLINGS),
+        *(f"http://{host}:8080/hook" for host in LOOPBACK_SPELLINGS),
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[::ffff:7f00:1]/hook",
+        "https://[::1]/hook",
+        "https://[0:0:0:0:0:0:0:1]/hook",
+        "https://[64:ff9b::7f00:1]/hook",
+        "https://[2002:7f00:1::]/hook",
+        "https://10.1/hook",
+        "https://0xa9.0xfe.0xa9.0xfe/latest/meta-data",
+        "https://0/hook",
+        "https://hooks.localhost/x",
+        "https://LOCALHOST./x",
+    ],
+)
 async def test_other_spellings_of_non_public_hosts_are_refused_when_registered(client, world, public_targets_only, url):
     from guild.tables import WebhookEndpoint
 
@@ -653,25 +687,38 @@ def _tls_pair(tmp_path, name: str):
 
     now = datetime.now(UTC)
 
-    def cert(subject: str, key, issuer: str, issuer_key, ca: bool, san: str | None = None):  # noqa: ANN001
+    def cert(subject: str, key, issuer: str, issuer_key, ca: bool, san: str | None = None):
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         )
         if ca:
             builder = builder.add_extension(
-                x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                              key_encipherment=False, data_encipherment=False, key_agreement=False,
-                              encipher_only=False, decipher_only=False), critical=True)
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         else:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            )
         return builder.sign(issuer_key, hashes.SHA256())
 
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -680,8 +727,9 @@ def _tls_pair(tmp_path, name: str):
     pem = serialization.Encoding.PEM
     (tmp_path / "ca.pem").write_bytes(ca.public_bytes(pem))
     (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    (tmp_path / "leaf.key").write_bytes(leaf_key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "leaf.key").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
     return server, ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))

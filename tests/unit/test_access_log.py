@@ -9,8 +9,15 @@ def _access_line(path: str) -> str:
     from guild.observability import RedactFeedTokens
 
     # the shape of uvicorn's access log record: '%s - "%s %s HTTP/%s" %d' with these args
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", path, "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", 200),
+        None,
+    )
     assert RedactFeedTokens().filter(record) is True
     return record.getMessage()
 

@@ -27,8 +27,16 @@ EXAMPLE_SCHEDULE = [{"first_journey": 1, "per_journey": 1}, {"first_journey": 2,
 
 
 def rule(**kw: Any) -> dict[str, Any]:
-    base = {"department": "camera", "budget_min_minor": 0, "currency": "EUR", "min_apprentices": 1,
-            "min_rate_minor_per_week": 60_000, "min_weeks": 4, "max_weeks": 26, "mentor_required": True}
+    base = {
+        "department": "camera",
+        "budget_min_minor": 0,
+        "currency": "EUR",
+        "min_apprentices": 1,
+        "min_rate_minor_per_week": 60_000,
+        "min_weeks": 4,
+        "max_weeks": 26,
+        "mentor_required": True,
+    }
     return {**base, **kw}
 
 
@@ -45,15 +53,26 @@ _n = 0
 def person(level: str = "journey", department: str = "camera", weeks: int = 10, **kw: Any) -> PlannedEngagement:
     global _n
     _n += 1
-    base = {"ref": f"e{_n}", "person_name": kw.pop("person_name", f"P{_n}"), "department": department, "level": level,
-            "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": MONDAY,
-            "end_date": MONDAY + timedelta(days=7 * weeks - 1)}
+    base = {
+        "ref": f"e{_n}",
+        "person_name": kw.pop("person_name", f"P{_n}"),
+        "department": department,
+        "level": level,
+        "rate_minor_per_week": 200_000,
+        "currency": "EUR",
+        "start_date": MONDAY,
+        "end_date": MONDAY + timedelta(days=7 * weeks - 1),
+    }
     return PlannedEngagement.model_validate({**base, **kw})
 
 
 def apprentice(**kw: Any) -> PlannedEngagement:
-    base = {"level": "apprentice", "rate_minor_per_week": 60_000, "mentor_level": "journey",
-            "mentor_department": kw.get("department", "camera")}
+    base = {
+        "level": "apprentice",
+        "rate_minor_per_week": 60_000,
+        "mentor_level": "journey",
+        "mentor_department": kw.get("department", "camera"),
+    }
     return person(**{**base, **kw})
 
 
@@ -90,7 +109,9 @@ def test_the_band_holding_the_budget_decides_per_department(budget, expected):
     results = report(BANDS, budget=budget)
     assert [(str(r.department), r.term_path, r.required) for r in results] == expected
     for r in results:
-        assert r.band.budget_min_minor <= budget and (r.band.budget_max_minor is None or budget < r.band.budget_max_minor)
+        assert r.band.budget_min_minor <= budget and (
+            r.band.budget_max_minor is None or budget < r.band.budget_max_minor
+        )
         assert r.label == LABEL and r.budget_minor == budget and r.required_by == "min_apprentices"
 
 
@@ -99,8 +120,11 @@ def test_a_budget_in_another_currency_has_no_quota():
 
 
 def test_each_department_is_counted_on_its_own():
-    roster = [apprentice(), apprentice(department="editing", mentor_level=None, mentor_department=None),
-              apprentice(department="sound")]
+    roster = [
+        apprentice(),
+        apprentice(department="editing", mentor_level=None, mentor_department=None),
+        apprentice(department="sound"),
+    ]
     camera, editing = report(BANDS, *roster, budget=60_000_000)
     assert (camera.counted, camera.required, camera.met, camera.missing) == (1, 2, False, 1)
     assert (editing.counted, editing.required, editing.met) == (1, 1, True)
@@ -136,11 +160,16 @@ def test_the_example_ratio_schedule(journey, required, per_step):
 
 
 def test_a_middle_step_ends_before_the_next_one_starts():
-    schedule = [RatioStep(first_journey=1, per_journey=1), RatioStep(first_journey=2, per_journey=2),
-                RatioStep(first_journey=6, per_journey=5)]
+    schedule = [
+        RatioStep(first_journey=1, per_journey=1),
+        RatioStep(first_journey=2, per_journey=2),
+        RatioStep(first_journey=6, per_journey=5),
+    ]
     total, steps = ratio_requirement(10, schedule)
     assert [(s.first_journey, s.last_journey, s.journey_in_step, s.apprentices) for s in steps] == [
-        (1, 1, 1, 1), (2, 5, 4, 2), (6, None, 5, 1),
+        (1, 1, 1, 1),
+        (2, 5, 4, 2),
+        (6, None, 5, 1),
     ]
     assert total == 4
     assert ratio_requirement(6, schedule)[0] == 1 + 2 + 1  # the 6th worker opens a group of five
@@ -159,8 +188,15 @@ def test_required_is_the_larger_of_the_minimum_and_the_ratio_and_says_which():
 
 def test_only_journey_level_workers_of_the_department_count_toward_the_ratio():
     t = terms(rule(min_apprentices=0, ratio_schedule=[{"first_journey": 1, "per_journey": 1}]))
-    roster = [person(level="junior"), person(level="trainee"), apprentice(), person(department="sound"),
-              person(level="journey"), person(level="senior"), person(level="head")]
+    roster = [
+        person(level="junior"),
+        person(level="trainee"),
+        apprentice(),
+        person(department="sound"),
+        person(level="journey"),
+        person(level="senior"),
+        person(level="head"),
+    ]
     [r] = report(t, *roster)
     assert (r.journey_level, r.required, r.counted, r.missing) == (3, 3, 1, 2)
 
@@ -179,8 +215,10 @@ def test_pay_at_the_minimum_counts_below_it_does_not_and_is_underpaid():
     at_min, below, unpaid = apprentice(), apprentice(rate_minor_per_week=59_999), apprentice(rate_minor_per_week=0)
     [r] = report(ONE, at_min, below, unpaid)
     assert r.counted_engagements == [at_min.ref]
-    assert [(n.engagement, n.reason) for n in r.not_counted] == [(below.ref, "below_min_rate"),
-                                                                  (unpaid.ref, "below_min_rate")]
+    assert [(n.engagement, n.reason) for n in r.not_counted] == [
+        (below.ref, "below_min_rate"),
+        (unpaid.ref, "below_min_rate"),
+    ]
     assert [(u.engagement, u.shortfall_minor_per_week) for u in r.underpaid] == [(below.ref, 1), (unpaid.ref, 60_000)]
     assert "Paid below the minimum of EUR 600.00 per week" in r.explanation
 
@@ -236,7 +274,9 @@ def test_every_failed_check_is_listed_and_explained():
     [n] = r.not_counted
     assert n.reasons == ["below_min_rate", "too_short", "mentor_below_journey", "mentor_other_department"]
     assert n.reason == "below_min_rate" and len(n.details) == 4
-    assert f"{e.person_name} (paid 1000 per week; at least 60000 required, 1 week(s); at least 4 required" in r.explanation
+    assert (
+        f"{e.person_name} (paid 1000 per week; at least 60000 required, 1 week(s); at least 4 required" in r.explanation
+    )
     assert "The quota is NOT met: 1 more placement(s) needed." in r.explanation
 
 
@@ -257,8 +297,9 @@ def test_placements_beyond_the_cap_still_count_but_are_not_reimbursable():
     assert r.reimbursable == [first.ref]  # earliest start first, ties in roster order
     assert r.not_reimbursable == [second.ref, late.ref]
     assert short.ref not in r.reimbursable + r.not_reimbursable
-    assert (f"{second.person_name}, {late.person_name} beyond the cap are not reimbursable but still count toward "
-            "the quota") in r.explanation
+    assert (
+        f"{second.person_name}, {late.person_name} beyond the cap are not reimbursable but still count toward the quota"
+    ) in r.explanation
 
 
 def test_a_cap_of_zero_and_no_cap():
@@ -315,8 +356,9 @@ def test_working_days_agree_with_counting_one_by_one():
 
 SKILLS = CommitmentRule(key="skills_plan", title="Skills plan", anchor="shoot_start", offset_working_days=-10)
 FINAL = CommitmentRule(key="final_plan", title="Final plan", anchor="shoot_start", offset_weeks=2, min_shoot_weeks=6)
-WRAP = CommitmentRule(key="wrap_report", title="Wrap report", anchor="shoot_end", offset_working_days=3,
-                      max_shoot_weeks=8)
+WRAP = CommitmentRule(
+    key="wrap_report", title="Wrap report", anchor="shoot_end", offset_working_days=3, max_shoot_weeks=8
+)
 
 
 def test_commitment_due_dates_from_the_shoot_dates():

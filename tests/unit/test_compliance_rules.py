@@ -50,8 +50,15 @@ def bound(t: Terms | None = None, version_id: UUID = V1, slug: str = "screen-gui
 
 
 def contract(n: int = 1, **kw: Any) -> ContractFact:
-    base = {"id": UUID(int=5000 + n), "status": "issued", "contract_type": "crew", "clause_keys": ["fees_and_schedule"],
-            "planned_ai_uses": [], "compliant": True, "version_hashes": [HASH]}
+    base = {
+        "id": UUID(int=5000 + n),
+        "status": "issued",
+        "contract_type": "crew",
+        "clause_keys": ["fees_and_schedule"],
+        "planned_ai_uses": [],
+        "compliant": True,
+        "version_hashes": [HASH],
+    }
     fact = {**base, **kw}
     for name in ("clause_keys", "planned_ai_uses", "version_hashes"):
         fact[name] = frozenset(fact[name])
@@ -59,23 +66,41 @@ def contract(n: int = 1, **kw: Any) -> ContractFact:
 
 
 def engagement(n: int = 1, weeks: int = 10, **kw: Any) -> EngagementFact:
-    base = {"id": UUID(int=1000 + n), "person_name": f"Person {n}", "department": "production", "level": "journey",
-            "rate_minor_per_week": 200_000, "currency": "EUR", "start_date": START,
-            "end_date": START + timedelta(days=7 * weeks - 1), "contract": contract(n)}
+    base = {
+        "id": UUID(int=1000 + n),
+        "person_name": f"Person {n}",
+        "department": "production",
+        "level": "journey",
+        "rate_minor_per_week": 200_000,
+        "currency": "EUR",
+        "start_date": START,
+        "end_date": START + timedelta(days=7 * weeks - 1),
+        "contract": contract(n),
+    }
     return EngagementFact(**{**base, **kw})
 
 
 def apprentice(n: int = 1, **kw: Any) -> EngagementFact:
-    base = {"department": "camera", "level": "apprentice", "rate_minor_per_week": 60_000, "mentor_level": "journey",
-            "mentor_department": "camera"}
+    base = {
+        "department": "camera",
+        "level": "apprentice",
+        "rate_minor_per_week": 60_000,
+        "mentor_level": "journey",
+        "mentor_department": "camera",
+    }
     return engagement(n, **{**base, **kw})
 
 
 def facts(
     *engagements: EngagementFact, disclosures=(), budget: int = 30_000_000, currency: str = "EUR"
 ) -> ProductionFacts:
-    return ProductionFacts(production_id=PID, budget_minor=budget, currency=currency, disclosures=list(disclosures),
-                           engagements=list(engagements))
+    return ProductionFacts(
+        production_id=PID,
+        budget_minor=budget,
+        currency=currency,
+        disclosures=list(disclosures),
+        engagements=list(engagements),
+    )
 
 
 def rules_of(drafts) -> list[tuple[str, str, str]]:
@@ -84,9 +109,14 @@ def rules_of(drafts) -> list[tuple[str, str, str]]:
 
 # --- ai_share_exceeded -------------------------------------------------------------------------------
 
-SHARE_TERMS = terms(ai_disclosure={"max_ai_share_pct": 20.0, "category_weights": {"vfx_shot": 2.0, "script_page": 1.0},
-                                   "festival_disclosure_required": True},
-                    certification={"human_produced_max_ai_share_pct": 5.0, "validity_days": 365})
+SHARE_TERMS = terms(
+    ai_disclosure={
+        "max_ai_share_pct": 20.0,
+        "category_weights": {"vfx_shot": 2.0, "script_page": 1.0},
+        "festival_disclosure_required": True,
+    },
+    certification={"human_produced_max_ai_share_pct": 5.0, "validity_days": 365},
+)
 
 
 def share_drafts(vfx_ai: int, script_ai: int, *extra: Disclosure, t: Terms = SHARE_TERMS):
@@ -120,8 +150,13 @@ def test_weighted_share_critical_only_above_twice_the_maximum():
 
 
 def test_share_is_compared_exactly_not_in_binary_floating_point():
-    t = terms(ai_disclosure={"max_ai_share_pct": 33.3, "category_weights": {"vfx_shot": 0.1},
-                             "festival_disclosure_required": True})
+    t = terms(
+        ai_disclosure={
+            "max_ai_share_pct": 33.3,
+            "category_weights": {"vfx_shot": 0.1},
+            "festival_disclosure_required": True,
+        }
+    )
     # 0.1 * 333 / (0.1 * 1000) = 33.3 % exactly (in floats: 33.300000000000004)
     assert evaluate_production(facts(disclosures=[Disclosure("vfx_shot", 1000, 333)]), [bound(t)]) == []
     [d] = evaluate_production(facts(disclosures=[Disclosure("vfx_shot", 1000, 334)]), [bound(t)])
@@ -186,8 +221,12 @@ def test_planned_replica_or_voice_clone_without_consent_clause_is_critical(use):
 def test_planned_replica_under_a_permissive_rule_needs_no_consent_clause():
     uses = example_terms().model_dump(mode="json")["ai_uses"]
     uses["performer_digital_replica"] = {"policy": "permitted"}
-    assert evaluate_production(facts(performer(planned_ai_uses=["performer_digital_replica"])),
-                               [bound(terms(ai_uses=uses))]) == []
+    assert (
+        evaluate_production(
+            facts(performer(planned_ai_uses=["performer_digital_replica"])), [bound(terms(ai_uses=uses))]
+        )
+        == []
+    )
 
 
 def test_planned_prohibited_use_is_critical_and_names_the_uses():
@@ -268,8 +307,10 @@ def test_counted_and_not_counted_side_by_side():
     assert {n["reason"] for n in ev["not_counted"]} == {"below_min_rate"}
     assert short.id != ok.id and ev["not_counted"][1]["reasons"] == ["below_min_rate", "too_short"]
     # both are paid 60_000 < 75_000: one apprenticeship_underpaid finding each (new with the richer rule)
-    assert [(u.rule, u.subject) for u in underpaid] == [(Rule.apprenticeship_underpaid, str(ok.id)),
-                                                         (Rule.apprenticeship_underpaid, str(short.id))]
+    assert [(u.rule, u.subject) for u in underpaid] == [
+        (Rule.apprenticeship_underpaid, str(ok.id)),
+        (Rule.apprenticeship_underpaid, str(short.id)),
+    ]
     both = [apprentice(1, rate_minor_per_week=75_000), apprentice(2, rate_minor_per_week=75_000, weeks=2)]
     [d] = quota(*both, budget=60_000_000)
     assert (d.evidence["counted"], d.evidence["counted_engagements"]) == (1, [str(both[0].id)])
@@ -295,9 +336,16 @@ def test_the_sweep_uses_the_ratio_schedule_and_explains_it():
     ev = d.evidence
     assert (d.rule, d.subject) == (Rule.apprenticeship_quota, "camera")
     assert (ev["journey_level"], ev["min_apprentices"], ev["ratio_required"], ev["required"], ev["required_by"]) == (
-        7, 2, 3, 3, "ratio_schedule")
+        7,
+        2,
+        3,
+        3,
+        "ratio_schedule",
+    )
     assert [(s["first_journey"], s["journey_in_step"], s["apprentices"]) for s in ev["ratio_steps"]] == [
-        (1, 1, 1), (2, 6, 2)]
+        (1, 1, 1),
+        (2, 6, 2),
+    ]
     assert (ev["counted"], ev["missing"], ev["met"]) == (2, 1, False)
     assert ev["label"] == "screen-guild v1" and ev["compact"] == "screen-guild" and ev["version_hash"] == HASH
     assert ev["explanation"].startswith("screen-guild v1, camera, budget band from EUR 500,000.00 included")
@@ -326,9 +374,17 @@ def test_an_underpaid_placement_is_its_own_finding_even_when_the_quota_is_met():
     assert (d.rule, d.subject, d.severity) == (Rule.apprenticeship_underpaid, str(low.id), Severity.violation)
     ev = d.evidence
     assert (ev["term_path"], ev["engagement"], ev["person_name"], ev["department"]) == (
-        "apprenticeship[0].min_rate_minor_per_week", str(low.id), "Person 2", "camera")
-    assert (ev["rate_minor_per_week"], ev["min_rate_minor_per_week"], ev["shortfall_minor_per_week"], ev["currency"]) == (
-        50_000, 60_000, 10_000, "EUR")
+        "apprenticeship[0].min_rate_minor_per_week",
+        str(low.id),
+        "Person 2",
+        "camera",
+    )
+    assert (
+        ev["rate_minor_per_week"],
+        ev["min_rate_minor_per_week"],
+        ev["shortfall_minor_per_week"],
+        ev["currency"],
+    ) == (50_000, 60_000, 10_000, "EUR")
     assert "The quota is met." in ev["quota"]
     assert "Person 2" in d.remediation and "60000" in d.remediation and "50000" in d.remediation
 
@@ -338,10 +394,12 @@ def test_an_underpaid_placement_is_its_own_finding_even_when_the_quota_is_met():
 TODAY = date(2027, 4, 1)
 
 
-def commitment(key: str = "skills_plan", due: date = TODAY - timedelta(days=3), status: str = "open",
-               version_id: UUID = V1) -> CommitmentFact:
-    return CommitmentFact(version_id=version_id, key=key, title="Apprenticeship skills plan filed", due_date=due,
-                          status=status)
+def commitment(
+    key: str = "skills_plan", due: date = TODAY - timedelta(days=3), status: str = "open", version_id: UUID = V1
+) -> CommitmentFact:
+    return CommitmentFact(
+        version_id=version_id, key=key, title="Apprenticeship skills plan filed", due_date=due, status=status
+    )
 
 
 def overdue(*commitments: CommitmentFact, today: date | None = TODAY, versions=(V1,)):
@@ -351,11 +409,20 @@ def overdue(*commitments: CommitmentFact, today: date | None = TODAY, versions=(
 
 def test_an_open_commitment_past_its_due_date_is_overdue():
     [d] = overdue(commitment())
-    assert (d.rule, d.subject, d.severity, d.version_id) == (Rule.commitment_overdue, "skills_plan",
-                                                             Severity.violation, V1)
+    assert (d.rule, d.subject, d.severity, d.version_id) == (
+        Rule.commitment_overdue,
+        "skills_plan",
+        Severity.violation,
+        V1,
+    )
     ev = d.evidence
     assert (ev["due_date"], ev["days_late"], ev["checked_on"], ev["commitment"], ev["status"]) == (
-        "2027-03-29", 3, "2027-04-01", "skills_plan", "open")
+        "2027-03-29",
+        3,
+        "2027-04-01",
+        "skills_plan",
+        "open",
+    )
     assert d.remediation == (
         'File the skills_plan commitment ("Apprenticeship skills plan filed"), due on 2027-03-29 under c1 v1, '
         "and mark it done."
@@ -376,8 +443,12 @@ def test_commitments_due_today_done_of_another_version_or_without_a_date_are_not
 
 
 def test_a_production_that_keeps_every_rule_has_no_findings():
-    c = contract(1, contract_type="performer", planned_ai_uses=["performer_digital_replica", "rotoscoping"],
-                 clause_keys=["fees_and_schedule", "digital_replica_consent"])
+    c = contract(
+        1,
+        contract_type="performer",
+        planned_ai_uses=["performer_digital_replica", "rotoscoping"],
+        clause_keys=["fees_and_schedule", "digital_replica_consent"],
+    )
     everyone = [engagement(1, contract=c), apprentice(2), engagement(3, department="camera")]
     disclosures = [Disclosure("vfx_shot", 100, 10), Disclosure("script_page", 120, 0)]
     assert evaluate_production(facts(*everyone, disclosures=disclosures), [bound(CAMERA)]) == []
@@ -402,8 +473,12 @@ def test_each_bound_version_is_judged_on_its_own_and_order_is_deterministic():
 
 
 def test_escalation_goes_one_step_up_and_stops_at_critical():
-    assert [escalated(s) for s in Severity] == [Severity.warning, Severity.violation, Severity.critical,
-                                                Severity.critical]
+    assert [escalated(s) for s in Severity] == [
+        Severity.warning,
+        Severity.violation,
+        Severity.critical,
+        Severity.critical,
+    ]
 
 
 # --- the fast path of the engagement rules ------------------------------------------------------------
@@ -426,8 +501,18 @@ def test_an_engagement_in_order_is_flagged_by_no_engagement_rule(
     when none of them would find anything."""
     from guild.compliance.rules import _ENGAGEMENT_RULES, _in_order
 
-    c = contract(status=status, contract_type=contract_type, compliant=compliant, version_hashes=hashes,
-                 planned_ai_uses=planned, clause_keys=clauses) if has_contract else None
+    c = (
+        contract(
+            status=status,
+            contract_type=contract_type,
+            compliant=compliant,
+            version_hashes=hashes,
+            planned_ai_uses=planned,
+            clause_keys=clauses,
+        )
+        if has_contract
+        else None
+    )
     e = engagement(level=level, contract=c)
     bt = bound(example_terms())
     found = [rule(facts(e), e, bt) for rule in _ENGAGEMENT_RULES]

@@ -24,9 +24,7 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("GUILD_SCHEDULER_HEARTBEAT_SECONDS", "5")
     monkeypatch.setenv("GUILD_SCHEDULER_MAX_TAKEOVERS", "0")
     timing = LeaseTiming.from_settings(Settings())
-    assert (timing.lease, timing.heartbeat, timing.max_takeovers) == (
-        timedelta(seconds=45), timedelta(seconds=5), 0
-    )
+    assert (timing.lease, timing.heartbeat, timing.max_takeovers) == (timedelta(seconds=45), timedelta(seconds=5), 0)
 
 
 @pytest.mark.parametrize(

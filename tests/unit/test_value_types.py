@@ -146,8 +146,9 @@ def _walk(node: Any, path: str, guarded: bool, found: list[str]) -> None:
         guarded = guarded or fn is _no_nul or getattr(fn, "__qualname__", "") == "EmailStr._validate"
     elif kind == "str" and not guarded and "pattern" not in node:
         found.append(f"{path}: text that may hold NUL")
-    elif kind == "int" and not (node.get("strict") and node.get("ge", -(2**64)) >= -(2**63)
-                                and node.get("le", 2**64) <= INT8_MAX):
+    elif kind == "int" and not (
+        node.get("strict") and node.get("ge", -(2**64)) >= -(2**63) and node.get("le", 2**64) <= INT8_MAX
+    ):
         found.append(f"{path}: a lax or unbounded integer")
     elif kind == "float" and not node.get("strict"):
         found.append(f"{path}: a lax float")
@@ -175,5 +176,10 @@ def test_the_model_survey_finds_plain_fields() -> None:
 
     found: list[str] = []
     _walk(Lax.__pydantic_core_schema__, "Lax", False, found)
-    assert [f.split(":")[0] for f in found] == ["Lax.text", "Lax.texts.items_schema", "Lax.count", "Lax.bounded",
-                                               "Lax.share"]
+    assert [f.split(":")[0] for f in found] == [
+        "Lax.text",
+        "Lax.texts.items_schema",
+        "Lax.count",
+        "Lax.bounded",
+        "Lax.share",
+    ]
