@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install check-system migrate demo scheduler bench-contracts migration clean
+.PHONY: run test check install check-system migrate demo scheduler bench-contracts migration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) scripts/check_system.py --python-only
@@ -27,6 +27,13 @@ run: check-system
 
 test: check-system
 	bash scripts/test.sh
+
+# Lint, format, types and import rules (layers, no cycles, pure rules): what CI runs before the tests.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 migrate: install
 	$(BIN)/guild db migrate

@@ -17,7 +17,7 @@ apprentice who has no mentor or a mentor from another department), one disclosur
 category (AI share mostly under the maximum, ~10 % over it, ~4 % over twice it), and for ~90 % of
 engagements an issued contract whose stored report says compliant against the bound version hash
 (a handful plan a likeness use without the consent clause, or a prohibited use), with the fact
-columns issuing stores beside the document (``contracts.compliance.contract_facts``). Tables are
+columns issuing stores beside the document (``contracts.rules.contract_facts``). Tables are
 VACUUM ANALYZEd after seeding, so neither side pays for hint bits or guessed statistics.
 
 Prints:
@@ -176,16 +176,16 @@ def _rate_tuple(rng: random.Random, lo_hi: tuple[int, int]) -> int:
 
 
 async def build_world() -> dict[str, Any]:
-    from guild import db
     from guild.accounts.schemas import UserCreate
     from guild.accounts.service import create_user, load_principal
     from guild.compacts import service as compacts
     from guild.compacts.schemas import CompactCreate, DecisionCreate
     from guild.compacts.terms import example_terms
+    from guild.infra import db
+    from guild.infra.settings import get_settings
+    from guild.infra.tables import Compact, CompactVersion, Organization
     from guild.orgs.schemas import MembershipCreate, OrganizationCreate
     from guild.orgs.service import add_member, create_organization
-    from guild.settings import get_settings
-    from guild.tables import Compact, CompactVersion, Organization
 
     await db.startup(get_settings().model_copy(update={"migrate_on_start": True}))  # pool + migrations
     for slug, kind in [("bench-guild", "guild"), ("bench-company", "production_company")]:
@@ -303,7 +303,7 @@ class Seeder:
     """Generates one production's rows at a time; deterministic for a given seed."""
 
     def __init__(self, world: dict[str, Any], engagements: int, disclosures: int, seed: int) -> None:
-        from contracts.compliance import contract_facts
+        from contracts.rules import contract_facts
 
         self.contract_facts = contract_facts
         self.w = world
@@ -578,7 +578,7 @@ async def seed(url: str, world: dict[str, Any], args: argparse.Namespace) -> dic
 
 
 async def new_run(compact_id: uuid.UUID, slot: datetime) -> uuid.UUID:
-    from guild.tables import ComplianceRun
+    from guild.infra.tables import ComplianceRun
 
     run_id = uuid.uuid4()
     await ComplianceRun.insert(
@@ -598,7 +598,7 @@ async def new_run(compact_id: uuid.UUID, slot: datetime) -> uuid.UUID:
 
 
 async def finish_run(run_id: uuid.UUID) -> None:
-    from guild.tables import ComplianceRun
+    from guild.infra.tables import ComplianceRun
 
     done = datetime.now(UTC)
     await ComplianceRun.update(
@@ -607,7 +607,7 @@ async def finish_run(run_id: uuid.UUID) -> None:
 
 
 async def timed_sweep(compact_id: uuid.UUID) -> tuple[float, Any, uuid.UUID]:
-    from guild.compliance.engine import sweep_compact
+    from guild.compliance.service import sweep_compact
 
     now = datetime.now(UTC)
     run_id = await new_run(compact_id, now)
@@ -624,8 +624,7 @@ async def timed_sweep(compact_id: uuid.UUID) -> tuple[float, Any, uuid.UUID]:
 def raw_sql(terms: Any) -> tuple[str, list[str], list[str]]:
     """ONE statement computing per production what the rules decide, from the same rows and columns the
     sweep reads (each contract's fact columns: clause keys, planned AI uses, version hashes, compliant)."""
-    from contracts.clauses import LIKENESS_USES
-    from guild.compacts.terms import Policy
+    from guild.compacts.terms import LIKENESS_USES, Policy
 
     weights = ", ".join(f"('{c}', {w!r}::numeric)" for c, w in terms.ai_disclosure.category_weights.items())
 
@@ -769,7 +768,7 @@ async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
     garbage collector paused while rows arrive, as the sweep does)."""
     import asyncpg
 
-    from guild.compliance.engine import _ENGAGEMENTS, _cyclic_gc_paused
+    from guild.compliance.service import _ENGAGEMENTS, _cyclic_gc_paused
 
     where = "IN (SELECT production FROM production_binding WHERE compact = $1)"
     engagements = _ENGAGEMENTS.replace("WHERE {}", f"WHERE c.production {where}", 1).replace(
@@ -819,7 +818,7 @@ def raw_findings(rows: list[Any], max_pct: float) -> dict[str, int]:
 
 
 async def open_findings_by_rule() -> dict[str, int]:
-    from guild.tables import Finding
+    from guild.infra.tables import Finding
 
     rows = await Finding.raw("SELECT rule, count(*) AS n FROM finding WHERE status = 'open' GROUP BY rule")
     return {r["rule"]: r["n"] for r in rows}
@@ -845,8 +844,8 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
 
     from guild.compliance import engine as E
     from guild.compliance.rules import evaluate_production
-    from guild.db import in_list, write_tx
-    from guild.tables import Finding, Production
+    from guild.infra.db import in_list, write_tx
+    from guild.infra.tables import Finding, Production
 
     ids = await E._next_productions(world["compact_id"], "", size)
     now = datetime.now(UTC)
@@ -975,7 +974,7 @@ async def _admin(pg_url: str, *sql: str) -> None:
 
 
 async def run(args: argparse.Namespace, url: str) -> None:
-    from guild import db
+    from guild.infra import db
 
     load_start = _load_average()
     try:

@@ -32,17 +32,17 @@ if "GUILD_DATABASE_URL" not in os.environ:
 
 
 async def setup():
-    from guild import db
     from guild.accounts.schemas import UserCreate
     from guild.accounts.service import create_user, load_principal
     from guild.compacts import service as compacts
     from guild.compacts.schemas import CompactCreate, DecisionCreate
     from guild.compacts.terms import example_terms
+    from guild.infra import db
+    from guild.infra.settings import get_settings
     from guild.orgs.schemas import MembershipCreate, OrganizationCreate
     from guild.orgs.service import add_member, create_organization
     from guild.productions import service as productions
     from guild.productions.schemas import BindingCreate, EngagementCreate, ProductionCreate
-    from guild.settings import get_settings
 
     await db.startup(get_settings().model_copy(update={"migrate_on_start": True}))  # pool on PostgreSQL, as the server
     for slug, kind in [("bench-guild", "guild"), ("bench-company", "production_company")]:
@@ -90,7 +90,7 @@ async def setup():
 
 
 def request(engagement_id):
-    from guild.contracting.schemas import ContractRequest
+    from contracts.schemas import ContractRequest
 
     def clause(key, **params):
         return {"key": key, "version": 1, "params": params}
@@ -126,8 +126,9 @@ def request(engagement_id):
 
 
 async def main(runs: int, batch: int) -> None:
-    from contracts.pdf import PdfRenderer, html_to_pdf, render_html
-    from guild.contracting import service
+    from contracts import service
+    from guild.infra.pdf import PdfRenderer, render_html
+    from guild.infra.pdf_render import html_to_pdf
 
     principal, production_id, engagement = await setup()
 
@@ -138,7 +139,7 @@ async def main(runs: int, batch: int) -> None:
     one = PdfRenderer(max_workers=1)
     [req] = await requests(1)
     first, _ = await service.issue(principal, production_id, req, one, None)  # also warms the worker
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     row = (
         await Contract.select(Contract.document, Contract.compliance)
@@ -146,7 +147,7 @@ async def main(runs: int, batch: int) -> None:
         .output(load_json=True)
         .first()
     )
-    from guild.canonical import canonical_hash
+    from guild.domain.canonical import canonical_hash
 
     html = render_html(
         "contract.html",

@@ -3,108 +3,58 @@ templates and the pure rule that says whether given parameters satisfy given com
 
 Pure: stdlib, pydantic and jinja2 only. A clause's ``check`` compares its parameters with ONE
 compact version's :class:`~guild.compacts.terms.Terms` and returns one :class:`Requirement` per
-compact term it relates to (met or not); :mod:`contracts.compliance` runs it against every bound
+compact term it relates to (met or not); :mod:`contracts.rules` runs it against every bound
 version. A clause's ``consistency`` rule compares its parameters with the contract itself (rate,
 planned uses, mentor) and does not depend on any compact; its requirements sit under ``contract.``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from guild.compacts.terms import (
+    LIKENESS_USES,
     MAX_MINOR,
     MAX_WEEKS,
+    WRITING_USES,
     AIUse,
     AIUseRule,
     ConsentScope,
     CurrencyCode,
     Department,
     Policy,
-    QuotaRule,
     Terms,
+    ai_rules,
+    applicable_quota_rules,
 )
-from guild.schemas import Int4, Int8, Real, Text
+from guild.domain.values import Int4, Int8, Real, Text
+from guild.domain.work import ENTRY_LEVELS, ContractType, Level, level_rank
 
 __all__ = [
     "CLAUSES",
-    "ENTRY_LEVELS",
     "LIKENESS_USES",
-    "TEMPLATES_DIR",
     "WRITING_USES",
     "ClauseParamsError",
     "ClauseTemplate",
     "ContractContext",
-    "ContractType",
     "CustomClauseText",
-    "Level",
     "Requirement",
     "UnknownClause",
     "ai_rules",
     "applicable_quota_rules",
     "forbids_condition_of_hire",
-    "format_money",
     "get_clause",
     "latest",
-    "level_rank",
-    "render_clause_text",
     "validate_params",
 ]
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
 FREE_TEXT_MAX = 4000
-
-# Uses that manipulate a performer's likeness: consent to them is given in digital_replica_consent.
-LIKENESS_USES = (AIUse.performer_digital_replica, AIUse.voice_clone, AIUse.de_ageing)
-# Uses that produce literary material: ai_material_disclosure answers them.
-WRITING_USES = (AIUse.script_generation, AIUse.literary_material_generation)
-
-
-class ContractType(StrEnum):
-    performer = "performer"
-    writer = "writer"
-    crew = "crew"
-
-
-class ContractStatus(StrEnum):
-    """An engagement has at most one ``issued`` (live) contract; ``void`` and ``superseded`` ones stay readable."""
-
-    issued = "issued"
-    void = "void"
-    superseded = "superseded"  # replaced by a later contract for the same engagement (``superseded_by``)
-
-
-class Level(StrEnum):
-    """Seniority, lowest first; apprentice and trainee are entry levels of crew."""
-
-    apprentice = "apprentice"
-    trainee = "trainee"
-    junior = "junior"
-    journey = "journey"
-    senior = "senior"
-    head = "head"
-
-
-_LEVELS = tuple(Level)
-ENTRY_LEVELS = frozenset({Level.apprentice, Level.trainee})
-
-
-_RANKS = {level: rank for rank, level in enumerate(_LEVELS)}
-
-
-def level_rank(level: Level | str) -> int:
-    """0 for apprentice up to 5 for head."""
-    rank = _RANKS.get(level)  # type: ignore[call-overload]  # a Level, or its value (same hash)
-    return _RANKS[Level(level)] if rank is None else rank
 
 
 class UnknownClause(LookupError):
@@ -245,29 +195,6 @@ def _at_most(path: str, rule: str, maximum: float, actual: float, what: str) -> 
 def _equal(path: str, rule: str, required: Any, actual: Any, what: str) -> Requirement:
     met = actual == required
     return _req(path, rule, required, actual, met, f"{what} must be {required}; the contract gives {actual}")
-
-
-_AI_USES = tuple(AIUse)
-
-
-def ai_rules(terms: Terms, uses: Iterable[AIUse]) -> list[tuple[AIUse, AIUseRule]]:
-    """(use, rule) for the uses the terms have a rule for, in AIUse order."""
-    wanted = set(uses)
-    return [(use, terms.ai_uses[use]) for use in _AI_USES if use in wanted and use in terms.ai_uses]
-
-
-def applicable_quota_rules(
-    terms: Terms, department: Department | None, budget_minor: int, budget_currency: str
-) -> list[tuple[int, QuotaRule]]:
-    """(index, rule) of the apprenticeship rules for the department whose band holds the budget."""
-    return [
-        (i, r)
-        for i, r in enumerate(terms.apprenticeship)
-        if r.department == department
-        and r.currency == budget_currency
-        and r.budget_min_minor <= budget_minor
-        and (r.budget_max_minor is None or budget_minor < r.budget_max_minor)
-    ]
 
 
 # --- a. ai_material_disclosure (writer) --------------------------------------------------------
@@ -721,40 +648,3 @@ class CustomClauseText(_Frozen):
 
 
 # --- rendering ---------------------------------------------------------------------------------
-
-_EXPONENTS = {
-    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-}
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``format_money(60000, "EUR") == "EUR 600.00"``; the currency's ISO 4217 exponent, comma grouping."""
-    exponent = _EXPONENTS.get(currency, 2)
-    sign = "-" if amount_minor < 0 else ""
-    whole, frac = divmod(abs(amount_minor), 10**exponent)
-    return f"{currency} {sign}{whole:,}" + (f".{frac:0{exponent}d}" if exponent else "")
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=False,  # plain text; escaped when placed in the HTML contract
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["money"] = format_money
-    return env
-
-
-def render_clause_text(clause: ClauseTemplate, params: BaseModel | dict[str, Any]) -> str:
-    """The clause's plain text with its (validated) parameters interpolated."""
-    values = validate_params(clause, params)
-    return (
-        _environment()
-        .get_template(clause.template)
-        .render(title=clause.title, clause_key=clause.key, clause_version=clause.version, **dict(values))
-    )

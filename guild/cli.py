@@ -6,22 +6,39 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import click
+from litestar.cli.main import litestar_group
+from pydantic import ValidationError
+from rich.progress import Progress
+
+from contracts.service import verify_file
+from guild.accounts.schemas import UserCreate
+from guild.accounts.service import create_user
+from guild.compacts.service import diff, get_compact, get_version, list_compacts
+from guild.compliance.manual import run_check
+from guild.compliance.queries import list_all_findings, run_read
+from guild.compliance.service import check_production
+from guild.demo import DemoRefused, load_demo
+from guild.domain.errors import GuildError
+from guild.domain.principal import Principal
+from guild.infra import db
+from guild.infra.audit import verify_log, write_checkpoint
+from guild.infra.settings import get_settings
+from scheduler.service import run_forever
 
 
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "guild.app:create_app")
-    from litestar.cli.main import litestar_group
 
     litestar_group()
 
 
 def run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
     """Run one async service call from the CLI, with the database opened and closed around it."""
-    from guild import db
-    from guild.settings import get_settings
 
     async def wrapper() -> Any:
         settings = get_settings()
@@ -30,8 +47,6 @@ def run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
             return await coro_fn()
         finally:
             await db.shutdown()
-
-    from guild.errors import GuildError
 
     try:
         return asyncio.run(wrapper())
@@ -47,7 +62,6 @@ def db_group() -> None:
 
 @db_group.command(name="migrate", help="Apply all pending migrations (SQLite or PostgreSQL).")
 def db_migrate() -> None:
-    from guild import db
 
     run(db.migrate)
     click.echo("migrations applied")
@@ -64,11 +78,6 @@ def users_group() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="GUILD_NEW_USER_PASSWORD")
 @click.option("--admin", is_flag=True, default=False, help="Make the user a site administrator.")
 def users_create(email: str, name: str, password: str, admin: bool) -> None:
-    from pydantic import ValidationError
-
-    from guild.accounts.schemas import UserCreate
-    from guild.accounts.service import create_user
-    from guild.errors import GuildError
 
     try:
         data = UserCreate(email=email, name=name, password=password, is_admin=admin)
@@ -86,7 +95,6 @@ def users_create(email: str, name: str, password: str, admin: bool) -> None:
 @click.command(name="demo", help="Load demo organisations, people and logins into an EMPTY database.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database already has users.")
 def demo_command(if_empty: bool) -> None:
-    from guild.demo import DemoRefused, load_demo
 
     try:
         logins = run(load_demo)
@@ -112,7 +120,6 @@ def audit_group() -> None:
     "that every audited row has its event. Exit 1 naming what was altered or is missing.",
 )
 def audit_verify() -> None:
-    from guild.audit import verify_log
 
     report = run(verify_log)
     chain = report.chain
@@ -139,8 +146,6 @@ def audit_verify() -> None:
     "(the scheduler does this every GUILD_AUDIT_CHECKPOINT_MINUTES).",
 )
 def audit_checkpoint() -> None:
-    from guild.audit import write_checkpoint
-    from guild.settings import get_settings
 
     checkpoint = run(write_checkpoint)
     if checkpoint is None:
@@ -154,9 +159,6 @@ def audit_checkpoint() -> None:
 
 def _operator():
     """The CLI acts as the site operator: it reads everything, like a site admin."""
-    from uuid import UUID
-
-    from guild.security import Principal
 
     return Principal(id=UUID(int=0), email="cli@localhost", name="guild CLI", is_admin=True)
 
@@ -168,7 +170,6 @@ def compacts_group() -> None:
 
 @compacts_group.command(name="list", help="Every compact with its parties and versions.")
 def compacts_list() -> None:
-    from guild.compacts.service import list_compacts
 
     for c in run(lambda: list_compacts(_operator())):
         versions = ", ".join(f"v{v.number} {v.status}" for v in c.versions)
@@ -180,7 +181,6 @@ def compacts_list() -> None:
 @click.argument("slug")
 @click.argument("number", type=int, required=False)
 def compacts_show(slug: str, number: int | None) -> None:
-    from guild.compacts.service import get_compact, get_version
 
     if number is None:
         compact = run(lambda: get_compact(_operator(), slug))
@@ -198,7 +198,6 @@ def compacts_show(slug: str, number: int | None) -> None:
 @click.argument("from_number", type=int)
 @click.argument("to_number", type=int)
 def compacts_diff(slug: str, from_number: int, to_number: int) -> None:
-    from guild.compacts.service import diff
 
     click.echo(run(lambda: diff(_operator(), slug, from_number, to_number)).text)
 
@@ -211,9 +210,6 @@ def contracts_group() -> None:
 @contracts_group.command(name="verify", help="Recompute a contract PDF's hashes and re-check its embedded data.")
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False))
 def contracts_verify(pdf_file: str) -> None:
-    from pathlib import Path
-
-    from guild.contracting.service import verify_file
 
     checks = run(lambda: verify_file(Path(pdf_file).read_bytes()))
     for ok, what in checks:
@@ -230,14 +226,8 @@ def check_group() -> None:
 @click.option("--compact", "compact_slug", default=None, help="only productions bound to this compact")
 @click.option("--production", "production_id", default=None, help="only this production (UUID)")
 def check_run(compact_slug: str | None, production_id: str | None) -> None:
-    from uuid import UUID
-
-    from rich.progress import Progress
 
     if production_id:
-        from guild.compliance.engine import check_production
-        from guild.compliance.views import run_read
-
         try:
             pid = UUID(production_id)
         except ValueError:
@@ -248,7 +238,6 @@ def check_run(compact_slug: str | None, production_id: str | None) -> None:
             f"run {run_row.id}: {run_row.status}; opened {run_row.findings_opened}, resolved {run_row.findings_resolved}"
         )
         return
-    from guild.compliance.manual import run_check
 
     with Progress() as bar:
         task = bar.add_task("checking productions", total=None)
@@ -269,7 +258,6 @@ async def _then(first, then):
 @click.option("--production", "production_id", default=None)
 @click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open")
 def findings_command(compact_slug: str | None, production_id: str | None, status: str) -> None:
-    from guild.compliance.views import list_all_findings
 
     rows = run(lambda: list_all_findings(compact_slug, production_id, None if status == "all" else status))
     for f in rows:
@@ -289,8 +277,6 @@ def scheduler_group() -> None:
     name="run", help="Run the scheduler as its own process (set GUILD_SCHEDULER_ENABLED=false on app instances)."
 )
 def scheduler_run() -> None:
-    from guild.settings import get_settings
-    from scheduler.service import run_forever
 
     asyncio.run(run_forever(get_settings()))
 

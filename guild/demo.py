@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from contracts.schemas import ContractRequest
+from contracts.service import issue
 from guild.accounts.schemas import UserCreate
-from guild.accounts.service import create_user, user_count
+from guild.accounts.service import create_user, load_principal, user_count
+from guild.compacts import service as compacts
+from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
+from guild.compacts.terms import example_terms
+from guild.infra.pdf import PdfRenderer
+from guild.infra.tables import User
 from guild.orgs.schemas import MembershipCreate, OrganizationCreate, OrgKind
 from guild.orgs.service import add_member, create_organization
+from guild.productions import service as productions
+from guild.productions.schemas import BindingCreate, DisclosureIn, EngagementCreate, ProductionCreate
 
 DOMAIN = "demo.guild.example"
 
@@ -69,11 +78,6 @@ async def load_demo() -> list[tuple[str, str, str]]:
 
 async def _demo_compacts() -> None:
     """A ratified three-party compact with a proposed amendment, and a draft only its parties see."""
-    from guild.accounts.service import load_principal
-    from guild.compacts import service as compacts
-    from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
-    from guild.compacts.terms import example_terms
-    from guild.tables import User
 
     async def who(local: str):
         row = await User.select(User.id).where(User.email == f"{local}@{DOMAIN}").first()
@@ -120,13 +124,6 @@ async def _demo_compacts() -> None:
 
 async def _demo_production() -> None:
     """Blue Harbor's feature bound to the ratified compact: a roster, disclosures and one issued contract."""
-    from contracts.pdf import PdfRenderer
-    from guild.accounts.service import load_principal
-    from guild.contracting.schemas import ContractRequest
-    from guild.contracting.service import issue
-    from guild.productions import service as productions
-    from guild.productions.schemas import BindingCreate, DisclosureIn, EngagementCreate, ProductionCreate
-    from guild.tables import User
 
     row = await User.select(User.id).where(User.email == f"producer.blueharbor@{DOMAIN}").first()
     producer = await load_principal(row["id"])

@@ -2,8 +2,8 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from guild.db import make_engine
-from guild.settings import get_settings
+from guild.infra.db import make_engine
+from guild.infra.settings import get_settings
 
 DB = make_engine(get_settings())
 

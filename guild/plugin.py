@@ -13,9 +13,19 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.plugins.structlog import StructlogPlugin
 
 from guild import __version__
-from guild.errors import problem_details_config
-from guild.observability import request_id_middleware, structlog_config
-from guild.settings import Settings
+from guild.accounts.service import load_principal
+from guild.cli import register
+from guild.infra import db
+from guild.infra.pdf import PdfRenderer
+from guild.infra.settings import Settings
+from guild.routes import route_handlers
+from guild.web.bodies import GuildRequest
+from guild.web.observability import request_id_middleware, structlog_config
+from guild.web.openapi import ApiDocumentation, AuthRule
+from guild.web.problems import problem_details_config
+from guild.web.security import TokenIssuer, make_jwt_auth
+from scheduler.runs import LeaseTiming
+from scheduler.service import GuildScheduler
 
 if TYPE_CHECKING:
     from click import Group
@@ -26,15 +36,9 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         self.settings = settings
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        from contracts.pdf import PdfRenderer
-        from guild import db
-        from guild.bodies import GuildRequest
-        from guild.openapi import ApiDocumentation, AuthRule
-        from guild.routes import route_handlers
-        from guild.security import TokenIssuer, make_jwt_auth
 
         settings = self.settings
-        jwt_auth = make_jwt_auth(settings)
+        jwt_auth = make_jwt_auth(settings, load_principal)
         app_config.route_handlers.extend(route_handlers())
         app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
         issuer = TokenIssuer(jwt_auth)
@@ -67,9 +71,6 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         async def start() -> None:
             await db.startup(settings)
             if settings.scheduler_enabled:  # embedded mode: one process; otherwise run `guild scheduler run`
-                from scheduler.runs import LeaseTiming
-                from scheduler.service import GuildScheduler
-
                 scheduler = GuildScheduler(timing=LeaseTiming.from_settings(settings))
                 scheduler.start()
                 await scheduler.sync_jobs()
@@ -87,6 +88,5 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         return app_config
 
     def on_cli_init(self, cli: Group) -> None:
-        from guild.cli import register
 
         register(cli)

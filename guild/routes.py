@@ -7,11 +7,21 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.types import ControllerRouterHandler
 
-from guild.errors import PROBLEM_BASE
+from contracts.api import ContractController
+from guild.accounts.api import AuthController
+from guild.apprenticeship.api import ApprenticeshipPreviewController
+from guild.apprenticeship.member_api import ApprenticeshipController
+from guild.compacts.api import CompactController
+from guild.compliance.api import ComplianceController
+from guild.domain.errors import PROBLEM_BASE
+from guild.infra.db import raw
+from guild.orgs.api import MyInvitationController, OrganizationController
+from guild.productions.api import ProductionController
+from guild.web.problems import documented
+from guild.webhooks.api import WebhookController
 
 
 async def _database_status() -> dict[str, str]:
-    from guild.db import raw
 
     try:
         await raw("SELECT 1")
@@ -29,7 +39,7 @@ async def _database_status() -> dict[str, str]:
     "saying which "
     "(`database`, `pdf`: e.g. PDF workers that cannot start, or queued work that makes no progress). "
     "For a cheap liveness probe use `/health/live`.",
-    raises=[ServiceUnavailableException],
+    raises=documented(ServiceUnavailableException),
 )
 async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]:
     components = {"database": await _database_status(), "pdf": pdf_renderer.health()}
@@ -54,15 +64,6 @@ async def live() -> dict[str, str]:
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
-    from guild.accounts.api import AuthController
-    from guild.apprenticeship.api import ApprenticeshipPreviewController
-    from guild.apprenticeship.member_api import ApprenticeshipController
-    from guild.compacts.api import CompactController
-    from guild.compliance.api import ComplianceController
-    from guild.contracting.api import ContractController
-    from guild.orgs.api import MyInvitationController, OrganizationController
-    from guild.productions.api import ProductionController
-    from guild.webhooks.api import WebhookController
 
     return [
         health,

@@ -47,18 +47,19 @@ import structlog
 from apscheduler.triggers.cron import CronTrigger
 
 from guild.compliance.lease import RunLease
-from guild.db import is_unique_violation, write_tx, xact_lock
-from guild.tables import ComplianceRun
+from guild.compliance.service import sweep_compact
+from guild.infra.db import is_unique_violation, write_tx, xact_lock
+from guild.infra.tables import ComplianceRun
 
 if TYPE_CHECKING:
-    from guild.settings import Settings
+    from guild.infra.settings import Settings
 
 log = structlog.get_logger("guild.scheduler")
 
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
 MAX_ERROR_CHARS = 4000
 
-# work(compact_id, run_id, resume_from, now, *, lease): e.g. guild.compliance.engine.sweep_compact.
+# work(compact_id, run_id, resume_from, now, *, lease): e.g. guild.compliance.service.sweep_compact.
 # It commits results and advances ComplianceRun.cursor in the same transaction, batch by batch, each
 # commit conditional on ``lease.held()`` (and renewing it) so that a run taken over stops its old owner.
 Work = Callable[..., Awaitable[Any]]
@@ -456,7 +457,6 @@ async def close_orphan(orphan: Orphan, now: datetime | None = None, timing: Leas
 
 
 def _default_work() -> Work:
-    from guild.compliance.engine import sweep_compact  # written separately; imported when first needed
 
     return sweep_compact
 

@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+import httpx
 import structlog
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,8 +34,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
-from guild.settings import Settings, get_settings
-from guild.tables import CompactVersion
+from guild.infra import db
+from guild.infra.audit import write_checkpoint
+from guild.infra.settings import Settings, get_settings
+from guild.infra.tables import CompactVersion
+from guild.webhooks import deliver_due
 from scheduler.runs import (
     LeaseTiming,
     Outcome,
@@ -172,7 +176,6 @@ class GuildScheduler:
 
     async def _audit_checkpoint(self) -> None:
         """Checkpoint the audit chain's head. Safe in several processes: one writes per head."""
-        from guild.audit import write_checkpoint
 
         try:
             await write_checkpoint()
@@ -181,9 +184,6 @@ class GuildScheduler:
 
     async def _deliver_webhooks(self) -> None:
         """Send due webhook deliveries. Safe in several processes: deliveries are claimed with SKIP LOCKED."""
-        import httpx
-
-        from guild.webhooks import deliver_due
 
         try:
             async with httpx.AsyncClient(follow_redirects=False) as client:
@@ -320,7 +320,6 @@ class GuildScheduler:
 
 async def run_forever(settings: Settings, *, stop: asyncio.Event | None = None, **options: Any) -> None:
     """The ``guild scheduler run`` process: open the database, schedule, run until SIGTERM/SIGINT."""
-    from guild import db
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

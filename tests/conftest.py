@@ -47,7 +47,7 @@ def pytest_report_header(config):
 
 
 def pytest_sessionstart(session):
-    from guild import db
+    from guild.infra import db
 
     if ENGINE == "postgres":
         asyncio.run(_pg_admin(f'CREATE DATABASE "{PG_DBNAME}"'))

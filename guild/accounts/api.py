@@ -7,8 +7,10 @@ from litestar.params import JSONBody
 
 from guild.accounts import service
 from guild.accounts.schemas import MeRead, TokenRequest, TokenResponse, UserCreate, UserRead
-from guild.errors import Conflict, Unauthorized
-from guild.security import Principal, TokenIssuer, admin_guard
+from guild.domain.errors import Conflict, Unauthorized
+from guild.domain.principal import Principal
+from guild.web.problems import documented
+from guild.web.security import TokenIssuer, admin_guard
 
 
 class AuthController(Controller):
@@ -19,7 +21,7 @@ class AuthController(Controller):
         "/auth/token",
         opt={"public": True},
         status_code=200,
-        raises=[Unauthorized, TooManyRequestsException],
+        raises=documented(Unauthorized, TooManyRequestsException),
         summary="Exchange e-mail and password for a bearer JWT",
     )
     async def token(
@@ -41,7 +43,7 @@ class AuthController(Controller):
         "/users",
         guards=[admin_guard],
         opt={"admin": True},
-        raises=[Conflict],
+        raises=documented(Conflict),
         summary="Create a user account (site admin)",
     )
     async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, object, object]) -> UserRead:

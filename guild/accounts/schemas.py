@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from guild.schemas import In, Name, Out, Password, Text
+from guild.domain.values import In, Name, Out, Password, Text
 
 
 class TokenRequest(In):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from guild import audit, throttle
+from guild.accounts.passwords import hash_password, verify_password
 from guild.accounts.schemas import MeRead, MyMembership, UserCreate, UserRead
-from guild.db import read_tx, write_tx
-from guild.errors import Conflict, Unauthorized
-from guild.security import Principal, hash_password, verify_password
-from guild.settings import get_settings
-from guild.tables import Membership, User
+from guild.domain.errors import Conflict, Unauthorized
+from guild.domain.principal import Principal
+from guild.infra import audit, throttle
+from guild.infra.db import read_tx, write_tx
+from guild.infra.settings import get_settings
+from guild.infra.tables import Membership, User
 
 
 def _normalise_email(email: str) -> str:

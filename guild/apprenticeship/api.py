@@ -28,23 +28,17 @@ from litestar.params import FromPath, JSONBody
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from contracts.clauses import Level
-from guild.apprenticeship.rules import (
-    CommitmentDue,
-    DueDateOutOfRange,
-    PlannedEngagement,
-    QuotaResult,
-    commitment_schedule,
-    is_journey_level,
-    quota_report,
-    shoot_weeks,
-)
+from guild.apprenticeship.rules import PlannedEngagement, QuotaResult, is_journey_level, quota_report
 from guild.compacts.terms import CurrencyCode, Department, Terms
-from guild.db import read_tx
-from guild.errors import invalid
+from guild.domain.dates import shoot_weeks
+from guild.domain.errors import invalid
+from guild.domain.principal import Principal
+from guild.domain.values import Day, In, Name, Out
+from guild.domain.work import Level
+from guild.infra.db import read_tx
+from guild.productions.queries import bound_versions, production_row
+from guild.productions.rules import CommitmentDue, DueDateOutOfRange, commitment_schedule
 from guild.productions.schemas import MinorAmount
-from guild.schemas import Day, In, Name, Out
-from guild.security import Principal
 
 __all__ = [
     "MAX_ROSTER",
@@ -209,7 +203,6 @@ class PreviewRead(Out):
 
 
 async def preview(principal: Principal, production_id: UUID, data: PreviewRequest) -> PreviewRead:
-    from guild.productions.service import bound_versions, production_row
 
     async with read_tx():
         production = await production_row(principal, production_id)

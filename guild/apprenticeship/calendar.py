@@ -28,15 +28,16 @@ from uuid import UUID, uuid4
 
 from icalendar import Calendar, Event
 
-from contracts.clauses import ENTRY_LEVELS
-from guild import audit
 from guild.accounts.service import load_principal
-from guild.apprenticeship.commitments import CommitmentRead, commitment_rows
-from guild.db import for_update, read_tx, write_tx
-from guild.errors import NotFound, invalid
-from guild.schemas import Out
-from guild.security import Principal, Role
-from guild.tables import CalendarToken, Engagement, Production, User
+from guild.domain.errors import NotFound, invalid
+from guild.domain.principal import Principal, Role
+from guild.domain.values import Out
+from guild.domain.work import ENTRY_LEVELS
+from guild.infra import audit
+from guild.infra.db import for_update, read_tx, write_tx
+from guild.infra.tables import CalendarToken, Engagement, Production, User
+from guild.productions.commitments import CommitmentRead, commitment_rows
+from guild.productions.queries import production_row
 
 __all__ = [
     "CalendarTokenRead",
@@ -166,7 +167,6 @@ def _stamps(commitments: list[CommitmentRead]) -> dict[UUID, datetime]:
 
 async def production_feed(token: str, feed_file: str) -> tuple[bytes, str]:
     """``<production id>.ics``: the production's commitments, for its company's producers and officers."""
-    from guild.productions.service import production_row
 
     principal = await _principal_for(token)
     match = _FEED_FILE.match(feed_file)

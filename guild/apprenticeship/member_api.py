@@ -8,11 +8,13 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter, QueryParameter
 
-from guild.apprenticeship import calendar, commitments, views
-from guild.errors import Conflict, Forbidden
-from guild.params import SlugParam
-from guild.security import Principal
-from guild.settings import get_settings
+from guild.apprenticeship import calendar, queries
+from guild.domain.errors import Conflict, Forbidden
+from guild.domain.principal import Principal
+from guild.infra.settings import get_settings
+from guild.productions import commitments
+from guild.web.params import SlugParam
+from guild.web.problems import documented
 
 Req = Request[Principal, Any, Any]
 Format = Annotated[
@@ -65,7 +67,7 @@ class ApprenticeshipController(Controller):
     @post(
         "/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done",
         status_code=200,
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Mark an open commitment done (producers of the company; 409 when already done or withdrawn)",
     )
     async def mark_done(
@@ -77,8 +79,8 @@ class ApprenticeshipController(Controller):
         "/me/apprenticeships",
         summary="Placements you hold or mentor, pay against each compact's minimum, and commitments",
     )
-    async def my_apprenticeships(self, request: Req) -> views.MyApprenticeships:
-        return await views.my_apprenticeships(request.user)
+    async def my_apprenticeships(self, request: Req) -> queries.MyApprenticeships:
+        return await queries.my_apprenticeships(request.user)
 
     @get(
         "/compacts/{slug:str}/apprenticeship-totals",
@@ -87,11 +89,11 @@ class ApprenticeshipController(Controller):
     )
     async def totals(
         self, request: Req, slug: FromPath[SlugParam], format: Format = None
-    ) -> Response[views.ApprenticeshipTotals]:
-        report = await views.apprenticeship_totals(request.user, slug)
+    ) -> Response[queries.ApprenticeshipTotals]:
+        report = await queries.apprenticeship_totals(request.user, slug)
         if _wants_csv(request, format):
             return Response(  # type: ignore[return-value]
-                views.totals_csv(report),
+                queries.totals_csv(report),
                 media_type=CSV_MEDIA_TYPE,
                 headers={
                     "Content-Disposition": f'attachment; filename="{report.compact}-apprenticeship-totals-{report.as_of}.csv"',

@@ -50,23 +50,29 @@ included, divided by 7, rounded up).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.clauses import ENTRY_LEVELS, Level, applicable_quota_rules, format_money, level_rank
 from guild.compacts.terms import (
     MAX_MINOR,
-    CommitmentAnchor,
-    CommitmentRule,
     CurrencyCode,
     Department,
     QuotaRule,
     RatioStep,
     Terms,
+    applicable_quota_rules,
+)
+from guild.domain.dates import add_working_days, placement_weeks, shoot_weeks
+from guild.domain.money import format_money
+from guild.domain.work import ENTRY_LEVELS, Level, level_rank
+from guild.productions.rules import (
+    CommitmentDue,
+    DueDateOutOfRange,
+    commitment_due_dates,
+    commitment_schedule,
 )
 
 __all__ = [
@@ -213,131 +219,10 @@ class QuotaResult(_Model):
     explanation: str
 
 
-class CommitmentDue(_Model):
-    """One commitment rule with its due date, or why it does not apply to this shoot."""
-
-    key: str
-    title: str
-    anchor: CommitmentAnchor
-    offset_working_days: int | None
-    offset_weeks: int | None
-    applies: bool
-    due_date: date | None
-    reason: str = Field(description="how the due date was computed, or why the rule does not apply")
-
-
 # --- lengths and working days --------------------------------------------------------------------
 
 
-def placement_weeks(start: date, end: date) -> int:
-    """Placement length in weeks: the days from start to end, both included, divided by 7, rounded up."""
-    return math.ceil(((end - start).days + 1) / 7)
-
-
-def shoot_weeks(start: date, end: date) -> int:
-    """Shoot length in weeks: the days from start to end, both included, divided by 7, rounded up."""
-    return placement_weeks(start, end)
-
-
-def add_working_days(day: date, n: int) -> date:
-    """``n`` working days (Monday..Friday) after ``day``; negative ``n``: before; 0: ``day`` itself.
-
-    Friday + 1 = Monday, Monday - 1 = Friday, Saturday + 1 = Monday, Saturday - 1 = Friday.
-    """
-    if n == 0:
-        return day
-    step = 1 if n > 0 else -1
-    # From a weekend day, counting forward is counting from the Friday before; backward, from the
-    # Monday after. From a weekday, five working days are exactly one calendar week.
-    if day.weekday() >= 5:
-        day = day - timedelta(days=day.weekday() - 4) if step > 0 else day + timedelta(days=7 - day.weekday())
-    weeks, rest = divmod(abs(n), 5)
-    day += timedelta(weeks=step * weeks)
-    while rest:
-        day += timedelta(days=step)
-        if day.weekday() < 5:
-            rest -= 1
-    return day
-
-
 # --- commitments ---------------------------------------------------------------------------------
-
-
-def _skip_reason(rule: CommitmentRule, weeks: int) -> str | None:
-    if rule.min_shoot_weeks is not None and weeks < rule.min_shoot_weeks:
-        return f"applies to shoots of at least {rule.min_shoot_weeks} week(s); this shoot is {weeks}"
-    if rule.max_shoot_weeks is not None and weeks > rule.max_shoot_weeks:
-        return f"applies to shoots of at most {rule.max_shoot_weeks} week(s); this shoot is {weeks}"
-    return None
-
-
-class DueDateOutOfRange(ValueError):
-    """A commitment's due date would fall outside the calendar (years 1..9999)."""
-
-    def __init__(self, rule: CommitmentRule, anchor: date) -> None:
-        super().__init__(
-            f"the due date of {rule.key} ({rule.anchor} {anchor.isoformat()} plus its offset) "
-            "falls outside the calendar"
-        )
-        self.rule = rule
-        self.anchor = anchor
-
-
-def _due(rule: CommitmentRule, shoot_start: date, shoot_end: date) -> tuple[date, str]:
-    anchor = shoot_start if rule.anchor is CommitmentAnchor.shoot_start else shoot_end
-    name = str(rule.anchor).replace("_", " ")
-    try:
-        if rule.offset_working_days is not None:
-            n = rule.offset_working_days
-            way = "after" if n >= 0 else "before"
-            return add_working_days(anchor, n), f"{abs(n)} working day(s) {way} the {name} ({anchor.isoformat()})"
-        n = rule.offset_weeks or 0
-        way = "after" if n >= 0 else "before"
-        return anchor + timedelta(weeks=n), f"{abs(n)} calendar week(s) {way} the {name} ({anchor.isoformat()})"
-    except OverflowError:
-        raise DueDateOutOfRange(rule, anchor) from None
-
-
-def _check_shoot(shoot_start: date, shoot_end: date) -> None:
-    if shoot_end < shoot_start:
-        raise ValueError(f"shoot_end ({shoot_end}) must not be before shoot_start ({shoot_start})")
-
-
-def commitment_due_dates(
-    rules: list[CommitmentRule], shoot_start: date, shoot_end: date
-) -> list[tuple[CommitmentRule, date]]:
-    """(rule, due date) for each rule that applies to a shoot of these dates, in the rules' order.
-
-    Rules outside their ``min_shoot_weeks``/``max_shoot_weeks`` (shoot length :func:`shoot_weeks`)
-    are skipped. ValueError when the shoot ends before it starts; :class:`DueDateOutOfRange` (a
-    ValueError) when a due date would fall outside the calendar.
-    """
-    _check_shoot(shoot_start, shoot_end)
-    weeks = shoot_weeks(shoot_start, shoot_end)
-    return [(r, _due(r, shoot_start, shoot_end)[0]) for r in rules if _skip_reason(r, weeks) is None]
-
-
-def commitment_schedule(rules: list[CommitmentRule], shoot_start: date, shoot_end: date) -> list[CommitmentDue]:
-    """Every rule, explained: its due date and how it was computed, or why it does not apply."""
-    _check_shoot(shoot_start, shoot_end)
-    weeks = shoot_weeks(shoot_start, shoot_end)
-    out = []
-    for r in rules:
-        skip = _skip_reason(r, weeks)
-        due, how = (None, skip) if skip is not None else _due(r, shoot_start, shoot_end)
-        out.append(
-            CommitmentDue(
-                key=r.key,
-                title=r.title,
-                anchor=r.anchor,
-                offset_working_days=r.offset_working_days,
-                offset_weeks=r.offset_weeks,
-                applies=skip is None,
-                due_date=due,
-                reason=how or "",
-            )
-        )
-    return out
 
 
 # --- ratio ---------------------------------------------------------------------------------------

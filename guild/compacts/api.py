@@ -20,9 +20,11 @@ from guild.compacts.schemas import (
     WithdrawRequest,
 )
 from guild.compacts.terms import terms_json_schema
-from guild.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
-from guild.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
-from guild.security import Principal
+from guild.domain.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
+from guild.domain.principal import Principal
+from guild.infra.pdf_render import Attachment
+from guild.web.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
+from guild.web.problems import documented
 
 Req = Request[Principal, Any, Any]
 Number = VersionNumber
@@ -52,7 +54,7 @@ class CompactController(Controller):
 
     @post(
         "/",
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Convene a compact: its parties and the first draft of its terms (convening officers)",
     )
     async def create(self, request: Req, data: JSONBody[CompactCreate]) -> CompactRead:
@@ -83,7 +85,7 @@ class CompactController(Controller):
 
     @put(
         "/{slug:str}/versions/{number:int}",
-        raises=[Forbidden, Conflict, PreconditionFailed, PreconditionRequired],
+        raises=documented(Forbidden, Conflict, PreconditionFailed, PreconditionRequired),
         response_headers=_ETAG,
         summary="Edit a draft (If-Match required; 412 when stale)",
     )
@@ -100,7 +102,7 @@ class CompactController(Controller):
     @post(
         "/{slug:str}/versions/{number:int}/propose",
         status_code=200,
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Freeze and hash a draft for ratification",
     )
     async def propose(self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]) -> VersionRead:
@@ -108,7 +110,7 @@ class CompactController(Controller):
 
     @post(
         "/{slug:str}/versions/{number:int}/decisions",
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Approve or reject for a party you are an officer of",
     )
     async def decide(
@@ -119,7 +121,7 @@ class CompactController(Controller):
     @post(
         "/{slug:str}/versions/{number:int}/withdraw",
         status_code=200,
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Withdraw a draft or proposal",
     )
     async def withdraw(
@@ -127,7 +129,11 @@ class CompactController(Controller):
     ) -> VersionRead:
         return await service.withdraw(request.user, slug, number, data.reason)
 
-    @post("/{slug:str}/versions", raises=[Forbidden, Conflict], summary="Draft an amendment of the version in force")
+    @post(
+        "/{slug:str}/versions",
+        raises=documented(Forbidden, Conflict),
+        summary="Draft an amendment of the version in force",
+    )
     async def amend(self, request: Req, slug: FromPath[SlugParam], data: JSONBody[AmendmentCreate]) -> VersionRead:
         return await service.amend(request.user, slug, data)
 
@@ -144,14 +150,13 @@ class CompactController(Controller):
     @get(
         "/{slug:str}/versions/{number:int}/pdf",
         media_type="application/pdf",
-        raises=[ServiceUnavailableException],
+        raises=documented(ServiceUnavailableException),
         response_headers=_VERSION_HASH,
         summary="The version as a PDF/A-3 document",
     )
     async def pdf(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
     ) -> Response[bytes]:
-        from contracts.pdf import Attachment
 
         context, document, digest = await service.document_context(request.user, slug, number)
         data = await pdf_renderer.render(

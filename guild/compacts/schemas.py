@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from guild.compacts.redline import Change
 from guild.compacts.terms import Terms
-from guild.schemas import In, Name, Out, Slug, Text, fail_at
+from guild.domain.values import In, Name, Out, Slug, Text, fail_at
 
 
 class VersionStatus(StrEnum):

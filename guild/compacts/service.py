@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from guild import audit
-from guild.canonical import canonical_hash, canonical_json
 from guild.compacts.redline import diff_terms, redline_text
 from guild.compacts.schemas import (
     CONVENING_KINDS,
@@ -29,10 +27,12 @@ from guild.compacts.schemas import (
     VersionSummary,
 )
 from guild.compacts.terms import Terms, TermsError, check_quorum
-from guild.db import is_unique_violation, read_tx, write_tx, xact_lock
-from guild.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
-from guild.security import Principal, Role
-from guild.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision
+from guild.domain.canonical import canonical_hash, canonical_json
+from guild.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
+from guild.domain.principal import Principal, Role
+from guild.infra import audit
+from guild.infra.db import is_unique_violation, read_tx, write_tx, xact_lock
+from guild.infra.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision
 
 S = VersionStatus
 

@@ -1,6 +1,6 @@
 """The typed, versioned terms document of a compact version.
 
-Pure rules: stdlib, pydantic, APScheduler's cron parser and the value types of :mod:`guild.schemas` only
+Pure rules: stdlib, pydantic, APScheduler's cron parser and the value types of :mod:`guild.domain.values` only
 (strict, column-bounded integers; strict floats; text without NUL). Every numeric field carries its
 unit in its name and description and has bounds, so a refusal names the field and the limit.
 Cross-field rules raise errors located at the offending field, with the rule as the error type.
@@ -8,14 +8,22 @@ Cross-field rules raise errors located at the offending field, with the rule as 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from guild.schemas import Int4, Int8, Real, Text, fail_at
+from guild.domain.values import Int4, Int8, Real, Text, fail_at
 
 SCHEMA_VERSION = 1
 
@@ -605,3 +613,34 @@ def example_terms() -> Terms:
         certification=CertificationCriteria(human_produced_max_ai_share_pct=5.0, validity_days=365),
         compliance=ComplianceCadence(cron="0 6 * * mon", grace_period_days=14, escalate_after_days=30),
     )
+
+
+# Uses that manipulate a performer's likeness: consent to them is given in digital_replica_consent.
+LIKENESS_USES = (AIUse.performer_digital_replica, AIUse.voice_clone, AIUse.de_ageing)
+
+
+# Uses that produce literary material: ai_material_disclosure answers them.
+WRITING_USES = (AIUse.script_generation, AIUse.literary_material_generation)
+
+
+_AI_USES = tuple(AIUse)
+
+
+def ai_rules(terms: Terms, uses: Iterable[AIUse]) -> list[tuple[AIUse, AIUseRule]]:
+    """(use, rule) for the uses the terms have a rule for, in AIUse order."""
+    wanted = set(uses)
+    return [(use, terms.ai_uses[use]) for use in _AI_USES if use in wanted and use in terms.ai_uses]
+
+
+def applicable_quota_rules(
+    terms: Terms, department: Department | None, budget_minor: int, budget_currency: str
+) -> list[tuple[int, QuotaRule]]:
+    """(index, rule) of the apprenticeship rules for the department whose band holds the budget."""
+    return [
+        (i, r)
+        for i, r in enumerate(terms.apprenticeship)
+        if r.department == department
+        and r.currency == budget_currency
+        and r.budget_min_minor <= budget_minor
+        and (r.budget_max_minor is None or budget_minor < r.budget_max_minor)
+    ]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from guild.tables import ComplianceRun
+from guild.infra.tables import ComplianceRun
 
 RUNNING = "running"
 

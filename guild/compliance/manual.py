@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from guild.compliance.engine import check_batch
-from guild.db import read_tx, write_tx
-from guild.errors import NotFound
-from guild.tables import Compact, ComplianceRun, ProductionBinding
+from guild.compliance.service import check_batch
+from guild.domain.errors import NotFound
+from guild.infra.db import read_tx, write_tx
+from guild.infra.tables import Compact, ComplianceRun, ProductionBinding
 
 BATCH = 200
 

@@ -9,7 +9,7 @@ engine reconciles the drafts with stored findings; a draft's identity is
 
 Where the contract side already decides a question (which clauses a contract needs, which AI-use
 rules apply, which apprenticeship rules cover a budget, what a qualified mentor is) the helpers of
-:mod:`contracts.clauses` and :mod:`contracts.compliance` decide it here too. Apprenticeship quotas
+:mod:`contracts.clauses` and :mod:`contracts.rules` decide it here too. Apprenticeship quotas
 (bands, ratio schedules, pay, length, mentors, caps) are decided by
 :func:`guild.apprenticeship.rules.quota_report`, the same function the producers' planning preview
 calls; ``apprenticeship_quota`` carries its explained result as evidence.
@@ -29,10 +29,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.clauses import LIKENESS_USES, ContractContext, ContractStatus, ContractType, Level, ai_rules
-from contracts.compliance import BoundVersion, required_clause_keys
-from guild.apprenticeship.rules import QuotaResult, placement_weeks, quota_report
-from guild.compacts.terms import AIUse, Department, Policy, QuotaRule, Terms
+from contracts.clauses import ContractContext
+from contracts.rules import BoundVersion, required_clause_keys
+from guild.apprenticeship.rules import QuotaResult, quota_report
+from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, Terms, ai_rules
+from guild.domain.dates import placement_weeks
+from guild.domain.statuses import ContractStatus
+from guild.domain.work import ContractType, Level
 
 __all__ = [
     "REMEDIATION",

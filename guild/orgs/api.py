@@ -5,7 +5,8 @@ from uuid import UUID
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from guild.errors import Conflict
+from guild.domain.errors import Conflict
+from guild.domain.principal import Principal, Role
 from guild.orgs import invitations, service
 from guild.orgs.schemas import (
     InvitationRead,
@@ -15,8 +16,9 @@ from guild.orgs.schemas import (
     OrganizationRead,
     OrgKind,
 )
-from guild.params import SlugParam
-from guild.security import Principal, Role, admin_guard, org_role_guard
+from guild.web.params import SlugParam
+from guild.web.problems import documented
+from guild.web.security import admin_guard, org_role_guard
 
 
 class OrganizationController(Controller):
@@ -24,7 +26,7 @@ class OrganizationController(Controller):
     tags = ["organizations"]
     guards = [admin_guard, org_role_guard]
 
-    @post("/", opt={"admin": True}, raises=[Conflict], summary="Create an organisation (site admin)")
+    @post("/", opt={"admin": True}, raises=documented(Conflict), summary="Create an organisation (site admin)")
     async def create(
         self, data: JSONBody[OrganizationCreate], request: Request[Principal, object, object]
     ) -> OrganizationRead:
@@ -46,7 +48,7 @@ class OrganizationController(Controller):
         "/{slug:str}/members",
         opt={"org_roles": (Role.officer,)},
         status_code=202,
-        raises=[Conflict],
+        raises=documented(Conflict),
         summary="Offer a role to an e-mail address (officers); it becomes a membership when that account accepts",
         description="The answer is the same whether or not an account has the address: 202 with the pending "
         "invitation (the same one again while it is pending). The person accepts at "
@@ -74,7 +76,7 @@ class OrganizationController(Controller):
     @delete(
         "/{slug:str}/members/{membership_id:uuid}",
         opt={"org_roles": (Role.officer,)},
-        raises=[Conflict],
+        raises=documented(Conflict),
         summary="Remove a role (officers)",
     )
     async def remove_member(

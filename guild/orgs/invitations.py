@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from guild import audit
-from guild.db import is_unique_violation, read_tx, write_tx
-from guild.errors import Conflict, NotFound
+from guild.domain.errors import Conflict, NotFound
+from guild.domain.principal import Principal
+from guild.infra import audit
+from guild.infra.db import is_unique_violation, read_tx, write_tx
+from guild.infra.tables import Membership, MembershipInvitation
 from guild.orgs.schemas import InvitationRead, MembershipCreate, MembershipRead
 from guild.orgs.service import _membership_query, get_organization_row
-from guild.security import Principal
-from guild.tables import Membership, MembershipInvitation
 
 _COLUMNS = (
     MembershipInvitation.id,

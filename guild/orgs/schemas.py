@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from guild.schemas import In, Name, Out, Slug
-from guild.security import Role
+from guild.domain.principal import Role
+from guild.domain.values import In, Name, Out, Slug
 
 
 class OrgKind(StrEnum):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from guild import audit
-from guild.db import for_update, read_tx, write_tx
-from guild.errors import Conflict, NotFound, invalid
+from guild.domain.errors import Conflict, NotFound, invalid
+from guild.domain.principal import Role
+from guild.infra import audit
+from guild.infra.db import for_update, read_tx, write_tx
+from guild.infra.tables import Membership, Organization, User
 from guild.orgs.schemas import MembershipCreate, MembershipRead, OrganizationCreate, OrganizationRead
-from guild.security import Role
-from guild.tables import Membership, Organization, User
 
 _ORG_COLUMNS = (Organization.id, Organization.slug, Organization.name, Organization.kind, Organization.created_at)
 

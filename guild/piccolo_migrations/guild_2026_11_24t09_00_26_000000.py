@@ -3,7 +3,7 @@
 Written as raw SQL because SQLite cannot ALTER TABLE ... ADD CONSTRAINT; the index is portable.
 """
 
-from guild.migration_helpers import unique_indexes
+from guild.infra.migration_helpers import unique_indexes
 
 ID = "2026-11-24T09:00:26:000000"
 VERSION = "1.38.0"

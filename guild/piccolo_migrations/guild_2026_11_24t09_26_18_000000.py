@@ -6,7 +6,7 @@
 - at most one open (draft or proposed) version per compact: amendments do not fork
 """
 
-from guild.migration_helpers import unique_indexes
+from guild.infra.migration_helpers import unique_indexes
 
 ID = "2026-11-24T09:26:18:000000"
 VERSION = "1.38.0"

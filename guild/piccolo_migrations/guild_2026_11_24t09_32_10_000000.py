@@ -5,7 +5,7 @@
 - an Idempotency-Key issues at most one contract per production
 """
 
-from guild.migration_helpers import unique_indexes
+from guild.infra.migration_helpers import unique_indexes
 
 ID = "2026-11-24T09:32:10:000000"
 VERSION = "1.38.0"

@@ -5,7 +5,7 @@
 - one OPEN finding per (production, version, rule, subject); resolved ones accumulate as history
 """
 
-from guild.migration_helpers import unique_indexes
+from guild.infra.migration_helpers import unique_indexes
 
 ID = "2026-11-24T09:47:25:000000"
 VERSION = "1.38.0"

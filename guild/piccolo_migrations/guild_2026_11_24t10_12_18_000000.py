@@ -1,6 +1,6 @@
 """Unique index: one commitment per (production, compact version, key) (raw SQL, portable to SQLite)."""
 
-from guild.migration_helpers import unique_indexes
+from guild.infra.migration_helpers import unique_indexes
 
 ID = "2026-11-24T10:12:18:000000"
 VERSION = "1.38.0"

@@ -1,7 +1,7 @@
 """Audit anchoring and invitations, the raw part: indexes, and a MAC for every existing audit event.
 
 The MAC is HMAC-SHA256 over the event's hash with the audit key (GUILD_AUDIT_KEY, or the key file in
-the data folder, made here when missing): ``guild.audit.event_mac``, scheme "guild.audit.event/1",
+the data folder, made here when missing): ``guild.infra.audit.event_mac``, scheme "guild.audit.event/1",
 written out here so this released migration never changes with later code.
 """
 
@@ -36,7 +36,7 @@ async def backfill_macs() -> None:
     rows = await _Raw.raw("SELECT COUNT(*) AS n FROM audit_event WHERE mac = ''")
     if not rows or not rows[0]["n"]:
         return  # no key file is made for a database without events
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     key = get_settings().audit_mac_key()
     after = 0

@@ -23,7 +23,7 @@ class _Raw(Table):
 async def supersede_duplicates() -> int:
     """Mark every issued contract that has a later issued one for its engagement as superseded by the
     latest. Returns how many were marked."""
-    from guild import audit
+    from guild.infra import audit
 
     older = await _Raw.raw(
         "SELECT c.id, c.engagement FROM contract c WHERE c.status = 'issued' AND EXISTS ("

@@ -7,7 +7,8 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, JSONBody
 
-from guild.errors import Conflict, Forbidden
+from guild.domain.errors import Conflict, Forbidden
+from guild.domain.principal import Principal
 from guild.productions import service
 from guild.productions.imports import parse_rows
 from guild.productions.schemas import (
@@ -25,7 +26,7 @@ from guild.productions.schemas import (
     ProductionRead,
     ProductionUpdate,
 )
-from guild.security import Principal
+from guild.web.problems import documented
 
 Req = Request[Principal, Any, Any]
 IMPORT_MAX_BYTES = 8 * 1024 * 1024  # rosters of several thousand rows; anything larger is 413
@@ -35,7 +36,7 @@ class ProductionController(Controller):
     path = "/api/v1/productions"
     tags = ["productions"]
 
-    @post("/", raises=[Forbidden], summary="Register a production (producers of the company)")
+    @post("/", raises=documented(Forbidden), summary="Register a production (producers of the company)")
     async def create(self, request: Req, data: JSONBody[ProductionCreate]) -> ProductionRead:
         return await service.create_production(request.user, data)
 
@@ -49,7 +50,7 @@ class ProductionController(Controller):
 
     @patch(
         "/{production_id:uuid}",
-        raises=[Forbidden],
+        raises=documented(Forbidden),
         summary="Change a production's title, budget, dates or status (producers); "
         "new shoot dates move its open apprenticeship commitments",
     )
@@ -60,13 +61,13 @@ class ProductionController(Controller):
 
     @post(
         "/{production_id:uuid}/bindings",
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Bind the production to a ratified compact version",
     )
     async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:
         return await service.bind(request.user, production_id, data)
 
-    @post("/{production_id:uuid}/engagements", raises=[Forbidden], summary="Add a crew or cast engagement")
+    @post("/{production_id:uuid}/engagements", raises=documented(Forbidden), summary="Add a crew or cast engagement")
     async def add_engagement(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[EngagementCreate]
     ) -> EngagementRead:
@@ -82,7 +83,7 @@ class ProductionController(Controller):
 
     @put(
         "/{production_id:uuid}/disclosures",
-        raises=[Forbidden],
+        raises=documented(Forbidden),
         summary="Replace the asset disclosures (one per category)",
     )
     async def set_disclosures(
@@ -95,7 +96,7 @@ class ProductionController(Controller):
         "/{production_id:uuid}/disclosures/import",
         status_code=200,
         request_max_body_size=IMPORT_MAX_BYTES,
-        raises=[Forbidden, RequestEntityTooLarge],
+        raises=documented(Forbidden, RequestEntityTooLarge),
         summary="Import disclosures from CSV (header: " + ",".join(DISCLOSURE_COLUMNS) + ") or JSON; replaces all",
     )
     async def import_disclosures(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
@@ -110,7 +111,7 @@ class ProductionController(Controller):
         "/{production_id:uuid}/engagements/import",
         status_code=200,
         request_max_body_size=IMPORT_MAX_BYTES,
-        raises=[Forbidden, RequestEntityTooLarge],
+        raises=documented(Forbidden, RequestEntityTooLarge),
         summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none",
     )
     async def import_engagements(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:

@@ -2,7 +2,7 @@
 
 One bad row rejects the whole file, and the refusal names every bad row and field. CSV cells are text,
 read as JSON strings would be (``"60000"`` is a number there); JSON rows are typed: ``"60000"`` or
-``true`` is not an integer. JSON nests at most :data:`guild.bodies.MAX_JSON_DEPTH` levels.
+``true`` is not an integer. JSON nests at most :data:`guild.web.bodies.MAX_JSON_DEPTH` levels.
 
 A CSV cell may be as long as the body (the route bounds its size); the row model's limits then name the
 row and column of a cell that is too long. (Python's csv module refuses cells over 131,072 characters
@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from guild.bodies import refuse_deep_json
-from guild.errors import Unprocessable, invalid
+from guild.domain.errors import Unprocessable, invalid
+from guild.web.bodies import refuse_deep_json
 
 MAX_ROWS = 20_000
 MAX_CSV_CELL = 64 * 1024 * 1024  # above any import body size limit: csv itself never refuses a cell

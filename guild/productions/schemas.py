@@ -8,9 +8,9 @@ from uuid import UUID
 from pydantic import EmailStr, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from contracts.clauses import Level
 from guild.compacts.terms import MAX_MINOR, AssetCategory, CurrencyCode, Department
-from guild.schemas import MAX_VERSION_NUMBER, Day, In, Int4, Int8, Name, NoNul, Out, Slug, Text, fail_at
+from guild.domain.values import MAX_VERSION_NUMBER, Day, In, Int4, Int8, Name, NoNul, Out, Slug, Text, fail_at
+from guild.domain.work import Level
 
 MinorAmount = Annotated[Int8, Field(ge=0, le=MAX_MINOR, description="integer minor units (e.g. cents)")]
 

@@ -10,11 +10,23 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from contracts.clauses import Level, level_rank
-from guild import audit
 from guild.compacts.service import lock_compact, sees_drafts
-from guild.db import for_update, read_tx, write_tx
-from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
+from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
+from guild.domain.principal import Principal, Role
+from guild.domain.work import Level, level_rank
+from guild.infra import audit
+from guild.infra.db import read_tx, write_tx
+from guild.infra.tables import (
+    AssetDisclosure,
+    CompactVersion,
+    Engagement,
+    Organization,
+    Production,
+    ProductionBinding,
+    User,
+)
+from guild.productions.commitments import create_commitments, reschedule_commitments
+from guild.productions.queries import READERS, production_row
 from guild.productions.schemas import (
     BindingCreate,
     BindingRead,
@@ -28,53 +40,10 @@ from guild.productions.schemas import (
     ProductionStatus,
     ProductionUpdate,
 )
-from guild.security import Principal, Role
-from guild.tables import AssetDisclosure, CompactVersion, Engagement, Organization, Production, ProductionBinding, User
-
-_READERS = (Role.producer, Role.officer)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-async def production_row(
-    principal: Principal, production_id: UUID, *, write: bool = False, lock: bool = False
-) -> dict[str, Any]:
-    """The production if this user may see it (write: may change it); 404 for outsiders, 403 for readers.
-
-    ``lock`` (in a write transaction): the production row stays locked until commit, so the writers that
-    check something of a production and then change it (its fields, bindings, disclosures, commitments,
-    one live contract per engagement) run one at a time and each sees what the previous one committed.
-    """
-    query = Production.select(*Production.all_columns(), Production.company.slug.as_alias("company_slug")).where(
-        Production.id == production_id
-    )
-    row = await (for_update(query, Production) if lock else query).first()
-    if row is None or not (principal.is_admin or principal.has_role(row["company_slug"], *_READERS)):
-        raise NotFound(f"production {production_id} not found")
-    if write and not principal.has_role(row["company_slug"], Role.producer):
-        raise Forbidden(
-            f"only producers of {row['company_slug']!r} may change its productions", rule="company_producer"
-        )
-    return row
-
-
-async def bound_versions(production_id: UUID) -> list[dict[str, Any]]:
-    """The compact versions a production is bound to, with their terms (JSON) and hashes."""
-    return (
-        await ProductionBinding.select(
-            ProductionBinding.compact.slug.as_alias("compact_slug"),
-            ProductionBinding.compact.title.as_alias("compact_title"),
-            ProductionBinding.version.number.as_alias("version_number"),
-            ProductionBinding.version.terms.as_alias("terms"),
-            ProductionBinding.version_hash,
-            ProductionBinding.bound_at,
-        )
-        .where(ProductionBinding.production == production_id)
-        .order_by(ProductionBinding.compact.slug)
-        .output(load_json=True)
-    )
 
 
 async def _production_reads(rows: list[dict[str, Any]]) -> list[ProductionRead]:
@@ -156,7 +125,7 @@ async def create_production(principal: Principal, data: ProductionCreate) -> Pro
 
 
 async def list_productions(principal: Principal) -> list[ProductionRead]:
-    companies = principal.orgs_with_role(*_READERS)
+    companies = principal.orgs_with_role(*READERS)
     async with read_tx():
         query = Production.select(*Production.all_columns(), Production.company.slug.as_alias("company_slug"))
         if not principal.is_admin:
@@ -183,7 +152,6 @@ _COLUMNS_OF = {
 async def update_production(principal: Principal, production_id: UUID, data: ProductionUpdate) -> ProductionRead:
     """Producers change a production's title, budget, dates or status. New shoot dates move the open
     apprenticeship commitments of every bound version (done ones never change)."""
-    from guild.apprenticeship.commitments import reschedule_commitments  # it imports this module
 
     async with write_tx():
         row = await production_row(principal, production_id, write=True, lock=True)
@@ -264,7 +232,6 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
                 bound_at=_now(),
             )
         )
-        from guild.apprenticeship.commitments import create_commitments  # it imports this module
 
         await create_commitments(principal.id, production_id, version["id"])
         await audit.record(
@@ -511,9 +478,3 @@ async def assert_can_change(principal: Principal, production_id: UUID) -> None:
     """404/403 before an upload is even parsed."""
     async with read_tx():
         await production_row(principal, production_id, write=True)
-
-
-async def assert_can_check(principal: Principal, production_id: UUID) -> None:
-    """Producers and officers of the company may run an on-demand check."""
-    async with read_tx():
-        await production_row(principal, production_id)

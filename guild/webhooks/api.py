@@ -7,9 +7,11 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from guild.errors import Conflict
-from guild.params import SlugParam
-from guild.security import Principal, Role, org_role_guard
+from guild.domain.errors import Conflict
+from guild.domain.principal import Principal, Role
+from guild.web.params import SlugParam
+from guild.web.problems import documented
+from guild.web.security import org_role_guard
 from guild.webhooks import service
 from guild.webhooks.service import DeliveryRead, DeliveryStatus, EndpointCreate, EndpointCreated, EndpointRead
 
@@ -42,7 +44,7 @@ class WebhookController(Controller):
         "/{endpoint_id:uuid}/deactivate",
         opt=_OFFICERS,
         status_code=200,
-        raises=[Conflict],
+        raises=documented(Conflict),
         summary="Stop sending to an endpoint (officers); its pending deliveries are closed; 409 when already inactive",
     )
     async def deactivate_endpoint(

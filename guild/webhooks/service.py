@@ -34,14 +34,16 @@ from uuid import UUID, uuid4
 import httpx
 from pydantic import Field
 
-from guild import __version__, audit
-from guild.canonical import canonical_json
-from guild.db import engine, is_sqlite, read_tx, write_tx
-from guild.errors import Conflict, Forbidden, NotFound, invalid
+from guild import __version__
+from guild.domain.canonical import canonical_json
+from guild.domain.errors import Conflict, Forbidden, NotFound, invalid
+from guild.domain.principal import Principal, Role
+from guild.domain.values import In, Out, Text
+from guild.infra import audit
+from guild.infra.db import engine, is_sqlite, read_tx, write_tx
+from guild.infra.settings import get_settings
+from guild.infra.tables import WebhookDelivery, WebhookEndpoint
 from guild.orgs.service import get_organization_row
-from guild.schemas import In, Out, Text
-from guild.security import Principal, Role
-from guild.tables import WebhookDelivery, WebhookEndpoint
 
 # --- events ------------------------------------------------------------------------------------
 
@@ -235,7 +237,6 @@ def _non_public(address: str | IPAddress) -> bool:
 
 
 def _private_targets_allowed() -> bool:
-    from guild.settings import get_settings
 
     return get_settings().webhook_private_targets
 

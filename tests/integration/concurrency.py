@@ -24,7 +24,7 @@ postgres_only = pytest.mark.skipif(
 async def _open_connections(n: int) -> None:
     """Grow the PostgreSQL pool to ``n`` open connections first: a pool that opens them on demand lets the
     first caller finish before the others are connected, and the race never happens."""
-    from guild.db import engine, raw
+    from guild.infra.db import engine, raw
 
     if ENGINE == "postgres" and engine().pool is not None:
         await asyncio.gather(*(raw("SELECT pg_sleep(0.05)") for _ in range(n)))
@@ -41,7 +41,7 @@ def statuses(responses: list[Any]) -> Counter[int]:
 
 
 async def audit_events(action: str) -> list[dict[str, Any]]:
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     return (
         await AuditEvent.select(AuditEvent.entity_id, AuditEvent.data)

@@ -18,7 +18,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(autouse=True)
 async def clean_db(tmp_path: Path) -> AsyncIterator[None]:
-    from guild.db import engine, raw
+    from guild.infra.db import engine, raw
     from guild.piccolo_app import APP_CONFIG
 
     if ENGINE == "sqlite":
@@ -37,7 +37,7 @@ async def clean_db(tmp_path: Path) -> AsyncIterator[None]:
 @pytest.fixture
 async def app():
     from guild.app import create_app
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     return create_app(get_settings())
 
@@ -105,10 +105,11 @@ class Users:
     """Creates users with roles in organisations and hands out bearer headers for them."""
 
     def __init__(self, app) -> None:
-        from guild.security import TokenIssuer, make_jwt_auth
-        from guild.settings import get_settings
+        from guild.accounts.service import load_principal
+        from guild.infra.settings import get_settings
+        from guild.web.security import TokenIssuer, make_jwt_auth
 
-        self._issuer = TokenIssuer(make_jwt_auth(get_settings()))
+        self._issuer = TokenIssuer(make_jwt_auth(get_settings(), load_principal))
         self.ids: dict[str, UUID] = {}
 
     async def org(self, slug: str, kind: str = "guild") -> UUID:
@@ -156,7 +157,7 @@ _HASHES: dict[str, str] = {}
 
 def _hash_once(password: str) -> str:
     """Real argon2 hashes, computed once per password per session (argon2 is slow by design)."""
-    from guild.security import hash_password
+    from guild.accounts.passwords import hash_password
 
     if password not in _HASHES:
         _HASHES[password] = hash_password(password)

@@ -132,7 +132,7 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture
 async def server(users):
-    from guild.db import engine, is_sqlite
+    from guild.infra.db import engine, is_sqlite
 
     seeded = await _seed(users)
     env = {

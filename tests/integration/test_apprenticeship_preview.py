@@ -72,7 +72,7 @@ async def post(client, world, body: dict[str, Any], who: str = "producer"):
 
 
 async def test_the_preview_explains_every_quota_and_due_date_of_each_bound_version(client, world):
-    from guild.tables import Commitment, Engagement
+    from guild.infra.tables import Commitment, Engagement
 
     before = await Commitment.count()
     r = await post(client, world, {"roster": camera_roster()})

@@ -12,7 +12,7 @@ async def _changes(users) -> None:
 
 
 async def test_state_changes_are_audited_in_order(users):
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     rows = await AuditEvent.select(AuditEvent.seq, AuditEvent.action).order_by(AuditEvent.seq)
@@ -21,8 +21,8 @@ async def test_state_changes_are_audited_in_order(users):
 
 
 async def test_chain_verifies_and_detects_an_edited_row(users):
-    from guild.audit import verify_chain
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_chain
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     assert (await verify_chain()).ok
@@ -34,8 +34,8 @@ async def test_chain_verifies_and_detects_an_edited_row(users):
 
 
 async def test_chain_detects_a_deleted_row(users):
-    from guild.audit import verify_chain
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_chain
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     await AuditEvent.delete().where(AuditEvent.seq == 2)
@@ -49,7 +49,7 @@ def test_cli_audit_verify_exit_codes(tmp_path):
 
     from guild.app import create_app
     from guild.cli import audit_group
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     create_app()  # the CLI's app, as `guild` would build it
 
@@ -76,7 +76,7 @@ def test_cli_audit_verify_exit_codes(tmp_path):
 @pytest.fixture
 def anchored(tmp_path, monkeypatch):
     """This test's own audit key and checkpoint file (the suite's data folder is shared between tests)."""
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     settings = get_settings()
     monkeypatch.setattr(settings, "data_dir", tmp_path / "data")
@@ -88,8 +88,8 @@ def anchored(tmp_path, monkeypatch):
 async def _rehash_from(seq: int, key: bytes | None = None) -> None:
     """What an attacker with database access does after editing event ``seq``: recompute the chain from there
     (and the MACs with ``key``, a key that is not the audit key; without one the MACs stay as they were)."""
-    from guild.audit import GENESIS, event_hash, event_mac
-    from guild.tables import AuditEvent
+    from guild.infra.audit import GENESIS, event_hash, event_mac
+    from guild.infra.tables import AuditEvent
 
     rows = await AuditEvent.select().order_by(AuditEvent.seq).output(load_json=True)
     prev = GENESIS
@@ -117,8 +117,8 @@ async def _rehash_from(seq: int, key: bytes | None = None) -> None:
 async def test_intact_log_verifies_and_checkpoints_once_per_head(users, anchored):
     import json
 
-    from guild.audit import verify_log, write_checkpoint
-    from guild.tables import AuditCheckpoint
+    from guild.infra.audit import verify_log, write_checkpoint
+    from guild.infra.tables import AuditCheckpoint
 
     await _changes(users)
     first = await write_checkpoint()
@@ -139,8 +139,8 @@ async def test_intact_log_verifies_and_checkpoints_once_per_head(users, anchored
 
 
 async def test_deleting_the_newest_events_is_named_against_the_checkpoint(users, anchored):
-    from guild.audit import verify_log, write_checkpoint
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_log, write_checkpoint
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     await users.org("guild-b")  # seq 4
@@ -160,8 +160,8 @@ async def test_deleting_the_newest_events_is_named_against_the_checkpoint(users,
 
 
 async def test_deleting_every_event_fails_even_without_a_checkpoint(users, anchored):
-    from guild.audit import verify_log
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_log
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     await AuditEvent.delete().where(AuditEvent.seq > 0)
@@ -175,8 +175,8 @@ async def test_deleting_every_event_fails_even_without_a_checkpoint(users, ancho
 
 
 async def test_deleting_every_event_and_checkpoint_row_is_caught_by_the_file(users, anchored):
-    from guild.audit import verify_log, write_checkpoint
-    from guild.tables import AuditCheckpoint, AuditEvent
+    from guild.infra.audit import verify_log, write_checkpoint
+    from guild.infra.tables import AuditCheckpoint, AuditEvent
 
     await _changes(users)
     await write_checkpoint()
@@ -189,8 +189,8 @@ async def test_deleting_every_event_and_checkpoint_row_is_caught_by_the_file(use
 
 
 async def test_an_edit_with_the_chain_rehashed_fails_on_the_mac(users, anchored):
-    from guild.audit import verify_chain, verify_log
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_chain, verify_log
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     await AuditEvent.update({AuditEvent.data: {"email": "mallory@example.org", "is_admin": True}}).where(
@@ -210,8 +210,8 @@ async def test_a_forged_checkpoint_is_refused(users, anchored):
     from datetime import UTC, datetime
     from uuid import uuid4
 
-    from guild.audit import verify_log
-    from guild.tables import AuditCheckpoint, AuditEvent
+    from guild.infra.audit import verify_log
+    from guild.infra.tables import AuditCheckpoint, AuditEvent
 
     await _changes(users)
     head = await AuditEvent.select(AuditEvent.hash).where(AuditEvent.seq == 3).first()
@@ -223,8 +223,8 @@ async def test_a_forged_checkpoint_is_refused(users, anchored):
 
 
 async def test_rows_of_compacts_need_their_state_events(users, anchored):
-    from guild.audit import rows_without_events
-    from guild.tables import AuditEvent
+    from guild.infra.audit import rows_without_events
+    from guild.infra.tables import AuditEvent
 
     await users.org("guild-a")
     await users.user("ada@example.org", ("guild-a", "officer"))
@@ -239,8 +239,8 @@ async def test_rows_of_compacts_need_their_state_events(users, anchored):
 
 
 async def test_the_scheduler_checkpoints_the_log(users, anchored):
-    from guild.settings import get_settings
-    from guild.tables import AuditCheckpoint
+    from guild.infra.settings import get_settings
+    from guild.infra.tables import AuditCheckpoint
     from scheduler.service import AUDIT_CHECKPOINT_JOB_ID, GuildScheduler
 
     await _changes(users)
@@ -261,7 +261,7 @@ def test_cli_checkpoint_then_truncation_exits_1_naming_the_gap(anchored):
 
     from guild.app import create_app
     from guild.cli import audit_group
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     create_app()
 
@@ -287,8 +287,8 @@ def test_cli_checkpoint_then_truncation_exits_1_naming_the_gap(anchored):
 async def test_the_migration_gives_events_written_before_it_their_mac(users, anchored):
     import importlib
 
-    from guild.audit import verify_chain
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_chain
+    from guild.infra.tables import AuditEvent
 
     await _changes(users)
     await AuditEvent.update({AuditEvent.mac: ""}).where(AuditEvent.seq > 0)  # as before the migration

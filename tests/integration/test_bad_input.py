@@ -11,7 +11,7 @@ async def admin(users):
 
 
 async def _org_count() -> int:
-    from guild.tables import Organization
+    from guild.infra.tables import Organization
 
     return await Organization.count()
 

@@ -111,7 +111,7 @@ async def test_binding_creates_commitments_with_hand_computed_due_dates(client, 
     undated = await world["production"]("Undated", None, None)
     assert await _commitments(client, undated, h["producer"]) == {}
 
-    from guild.tables import AuditEvent, Commitment
+    from guild.infra.tables import AuditEvent, Commitment
 
     assert await Commitment.count() == 6
     events = (
@@ -151,7 +151,7 @@ async def test_who_reads_commitments(client, world):
 
 
 async def test_mark_done_grants_and_denials(client, world):
-    from guild.tables import AuditEvent, Commitment
+    from guild.infra.tables import AuditEvent, Commitment
 
     h = world["h"]
     pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")
@@ -196,14 +196,14 @@ async def test_mark_done_grants_and_denials(client, world):
     after = await _commitments(client, pid, h["company_officer"])
     assert [k for k, c in after.items() if c["status"] == "done"] == ["final_plan"]
 
-    from guild.audit import verify_chain
+    from guild.infra.audit import verify_chain
 
     assert (await verify_chain()).ok
 
 
 async def test_commitments_survive_a_pure_due_date_check():
     """The due-date helper on its own: weekends skipped both ways, zero offset is the anchor."""
-    from guild.apprenticeship.commitments import due_dates
+    from guild.productions.commitments import due_dates
 
     rules = [
         CommitmentRule(key="a_zero", title="t", anchor=CommitmentAnchor.shoot_start, offset_working_days=0),
@@ -223,7 +223,7 @@ async def test_commitments_survive_a_pure_due_date_check():
 
 
 async def test_new_shoot_dates_move_open_commitments_withdraw_and_reopen(client, world):
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     h = world["h"]
     pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")  # 9 weeks
@@ -286,7 +286,7 @@ async def test_new_shoot_dates_move_open_commitments_withdraw_and_reopen(client,
 
 
 async def test_production_update_grants_denials_and_bad_input(client, world):
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     h = world["h"]
     pid = await world["production"]("Harbour", "2040-03-05", "2040-05-04")

@@ -63,8 +63,8 @@ async def _ratify(client, world, slug="ai-compact", number=1):
 
 
 async def test_three_party_compact_from_draft_to_ratified_then_amended_with_redline(client, world):
-    from guild.audit import verify_chain
-    from guild.tables import AuditEvent
+    from guild.infra.audit import verify_chain
+    from guild.infra.tables import AuditEvent
 
     created = await _create(client, world)
     assert created["open_version"] == 1 and created["current_version"] is None
@@ -130,7 +130,7 @@ async def test_three_party_compact_from_draft_to_ratified_then_amended_with_redl
 
 
 async def test_version_hash_is_the_sha256_of_its_canonical_document(client, world):
-    from guild.canonical import canonical_hash
+    from guild.domain.canonical import canonical_hash
 
     await _create(client, world)
     v = (await client.post(f"{BASE}/ai-compact/versions/1/propose", headers=world["perf"])).json()
@@ -184,7 +184,7 @@ async def test_a_rejection_that_makes_ratification_impossible_closes_the_version
 
 
 async def test_proposed_terms_never_change(client, world):
-    from guild.tables import CompactVersion
+    from guild.infra.tables import CompactVersion
 
     await _create(client, world)
     url = f"{BASE}/ai-compact/versions/1"
@@ -270,7 +270,7 @@ async def test_a_draft_cannot_be_decided(client, world):
     ],
 )
 async def test_invalid_terms_are_refused_naming_the_term(client, world, change, field, rule):
-    from guild.tables import Compact
+    from guild.infra.tables import Compact
 
     body = {
         "slug": "bad",
@@ -358,8 +358,8 @@ async def test_compact_pdf_carries_the_hash_and_the_canonical_json(client, world
 
     from pypdf import PdfReader
 
-    from contracts.pdf import read_attachments
-    from guild.canonical import canonical_hash
+    from guild.domain.canonical import canonical_hash
+    from guild.infra.pdf import read_attachments
 
     await _create(client, world)
     v = await _ratify(client, world)
@@ -412,7 +412,7 @@ async def test_concurrent_proposals_and_withdrawals_have_one_winner(client, worl
 
 
 async def test_concurrent_decisions_of_one_party_count_once(client, world):
-    from guild.tables import RatificationDecision
+    from guild.infra.tables import RatificationDecision
     from tests.integration.concurrency import audit_events, statuses, together
 
     await _create(client, world)

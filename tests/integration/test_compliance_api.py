@@ -100,7 +100,7 @@ async def test_on_demand_check_opens_findings_that_the_right_people_see(client, 
 
 
 async def test_cli_check_run_and_findings(world):
-    from guild.db import engine, is_sqlite
+    from guild.infra.db import engine, is_sqlite
 
     env = dict(os.environ)
     if is_sqlite():

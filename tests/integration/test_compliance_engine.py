@@ -40,7 +40,7 @@ async def world(users) -> World:
     from guild.accounts.service import load_principal
     from guild.compacts import service
     from guild.compacts.schemas import CompactCreate, DecisionCreate
-    from guild.tables import Compact, CompactVersion, WebhookEndpoint
+    from guild.infra.tables import Compact, CompactVersion, WebhookEndpoint
 
     convening = await users.org("performers", "guild")
     company = await users.org("kestrel", "production_company")
@@ -128,8 +128,8 @@ async def contract(
     status: str = "issued",
 ) -> UUID:
     """A stored contract row with the document parts the engine reads (issuing real ones renders PDFs)."""
-    from contracts.compliance import contract_facts
-    from guild.tables import Contract
+    from contracts.rules import contract_facts
+    from guild.infra.tables import Contract
 
     cid = uuid4()
     document = {
@@ -162,7 +162,7 @@ async def contract(
 
 
 async def disclose(pid: UUID, category: str, total: int, ai: int) -> None:
-    from guild.tables import AssetDisclosure
+    from guild.infra.tables import AssetDisclosure
 
     existing = (
         await AssetDisclosure.select(AssetDisclosure.id)
@@ -201,7 +201,7 @@ async def camera_team(w: World, pid: UUID, **apprentice: Any) -> tuple[UUID, UUI
 
 
 async def new_run(**kw: Any) -> UUID:
-    from guild.tables import ComplianceRun
+    from guild.infra.tables import ComplianceRun
 
     run_id = uuid4()
     await ComplianceRun.insert(
@@ -213,7 +213,7 @@ async def new_run(**kw: Any) -> UUID:
 
 
 async def findings(pid: UUID | None = None, **where: Any) -> list[dict[str, Any]]:
-    from guild.tables import Finding
+    from guild.infra.tables import Finding
 
     query = Finding.select().output(load_json=True).order_by(Finding.rule).order_by(Finding.subject)
     if pid is not None:
@@ -223,7 +223,7 @@ async def findings(pid: UUID | None = None, **where: Any) -> list[dict[str, Any]
 
 
 async def deliveries(event: str | None = None) -> list[dict[str, Any]]:
-    from guild.tables import WebhookDelivery
+    from guild.infra.tables import WebhookDelivery
 
     rows = await WebhookDelivery.select(
         WebhookDelivery.event, WebhookDelivery.payload, WebhookDelivery.endpoint.organization.as_alias("org")
@@ -239,8 +239,8 @@ def utc(at: datetime) -> datetime:
 
 
 async def test_a_production_that_keeps_every_rule_has_no_findings(world, client):
-    from guild.compliance.engine import check_production
-    from guild.tables import ComplianceRun
+    from guild.compliance.service import check_production
+    from guild.infra.tables import ComplianceRun
 
     pid = await production(world)
     await disclose(pid, "vfx_shot", 100, 20)  # weight 5: exactly the 20 % maximum
@@ -305,7 +305,7 @@ async def failing_production(w: World) -> dict[str, UUID]:
 
 
 async def test_each_rule_opens_one_finding_with_evidence_due_date_and_webhooks(world):
-    from guild.compliance.engine import check_batch
+    from guild.compliance.service import check_batch
 
     p = await failing_production(world)
     pid = p["production"]
@@ -341,8 +341,8 @@ async def test_each_rule_opens_one_finding_with_evidence_due_date_and_webhooks(w
 
 
 async def test_findings_persist_escalate_once_and_resolve_without_duplicates(world):
-    from guild.compliance.engine import check_batch
-    from guild.tables import Finding
+    from guild.compliance.service import check_batch
+    from guild.infra.tables import Finding
 
     p = await failing_production(world)
     pid = p["production"]
@@ -404,8 +404,8 @@ async def test_findings_persist_escalate_once_and_resolve_without_duplicates(wor
 
 
 async def test_a_finding_of_a_version_no_longer_bound_resolves(world):
-    from guild.compliance.engine import check_batch
-    from guild.tables import ProductionBinding
+    from guild.compliance.service import check_batch
+    from guild.infra.tables import ProductionBinding
 
     pid = await production(world)
     await engage(world, pid, "No Contract")
@@ -417,8 +417,8 @@ async def test_a_finding_of_a_version_no_longer_bound_resolves(world):
 
 
 async def test_loading_a_batch_costs_the_same_queries_for_one_or_many_productions(world, monkeypatch):
-    from guild.compliance import engine as compliance_engine
-    from guild.db import engine
+    from guild.compliance import service as compliance_engine
+    from guild.infra.db import engine
 
     ids = [await production(world, f"Film {i}", budget=60_000_000) for i in range(12)]  # above the quota band
     for pid in ids:
@@ -445,14 +445,14 @@ async def test_loading_a_batch_costs_the_same_queries_for_one_or_many_production
 
 
 async def test_sweep_resumes_after_the_last_committed_batch_without_duplicates(world, monkeypatch):
-    from guild.compliance import engine as compliance_engine
-    from guild.tables import ComplianceRun, Finding
+    from guild.compliance import service as compliance_engine
+    from guild.infra.tables import ComplianceRun, Finding
 
     ids = [await production(world, f"Film {i}") for i in range(3)]
     for pid in ids:
         await engage(world, pid, "No Contract")  # contract_missing + camera quota: two findings each
     other = await production(world, "Unbound")
-    from guild.tables import ProductionBinding
+    from guild.infra.tables import ProductionBinding
 
     await ProductionBinding.delete().where(ProductionBinding.production == other)
     order = sorted(str(i) for i in ids)
@@ -494,8 +494,8 @@ async def test_sweep_resumes_after_the_last_committed_batch_without_duplicates(w
 
 
 async def test_a_whole_sweep_in_default_batches_then_a_repeat_changes_nothing(world):
-    from guild.compliance.engine import sweep_compact
-    from guild.tables import ComplianceRun
+    from guild.compliance.service import sweep_compact
+    from guild.infra.tables import ComplianceRun
 
     ids = [await production(world, f"Film {i}") for i in range(4)]
     for pid in ids:
@@ -515,7 +515,7 @@ async def test_a_whole_sweep_in_default_batches_then_a_repeat_changes_nothing(wo
 
 async def commit_to(w: World, pid: UUID, key: str, due: date, status: str = "open") -> UUID:
     """A commitment row, inserted directly (binding creates them from the terms; here the dates are chosen)."""
-    from guild.tables import Commitment
+    from guild.infra.tables import Commitment
 
     cid = uuid4()
     await Commitment.insert(
@@ -536,7 +536,7 @@ async def commit_to(w: World, pid: UUID, key: str, due: date, status: str = "ope
 
 
 async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(world):
-    from guild.compliance.engine import check_batch
+    from guild.compliance.service import check_batch
 
     pid = await production(world)
     _, trainee = await camera_team(world, pid, rate_minor_per_week=59_000)  # minimum 60_000 per week
@@ -570,7 +570,7 @@ async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(wor
     assert quota["rule"]["min_rate_minor_per_week"] == 60_000
 
     # paid the minimum: both resolve on the next run
-    from guild.tables import Engagement
+    from guild.infra.tables import Engagement
 
     await Engagement.update({Engagement.rate_minor_per_week: 60_000}).where(Engagement.id == trainee)
     stats = await check_batch([pid], await new_run(production=pid), T0 + timedelta(days=1))
@@ -578,8 +578,8 @@ async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(wor
 
 
 async def test_open_commitments_past_their_due_date_are_overdue_until_done(world):
-    from guild.compliance.engine import check_batch
-    from guild.tables import Commitment
+    from guild.compliance.service import check_batch
+    from guild.infra.tables import Commitment
 
     pid = await production(world)
     await camera_team(world, pid)  # the quota is met: only commitments can produce findings here
@@ -612,9 +612,9 @@ async def test_open_commitments_past_their_due_date_are_overdue_until_done(world
 
 
 async def test_check_production_of_an_unknown_production_is_not_found(world):
-    from guild.compliance.engine import check_production
-    from guild.errors import NotFound
-    from guild.tables import ComplianceRun
+    from guild.compliance.service import check_production
+    from guild.domain.errors import NotFound
+    from guild.infra.tables import ComplianceRun
 
     with pytest.raises(NotFound):
         await check_production(uuid4(), None)
@@ -624,7 +624,7 @@ async def test_check_production_of_an_unknown_production_is_not_found(world):
 async def test_superseded_contracts_are_history_the_sweep_reads_the_live_one(world):
     """An engagement whose contract was superseded is checked against its live contract; one whose
     replacement was voided since has no live contract (contract_missing, citing the void one)."""
-    from guild.compliance.engine import check_batch
+    from guild.compliance.service import check_batch
 
     pid = await production(world)
     replaced = await engage(world, pid, "Replaced Contract")
@@ -647,9 +647,9 @@ async def test_the_one_live_contract_migration_supersedes_older_duplicates(world
     then the index refuses a second live one."""
     import importlib
 
-    from guild.audit import verify_chain
-    from guild.db import is_unique_violation, raw
-    from guild.tables import AuditEvent, Contract
+    from guild.infra.audit import verify_chain
+    from guild.infra.db import is_unique_violation, raw
+    from guild.infra.tables import AuditEvent, Contract
 
     migration = importlib.import_module("guild.piccolo_migrations.guild_2026_11_29t14_41_01_000000")
     pid = await production(world)

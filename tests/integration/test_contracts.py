@@ -184,7 +184,7 @@ async def test_preview_applies_the_most_protective_term_and_names_the_compact(cl
 
 
 async def test_non_compliant_contract_is_refused_itemised_and_nothing_is_issued(client, world, production):
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     body = performer_request(production["actor"], notice_hours=24, pay_multiple_of_scale=0.5)
     r = await client.post(
@@ -203,8 +203,8 @@ async def test_non_compliant_contract_is_refused_itemised_and_nothing_is_issued(
 
 
 async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, production, tmp_path):
-    from guild.canonical import canonical_json, sha256_hex
-    from guild.tables import Contract
+    from guild.domain.canonical import canonical_json, sha256_hex
+    from guild.infra.tables import Contract
 
     h = world["h"]
     r = await client.post(
@@ -221,7 +221,7 @@ async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, produ
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert sha256_hex(pdf.content) == contract["pdf_sha256"] == pdf.headers["x-pdf-sha256"]
 
-    from contracts.pdf import read_attachments
+    from guild.infra.pdf import read_attachments
 
     stored = (
         await Contract.select(Contract.document).where(Contract.id == contract["id"]).output(load_json=True).first()
@@ -254,7 +254,7 @@ async def test_issue_stores_the_facts_the_sweep_reads_and_the_backfill_rederives
     migration that added them derives the same values from the stored document and report."""
     import importlib
 
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     r = await client.post(
         f"/api/v1/productions/{production['id']}/contracts",
@@ -289,7 +289,7 @@ async def test_issue_stores_the_facts_the_sweep_reads_and_the_backfill_rederives
 
 
 async def test_idempotency_key_never_issues_twice(client, world, production):
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     url = f"/api/v1/productions/{production['id']}/contracts"
     headers = {**world["h"]["producer"], "Idempotency-Key": "issue-actor-1"}
@@ -334,7 +334,7 @@ async def test_apprentice_contract_checks_rate_weeks_and_mentor(client, world, p
     ],
 )
 async def test_bad_contract_input_is_422_naming_the_field(client, world, production, mutate, field):
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     body = performer_request(production["actor"])
     mutate(body)
@@ -420,7 +420,7 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(pdf + b"\n%tampered\n")
 
-    from guild.contracting.service import verify_file
+    from contracts.service import verify_file
 
     checks = await verify_file(good.read_bytes())
     assert all(ok for ok, _ in checks), checks
@@ -432,7 +432,7 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
     import os
     import sys
 
-    from guild.db import engine, is_sqlite
+    from guild.infra.db import engine, is_sqlite
 
     env = dict(os.environ)
     if is_sqlite():
@@ -661,7 +661,7 @@ async def test_fifty_concurrent_issuances_issue_one_contract(client, world, prod
     """Fifty issuances for one engagement at once, each with its own Idempotency-Key: one contract is
     issued; every other is refused, 409 naming it, or 503 when the company's share of the render queue
     is full (the PDF pool's per-tenant bound), and nothing else is written."""
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
     from tests.integration.concurrency import audit_events, statuses, together
 
     n = 50

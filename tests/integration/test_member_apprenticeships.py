@@ -273,7 +273,7 @@ async def test_officer_totals_json_and_csv(client, world):
 def test_totals_csv_neutralises_formulas():
     from uuid import uuid4
 
-    from guild.apprenticeship.views import ApprenticeshipTotals, ProductionTotals, TotalsSum, totals_csv
+    from guild.apprenticeship.queries import ApprenticeshipTotals, ProductionTotals, TotalsSum, totals_csv
 
     row = ProductionTotals(
         production_id=uuid4(),
@@ -337,7 +337,7 @@ def _events(r) -> dict[str, dict]:
 
 
 def _path(url: str) -> str:
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     base = get_settings().public_base_url
     assert url.startswith(base + "/"), url
@@ -346,7 +346,7 @@ def _path(url: str) -> str:
 
 async def test_feed_urls_use_the_configured_address_never_the_host_header(client, world, monkeypatch):
     """A forged Host header (or X-Forwarded-Host) must not put a stranger's host around the secret feed token."""
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "public_base_url", "https://guild.example.org/films")
     r = await client.post(
@@ -366,7 +366,7 @@ async def test_feed_urls_use_the_configured_address_never_the_host_header(client
 def test_the_public_base_url_setting_is_checked():
     from pydantic import ValidationError
 
-    from guild.settings import Settings
+    from guild.infra.settings import Settings
 
     assert Settings(public_base_url="https://guild.example.org/").public_base_url == "https://guild.example.org"
     for bad in ("guild.example.org", "ftp://guild.example.org", "https://guild.example.org/?a=1", "https://"):
@@ -425,7 +425,7 @@ async def test_production_feed_and_token_rotation(client, world):
     assert (await client.get(_path(issued["me_url"]))).status_code == 404
     assert len(_events(await client.get(_path(rotated["productions"][0]["url"])))) == 2
 
-    from guild.tables import CalendarToken
+    from guild.infra.tables import CalendarToken
 
     stored = await CalendarToken.select(CalendarToken.token)
     assert len(stored) == 1 and rotated["token"] not in stored[0]["token"]  # only a digest is kept

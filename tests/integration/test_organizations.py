@@ -36,7 +36,7 @@ async def test_admin_creates_organisations_others_cannot(client, world):
 
 
 async def test_duplicate_slug_is_409_and_creates_nothing(client, world):
-    from guild.tables import Organization
+    from guild.infra.tables import Organization
 
     assert (await client.post("/api/v1/organizations", json=ORG, headers=world["admin"])).status_code == 201
     r = await client.post("/api/v1/organizations", json={**ORG, "name": "Other"}, headers=world["admin"])
@@ -99,7 +99,7 @@ async def test_officers_invite_members_others_are_denied(client, world, users):
 
 async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(client, world, users):
     """Officers cannot tell from the answer, the members list or the invitations which addresses have accounts."""
-    from guild.audit import rows_without_events
+    from guild.infra.audit import rows_without_events
 
     await users.user("known@example.org")
     url = "/api/v1/organizations/guild-a/members"
@@ -173,7 +173,7 @@ async def test_membership_of_another_org_cannot_be_removed_through_this_one(clie
 async def test_two_officers_removing_each_other_at_once_leave_one_officer(client, users):
     """Five organisations, each with two officers who remove each other at the same moment (ten requests
     at once): in every organisation exactly one removal succeeds and the other is 409 last_officer."""
-    from guild.tables import Membership
+    from guild.infra.tables import Membership
     from tests.integration.concurrency import audit_events, together
 
     calls, orgs = [], {}
@@ -216,7 +216,7 @@ async def test_one_membership_removed_by_many_at_once_is_removed_once(client, wo
 
 async def test_one_role_given_by_many_at_once_is_given_once(client, world, users):
     """Eight officers' clicks invite once; eight accepts by the invitee make one membership."""
-    from guild.tables import Membership, MembershipInvitation
+    from guild.infra.tables import Membership, MembershipInvitation
     from tests.integration.concurrency import audit_events, statuses, together
 
     new = await users.user("new@example.org")

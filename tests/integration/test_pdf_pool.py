@@ -109,7 +109,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
-    from guild.db import engine, is_sqlite
+    from guild.infra.db import engine, is_sqlite
 
     marker = f"GUILD_TEST_SERVER_MARK={uuid4().hex}"
     env = {
@@ -222,7 +222,7 @@ async def test_sigkill_of_the_server_takes_its_pdf_workers_with_it(users):
 async def _app_client(**settings_update: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """A second app on the test's database (started by the ``client`` fixture) with other PDF settings."""
     from guild.app import create_app
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     app = create_app(get_settings().model_copy(update=settings_update))
     renderer = app.dependencies["pdf_renderer"].dependency()
@@ -253,7 +253,7 @@ async def test_health_reports_a_pdf_renderer_whose_workers_cannot_start(client, 
 
 
 async def test_a_stuck_render_is_refused_in_time_a_full_queue_at_once_and_nothing_is_issued(client, world, production):  # noqa: F811
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     url = f"/api/v1/productions/{production['id']}/contracts"
     producer = world["h"]["producer"]
@@ -284,7 +284,7 @@ async def test_a_stuck_render_is_refused_in_time_a_full_queue_at_once_and_nothin
 
 async def test_a_contract_whose_free_text_overflows_one_document_is_refused_up_front(client, world, production):  # noqa: F811
     from contracts.limits import CONTRACT_TEXT_MAX
-    from guild.tables import Contract
+    from guild.infra.tables import Contract
 
     h = world["h"]
     refs = []

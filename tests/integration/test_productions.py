@@ -128,7 +128,7 @@ async def test_disclosures_validate_counts_and_categories(client, world):
 
 
 async def test_roster_csv_import_is_all_or_nothing_and_names_every_bad_row(client, world):
-    from guild.tables import Engagement
+    from guild.infra.tables import Engagement
 
     h, pid = world["h"], world["pid"]
     url = f"/api/v1/productions/{pid}/engagements/import"
@@ -258,7 +258,7 @@ async def _ratified(world) -> None:
 
 
 async def test_concurrent_bindings_to_one_compact_bind_once(client, world):
-    from guild.tables import Commitment, ProductionBinding
+    from guild.infra.tables import Commitment, ProductionBinding
     from tests.integration.concurrency import audit_events, statuses, together
 
     await _ratified(world)

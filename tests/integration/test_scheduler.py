@@ -34,9 +34,9 @@ async def sweep_items(
 ) -> int:
     """Process ITEMS after ``after``: one transaction per item writes its result and advances the cursor,
     conditional on still holding the run (as the compliance sweep's batches are)."""
-    from guild import audit
-    from guild.db import write_tx
-    from guild.tables import ComplianceRun
+    from guild.infra import audit
+    from guild.infra.db import write_tx
+    from guild.infra.tables import ComplianceRun
 
     done = 0
     for item in (i for i in ITEMS if i > after):
@@ -60,7 +60,7 @@ async def sweep_items(
 
 
 async def _runs(job_id: str | None = None) -> list[dict]:
-    from guild.tables import ComplianceRun
+    from guild.infra.tables import ComplianceRun
 
     query = ComplianceRun.select().order_by(ComplianceRun.slot)
     if job_id is not None:
@@ -69,7 +69,7 @@ async def _runs(job_id: str | None = None) -> list[dict]:
 
 
 async def _items_done() -> list[str]:
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     rows = (
         await AuditEvent.select(AuditEvent.data)
@@ -197,7 +197,7 @@ async def test_a_long_run_keeps_its_lease_through_its_heartbeats():
 
 
 async def test_crash_mid_sweep_resumes_from_the_cursor_without_duplicates():
-    from guild.audit import verify_chain
+    from guild.infra.audit import verify_chain
     from scheduler.runs import claim, run_slot
 
     t0 = datetime.now(UTC)
@@ -299,7 +299,7 @@ async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
     PostgreSQL: the lock is replaced by a barrier, so all six transactions look for the row before
     any inserts it; five then hit the unique index. SQLite's IMMEDIATE transactions run one at a time.
     """
-    from guild import db
+    from guild.infra import db
     from scheduler import runs
 
     n = 6
@@ -350,7 +350,7 @@ async def test_a_lapsed_lease_is_taken_by_exactly_one_of_many_claimers(monkeypat
     transactions read the abandoned row before any updates it; the conditional take-over UPDATE
     (same owner and epoch, lease lapsed) alone lets exactly one through. SQLite serialises writers.
     """
-    from guild import db
+    from guild.infra import db
     from scheduler import runs
 
     dead = await runs.claim("sweep:race", SLOT, None, "dead", datetime.now(UTC) - timedelta(minutes=5), timing(60))
@@ -377,9 +377,9 @@ async def _sweep_world(users, n: int) -> tuple[UUID, list[UUID]]:
     """A ratified compact (weekly cron) and ``n`` productions bound to it, each breaking its AI-share
     rule; the production ids in sweep order."""
     from guild.accounts.service import load_principal
+    from guild.infra.tables import AssetDisclosure, Compact
     from guild.productions.schemas import BindingCreate, ProductionCreate
     from guild.productions.service import bind, create_production
-    from guild.tables import AssetDisclosure, Compact
 
     await users.org("performers", "guild")
     await users.org("kestrel", "production_company")
@@ -409,7 +409,7 @@ async def _sweep_world(users, n: int) -> tuple[UUID, list[UUID]]:
 
 
 async def _findings_by_production() -> dict[UUID, list[dict]]:
-    from guild.tables import Finding
+    from guild.infra.tables import Finding
 
     out: dict[UUID, list[dict]] = {}
     for row in await Finding.select(
@@ -432,7 +432,7 @@ def _checked_once_each(findings: dict[UUID, list[dict]], ids: list[UUID], run_id
 async def test_the_old_owner_cannot_commit_a_batch_after_losing_its_lease(users):
     """A frozen owner wakes up after its run was taken over: its next batch is refused and rolled back,
     and the new owner's sweep checks every production once."""
-    from guild.compliance.engine import SweepConflict, sweep_compact
+    from guild.compliance.service import SweepConflict, sweep_compact
     from scheduler.runs import COMPLETED, FAILED, claim, finish, renew
 
     compact_id, ids = await _sweep_world(users, 5)
@@ -493,7 +493,7 @@ async def test_a_run_abandoned_too_often_ends_failed():
 async def test_the_reaper_resumes_a_lapsed_run_and_closes_abandoned_checks():
     """A started scheduler whose cron would not fire for days: its reaper job resumes the dead owner's
     run from the cursor at once, closes an on-demand check whose process died, and leaves a live one."""
-    from guild.tables import ComplianceRun
+    from guild.infra.tables import ComplianceRun
     from scheduler.runs import claim
     from scheduler.service import REAPER_JOB_ID, GuildScheduler
 
@@ -537,9 +537,9 @@ import asyncio, json, os, sys
 from datetime import UTC, datetime
 
 async def main():
-    from guild import audit, db
-    from guild.settings import get_settings
-    from guild.tables import ComplianceRun
+    from guild.infra import audit, db
+    from guild.infra.settings import get_settings
+    from guild.infra.tables import ComplianceRun
     from scheduler.runs import run_slot
 
     await db.startup(get_settings().model_copy(update={"migrate_on_start": False, "pg_pool_max": 4}))
@@ -563,7 +563,7 @@ asyncio.run(main())
 
 
 def _child_env() -> dict[str, str]:
-    from guild.db import engine
+    from guild.infra.db import engine
 
     env = dict(os.environ, PYTHONPATH=str(ROOT), GUILD_MIGRATE_ON_START="false")
     if ENGINE == "sqlite":  # the per-test copy of the database, not the template
@@ -606,7 +606,7 @@ async def _run_processes(*slot_lists: list[datetime]) -> list[dict]:
 
 
 async def _process_work_count() -> int:
-    from guild.tables import AuditEvent
+    from guild.infra.tables import AuditEvent
 
     return await AuditEvent.count().where(AuditEvent.action == "test.process_work")
 
@@ -633,8 +633,8 @@ async def test_two_scheduler_processes_run_a_slot_once():
 KILL_WORKER = r"""
 import asyncio, functools, sys
 
-from guild.compliance import engine
-from guild.settings import get_settings
+from guild.compliance import service as engine
+from guild.infra.settings import get_settings
 from scheduler.service import run_forever
 
 role = sys.argv[1]
@@ -841,7 +841,7 @@ async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
     from guild.compacts import service
     from guild.compacts.schemas import AmendmentCreate, CompactCreate
     from guild.compacts.terms import example_terms
-    from guild.tables import CompactVersion
+    from guild.infra.tables import CompactVersion
     from scheduler.runs import slot_for
     from scheduler.service import SYNC_JOB_ID, GuildScheduler
 
@@ -916,7 +916,7 @@ async def test_scheduler_process_stops_cleanly_on_sigterm():
     """``run_forever`` as its own process: starts, schedules, and exits 0 on SIGTERM."""
     script = (
         "import asyncio\n"
-        "from guild.settings import get_settings\n"
+        "from guild.infra.settings import get_settings\n"
         "from scheduler.service import run_forever\n"
         "async def work(*args, **kwargs):\n"
         "    pass\n"

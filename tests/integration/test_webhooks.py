@@ -136,7 +136,7 @@ async def http():
 
 
 async def enqueue_in_tx(org_ids, event="finding.opened", data=None) -> int:
-    from guild.db import write_tx
+    from guild.infra.db import write_tx
     from guild.webhooks import enqueue
 
     async with write_tx():
@@ -144,7 +144,7 @@ async def enqueue_in_tx(org_ids, event="finding.opened", data=None) -> int:
 
 
 async def delivery_rows(**where) -> list[dict]:
-    from guild.tables import WebhookDelivery
+    from guild.infra.tables import WebhookDelivery
 
     query = WebhookDelivery.select().output(load_json=True)
     for column, value in where.items():
@@ -211,7 +211,7 @@ async def test_officers_manage_endpoints_others_are_denied(client, world):
     ],
 )
 async def test_bad_urls_are_refused_naming_the_field(client, world, url, rule):
-    from guild.tables import WebhookEndpoint
+    from guild.infra.tables import WebhookEndpoint
 
     r = await client.post(BASE.format(slug="guild-a"), json={"url": url}, headers=world["officer_a"])
     assert r.status_code == 422, r.text
@@ -257,7 +257,7 @@ def test_signature_round_trip_and_refusals():
 
 
 async def test_enqueue_creates_one_pending_delivery_per_active_endpoint(client, world):
-    from guild.tables import WebhookDelivery
+    from guild.infra.tables import WebhookDelivery
 
     ids = world["ids"]
     a1 = await create_endpoint(client, world["officer_a"], "guild-a", "https://a1.example.org/h")
@@ -294,8 +294,8 @@ async def test_enqueue_creates_one_pending_delivery_per_active_endpoint(client, 
 
 
 async def test_enqueue_commits_and_rolls_back_with_the_callers_transaction(client, world):
-    from guild.db import write_tx
-    from guild.tables import WebhookDelivery
+    from guild.infra.db import write_tx
+    from guild.infra.tables import WebhookDelivery
     from guild.webhooks import enqueue
 
     await create_endpoint(client, world["officer_a"], "guild-a", "https://a.example.org/h")
@@ -472,7 +472,7 @@ async def test_deactivating_closes_pending_deliveries(client, world, receiver, h
 
 async def test_concurrent_deactivations_have_one_winner(client, world):
     """Eight officers' requests at once: one deactivates (one audit event), seven are 409."""
-    from guild.tables import WebhookEndpoint
+    from guild.infra.tables import WebhookEndpoint
     from tests.integration.concurrency import audit_events, statuses, together
 
     ep = await create_endpoint(client, world["officer_a"], "guild-a", "https://hooks.example.org/in")
@@ -515,7 +515,7 @@ async def test_deliveries_log_is_newest_first_and_private(client, world):
 @pytest.fixture
 def public_targets_only(monkeypatch):
     """The default of a deployment: GUILD_WEBHOOK_PRIVATE_TARGETS off (the suite turns it on for its receivers)."""
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "webhook_private_targets", False)
 
@@ -536,7 +536,7 @@ def public_targets_only(monkeypatch):
     ],
 )
 async def test_non_public_hosts_are_refused_when_registered(client, world, public_targets_only, url):
-    from guild.tables import WebhookEndpoint
+    from guild.infra.tables import WebhookEndpoint
 
     r = await client.post(BASE.format(slug="guild-a"), json={"url": url}, headers=world["officer_a"])
     assert r.status_code == 422, r.text
@@ -557,7 +557,7 @@ async def test_a_delivery_to_a_host_that_resolves_to_a_non_public_address_is_ref
     client, world, receiver, http, monkeypatch
 ):
     """Registered while allowed (or before its DNS changed): each delivery checks again, nothing is sent."""
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
     from guild.webhooks import deliver_due
 
     ep = await create_endpoint(client, world["officer_a"], "guild-a", receiver.base + "/ok")
@@ -598,7 +598,7 @@ LOOPBACK_SPELLINGS = [*NUMERIC_LOOPBACK, "127.0.0.1.", "0x7f.1."]
     ],
 )
 async def test_other_spellings_of_non_public_hosts_are_refused_when_registered(client, world, public_targets_only, url):
-    from guild.tables import WebhookEndpoint
+    from guild.infra.tables import WebhookEndpoint
 
     r = await client.post(BASE.format(slug="guild-a"), json={"url": url}, headers=world["officer_a"])
     assert r.status_code == 422, r.text
@@ -622,7 +622,7 @@ async def test_http_to_loopback_in_another_spelling_is_allowed_where_private_tar
 
 
 async def test_a_delivery_checks_every_resolved_address(client, world, receiver, http, monkeypatch):
-    from guild.settings import get_settings
+    from guild.infra.settings import get_settings
     from guild.webhooks import deliver_due, service
 
     port = receiver.port

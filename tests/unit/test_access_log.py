@@ -6,7 +6,7 @@ import logging
 
 
 def _access_line(path: str) -> str:
-    from guild.observability import RedactFeedTokens
+    from guild.web.observability import RedactFeedTokens
 
     # the shape of uvicorn's access log record: '%s - "%s %s HTTP/%s" %d' with these args
     record = logging.LogRecord(
@@ -36,7 +36,7 @@ def test_other_paths_are_logged_as_they_are():
 
 def test_the_app_installs_the_filter_on_uvicorns_access_logger():
     from guild.app import create_app
-    from guild.observability import RedactFeedTokens
+    from guild.web.observability import RedactFeedTokens
 
     create_app()
     assert any(isinstance(f, RedactFeedTokens) for f in logging.getLogger("uvicorn.access").filters)

@@ -7,18 +7,10 @@ from typing import Any
 
 import pytest
 
-from guild.apprenticeship.rules import (
-    DueDateOutOfRange,
-    PlannedEngagement,
-    add_working_days,
-    commitment_due_dates,
-    commitment_schedule,
-    placement_weeks,
-    quota_report,
-    ratio_requirement,
-    shoot_weeks,
-)
+from guild.apprenticeship.rules import PlannedEngagement, quota_report, ratio_requirement
 from guild.compacts.terms import CommitmentRule, RatioStep, Terms, example_terms
+from guild.domain.dates import add_working_days, placement_weeks, shoot_weeks
+from guild.productions.rules import DueDateOutOfRange, commitment_due_dates, commitment_schedule
 
 MONDAY = date(2027, 3, 1)
 FRIDAY = date(2027, 3, 5)

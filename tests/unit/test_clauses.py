@@ -9,23 +9,21 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from contracts.assembly import render_clause_text
 from contracts.clauses import (
     CLAUSES,
-    TEMPLATES_DIR,
     ClauseParamsError,
     ContractContext,
-    ContractType,
     CustomClauseText,
-    Level,
     UnknownClause,
-    format_money,
     get_clause,
     latest,
-    level_rank,
-    render_clause_text,
     validate_params,
 )
 from guild.compacts.terms import Terms, example_terms
+from guild.domain.money import format_money
+from guild.domain.work import ContractType, Level, level_rank
+from guild.infra.resources import TEMPLATES_DIR
 
 TERMS = example_terms()
 EXAMPLE = TERMS.model_dump(mode="json")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.clauses import ClauseParamsError, ContractContext, ContractType, UnknownClause
-from contracts.compliance import (
+from contracts.clauses import ClauseParamsError, ContractContext, UnknownClause
+from contracts.rules import (
     POLICY_STRICTNESS,
     BoundVersion,
     ClauseChoice,
@@ -22,8 +22,9 @@ from contracts.compliance import (
     merge_most_protective,
     required_clause_keys,
 )
-from guild.canonical import canonical_hash
 from guild.compacts.terms import AIUse, Policy, Terms, example_terms
+from guild.domain.canonical import canonical_hash
+from guild.domain.work import ContractType
 
 EXAMPLE = example_terms().model_dump(mode="json")
 REPLICA = "ai_uses.performer_digital_replica"

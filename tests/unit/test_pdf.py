@@ -17,25 +17,22 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from contracts.pdf import (
+from guild.compacts.redline import diff_terms
+from guild.compacts.terms import example_terms
+from guild.domain.canonical import canonical_json, sha256_hex
+from guild.infra.pdf import (
     TEMPLATES_DIR,
-    Attachment,
     PdfBusy,
     PdfRenderer,
-    PdfRenderError,
     PdfTimeout,
     PdfTooLarge,
     PdfUnavailable,
-    html_to_pdf,
     money,
     pdf_sha256,
     read_attachments,
     render_html,
-    safe_url_fetcher,
 )
-from guild.canonical import canonical_json, sha256_hex
-from guild.compacts.redline import diff_terms
-from guild.compacts.terms import example_terms
+from guild.infra.pdf_render import Attachment, PdfRenderError, html_to_pdf, safe_url_fetcher
 
 HOSTILE = '<script>alert(1)</script> & "quotes"'
 TITLE = "Compact indie-ai-2026 version 2"
@@ -339,7 +336,7 @@ def test_tenants_take_turns_and_full_queues_refuse_at_once() -> None:
 
 
 def test_fair_queue_serves_tenants_round_robin() -> None:
-    from contracts.pdf_pool import FairQueue
+    from guild.infra.pdf_pool import FairQueue
 
     queue = FairQueue()
     for item in ("a1", "a2", "a3", "b1", "c1", "b2"):

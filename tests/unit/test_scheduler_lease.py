@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from guild.settings import Settings
+from guild.infra.settings import Settings
 from scheduler.runs import LeaseTiming
 
 

@@ -1,4 +1,4 @@
-"""The edge's value types (guild.schemas), the JSON depth limit (guild.bodies), and that every request model uses them."""
+"""The edge's value types (guild.domain.values), the JSON depth limit (guild.web.bodies), and that every request model uses them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from guild.bodies import MAX_JSON_DEPTH, json_nesting_exceeds
-from guild.schemas import INT4_MAX, INT8_MAX, Day, Int4, Int8, Name, Real, Text, _no_nul
+from guild.domain.values import INT4_MAX, INT8_MAX, Day, Int4, Int8, Name, Real, Text, _no_nul
+from guild.web.bodies import MAX_JSON_DEPTH, json_nesting_exceeds
 
 
 class M(BaseModel):
@@ -99,8 +99,8 @@ def test_json_nesting(text: bytes, exceeds: bool) -> None:
 
 def test_stored_terms_parse_back_from_json() -> None:
     """Stored documents are JSON text parsed in python mode: strict ints and floats still pass."""
-    from guild.canonical import canonical_json
     from guild.compacts.terms import Terms, example_terms
+    from guild.domain.canonical import canonical_json
 
     terms = example_terms()
     stored = json.loads(canonical_json(terms.model_dump(mode="json")))

@@ -19,24 +19,30 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.clauses import (
-    ENTRY_LEVELS,
-    LIKENESS_USES,
-    WRITING_USES,
     ClauseParamsError,
     ClauseTemplate,
     ContractContext,
-    ContractType,
     Requirement,
     UnknownClause,
-    ai_rules,
-    applicable_quota_rules,
     forbids_condition_of_hire,
     get_clause,
-    level_rank,
     validate_params,
 )
-from guild.compacts.terms import AIUse, AIUseRule, ConsentScope, Department, Policy, QuotaRule, Terms
-from guild.schemas import Int4, Text
+from guild.compacts.terms import (
+    LIKENESS_USES,
+    WRITING_USES,
+    AIUse,
+    AIUseRule,
+    ConsentScope,
+    Department,
+    Policy,
+    QuotaRule,
+    Terms,
+    ai_rules,
+    applicable_quota_rules,
+)
+from guild.domain.values import Int4, Text
+from guild.domain.work import ENTRY_LEVELS, ContractType, level_rank
 
 __all__ = [
     "POLICY_STRICTNESS",

@@ -72,7 +72,7 @@ class AuditEvent(Table, tablename="audit_event"):
     data = JSON()
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64, unique=True)
-    mac = Varchar(length=64, default="")  # HMAC-SHA256 of ``hash`` with the audit key (guild.audit.event_mac)
+    mac = Varchar(length=64, default="")  # HMAC-SHA256 of ``hash`` with the audit key (guild.infra.audit.event_mac)
     # index (entity_type, entity_id): made in the migration (the audit cross-check looks events up by entity)
 
 
@@ -215,7 +215,7 @@ class Contract(Table, tablename="contract"):
     superseded_by = UUID(null=True, default=None)
     superseded_at = Timestamptz(null=True, default=None)
     # What the compliance sweep reads of the document and report, kept as columns at issue
-    # (contracts.compliance.contract_facts) so a sweep never re-parses documents.
+    # (contracts.rules.contract_facts) so a sweep never re-parses documents.
     clause_keys = Array(base_column=Varchar(length=64), default=list)
     planned_ai_uses = Array(base_column=Varchar(length=64), default=list)
     version_hashes = Array(base_column=Varchar(length=64), default=list)

@@ -12,12 +12,12 @@ from uuid import UUID
 
 from pydantic import Field
 
-from guild.db import read_tx
-from guild.errors import NotFound
-from guild.productions.service import production_row
-from guild.schemas import Out
-from guild.security import Principal, Role
-from guild.tables import Compact, CompactParty, ComplianceRun, Finding, ProductionBinding
+from guild.domain.errors import NotFound
+from guild.domain.principal import Principal, Role
+from guild.domain.values import Out
+from guild.infra.db import read_tx
+from guild.infra.tables import Compact, CompactParty, ComplianceRun, Finding, ProductionBinding
+from guild.productions.queries import production_row
 
 
 class FindingRead(Out):

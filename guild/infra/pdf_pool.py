@@ -27,10 +27,12 @@ so this module itself stays light (no WeasyPrint import).
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import logging
 import math
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import threading
@@ -38,6 +40,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from guild.infra.pdf_render import PdfRenderError, html_to_pdf
 
 __all__ = ["FairQueue", "PdfBusy", "PdfTimeout", "PdfTooLarge", "PdfUnavailable", "RenderPool"]
 
@@ -90,8 +94,6 @@ def _die_with_parent(parent_pid: int) -> None:
     """End this process when ``parent_pid`` ends, even by SIGKILL."""
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
-
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog below still works
@@ -105,8 +107,6 @@ def _die_with_parent(parent_pid: int) -> None:
 def _cap_memory(memory_mb: int) -> None:
     """Cap this process's address space (where the platform allows it; elsewhere no cap)."""
     try:
-        import resource
-
         limit = memory_mb * 1024 * 1024
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
@@ -121,7 +121,6 @@ def _worker_main(conn: Any, parent_pid: int, memory_mb: int) -> None:
     try:
         if memory_mb:
             _cap_memory(memory_mb)
-        from contracts.pdf import PdfRenderError, html_to_pdf
 
         # Ready means able to render: fonts and WeasyPrint's lazy set-up happen here, not in a
         # caller's first document, and a worker that cannot render fails its start.
@@ -406,8 +405,6 @@ class _Slot:
             self._drop(graceful=False)
             raise PdfTooLarge(value)
         if kind == "render":
-            from contracts.pdf import PdfRenderError
-
             raise PdfRenderError(value)
         raise RuntimeError(f"PDF worker error: {value}")
 

@@ -32,11 +32,12 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from guild.canonical import canonical_hash
-from guild.db import is_sqlite, raw, read_tx, write_tx, xact_lock
-from guild.tables import AuditCheckpoint, AuditEvent
+from guild.domain.canonical import canonical_hash
+from guild.infra.db import is_sqlite, raw, read_tx, write_tx, xact_lock
+from guild.infra.settings import get_settings
+from guild.infra.tables import AuditCheckpoint, AuditEvent
 
-log = structlog.get_logger("guild.audit")
+log = structlog.get_logger("guild.infra.audit")
 
 GENESIS = "0" * 64
 _AUDIT_LOCK = 0x6775696C64  # "guild": advisory lock key serialising chain appends on PostgreSQL
@@ -50,14 +51,12 @@ _CHECKPOINT_MAC = b"guild.audit.checkpoint/1\x00"
 
 @lru_cache(maxsize=8)
 def _key_for(configured: str | None, data_dir: Path) -> bytes:
-    from guild.settings import get_settings
 
     return get_settings().audit_mac_key()
 
 
 def audit_key() -> bytes:
     """The audit HMAC key of the current settings (read once per configured key and data folder)."""
-    from guild.settings import get_settings
 
     settings = get_settings()
     return _key_for(settings.audit_key, settings.data_dir)
@@ -223,7 +222,6 @@ class Checkpoint:
 
 
 def _checkpoint_path() -> Path:
-    from guild.settings import get_settings
 
     return get_settings().audit_checkpoint_path
 

@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import SerializationException
 
-from guild.errors import GuildError, field_error
+from guild.domain.errors import GuildError, field_error
 
 MAX_JSON_DEPTH = 32
 

@@ -34,7 +34,6 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 from piccolo.utils.encoding import dump_json
 
-from guild import audit
 from guild.compacts.terms import Terms
 from guild.compliance.lease import RunLease
 from guild.compliance.rules import (
@@ -48,10 +47,11 @@ from guild.compliance.rules import (
     escalated,
     evaluate_production,
 )
-from guild.db import in_list, insert_many, write_tx, xact_lock
-from guild.db import rows as db_rows
-from guild.errors import NotFound
-from guild.tables import (
+from guild.domain.errors import NotFound
+from guild.infra import audit
+from guild.infra.db import in_list, insert_many, write_tx, xact_lock
+from guild.infra.db import rows as db_rows
+from guild.infra.tables import (
     AssetDisclosure,
     Commitment,
     CompactVersion,
@@ -60,6 +60,7 @@ from guild.tables import (
     Production,
     ProductionBinding,
 )
+from guild.webhooks.service import enqueue_many
 
 __all__ = [
     "MAX_BATCH",
@@ -491,8 +492,6 @@ async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
             _ids(ids)
         )
     if plan.events:
-        from guild.webhooks.service import enqueue_many
-
         await enqueue_many([(e.orgs, e.event, e.payload) for e in plan.events])
 
 

@@ -5,7 +5,7 @@ one) unless the request ``supersedes`` it, and then the old one becomes ``supers
 transaction. Issuers of one production take its row lock; the partial unique index ``contract_one_live``
 backs the rule in the database.
 
-The compliance rules live in ``contracts.compliance`` (pure); this service loads the production, its
+The compliance rules live in ``contracts.rules`` (pure); this service loads the production, its
 engagement and the bound compact versions, calls the rules, and stores what was issued.
 """
 
@@ -16,22 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from contracts.clauses import (
-    CLAUSES,
-    ClauseParamsError,
-    ContractContext,
-    ContractStatus,
-    UnknownClause,
-    get_clause,
-    render_clause_text,
-)
-from contracts.compliance import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
+from contracts.assembly import render_clause_text
+from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause
 from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
-from contracts.pdf import Attachment, PdfRenderer, pdf_sha256
-from guild import audit
-from guild.canonical import canonical_hash, canonical_json
-from guild.compacts.terms import Terms
-from guild.contracting.schemas import (
+from contracts.rules import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
+from contracts.schemas import (
     ClauseInfo,
     CompactRef,
     ContractRead,
@@ -40,11 +29,27 @@ from guild.contracting.schemas import (
     CustomClauseRead,
     PdfVerification,
 )
-from guild.db import is_unique_violation, read_tx, write_tx
-from guild.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
-from guild.productions.service import bound_versions, production_row
-from guild.security import Principal, Role
-from guild.tables import Contract, CustomClause, Engagement, Organization
+from guild.compacts.terms import Terms
+from guild.domain.canonical import canonical_hash, canonical_json
+from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
+from guild.domain.principal import Principal, Role
+from guild.domain.statuses import ContractStatus
+from guild.infra import audit
+from guild.infra.db import is_unique_violation, read_tx, write_tx
+from guild.infra.pdf import PdfRenderer, pdf_sha256, read_attachments
+from guild.infra.pdf_render import Attachment
+from guild.infra.tables import (
+    Compact,
+    CompactParty,
+    CompactVersion,
+    Contract,
+    CustomClause,
+    Engagement,
+    Organization,
+    ProductionBinding,
+    RatificationDecision,
+)
+from guild.productions.queries import bound_versions, production_row
 
 CONTRACT_SCHEMA = "guild.contract/1"
 
@@ -113,7 +118,6 @@ _COMPANY = "production_company"
 
 async def _sharing_compacts(org_id: UUID) -> list[UUID]:
     """The compacts an organisation shares its clauses with: convened by it, or a version approved by it."""
-    from guild.tables import Compact, RatificationDecision
 
     convened = await Compact.select(Compact.id).where(Compact.convening_org == org_id)
     approved = await RatificationDecision.select(RatificationDecision.version.compact.as_alias("compact")).where(
@@ -125,7 +129,6 @@ async def _sharing_compacts(org_id: UUID) -> list[UUID]:
 async def _clauses_readable(principal: Principal, slug: str) -> UUID:
     """The organisation's id if ``principal`` may read its clauses; 404 (the same as for no such organisation)
     otherwise."""
-    from guild.tables import CompactParty, ProductionBinding
 
     org = await Organization.select(Organization.id, Organization.kind).where(Organization.slug == slug).first()
     if org is not None:
@@ -242,7 +245,6 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
 async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
     """Organisations whose clauses a production's contracts may carry besides its company's: those sharing
     them with a bound compact (convened it or approved a version), production companies excepted."""
-    from guild.tables import Compact, ProductionBinding, RatificationDecision
 
     bindings = await ProductionBinding.select(ProductionBinding.compact).where(
         ProductionBinding.production == production_id
@@ -723,8 +725,6 @@ async def verify_pdf_hash(pdf_hash: str) -> PdfVerification:
 
 async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
     """Checks for ``guild contracts verify``: hashes recomputed, embedded data re-checked against the compacts."""
-    from contracts.pdf import read_attachments
-    from guild.tables import CompactVersion
 
     checks: list[tuple[bool, str]] = []
     digest = pdf_sha256(pdf)

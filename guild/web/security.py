@@ -1,79 +1,37 @@
-"""Passwords (argon2 via pwdlib), bearer JWTs (Litestar JWTAuth), the request principal and role guards."""
+"""Bearer JWTs (Litestar JWTAuth) and the role guards; the principal itself is :mod:`guild.domain.principal`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
-from pwdlib import PasswordHash
 
-from guild.errors import Forbidden, NotFound
-from guild.settings import Settings
+from guild.domain.errors import Forbidden, NotFound
+from guild.domain.principal import Principal, Role
+from guild.infra.settings import Settings
 
-_hasher = PasswordHash.recommended()
-# Verified against when the e-mail is unknown, so both paths cost one argon2 verification.
-_DUMMY_HASH = _hasher.hash("guild-timing-equaliser")
+__all__ = ["Principal", "Role", "TokenIssuer", "admin_guard", "make_jwt_auth", "org_role_guard"]
 
-
-class Role(StrEnum):
-    officer = "officer"
-    producer = "producer"
-    member = "member"
-    reviewer = "reviewer"
-    licensee = "licensee"
+PrincipalLoader = Callable[[UUID], Awaitable[Principal | None]]
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def make_jwt_auth(settings: Settings, load_principal: PrincipalLoader) -> JWTAuth[Principal]:
+    """Bearer tokens whose subject is a user id; ``load_principal`` turns it into the request's principal."""
 
+    async def retrieve(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+        try:
+            user_id = UUID(token.sub)
+        except ValueError:
+            return None
+        return await load_principal(user_id)
 
-def verify_password(password: str, password_hash: str | None) -> bool:
-    if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
-        return False
-    return _hasher.verify(password, password_hash)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated user of one request, with roles per organisation (keyed by organisation slug)."""
-
-    id: UUID
-    email: str
-    name: str
-    is_admin: bool
-    roles: dict[str, frozenset[str]] = field(default_factory=dict)
-    org_ids: dict[str, UUID] = field(default_factory=dict)
-
-    def has_role(self, org_slug: str, *roles: str) -> bool:
-        return bool(self.roles.get(org_slug, frozenset()) & set(roles))
-
-    def is_member_of(self, org_slug: str) -> bool:
-        return org_slug in self.roles
-
-    def orgs_with_role(self, *roles: str) -> list[UUID]:
-        return [self.org_ids[slug] for slug, have in self.roles.items() if have & set(roles)]
-
-
-async def _retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    from guild.accounts.service import load_principal
-
-    try:
-        user_id = UUID(token.sub)
-    except ValueError:
-        return None
-    return await load_principal(user_id)
-
-
-def make_jwt_auth(settings: Settings) -> JWTAuth[Principal]:
     return JWTAuth[Principal](
-        retrieve_user_handler=_retrieve_principal,
+        retrieve_user_handler=retrieve,
         token_secret=settings.jwt_secret(),
         default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
         exclude_opt_key="public",

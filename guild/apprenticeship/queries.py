@@ -23,15 +23,16 @@ from uuid import UUID
 
 from pydantic import Field
 
-from contracts.clauses import ENTRY_LEVELS, applicable_quota_rules
-from guild.apprenticeship.commitments import CommitmentRead, commitment_rows, party_officer_compacts, today
-from guild.apprenticeship.rules import PlannedEngagement, placement_weeks, quota_report
-from guild.compacts.terms import Department, QuotaRule, Terms
-from guild.db import read_tx
-from guild.errors import NotFound
-from guild.schemas import Out
-from guild.security import Principal
-from guild.tables import Commitment, Compact, Engagement, ProductionBinding
+from guild.apprenticeship.rules import PlannedEngagement, quota_report
+from guild.compacts.terms import Department, QuotaRule, Terms, applicable_quota_rules
+from guild.domain.dates import placement_weeks
+from guild.domain.errors import NotFound
+from guild.domain.principal import Principal
+from guild.domain.values import Out
+from guild.domain.work import ENTRY_LEVELS
+from guild.infra.db import read_tx
+from guild.infra.tables import Commitment, Compact, Engagement, ProductionBinding
+from guild.productions.commitments import CommitmentRead, commitment_rows, party_officer_compacts, today
 
 __all__ = [
     "ApprenticeshipTotals",

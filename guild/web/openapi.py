@@ -15,7 +15,7 @@ schema :class:`Problem`) by rule, from the same facts the framework acts on:
   field and rule, 400 when the request cannot be read at all);
 - **413** for routes that read a body (``data`` or ``body``): the request body limit;
 - other media types of the success response: ``opt={"also_returns": {"text/csv": "description"}}``;
-- and every status the handler declares with Litestar's ``raises=[...]``: guild errors (Conflict,
+- and every status the handler declares with Litestar's ``raises=documented(...)``: guild errors (Conflict,
   PreconditionFailed, ...) or Litestar's HTTP exceptions (TooManyRequestsException,
   ServiceUnavailableException). 429 and 503 carry ``Retry-After``.
 

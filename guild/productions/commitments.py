@@ -1,7 +1,7 @@
 """Apprenticeship commitments: obligations with due dates that a production takes on when it binds.
 
 When a production binds to a compact version, each rule of the version's
-``terms.apprenticeship_commitments`` that applies to the shoot becomes one :class:`~guild.tables.Commitment`
+``terms.apprenticeship_commitments`` that applies to the shoot becomes one :class:`~guild.infra.tables.Commitment`
 row, its due date computed from the production's shoot dates (``start_date`` = shoot start,
 ``end_date`` = shoot end). A production without both shoot dates gets no commitments at binding;
 creating them when the dates are set later is not done yet.
@@ -19,14 +19,15 @@ from uuid import UUID, uuid4
 
 from pydantic import TypeAdapter
 
-from guild import audit
-from guild.apprenticeship.rules import commitment_due_dates
 from guild.compacts.terms import CommitmentRule
-from guild.db import read_tx, write_tx
-from guild.errors import Conflict, NotFound
-from guild.schemas import Out
-from guild.security import Principal, Role
-from guild.tables import Commitment, CompactParty, CompactVersion, Production, ProductionBinding
+from guild.domain.errors import Conflict, NotFound
+from guild.domain.principal import Principal, Role
+from guild.domain.values import Out
+from guild.infra import audit
+from guild.infra.db import read_tx, write_tx
+from guild.infra.tables import Commitment, CompactParty, CompactVersion, Production, ProductionBinding
+from guild.productions.queries import production_row
+from guild.productions.rules import commitment_due_dates
 
 __all__ = [
     "CommitmentRead",
@@ -130,7 +131,6 @@ async def party_officer_compacts(principal: Principal) -> set[UUID]:
 
 async def list_commitments(principal: Principal, production_id: UUID) -> list[CommitmentRead]:
     """All of them for the company's producers and officers; a party officer sees those under their compacts."""
-    from guild.productions.service import production_row
 
     async with read_tx():
         try:
@@ -296,7 +296,6 @@ async def mark_done(principal: Principal, production_id: UUID, commitment_id: UU
     409. The production row is locked first, so a concurrent change of shoot dates (which reschedules or
     withdraws open commitments) runs before or after, never in between; the conditional UPDATE makes
     exactly one of several concurrent requests the one that marks it (one audit event)."""
-    from guild.productions.service import production_row
 
     async with write_tx():
         await production_row(principal, production_id, write=True, lock=True)

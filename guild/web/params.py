@@ -11,7 +11,7 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter, Parameter
 
-from guild.schemas import MAX_VERSION_NUMBER, SLUG_PATTERN
+from guild.domain.values import MAX_VERSION_NUMBER, SLUG_PATTERN
 
 __all__ = ["MAX_VERSION_NUMBER", "IdempotencyKey", "SlugParam", "VersionNumber"]
 

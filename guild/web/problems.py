@@ -1,90 +1,37 @@
-"""Domain exceptions, each an RFC 9457 problem; one mapping turns every error into problem+json."""
+"""RFC 9457 problem responses: every error a request can meet becomes ``application/problem+json`` here,
+in one place. Domain errors (:mod:`guild.domain.errors`) carry their kind and extension members; the
+framework's own errors (validation, HTTP) and the infrastructure's (a constraint refused a write, the
+PDF renderer is busy) are translated alongside them."""
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
+from typing import Any, cast
 
+from asyncpg.exceptions import IntegrityConstraintViolationError
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 
-PROBLEM_BASE = "urn:guild:problem:"
+from guild.domain.errors import PROBLEM_BASE, GuildError, ServiceUnavailable
+from guild.infra.pdf_pool import PdfTooLarge, PdfUnavailable
 
 
-class GuildError(ProblemDetailsException):
-    status_code = 400
-    slug = "bad-request"
-    default_title = "Bad request"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        title: str | None = None,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(
-            detail=detail,
-            status_code=self.status_code,
-            title=title or self.default_title,
-            type_=PROBLEM_BASE + self.slug,
-            headers=headers,
-            extra=extra or None,
-        )
+def documented(*errors: type[GuildError] | type[HTTPException]) -> list[type[HTTPException]]:
+    """The errors a handler declares (``raises=documented(Conflict, ...)``) for the OpenAPI document, which
+    reads only their ``status_code``; Litestar types the list as HTTP exceptions."""
+    return cast(list[type[HTTPException]], list(errors))
 
 
-class Unauthorized(GuildError):
-    status_code, slug, default_title = 401, "unauthorized", "Authentication required"
-
-
-class Forbidden(GuildError):
-    status_code, slug, default_title = 403, "forbidden", "Not allowed"
-
-
-class NotFound(GuildError):
-    status_code, slug, default_title = 404, "not-found", "Not found"
-
-
-class Conflict(GuildError):
-    status_code, slug, default_title = 409, "conflict", "Conflict"
-
-
-class PreconditionFailed(GuildError):
-    status_code, slug, default_title = 412, "precondition-failed", "Precondition failed"
-
-
-class PreconditionRequired(GuildError):
-    status_code, slug, default_title = 428, "precondition-required", "Precondition required"
-
-
-class TooManyRequests(GuildError):
-    """Too many attempts; ``Retry-After`` says in how many seconds to try again."""
-
-    status_code, slug, default_title = 429, "too-many-requests", "Too many requests"
-
-    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after, **extra)
-
-
-class ServiceUnavailable(GuildError):
-    """A component (e.g. PDF rendering) cannot serve this now; ``Retry-After`` says when to retry."""
-
-    status_code, slug, default_title = 503, "unavailable", "Temporarily unavailable"
-
-
-class Unprocessable(GuildError):
-    """The request is well-formed but breaks a rule; ``errors``/``violations`` say which."""
-
-    status_code, slug, default_title = 422, "unprocessable", "Rule violated"
-
-
-def field_error(field: str, rule: str, message: str, **ctx: Any) -> dict[str, Any]:
-    return {"field": field, "rule": rule, "message": message, **ctx}
-
-
-def invalid(field: str, rule: str, message: str, **ctx: Any) -> Unprocessable:
-    """A single-field validation failure, shaped like request validation errors."""
-    return Unprocessable(message, title="Validation failed", errors=[field_error(field, rule, message, **ctx)])
+def _guild_to_problem(exc: GuildError) -> ProblemDetailsException:
+    retry_after = exc.retry_after
+    return ProblemDetailsException(
+        detail=exc.detail,
+        status_code=exc.status_code,
+        title=exc.title,
+        type_=exc.type,
+        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+        extra=exc.extra or None,
+    )
 
 
 def _validation_to_problem(exc: ValidationException) -> ProblemDetailsException:
@@ -182,12 +129,14 @@ _PDF_TITLES = {
 def _pdf_unavailable_to_problem(exc: Exception) -> ProblemDetailsException:
     """The renderer refused (queue full), stopped (timeout) or cannot run: 503 with Retry-After."""
     rule = getattr(exc, "rule", "pdf_unavailable")
-    return ServiceUnavailable(
-        str(exc),
-        title=_PDF_TITLES.get(rule, _PDF_TITLES["pdf_unavailable"]),
-        headers={"Retry-After": str(getattr(exc, "retry_after", 5))},
-        rule=rule,
-        component="pdf",
+    return _guild_to_problem(
+        ServiceUnavailable(
+            str(exc),
+            title=_PDF_TITLES.get(rule, _PDF_TITLES["pdf_unavailable"]),
+            retry_after=getattr(exc, "retry_after", 5),
+            rule=rule,
+            component="pdf",
+        )
     )
 
 
@@ -203,14 +152,9 @@ def _pdf_too_large_to_problem(exc: Exception) -> ProblemDetailsException:
 
 
 def problem_details_config() -> ProblemDetailsConfig:
-    import sqlite3
-
-    from asyncpg.exceptions import IntegrityConstraintViolationError
-
-    from contracts.pdf_pool import PdfTooLarge, PdfUnavailable
-
     return ProblemDetailsConfig(
         exception_to_problem_detail_map={
+            GuildError: _guild_to_problem,
             PdfUnavailable: _pdf_unavailable_to_problem,
             PdfTooLarge: _pdf_too_large_to_problem,
             sqlite3.IntegrityError: _integrity_to_problem,

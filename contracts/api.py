@@ -10,10 +10,9 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
-from contracts.clauses import ContractStatus
-from contracts.compliance import ComplianceReport
-from guild.contracting import service
-from guild.contracting.schemas import (
+from contracts import service
+from contracts.rules import ComplianceReport
+from contracts.schemas import (
     ClauseInfo,
     ContractRead,
     ContractRequest,
@@ -22,9 +21,12 @@ from guild.contracting.schemas import (
     PdfVerification,
     VoidRequest,
 )
-from guild.errors import Conflict, Forbidden
-from guild.params import IdempotencyKey, SlugParam
-from guild.security import Principal, Role, org_role_guard
+from guild.domain.errors import Conflict, Forbidden
+from guild.domain.principal import Principal, Role
+from guild.domain.statuses import ContractStatus
+from guild.web.params import IdempotencyKey, SlugParam
+from guild.web.problems import documented
+from guild.web.security import org_role_guard
 
 Req = Request[Principal, Any, Any]
 StatusFilter = Annotated[ContractStatus | None, QueryParameter(description="only contracts of this status")]
@@ -50,7 +52,7 @@ class ContractController(Controller):
         "/organizations/{slug:str}/clauses",
         guards=[org_role_guard],
         opt={"org_roles": (Role.officer,)},
-        raises=[Conflict],
+        raises=documented(Conflict),
         summary="Add a plain-text clause of your organisation (officers)",
     )
     async def add_custom_clause(
@@ -69,7 +71,7 @@ class ContractController(Controller):
     @post(
         "/productions/{production_id:uuid}/contracts/preview",
         status_code=200,
-        raises=[Forbidden],
+        raises=documented(Forbidden),
         summary="The compliance report of a contract, without issuing it",
     )
     async def preview(
@@ -79,7 +81,7 @@ class ContractController(Controller):
 
     @post(
         "/productions/{production_id:uuid}/contracts",
-        raises=[Forbidden, Conflict, ServiceUnavailableException],
+        raises=documented(Forbidden, Conflict, ServiceUnavailableException),
         responses={
             200: ResponseSpec(ContractRead, description="Already issued under this Idempotency-Key: that contract")
         },
@@ -137,7 +139,7 @@ class ContractController(Controller):
     @post(
         "/contracts/{contract_id:uuid}/void",
         status_code=200,
-        raises=[Forbidden, Conflict],
+        raises=documented(Forbidden, Conflict),
         summary="Void an issued contract (it stays readable)",
     )
     async def void(self, request: Req, contract_id: FromPath[UUID], data: JSONBody[VoidRequest]) -> ContractRead:

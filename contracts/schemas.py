@@ -6,10 +6,12 @@ from uuid import UUID
 
 from pydantic import Field
 
-from contracts.clauses import ContractStatus, ContractType, CustomClauseText
-from contracts.compliance import ClauseChoice, ComplianceReport
+from contracts.clauses import CustomClauseText
+from contracts.rules import ClauseChoice, ComplianceReport
 from guild.compacts.terms import AIUse
-from guild.schemas import In, Int4, Out, Slug, Text
+from guild.domain.statuses import ContractStatus
+from guild.domain.values import In, Int4, Out, Slug, Text
+from guild.domain.work import ContractType
 
 
 class CustomClauseRef(In):

@@ -7,6 +7,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,7 +105,6 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _http_base(cls, value: str) -> str:
-        from urllib.parse import urlsplit
 
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:

@@ -13,8 +13,8 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from guild.db import raw
-from guild.errors import TooManyRequests
+from guild.domain.errors import TooManyRequests
+from guild.infra.db import raw
 
 _PRUNE_EVERY = 200
 _calls = itertools.count(1)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
+from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -13,7 +17,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from guild.settings import Settings
+from guild.infra.settings import Settings
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -147,8 +151,6 @@ async def _ensure_wal(attempts: int = 50) -> None:
     Switching needs the file to itself, which the busy timeout does not wait for: several processes
     starting at once on a new file retry briefly, and nobody switches a file that is already WAL.
     """
-    import asyncio
-    import sqlite3
 
     for attempt in range(attempts):
         try:
@@ -171,7 +173,6 @@ async def shutdown() -> None:
 
 async def migrate() -> None:
     """Apply every pending migration (``piccolo migrations forwards all``)."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
 
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not result.success:
@@ -180,9 +181,6 @@ async def migrate() -> None:
 
 def is_unique_violation(exc: BaseException) -> bool:
     """A unique index refused the write (asyncpg or sqlite3)."""
-    import sqlite3
-
-    import asyncpg
 
     if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
         return True

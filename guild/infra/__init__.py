@@ -1,0 +1,1 @@
+"""Infrastructure: settings, database, tables, audit log, throttling, PDF rendering."""

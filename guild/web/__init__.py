@@ -1,0 +1,1 @@
+"""The web edge: authentication, request parsing, problem responses, OpenAPI, request logging."""

@@ -1,0 +1,1 @@
+"""Document and page templates (Jinja), installed with guild; located through this package's path."""
