@@ -486,6 +486,16 @@ def _band(rule: QuotaRule) -> str:
     return f"[{rule.budget_min_minor}, {upper})"
 
 
+def load_terms(stored: str | bytes | dict[str, Any] | Terms) -> Terms:
+    """The one way a stored terms document (a version's JSON column, as text or decoded) becomes
+    :class:`Terms`. Every reader of stored terms goes through here."""
+    if isinstance(stored, Terms):
+        return stored
+    if isinstance(stored, str | bytes):
+        return Terms.model_validate_json(stored)
+    return Terms.model_validate(stored)
+
+
 def check_quorum(terms: Terms, party_count: int) -> None:
     """Refuse a quorum that the compact's signatories could never reach."""
     if terms.quorum is not None and terms.quorum > party_count:
