@@ -37,7 +37,7 @@ from guild.domain.statuses import ContractStatus
 from guild.infra import audit
 from guild.infra.db import is_unique_violation, read_tx, write_tx
 from guild.infra.pdf import PdfRenderer, pdf_sha256, read_attachments
-from guild.infra.pdf_render import Attachment
+from guild.infra.pdf_types import Attachment
 from guild.infra.tables import (
     Compact,
     CompactParty,

@@ -140,7 +140,7 @@ async def _demo_production() -> None:
         ),
     )
     await productions.bind(producer, prod.id, BindingCreate(compact="ai-and-apprenticeship-2027", version=1))
-    common = dict(currency="EUR", start_date="2027-03-01", end_date="2027-05-28")
+    common = {"currency": "EUR", "start_date": "2027-03-01", "end_date": "2027-05-28"}
     lead = await productions.add_engagement(
         producer,
         prod.id,

@@ -22,7 +22,7 @@ from guild.compacts.schemas import (
 from guild.compacts.terms import terms_json_schema
 from guild.domain.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 from guild.domain.principal import Principal
-from guild.infra.pdf_render import Attachment
+from guild.infra.pdf_types import Attachment
 from guild.web.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.web.problems import documented
 

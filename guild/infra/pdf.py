@@ -31,20 +31,11 @@ from pypdf import PdfReader
 
 from guild.domain.money import format_money
 from guild.infra.pdf_pool import PdfBusy, PdfTimeout, PdfTooLarge, PdfUnavailable, RenderPool
-from guild.infra.pdf_render import (
-    AF_RELATIONSHIPS,
-    PDF_VARIANT,
-    Attachment,
-    PdfRenderError,
-    SafeURLFetcher,
-    html_to_pdf,
-    safe_url_fetcher,
-)
+from guild.infra.pdf_types import AF_RELATIONSHIPS, Attachment, PdfRenderError
 from guild.infra.resources import TEMPLATES_DIR
 
 __all__ = [
     "TEMPLATES_DIR",
-    "PDF_VARIANT",
     "AF_RELATIONSHIPS",
     "Attachment",
     "MAX_HTML_CHARS",
@@ -54,14 +45,11 @@ __all__ = [
     "PdfTimeout",
     "PdfTooLarge",
     "PdfUnavailable",
-    "SafeURLFetcher",
     "environment",
-    "html_to_pdf",
     "money",
     "pdf_sha256",
     "read_attachments",
     "render_html",
-    "safe_url_fetcher",
 ]
 
 # A document's HTML beyond this is refused before rendering (a contract at its free-text limit is
@@ -235,12 +223,6 @@ class PdfRenderer:
         html = self._html(template_name, context)
         future = self.pool.submit(tenant, (html, list(attachments), title))
         return await asyncio.wrap_future(future)
-
-    def render_sync(
-        self, template_name: str, context: dict[str, Any], attachments: list[Attachment], title: str
-    ) -> bytes:
-        """Render in this process (CLI, scripts). Never call it on an event loop."""
-        return html_to_pdf(self._html(template_name, context), list(attachments), title)
 
     def health(self) -> dict[str, Any]:
         """The pool's readiness: ``{"status": "ok" | "down", "workers": ..., "queued": ...}``."""

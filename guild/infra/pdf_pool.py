@@ -34,14 +34,16 @@ import multiprocessing
 import os
 import resource
 import signal
+import stat
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from guild.infra.pdf_render import PdfRenderError, html_to_pdf
+from guild.infra.pdf_types import PdfRenderError
 
 __all__ = ["FairQueue", "PdfBusy", "PdfTimeout", "PdfTooLarge", "PdfUnavailable", "RenderPool"]
 
@@ -104,6 +106,41 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
 
 
+_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <cachedir>{cache}</cachedir>
+  <include ignore_missing="yes">{system}</include>
+</fontconfig>
+"""
+
+
+def _font_config_folder() -> str | None:
+    """A folder holding a fontconfig configuration for render workers: a cache folder of guild's own,
+    listed first, then the system configuration. fontconfig still reads the system's valid caches; but a
+    worker that fails to load fonts (e.g. under its memory cap) rescans and writes the empty result to
+    the first writable cache folder, which for a root process is the system's, and every later render on
+    the machine would then find no fonts (WeasyPrint crashes in Pango). One folder per user, reused by
+    every pool, so that nothing accumulates when a server is killed. ``None`` where the operator set
+    ``FONTCONFIG_FILE`` or the platform has no system configuration."""
+    system = "/etc/fonts/fonts.conf"
+    if os.environ.get("FONTCONFIG_FILE") or not os.path.exists(system):
+        return None
+    folder = os.path.join(tempfile.gettempdir(), f"guild-fontconfig-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        return None  # someone else's (or a link): do without rather than trust it
+    config = _FONTCONFIG.format(cache=os.path.join(folder, "cache"), system=system)
+    path = os.path.join(folder, "fonts.conf")
+    if not os.path.exists(path):
+        fd, temporary = tempfile.mkstemp(dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(config)
+        os.replace(temporary, path)  # concurrent pools write the same text; readers see a whole file
+    return folder
+
+
 def _cap_memory(memory_mb: int) -> None:
     """Cap this process's address space (where the platform allows it; elsewhere no cap)."""
     try:
@@ -114,13 +151,18 @@ def _cap_memory(memory_mb: int) -> None:
         pass
 
 
-def _worker_main(conn: Any, parent_pid: int, memory_mb: int) -> None:
+def _worker_main(conn: Any, parent_pid: int, memory_mb: int, font_folder: str | None = None) -> None:
     """A render worker: set up, say ready, then render documents until told to stop (``None``)."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     try:
+        if font_folder:
+            os.environ["FONTCONFIG_FILE"] = os.path.join(font_folder, "fonts.conf")
         if memory_mb:
             _cap_memory(memory_mb)
+        # WeasyPrint (and with it fontconfig) is loaded here, in the worker only, once its font cache
+        # folder and memory cap are set: never in the server process.
+        from guild.infra.pdf_render import html_to_pdf  # noqa: PLC0415 - heavy, and must follow the set-up above
 
         # Ready means able to render: fonts and WeasyPrint's lazy set-up happen here, not in a
         # caller's first document, and a worker that cannot render fails its start.
@@ -262,7 +304,7 @@ class _Slot:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         process = ctx.Process(
             target=_worker_main,
-            args=(child_conn, os.getpid(), pool.memory_mb),
+            args=(child_conn, os.getpid(), pool.memory_mb, pool.font_folder),
             name=f"guild-pdf-worker-{self.index}",
             daemon=True,
         )
@@ -431,6 +473,7 @@ class RenderPool:
         self.timeout = timeout
         self.start_timeout = start_timeout
         self.memory_mb = memory_mb
+        self.font_folder = _font_config_folder()
         self.closed = False
         self._kill_on_close = False
         self._cond = threading.Condition()

@@ -3,9 +3,7 @@ template files and ``data:`` URLs. It runs in the render pool's worker processes
 
 from __future__ import annotations
 
-import base64
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -14,19 +12,10 @@ from urllib.request import url2pathname
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from guild.infra.pdf_types import Attachment, PdfRenderError
 from guild.infra.resources import TEMPLATES_DIR
 
 PDF_VARIANT = "pdf/a-3b"
-
-
-# ISO 32000-2 7.11.3 / PDF/A-3 values of /AFRelationship.
-AF_RELATIONSHIPS = frozenset(
-    {"Source", "Data", "Alternative", "Supplement", "EncryptedPayload", "FormData", "Schema", "Unspecified"}
-)
-
-
-class PdfRenderError(RuntimeError):
-    """WeasyPrint could not produce the document (e.g. a refused or missing resource)."""
 
 
 def _refuse(url: str, why: str) -> ValueError:
@@ -100,31 +89,6 @@ def safe_url_fetcher(url: str, timeout: float = 10, ssl_context: Any = None) -> 
     Returns a ``weasyprint.urls.URLFetcherResponse`` (read it, then ``close()`` it).
     """
     return SafeURLFetcher(timeout=timeout, ssl_context=ssl_context).fetch(url)
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file embedded in the PDF as a PDF/A-3 associated file."""
-
-    filename: str
-    data: bytes
-    description: str
-    relationship: str = "Data"
-    media_type: str = "application/json"
-
-    def __post_init__(self) -> None:
-        if not self.filename or "/" in self.filename or "\\" in self.filename:
-            raise ValueError(f"attachment filename must be a plain file name, got {self.filename!r}")
-        if not isinstance(self.data, bytes):
-            raise TypeError("attachment data must be bytes")
-        if self.relationship not in AF_RELATIONSHIPS:
-            raise ValueError(f"relationship must be one of {sorted(AF_RELATIONSHIPS)}, got {self.relationship!r}")
-        main, _, sub = self.media_type.partition("/")
-        if not main or not sub or any(c in self.media_type for c in ";, \t\r\n"):
-            raise ValueError(f"media_type must be type/subtype, got {self.media_type!r}")
-
-    def data_url(self) -> str:
-        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
 def _dedupe_associated_files(document: Any, pdf: Any) -> None:

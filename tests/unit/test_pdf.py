@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from guild.infra.pdf import (
     read_attachments,
     render_html,
 )
-from guild.infra.pdf_render import Attachment, PdfRenderError, html_to_pdf, safe_url_fetcher
+from guild.infra.pdf_render import html_to_pdf, safe_url_fetcher
+from guild.infra.pdf_types import Attachment, PdfRenderError
 
 HOSTILE = '<script>alert(1)</script> & "quotes"'
 TITLE = "Compact indie-ai-2026 version 2"
@@ -74,7 +76,7 @@ def _attachment(data: bytes) -> Attachment:
 def rendered() -> dict[str, Any]:
     context, data = _context()
     html = render_html("compact.html", context)
-    pdf = PdfRenderer().render_sync("compact.html", context, [_attachment(data)], TITLE)  # in-process, no pool
+    pdf = html_to_pdf(html, [_attachment(data)], TITLE)  # in-process, no pool
     reader = PdfReader(io.BytesIO(pdf))
     pages = [page.extract_text() or "" for page in reader.pages]
     return {"context": context, "data": data, "html": html, "pdf": pdf, "reader": reader, "pages": pages}
@@ -387,6 +389,20 @@ def test_workers_that_cannot_start_make_the_pool_down_and_refuse_fast() -> None:
         assert renderer.stats()["start_failures"] >= 2
     finally:
         renderer.shutdown()
+    # Workers that failed to load fonts under their cap wrote what fontconfig cached to guild's own
+    # cache folder, not the system's: a render in a fresh process (the server's next worker, another
+    # program) still finds fonts instead of crashing.
+    fresh = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import weasyprint, sys; sys.stdout.write(str(len(weasyprint.HTML(string='<p>x</p>').write_pdf())))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fresh.returncode == 0 and int(fresh.stdout) > 1000, fresh.stderr[-500:]
 
 
 def test_an_oversize_document_is_refused_before_rendering() -> None:

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A regular (non-editable) `pip install .` into a fresh venv, run from an empty folder far from the
+# source tree: migrate, load the demo (which issues contracts, rendering their PDFs from the installed
+# templates), take one contract PDF out of the database and verify it with `guild contracts verify`.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+PY=${PYTHON:-python3}
+echo "== non-editable install check in $WORK =="
+"$PY" -m venv "$WORK/venv"
+"$WORK/venv/bin/pip" install --quiet --upgrade pip
+"$WORK/venv/bin/pip" install --quiet "$SRC"
+cd "$WORK"
+export GUILD_DATA_DIR="$WORK/data" GUILD_SCHEDULER_ENABLED=false
+"$WORK/venv/bin/guild" db migrate
+"$WORK/venv/bin/guild" demo
+"$WORK/venv/bin/python" - "$WORK/data/guild.sqlite" "$WORK/contract.pdf" <<'PY'
+import sqlite3, sys
+row = sqlite3.connect(sys.argv[1]).execute("SELECT pdf FROM contract WHERE pdf IS NOT NULL LIMIT 1").fetchone()
+if row is None:
+    sys.exit("the demo issued no contract PDF")
+open(sys.argv[2], "wb").write(row[0])
+print(f"contract PDF: {len(row[0])} bytes")
+PY
+"$WORK/venv/bin/guild" contracts verify "$WORK/contract.pdf"
+echo "non-editable install renders and verifies a contract PDF"
