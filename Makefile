@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check install check-system migrate demo scheduler bench-contracts migration clean
+.PHONY: run test check check-install install check-system migrate demo scheduler bench-contracts migration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) scripts/check_system.py --python-only
@@ -34,6 +34,10 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+
+# A regular (non-editable) install in a fresh venv renders and verifies a contract PDF.
+check-install:
+	bash scripts/check_install.sh
 
 migrate: install
 	$(BIN)/guild db migrate
