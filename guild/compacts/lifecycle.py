@@ -1,8 +1,8 @@
 """The life of a compact version, as pure functions over frozen values.
 
-    draft ──propose──▶ proposed ──decide…──▶ ratified ──(a later version ratified)──▶ superseded
-      │                   │          └────▶ rejected (can no longer reach the required approvals)
-      └──withdraw──▶ withdrawn ◀──withdraw──┘
+    draft ──propose──▶ proposed ──decide──▶ ratified ──a later version ratified──▶ superseded
+      │                  │   └───decide──▶ rejected (the approvals can no longer reach the quorum)
+      └───withdraw───────┴───withdraw──▶ withdrawn
 
 A draft is edited in place (its revision counts the edits); proposing freezes its terms and parties under
 the hash the caller computes over them; each party decides once; the version is ratified as soon as the
