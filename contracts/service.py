@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from contracts import lifecycle
 from contracts.assembly import render_clause_text
 from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause
+from contracts.lifecycle import ContractState
 from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
 from contracts.rules import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
 from contracts.schemas import (
@@ -29,7 +31,7 @@ from contracts.schemas import (
     CustomClauseRead,
     PdfVerification,
 )
-from guild.compacts.terms import Terms
+from guild.compacts.terms import load_terms
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
 from guild.domain.principal import Principal, Role
@@ -177,7 +179,7 @@ def _bound(rows: list[dict[str, Any]]) -> list[BoundVersion]:
             compact_title=r["compact_title"],
             version_number=r["version_number"],
             version_hash=r["version_hash"],
-            terms=Terms.model_validate(r["terms"]),
+            terms=load_terms(r["terms"]),
         )
         for r in rows
     ]
@@ -442,7 +444,8 @@ def _same_request_or_conflict(existing: dict[str, Any], request_hash: str) -> UU
         raise Conflict(
             "this Idempotency-Key was already used for a different contract request", rule="idempotency_key_reuse"
         )
-    return existing["id"]
+    first: UUID = existing["id"]
+    return first
 
 
 async def _live_contract(engagement_id: UUID) -> UUID | None:
@@ -455,34 +458,8 @@ async def _live_contract(engagement_id: UUID) -> UUID | None:
 
 
 def _replaceable(live: UUID | None, request: ContractRequest) -> UUID | None:
-    """The live contract this request may replace (None: there is none); 409 when the engagement has a live
-    contract the request does not name in ``supersedes``, or when it names one that is not live."""
-    if live is None:
-        if request.supersedes is not None:
-            raise Conflict(
-                f"contract {request.supersedes} is not the live contract of engagement {request.engagement_id} "
-                "(it has none): nothing to supersede",
-                rule="supersede_live_only",
-                field="supersedes",
-            )
-        return None
-    if request.supersedes is None:
-        raise Conflict(
-            f"engagement {request.engagement_id} already has a live contract, {live}; void it, or send "
-            f'"supersedes": "{live}" to replace it',
-            rule="one_live_contract",
-            field="engagement_id",
-            live_contract_id=str(live),
-        )
-    if request.supersedes != live:
-        raise Conflict(
-            f"contract {request.supersedes} is not the live contract of engagement {request.engagement_id}; "
-            f"its live contract is {live}",
-            rule="supersede_live_only",
-            field="supersedes",
-            live_contract_id=str(live),
-        )
-    return live
+    """The live contract this request replaces (None: there is none); see :func:`contracts.lifecycle.replaceable`."""
+    return lifecycle.replaceable(live, request.engagement_id, request.supersedes)
 
 
 async def issue(
@@ -525,23 +502,10 @@ async def issue(
                 )
             replaced = _replaceable(await _live_contract(request.engagement_id), request)
             if replaced is not None:
-                superseded = (
-                    await Contract.update(
-                        {
-                            Contract.status: ContractStatus.superseded.value,
-                            Contract.superseded_by: contract_id,
-                            Contract.superseded_at: issued_at,
-                        }
-                    )
-                    .where((Contract.id == replaced) & (Contract.status == ContractStatus.issued.value))
-                    .returning(Contract.id)
-                )
-                if not superseded:  # voided since the read above (void takes no production lock)
-                    raise Conflict(
-                        f"contract {replaced} is no longer live: nothing to supersede",
-                        rule="supersede_live_only",
-                        field="supersedes",
-                    )
+                live = ContractState(replaced, ContractStatus.issued)
+                superseding = lifecycle.supersede(live, by=contract_id, at=issued_at)
+                if not await _transition(live, superseding):  # voided since the read (void takes no production lock)
+                    lifecycle.supersede(await _state(replaced), by=contract_id, at=issued_at)  # raises the 409
                 await audit.record(principal.id, "contract.superseded", "contract", replaced, {"by": str(contract_id)})
             report_json = report.model_dump(mode="json")
             await Contract.insert(
@@ -681,6 +645,47 @@ async def list_mine(principal: Principal, status: ContractStatus | None = None) 
         return [_read(r) for r in rows]
 
 
+async def _state(contract_id: UUID) -> ContractState:
+    row = await Contract.select(Contract.status).where(Contract.id == contract_id).first()
+    if row is None:
+        raise NotFound(f"contract {contract_id} not found")
+    return ContractState(contract_id, ContractStatus(row["status"]))
+
+
+def _state_of(row: dict[str, Any]) -> ContractState:
+    return ContractState(
+        id=row["id"],
+        status=ContractStatus(row["status"]),
+        voided_at=row["voided_at"],
+        void_reason=row["void_reason"],
+        superseded_by=row["superseded_by"],
+        superseded_at=row["superseded_at"],
+    )
+
+
+_COLUMNS = {
+    "status": Contract.status,
+    "voided_at": Contract.voided_at,
+    "void_reason": Contract.void_reason,
+    "superseded_by": Contract.superseded_by,
+    "superseded_at": Contract.superseded_at,
+}
+
+
+async def _transition(old: ContractState, new: ContractState) -> bool:
+    """Store what changed from ``old`` to ``new`` if the contract is still in ``old``'s status: of
+    concurrent writers exactly one changes it."""
+    changes: dict[Any, Any] = {
+        column: getattr(new, name) for name, column in _COLUMNS.items() if getattr(new, name) != getattr(old, name)
+    }
+    changed = (
+        await Contract.update(changes)
+        .where((Contract.id == old.id) & (Contract.status == old.status.value))
+        .returning(Contract.id)
+    )
+    return bool(changed)
+
+
 async def void(principal: Principal, contract_id: UUID, reason: str) -> ContractRead:
     """Void the live contract. Only an issued one: of concurrent requests exactly one voids it (a
     conditional UPDATE) and keeps its reason; the others, and any later one, get 409."""
@@ -688,16 +693,9 @@ async def void(principal: Principal, contract_id: UUID, reason: str) -> Contract
         row = await _contract_row(principal, contract_id)
         if not principal.has_role(row["company_slug"], Role.producer):
             raise Forbidden("only the production company's producers may void its contracts")
-        changed = (
-            await Contract.update(
-                {Contract.status: ContractStatus.void.value, Contract.voided_at: _now(), Contract.void_reason: reason}
-            )
-            .where((Contract.id == contract_id) & (Contract.status == ContractStatus.issued.value))
-            .returning(Contract.id)
-        )
-        if not changed:
-            status = (await Contract.select(Contract.status).where(Contract.id == contract_id).first())["status"]
-            raise Conflict(f"contract {contract_id} is already {status}", rule="void_issued_only")
+        live = _state_of(row)
+        if not await _transition(live, lifecycle.void(live, reason, at=_now())):  # another request got there first
+            lifecycle.void(await _state(contract_id), reason, at=_now())  # raises the 409
         await audit.record(principal.id, "contract.voided", "contract", contract_id, {"reason": reason})
         return _read(await _contract_row(principal, contract_id))
 
@@ -765,7 +763,7 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
                 compact_title=v["title"],
                 version_number=v["number"],
                 version_hash=v["terms_hash"],
-                terms=Terms.model_validate(v["terms"]),
+                terms=load_terms(v["terms"]),
             )
             for v in (found[c["hash"]] for c in document["compacts"])
         ]

@@ -18,7 +18,7 @@ from rich.progress import Progress
 from contracts.service import verify_file
 from guild.accounts.schemas import UserCreate
 from guild.accounts.service import create_user
-from guild.compacts.service import diff, get_compact, get_version, list_compacts
+from guild.compacts.queries import diff, get_compact, get_version, list_compacts
 from guild.compliance.manual import run_check
 from guild.compliance.queries import list_all_findings, run_read
 from guild.compliance.service import check_production

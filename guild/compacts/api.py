@@ -8,7 +8,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from guild.compacts import service
+from guild.compacts import queries, service
+from guild.compacts.lifecycle import Revision
 from guild.compacts.schemas import (
     AmendmentCreate,
     CompactCreate,
@@ -22,7 +23,6 @@ from guild.compacts.schemas import (
 from guild.compacts.terms import terms_json_schema
 from guild.domain.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 from guild.domain.principal import Principal
-from guild.infra.pdf_types import Attachment
 from guild.web.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.web.problems import documented
 
@@ -62,7 +62,7 @@ class CompactController(Controller):
 
     @get("/", summary="Compacts you are party to, and every compact with a proposed or ratified version")
     async def list_compacts(self, request: Req) -> list[CompactRead]:
-        return await service.list_compacts(request.user)
+        return await queries.list_compacts(request.user)
 
     @get("/terms-schema", summary="JSON Schema of the compact terms document")
     async def terms_schema(self) -> dict[str, Any]:
@@ -70,7 +70,7 @@ class CompactController(Controller):
 
     @get("/{slug:str}", summary="One compact and its versions")
     async def get_compact(self, request: Req, slug: FromPath[SlugParam]) -> CompactRead:
-        return await service.get_compact(request.user, slug)
+        return await queries.get_compact(request.user, slug)
 
     @get(
         "/{slug:str}/versions/{number:int}",
@@ -80,8 +80,8 @@ class CompactController(Controller):
     async def get_version(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]
     ) -> Response[VersionRead]:
-        version, tag = await service.get_version(request.user, slug, number)
-        return Response(version, headers={"ETag": tag})
+        version, revision = await queries.get_version(request.user, slug, number)
+        return Response(version, headers={"ETag": revision.tag})
 
     @put(
         "/{slug:str}/versions/{number:int}",
@@ -96,8 +96,10 @@ class CompactController(Controller):
         number: FromPath[Number],
         data: JSONBody[DraftUpdate],
     ) -> Response[VersionRead]:
-        version, tag = await service.update_draft(request.user, slug, number, data, request.headers.get("if-match"))
-        return Response(version, headers={"ETag": tag})
+        if_match = request.headers.get("if-match")
+        expected = None if if_match is None else Revision.from_tag(if_match)
+        version, revision = await service.update_draft(request.user, slug, number, data, expected)
+        return Response(version, headers={"ETag": revision.tag})
 
     @post(
         "/{slug:str}/versions/{number:int}/propose",
@@ -145,7 +147,7 @@ class CompactController(Controller):
         from_: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_VERSION_NUMBER)],
         to: Annotated[int, QueryParameter(ge=1, le=MAX_VERSION_NUMBER)],
     ) -> DiffRead:
-        return await service.diff(request.user, slug, from_, to)
+        return await queries.diff(request.user, slug, from_, to)
 
     @get(
         "/{slug:str}/versions/{number:int}/pdf",
@@ -157,15 +159,7 @@ class CompactController(Controller):
     async def pdf(
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number], pdf_renderer: NamedDependency[Any]
     ) -> Response[bytes]:
-
-        context, document, digest = await service.document_context(request.user, slug, number)
-        data = await pdf_renderer.render(
-            "compact.html",
-            context,
-            [Attachment(filename="compact.json", data=document, description=f"{slug} v{number} canonical JSON")],
-            title=f"{context['compact']['title']} — version {number}",
-            tenant=f"compact:{slug}",  # the queue's fairness key: one compact's documents take turns with others
-        )
+        data, digest = await service.render_pdf(request.user, slug, number, pdf_renderer)
         return Response(
             data,
             media_type="application/pdf",

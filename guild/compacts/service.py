@@ -1,4 +1,7 @@
-"""Compacts: drafting, proposal (frozen + hashed), multi-party ratification, amendments, redlines.
+"""Compacts: drafting, proposal (frozen + hashed), multi-party ratification, amendments, the PDF.
+
+Each use case locks the compact, loads its versions, asks :mod:`guild.compacts.lifecycle` what happens,
+persists that and records it in the audit log. Reads live in :mod:`guild.compacts.queries`.
 
 Authorization is object-level here: the convening organisation's officers draft, propose, amend and
 withdraw; each party decides through one of its own officers; drafts are visible to the parties only.
@@ -10,28 +13,38 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from guild.compacts.redline import diff_terms, redline_text
+from guild.compacts import lifecycle
+from guild.compacts.lifecycle import Decision, Ratified, Rejected, Revision, Version
+from guild.compacts.queries import (
+    CompactRow,
+    all_versions,
+    compact_read,
+    compact_row,
+    is_party_member,
+    party_slugs,
+    redline_document,
+    version_read,
+    version_row,
+    visible_version,
+)
+from guild.compacts.redline import diff_terms
 from guild.compacts.schemas import (
     CONVENING_KINDS,
-    OPEN_STATUSES,
     AmendmentCreate,
     CompactCreate,
     CompactRead,
     DecisionCreate,
-    DecisionRead,
-    DiffRead,
     DraftUpdate,
-    PartyRead,
     VersionRead,
     VersionStatus,
-    VersionSummary,
 )
-from guild.compacts.terms import Terms, TermsError, check_quorum
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from guild.domain.principal import Principal, Role
 from guild.infra import audit
 from guild.infra.db import is_unique_violation, read_tx, write_tx, xact_lock
+from guild.infra.pdf import PdfRenderer
+from guild.infra.pdf_types import Attachment
 from guild.infra.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision
 
 S = VersionStatus
@@ -41,225 +54,40 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# --- loading and visibility ------------------------------------------------------------------
+# --- loading under the lock ----------------------------------------------------------------------
 
 
-async def _compact_row(slug: str) -> dict[str, Any]:
-    row = (
-        await Compact.select(
-            Compact.id,
-            Compact.slug,
-            Compact.title,
-            Compact.created_at,
-            Compact.convening_org.slug.as_alias("convening_org"),
-        )
-        .where(Compact.slug == slug)
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"compact {slug!r} not found")
-    return row
+async def lock_compact(compact_id: UUID) -> None:
+    """Serialise writers of one compact (PostgreSQL advisory lock until commit; SQLite has one writer).
+
+    Every change of a version's status (propose, decide, ratify and supersede, withdraw, amend, edit)
+    takes it before reading the version, and so does binding a production to a version.
+    """
+    await xact_lock(compact_id.int & 0x7FFF_FFFF_FFFF_FFFF)
 
 
-async def _party_slugs(compact_id: UUID) -> list[str]:
-    rows = await CompactParty.select(CompactParty.organization.slug.as_alias("slug")).where(
-        CompactParty.compact == compact_id
-    )
-    return sorted(r["slug"] for r in rows)
-
-
-def _is_party_member(principal: Principal, compact: dict[str, Any], parties: list[str]) -> bool:
-    return principal.is_admin or any(principal.is_member_of(s) for s in {compact["convening_org"], *parties})
-
-
-def _publicly_visible(version: dict[str, Any]) -> bool:
-    """Proposed versions and everything after are public to signed-in users; drafts are not."""
-    return version["proposed_at"] is not None
-
-
-async def _visible_compact(principal: Principal, slug: str) -> tuple[dict[str, Any], list[str], bool]:
-    """The compact, its parties, and whether this user sees drafts; 404 if they may see nothing."""
-    compact = await _compact_row(slug)
-    parties = await _party_slugs(compact["id"])
-    insider = _is_party_member(principal, compact, parties)
-    if not insider:
-        public = await CompactVersion.exists().where(
-            (CompactVersion.compact == compact["id"]) & CompactVersion.proposed_at.is_not_null()
-        )
-        if not public:
-            raise NotFound(f"compact {slug!r} not found")
-    return compact, parties, insider
-
-
-async def sees_drafts(principal: Principal, compact_id: UUID) -> bool:
-    """Whether this user sees the compact's drafts (a member of one of its parties, or a site admin)."""
-    if principal.is_admin:
-        return True
-    mine = list(principal.org_ids.values())
-    return bool(mine) and await CompactParty.exists().where(
-        (CompactParty.compact == compact_id) & CompactParty.organization.is_in(mine)
-    )
-
-
-def _require_convening_officer(principal: Principal, compact: dict[str, Any]) -> None:
-    if not principal.has_role(compact["convening_org"], Role.officer):
+def _require_convening_officer(principal: Principal, compact: CompactRow) -> None:
+    if not principal.has_role(compact.convening_org, Role.officer):
         raise Forbidden(
-            f"only officers of the convening organisation {compact['convening_org']!r} may do this",
+            f"only officers of the convening organisation {compact.convening_org!r} may do this",
             rule="convening_officer",
         )
 
 
-async def _version_row(compact_id: UUID, number: int) -> dict[str, Any]:
-    row = (
-        await CompactVersion.select()
-        .where((CompactVersion.compact == compact_id) & (CompactVersion.number == number))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"version {number} not found")
-    return row
+async def _convening(principal: Principal, slug: str) -> tuple[CompactRow, list[str]]:
+    """The compact, locked, and its parties, for one of its convening officers; 404 to non-parties."""
+    compact = await compact_row(slug)
+    await lock_compact(compact.id)
+    parties = await party_slugs(compact.id)
+    if not is_party_member(principal, compact, parties):
+        raise NotFound(f"compact {slug!r} not found")
+    _require_convening_officer(principal, compact)
+    return compact, parties
 
 
-async def _visible_version(principal: Principal, slug: str, number: int) -> tuple[dict, dict, list[str]]:
-    compact, parties, insider = await _visible_compact(principal, slug)
-    version = await _version_row(compact["id"], number)
-    if not insider and not _publicly_visible(version):
-        raise NotFound(f"version {number} not found")
-    return compact, version, parties
-
-
-def _approvals_required(terms: dict[str, Any], parties: list[str]) -> int:
-    return terms.get("quorum") or len(parties)
-
-
-async def _decisions(version_id: UUID) -> list[DecisionRead]:
-    rows = (
-        await RatificationDecision.select(
-            RatificationDecision.organization.slug.as_alias("organization"),
-            RatificationDecision.decision,
-            RatificationDecision.reason,
-            RatificationDecision.decided_by.email.as_alias("decided_by"),
-            RatificationDecision.decided_at,
-        )
-        .where(RatificationDecision.version == version_id)
-        .order_by(RatificationDecision.decided_at)
-    )
-    return [DecisionRead(**r) for r in rows]
-
-
-async def _version_read(compact: dict[str, Any], version: dict[str, Any], parties: list[str]) -> VersionRead:
-    version_parties = version["parties"] or parties
-    return VersionRead(
-        compact=compact["slug"],
-        number=version["number"],
-        parent_number=version["parent_number"],
-        status=version["status"],
-        terms=Terms.model_validate(version["terms"]),
-        terms_hash=version["terms_hash"],
-        parties=sorted(version_parties),
-        approvals_required=_approvals_required(version["terms"], version_parties),
-        decisions=await _decisions(version["id"]),
-        revision=version["revision"],
-        created_at=version["created_at"],
-        proposed_at=version["proposed_at"],
-        ratified_at=version["ratified_at"],
-        superseded_at=version["superseded_at"],
-        closed_at=version["closed_at"],
-        closed_reason=version["closed_reason"],
-    )
-
-
-def etag(version: dict[str, Any]) -> str:
-    return f'"{version["id"]}.{version["revision"]}"'
-
-
-async def _compact_reads(principal: Principal, compacts: list[dict[str, Any]]) -> list[tuple[CompactRead, bool]]:
-    """(what this user reads of each compact, whether they see its drafts): three queries for any number
-    of compacts (these, their parties' organisations, their versions)."""
-    if not compacts:
-        return []
-    ids = [c["id"] for c in compacts]
-    parties: dict[UUID, list[PartyRead]] = {}
-    for r in (
-        await CompactParty.select(
-            CompactParty.compact,
-            CompactParty.organization.slug.as_alias("slug"),
-            CompactParty.organization.name.as_alias("name"),
-            CompactParty.organization.kind.as_alias("kind"),
-        )
-        .where(CompactParty.compact.is_in(ids))
-        .order_by(CompactParty.organization.slug)
-    ):
-        parties.setdefault(r["compact"], []).append(PartyRead(slug=r["slug"], name=r["name"], kind=r["kind"]))
-    versions: dict[UUID, list[dict[str, Any]]] = {}
-    for v in (
-        await CompactVersion.select(
-            CompactVersion.compact,
-            CompactVersion.number,
-            CompactVersion.status,
-            CompactVersion.terms_hash,
-            CompactVersion.proposed_at,
-        )
-        .where(CompactVersion.compact.is_in(ids))
-        .order_by(CompactVersion.number)
-    ):
-        versions.setdefault(v["compact"], []).append(v)
-    out = []
-    for compact in compacts:
-        orgs, all_versions = parties.get(compact["id"], []), versions.get(compact["id"], [])
-        insider = _is_party_member(principal, compact, [o.slug for o in orgs])
-        shown = [v for v in all_versions if insider or v["proposed_at"] is not None]
-        read = CompactRead(
-            id=compact["id"],
-            slug=compact["slug"],
-            title=compact["title"],
-            convening_org=compact["convening_org"],
-            parties=orgs,
-            current_version=next((v["number"] for v in all_versions if v["status"] == S.ratified), None),
-            open_version=next((v["number"] for v in shown if v["status"] in OPEN_STATUSES), None),
-            versions=[
-                VersionSummary(number=v["number"], status=v["status"], terms_hash=v["terms_hash"]) for v in shown
-            ],
-            created_at=compact["created_at"],
-        )
-        out.append((read, insider))
-    return out
-
-
-async def _compact_read(principal: Principal, compact: dict[str, Any]) -> CompactRead:
-    [(read, _)] = await _compact_reads(principal, [compact])
-    return read
-
-
-# --- reading -----------------------------------------------------------------------------------
-
-
-async def list_compacts(principal: Principal) -> list[CompactRead]:
-    async with read_tx():
-        rows = await Compact.select(
-            Compact.id,
-            Compact.slug,
-            Compact.title,
-            Compact.created_at,
-            Compact.convening_org.slug.as_alias("convening_org"),
-        ).order_by(Compact.slug)
-        return [read for read, insider in await _compact_reads(principal, rows) if insider or read.versions]
-
-
-async def get_compact(principal: Principal, slug: str) -> CompactRead:
-    async with read_tx():
-        compact, _, _ = await _visible_compact(principal, slug)
-        return await _compact_read(principal, compact)
-
-
-async def get_version(principal: Principal, slug: str, number: int) -> tuple[VersionRead, str]:
-    async with read_tx():
-        compact, version, parties = await _visible_version(principal, slug, number)
-        return await _version_read(compact, version, parties), etag(version)
-
-
-# --- writing -----------------------------------------------------------------------------------
+async def _open_for_convening(principal: Principal, slug: str, number: int) -> tuple[CompactRow, Version, list[str]]:
+    compact, parties = await _convening(principal, slug)
+    return compact, await version_row(compact.id, number), parties
 
 
 async def _org_ids(slugs: list[str], field: str) -> dict[str, UUID]:
@@ -273,11 +101,43 @@ async def _org_ids(slugs: list[str], field: str) -> dict[str, UUID]:
     return found
 
 
-def _quorum_fits(terms: Terms, party_count: int) -> None:
-    try:
-        check_quorum(terms, party_count)
-    except TermsError as exc:
-        raise invalid(f"terms.{exc.path}", exc.rule, exc.message, parties=party_count) from exc
+async def _decisions_on(version_id: UUID) -> list[Decision]:
+    rows = await RatificationDecision.select(
+        RatificationDecision.organization.slug.as_alias("party"), RatificationDecision.decision
+    ).where(RatificationDecision.version == version_id)
+    return [Decision(party=r["party"], approved=r["decision"] == "approved") for r in rows]
+
+
+async def _ratified(compact_id: UUID) -> list[Version]:
+    return [v for v in await all_versions(compact_id) if v.status == S.ratified]
+
+
+# --- persisting -----------------------------------------------------------------------------------
+
+
+async def _insert(compact_id: UUID, version: Version, principal: Principal) -> None:
+    await CompactVersion.insert(
+        CompactVersion(
+            id=version.id,
+            compact=compact_id,
+            number=version.number,
+            parent_number=version.parent_number,
+            status=version.status.value,
+            terms=dict(version.terms_document),
+            parties=list(version.parties),
+            terms_hash=version.terms_hash,
+            revision=version.revision,
+            created_by=str(principal.id),
+            created_at=version.created_at,
+        )
+    )
+
+
+async def _save(version: Version, changes: dict[Any, Any]) -> None:
+    await CompactVersion.update(changes).where(CompactVersion.id == version.id)
+
+
+# --- writing -----------------------------------------------------------------------------------
 
 
 async def create_compact(principal: Principal, data: CompactCreate) -> CompactRead:
@@ -298,16 +158,16 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
                 f"a {convening['kind']} cannot convene a compact",
                 allowed=", ".join(CONVENING_KINDS),
             )
-        party_slugs = sorted({data.convening_org, *data.parties})
+        signatories = lifecycle.signatories(data.convening_org, data.parties)
         org_ids = await _org_ids(list(data.parties), "parties")
         org_ids[data.convening_org] = convening["id"]
-        _quorum_fits(data.terms, len(party_slugs))
+        now = _now()
+        draft = lifecycle.first_draft(data.terms, signatories, id=uuid4(), at=now)
         # Slugs are unique across all compacts, drafts the caller cannot see included: the answer is the same
         # for every taken slug and says nothing about the compact that has it.
         taken = Conflict(f"compact slug {data.slug!r} is not available; choose another", field="slug", rule="unique")
         if await Compact.exists().where(Compact.slug == data.slug):
             raise taken
-        now = _now()
         compact = Compact(
             id=uuid4(),
             slug=data.slug,
@@ -323,95 +183,56 @@ async def create_compact(principal: Principal, data: CompactCreate) -> CompactRe
                 raise taken from None
             raise
         await CompactParty.insert(
-            *[CompactParty(id=uuid4(), compact=compact.id, organization=org_ids[s], added_at=now) for s in party_slugs]
+            *[CompactParty(id=uuid4(), compact=compact.id, organization=org_ids[s], added_at=now) for s in signatories]
         )
-        version = CompactVersion(
-            id=uuid4(),
-            compact=compact.id,
-            number=1,
-            parent_number=None,
-            status=S.draft.value,
-            terms=data.terms.model_dump(mode="json"),
-            parties=party_slugs,
-            terms_hash=None,
-            revision=1,
-            created_by=str(principal.id),
-            created_at=now,
-        )
-        await CompactVersion.insert(version)
+        await _insert(compact.id, draft, principal)
         await audit.record(
             principal.id,
             "compact.created",
             "compact",
             compact.id,
-            {"slug": data.slug, "convening_org": data.convening_org, "parties": party_slugs},
+            {"slug": data.slug, "convening_org": data.convening_org, "parties": list(signatories)},
         )
-        row = await _compact_row(data.slug)
-        return await _compact_read(principal, row)
-
-
-async def lock_compact(compact_id: UUID) -> None:
-    """Serialise writers of one compact (PostgreSQL advisory lock until commit; SQLite has one writer).
-
-    Every change of a version's status (propose, decide, ratify and supersede, withdraw, amend, edit)
-    takes it before reading the version, and so does binding a production to a version.
-    """
-    await xact_lock(compact_id.int & 0x7FFF_FFFF_FFFF_FFFF)
-
-
-async def _lock(compact: dict[str, Any]) -> None:
-    await lock_compact(compact["id"])
-
-
-async def _open_for_convening(principal: Principal, slug: str, number: int) -> tuple[dict, dict, list[str]]:
-    compact = await _compact_row(slug)
-    await _lock(compact)
-    parties = await _party_slugs(compact["id"])
-    if not _is_party_member(principal, compact, parties):
-        raise NotFound(f"compact {slug!r} not found")
-    _require_convening_officer(principal, compact)
-    version = await _version_row(compact["id"], number)
-    return compact, version, parties
+        return await compact_read(principal, await compact_row(data.slug))
 
 
 async def update_draft(
-    principal: Principal, slug: str, number: int, data: DraftUpdate, if_match: str | None
-) -> tuple[VersionRead, str]:
+    principal: Principal, slug: str, number: int, data: DraftUpdate, expected: Revision | None
+) -> tuple[VersionRead, Revision]:
+    """Edit a draft that is still at the ``expected`` revision (the one its editor read): 428 when none
+    is given, 412 when the draft has changed since. Returns the draft and its new revision."""
     async with write_tx():
         compact, version, parties = await _open_for_convening(principal, slug, number)
-        if version["status"] != S.draft:
-            raise Conflict(
-                f"version {number} is {version['status']}: only drafts can be edited; proposed terms never change",
-                rule="immutable_once_proposed",
-            )
-        if if_match is None:
+        lifecycle.ensure_draft(version)
+        current = version.current_revision
+        if expected is None:
             raise PreconditionRequired("send If-Match with the version's ETag to edit a draft", header="If-Match")
-        if if_match != etag(version):
+        if expected != current:
             raise PreconditionFailed(
-                "the draft changed since you read it; reload it and apply your edit again",
-                current_etag=etag(version),
+                "the draft changed since you read it; reload it and apply your edit again", current_etag=current.tag
             )
-        new_parties = version["parties"]
-        updates: dict[Any, Any] = {CompactVersion.terms: data.terms.model_dump(mode="json")}
+        new_parties = None
+        fresh: list[str] = []
         if data.parties is not None:
-            new_parties = sorted({compact["convening_org"], *data.parties})
+            new_parties = lifecycle.signatories(compact.convening_org, data.parties)
             org_ids = await _org_ids(list(data.parties), "parties")
             known = set(parties)
             fresh = [s for s in new_parties if s not in known and s in org_ids]
-            if fresh:
-                now = _now()
-                await CompactParty.insert(
-                    *[
-                        CompactParty(id=uuid4(), compact=compact["id"], organization=org_ids[s], added_at=now)
-                        for s in fresh
-                    ]
-                )
-            updates[CompactVersion.parties] = new_parties
-        _quorum_fits(data.terms, len(new_parties))
-        updates[CompactVersion.revision] = version["revision"] + 1
+        edited = lifecycle.edit(version, data.terms, new_parties)
+        if fresh:
+            now = _now()
+            await CompactParty.insert(
+                *[CompactParty(id=uuid4(), compact=compact.id, organization=org_ids[s], added_at=now) for s in fresh]
+            )
+        updates: dict[Any, Any] = {
+            CompactVersion.terms: dict(edited.terms_document),
+            CompactVersion.revision: edited.revision,
+        }
+        if new_parties is not None:
+            updates[CompactVersion.parties] = list(edited.parties)
         changed = (
             await CompactVersion.update(updates)
-            .where((CompactVersion.id == version["id"]) & (CompactVersion.revision == version["revision"]))
+            .where((CompactVersion.id == version.id) & (CompactVersion.revision == version.revision))
             .returning(CompactVersion.id)
         )
         if not changed:  # a concurrent writer got there between our read and this update
@@ -420,89 +241,75 @@ async def update_draft(
             principal.id,
             "compact_version.edited",
             "compact_version",
-            version["id"],
-            {"compact": slug, "number": number, "revision": version["revision"] + 1},
+            version.id,
+            {"compact": slug, "number": number, "revision": edited.revision},
         )
-        version = await _version_row(compact["id"], number)
-        return await _version_read(compact, version, new_parties), etag(version)
+        version = await version_row(compact.id, number)
+        return await version_read(compact, version, list(version.parties)), version.current_revision
 
 
-def version_document(compact_slug: str, version: dict[str, Any], parent_hash: str | None) -> dict[str, Any]:
+def version_document(compact_slug: str, version: Version, parent_hash: str | None) -> dict[str, Any]:
     """The canonical document a proposed version's hash covers."""
     return {
         "compact": compact_slug,
-        "number": version["number"],
-        "parent_number": version["parent_number"],
+        "number": version.number,
+        "parent_number": version.parent_number,
         "parent_hash": parent_hash,
-        "parties": sorted(version["parties"]),
-        "terms": version["terms"],
+        "parties": sorted(version.parties),
+        "terms": dict(version.terms_document),
     }
 
 
 async def _parent_hash(compact_id: UUID, parent_number: int | None) -> str | None:
     if parent_number is None:
         return None
-    return (await _version_row(compact_id, parent_number))["terms_hash"]
+    return (await version_row(compact_id, parent_number)).terms_hash
 
 
 async def propose(principal: Principal, slug: str, number: int) -> VersionRead:
     async with write_tx():
         compact, version, parties = await _open_for_convening(principal, slug, number)
-        if version["status"] != S.draft:
-            raise Conflict(f"version {number} is {version['status']}, not a draft", rule="propose_drafts_only")
-        terms = Terms.model_validate(version["terms"])
-        _quorum_fits(terms, len(version["parties"]))
-        parent_hash = await _parent_hash(compact["id"], version["parent_number"])
-        digest = canonical_hash(version_document(slug, version, parent_hash))
-        now = _now()
-        await CompactVersion.update(
+        parent_hash = await _parent_hash(compact.id, version.parent_number)
+        proposed = lifecycle.propose(
+            version, at=_now(), digest=lambda v: canonical_hash(version_document(slug, v, parent_hash))
+        )
+        await _save(
+            proposed,
             {
-                CompactVersion.status: S.proposed.value,
-                CompactVersion.terms_hash: digest,
-                CompactVersion.proposed_at: now,
-                CompactVersion.revision: version["revision"] + 1,
-            }
-        ).where(CompactVersion.id == version["id"])
+                CompactVersion.status: proposed.status.value,
+                CompactVersion.terms_hash: proposed.terms_hash,
+                CompactVersion.proposed_at: proposed.proposed_at,
+                CompactVersion.revision: proposed.revision,
+            },
+        )
         await audit.record(
             principal.id,
             "compact_version.proposed",
             "compact_version",
-            version["id"],
-            {"compact": slug, "number": number, "terms_hash": digest},
+            version.id,
+            {"compact": slug, "number": number, "terms_hash": proposed.terms_hash},
         )
-        version = await _version_row(compact["id"], number)
-        return await _version_read(compact, version, parties)
+        return await version_read(compact, await version_row(compact.id, number), parties)
 
 
 async def decide(principal: Principal, slug: str, number: int, data: DecisionCreate) -> VersionRead:
     async with write_tx():
-        compact, version, parties = await _visible_version(principal, slug, number)
-        await _lock(compact)
-        version = await _version_row(compact["id"], number)  # re-read under the lock
-        if data.organization not in version["parties"]:
-            raise invalid(
-                "organization", "party_of_version", f"{data.organization!r} is not a signatory of version {number}"
-            )
+        compact, version, parties = await visible_version(principal, slug, number)
+        await lock_compact(compact.id)
+        version = await version_row(compact.id, number)  # re-read under the lock
+        lifecycle.ensure_party(version, data.organization)
         if not principal.has_role(data.organization, Role.officer):
             raise Forbidden(f"only officers of {data.organization!r} may decide for it", rule="party_officer")
-        if version["status"] != S.proposed:
-            raise Conflict(
-                f"version {number} is {version['status']}: only proposed versions are decided",
-                rule="decide_proposed_only",
-            )
-        org_id = principal.org_ids[data.organization]
-        if await RatificationDecision.exists().where(
-            (RatificationDecision.version == version["id"]) & (RatificationDecision.organization == org_id)
-        ):
-            raise Conflict(f"{data.organization!r} has already decided on version {number}", rule="decide_once")
         now = _now()
-        decision = "approved" if data.decision == "approve" else "rejected"
+        decision = Decision(party=data.organization, approved=data.decision == "approve")
+        outcome = lifecycle.decide(version, await _decisions_on(version.id), decision, at=now)
+        recorded = "approved" if decision.approved else "rejected"
         await RatificationDecision.insert(
             RatificationDecision(
                 id=uuid4(),
-                version=version["id"],
-                organization=org_id,
-                decision=decision,
+                version=version.id,
+                organization=principal.org_ids[data.organization],
+                decision=recorded,
                 reason=data.reason,
                 decided_by=principal.id,
                 decided_at=now,
@@ -510,197 +317,127 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         )
         await audit.record(
             principal.id,
-            f"compact_version.{decision}",
+            f"compact_version.{recorded}",
             "compact_version",
-            version["id"],
+            version.id,
             {"compact": slug, "number": number, "organization": data.organization, "reason": data.reason},
         )
-        decisions = await RatificationDecision.select(RatificationDecision.decision).where(
-            RatificationDecision.version == version["id"]
-        )
-        approvals = sum(d["decision"] == "approved" for d in decisions)
-        undecided = len(version["parties"]) - len(decisions)
-        required = _approvals_required(version["terms"], version["parties"])
-        if approvals >= required:
-            await _ratify(principal, compact, version, now)
-        elif approvals + undecided < required:
-            await CompactVersion.update(
+        if isinstance(outcome, Ratified):
+            await _ratify(compact, outcome.version, now)
+        elif isinstance(outcome, Rejected):
+            closed = outcome.version
+            await _save(
+                closed,
                 {
-                    CompactVersion.status: S.rejected.value,
-                    CompactVersion.closed_at: now,
-                    CompactVersion.closed_reason: "ratification can no longer reach the required approvals",
-                }
-            ).where(CompactVersion.id == version["id"])
+                    CompactVersion.status: closed.status.value,
+                    CompactVersion.closed_at: closed.closed_at,
+                    CompactVersion.closed_reason: closed.closed_reason,
+                },
+            )
             await audit.record(
                 None,
                 "compact_version.rejected_final",
                 "compact_version",
-                version["id"],
-                {"compact": slug, "number": number, "approvals": approvals, "required": required},
+                version.id,
+                {"compact": slug, "number": number, "approvals": outcome.approvals, "required": outcome.required},
             )
-        version = await _version_row(compact["id"], number)
-        return await _version_read(compact, version, parties)
+        return await version_read(compact, await version_row(compact.id, number), parties)
 
 
-async def _ratify(principal: Principal, compact: dict, version: dict, now: datetime) -> None:
-    previous = await CompactVersion.select(CompactVersion.id, CompactVersion.number).where(
-        (CompactVersion.compact == compact["id"]) & (CompactVersion.status == S.ratified.value)
-    )
-    for old in previous:
-        await CompactVersion.update(
-            {CompactVersion.status: S.superseded.value, CompactVersion.superseded_at: now}
-        ).where(CompactVersion.id == old["id"])
+async def _ratify(compact: CompactRow, version: Version, now: datetime) -> None:
+    """Persist a ratification: the version in force before it is superseded."""
+    for old in await _ratified(compact.id):
+        superseded = lifecycle.supersede(old, at=now)
+        await _save(
+            superseded,
+            {CompactVersion.status: superseded.status.value, CompactVersion.superseded_at: superseded.superseded_at},
+        )
         await audit.record(
             None,
             "compact_version.superseded",
             "compact_version",
-            old["id"],
-            {"compact": compact["slug"], "number": old["number"], "by": version["number"]},
+            old.id,
+            {"compact": compact.slug, "number": old.number, "by": version.number},
         )
-    await CompactVersion.update({CompactVersion.status: S.ratified.value, CompactVersion.ratified_at: now}).where(
-        CompactVersion.id == version["id"]
-    )
+    await _save(version, {CompactVersion.status: version.status.value, CompactVersion.ratified_at: version.ratified_at})
     await audit.record(
         None,
         "compact_version.ratified",
         "compact_version",
-        version["id"],
-        {"compact": compact["slug"], "number": version["number"], "terms_hash": version["terms_hash"]},
+        version.id,
+        {"compact": compact.slug, "number": version.number, "terms_hash": version.terms_hash},
     )
 
 
 async def withdraw(principal: Principal, slug: str, number: int, reason: str) -> VersionRead:
     async with write_tx():
         compact, version, parties = await _open_for_convening(principal, slug, number)
-        if version["status"] not in OPEN_STATUSES:
-            raise Conflict(
-                f"version {number} is {version['status']}: only drafts and proposals can be withdrawn",
-                rule="withdraw_open_only",
-            )
-        await CompactVersion.update(
+        withdrawn = lifecycle.withdraw(version, reason, at=_now())
+        await _save(
+            withdrawn,
             {
-                CompactVersion.status: S.withdrawn.value,
-                CompactVersion.closed_at: _now(),
-                CompactVersion.closed_reason: reason,
-            }
-        ).where(CompactVersion.id == version["id"])
+                CompactVersion.status: withdrawn.status.value,
+                CompactVersion.closed_at: withdrawn.closed_at,
+                CompactVersion.closed_reason: withdrawn.closed_reason,
+            },
+        )
         await audit.record(
             principal.id,
             "compact_version.withdrawn",
             "compact_version",
-            version["id"],
+            version.id,
             {"compact": slug, "number": number, "reason": reason},
         )
-        version = await _version_row(compact["id"], number)
-        return await _version_read(compact, version, parties)
+        return await version_read(compact, await version_row(compact.id, number), parties)
 
 
 async def amend(principal: Principal, slug: str, data: AmendmentCreate) -> VersionRead:
     """A new draft whose parent is the ratified version in force (or none if nothing is ratified yet)."""
     async with write_tx():
-        compact = await _compact_row(slug)
-        await _lock(compact)
-        parties = await _party_slugs(compact["id"])
-        if not _is_party_member(principal, compact, parties):
-            raise NotFound(f"compact {slug!r} not found")
-        _require_convening_officer(principal, compact)
-        versions = (
-            await CompactVersion.select()
-            .where(CompactVersion.compact == compact["id"])
-            .order_by(CompactVersion.number)
-            .output(load_json=True)
-        )
-        open_version = next((v for v in versions if v["status"] in OPEN_STATUSES), None)
-        if open_version is not None:
-            raise Conflict(
-                f"version {open_version['number']} is still {open_version['status']}: ratify, withdraw or let it be "
-                "rejected before drafting another",
-                rule="one_open_version",
-            )
-        current = next((v for v in versions if v["status"] == S.ratified), None)
-        base = current or versions[-1]
-        terms = data.terms.model_dump(mode="json") if data.terms else base["terms"]
-        _quorum_fits(Terms.model_validate(terms), len(base["parties"]))
-        number = versions[-1]["number"] + 1
-        version = CompactVersion(
-            id=uuid4(),
-            compact=compact["id"],
-            number=number,
-            parent_number=current["number"] if current else None,
-            status=S.draft.value,
-            terms=terms,
-            parties=base["parties"],
-            terms_hash=None,
-            revision=1,
-            created_by=str(principal.id),
-            created_at=_now(),
-        )
-        await CompactVersion.insert(version)
+        compact, parties = await _convening(principal, slug)
+        draft = lifecycle.amend(await all_versions(compact.id), data.terms, id=uuid4(), at=_now())
+        await _insert(compact.id, draft, principal)
         await audit.record(
             principal.id,
             "compact_version.drafted",
             "compact_version",
-            version.id,
-            {"compact": slug, "number": number, "parent_number": version.parent_number},
+            draft.id,
+            {"compact": slug, "number": draft.number, "parent_number": draft.parent_number},
         )
-        row = await _version_row(compact["id"], number)
-        return await _version_read(compact, row, parties)
+        return await version_read(compact, await version_row(compact.id, draft.number), parties)
 
 
-# --- redlines and documents ---------------------------------------------------------------------
+# --- the document ------------------------------------------------------------------------------
 
 
-async def diff(principal: Principal, slug: str, from_number: int, to_number: int) -> DiffRead:
+async def _document(principal: Principal, slug: str, number: int) -> tuple[CompactRow, dict[str, Any], bytes, str]:
+    """The compact, the template context of its version's PDF, the canonical JSON to attach, and the hash for
+    the footer (empty for a draft)."""
     async with read_tx():
-        compact, old, _ = await _visible_version(principal, slug, from_number)
-        _, new, _ = await _visible_version(principal, slug, to_number)
-    old_doc = {"parties": sorted(old["parties"]), **old["terms"]}
-    new_doc = {"parties": sorted(new["parties"]), **new["terms"]}
-    changes = diff_terms(old_doc, new_doc)
-    return DiffRead(
-        compact=slug,
-        from_number=from_number,
-        to_number=to_number,
-        from_hash=old["terms_hash"],
-        to_hash=new["terms_hash"],
-        changes=changes,
-        text=redline_text(
-            changes, f"{slug} v{from_number} ({old['status']})", f"{slug} v{to_number} ({new['status']})"
-        ),
-    )
-
-
-async def document_context(principal: Principal, slug: str, number: int) -> tuple[dict[str, Any], bytes, str]:
-    """Template context for the compact PDF, the canonical JSON to attach, and the hash for the footer."""
-    async with read_tx():
-        compact, version, parties = await _visible_version(principal, slug, number)
-        read = await _version_read(compact, version, parties)
+        compact, version, parties = await visible_version(principal, slug, number)
+        read = await version_read(compact, version, parties)
         orgs = await Organization.select(Organization.slug, Organization.name, Organization.kind).where(
             Organization.slug.is_in(read.parties or [""])
         )
-        parent = await _version_row(compact["id"], version["parent_number"]) if version["parent_number"] else None
+        parent = await version_row(compact.id, version.parent_number) if version.parent_number else None
         convening = (
-            await Organization.select(Organization.name).where(Organization.slug == compact["convening_org"]).first()
+            await Organization.select(Organization.name).where(Organization.slug == compact.convening_org).first()
         )
+    if convening is None:  # organisations are never deleted while a compact references them
+        raise NotFound(f"compact {slug!r} not found")
     decided = {d.organization: d for d in read.decisions}
-    document = version_document(slug, version, parent["terms_hash"] if parent else None)
+    document = version_document(slug, version, parent.terms_hash if parent else None)
     redline = None
     if parent is not None:
-        redline = [
-            c.model_dump(mode="json")
-            for c in diff_terms(
-                {"parties": sorted(parent["parties"]), **parent["terms"]},
-                {"parties": sorted(version["parties"]), **version["terms"]},
-            )
-        ]
+        redline = [c.model_dump(mode="json") for c in diff_terms(redline_document(parent), redline_document(version))]
     context = {
-        "compact": {"title": compact["title"], "slug": slug, "convening_org": convening["name"]},
+        "compact": {"title": compact.title, "slug": slug, "convening_org": convening["name"]},
         "version": {
             "number": number,
-            "status": version["status"],
-            "hash": version["terms_hash"] or "draft (not yet hashed)",
-            "proposed_at": version["proposed_at"].isoformat() if version["proposed_at"] else None,
-            "parent_number": version["parent_number"],
+            "status": version.status.value,
+            "hash": version.terms_hash or "draft (not yet hashed)",
+            "proposed_at": version.proposed_at.isoformat() if version.proposed_at else None,
+            "parent_number": version.parent_number,
         },
         "parties": [
             {
@@ -712,8 +449,21 @@ async def document_context(principal: Principal, slug: str, number: int) -> tupl
             }
             for o in sorted(orgs, key=lambda o: o["slug"])
         ],
-        "terms": version["terms"],
+        "terms": dict(version.terms_document),
         "redline": redline,
-        "redline_against": f"version {parent['number']}" if parent else None,
+        "redline_against": f"version {parent.number}" if parent else None,
     }
-    return context, canonical_json(document), version["terms_hash"] or ""
+    return compact, context, canonical_json(document), version.terms_hash or ""
+
+
+async def render_pdf(principal: Principal, slug: str, number: int, renderer: PdfRenderer) -> tuple[bytes, str]:
+    """The version as a PDF/A-3 document, its canonical JSON attached; and the hash its footer shows."""
+    compact, context, document, digest = await _document(principal, slug, number)
+    data = await renderer.render(
+        "compact.html",
+        context,
+        [Attachment(filename="compact.json", data=document, description=f"{slug} v{number} canonical JSON")],
+        title=f"{compact.title} — version {number}",
+        tenant=f"compact:{slug}",  # the queue's fairness key: one compact's documents take turns with others
+    )
+    return data, digest

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from guild.compacts.service import lock_compact, sees_drafts
+from guild.compacts.queries import sees_drafts
+from guild.compacts.service import lock_compact
 from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
 from guild.domain.principal import Principal, Role
 from guild.domain.work import Level, level_rank

@@ -426,3 +426,16 @@ def test_contract_free_text_is_capped_in_total_naming_where_it_overflows() -> No
     assert over.total == 4010 + 8 + 20_000 + 4 + 20_000 + 20_000 > CONTRACT_TEXT_MAX
     huge = text_overflow([{"a": {"b": ["y" * (CONTRACT_TEXT_MAX + 1)]}}], [], "")
     assert huge is not None and huge.field == "clauses[0].params.a.b[0]"
+
+
+def test_the_server_process_never_loads_weasyprint(tmp_path: Path) -> None:
+    # Rendering happens only in the pool's workers (after their font cache and memory cap are set);
+    # the server, the CLI and the scheduler import the PDF mechanism without WeasyPrint or fontconfig.
+    code = (
+        "import sys; from guild.app import create_app; import guild.cli, scheduler.service, contracts.service;"
+        " create_app(); sys.stdout.write(str(sorted(m for m in sys.modules if m.split('.')[0] == 'weasyprint')))"
+    )
+    env = {**os.environ, "GUILD_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert done.stdout == "[]"
