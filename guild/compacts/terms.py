@@ -512,7 +512,7 @@ def terms_json_schema() -> dict[str, Any]:
 
 def example_terms() -> Terms:
     """A realistic full terms document (demo data and tests)."""
-    consent = dict(policy=Policy.consent_required, consent_notice_hours=48)
+    consent = {"policy": Policy.consent_required, "consent_notice_hours": 48}
     return Terms(
         quorum=2,
         ai_disclosure=AIDisclosure(
