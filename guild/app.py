@@ -15,6 +15,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # validate_strict=None: request models are validated with each field's own strictness (strict integers
     # and floats, guild.domain.values); Litestar's default False would make every Strict() field lax again.
     return Litestar(
-        plugins=[GuildCore(settings), PydanticPlugin(validate_strict=None)],  # type: ignore[arg-type]
+        plugins=[GuildCore(settings), PydanticPlugin(validate_strict=None)],  # type: ignore[arg-type]  # typed bool
         request_max_body_size=settings.max_body_bytes,
     )

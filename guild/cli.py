@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
 import click
@@ -30,6 +30,9 @@ from guild.infra.audit import verify_log, write_checkpoint
 from guild.infra.settings import get_settings
 from scheduler.service import run_forever
 
+T = TypeVar("T")
+U = TypeVar("U")
+
 
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "guild.app:create_app")
@@ -37,10 +40,10 @@ def main() -> None:
     litestar_group()
 
 
-def run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     """Run one async service call from the CLI, with the database opened and closed around it."""
 
-    async def wrapper() -> Any:
+    async def wrapper() -> T:
         settings = get_settings()
         await db.startup(settings.model_copy(update={"migrate_on_start": False, "pg_pool_max": 2}))
         try:
@@ -157,7 +160,7 @@ def audit_checkpoint() -> None:
     )
 
 
-def _operator():
+def _operator() -> Principal:
     """The CLI acts as the site operator: it reads everything, like a site admin."""
 
     return Principal(id=UUID(int=0), email="cli@localhost", name="guild CLI", is_admin=True)
@@ -249,7 +252,7 @@ def check_run(compact_slug: str | None, production_id: str | None) -> None:
     click.echo(", ".join(f"{k} {v}" for k, v in totals.items()))
 
 
-async def _then(first, then):
+async def _then(first: Awaitable[T], then: Callable[[T], Awaitable[U]]) -> U:
     return await then(await first)
 
 

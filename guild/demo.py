@@ -9,6 +9,7 @@ from guild.accounts.service import create_user, load_principal, user_count
 from guild.compacts import service as compacts
 from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
 from guild.compacts.terms import example_terms
+from guild.domain.principal import Principal
 from guild.infra.pdf import PdfRenderer
 from guild.infra.tables import User
 from guild.orgs.schemas import MembershipCreate, OrganizationCreate, OrgKind
@@ -56,6 +57,15 @@ class DemoRefused(Exception):
     pass
 
 
+async def _principal(local: str) -> Principal:
+    """The demo user ``local@DOMAIN`` (created by :func:`load_demo`) as a principal."""
+    row = await User.select(User.id).where(User.email == f"{local}@{DOMAIN}").first()
+    principal = None if row is None else await load_principal(row["id"])
+    if principal is None:
+        raise RuntimeError(f"demo user {local}@{DOMAIN} is missing or inactive")
+    return principal
+
+
 async def load_demo() -> list[tuple[str, str, str]]:
     """Load the demo set; refuse unless the database has no users (never mixes into real data)."""
     if await user_count() > 0:
@@ -79,11 +89,9 @@ async def load_demo() -> list[tuple[str, str, str]]:
 async def _demo_compacts() -> None:
     """A ratified three-party compact with a proposed amendment, and a draft only its parties see."""
 
-    async def who(local: str):
-        row = await User.select(User.id).where(User.email == f"{local}@{DOMAIN}").first()
-        return await load_principal(row["id"])
-
-    performers, writers, vfx = await who("officer.performers"), await who("officer.writers"), await who("officer.vfx")
+    performers = await _principal("officer.performers")
+    writers = await _principal("officer.writers")
+    vfx = await _principal("officer.vfx")
     terms = example_terms().model_copy(update={"quorum": None})
     await compacts.create_compact(
         performers,
@@ -125,8 +133,7 @@ async def _demo_compacts() -> None:
 async def _demo_production() -> None:
     """Blue Harbor's feature bound to the ratified compact: a roster, disclosures and one issued contract."""
 
-    row = await User.select(User.id).where(User.email == f"producer.blueharbor@{DOMAIN}").first()
-    producer = await load_principal(row["id"])
+    producer = await _principal("producer.blueharbor")
     prod = await productions.create_production(
         producer,
         ProductionCreate(
@@ -190,7 +197,7 @@ async def _demo_production() -> None:
         ],
     )
 
-    def clause(key: str, **params: object) -> dict:
+    def clause(key: str, **params: object) -> dict[str, object]:
         return {"key": key, "version": 1, "params": params}
 
     renderer = PdfRenderer(max_workers=1)

@@ -66,7 +66,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
         app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)
 
-        embedded: dict[str, object] = {}
+        embedded: dict[str, GuildScheduler] = {}
 
         async def start() -> None:
             await db.startup(settings)

@@ -78,7 +78,7 @@ class Bounds:
             raise TypeError(f"Bounds applies to int and date fields, not {schema.get('type')}")
         schema.setdefault("ge", self.low)
         schema.setdefault("le", self.high)
-        return schema  # type: ignore[return-value]
+        return schema
 
 
 def column_range(bits: int) -> Bounds:

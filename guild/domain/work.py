@@ -28,10 +28,10 @@ _LEVELS = tuple(Level)
 ENTRY_LEVELS = frozenset({Level.apprentice, Level.trainee})
 
 
-_RANKS = {level: rank for rank, level in enumerate(_LEVELS)}
+_RANKS: dict[str, int] = {level: rank for rank, level in enumerate(_LEVELS)}  # a Level is its str value
 
 
 def level_rank(level: Level | str) -> int:
     """0 for apprentice up to 5 for head."""
-    rank = _RANKS.get(level)  # type: ignore[call-overload]  # a Level, or its value (same hash)
+    rank = _RANKS.get(level)
     return _RANKS[Level(level)] if rank is None else rank

@@ -5,22 +5,31 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeAlias, cast
 
 import asyncpg
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.columns import Column
-from piccolo.engine.base import Engine
+from piccolo.engine.base import BaseTransaction, Engine
 from piccolo.engine.finder import engine_finder
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from guild.infra.settings import Settings
 
+Row: TypeAlias = dict[str, Any]
+"""A row of a raw query or a Piccolo ``select``: column name to value (Piccolo types results as Any)."""
 
-def make_engine(settings: Settings) -> Engine:
+Transaction: TypeAlias = AbstractAsyncContextManager[BaseTransaction, None]
+"""A Piccolo transaction, for ``async with``. Piccolo annotates its ``__aexit__`` as returning ``bool``,
+yet it never suppresses an exception (it returns ``exception is None``); with ``bool`` mypy would take
+every ``async with`` block that returns for one that may fall through ("missing return")."""
+
+
+def make_engine(settings: Settings) -> PostgresEngine | SQLiteEngine:
     if settings.is_postgres:
         return PostgresEngine(config={"dsn": settings.database_url})
     path = settings.sqlite_path
@@ -29,7 +38,7 @@ def make_engine(settings: Settings) -> Engine:
     return SQLiteEngine(path=str(path), timeout=30)
 
 
-def engine() -> Engine:
+def engine() -> Engine[BaseTransaction]:
     db = engine_finder()
     assert db is not None, "PICCOLO_CONF did not provide an engine"
     return db
@@ -39,17 +48,17 @@ def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 
 
-def write_tx():
+def write_tx() -> Transaction:
     """A transaction for work that writes. SQLite: IMMEDIATE, so the write lock is taken up front."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+        return cast(Transaction, db.transaction(transaction_type=TransactionType.immediate))
+    return cast(Transaction, db.transaction())
 
 
-def read_tx():
+def read_tx() -> Transaction:
     """A transaction for reads: keeps a request's queries on one connection."""
-    return engine().transaction()
+    return cast(Transaction, engine().transaction())
 
 
 async def xact_lock(key: int) -> None:
@@ -75,9 +84,9 @@ def for_update(query: Any, *of: type[Table]) -> Any:
     return query
 
 
-async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+async def raw(sql: str, *args: Any) -> list[Row]:
     """Run SQL with ``{}`` placeholders on the current transaction's connection, if any."""
-    return await engine().run_querystring(QueryString(sql, *args))
+    return cast(list[Row], await engine().run_querystring(QueryString(sql, *args)))
 
 
 async def rows(query: Any) -> list[Sequence[Any]]:
@@ -94,16 +103,21 @@ async def rows(query: Any) -> list[Sequence[Any]]:
         sql, args = querystring.compile_string(engine_type=db.engine_type)
         tx = db.current_transaction.get()
         if tx is not None:
-            return await tx.connection.fetch(sql, *args)
+            return await _fetch(tx.connection, sql, args)
         if db.pool is not None:
             async with db.pool.acquire() as conn:
-                return await conn.fetch(sql, *args)
+                return await _fetch(conn, sql, args)
         conn = await db.get_new_connection()
         try:
-            return await conn.fetch(sql, *args)
+            return await _fetch(conn, sql, args)
         finally:
             await conn.close()
     return [tuple(row.values()) for row in await db.run_querystring(querystring)]
+
+
+async def _fetch(conn: asyncpg.Connection, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+    """asyncpg's ``fetch`` (asyncpg ships no type hints): its ``Record`` rows are sequences."""
+    return cast(list[Sequence[Any]], await conn.fetch(sql, *args))
 
 
 def in_list(expression: str, values: Sequence[Any]) -> QueryString:
@@ -123,7 +137,7 @@ async def insert_many(table: type[Table], columns: Sequence[Column], values: Seq
         return
     db = engine()
     tx = db.current_transaction.get()
-    if tx is None:
+    if not isinstance(tx, PostgresTransaction | SQLiteTransaction):  # None: no transaction
         raise RuntimeError("insert_many runs inside the caller's transaction")
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
     if isinstance(db, PostgresEngine):

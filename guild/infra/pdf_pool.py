@@ -40,8 +40,11 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 from guild.infra.pdf_types import PdfRenderError
 
@@ -81,6 +84,9 @@ class PdfTooLarge(ValueError):
 
 
 # --- the worker process ---------------------------------------------------------------------------
+
+_ToWorker: TypeAlias = tuple[Any, ...] | None  # (html, attachments, title) to render; None: stop
+_FromWorker: TypeAlias = tuple[str, Any]  # (kind, detail): ("ready", pid), ("ok", PDF bytes), ("render", text)...
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -151,7 +157,9 @@ def _cap_memory(memory_mb: int) -> None:
         pass
 
 
-def _worker_main(conn: Any, parent_pid: int, memory_mb: int, font_folder: str | None = None) -> None:
+def _worker_main(
+    conn: Connection[_FromWorker, _ToWorker], parent_pid: int, memory_mb: int, font_folder: str | None = None
+) -> None:
     """A render worker: set up, say ready, then render documents until told to stop (``None``)."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
@@ -201,25 +209,28 @@ def _worker_main(conn: Any, parent_pid: int, memory_mb: int, font_folder: str | 
 class _Job:
     tenant: str
     payload: tuple[Any, ...]
-    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+    future: concurrent.futures.Future[bytes] = field(default_factory=concurrent.futures.Future)
     enqueued_at: float = field(default_factory=time.monotonic)
 
 
-class FairQueue:
+T = TypeVar("T")
+
+
+class FairQueue(Generic[T]):
     """Waiting jobs by tenant, served round-robin: one job of each tenant with work, in turn."""
 
     def __init__(self) -> None:
-        self._by_tenant: dict[str, deque[Any]] = {}  # insertion order is the turn order
+        self._by_tenant: dict[str, deque[T]] = {}  # insertion order is the turn order
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
-    def put(self, tenant: str, item: Any) -> None:
+    def put(self, tenant: str, item: T) -> None:
         self._by_tenant.setdefault(tenant, deque()).append(item)
         self._count += 1
 
-    def take(self) -> Any:
+    def take(self) -> T:
         """The next item: the first of the tenant whose turn it is; that tenant moves to the back."""
         tenant = next(iter(self._by_tenant))  # IndexError-free: callers check len() first
         items = self._by_tenant.pop(tenant)
@@ -229,7 +240,7 @@ class FairQueue:
         self._count -= 1
         return item
 
-    def remove(self, tenant: str, item: Any) -> bool:
+    def remove(self, tenant: str, item: T) -> bool:
         items = self._by_tenant.get(tenant)
         if not items or item not in items:
             return False
@@ -239,15 +250,16 @@ class FairQueue:
         self._count -= 1
         return True
 
-    def drain(self) -> list[Any]:
+    def drain(self) -> list[T]:
         items = [i for q in self._by_tenant.values() for i in q]
         self._by_tenant.clear()
         self._count = 0
         return items
 
-    def oldest(self) -> Any | None:
+    def oldest(self, key: Callable[[T], float]) -> T | None:
+        """The item that sorts first by ``key`` (e.g. its enqueue time) among each tenant's next item."""
         heads = [q[0] for q in self._by_tenant.values() if q]
-        return min(heads, key=lambda j: j.enqueued_at) if heads else None
+        return min(heads, key=key) if heads else None
 
 
 # --- the supervisor -------------------------------------------------------------------------------
@@ -261,15 +273,15 @@ RETRY_START = _RetryStart()
 
 
 class _Worker:
-    def __init__(self, process: Any, conn: Any) -> None:
+    def __init__(self, process: BaseProcess, conn: Connection[_ToWorker, _FromWorker]) -> None:
         self.process = process
         self.conn = conn
         self.tasks = 0
         self.ready = False
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
+    def pid(self) -> int | None:
+        return self.process.pid  # None only before the process started; a _Worker's has
 
     def stop(self, graceful: bool) -> None:
         """End the process and reap it (never leaves a zombie or an orphan behind)."""
@@ -367,7 +379,7 @@ class _Slot:
                 job = pool._next_job(self)
                 if job is None:
                     break
-                if job is RETRY_START:
+                if isinstance(job, _RetryStart):  # RETRY_START, the only instance
                     self._start_quietly()
                     continue
                 self.busy = True
@@ -442,7 +454,7 @@ class _Slot:
         worker.tasks += 1
         pool._rendered_in(time.monotonic() - started)
         if kind == "ok":
-            return value
+            return cast(bytes, value)  # the worker sends ("ok", PDF bytes)
         if kind == "memory":
             self._drop(graceful=False)
             raise PdfTooLarge(value)
@@ -477,7 +489,7 @@ class RenderPool:
         self.closed = False
         self._kill_on_close = False
         self._cond = threading.Condition()
-        self._queue = FairQueue()
+        self._queue: FairQueue[_Job] = FairQueue()
         self._held: dict[str, int] = {}  # tenant -> jobs waiting or rendering
         self._slots: list[_Slot] = []
         self._retiring: set[_Worker] = set()  # recycled workers not yet reaped
@@ -492,7 +504,7 @@ class RenderPool:
 
     # submitting -------------------------------------------------------------------------------
 
-    def submit(self, tenant: str, payload: tuple[Any, ...]) -> concurrent.futures.Future:
+    def submit(self, tenant: str, payload: tuple[Any, ...]) -> concurrent.futures.Future[bytes]:
         """Queue a render; the future gets the PDF bytes or the error. Refuses at once when full."""
         with self._cond:
             if self.closed:
@@ -519,7 +531,11 @@ class RenderPool:
             self._held[tenant] = self._held.get(tenant, 0) + 1
             self._queue.put(tenant, job)
             self._cond.notify()
-        job.future.add_done_callback(lambda _f, job=job: self._release(job))
+
+        def release(_future: concurrent.futures.Future[bytes]) -> None:
+            self._release(job)
+
+        job.future.add_done_callback(release)
         return job.future
 
     def _release(self, job: _Job) -> None:
@@ -603,7 +619,8 @@ class RenderPool:
             self._backoff = min(30.0, max(1.0, self._backoff * 2))
             self._retry_at = time.monotonic() + self._backoff
             self._cond.notify_all()  # the first slot schedules the next attempt
-            return PdfUnavailable("PDF rendering is unavailable: its worker processes cannot start", self._backoff)
+            backoff = int(self._backoff)  # whole seconds: 1, 2, 4, ... 30
+            return PdfUnavailable("PDF rendering is unavailable: its worker processes cannot start", backoff)
 
     def _live_workers(self) -> int:
         return sum(1 for s in self._slots if s.pid() is not None)
@@ -646,7 +663,7 @@ class RenderPool:
             elif self._start_error is not None and info["workers"] == 0:
                 problem = "worker processes cannot start"
             else:
-                oldest = self._queue.oldest()
+                oldest = self._queue.oldest(key=lambda job: job.enqueued_at)
                 stall = self.timeout + self.start_timeout + 5
                 now = time.monotonic()
                 if oldest is not None and now - oldest.enqueued_at > stall and now - self._last_progress > stall:

@@ -124,7 +124,9 @@ def html_to_pdf(html: str, attachments: list[Attachment], title: str) -> bytes:
             )
             for a in attachments
         ]
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=embedded, finisher=_dedupe_associated_files)
+        pdf: bytes = document.write_pdf(
+            pdf_variant=PDF_VARIANT, attachments=embedded, finisher=_dedupe_associated_files
+        )
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: make it ordinary
         cause = exc.__cause__
         raise PdfRenderError(f"{exc}: {cause}" if cause else str(exc)) from cause

@@ -129,7 +129,8 @@ class Settings(BaseSettings):
 
     @property
     def is_postgres(self) -> bool:
-        return bool(self.database_url) and not self.database_url.startswith("sqlite:")
+        url = self.database_url
+        return url is not None and url != "" and not url.startswith("sqlite:")
 
     @property
     def sqlite_path(self) -> Path:

@@ -173,7 +173,7 @@ class Engagement(Table, tablename="engagement"):
     currency = Varchar(length=3)
     start_date = Date()
     end_date = Date()
-    mentor = ForeignKey(references="self", on_delete=OnDelete.set_null, null=True)
+    mentor: ForeignKey[Engagement] = ForeignKey(references="self", on_delete=OnDelete.set_null, null=True)
     created_at = Timestamptz()
 
 

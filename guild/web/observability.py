@@ -7,6 +7,7 @@ import re
 from uuid import uuid4
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.structlog import StructlogConfig
@@ -19,7 +20,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Take a well-formed ``X-Request-ID`` from the client or make one; bind it to every log line."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")

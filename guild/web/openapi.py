@@ -145,33 +145,38 @@ def _documented_operation(base: type[Operation], *, public: bool, also_returns: 
     media types the success response comes in (``opt={"also_returns": {media type: description}}``)."""
 
     @dataclass
-    class DocumentedOperation(base):  # type: ignore[valid-type,misc]
+    class DocumentedOperation(base):  # type: ignore[valid-type,misc]  # the handler's class, known at run time
         def __post_init__(self) -> None:
             parent = getattr(super(), "__post_init__", None)
             if parent is not None:
                 parent()
-            if public:
-                self.security = []  # overrides the document-wide bearer requirement
-            for status, response in (self.responses or {}).items():
-                if status.startswith("2") and also_returns and isinstance(response, OpenAPIResponse):
-                    response.content = {
-                        **(response.content or {}),
-                        **{
-                            media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=text))
-                            for media_type, text in also_returns.items()
-                        },
-                    }
-                if status in _RETRY_AFTER_STATUSES and isinstance(response, OpenAPIResponse):
-                    response.headers = {
-                        **(response.headers or {}),
-                        "Retry-After": OpenAPIHeader(
-                            schema=Schema(type=OpenAPIType.INTEGER, minimum=0),
-                            description="seconds to wait before trying again",
-                        ),
-                    }
+            _document(self, public=public, also_returns=also_returns)
 
     DocumentedOperation.__name__ = DocumentedOperation.__qualname__ = f"Documented{base.__name__}"
     return DocumentedOperation
+
+
+def _document(operation: Operation, *, public: bool, also_returns: dict[str, str]) -> None:
+    """Public: no security requirement; 2xx: the other media types; 429/503: the Retry-After header."""
+    if public:
+        operation.security = []  # overrides the document-wide bearer requirement
+    for status, response in (operation.responses or {}).items():
+        if status.startswith("2") and also_returns and isinstance(response, OpenAPIResponse):
+            response.content = {
+                **(response.content or {}),
+                **{
+                    media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=text))
+                    for media_type, text in also_returns.items()
+                },
+            }
+        if status in _RETRY_AFTER_STATUSES and isinstance(response, OpenAPIResponse):
+            response.headers = {
+                **(response.headers or {}),
+                "Retry-After": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.INTEGER, minimum=0),
+                    description="seconds to wait before trying again",
+                ),
+            }
 
 
 class ApiDocumentation(ReceiveRoutePlugin):
