@@ -30,6 +30,7 @@ from guild.compacts.terms import Terms, TermsError, check_quorum
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import Decision
 from guild.infra import audit
 from guild.infra.db import is_unique_violation, read_tx, write_tx, xact_lock
 from guild.infra.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision
@@ -496,7 +497,7 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         ):
             raise Conflict(f"{data.organization!r} has already decided on version {number}", rule="decide_once")
         now = _now()
-        decision = "approved" if data.decision == "approve" else "rejected"
+        decision = (Decision.approved if data.decision == "approve" else Decision.rejected).value
         await RatificationDecision.insert(
             RatificationDecision(
                 id=uuid4(),
@@ -518,7 +519,7 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         decisions = await RatificationDecision.select(RatificationDecision.decision).where(
             RatificationDecision.version == version["id"]
         )
-        approvals = sum(d["decision"] == "approved" for d in decisions)
+        approvals = sum(d["decision"] == Decision.approved for d in decisions)
         undecided = len(version["parties"]) - len(decisions)
         required = _approvals_required(version["terms"], version["parties"])
         if approvals >= required:

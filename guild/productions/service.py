@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 from guild.compacts.service import lock_compact, sees_drafts
 from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import VersionStatus
 from guild.domain.work import Level, level_rank
 from guild.infra import audit
 from guild.infra.db import read_tx, write_tx
@@ -210,7 +211,7 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
         # a ratification that supersedes this version commits before the re-read or waits for this binding
         await lock_compact(version["compact"])
         version = await query.first()
-        if version["status"] != "ratified":
+        if version["status"] != VersionStatus.ratified:
             raise invalid(
                 "version",
                 "ratified_only",
