@@ -35,7 +35,7 @@ from guild.compacts.terms import load_terms
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
 from guild.domain.principal import Principal, Role
-from guild.domain.statuses import ContractStatus
+from guild.domain.statuses import ContractStatus, Decision
 from guild.infra import audit
 from guild.infra.db import is_unique_violation, read_tx, write_tx
 from guild.infra.pdf import PdfRenderer, pdf_sha256, read_attachments
@@ -123,7 +123,7 @@ async def _sharing_compacts(org_id: UUID) -> list[UUID]:
 
     convened = await Compact.select(Compact.id).where(Compact.convening_org == org_id)
     approved = await RatificationDecision.select(RatificationDecision.version.compact.as_alias("compact")).where(
-        (RatificationDecision.organization == org_id) & (RatificationDecision.decision == "approved")
+        (RatificationDecision.organization == org_id) & (RatificationDecision.decision == Decision.approved.value)
     )
     return list(dict.fromkeys([r["id"] for r in convened] + [r["compact"] for r in approved]))
 
@@ -259,7 +259,7 @@ async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
     )
     approving = await RatificationDecision.select(RatificationDecision.organization.slug.as_alias("slug")).where(
         RatificationDecision.version.compact.is_in(compacts)
-        & (RatificationDecision.decision == "approved")
+        & (RatificationDecision.decision == Decision.approved.value)
         & (RatificationDecision.organization.kind != _COMPANY)
     )
     return {r["slug"] for r in [*convening, *approving]}

@@ -25,6 +25,7 @@ from guild.compliance.service import check_production
 from guild.demo import DemoRefused, load_demo
 from guild.domain.errors import GuildError
 from guild.domain.principal import Principal
+from guild.domain.statuses import FindingStatus
 from guild.infra import db
 from guild.infra.audit import verify_log, write_checkpoint
 from guild.infra.settings import get_settings
@@ -259,7 +260,9 @@ async def _then(first: Awaitable[T], then: Callable[[T], Awaitable[U]]) -> U:
 @click.command(name="findings", help="Findings (open by default) with production, compact, rule and due date.")
 @click.option("--compact", "compact_slug", default=None)
 @click.option("--production", "production_id", default=None)
-@click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open")
+@click.option(
+    "--status", type=click.Choice([*(s.value for s in FindingStatus), "all"]), default=FindingStatus.open.value
+)
 def findings_command(compact_slug: str | None, production_id: str | None, status: str) -> None:
 
     rows = run(lambda: list_all_findings(compact_slug, production_id, None if status == "all" else status))

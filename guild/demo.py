@@ -10,6 +10,7 @@ from guild.compacts import service as compacts
 from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
 from guild.compacts.terms import example_terms
 from guild.domain.principal import Principal
+from guild.domain.statuses import ProductionStatus
 from guild.infra.pdf import PdfRenderer
 from guild.infra.tables import User
 from guild.orgs.schemas import MembershipCreate, OrganizationCreate, OrgKind
@@ -143,7 +144,7 @@ async def _demo_production() -> None:
             currency="EUR",
             start_date="2027-03-01",
             end_date="2027-06-30",
-            status="pre_production",
+            status=ProductionStatus.pre_production,
         ),
     )
     await productions.bind(producer, prod.id, BindingCreate(compact="ai-and-apprenticeship-2027", version=1))

@@ -9,8 +9,7 @@ from litestar.types import ControllerRouterHandler
 
 from contracts.api import ContractController
 from guild.accounts.api import AuthController
-from guild.apprenticeship.api import ApprenticeshipPreviewController
-from guild.apprenticeship.member_api import ApprenticeshipController
+from guild.apprenticeship.api import ApprenticeshipController, ApprenticeshipPreviewController
 from guild.compacts.api import CompactController
 from guild.compliance.api import ComplianceController
 from guild.domain.errors import PROBLEM_BASE

@@ -48,6 +48,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from guild.compliance.lease import RunLease
 from guild.compliance.service import sweep_compact
+from guild.domain.statuses import RunStatus, RunTrigger
 from guild.infra.db import is_unique_violation, write_tx, xact_lock
 from guild.infra.tables import ComplianceRun
 
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("guild.scheduler")
 
-RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+RUNNING, COMPLETED, FAILED = RunStatus.running.value, RunStatus.completed.value, RunStatus.failed.value
 MAX_ERROR_CHARS = 4000
 
 # work(compact_id, run_id, resume_from, now, *, lease): e.g. guild.compliance.service.sweep_compact.
@@ -257,7 +258,7 @@ async def claim(
                 await ComplianceRun.insert(
                     ComplianceRun(
                         id=run_id,
-                        trigger="scheduled",
+                        trigger=RunTrigger.scheduled.value,
                         job_id=job_id,
                         slot=slot,
                         compact=compact_id,

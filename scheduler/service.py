@@ -34,6 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
+from guild.domain.statuses import VersionStatus
 from guild.infra import db
 from guild.infra.audit import write_checkpoint
 from guild.infra.settings import Settings, get_settings
@@ -58,7 +59,7 @@ WEBHOOK_SECONDS = 30
 REAPER_JOB_ID = "reaper"
 AUDIT_CHECKPOINT_JOB_ID = "audit-checkpoint"
 SWEEP_PREFIX = "sweep:"
-_RATIFIED = "ratified"
+_RATIFIED = VersionStatus.ratified.value
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 

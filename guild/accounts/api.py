@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
@@ -26,7 +28,7 @@ class AuthController(Controller):
     )
     async def token(
         self,
-        request: Request[object, object, object],
+        request: Request[Any, Any, Any],
         data: JSONBody[TokenRequest],
         token_issuer: NamedDependency[TokenIssuer],
     ) -> TokenResponse:
@@ -36,7 +38,7 @@ class AuthController(Controller):
         return TokenResponse(access_token=token, expires_at=expires_at)
 
     @get("/me", summary="The signed-in user and their roles per organisation")
-    async def me(self, request: Request[Principal, object, object]) -> MeRead:
+    async def me(self, request: Request[Principal, Any, Any]) -> MeRead:
         return await service.me(request.user.id)
 
     @post(
@@ -46,5 +48,5 @@ class AuthController(Controller):
         raises=documented(Conflict),
         summary="Create a user account (site admin)",
     )
-    async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, object, object]) -> UserRead:
+    async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, Any, Any]) -> UserRead:
         return await service.create_user(data, actor_id=request.user.id)

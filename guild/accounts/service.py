@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from guild.accounts.passwords import hash_password, verify_password
 from guild.accounts.schemas import MeRead, MyMembership, UserCreate, UserRead
-from guild.domain.errors import Conflict, Unauthorized
+from guild.domain.errors import Conflict, NotFound, Unauthorized
 from guild.domain.principal import Principal
 from guild.infra import audit, throttle
 from guild.infra.db import read_tx, write_tx
@@ -75,11 +75,12 @@ async def authenticate(email: str, password: str, client: str | None = None) -> 
         await throttle.hit(per_account, email)
         row = await User.select(User.id, User.password_hash, User.is_active).where(User.email == email).first()
     ok = verify_password(password, row["password_hash"] if row else None)
-    if not ok or not row["is_active"]:
+    if not ok or row is None or not row["is_active"]:
         raise Unauthorized("e-mail or password is wrong")
     async with write_tx():
         await throttle.reset(per_account, email)
-    return row["id"]
+    user_id: UUID = row["id"]
+    return user_id
 
 
 async def load_principal(user_id: UUID) -> Principal | None:
@@ -124,6 +125,8 @@ async def me(user_id: UUID) -> MeRead:
             .where(Membership.user == user_id)
             .order_by(Membership.organization.slug)
         )
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
     return MeRead(
         id=user["id"],
         email=user["email"],
@@ -145,4 +148,5 @@ async def me(user_id: UUID) -> MeRead:
 
 async def user_count() -> int:
     async with read_tx():
-        return await User.count()
+        count: int = await User.count()
+    return count

@@ -31,6 +31,7 @@ from icalendar import Calendar, Event
 from guild.accounts.service import load_principal
 from guild.domain.errors import NotFound, invalid
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import CommitmentStatus
 from guild.domain.values import Out
 from guild.domain.work import ENTRY_LEVELS
 from guild.infra import audit
@@ -136,8 +137,8 @@ def _calendar(name: str, commitments: list[CommitmentRead], stamps: dict[UUID, d
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     for c in commitments:
-        done = c.status == "done"
-        withdrawn = c.status == "withdrawn"
+        done = c.status == CommitmentStatus.done
+        withdrawn = c.status == CommitmentStatus.withdrawn
         event = Event()
         event.add("uid", f"{c.id}@guild")
         event.add("dtstamp", stamps.get(c.id, c.created_at))

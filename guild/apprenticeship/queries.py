@@ -28,6 +28,7 @@ from guild.compacts.terms import Department, QuotaRule, Terms, applicable_quota_
 from guild.domain.dates import placement_weeks
 from guild.domain.errors import NotFound
 from guild.domain.principal import Principal
+from guild.domain.statuses import CommitmentStatus
 from guild.domain.values import Out
 from guild.domain.work import ENTRY_LEVELS
 from guild.infra.db import read_tx
@@ -348,7 +349,7 @@ async def apprenticeship_totals(principal: Principal, slug: str) -> Apprenticesh
             await Commitment.select(Commitment.production).where(
                 Commitment.production.is_in(ids)
                 & (Commitment.compact == compact["id"])
-                & (Commitment.status == "open")
+                & (Commitment.status == CommitmentStatus.open.value)
                 & (Commitment.due_date < on)
             )
             if ids

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -9,17 +8,8 @@ from pydantic import Field, model_validator
 
 from guild.compacts.redline import Change
 from guild.compacts.terms import Terms
+from guild.domain.statuses import VersionStatus
 from guild.domain.values import In, Name, Out, Slug, Text, fail_at
-
-
-class VersionStatus(StrEnum):
-    draft = "draft"
-    proposed = "proposed"
-    ratified = "ratified"
-    superseded = "superseded"
-    rejected = "rejected"
-    withdrawn = "withdrawn"
-
 
 OPEN_STATUSES = (VersionStatus.draft, VersionStatus.proposed)
 CONVENING_KINDS = ("guild", "union", "festival", "film_fund")

@@ -41,6 +41,7 @@ from guild.compacts.schemas import (
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import Decision as DecisionValue
 from guild.infra import audit
 from guild.infra.db import is_unique_violation, read_tx, write_tx, xact_lock
 from guild.infra.pdf import PdfRenderer
@@ -105,7 +106,7 @@ async def _decisions_on(version_id: UUID) -> list[Decision]:
     rows = await RatificationDecision.select(
         RatificationDecision.organization.slug.as_alias("party"), RatificationDecision.decision
     ).where(RatificationDecision.version == version_id)
-    return [Decision(party=r["party"], approved=r["decision"] == "approved") for r in rows]
+    return [Decision(party=r["party"], approved=r["decision"] == DecisionValue.approved) for r in rows]
 
 
 async def _ratified(compact_id: UUID) -> list[Version]:
@@ -303,7 +304,7 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         now = _now()
         decision = Decision(party=data.organization, approved=data.decision == "approve")
         outcome = lifecycle.decide(version, await _decisions_on(version.id), decision, at=now)
-        recorded = "approved" if decision.approved else "rejected"
+        recorded = DecisionValue.approved if decision.approved else DecisionValue.rejected
         await RatificationDecision.insert(
             RatificationDecision(
                 id=uuid4(),

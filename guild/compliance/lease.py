@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from guild.domain.statuses import RunStatus
 from guild.infra.tables import ComplianceRun
 
-RUNNING = "running"
+RUNNING = RunStatus.running.value
 
 
 @dataclass(frozen=True)

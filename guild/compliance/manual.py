@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from guild.compliance.service import check_batch
 from guild.domain.errors import NotFound
+from guild.domain.statuses import RunStatus, RunTrigger
 from guild.infra.db import read_tx, write_tx
 from guild.infra.tables import Compact, ComplianceRun, ProductionBinding
 
@@ -35,9 +36,9 @@ async def run_check(compact_slug: str | None, progress: Callable[[int, int], Non
         await ComplianceRun.insert(
             ComplianceRun(
                 id=run_id,
-                trigger="on_demand",
+                trigger=RunTrigger.on_demand.value,
                 compact=compact_id,
-                status="running",
+                status=RunStatus.running.value,
                 owner="cli",
                 started_at=now,
                 heartbeat_at=now,
@@ -55,9 +56,9 @@ async def run_check(compact_slug: str | None, progress: Callable[[int, int], Non
             for key in totals:
                 totals[key] += getattr(stats, key)
             progress(len(chunk), len(ids))
-        status, error = "completed", ""
+        status, error = RunStatus.completed.value, ""
     except Exception as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, error = RunStatus.failed.value, f"{type(exc).__name__}: {exc}"
         raise
     finally:
         async with write_tx():

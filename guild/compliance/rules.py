@@ -34,7 +34,7 @@ from contracts.rules import BoundVersion, required_clause_keys
 from guild.apprenticeship.rules import QuotaResult, quota_report
 from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, Terms, ai_rules
 from guild.domain.dates import placement_weeks
-from guild.domain.statuses import ContractStatus
+from guild.domain.statuses import CommitmentStatus, ContractStatus
 from guild.domain.work import ContractType, Level
 
 __all__ = [
@@ -542,7 +542,7 @@ def _overdue(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
         return []
     out = []
     for c in facts.commitments:
-        if c.version_id != bt.version_id or c.status != "open" or c.due_date >= facts.today:
+        if c.version_id != bt.version_id or c.status != CommitmentStatus.open or c.due_date >= facts.today:
             continue
         evidence = {
             "term_path": "apprenticeship_commitments",

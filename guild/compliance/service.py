@@ -48,6 +48,7 @@ from guild.compliance.rules import (
     evaluate_production,
 )
 from guild.domain.errors import NotFound
+from guild.domain.statuses import ContractStatus, FindingStatus, RunStatus, RunTrigger
 from guild.infra import audit
 from guild.infra.db import in_list, insert_many, write_tx, xact_lock
 from guild.infra.db import rows as db_rows
@@ -76,7 +77,7 @@ MAX_BATCH = 500  # productions per query set: keeps every ``IN (...)`` list well
 _ID_CHUNK = 500  # finding ids per UPDATE ... WHERE id IN (...)
 _LOCK = int.from_bytes(hashlib.sha256(b"guild:compliance:findings").digest()[:8], "big", signed=True)
 
-OPEN, RESOLVED = "open", "resolved"
+OPEN, RESOLVED = FindingStatus.open.value, FindingStatus.resolved.value
 OPENED, ESCALATED_EVENT, RESOLVED_EVENT = "finding.opened", "finding.escalated", "finding.resolved"
 
 Key = tuple[str, str, str, str]  # (production id, version id, rule, subject)
@@ -187,7 +188,7 @@ async def _disclosures(ids: Sequence[UUID]) -> dict[str, list[Disclosure]]:
     return out
 
 
-_ENGAGEMENTS = """
+_ENGAGEMENTS = f"""
 SELECT e.production, e.id, e.person_name, e.department, e.level, e.rate_minor_per_week, e.currency,
        e.start_date, e.end_date, m.level AS mentor_level, m.department AS mentor_department,
        c.id AS contract_id, c.status AS contract_status, c.contract_type, c.clause_keys, c.planned_ai_uses,
@@ -198,11 +199,11 @@ LEFT JOIN (  -- per engagement: its live (issued) contract, else its latest void
     SELECT c.engagement, c.id, c.status, c.contract_type, c.clause_keys, c.planned_ai_uses, c.version_hashes,
            c.compliant, row_number() OVER (
                PARTITION BY c.engagement
-               ORDER BY CASE WHEN c.status = 'issued' THEN 0 ELSE 1 END, c.issued_at DESC, c.id DESC
+               ORDER BY CASE WHEN c.status = '{ContractStatus.issued.value}' THEN 0 ELSE 1 END, c.issued_at DESC, c.id DESC
            ) AS latest
-    FROM contract c WHERE {}
+    FROM contract c WHERE {{}}
 ) c ON c.engagement = e.id AND c.latest = 1
-WHERE {}
+WHERE {{}}
 ORDER BY e.id
 """
 
@@ -617,9 +618,9 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
         await ComplianceRun.insert(
             ComplianceRun(
                 id=run_id,
-                trigger="on_demand",
+                trigger=RunTrigger.on_demand.value,
                 production=production_id,
-                status="running",
+                status=RunStatus.running.value,
                 owner=f"user:{trigger_user}" if trigger_user else "",
                 started_at=now,
                 heartbeat_at=now,
@@ -632,7 +633,7 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
             done = datetime.now(UTC)
             await ComplianceRun.update(
                 {
-                    ComplianceRun.status: "completed",
+                    ComplianceRun.status: RunStatus.completed.value,
                     ComplianceRun.productions_checked: stats.productions,
                     ComplianceRun.findings_opened: stats.opened,
                     ComplianceRun.findings_resolved: stats.resolved,
@@ -657,7 +658,7 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
         async with write_tx():
             await ComplianceRun.update(
                 {
-                    ComplianceRun.status: "failed",
+                    ComplianceRun.status: RunStatus.failed.value,
                     ComplianceRun.error: f"{type(exc).__name__}: {exc}"[:4000],
                     ComplianceRun.finished_at: datetime.now(UTC),
                 }

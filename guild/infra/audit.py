@@ -33,6 +33,7 @@ from uuid import UUID, uuid4
 import structlog
 
 from guild.domain.canonical import canonical_hash
+from guild.domain.statuses import VersionStatus
 from guild.infra.db import is_sqlite, raw, read_tx, write_tx, xact_lock
 from guild.infra.settings import get_settings
 from guild.infra.tables import AuditCheckpoint, AuditEvent
@@ -392,7 +393,7 @@ def _cross_checks() -> list[tuple[str, str]]:
         ),
         (
             "withdrawn versions without their compact_version.withdrawn event",
-            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.status = 'withdrawn' AND "
+            f"SELECT {t('r.id')} AS id FROM compact_version r WHERE r.status = '{VersionStatus.withdrawn.value}' AND "
             + _event("compact_version.withdrawn", "compact_version", t("r.id")),
         ),
         (

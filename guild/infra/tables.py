@@ -19,6 +19,18 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from guild.domain.statuses import (
+    CommitmentStatus,
+    ContractStatus,
+    Decision,
+    DeliveryStatus,
+    FindingStatus,
+    ProductionStatus,
+    RunStatus,
+    RunTrigger,
+    VersionStatus,
+)
+
 
 class User(Table, tablename="guild_user"):
     id = UUID(primary_key=True)
@@ -112,7 +124,7 @@ class CompactVersion(Table, tablename="compact_version"):
     compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, index=True)
     number = Integer()
     parent_number = Integer(null=True)
-    status = Varchar(length=16, index=True)
+    status = Varchar(length=16, index=True, choices=VersionStatus)
     terms = JSON()
     parties = JSON(default="[]")  # signatory org slugs, frozen at proposal
     terms_hash = Varchar(length=64, null=True, index=True)
@@ -132,7 +144,7 @@ class RatificationDecision(Table, tablename="ratification_decision"):
     id = UUID(primary_key=True)
     version = ForeignKey(references=CompactVersion, on_delete=OnDelete.cascade, index=True)
     organization = ForeignKey(references=Organization, on_delete=OnDelete.restrict)
-    decision = Varchar(length=16)
+    decision = Varchar(length=16, choices=Decision)
     reason = Text(default="")
     decided_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
     decided_at = Timestamptz()
@@ -146,7 +158,7 @@ class Production(Table, tablename="production"):
     currency = Varchar(length=3)
     start_date = Date(null=True, default=None)
     end_date = Date(null=True, default=None)
-    status = Varchar(length=16, default="development")
+    status = Varchar(length=16, default=ProductionStatus.development, choices=ProductionStatus)
     created_at = Timestamptz()
 
 
@@ -192,13 +204,13 @@ class CustomClause(Table, tablename="custom_clause"):
 
 class Contract(Table, tablename="contract"):
     """An issued talent contract: its data, compliance report and PDF never change; it can only be voided or
-    superseded (status: contracts.clauses.ContractStatus)."""
+    superseded (status: guild.domain.statuses.ContractStatus)."""
 
     id = UUID(primary_key=True)
     production = ForeignKey(references=Production, on_delete=OnDelete.restrict, index=True)
     engagement = ForeignKey(references=Engagement, on_delete=OnDelete.restrict, index=True)
     contract_type = Varchar(length=16)
-    status = Varchar(length=16, default="issued")
+    status = Varchar(length=16, default=ContractStatus.issued, choices=ContractStatus)
     document = JSON()
     document_sha256 = Varchar(length=64, unique=True)
     compliance = JSON()
@@ -239,12 +251,12 @@ class ComplianceRun(Table, tablename="compliance_run"):
     """One compliance check: a scheduled sweep slot (unique per job and slot: migration) or an on-demand check."""
 
     id = UUID(primary_key=True)
-    trigger = Varchar(length=16)  # scheduled | on_demand
+    trigger = Varchar(length=16, choices=RunTrigger)
     job_id = Varchar(length=120, null=True, default=None)
     slot = Timestamptz(null=True, default=None)
     compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, null=True, index=True)
     production = ForeignKey(references=Production, on_delete=OnDelete.cascade, null=True, index=True)
-    status = Varchar(length=16)  # running | completed | failed
+    status = Varchar(length=16, choices=RunStatus)
     owner = Varchar(length=120, default="")
     cursor = Varchar(length=64, default="")  # last production id completed: a resumed sweep starts after it
     productions_checked = Integer(default=0)
@@ -274,7 +286,7 @@ class Finding(Table, tablename="finding"):
     rule = Varchar(length=64)
     subject = Varchar(length=120)
     severity = Varchar(length=16)
-    status = Varchar(length=16)  # open | resolved (open ones: the partial unique index finding_one_open)
+    status = Varchar(length=16, choices=FindingStatus)  # open ones: the partial unique index finding_one_open
     evidence = JSON()
     remediation = Text(default="")
     first_seen_at = Timestamptz()
@@ -302,7 +314,7 @@ class WebhookDelivery(Table, tablename="webhook_delivery"):
     endpoint = ForeignKey(references=WebhookEndpoint, on_delete=OnDelete.cascade, index=True)
     event = Varchar(length=64)
     payload = JSON()
-    status = Varchar(length=16, index=True)  # pending | delivered | failed
+    status = Varchar(length=16, index=True, choices=DeliveryStatus)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz()
     last_status_code = Integer(null=True, default=None)
@@ -321,7 +333,7 @@ class Commitment(Table, tablename="commitment"):
     key = Varchar(length=64)
     title = Varchar(length=200)
     due_date = Date()
-    status = Varchar(length=16, default="open")  # open | done | withdrawn (its rule no longer applies)
+    status = Varchar(length=16, default=CommitmentStatus.open, choices=CommitmentStatus)
     done_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, post
@@ -7,7 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.domain.errors import Conflict
 from guild.domain.principal import Principal, Role
-from guild.orgs import invitations, service
+from guild.orgs import invitations, queries, service
 from guild.orgs.schemas import (
     InvitationRead,
     MembershipCreate,
@@ -20,6 +21,8 @@ from guild.web.params import SlugParam
 from guild.web.problems import documented
 from guild.web.security import admin_guard, org_role_guard
 
+Req = Request[Principal, Any, Any]
+
 
 class OrganizationController(Controller):
     path = "/api/v1/organizations"
@@ -27,22 +30,20 @@ class OrganizationController(Controller):
     guards = [admin_guard, org_role_guard]
 
     @post("/", opt={"admin": True}, raises=documented(Conflict), summary="Create an organisation (site admin)")
-    async def create(
-        self, data: JSONBody[OrganizationCreate], request: Request[Principal, object, object]
-    ) -> OrganizationRead:
+    async def create(self, data: JSONBody[OrganizationCreate], request: Req) -> OrganizationRead:
         return await service.create_organization(data, actor_id=request.user.id)
 
     @get("/", summary="List organisations")
     async def list_organizations(self, kind: FromQuery[OrgKind | None] = None) -> list[OrganizationRead]:
-        return await service.list_organizations(kind.value if kind else None)
+        return await queries.list_organizations(kind)
 
     @get("/{slug:str}", summary="One organisation")
     async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
-        return await service.get_organization(slug)
+        return await queries.get_organization(slug)
 
     @get("/{slug:str}/members", opt={"org_roles": tuple(Role)}, summary="Members of an organisation (its members)")
     async def members(self, slug: FromPath[SlugParam]) -> list[MembershipRead]:
-        return await service.list_members(slug)
+        return await queries.list_members(slug)
 
     @post(
         "/{slug:str}/members",
@@ -55,7 +56,7 @@ class OrganizationController(Controller):
         "POST /api/v1/me/invitations/{id}/accept. 409 when the address already holds the role here.",
     )
     async def add_member(
-        self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Req
     ) -> InvitationRead:
         return await invitations.invite(slug, data, actor_id=request.user.id)
 
@@ -68,9 +69,7 @@ class OrganizationController(Controller):
         opt={"org_roles": (Role.officer,)},
         summary="Withdraw a pending invitation (officers)",
     )
-    async def withdraw_invitation(
-        self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Request[Principal, object, object]
-    ) -> None:
+    async def withdraw_invitation(self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Req) -> None:
         await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
@@ -79,9 +78,7 @@ class OrganizationController(Controller):
         raises=documented(Conflict),
         summary="Remove a role (officers)",
     )
-    async def remove_member(
-        self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Request[Principal, object, object]
-    ) -> None:
+    async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Req) -> None:
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
 
 
@@ -92,15 +89,13 @@ class MyInvitationController(Controller):
     tags = ["organizations"]
 
     @get("/", summary="Roles offered to my e-mail address, pending my answer")
-    async def mine(self, request: Request[Principal, object, object]) -> list[InvitationRead]:
+    async def mine(self, request: Req) -> list[InvitationRead]:
         return await invitations.list_mine(request.user)
 
     @post("/{invitation_id:uuid}/accept", summary="Accept an invitation: the role becomes a membership")
-    async def accept(
-        self, invitation_id: FromPath[UUID], request: Request[Principal, object, object]
-    ) -> MembershipRead:
+    async def accept(self, invitation_id: FromPath[UUID], request: Req) -> MembershipRead:
         return await invitations.accept(request.user, invitation_id)
 
     @delete("/{invitation_id:uuid}", summary="Decline an invitation")
-    async def decline(self, invitation_id: FromPath[UUID], request: Request[Principal, object, object]) -> None:
+    async def decline(self, invitation_id: FromPath[UUID], request: Req) -> None:
         await invitations.decline(request.user, invitation_id)

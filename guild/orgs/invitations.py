@@ -18,8 +18,9 @@ from guild.domain.principal import Principal
 from guild.infra import audit
 from guild.infra.db import is_unique_violation, read_tx, write_tx
 from guild.infra.tables import Membership, MembershipInvitation
+from guild.orgs import queries
+from guild.orgs.queries import get_organization_row
 from guild.orgs.schemas import InvitationRead, MembershipCreate, MembershipRead
-from guild.orgs.service import _membership_query, get_organization_row
 
 _COLUMNS = (
     MembershipInvitation.id,
@@ -81,7 +82,10 @@ async def invite(slug: str, data: MembershipCreate, actor_id: UUID | None) -> In
                 org["id"],
                 {"invitation_id": str(invitation_id), "email": email, "role": role},
             )
-            return InvitationRead(**await _pending(org["id"], email, role))
+            created = await _pending(org["id"], email, role)
+            if created is None:  # cannot happen: inserted above, in this transaction
+                raise Conflict(f"the invitation of {email} changed meanwhile; try again", rule="concurrent_change")
+            return InvitationRead(**created)
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
@@ -142,7 +146,8 @@ async def _take(principal: Principal, invitation_id: UUID) -> dict[str, Any]:
     )
     if not gone:
         raise NotFound(f"invitation {invitation_id} not found")
-    return gone[0]
+    taken: dict[str, Any] = gone[0]
+    return taken
 
 
 async def accept(principal: Principal, invitation_id: UUID) -> MembershipRead:
@@ -178,8 +183,7 @@ async def accept(principal: Principal, invitation_id: UUID) -> MembershipRead:
                 org_id,
                 {"user_id": str(principal.id), "role": role, "invitation_id": str(invitation_id)},
             )
-        row = await _membership_query().where(Membership.id == membership_id).first()
-    return MembershipRead(**row)
+        return await queries.membership(membership_id)
 
 
 async def decline(principal: Principal, invitation_id: UUID) -> None:

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from guild.domain.principal import Role
+from guild.domain.statuses import InvitationStatus
 from guild.domain.values import In, Name, Out, Slug
 
 
@@ -50,7 +51,9 @@ class InvitationRead(Out):
     organization_name: str
     email: str
     role: Role
-    status: str = Field(default="pending", description="pending: accepted invitations become memberships")
+    status: str = Field(
+        default=InvitationStatus.pending.value, description="pending: accepted invitations become memberships"
+    )
     created_at: datetime
 
 

@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 from guild.domain.errors import Conflict, NotFound, invalid
 from guild.domain.principal import Role
 from guild.infra import audit
-from guild.infra.db import for_update, read_tx, write_tx
+from guild.infra.db import write_tx
 from guild.infra.tables import Membership, Organization, User
+from guild.orgs import queries
+from guild.orgs.queries import get_organization_row
 from guild.orgs.schemas import MembershipCreate, MembershipRead, OrganizationCreate, OrganizationRead
-
-_ORG_COLUMNS = (Organization.id, Organization.slug, Organization.name, Organization.kind, Organization.created_at)
 
 
 async def create_organization(data: OrganizationCreate, actor_id: UUID | None) -> OrganizationRead:
@@ -25,48 +25,6 @@ async def create_organization(data: OrganizationCreate, actor_id: UUID | None) -
         await Organization.insert(org)
         await audit.record(actor_id, "organization.created", "organization", org.id, data.model_dump(mode="json"))
     return OrganizationRead(id=org.id, slug=org.slug, name=org.name, kind=data.kind, created_at=org.created_at)
-
-
-async def list_organizations(kind: str | None = None) -> list[OrganizationRead]:
-    query = Organization.select(*_ORG_COLUMNS).order_by(Organization.slug)
-    if kind:
-        query = query.where(Organization.kind == kind)
-    async with read_tx():
-        rows = await query
-    return [OrganizationRead(**r) for r in rows]
-
-
-async def get_organization_row(slug: str, *, lock: bool = False) -> dict:
-    """The organisation by slug; ``lock``: row-locked until the write transaction ends, so membership
-    changes of one organisation run one at a time (their checks and writes see each other)."""
-    query = Organization.select(*_ORG_COLUMNS).where(Organization.slug == slug)
-    row = await (for_update(query, Organization) if lock else query).first()
-    if row is None:
-        raise NotFound(f"organization {slug!r} not found")
-    return row
-
-
-async def get_organization(slug: str) -> OrganizationRead:
-    async with read_tx():
-        return OrganizationRead(**await get_organization_row(slug))
-
-
-def _membership_query():
-    return Membership.select(
-        Membership.id,
-        Membership.user.id.as_alias("user_id"),
-        Membership.user.email.as_alias("email"),
-        Membership.user.name.as_alias("name"),
-        Membership.role,
-        Membership.created_at,
-    )
-
-
-async def list_members(slug: str) -> list[MembershipRead]:
-    async with read_tx():
-        org = await get_organization_row(slug)
-        rows = await _membership_query().where(Membership.organization == org["id"]).order_by(Membership.created_at)
-    return [MembershipRead(**r) for r in rows]
 
 
 async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -> MembershipRead:
@@ -93,8 +51,7 @@ async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -
             org["id"],
             {"user_id": str(user["id"]), "role": data.role.value},
         )
-        row = await _membership_query().where(Membership.id == membership.id).first()
-    return MembershipRead(**row)
+        return await queries.membership(membership.id)
 
 
 async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -> None:

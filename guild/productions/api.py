@@ -9,17 +9,14 @@ from litestar.params import FromPath, JSONBody
 
 from guild.domain.errors import Conflict, Forbidden
 from guild.domain.principal import Principal
-from guild.productions import service
-from guild.productions.imports import parse_rows
+from guild.productions import imports, service
 from guild.productions.schemas import (
     DISCLOSURE_COLUMNS,
     ENGAGEMENT_COLUMNS,
     BindingCreate,
-    DisclosureIn,
     DisclosureRead,
     DisclosureSet,
     EngagementCreate,
-    EngagementImportRow,
     EngagementRead,
     ImportResult,
     ProductionCreate,
@@ -100,12 +97,10 @@ class ProductionController(Controller):
         summary="Import disclosures from CSV (header: " + ",".join(DISCLOSURE_COLUMNS) + ") or JSON; replaces all",
     )
     async def import_disclosures(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
-        await service.assert_can_change(request.user, production_id)
-        rows = parse_rows(
-            await request.body(), request.headers.get("content-type", ""), DisclosureIn, DISCLOSURE_COLUMNS
+        content_type = request.headers.get("content-type", "")
+        return ImportResult(
+            imported=await imports.import_disclosures(request.user, production_id, request.body, content_type)
         )
-        await service.set_disclosures(request.user, production_id, rows)
-        return ImportResult(imported=len(rows))
 
     @post(
         "/{production_id:uuid}/engagements/import",
@@ -115,8 +110,7 @@ class ProductionController(Controller):
         summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none",
     )
     async def import_engagements(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
-        await service.assert_can_change(request.user, production_id)
-        rows = parse_rows(
-            await request.body(), request.headers.get("content-type", ""), EngagementImportRow, ENGAGEMENT_COLUMNS
+        content_type = request.headers.get("content-type", "")
+        return ImportResult(
+            imported=await imports.import_roster(request.user, production_id, request.body, content_type)
         )
-        return ImportResult(imported=await service.import_engagements(request.user, production_id, rows))

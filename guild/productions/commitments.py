@@ -22,6 +22,7 @@ from pydantic import TypeAdapter
 from guild.compacts.terms import CommitmentRule
 from guild.domain.errors import Conflict, NotFound
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import CommitmentStatus
 from guild.domain.values import Out
 from guild.infra import audit
 from guild.infra.db import read_tx, write_tx
@@ -105,7 +106,7 @@ _COLUMNS = (
 
 
 def _read(row: dict[str, Any], on: date) -> CommitmentRead:
-    return CommitmentRead(**row, overdue=row["status"] == "open" and row["due_date"] < on)
+    return CommitmentRead(**row, overdue=row["status"] == CommitmentStatus.open and row["due_date"] < on)
 
 
 async def commitment_rows(production_ids: list[UUID], compact_ids: set[UUID] | None = None) -> list[CommitmentRead]:
@@ -189,7 +190,7 @@ async def create_commitments(actor_id: UUID | None, production_id: UUID, version
             key=rule.key,
             title=rule.title,
             due_date=due,
-            status="open",
+            status=CommitmentStatus.open.value,
             done_at=None,
             created_at=now,
         )
@@ -245,22 +246,34 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
         wanted = {} if start is None or end is None else {r.key: (r, due) for r, due in due_dates(rules, start, end)}
         mine = {c["key"]: c for c in existing if c["version"] == binding["version"]}
         for key, c in mine.items():
-            if c["status"] == "done":
+            if c["status"] == CommitmentStatus.done:
                 continue
             if key in wanted:
                 due = wanted[key][1]
-                if c["status"] != "open" or c["due_date"] != due:
-                    await Commitment.update({Commitment.status: "open", Commitment.due_date: due}).where(
-                        (Commitment.id == c["id"]) & (Commitment.status != "done")
-                    )
+                if c["status"] != CommitmentStatus.open or c["due_date"] != due:
+                    await Commitment.update(
+                        {Commitment.status: CommitmentStatus.open.value, Commitment.due_date: due}
+                    ).where((Commitment.id == c["id"]) & (Commitment.status != CommitmentStatus.done.value))
                     changes.append(
-                        {"key": key, "from": c["due_date"].isoformat(), "to": due.isoformat(), "status": "open"}
+                        {
+                            "key": key,
+                            "from": c["due_date"].isoformat(),
+                            "to": due.isoformat(),
+                            "status": CommitmentStatus.open.value,
+                        }
                     )
-            elif c["status"] == "open":
-                await Commitment.update({Commitment.status: "withdrawn"}).where(
-                    (Commitment.id == c["id"]) & (Commitment.status == "open")
+            elif c["status"] == CommitmentStatus.open:
+                await Commitment.update({Commitment.status: CommitmentStatus.withdrawn.value}).where(
+                    (Commitment.id == c["id"]) & (Commitment.status == CommitmentStatus.open.value)
                 )
-                changes.append({"key": key, "from": c["due_date"].isoformat(), "to": None, "status": "withdrawn"})
+                changes.append(
+                    {
+                        "key": key,
+                        "from": c["due_date"].isoformat(),
+                        "to": None,
+                        "status": CommitmentStatus.withdrawn.value,
+                    }
+                )
         for key, (rule, due) in wanted.items():
             if key not in mine:
                 new_rows.append(
@@ -272,12 +285,12 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
                         key=key,
                         title=rule.title,
                         due_date=due,
-                        status="open",
+                        status=CommitmentStatus.open.value,
                         done_at=None,
                         created_at=now,
                     )
                 )
-                changes.append({"key": key, "from": None, "to": due.isoformat(), "status": "open"})
+                changes.append({"key": key, "from": None, "to": due.isoformat(), "status": CommitmentStatus.open.value})
     if new_rows:
         await Commitment.insert(*new_rows)
     if changes:
@@ -308,15 +321,15 @@ async def mark_done(principal: Principal, production_id: UUID, commitment_id: UU
             raise NotFound(f"production {production_id} has no commitment {commitment_id}")
         now = _now()
         changed = (
-            await Commitment.update({Commitment.status: "done", Commitment.done_at: now})
-            .where((Commitment.id == commitment_id) & (Commitment.status == "open"))
+            await Commitment.update({Commitment.status: CommitmentStatus.done.value, Commitment.done_at: now})
+            .where((Commitment.id == commitment_id) & (Commitment.status == CommitmentStatus.open.value))
             .returning(Commitment.id)
         )
         if not changed:
             status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id).first())[
                 "status"
             ]
-            if status == "withdrawn":
+            if status == CommitmentStatus.withdrawn:
                 raise Conflict(
                     f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
                     rule="commitment_withdrawn",

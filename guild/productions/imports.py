@@ -14,12 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
 from guild.domain.errors import Unprocessable, invalid
+from guild.domain.principal import Principal
+from guild.productions import service
+from guild.productions.schemas import DISCLOSURE_COLUMNS, ENGAGEMENT_COLUMNS, DisclosureIn, EngagementImportRow
 from guild.web.bodies import refuse_deep_json
+
+Row = TypeVar("Row", bound=BaseModel)
+BodyReader = Callable[[], Awaitable[bytes]]
 
 MAX_ROWS = 20_000
 MAX_CSV_CELL = 64 * 1024 * 1024  # above any import body size limit: csv itself never refuses a cell
@@ -105,7 +113,7 @@ def _rows_from_json(body: bytes) -> list[dict[str, Any]]:
     return data
 
 
-def parse_rows(body: bytes, content_type: str, model: type[BaseModel], columns: list[str]) -> list[BaseModel]:
+def parse_rows(body: bytes, content_type: str, model: type[Row], columns: list[str]) -> list[Row]:
     """Rows of a CSV (header = ``columns``) or JSON array body, validated as ``model``; 422 listing every bad row."""
     media = content_type.split(";")[0].strip().lower()
     required = {name for name, f in model.model_fields.items() if f.is_required()}
@@ -117,7 +125,8 @@ def parse_rows(body: bytes, content_type: str, model: type[BaseModel], columns: 
         raise invalid("content-type", "media_type", "send text/csv or application/json")
     if not raw:
         raise invalid("body", "not_empty", "the file has no rows")
-    rows, errors = [], []
+    rows: list[Row] = []
+    errors: list[dict[str, Any]] = []
     for number, item in enumerate(raw, start=1):
         try:
             rows.append(validate(item))
@@ -138,3 +147,22 @@ def parse_rows(body: bytes, content_type: str, model: type[BaseModel], columns: 
             errors=errors,
         )
     return rows
+
+
+async def import_disclosures(
+    principal: Principal, production_id: UUID, read_body: BodyReader, content_type: str
+) -> int:
+    """Replace the production's disclosures with the file's rows; returns how many. The body is read only after
+    the access check (404/403 before an upload is even read or parsed)."""
+    await service.assert_can_change(principal, production_id)
+    rows = parse_rows(await read_body(), content_type, DisclosureIn, DISCLOSURE_COLUMNS)
+    await service.set_disclosures(principal, production_id, rows)
+    return len(rows)
+
+
+async def import_roster(principal: Principal, production_id: UUID, read_body: BodyReader, content_type: str) -> int:
+    """Add the file's engagements to the production, all rows or none; returns how many. The body is read only
+    after the access check."""
+    await service.assert_can_change(principal, production_id)
+    rows = parse_rows(await read_body(), content_type, EngagementImportRow, ENGAGEMENT_COLUMNS)
+    return await service.import_engagements(principal, production_id, rows)

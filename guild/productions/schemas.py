@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,18 +8,11 @@ from pydantic import EmailStr, Field, ValidationInfo, field_validator, model_val
 from pydantic_core import PydanticCustomError
 
 from guild.compacts.terms import MAX_MINOR, AssetCategory, CurrencyCode, Department
+from guild.domain.statuses import ProductionStatus
 from guild.domain.values import MAX_VERSION_NUMBER, Day, In, Int4, Int8, Name, NoNul, Out, Slug, Text, fail_at
 from guild.domain.work import Level
 
 MinorAmount = Annotated[Int8, Field(ge=0, le=MAX_MINOR, description="integer minor units (e.g. cents)")]
-
-
-class ProductionStatus(StrEnum):
-    development = "development"
-    pre_production = "pre_production"
-    shooting = "shooting"
-    post_production = "post_production"
-    released = "released"
 
 
 def _end_not_before_start(end: date | None, info: ValidationInfo) -> date | None:
@@ -160,7 +152,7 @@ class DisclosureSet(In):
     @model_validator(mode="after")
     def _one_per_category(self) -> DisclosureSet:
         first: dict[AssetCategory, int] = {}
-        problems = []
+        problems: list[tuple[tuple[str | int, ...], str, str, Any]] = []
         for i, d in enumerate(self.disclosures):
             if d.category in first:
                 problems.append(

@@ -14,6 +14,7 @@ from guild.compacts.queries import sees_drafts
 from guild.compacts.service import lock_compact
 from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import VersionStatus
 from guild.domain.work import Level, level_rank
 from guild.infra import audit
 from guild.infra.db import read_tx, write_tx
@@ -211,7 +212,7 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
         # a ratification that supersedes this version commits before the re-read or waits for this binding
         await lock_compact(version["compact"])
         version = await query.first()
-        if version["status"] != "ratified":
+        if version["status"] != VersionStatus.ratified:
             raise invalid(
                 "version",
                 "ratified_only",

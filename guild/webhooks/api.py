@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -9,12 +9,15 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from guild.domain.errors import Conflict
 from guild.domain.principal import Principal, Role
+from guild.domain.statuses import DeliveryStatus
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 from guild.web.security import org_role_guard
-from guild.webhooks import service
-from guild.webhooks.service import DeliveryRead, DeliveryStatus, EndpointCreate, EndpointCreated, EndpointRead
+from guild.webhooks import queries, service
+from guild.webhooks.queries import MAX_DELIVERIES
+from guild.webhooks.schemas import DeliveryRead, EndpointCreate, EndpointCreated, EndpointRead
 
+Req = Request[Principal, Any, Any]
 _OFFICERS = {"org_roles": (Role.officer,)}
 
 
@@ -30,15 +33,13 @@ class WebhookController(Controller):
         response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
     )
     async def create_endpoint(
-        self, slug: FromPath[SlugParam], data: JSONBody[EndpointCreate], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], data: JSONBody[EndpointCreate], request: Req
     ) -> EndpointCreated:
         return await service.create_endpoint(request.user, slug, data.url)
 
     @get("/", opt=_OFFICERS, summary="Webhook endpoints of the organisation (officers; secrets are never listed)")
-    async def list_endpoints(
-        self, slug: FromPath[SlugParam], request: Request[Principal, object, object]
-    ) -> list[EndpointRead]:
-        return await service.list_endpoints(request.user, slug)
+    async def list_endpoints(self, slug: FromPath[SlugParam], request: Req) -> list[EndpointRead]:
+        return await queries.list_endpoints(request.user, slug)
 
     @post(
         "/{endpoint_id:uuid}/deactivate",
@@ -48,7 +49,7 @@ class WebhookController(Controller):
         summary="Stop sending to an endpoint (officers); its pending deliveries are closed; 409 when already inactive",
     )
     async def deactivate_endpoint(
-        self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Request[Principal, object, object]
+        self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Req
     ) -> EndpointRead:
         return await service.deactivate_endpoint(request.user, slug, endpoint_id)
 
@@ -56,8 +57,8 @@ class WebhookController(Controller):
     async def list_deliveries(
         self,
         slug: FromPath[SlugParam],
-        request: Request[Principal, object, object],
+        request: Req,
         status: FromQuery[DeliveryStatus | None] = None,
-        limit: FromQuery[Annotated[int, Parameter(ge=1, le=1000)]] = 100,
+        limit: FromQuery[Annotated[int, Parameter(ge=1, le=MAX_DELIVERIES)]] = 100,
     ) -> list[DeliveryRead]:
-        return await service.list_deliveries(request.user, slug, status, limit)
+        return await queries.list_deliveries(request.user, slug, status, limit)

@@ -365,7 +365,7 @@ async def test_delivery_retries_with_backoff_then_succeeds(client, world, receiv
 
 async def test_delivery_gives_up_after_eight_attempts(client, world, receiver, http):
     from guild.webhooks import deliver_due
-    from guild.webhooks.service import backoff
+    from guild.webhooks.rules import backoff
 
     ep = await create_endpoint(client, world["officer_a"], "guild-a", receiver.base + "/down")
     receiver.secrets["/down"] = ep["secret"]
@@ -445,7 +445,7 @@ async def test_concurrent_deliverers_send_each_delivery_once(client, world, rece
 
 async def test_a_claim_is_leased_and_recovered_after_a_crash(client, world, receiver, http):
     from guild.webhooks import deliver_due
-    from guild.webhooks.service import LEASE, _claim
+    from guild.webhooks.delivery import LEASE, _claim
 
     ep = await create_endpoint(client, world["officer_a"], "guild-a", receiver.base + "/ok")
     receiver.secrets["/ok"] = ep["secret"]
@@ -611,7 +611,7 @@ def test_numeric_hosts_mean_what_the_system_resolver_says(host):
     """The registration check reads numeric hosts as the resolver does (no network: they are numeric)."""
     import socket
 
-    from guild.webhooks.service import host_address
+    from guild.webhooks.rules import host_address
 
     resolved = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
     assert resolved == {str(host_address(host))} == {"127.0.0.1"}
@@ -623,7 +623,7 @@ async def test_http_to_loopback_in_another_spelling_is_allowed_where_private_tar
 
 async def test_a_delivery_checks_every_resolved_address(client, world, receiver, http, monkeypatch):
     from guild.infra.settings import get_settings
-    from guild.webhooks import deliver_due, service
+    from guild.webhooks import deliver_due, delivery
 
     port = receiver.port
     ep = await create_endpoint(client, world["officer_a"], "guild-a", f"http://localhost:{port}/ok")
@@ -633,7 +633,7 @@ async def test_a_delivery_checks_every_resolved_address(client, world, receiver,
     async def resolve(host: str, port: int) -> list[str]:
         return ["8.8.8.8", "127.0.0.1"]
 
-    monkeypatch.setattr(service, "resolve", resolve)
+    monkeypatch.setattr(delivery, "resolve", resolve)
     monkeypatch.setattr(get_settings(), "webhook_private_targets", False)
     stats = await deliver_due(http)
     assert (stats.claimed, stats.delivered) == (1, 0)
@@ -645,7 +645,7 @@ async def test_a_delivery_checks_every_resolved_address(client, world, receiver,
 async def test_the_delivery_connects_to_the_address_that_was_checked(client, world, http, monkeypatch):
     """DNS rebinding: the name resolves once, and the POST goes to that address even if the name says
     otherwise a moment later (as it would if the HTTP client looked it up again)."""
-    from guild.webhooks import deliver_due, service
+    from guild.webhooks import deliver_due, delivery
 
     checked = Receiver("127.0.0.2")  # the address the check saw
     rebound = Receiver("127.0.0.1", checked.port)  # where the name points by the time of connecting
@@ -662,7 +662,7 @@ async def test_the_delivery_connects_to_the_address_that_was_checked(client, wor
             lookups.append(host)
             return next(answers, ["127.0.0.1"])
 
-        monkeypatch.setattr(service, "resolve", resolve)
+        monkeypatch.setattr(delivery, "resolve", resolve)
         stats = await deliver_due(http)
     finally:
         for rx in (checked, rebound):
@@ -737,7 +737,7 @@ def _tls_pair(tmp_path, name: str):
 
 async def test_a_pinned_https_delivery_verifies_the_certificate_of_the_host_name(client, world, tmp_path, monkeypatch):
     """Connecting to the checked address keeps TLS honest: SNI and certificate check use the URL's host name."""
-    from guild.webhooks import deliver_due, service
+    from guild.webhooks import deliver_due, delivery
 
     server_tls, client_tls = _tls_pair(tmp_path, "hooks.test")
     rx = Receiver("127.0.0.1", tls=server_tls)
@@ -746,7 +746,7 @@ async def test_a_pinned_https_delivery_verifies_the_certificate_of_the_host_name
     async def resolve(host: str, port: int) -> list[str]:
         return ["127.0.0.1"]  # hooks.test and other.test both point at the receiver
 
-    monkeypatch.setattr(service, "resolve", resolve)
+    monkeypatch.setattr(delivery, "resolve", resolve)
     try:
         good = await create_endpoint(client, world["officer_a"], "guild-a", f"https://hooks.test:{rx.port}/ok")
         rx.secrets["/ok"] = good["secret"]

@@ -1,0 +1,56 @@
+"""Webhook read models for officers: the organisation's endpoints (never their secrets) and the delivery log."""
+
+from __future__ import annotations
+
+from guild.domain.principal import Principal
+from guild.domain.statuses import DeliveryStatus
+from guild.infra.db import read_tx
+from guild.infra.tables import WebhookDelivery, WebhookEndpoint
+from guild.orgs.queries import get_organization_row
+from guild.webhooks.rules import require_officer
+from guild.webhooks.schemas import DeliveryRead, EndpointRead
+
+ENDPOINT_COLUMNS = (WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.active, WebhookEndpoint.created_at)
+MAX_DELIVERIES = 1000
+
+
+async def list_endpoints(principal: Principal, slug: str) -> list[EndpointRead]:
+    require_officer(principal, slug)
+    async with read_tx():
+        org = await get_organization_row(slug)
+        rows = (
+            await WebhookEndpoint.select(*ENDPOINT_COLUMNS)
+            .where(WebhookEndpoint.organization == org["id"])
+            .order_by(WebhookEndpoint.created_at)
+        )
+    return [EndpointRead(**r) for r in rows]
+
+
+async def list_deliveries(
+    principal: Principal, slug: str, status: DeliveryStatus | None = None, limit: int = 100
+) -> list[DeliveryRead]:
+    """The delivery log of the organisation's endpoints, newest first."""
+    require_officer(principal, slug)
+    async with read_tx():
+        org = await get_organization_row(slug)
+        query = WebhookDelivery.select(
+            WebhookDelivery.id,
+            WebhookDelivery.endpoint.id.as_alias("endpoint_id"),
+            WebhookDelivery.endpoint.url.as_alias("url"),
+            WebhookDelivery.event,
+            WebhookDelivery.status,
+            WebhookDelivery.attempts,
+            WebhookDelivery.next_attempt_at,
+            WebhookDelivery.last_status_code,
+            WebhookDelivery.last_error,
+            WebhookDelivery.created_at,
+            WebhookDelivery.delivered_at,
+        ).where(WebhookDelivery.endpoint.organization == org["id"])
+        if status is not None:
+            query = query.where(WebhookDelivery.status == status.value)
+        rows = (
+            await query.order_by(WebhookDelivery.created_at, ascending=False)
+            .order_by(WebhookDelivery.id, ascending=False)
+            .limit(max(1, min(limit, MAX_DELIVERIES)))
+        )
+    return [DeliveryRead(**r) for r in rows]
