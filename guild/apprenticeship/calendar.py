@@ -159,7 +159,8 @@ def _calendar(name: str, commitments: list[CommitmentRead], stamps: dict[UUID, d
         event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
         event.add("categories", ["apprenticeship", c.compact])
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
 def _stamps(commitments: list[CommitmentRead]) -> dict[UUID, datetime]:

@@ -84,6 +84,15 @@ def for_update(query: Any, *of: type[Table]) -> Any:
     return query
 
 
+async def present(query: Any) -> Row:
+    """The first row of a query whose row must exist (e.g. one just written, or re-read under its lock);
+    its absence is a broken invariant, not an answer."""
+    row: Row | None = await query.first()
+    if row is None:
+        raise LookupError(f"expected a row from {query}")
+    return row
+
+
 async def raw(sql: str, *args: Any) -> list[Row]:
     """Run SQL with ``{}`` placeholders on the current transaction's connection, if any."""
     return cast(list[Row], await engine().run_querystring(QueryString(sql, *args)))

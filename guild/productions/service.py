@@ -17,7 +17,7 @@ from guild.domain.principal import Principal, Role
 from guild.domain.statuses import VersionStatus
 from guild.domain.work import Level, level_rank
 from guild.infra import audit
-from guild.infra.db import read_tx, write_tx
+from guild.infra.db import present, read_tx, write_tx
 from guild.infra.tables import (
     AssetDisclosure,
     CompactVersion,
@@ -211,7 +211,7 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
             raise invalid("version", "version_exists", f"compact {data.compact!r} has no version {data.version}")
         # a ratification that supersedes this version commits before the re-read or waits for this binding
         await lock_compact(version["compact"])
-        version = await query.first()
+        version = await present(query)
         if version["status"] != VersionStatus.ratified:
             raise invalid(
                 "version",
@@ -318,8 +318,7 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
             production_id,
             {"engagement_id": str(engagement.id), "department": data.department.value, "level": data.level.value},
         )
-        row = await Engagement.select().where(Engagement.id == engagement.id).first()
-        return _engagement_read(row)
+        return _engagement_read(await present(Engagement.select().where(Engagement.id == engagement.id)))
 
 
 async def list_engagements(principal: Principal, production_id: UUID) -> list[EngagementRead]:
