@@ -28,6 +28,7 @@ from contracts.clauses import (
     get_clause,
     validate_params,
 )
+from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import (
     LIKENESS_USES,
     WRITING_USES,
@@ -46,7 +47,6 @@ from guild.domain.work import ENTRY_LEVELS, ContractType, level_rank
 
 __all__ = [
     "POLICY_STRICTNESS",
-    "BoundVersion",
     "ClauseChoice",
     "ClauseParamsError",
     "ComplianceReport",
@@ -67,20 +67,6 @@ ALWAYS_REQUIRED = "fees_and_schedule"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BoundVersion(_Model):
-    """One compact version a production is bound to."""
-
-    compact_slug: str = Field(min_length=1, max_length=200)
-    compact_title: str = Field(max_length=500)
-    version_number: int = Field(ge=1)
-    version_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the terms' canonical JSON")
-    terms: Terms
-
-    @property
-    def label(self) -> str:
-        return f"{self.compact_slug} v{self.version_number}"
 
 
 class ClauseChoice(BaseModel):

@@ -28,13 +28,13 @@ from litestar.params import FromPath, JSONBody
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from guild.apprenticeship.rules import PlannedEngagement, QuotaResult, is_journey_level, quota_report
-from guild.compacts.terms import CurrencyCode, Department, Terms
+from guild.apprenticeship.rules import PlannedEngagement, QuotaResult, quota_report
+from guild.compacts.terms import CurrencyCode, Department
 from guild.domain.dates import shoot_weeks
 from guild.domain.errors import invalid
 from guild.domain.principal import Principal
 from guild.domain.values import Day, In, Name, Out
-from guild.domain.work import Level
+from guild.domain.work import Level, mentor_fit
 from guild.infra.db import read_tx
 from guild.productions.queries import bound_versions, production_row
 from guild.productions.rules import CommitmentDue, DueDateOutOfRange, commitment_schedule
@@ -136,14 +136,14 @@ class PreviewRequest(In):
                 )
             elif found[0] is row:
                 problem(i, "mentor_not_self", f"{name!r} cannot mentor themselves", name)
-            elif found[0].department != row.department:
+            elif not (fit := mentor_fit(row.department, found[0].level, found[0].department)).same_department:
                 problem(
                     i,
                     "mentor_same_department",
                     f"the mentor {name!r} works in {found[0].department}, not {row.department}",
                     name,
                 )
-            elif not is_journey_level(found[0].level):
+            elif not fit.journey_or_above:
                 problem(
                     i,
                     "mentor_journey_or_above",
@@ -236,8 +236,7 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
     roster = data.planned()
     versions = []
     for b in bindings:
-        terms = Terms.model_validate(b["terms"])
-        label = f"{b['compact_slug']} v{b['version_number']}"
+        terms, label = b.terms, b.label
         quotas = quota_report(budget, currency, roster, terms, label)
         try:
             schedule = (
@@ -250,10 +249,10 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
             raise invalid(field, "due_date_in_calendar", f"{exc} (under {label})", commitment=exc.rule.key) from None
         versions.append(
             VersionPreview(
-                compact=b["compact_slug"],
-                compact_title=b["compact_title"],
-                version_number=b["version_number"],
-                version_hash=b["version_hash"],
+                compact=b.compact_slug,
+                compact_title=b.compact_title,
+                version_number=b.version_number,
+                version_hash=b.version_hash,
                 label=label,
                 quotas_met=all(q.met for q in quotas),
                 quotas=quotas,
