@@ -39,7 +39,7 @@ import hashlib
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -62,7 +62,7 @@ log = structlog.get_logger("guild.scheduler")
 # work(compact_id, run_id, resume_from, now, *, lease): e.g. guild.compliance.service.sweep_compact.
 # It commits results and advances ComplianceRun.cursor in the same transaction, batch by batch, each
 # commit conditional on ``lease.held()`` (and renewing it) so that a run taken over stops its old owner.
-Work = Callable[..., Awaitable[Any]]
+Work = Callable[..., Coroutine[Any, Any, Any]]
 Outcome = Literal["ran", "resumed", "skipped", "failed"]
 
 

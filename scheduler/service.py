@@ -138,7 +138,7 @@ class GuildScheduler:
 
     @property
     def running(self) -> bool:
-        return self.scheduler.running
+        return bool(self.scheduler.running)
 
     def start(self) -> None:
         """Start on the running event loop, with the periodic ``sync``, ``webhooks`` and ``reaper`` jobs
@@ -342,5 +342,5 @@ async def run_forever(settings: Settings, *, stop: asyncio.Event | None = None, 
             await scheduler.shutdown()
             await db.shutdown()
     finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
+        for handled_sig in handled:
+            loop.remove_signal_handler(handled_sig)

@@ -134,7 +134,7 @@ _PLACEMENT_COLUMNS = (
     Engagement.id,
     Engagement.production.as_alias("production_id"),
     Engagement.production.title.as_alias("production_title"),
-    Engagement.production.company.slug.as_alias("company"),
+    Engagement.production._.company._.slug.as_alias("company"),
     Engagement.production.budget_minor.as_alias("budget_minor"),
     Engagement.production.currency.as_alias("budget_currency"),
     Engagement.person_name,

@@ -25,7 +25,7 @@ from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from contracts.clauses import ContractContext
@@ -381,7 +381,7 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion
     ]
     if not uses:  # the consent clause is only ever required for a planned likeness use under consent_required
         return None
-    if CONSENT_CLAUSE not in required_clause_keys(c.contract_type, _context(facts, e, c), [bt]):
+    if CONSENT_CLAUSE not in required_clause_keys(ContractType(c.contract_type), _context(facts, e, c), [bt]):
         return None
     evidence = {
         **_contract_base(e, c),
@@ -399,7 +399,8 @@ def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> 
     c = e.contract
     if c is None or c.status != ContractStatus.issued or not c.planned_ai_uses:
         return None
-    uses = [u for u, r in ai_rules(bt.terms, c.planned_ai_uses) if r.policy is Policy.prohibited]
+    planned = cast("Collection[AIUse]", c.planned_ai_uses)  # AIUse values are their own keys (StrEnum)
+    uses = [u for u, r in ai_rules(bt.terms, planned) if r.policy is Policy.prohibited]
     if not uses:
         return None
     evidence = {

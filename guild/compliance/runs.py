@@ -199,7 +199,7 @@ async def advance(run_id: UUID, before: str, cursor: str, batch: RunCounts, leas
     """Move the run's cursor with a committed batch's results, only from where this sweep left it and, with
     a ``lease``, only while its holder still holds the run (renewing the lease): else :class:`SweepConflict`,
     and the caller's transaction (the batch) rolls back."""
-    values = {
+    values: dict[Any, Any] = {
         ComplianceRun.cursor: cursor,
         ComplianceRun.productions_checked: ComplianceRun.productions_checked + batch.productions,
         ComplianceRun.findings_opened: ComplianceRun.findings_opened + batch.opened,

@@ -519,7 +519,7 @@ async def check_batch(production_ids: list[UUID], run_id: UUID, now: datetime) -
 async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UUID]:
     """Productions bound to any version of the compact, in id order (UUID order = its text order on
     both engines), after the cursor."""
-    where = ProductionBinding.compact == compact_id
+    where: Any = ProductionBinding.compact == compact_id
     if after:
         where &= ProductionBinding.production > UUID(after)
     rows = (

@@ -35,7 +35,7 @@ _RANKS = {level: rank for rank, level in enumerate(_LEVELS)}
 
 def level_rank(level: Level | str) -> int:
     """0 for apprentice up to 5 for head."""
-    rank = _RANKS.get(level)  # type: ignore[call-overload]  # a Level, or its value (same hash)
+    rank = _RANKS.get(level)  # type: ignore[arg-type]  # a Level, or its value (same hash)
     return _RANKS[Level(level)] if rank is None else rank
 
 
