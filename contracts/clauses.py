@@ -33,7 +33,7 @@ from guild.compacts.terms import (
     applicable_quota_rules,
 )
 from guild.domain.values import Int4, Int8, Real, Text
-from guild.domain.work import ENTRY_LEVELS, ContractType, Level, level_rank
+from guild.domain.work import ENTRY_LEVELS, ContractType, Level, MentorFit, mentor_fit
 
 __all__ = [
     "CLAUSES",
@@ -126,12 +126,13 @@ class ContractContext(_Frozen):
         return self
 
     @property
+    def mentor(self) -> MentorFit:
+        """The contract's mentor against the one qualified-mentor rule (:func:`guild.domain.work.mentor_fit`)."""
+        return mentor_fit(self.department, self.mentor_level, self.mentor_department)
+
+    @property
     def has_qualified_mentor(self) -> bool:
-        return (
-            self.mentor_level is not None
-            and level_rank(self.mentor_level) >= level_rank(Level.journey)
-            and self.mentor_department == self.department
-        )
+        return self.mentor.qualified
 
 
 Check = Callable[[Any, Terms, ContractContext], list[Requirement]]
@@ -476,10 +477,17 @@ def _check_apprenticeship(p: ApprenticeshipPlacementParams, terms: Terms, ctx: C
                     "mentor_level",
                     {"min": str(Level.journey)},
                     mentor_level,
-                    ctx.mentor_level is not None and level_rank(ctx.mentor_level) >= level_rank(Level.journey),
+                    ctx.mentor.journey_or_above,
                     f"the mentor must be journey level or above; the contract names {mentor_level or 'no mentor'}",
                 ),
-                _equal(path, "mentor_department", str(ctx.department), mentor_dept, "the mentor's department"),
+                _req(
+                    path,
+                    "mentor_department",
+                    str(ctx.department),
+                    mentor_dept,
+                    ctx.mentor.same_department,
+                    f"the mentor's department must be {ctx.department}; the contract gives {mentor_dept}",
+                ),
             ]
     return out
 

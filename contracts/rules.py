@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,7 @@ from contracts.clauses import (
     get_clause,
     validate_params,
 )
+from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import (
     LIKENESS_USES,
     WRITING_USES,
@@ -46,7 +47,6 @@ from guild.domain.work import ENTRY_LEVELS, ContractType, level_rank
 
 __all__ = [
     "POLICY_STRICTNESS",
-    "BoundVersion",
     "ClauseChoice",
     "ClauseParamsError",
     "ComplianceReport",
@@ -67,20 +67,6 @@ ALWAYS_REQUIRED = "fees_and_schedule"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BoundVersion(_Model):
-    """One compact version a production is bound to."""
-
-    compact_slug: str = Field(min_length=1, max_length=200)
-    compact_title: str = Field(max_length=500)
-    version_number: int = Field(ge=1)
-    version_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the terms' canonical JSON")
-    terms: Terms
-
-    @property
-    def label(self) -> str:
-        return f"{self.compact_slug} v{self.version_number}"
 
 
 class ClauseChoice(BaseModel):
@@ -376,7 +362,10 @@ def _quota_by_band(
         )
     for currency in sorted({c for cs in currencies.values() for c in cs}):
         rules = [(label, r) for label, rs in by_compact.items() for r in rs if r.currency == currency]
-        points = sorted({r.budget_min_minor for _, r in rules} | ({r.budget_max_minor for _, r in rules} - {None}))
+        points = sorted(
+            {r.budget_min_minor for _, r in rules}
+            | {r.budget_max_minor for _, r in rules if r.budget_max_minor is not None}
+        )
         for lo, hi in zip(points, [*points[1:], None], strict=True):
             covering = [(label, r) for label, r in rules if _band_holds(r, lo)]
             if covering:
@@ -449,8 +438,11 @@ def resolve_clauses(clauses: Sequence[ClauseChoice | dict[str, Any]]) -> list[tu
     return out
 
 
+_F = TypeVar("_F", bound=_Finding)
+
+
 def _finding(
-    kind: type[_Finding],
+    kind: type[_F],
     bv: BoundVersion | None,
     clause: str | None,
     path: str,
@@ -458,7 +450,7 @@ def _finding(
     required: Any,
     actual: Any,
     message: str,
-) -> Any:
+) -> _F:
     return kind(
         compact_slug=bv and bv.compact_slug,
         version_number=bv and bv.version_number,
@@ -473,8 +465,9 @@ def _finding(
 
 
 def _from_requirement(req: Requirement, bv: BoundVersion | None, clause: str) -> Violation | Met:
-    kind = Met if req.met else Violation
-    return _finding(kind, bv, clause, req.term_path, req.rule, req.required, req.actual, req.message)
+    if req.met:
+        return _finding(Met, bv, clause, req.term_path, req.rule, req.required, req.actual, req.message)
+    return _finding(Violation, bv, clause, req.term_path, req.rule, req.required, req.actual, req.message)
 
 
 def _relevant(conflict: Conflict, ct: ContractType, ctx: ContractContext) -> bool:
@@ -565,7 +558,7 @@ def evaluate(
     # the compacts: required clauses, then every clause's rule against every bound version
     for bv in bound:
         for key, path in _required_by(ct, context, bv.terms).items():
-            kind = Met if key in present else Violation
+            kind: type[Violation | Met] = Met if key in present else Violation
             findings.append(
                 _finding(
                     kind,

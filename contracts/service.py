@@ -21,7 +21,7 @@ from contracts.assembly import render_clause_text
 from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause
 from contracts.lifecycle import ContractState
 from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
-from contracts.rules import BoundVersion, ComplianceReport, contract_facts, evaluate, resolve_clauses
+from contracts.rules import ComplianceReport, contract_facts, evaluate, resolve_clauses
 from contracts.schemas import (
     ClauseInfo,
     CompactRef,
@@ -31,7 +31,7 @@ from contracts.schemas import (
     CustomClauseRead,
     PdfVerification,
 )
-from guild.compacts.terms import load_terms
+from guild.compacts.bound import BoundVersion
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
 from guild.domain.principal import Principal, Role
@@ -43,7 +43,6 @@ from guild.infra.pdf_types import Attachment
 from guild.infra.tables import (
     Compact,
     CompactParty,
-    CompactVersion,
     Contract,
     CustomClause,
     Engagement,
@@ -51,7 +50,7 @@ from guild.infra.tables import (
     ProductionBinding,
     RatificationDecision,
 )
-from guild.productions.queries import bound_versions, production_row
+from guild.productions.queries import bound_versions, production_row, versions_by_hash
 
 CONTRACT_SCHEMA = "guild.contract/1"
 
@@ -172,19 +171,6 @@ async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomCla
 # --- evaluation -----------------------------------------------------------------------------------
 
 
-def _bound(rows: list[dict[str, Any]]) -> list[BoundVersion]:
-    return [
-        BoundVersion(
-            compact_slug=r["compact_slug"],
-            compact_title=r["compact_title"],
-            version_number=r["version_number"],
-            version_hash=r["version_hash"],
-            terms=load_terms(r["terms"]),
-        )
-        for r in rows
-    ]
-
-
 async def _load(principal: Principal, production_id: UUID, request: ContractRequest) -> dict[str, Any]:
     """Everything the check and the document need, read in one transaction by the caller."""
     production = await production_row(principal, production_id, write=True)
@@ -202,7 +188,7 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
             .where(Engagement.id == engagement["mentor"])
             .first()
         )
-    bound_rows = await bound_versions(production_id)
+    bound = await bound_versions(production_id)
     company = (
         await Organization.select(Organization.slug, Organization.name)
         .where(Organization.id == production["company"])
@@ -238,7 +224,7 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
         "production": production,
         "engagement": engagement,
         "mentor": mentor,
-        "bound_rows": bound_rows,
+        "bound": bound,
         "company": company,
         "custom": custom,
     }
@@ -303,7 +289,7 @@ def _check(
     loaded: dict[str, Any], request: ContractRequest
 ) -> tuple[ContractContext, list[BoundVersion], ComplianceReport]:
     context = _context(loaded, request)
-    bound = _bound(loaded["bound_rows"])
+    bound: list[BoundVersion] = loaded["bound"]
     for i, choice in enumerate(request.clauses):
         try:
             get_clause(choice.key, choice.version)
@@ -495,7 +481,7 @@ async def issue(
             await production_row(principal, production_id, write=True, lock=True)
             if idempotency_key and (existing := await _by_key(production_id, idempotency_key)):
                 return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
-            current = {(b["compact_slug"], b["version_hash"]) for b in await bound_versions(production_id)}
+            current = {(b.compact_slug, b.version_hash) for b in await bound_versions(production_id)}
             if current != {(b.compact_slug, b.version_hash) for b in bound}:
                 raise Conflict(
                     "the production's compact bindings changed while issuing; try again", rule="bindings_changed"
@@ -738,35 +724,15 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
             .where(Contract.document_sha256 == doc_hash)
             .first()
         )
-        versions = (
-            await CompactVersion.select(
-                CompactVersion.terms,
-                CompactVersion.terms_hash,
-                CompactVersion.compact.slug.as_alias("slug"),
-                CompactVersion.compact.title.as_alias("title"),
-                CompactVersion.number,
-            )
-            .where(CompactVersion.terms_hash.is_in([c["hash"] for c in document["compacts"]] or ["-"]))
-            .output(load_json=True)
-        )
+        found = await versions_by_hash([c["hash"] for c in document["compacts"]])
     checks.append((row is not None, f"contract data SHA-256 {doc_hash} matches an issued contract"))
     if row is not None:
         checks.append((row["pdf_sha256"] == digest, f"PDF SHA-256 {digest} equals the stored PDF's"))
         checks.append((row["status"] == ContractStatus.issued, f"contract status: {row['status']}"))
-    found = {v["terms_hash"]: v for v in versions}
     for c in document["compacts"]:
         checks.append((c["hash"] in found, f"compact {c['slug']} v{c['version']} ({c['hash'][:12]}…) is known here"))
     if all(c["hash"] in found for c in document["compacts"]):
-        bound = [
-            BoundVersion(
-                compact_slug=v["slug"],
-                compact_title=v["title"],
-                version_number=v["number"],
-                version_hash=v["terms_hash"],
-                terms=load_terms(v["terms"]),
-            )
-            for v in (found[c["hash"]] for c in document["compacts"])
-        ]
+        bound = [found[c["hash"]] for c in document["compacts"]]
         context = ContractContext.model_validate(document["context"])
         choices = [{"key": c["key"], "version": c["version"], "params": c["params"]} for c in document["clauses"]]
         report = evaluate(document["contract_type"], context, choices, bound)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
@@ -19,9 +20,8 @@ from contracts.service import verify_file
 from guild.accounts.schemas import UserCreate
 from guild.accounts.service import create_user
 from guild.compacts.queries import diff, get_compact, get_version, list_compacts
-from guild.compliance.manual import run_check
 from guild.compliance.queries import list_all_findings, run_read
-from guild.compliance.service import check_production
+from guild.compliance.service import check_production, run_check
 from guild.demo import DemoRefused, load_demo
 from guild.domain.errors import GuildError
 from guild.domain.principal import Principal
@@ -250,7 +250,7 @@ def check_run(compact_slug: str | None, production_id: str | None) -> None:
             bar.update(task, total=total, advance=done)
 
         totals = run(lambda: run_check(compact_slug, progress))
-    click.echo(", ".join(f"{k} {v}" for k, v in totals.items()))
+    click.echo(", ".join(f"{k} {v}" for k, v in asdict(totals).items()))
 
 
 async def _then(first: Awaitable[T], then: Callable[[T], Awaitable[U]]) -> U:

@@ -1,7 +1,9 @@
 """Exactly-once execution of a scheduled (job, slot): claim, lease, resume, finish.
 
-Pure database logic, no APScheduler. Every process that fires a job calls :func:`run_slot`; the
-``compliance_run`` row for (job_id, slot) decides which one does the work:
+The scheduler's mechanics, no APScheduler and no rules. Every process that fires a job calls
+:func:`run_slot`; the ``compliance_run`` row for (job_id, slot) decides which one does the work. This
+module decides when to claim, take over, renew, give up or close; the run rows themselves are written
+by :mod:`guild.compliance.runs`, and the work is a compliance service (``sweep_compact``):
 
 - the row is made by the first claimant (unique index ``compliance_run_job_slot``; on PostgreSQL
   claims of one job are also serialised by a transaction-level advisory lock, on SQLite by the
@@ -37,33 +39,30 @@ import hashlib
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import structlog
 from apscheduler.triggers.cron import CronTrigger
 
-from guild.compliance.lease import RunLease
+from guild.compliance import runs as compliance_runs
+from guild.compliance.runs import COMPLETED, FAILED, RUNNING, RunLease, RunState
 from guild.compliance.service import sweep_compact
-from guild.domain.statuses import RunStatus, RunTrigger
 from guild.infra.db import is_unique_violation, write_tx, xact_lock
-from guild.infra.tables import ComplianceRun
 
 if TYPE_CHECKING:
     from guild.infra.settings import Settings
 
 log = structlog.get_logger("guild.scheduler")
 
-RUNNING, COMPLETED, FAILED = RunStatus.running.value, RunStatus.completed.value, RunStatus.failed.value
-MAX_ERROR_CHARS = 4000
 
 # work(compact_id, run_id, resume_from, now, *, lease): e.g. guild.compliance.service.sweep_compact.
 # It commits results and advances ComplianceRun.cursor in the same transaction, batch by batch, each
 # commit conditional on ``lease.held()`` (and renewing it) so that a run taken over stops its old owner.
-Work = Callable[..., Awaitable[Any]]
+Work = Callable[..., Coroutine[Any, Any, Any]]
 Outcome = Literal["ran", "resumed", "skipped", "failed"]
 
 
@@ -191,31 +190,10 @@ class Claim:
     lease: RunLease
 
 
-def _run_key(job_id: str, slot: datetime) -> Any:
-    return (ComplianceRun.job_id == job_id) & (ComplianceRun.slot == slot)
-
-
-def _lapsed(now: datetime, timing: LeaseTiming) -> Any:
-    """WHERE clause: nobody holds the run's lease at ``now`` (it lapsed, or the run never had one)."""
-    return (ComplianceRun.lease_expires_at < now) | (
-        ComplianceRun.lease_expires_at.is_null() & (ComplianceRun.heartbeat_at < now - timing.unleased_after)
-    )
-
-
-def _unchanged(row: dict[str, Any]) -> Any:
-    """WHERE clause: the run is still running under the claim read in ``row`` (nobody claimed it since)."""
+def _gave_up_error(run: RunState) -> str:
     return (
-        (ComplianceRun.id == row["id"])
-        & (ComplianceRun.status == RUNNING)
-        & (ComplianceRun.owner == row["owner"])
-        & (ComplianceRun.lease_epoch == row["lease_epoch"])
-    )
-
-
-def _gave_up_error(row: dict[str, Any]) -> str:
-    return (
-        f"abandoned {row['takeovers'] + 1} times: every process that worked on this run stopped without finishing "
-        f"or handing it back (last owner {row['owner']!r}, cursor {row['cursor']!r}). A production after the cursor "
+        f"abandoned {run.takeovers + 1} times: every process that worked on this run stopped without finishing "
+        f"or handing it back (last owner {run.owner!r}, cursor {run.cursor!r}). A production after the cursor "
         "may be crashing the sweep; the run is closed instead of being taken over again, and the next slot checks again."
     )
 
@@ -240,141 +218,72 @@ async def claim(
     try:
         async with write_tx():
             await xact_lock(lock_key(job_id))  # PostgreSQL: per job, released at commit/rollback
-            row = (
-                await ComplianceRun.select(
-                    ComplianceRun.id,
-                    ComplianceRun.status,
-                    ComplianceRun.owner,
-                    ComplianceRun.cursor,
-                    ComplianceRun.lease_epoch,
-                    ComplianceRun.takeovers,
-                    ComplianceRun.lease_expires_at,
-                )
-                .where(_run_key(job_id, slot))
-                .first()
-            )
-            if row is None:
-                run_id = uuid4()
-                await ComplianceRun.insert(
-                    ComplianceRun(
-                        id=run_id,
-                        trigger=RunTrigger.scheduled.value,
-                        job_id=job_id,
-                        slot=slot,
-                        compact=compact_id,
-                        status=RUNNING,
-                        owner=owner,
-                        cursor="",
-                        started_at=now,
-                        heartbeat_at=now,
-                        lease_expires_at=now + timing.lease,
-                        lease_epoch=0,
-                        takeovers=0,
-                    )
-                )
-                return Claim(run_id, "", False, now, RunLease(run_id, owner, 0, timing.lease))
-            if row["status"] != RUNNING:
+            run = await compliance_runs.scheduled_run(job_id, slot)
+            if run is None:
+                lease = await compliance_runs.start_scheduled(job_id, slot, compact_id, owner, now, timing.lease)
+                return Claim(lease.run_id, "", False, now, lease)
+            if run.status != RUNNING:
                 return None  # completed, or failed (a failed slot is done; the next slot checks again)
-            return await _take_over(row, owner, now, timing, job_id=job_id, slot=slot.isoformat())
+            return await _take_over(run, owner, now, timing, job_id=job_id, slot=slot.isoformat())
     except Exception as exc:
         if is_unique_violation(exc):  # another process inserted the row first
             return None
         raise
 
 
-async def _take_over(
-    row: dict[str, Any], owner: str, now: datetime, timing: LeaseTiming, **context: Any
-) -> Claim | None:
+async def _take_over(run: RunState, owner: str, now: datetime, timing: LeaseTiming, **context: Any) -> Claim | None:
     """Take a running run from a dead (lapsed) or departed (released) owner: one conditional UPDATE.
 
     Conditional on the run being exactly as read (same owner, same epoch) and on its lease being
     lapsed at ``now`` when it has an owner, so a renewal or another take-over committed in between
     makes this a no-op: of any number of concurrent takers, exactly one gets the run.
     """
-    released = row["owner"] == ""  # handed back on shutdown: not a crash, does not count against the run
-    where = _unchanged(row) if released else _unchanged(row) & _lapsed(now, timing)
-    if not released and row["takeovers"] >= timing.max_takeovers:
-        error = _gave_up_error(row)
-        closed = (
-            await ComplianceRun.update(
-                {
-                    ComplianceRun.status: FAILED,
-                    ComplianceRun.error: error[:MAX_ERROR_CHARS],
-                    ComplianceRun.finished_at: now,
-                }
-            )
-            .where(where)
-            .returning(ComplianceRun.id)
-        )
-        if closed:
+    released = run.owner == ""  # handed back on shutdown: not a crash, does not count against the run
+    unleased_after = None if released else timing.unleased_after
+    if not released and run.takeovers >= timing.max_takeovers:
+        if await compliance_runs.close_unheld(run, _gave_up_error(run), now, unleased_after):
             log.error(
                 "scheduler.run.gave_up",
-                run_id=str(row["id"]),
-                previous_owner=row["owner"],
-                takeovers=row["takeovers"],
-                cursor=row["cursor"],
+                run_id=str(run.run_id),
+                previous_owner=run.owner,
+                takeovers=run.takeovers,
+                cursor=run.cursor,
                 **context,
             )
         return None
-    epoch = row["lease_epoch"] + 1
-    takeovers = row["takeovers"] + (0 if released else 1)
-    taken = (
-        await ComplianceRun.update(
-            {
-                ComplianceRun.owner: owner,
-                ComplianceRun.lease_epoch: epoch,
-                ComplianceRun.takeovers: takeovers,
-                ComplianceRun.heartbeat_at: now,
-                ComplianceRun.lease_expires_at: now + timing.lease,
-            }
-        )
-        .where(where)
-        .returning(ComplianceRun.cursor)
+    taken = await compliance_runs.take_over(
+        run, owner, now, timing.lease, counts=not released, unleased_after=unleased_after
     )
-    if not taken:
+    if taken is None:
         return None  # the owner renewed its lease after all, or another process took the run first
-    cursor = taken[0]["cursor"] or ""
+    lease, cursor = taken
     log.warning(
         "scheduler.run.taken_over",
-        run_id=str(row["id"]),
-        previous_owner=row["owner"] or None,
+        run_id=str(run.run_id),
+        previous_owner=run.owner or None,
         released=released,
-        lease_expired_at=str(row["lease_expires_at"]),
+        lease_expired_at=str(run.lease_expires_at),
         cursor=cursor,
-        epoch=epoch,
-        takeovers=takeovers,
+        epoch=lease.epoch,
+        takeovers=run.takeovers + (0 if released else 1),
         **context,
     )
-    return Claim(row["id"], cursor, True, now, RunLease(row["id"], owner, epoch, timing.lease))
-
-
-async def _update_held(lease: RunLease, values: dict[Any, Any]) -> bool:
-    async with write_tx():
-        return bool(await ComplianceRun.update(values).where(lease.held()).returning(ComplianceRun.id))
+    return Claim(run.run_id, cursor, True, now, lease)
 
 
 async def renew(lease: RunLease, now: datetime | None = None) -> bool:
     """Extend the lease (heartbeat). False: the run is not ours any more (taken over, or finished)."""
-    return await _update_held(lease, lease.renewal(_utc(now or datetime.now(UTC))))
+    return await compliance_runs.renew(lease, _utc(now or datetime.now(UTC)))
 
 
 async def finish(lease: RunLease, status: str, error: str = "") -> bool:
     """Close our running run as ``completed`` or ``failed``. False when it was not ours to close any more."""
-    if status not in (COMPLETED, FAILED):
-        raise ValueError(f"finish status must be {COMPLETED} or {FAILED}, not {status!r}")
-    at = datetime.now(UTC)
-    values = {
-        ComplianceRun.status: status,
-        ComplianceRun.error: error[:MAX_ERROR_CHARS],
-        ComplianceRun.finished_at: at,
-        ComplianceRun.heartbeat_at: at,
-    }
-    return await _update_held(lease, values)
+    return await compliance_runs.finish_held(lease, status, error)
 
 
 async def release(lease: RunLease) -> bool:
     """Give our running run back (clean shutdown): its lease ends now, any live process resumes it at once."""
-    return await _update_held(lease, {ComplianceRun.owner: "", ComplianceRun.lease_expires_at: datetime.now(UTC)})
+    return await compliance_runs.release(lease)
 
 
 # --- runs nobody holds -----------------------------------------------------------------------
@@ -391,6 +300,7 @@ class Orphan:
     compact_id: UUID | None
     owner: str
     lease_epoch: int
+    run: RunState
 
 
 async def lapsed_runs(
@@ -398,29 +308,9 @@ async def lapsed_runs(
 ) -> list[Orphan]:
     """Running runs nobody holds at ``now``, the longest abandoned first."""
     now = _utc(now or datetime.now(UTC))
-    rows = (
-        await ComplianceRun.select(
-            ComplianceRun.id,
-            ComplianceRun.job_id,
-            ComplianceRun.slot,
-            ComplianceRun.compact,
-            ComplianceRun.owner,
-            ComplianceRun.lease_epoch,
-        )
-        .where((ComplianceRun.status == RUNNING) & ((ComplianceRun.owner == "") | _lapsed(now, timing)))
-        .order_by(ComplianceRun.lease_expires_at)
-        .limit(limit)
-    )
     return [
-        Orphan(
-            r["id"],
-            r["job_id"],
-            None if r["slot"] is None else _utc(r["slot"]),
-            r["compact"],
-            r["owner"],
-            r["lease_epoch"],
-        )
-        for r in rows
+        Orphan(r.run_id, r.job_id, r.slot, r.compact_id, r.owner, r.lease_epoch, r)
+        for r in await compliance_runs.unheld_runs(now, timing.unleased_after, limit)
     ]
 
 
@@ -432,33 +322,21 @@ async def close_orphan(orphan: Orphan, now: datetime | None = None, timing: Leas
     nothing of an abandoned one was kept; the caller may check again.
     """
     now = _utc(now or datetime.now(UTC))
-    row = {"id": orphan.run_id, "owner": orphan.owner, "lease_epoch": orphan.lease_epoch}
     error = (
         f"abandoned: the process running this check ({orphan.owner or 'unknown'}) stopped before finishing it; "
         "nothing of it was kept, check again"
     )
     async with write_tx():
-        closed = (
-            await ComplianceRun.update(
-                {
-                    ComplianceRun.status: FAILED,
-                    ComplianceRun.error: error[:MAX_ERROR_CHARS],
-                    ComplianceRun.finished_at: now,
-                }
-            )
-            .where(_unchanged(row) & _lapsed(now, timing))
-            .returning(ComplianceRun.id)
-        )
+        closed = await compliance_runs.close_unheld(orphan.run, error, now, timing.unleased_after)
     if closed:
         log.warning("scheduler.run.closed_abandoned", run_id=str(orphan.run_id), owner=orphan.owner)
-    return bool(closed)
+    return closed
 
 
 # --- running a slot --------------------------------------------------------------------------
 
 
 def _default_work() -> Work:
-
     return sweep_compact
 
 
@@ -468,7 +346,7 @@ async def _keep_alive(lease: RunLease, every: float, worker: asyncio.Task) -> No
         await asyncio.sleep(every)
         try:
             ours = await renew(lease)
-        except Exception as exc:  # a database blip: try again next beat (the lease outlasts a few missed beats)
+        except Exception as exc:  # noqa: BLE001  # a database blip: try again next beat (the lease outlasts a few)
             log.warning("scheduler.run.heartbeat_failed", run_id=str(lease.run_id), error=repr(exc))
             continue
         if not ours:
@@ -530,7 +408,7 @@ async def run_slot(
             await asyncio.shield(release(got.lease))
         bound.warning("scheduler.run.released")
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  # any failure of the work closes the run as failed, logged
         await _stop(beat)
         if not await finish(got.lease, FAILED, f"{type(exc).__name__}: {exc}"):
             # Not ours any more: the work most likely stopped because its batch commit was refused.

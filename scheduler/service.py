@@ -34,6 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
+from guild.compacts.terms import load_terms
 from guild.domain.statuses import VersionStatus
 from guild.infra import db
 from guild.infra.audit import write_checkpoint
@@ -92,12 +93,12 @@ async def ratified_schedules() -> dict[str, tuple[UUID, str]]:
         )
         .where(CompactVersion.status == _RATIFIED)
         .order_by(CompactVersion.ratified_at)
-        .output(load_json=True)
     )
     schedules: dict[str, tuple[UUID, str]] = {}
     for row in rows:  # ordered by ratification: should two be ratified, the latest wins
-        cron = ((row["terms"] or {}).get("compliance") or {}).get("cron")
-        if not cron:
+        try:
+            cron = load_terms(row["terms"]).compliance.cron
+        except ValueError:  # never let one compact's unreadable terms stop the others' sweeps
             log.error("scheduler.sync.no_cron", compact=row["slug"])
             continue
         schedules[sweep_job_id(row["slug"])] = (row["compact_id"], cron)
@@ -138,7 +139,7 @@ class GuildScheduler:
 
     @property
     def running(self) -> bool:
-        return self.scheduler.running
+        return bool(self.scheduler.running)
 
     def start(self) -> None:
         """Start on the running event loop, with the periodic ``sync``, ``webhooks`` and ``reaper`` jobs
@@ -342,5 +343,5 @@ async def run_forever(settings: Settings, *, stop: asyncio.Event | None = None, 
             await scheduler.shutdown()
             await db.shutdown()
     finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
+        for handled_sig in handled:
+            loop.remove_signal_handler(handled_sig)

@@ -24,6 +24,7 @@ from uuid import UUID
 from pydantic import Field
 
 from guild.apprenticeship.rules import PlannedEngagement, quota_report
+from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import Department, QuotaRule, Terms, applicable_quota_rules
 from guild.domain.dates import placement_weeks
 from guild.domain.errors import NotFound
@@ -32,8 +33,9 @@ from guild.domain.statuses import CommitmentStatus
 from guild.domain.values import Out
 from guild.domain.work import ENTRY_LEVELS
 from guild.infra.db import read_tx
-from guild.infra.tables import Commitment, Compact, Engagement, ProductionBinding
+from guild.infra.tables import Commitment, Compact, Engagement, Production
 from guild.productions.commitments import CommitmentRead, commitment_rows, party_officer_compacts, today
+from guild.productions.queries import bindings
 
 __all__ = [
     "ApprenticeshipTotals",
@@ -71,17 +73,8 @@ def weeks_served(start: date, end: date, on: date) -> int:
 # --- pay against a compact's minimum -------------------------------------------------------------------
 
 
-def _terms(raw: Any) -> Terms | None:
-    try:
-        return Terms.model_validate(raw)
-    except ValueError:  # a stored document this code cannot read: no rule applies rather than a 500
-        return None
-
-
-def _rule_for(terms: Terms | None, department: str, budget_minor: int, currency: str) -> tuple[int, QuotaRule] | None:
+def _rule_for(terms: Terms, department: str, budget_minor: int, currency: str) -> tuple[int, QuotaRule] | None:
     """The quota rule for the department whose band (and currency) holds the production's budget."""
-    if terms is None:
-        return None
     try:
         dept = Department(department)
     except ValueError:
@@ -142,7 +135,7 @@ _PLACEMENT_COLUMNS = (
     Engagement.id,
     Engagement.production.as_alias("production_id"),
     Engagement.production.title.as_alias("production_title"),
-    Engagement.production.company.slug.as_alias("company"),
+    Engagement.production._.company._.slug.as_alias("company"),
     Engagement.production.budget_minor.as_alias("budget_minor"),
     Engagement.production.currency.as_alias("budget_currency"),
     Engagement.person_name,
@@ -157,35 +150,24 @@ _PLACEMENT_COLUMNS = (
 )
 
 
-async def _bindings(production_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
-    if not production_ids:
-        return {}
-    rows = (
-        await ProductionBinding.select(
-            ProductionBinding.production,
-            ProductionBinding.compact.slug.as_alias("compact"),
-            ProductionBinding.version.number.as_alias("version_number"),
-            ProductionBinding.version.terms.as_alias("terms"),
-        )
-        .where(ProductionBinding.production.is_in(sorted(set(production_ids))))
-        .order_by(ProductionBinding.compact.slug)
-        .output(load_json=True)
-    )
-    out: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        out[r["production"]].append({**r, "terms": _terms(r["terms"])})
+async def _bound(production_ids: list[UUID]) -> dict[UUID, list[BoundVersion]]:
+    """Per production, its bound versions (by compact slug); a version whose stored terms cannot be read
+    is left out (no rule applies rather than a 500)."""
+    out: dict[UUID, list[BoundVersion]] = defaultdict(list)
+    for b in await bindings(production_ids, skip_unreadable=True):
+        out[b.production_id].append(b.version)
     return out
 
 
-def _pay(row: dict[str, Any], bindings: list[dict[str, Any]], show: bool) -> list[PayCheck]:
+def _pay(row: dict[str, Any], bound: list[BoundVersion], show: bool) -> list[PayCheck]:
     checks = []
-    for b in bindings:
-        found = _rule_for(b["terms"], row["department"], row["budget_minor"], row["budget_currency"])
+    for b in bound:
+        found = _rule_for(b.terms, row["department"], row["budget_minor"], row["budget_currency"])
         if found is None:
             checks.append(
                 PayCheck(
-                    compact=b["compact"],
-                    version_number=b["version_number"],
+                    compact=b.compact_slug,
+                    version_number=b.version_number,
                     term_path=None,
                     min_rate_minor_per_week=None,
                     currency=None,
@@ -196,8 +178,8 @@ def _pay(row: dict[str, Any], bindings: list[dict[str, Any]], show: bool) -> lis
         index, rule = found
         checks.append(
             PayCheck(
-                compact=b["compact"],
-                version_number=b["version_number"],
+                compact=b.compact_slug,
+                version_number=b.version_number,
                 term_path=f"apprenticeship[{index}]",
                 min_rate_minor_per_week=rule.min_rate_minor_per_week,
                 currency=rule.currency,
@@ -218,7 +200,7 @@ async def my_apprenticeships(principal: Principal) -> MyApprenticeships:
         )
         rows = [(r, "holder") for r in held] + [(r, "mentor") for r in mentored]
         production_ids = [r["production_id"] for r, _ in rows]
-        bindings = await _bindings(production_ids)
+        bound = await _bound(production_ids)
         commitments = await commitment_rows(production_ids)
     placements = [
         Placement(
@@ -238,7 +220,7 @@ async def my_apprenticeships(principal: Principal) -> MyApprenticeships:
             weeks_served=weeks_served(r["start_date"], r["end_date"], on),
             weeks_planned=weeks_planned(r["start_date"], r["end_date"]),
             mentor_name=r["mentor_name"],
-            pay=_pay(r, bindings.get(r["production_id"], []), relation == "holder"),
+            pay=_pay(r, bound.get(r["production_id"], []), relation == "holder"),
         )
         for r, relation in rows
     ]
@@ -310,22 +292,22 @@ async def apprenticeship_totals(principal: Principal, slug: str) -> Apprenticesh
     on = today()
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)
-        bound = (
-            await ProductionBinding.select(
-                ProductionBinding.production.as_alias("production_id"),
-                ProductionBinding.production.title.as_alias("production_title"),
-                ProductionBinding.production.company.slug.as_alias("company"),
-                ProductionBinding.production.budget_minor.as_alias("budget_minor"),
-                ProductionBinding.production.currency.as_alias("currency"),
-                ProductionBinding.version.number.as_alias("version_number"),
-                ProductionBinding.version.terms.as_alias("terms"),
+        versions = {b.production_id: b.version for b in await bindings(compact_id=compact["id"], skip_unreadable=True)}
+        productions = (
+            await Production.select(
+                Production.id,
+                Production.title,
+                Production.company.slug.as_alias("company"),
+                Production.budget_minor,
+                Production.currency,
             )
-            .where(ProductionBinding.compact == compact["id"])
-            .order_by(ProductionBinding.production.title)
-            .order_by(ProductionBinding.production.id)
-            .output(load_json=True)
+            .where(Production.id.is_in(list(versions)))
+            .order_by(Production.title)
+            .order_by(Production.id)
+            if versions
+            else []
         )
-        ids = [b["production_id"] for b in bound]
+        ids = [p["id"] for p in productions]
         engagements = (
             await Engagement.select(
                 Engagement.id,
@@ -362,29 +344,21 @@ async def apprenticeship_totals(principal: Principal, slug: str) -> Apprenticesh
     for c in overdue:
         overdue_count[c["production"]] += 1
     rows = []
-    for b in bound:
-        terms = _terms(b["terms"])
-        results = (
-            []
-            if terms is None
-            else quota_report(
-                b["budget_minor"],
-                b["currency"],
-                _roster(by_production[b["production_id"]]),
-                terms,
-                f"{compact['slug']} v{b['version_number']}",
-            )
+    for p in productions:
+        version = versions[p["id"]]
+        results = quota_report(
+            p["budget_minor"], p["currency"], _roster(by_production[p["id"]]), version.terms, version.label
         )
         rows.append(
             ProductionTotals(
-                production_id=b["production_id"],
-                production_title=b["production_title"],
-                company=b["company"],
-                version_number=b["version_number"],
+                production_id=p["id"],
+                production_title=p["title"],
+                company=p["company"],
+                version_number=version.version_number,
                 required=sum(r.required for r in results),
                 filled=sum(r.counted + len(r.not_counted) for r in results),
                 unpaid=sum(len(r.underpaid) for r in results),
-                overdue_commitments=overdue_count[b["production_id"]],
+                overdue_commitments=overdue_count[p["id"]],
             )
         )
     return ApprenticeshipTotals(

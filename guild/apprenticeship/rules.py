@@ -31,7 +31,8 @@ three after that"): 0 workers → 0; 1 → 1; 2 → 1 + ceil(1/3) = 2; 3 → 2; 
 placements. A placement counts unless it fails one of :data:`PLACEMENT_CHECKS`: paid in another
 currency than the rule's, paid below ``min_rate_minor_per_week``, shorter than ``min_weeks`` or
 longer than ``max_weeks`` (length = :func:`placement_weeks`), and — when ``mentor_required`` — no
-mentor, a mentor below journey level, or a mentor from another department. Every not-counted
+mentor, a mentor below journey level, or a mentor from another department (the one qualified-mentor
+rule, :func:`guild.domain.work.mentor_fit`). Every not-counted
 placement is listed with every check it fails. A placement paid below the minimum rate is listed
 as ``underpaid`` as well (the sweep reports it as its own finding).
 
@@ -67,7 +68,7 @@ from guild.compacts.terms import (
 )
 from guild.domain.dates import add_working_days, placement_weeks, shoot_weeks
 from guild.domain.money import format_money
-from guild.domain.work import ENTRY_LEVELS, Level, level_rank
+from guild.domain.work import ENTRY_LEVELS, JOURNEY_LEVELS, Level, MentorFit, is_journey_level, mentor_fit
 from guild.productions.rules import (
     CommitmentDue,
     DueDateOutOfRange,
@@ -96,13 +97,6 @@ __all__ = [
     "ratio_requirement",
     "shoot_weeks",
 ]
-
-JOURNEY_LEVELS = frozenset(level for level in Level if level_rank(level) >= level_rank(Level.journey))
-
-
-def is_journey_level(level: Level | str | None) -> bool:
-    """Journey, senior or head."""
-    return level is not None and level_rank(level) >= level_rank(Level.journey)
 
 
 class _Model(BaseModel):
@@ -273,19 +267,25 @@ def _long(e: Placement, r: QuotaRule) -> str | None:
 
 
 def _mentor(e: Placement, r: QuotaRule) -> str | None:
-    return "no mentor named" if r.mentor_required and e.mentor_level is None else None
+    return "no mentor named" if r.mentor_required and not _fit(e).named else None
 
 
 def _mentor_level(e: Placement, r: QuotaRule) -> str | None:
-    if not r.mentor_required or e.mentor_level is None or is_journey_level(e.mentor_level):
+    fit = _fit(e)
+    if not r.mentor_required or not fit.named or fit.journey_or_above:
         return None
     return f"the mentor is {e.mentor_level} level; journey level or above required"
 
 
 def _mentor_department(e: Placement, r: QuotaRule) -> str | None:
-    if not r.mentor_required or e.mentor_level is None or e.mentor_department == e.department:
+    fit = _fit(e)
+    if not r.mentor_required or not fit.named or fit.same_department:
         return None
     return f"the mentor works in {e.mentor_department}, not {e.department}"
+
+
+def _fit(e: Placement) -> MentorFit:
+    return mentor_fit(e.department, e.mentor_level, e.mentor_department)
 
 
 # Why a placement does not count, in this order; ``reason`` is the first that fails.

@@ -16,10 +16,10 @@ from uuid import UUID
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from guild.apprenticeship.rules import QuotaResult, is_journey_level
+from guild.apprenticeship.rules import QuotaResult
 from guild.compacts.terms import CurrencyCode, Department
 from guild.domain.values import Day, In, Name, Out
-from guild.domain.work import Level
+from guild.domain.work import Level, mentor_fit
 from guild.productions.rules import CommitmentDue
 from guild.productions.schemas import MinorAmount
 
@@ -107,14 +107,14 @@ class PreviewRequest(In):
                 )
             elif found[0] is row:
                 problem(i, "mentor_not_self", f"{name!r} cannot mentor themselves", name)
-            elif found[0].department != row.department:
+            elif not (fit := mentor_fit(row.department, found[0].level, found[0].department)).same_department:
                 problem(
                     i,
                     "mentor_same_department",
                     f"the mentor {name!r} works in {found[0].department}, not {row.department}",
                     name,
                 )
-            elif not is_journey_level(found[0].level):
+            elif not fit.journey_or_above:
                 problem(
                     i,
                     "mentor_journey_or_above",

@@ -18,7 +18,6 @@ from uuid import UUID
 
 from guild.apprenticeship.rules import PlannedEngagement, quota_report
 from guild.apprenticeship.schemas import PreviewRead, PreviewRequest, RosterRow, VersionPreview
-from guild.compacts.terms import Terms
 from guild.domain.dates import shoot_weeks
 from guild.domain.errors import invalid
 from guild.domain.principal import Principal
@@ -84,8 +83,7 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
     roster = planned_roster(data.roster)
     versions = []
     for b in bindings:
-        terms = Terms.model_validate(b["terms"])
-        label = f"{b['compact_slug']} v{b['version_number']}"
+        terms, label = b.terms, b.label
         quotas = quota_report(budget, currency, roster, terms, label)
         try:
             schedule = (
@@ -98,10 +96,10 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
             raise invalid(field, "due_date_in_calendar", f"{exc} (under {label})", commitment=exc.rule.key) from None
         versions.append(
             VersionPreview(
-                compact=b["compact_slug"],
-                compact_title=b["compact_title"],
-                version_number=b["version_number"],
-                version_hash=b["version_hash"],
+                compact=b.compact_slug,
+                compact_title=b.compact_title,
+                version_number=b.version_number,
+                version_hash=b.version_hash,
                 label=label,
                 quotas_met=all(q.met for q in quotas),
                 quotas=quotas,

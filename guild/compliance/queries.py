@@ -144,7 +144,7 @@ async def production_runs(principal: Principal, production_id: UUID) -> list[Run
                 ProductionBinding.production == production_id
             )
         ]
-        condition = ComplianceRun.production == production_id
+        condition: Any = ComplianceRun.production == production_id
         if bound:
             condition = condition | ComplianceRun.compact.is_in(bound)
         rows = (
@@ -171,6 +171,8 @@ async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
 async def run_read(run_id: UUID) -> RunRead:
     async with read_tx():
         row = await ComplianceRun.select(*_RUN_COLUMNS).where(ComplianceRun.id == run_id).first()
+    if row is None:
+        raise NotFound(f"compliance run {run_id} not found")
     return RunRead(**row)
 
 

@@ -2,14 +2,15 @@
 
 Pure: stdlib, pydantic, the compact terms and the contract rules (``contracts.*``); no database, no
 web framework. :func:`evaluate_production` takes what the engine loaded about one production
-(:class:`ProductionFacts`) and the compact versions it is bound to (:class:`BoundTerms`) and returns
+(:class:`ProductionFacts`) and the compact versions it is bound to
+(:class:`guild.compacts.bound.BoundVersion`, as the one loader gives them) and returns
 one :class:`FindingDraft` per broken rule, per version and subject, in a deterministic order. The
 engine reconciles the drafts with stored findings; a draft's identity is
 ``(version_id, rule, subject)``.
 
 Where the contract side already decides a question (which clauses a contract needs, which AI-use
-rules apply, which apprenticeship rules cover a budget, what a qualified mentor is) the helpers of
-:mod:`contracts.clauses` and :mod:`contracts.rules` decide it here too. Apprenticeship quotas
+rules apply, which apprenticeship rules cover a budget) the helpers of :mod:`contracts.clauses` and
+:mod:`contracts.rules` decide it here too; what a qualified mentor is, :func:`guild.domain.work.mentor_fit`. Apprenticeship quotas
 (bands, ratio schedules, pay, length, mentors, caps) are decided by
 :func:`guild.apprenticeship.rules.quota_report`, the same function the producers' planning preview
 calls; ``apprenticeship_quota`` carries its explained result as evidence.
@@ -24,15 +25,14 @@ from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from contracts.clauses import ContractContext
-from contracts.rules import BoundVersion, required_clause_keys
+from contracts.rules import required_clause_keys
 from guild.apprenticeship.rules import QuotaResult, quota_report
-from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, Terms, ai_rules
+from guild.compacts.bound import BoundVersion
+from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, ai_rules
 from guild.domain.dates import placement_weeks
 from guild.domain.statuses import CommitmentStatus, ContractStatus
 from guild.domain.work import ContractType, Level
@@ -40,7 +40,6 @@ from guild.domain.work import ContractType, Level
 __all__ = [
     "REMEDIATION",
     "RULES",
-    "BoundTerms",
     "CommitmentFact",
     "ContractFact",
     "Disclosure",
@@ -124,10 +123,6 @@ REMEDIATION: dict[Rule, str] = {
 }
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
 # --- input ---------------------------------------------------------------------------------------
 
 
@@ -201,20 +196,6 @@ class ProductionFacts:
     today: date | None = None  # the run's date (UTC): open commitments due before it are overdue; None = none are
 
 
-class BoundTerms(_Model):
-    """One compact version the production is bound to."""
-
-    version_id: UUID
-    compact_slug: str
-    version_number: int = Field(ge=1)
-    version_hash: str
-    terms: Terms
-
-    @property
-    def label(self) -> str:
-        return f"{self.compact_slug} v{self.version_number}"
-
-
 # --- output --------------------------------------------------------------------------------------
 
 
@@ -233,7 +214,7 @@ class FindingDraft:
 
 
 def _draft(
-    bt: BoundTerms, rule: Rule, subject: str, severity: Severity, evidence: dict[str, Any], **ctx: Any
+    bt: BoundVersion, rule: Rule, subject: str, severity: Severity, evidence: dict[str, Any], **ctx: Any
 ) -> FindingDraft:
     evidence = {
         "compact": bt.compact_slug,
@@ -308,7 +289,7 @@ def _pct(value: Fraction) -> float:
     return round(float(value), 4)
 
 
-def _ai_share(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
+def _ai_share(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     rules = bt.terms.ai_disclosure
     share, _ = weighted_ai_share(facts.disclosures, rules.category_weights, explain=False)
     share_pct, max_pct = share * 100, _exact(rules.max_ai_share_pct)
@@ -356,16 +337,6 @@ def _context(facts: ProductionFacts, e: EngagementFact, c: ContractFact) -> Cont
     )
 
 
-def _bound_version(bt: BoundTerms) -> BoundVersion:
-    return BoundVersion(
-        compact_slug=bt.compact_slug,
-        compact_title=bt.compact_slug,
-        version_number=bt.version_number,
-        version_hash=bt.version_hash,
-        terms=bt.terms,
-    )
-
-
 def _uses(uses: Iterable[AIUse]) -> str:
     return " and ".join(str(u).replace("_", " ") for u in uses)
 
@@ -374,7 +345,7 @@ def _contract_base(e: EngagementFact, c: ContractFact | None) -> dict[str, Any]:
     return {"engagement": str(e.id), "person_name": e.person_name, "contract": None if c is None else str(c.id)}
 
 
-def _missing(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
+def _missing(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> FindingDraft | None:
     c = e.contract
     if c is not None and c.status == ContractStatus.issued:
         return None
@@ -386,7 +357,7 @@ def _missing(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> Findi
     return _draft(bt, Rule.contract_missing, str(e.id), Severity.violation, evidence, person=e.person_name)
 
 
-def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
+def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> FindingDraft | None:
     c = e.contract
     if c is None or c.status != ContractStatus.issued or (c.compliant and bt.version_hash in c.version_hashes):
         return None
@@ -399,7 +370,7 @@ def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> 
     return _draft(bt, Rule.contract_noncompliant, str(e.id), Severity.violation, evidence, person=e.person_name)
 
 
-def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
+def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> FindingDraft | None:
     c = e.contract
     if c is None or c.status != ContractStatus.issued or CONSENT_CLAUSE in c.clause_keys or not c.planned_ai_uses:
         return None
@@ -410,7 +381,7 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) 
     ]
     if not uses:  # the consent clause is only ever required for a planned likeness use under consent_required
         return None
-    if CONSENT_CLAUSE not in required_clause_keys(c.contract_type, _context(facts, e, c), [_bound_version(bt)]):
+    if CONSENT_CLAUSE not in required_clause_keys(ContractType(c.contract_type), _context(facts, e, c), [bt]):
         return None
     evidence = {
         **_contract_base(e, c),
@@ -424,11 +395,12 @@ def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) 
     )
 
 
-def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> FindingDraft | None:
+def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> FindingDraft | None:
     c = e.contract
     if c is None or c.status != ContractStatus.issued or not c.planned_ai_uses:
         return None
-    uses = [u for u, r in ai_rules(bt.terms, c.planned_ai_uses) if r.policy is Policy.prohibited]
+    planned = cast("Collection[AIUse]", c.planned_ai_uses)  # AIUse values are their own keys (StrEnum)
+    uses = [u for u, r in ai_rules(bt.terms, planned) if r.policy is Policy.prohibited]
     if not uses:
         return None
     evidence = {
@@ -442,7 +414,7 @@ def _prohibited(facts: ProductionFacts, e: EngagementFact, bt: BoundTerms) -> Fi
     )
 
 
-_EngagementRule = Callable[[ProductionFacts, EngagementFact, BoundTerms], FindingDraft | None]
+_EngagementRule = Callable[[ProductionFacts, EngagementFact, BoundVersion], FindingDraft | None]
 _ENGAGEMENT_RULES: tuple[_EngagementRule, ...] = (_missing, _noncompliant, _without_consent, _prohibited)
 
 
@@ -458,7 +430,7 @@ def _in_order(c: ContractFact | None, version_hash: str) -> bool:
     )
 
 
-def _contracts(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
+def _contracts(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     found = (
         rule(facts, e, bt)
         for e in facts.engagements
@@ -471,7 +443,7 @@ def _contracts(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
 # --- apprenticeship_quota, apprenticeship_underpaid ----------------------------------------------
 
 
-def _quota(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> FindingDraft:
+def _quota(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> FindingDraft:
     mentor = ", with a journey-level mentor from the department" if rule.mentor_required else ""
     weeks = f"{rule.min_weeks} to {rule.max_weeks}" if rule.max_weeks is not None else f"at least {rule.min_weeks}"
     return _draft(
@@ -489,7 +461,7 @@ def _quota(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> FindingDraft
     )
 
 
-def _underpaid(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> list[FindingDraft]:
+def _underpaid(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> list[FindingDraft]:
     out = []
     for u in result.underpaid:
         evidence = {
@@ -520,7 +492,7 @@ def _underpaid(bt: BoundTerms, result: QuotaResult, rule: QuotaRule) -> list[Fin
     return out
 
 
-def _apprenticeship(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
+def _apprenticeship(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     """The quota engine of :mod:`guild.apprenticeship.rules`: a finding per department whose quota
     is not met (evidence: the explained result) and one per placement paid below the minimum rate."""
     out = []
@@ -536,7 +508,7 @@ def _apprenticeship(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft
 # --- commitment_overdue ----------------------------------------------------------------------------
 
 
-def _overdue(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
+def _overdue(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     """An open commitment of this version whose due date is before the run's date."""
     if facts.today is None:
         return []
@@ -570,7 +542,7 @@ def _overdue(facts: ProductionFacts, bt: BoundTerms) -> list[FindingDraft]:
 
 # --- evaluation ----------------------------------------------------------------------------------
 
-RULES: tuple[Callable[[ProductionFacts, BoundTerms], list[FindingDraft]], ...] = (
+RULES: tuple[Callable[[ProductionFacts, BoundVersion], list[FindingDraft]], ...] = (
     _ai_share,
     _contracts,
     _apprenticeship,
@@ -578,7 +550,7 @@ RULES: tuple[Callable[[ProductionFacts, BoundTerms], list[FindingDraft]], ...] =
 )
 
 
-def evaluate_production(facts: ProductionFacts, bound: list[BoundTerms]) -> list[FindingDraft]:
+def evaluate_production(facts: ProductionFacts, bound: list[BoundVersion]) -> list[FindingDraft]:
     """Every broken rule of the production under every bound version, ordered by compact, version,
     rule and subject; at most one draft per (version, rule, subject)."""
     order = {bt.version_id: (bt.compact_slug, bt.version_number, str(bt.version_id)) for bt in bound}

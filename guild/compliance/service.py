@@ -11,7 +11,8 @@ the batch's OPEN findings in the same write transaction:
 
 Each change queues a webhook (``finding.opened`` / ``.escalated`` / ``.resolved``) to the production
 company and the compact's convening organisation, in the same transaction. A sweep commits batch by
-batch and advances its ``ComplianceRun.cursor`` with each batch's results, so a crashed sweep resumes
+batch and advances its run's cursor with each batch's results (:mod:`guild.compliance.runs` writes the
+run rows: on-demand checks from the API and the CLI, scheduled sweeps), so a crashed sweep resumes
 after the last committed batch and never duplicates a finding (the partial unique index
 ``finding_one_open`` is the last line of defence; all writers also serialise on one advisory lock on
 PostgreSQL, the IMMEDIATE write lock on SQLite).
@@ -34,10 +35,9 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 from piccolo.utils.encoding import dump_json
 
-from guild.compacts.terms import Terms
-from guild.compliance.lease import RunLease
+from guild.compacts.bound import Binding
+from guild.compliance import runs
 from guild.compliance.rules import (
-    BoundTerms,
     CommitmentFact,
     ContractFact,
     Disclosure,
@@ -47,33 +47,38 @@ from guild.compliance.rules import (
     escalated,
     evaluate_production,
 )
+from guild.compliance.runs import RunCounts, RunLease, SweepConflict
 from guild.domain.errors import NotFound
-from guild.domain.statuses import ContractStatus, FindingStatus, RunStatus, RunTrigger
+from guild.domain.statuses import ContractStatus, FindingStatus
 from guild.infra import audit
-from guild.infra.db import in_list, insert_many, write_tx, xact_lock
+from guild.infra.db import in_list, insert_many, read_tx, write_tx, xact_lock
 from guild.infra.db import rows as db_rows
 from guild.infra.tables import (
     AssetDisclosure,
     Commitment,
-    CompactVersion,
-    ComplianceRun,
+    Compact,
     Finding,
     Production,
     ProductionBinding,
 )
+from guild.productions.queries import bindings
 from guild.webhooks.service import enqueue_many
 
 __all__ = [
+    "CLI_BATCH",
     "MAX_BATCH",
     "BatchStats",
     "SweepConflict",
     "SweepStats",
     "check_batch",
     "check_production",
+    "productions_to_check",
+    "run_check",
     "sweep_compact",
 ]
 
 MAX_BATCH = 500  # productions per query set: keeps every ``IN (...)`` list well inside both engines' limits
+CLI_BATCH = 200  # productions per transaction of a check from the CLI
 _ID_CHUNK = 500  # finding ids per UPDATE ... WHERE id IN (...)
 _LOCK = int.from_bytes(hashlib.sha256(b"guild:compliance:findings").digest()[:8], "big", signed=True)
 
@@ -82,10 +87,6 @@ OPENED, ESCALATED_EVENT, RESOLVED_EVENT = "finding.opened", "finding.escalated",
 
 Key = tuple[str, str, str, str]  # (production id, version id, rule, subject)
 T = TypeVar("T")
-
-
-class SweepConflict(RuntimeError):
-    """The run's stored cursor is not where this sweep left it: another process is on the same run."""
 
 
 @dataclass
@@ -99,6 +100,11 @@ class BatchStats:
     def add(self, other: BatchStats) -> None:
         for name in ("productions", "opened", "resolved", "escalated", "still_open"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def counts(self) -> RunCounts:
+        """What the run row keeps of it."""
+        return RunCounts(self.productions, self.opened, self.resolved)
 
 
 @dataclass
@@ -125,51 +131,17 @@ def _loaded(value: Any) -> Any:
 
 
 @dataclass
-class _Binding:
-    production_id: str
-    company: UUID
-    compact_id: UUID
-    convening_org: UUID
-    bound: BoundTerms
-
-
-@dataclass
 class _Batch:
     facts: dict[str, ProductionFacts] = field(default_factory=dict)
     company: dict[str, UUID] = field(default_factory=dict)
-    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
 
 
-async def _bindings(ids: Sequence[UUID], company: dict[str, UUID]) -> dict[str, list[_Binding]]:
-    rows = await ProductionBinding.select(
-        ProductionBinding.production,
-        ProductionBinding.version,
-        ProductionBinding.version_hash,
-        ProductionBinding.compact,
-        ProductionBinding.compact.slug.as_alias("compact_slug"),
-        ProductionBinding.compact.convening_org.as_alias("convening_org"),
-    ).where(ProductionBinding.production.is_in(list(ids)))
-    version_ids = list({r["version"] for r in rows})
-    versions = {}
-    if version_ids:
-        for v in (
-            await CompactVersion.select(CompactVersion.id, CompactVersion.number, CompactVersion.terms)
-            .where(CompactVersion.id.is_in(version_ids))
-            .output(load_json=True)
-        ):
-            versions[v["id"]] = (v["number"], Terms.model_validate(v["terms"]))
-    out: dict[str, list[_Binding]] = {}
-    for r in rows:
-        number, terms = versions[r["version"]]
-        bound = BoundTerms(
-            version_id=r["version"],
-            compact_slug=r["compact_slug"],
-            version_number=number,
-            version_hash=r["version_hash"],
-            terms=terms,
-        )
-        pid = str(r["production"])
-        out.setdefault(pid, []).append(_Binding(pid, company[pid], r["compact"], r["convening_org"], bound))
+async def _bindings(ids: Sequence[UUID]) -> dict[str, list[Binding]]:
+    """Per production, its bound versions (the one loader: each version's terms parsed once)."""
+    out: dict[str, list[Binding]] = {}
+    for b in await bindings(ids):
+        out.setdefault(str(b.production_id), []).append(b)
     return out
 
 
@@ -255,7 +227,7 @@ async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
         return batch
     ids = [p["id"] for p in productions]
     batch.company = {str(p["id"]): p["company"] for p in productions}
-    batch.bindings = await _bindings(ids, batch.company)
+    batch.bindings = await _bindings(ids)
     disclosures, engagements = await _disclosures(ids), await _engagements(ids)
     commitments = await _commitments(ids)
     for p in productions:
@@ -384,14 +356,14 @@ _INSERT_COLUMNS = (
 )
 
 
-def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime) -> None:
-    due = now + timedelta(days=b.bound.terms.compliance.grace_period_days)
+def _open(plan: _Plan, b: Binding, company: UUID, d: FindingDraft, run_id: UUID, now: datetime) -> None:
+    due = now + timedelta(days=b.version.terms.compliance.grace_period_days)
     finding_id, evidence = uuid4(), dump_json(d.evidence)
     plan.inserts.append(
         (
             finding_id,
-            UUID(b.production_id),
-            b.compact_id,
+            b.production_id,
+            b.version.compact_id,
             d.version_id,
             str(d.rule),
             d.subject,
@@ -409,8 +381,8 @@ def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime
     info = {
         "id": finding_id,
         "production": b.production_id,
-        "compact_slug": b.bound.compact_slug,
-        "version_number": b.bound.version_number,
+        "compact_slug": b.version.compact_slug,
+        "version_number": b.version.version_number,
         "rule": str(d.rule),
         "subject": d.subject,
         "severity": str(d.severity),
@@ -419,7 +391,7 @@ def _open(plan: _Plan, b: _Binding, d: FindingDraft, run_id: UUID, now: datetime
         "first_seen_at": now,
         "due_at": due,
     }
-    plan.events.append(_Event(_orgs(b.company, b.convening_org), OPENED, partial(_payload, info, OPEN, run_id)))
+    plan.events.append(_Event(_orgs(company, b.convening_org), OPENED, partial(_payload, info, OPEN, run_id)))
     plan.stats.opened += 1
 
 
@@ -464,15 +436,15 @@ def _resolve(plan: _Plan, row: dict[str, Any], run_id: UUID, now: datetime) -> N
 def _plan(batch: _Batch, existing: dict[Key, dict[str, Any]], run_id: UUID, now: datetime) -> _Plan:
     plan = _Plan(stats=BatchStats(productions=len(batch.facts)))
     for pid in sorted(batch.facts):
-        bindings = batch.bindings.get(pid, [])
-        by_version = {str(b.bound.version_id): b for b in bindings}
-        for d in evaluate_production(batch.facts[pid], [b.bound for b in bindings]):
+        bound = batch.bindings.get(pid, [])
+        by_version = {str(b.version.version_id): b for b in bound}
+        for d in evaluate_production(batch.facts[pid], [b.version for b in bound]):
             key = (pid, str(d.version_id), str(d.rule), d.subject)
             row = existing.pop(key, None)
             if row is None:
-                _open(plan, by_version[key[1]], d, run_id, now)
+                _open(plan, by_version[key[1]], batch.company[pid], d, run_id, now)
             else:
-                _persist(plan, row, d, run_id, now, by_version[key[1]].bound.terms.compliance.escalate_after_days)
+                _persist(plan, row, d, run_id, now, by_version[key[1]].version.terms.compliance.escalate_after_days)
     for key in sorted(existing):  # open findings no rule produced any more (or of deleted productions)
         _resolve(plan, existing[key], run_id, now)
     return plan
@@ -548,7 +520,7 @@ async def check_batch(production_ids: list[UUID], run_id: UUID, now: datetime) -
 async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UUID]:
     """Productions bound to any version of the compact, in id order (UUID order = its text order on
     both engines), after the cursor."""
-    where = ProductionBinding.compact == compact_id
+    where: Any = ProductionBinding.compact == compact_id
     if after:
         where &= ProductionBinding.production > UUID(after)
     rows = (
@@ -561,25 +533,8 @@ async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UU
 
 
 async def _advance(run_id: UUID, before: str, cursor: str, stats: BatchStats, lease: RunLease | None) -> None:
-    """Move the run's cursor with the batch's results, only from where this sweep left it and, with a
-    ``lease``, only while this process still holds the run (renewing the lease): else the batch rolls back."""
-    values = {
-        ComplianceRun.cursor: cursor,
-        ComplianceRun.productions_checked: ComplianceRun.productions_checked + stats.productions,
-        ComplianceRun.findings_opened: ComplianceRun.findings_opened + stats.opened,
-        ComplianceRun.findings_resolved: ComplianceRun.findings_resolved + stats.resolved,
-        ComplianceRun.heartbeat_at: datetime.now(UTC),
-    }
-    where = (ComplianceRun.id == run_id) & (ComplianceRun.cursor == before)
-    if lease is not None:
-        values.update(lease.renewal(datetime.now(UTC)))
-        where &= lease.held()
-    moved = await ComplianceRun.update(values).where(where).returning(ComplianceRun.id)
-    if not moved:
-        raise SweepConflict(
-            f"compliance run {run_id}: not at cursor {before!r} or no longer held by this process (its lease lapsed "
-            "and another process took it over); the batch was not committed"
-        )
+    """The batch's results move the run (:func:`guild.compliance.runs.advance`) in the batch's transaction."""
+    await runs.advance(run_id, before, cursor, stats.counts, lease)
 
 
 async def sweep_compact(
@@ -609,38 +564,22 @@ async def sweep_compact(
             return total
 
 
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 async def check_production(production_id: UUID, trigger_user: UUID | None) -> UUID:
-    """An on-demand check of one production: its own ComplianceRun, completed (or failed) here."""
-    run_id, now = uuid4(), datetime.now(UTC)
+    """An on-demand check of one production: its own run, completed (or failed) here."""
+    now = datetime.now(UTC)
     async with write_tx():
         if not await Production.exists().where(Production.id == production_id):
             raise NotFound(f"production {production_id} not found")
-        await ComplianceRun.insert(
-            ComplianceRun(
-                id=run_id,
-                trigger=RunTrigger.on_demand.value,
-                production=production_id,
-                status=RunStatus.running.value,
-                owner=f"user:{trigger_user}" if trigger_user else "",
-                started_at=now,
-                heartbeat_at=now,
-            )
-        )
+        run_id = await runs.start(f"user:{trigger_user}" if trigger_user else "", now, production_id=production_id)
     try:
         async with write_tx():
             await _lock()
             stats = await _check_in_tx([production_id], run_id, now)
-            done = datetime.now(UTC)
-            await ComplianceRun.update(
-                {
-                    ComplianceRun.status: RunStatus.completed.value,
-                    ComplianceRun.productions_checked: stats.productions,
-                    ComplianceRun.findings_opened: stats.opened,
-                    ComplianceRun.findings_resolved: stats.resolved,
-                    ComplianceRun.heartbeat_at: done,
-                    ComplianceRun.finished_at: done,
-                }
-            ).where(ComplianceRun.id == run_id)
+            await runs.finish(run_id, runs.COMPLETED, counts=stats.counts)
             await audit.record(
                 trigger_user,
                 "compliance.checked",
@@ -656,12 +595,47 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
             )
     except Exception as exc:
         async with write_tx():
-            await ComplianceRun.update(
-                {
-                    ComplianceRun.status: RunStatus.failed.value,
-                    ComplianceRun.error: f"{type(exc).__name__}: {exc}"[:4000],
-                    ComplianceRun.finished_at: datetime.now(UTC),
-                }
-            ).where(ComplianceRun.id == run_id)
+            await runs.finish(run_id, runs.FAILED, error=_error(exc))
         raise
     return run_id
+
+
+# --- checks from the CLI (``guild check run``) -----------------------------------------------------
+
+
+async def productions_to_check(compact_slug: str | None) -> tuple[UUID | None, list[UUID]]:
+    """The compact (None: every compact) and the productions bound to it, in id order."""
+    async with read_tx():
+        compact_id = None
+        query = ProductionBinding.select(ProductionBinding.production)
+        if compact_slug:
+            row = await Compact.select(Compact.id).where(Compact.slug == compact_slug).first()
+            if row is None:
+                raise NotFound(f"compact {compact_slug!r} not found")
+            compact_id = row["id"]
+            query = query.where(ProductionBinding.compact == compact_id)
+        rows = await query
+    return compact_id, sorted({r["production"] for r in rows}, key=str)
+
+
+async def run_check(compact_slug: str | None, progress: Callable[[int, int], None]) -> BatchStats:
+    """Check the productions bound to a compact (None: to any) now, CLI_BATCH per transaction, in one run
+    that the CLI owns; ``progress(done in this batch, total)`` after each batch. Returns the totals."""
+    compact_id, ids = await productions_to_check(compact_slug)
+    now = datetime.now(UTC)
+    async with write_tx():
+        run_id = await runs.start("cli", now, compact_id=compact_id)
+    totals = BatchStats()
+    status, error = runs.COMPLETED, ""
+    try:
+        for chunk in _chunks(ids, CLI_BATCH):
+            totals.add(await check_batch(list(chunk), run_id, now))
+            await runs.heartbeat(run_id)  # alive: the scheduler's reaper closes runs silent for too long
+            progress(len(chunk), len(ids))
+    except BaseException as exc:  # interrupted too: the run is closed, not left running
+        status, error = runs.FAILED, _error(exc)
+        raise
+    finally:
+        async with write_tx():
+            await runs.finish(run_id, status, error=error, counts=totals.counts)
+    return totals

@@ -3,8 +3,10 @@
 When a production binds to a compact version, each rule of the version's
 ``terms.apprenticeship_commitments`` that applies to the shoot becomes one :class:`~guild.infra.tables.Commitment`
 row, its due date computed from the production's shoot dates (``start_date`` = shoot start,
-``end_date`` = shoot end). A production without both shoot dates gets no commitments at binding;
-creating them when the dates are set later is not done yet.
+``end_date`` = shoot end). A production without both shoot dates gets no commitments at binding.
+When the shoot dates change, the commitments follow them: where they move, reopen, are withdrawn or
+are new is decided by the pure :func:`guild.productions.lifecycle.reschedule`; this module loads,
+calls it, persists the changes and audits them.
 
 Producers of the production company mark a commitment done; producers and officers of the company
 read all of a production's commitments, officers of a bound compact's parties read those under
@@ -13,22 +15,20 @@ that compact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import TypeAdapter
-
-from guild.compacts.terms import CommitmentRule
+from guild.compacts.bound import BoundVersion
 from guild.domain.errors import Conflict, NotFound
 from guild.domain.principal import Principal, Role
-from guild.domain.statuses import CommitmentStatus
 from guild.domain.values import Out
 from guild.infra import audit
 from guild.infra.db import read_tx, write_tx
-from guild.infra.tables import Commitment, CompactParty, CompactVersion, Production, ProductionBinding
-from guild.productions.queries import production_row
-from guild.productions.rules import commitment_due_dates
+from guild.infra.tables import Commitment, CompactParty, Production, ProductionBinding
+from guild.productions.lifecycle import DONE, OPEN, WITHDRAWN, Change, Held, Shoot, VersionRules, due_dates, reschedule
+from guild.productions.queries import bound_versions, production_row
 
 __all__ = [
     "CommitmentRead",
@@ -38,10 +38,9 @@ __all__ = [
     "list_commitments",
     "mark_done",
     "party_officer_compacts",
+    "reschedule_commitments",
     "today",
 ]
-
-_RULES = TypeAdapter(list[CommitmentRule])
 
 
 def today() -> date:
@@ -51,25 +50,6 @@ def today() -> date:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# --- due dates -----------------------------------------------------------------------------------------
-
-
-def due_dates(rules: list[CommitmentRule], shoot_start: date, shoot_end: date) -> list[tuple[CommitmentRule, date]]:
-    """The rules that apply to a shoot of these dates, each with its due date, in the rules' order.
-
-    :func:`guild.apprenticeship.rules.commitment_due_dates` decides (working days skip weekends; rules
-    outside their ``min_shoot_weeks``/``max_shoot_weeks`` are left out); a key that appears twice
-    counts once (the first), as a production holds one commitment per version and key.
-    """
-    seen: set[str] = set()
-    out = []
-    for rule, due in commitment_due_dates(rules, shoot_start, shoot_end):
-        if rule.key not in seen:
-            seen.add(rule.key)
-            out.append((rule, due))
-    return out
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -106,7 +86,7 @@ _COLUMNS = (
 
 
 def _read(row: dict[str, Any], on: date) -> CommitmentRead:
-    return CommitmentRead(**row, overdue=row["status"] == CommitmentStatus.open and row["due_date"] < on)
+    return CommitmentRead(**row, overdue=row["status"] == OPEN and row["due_date"] < on)
 
 
 async def commitment_rows(production_ids: list[UUID], compact_ids: set[UUID] | None = None) -> list[CommitmentRead]:
@@ -153,153 +133,117 @@ async def list_commitments(principal: Principal, production_id: UUID) -> list[Co
 # --- writing -----------------------------------------------------------------------------------------
 
 
-async def create_commitments(actor_id: UUID | None, production_id: UUID, version_id: UUID) -> list[UUID]:
-    """Turn the version's commitment rules into rows for this production. Runs in the caller's write transaction.
-
-    Nothing is created when the production lacks a shoot start or end date. Returns the new rows' ids.
-    """
-    production = (
+async def _dates(production_id: UUID) -> tuple[date | None, date | None] | None:
+    """The production's shoot start and end (either may be unset); None: no such production."""
+    row = (
         await Production.select(Production.start_date, Production.end_date)
         .where(Production.id == production_id)
         .first()
     )
-    version = (
-        await CompactVersion.select(
-            CompactVersion.compact,
-            CompactVersion.number,
-            CompactVersion.terms,
-            CompactVersion.compact.slug.as_alias("slug"),
-        )
-        .where(CompactVersion.id == version_id)
-        .first()
-        .output(load_json=True)
-    )
-    if production is None or version is None:
+    return None if row is None else (row["start_date"], row["end_date"])
+
+
+def _shoot(start: date | None, end: date | None) -> Shoot | None:
+    return None if start is None or end is None else Shoot(start, end)
+
+
+def _rules(bound: Sequence[BoundVersion]) -> list[VersionRules]:
+    return [VersionRules(b.version_id, b.terms.apprenticeship_commitments) for b in bound]
+
+
+async def _held(production_id: UUID) -> list[Held]:
+    rows = await Commitment.select(
+        Commitment.id, Commitment.version, Commitment.key, Commitment.due_date, Commitment.status, Commitment.title
+    ).where(Commitment.production == production_id)
+    return [Held(r["id"], r["version"], r["key"], r["due_date"], r["status"], r["title"]) for r in rows]
+
+
+async def _persist(production_id: UUID, changes: Sequence[Change], bound: Sequence[BoundVersion]) -> list[Commitment]:
+    """Write the changes: moves and reopenings never touch a done commitment, withdrawals only an open one
+    (conditional UPDATEs), new commitments in one INSERT. Returns the new rows."""
+    compact_of = {b.version_id: b.compact_id for b in bound}
+    now, new_rows = _now(), []
+    for c in changes:
+        if c.commitment_id is None:
+            new_rows.append(
+                Commitment(
+                    id=uuid4(),
+                    production=production_id,
+                    compact=compact_of[c.version_id],
+                    version=c.version_id,
+                    key=c.key,
+                    title=c.title,
+                    due_date=c.to_date,
+                    status=OPEN,
+                    done_at=None,
+                    created_at=now,
+                )
+            )
+        elif c.status == WITHDRAWN:
+            await Commitment.update({Commitment.status: WITHDRAWN}).where(
+                (Commitment.id == c.commitment_id) & (Commitment.status == OPEN)
+            )
+        else:
+            await Commitment.update({Commitment.status: OPEN, Commitment.due_date: c.to_date}).where(
+                (Commitment.id == c.commitment_id) & (Commitment.status != DONE)
+            )
+    if new_rows:
+        await Commitment.insert(*new_rows)
+    return new_rows
+
+
+async def create_commitments(actor_id: UUID | None, production_id: UUID, version_id: UUID) -> list[UUID]:
+    """Turn the newly bound version's commitment rules into rows for this production. Runs in the caller's
+    write transaction, after the binding is written.
+
+    Nothing is created when the production lacks a shoot start or end date. Returns the new rows' ids.
+    """
+    dates = await _dates(production_id)
+    shoot = None if dates is None else _shoot(*dates)
+    if shoot is None or shoot.end < shoot.start:
         return []
-    start, end = production["start_date"], production["end_date"]
-    if start is None or end is None or end < start:
+    bound = [b for b in await bound_versions(production_id) if b.version_id == version_id]
+    if not bound:
         return []
-    rules = _RULES.validate_python((version["terms"] or {}).get("apprenticeship_commitments") or [])
-    now = _now()
-    rows = [
-        Commitment(
-            id=uuid4(),
-            production=production_id,
-            compact=version["compact"],
-            version=version_id,
-            key=rule.key,
-            title=rule.title,
-            due_date=due,
-            status=CommitmentStatus.open.value,
-            done_at=None,
-            created_at=now,
-        )
-        for rule, due in due_dates(rules, start, end)
-    ]
+    rows = await _persist(production_id, reschedule([], _rules(bound), shoot), bound)
     if not rows:
         return []
-    await Commitment.insert(*rows)
     await audit.record(
         actor_id,
         "commitments.created",
         "production",
         production_id,
         {
-            "compact": version["slug"],
-            "version": version["number"],
+            "compact": bound[0].compact_slug,
+            "version": bound[0].version_number,
             "commitments": [{"key": r.key, "due_date": r.due_date.isoformat()} for r in rows],
         },
     )
     return [r.id for r in rows]
 
 
-async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> list[dict[str, Any]]:
-    """After the shoot dates changed, in the caller's write transaction: every open commitment of every
-    bound version takes the due date the new dates give; a rule that now applies gets its commitment
-    (a withdrawn one reopens); an open commitment whose rule no longer applies (the shoot's length is
-    outside the rule's range, or a date was cleared) is withdrawn, kept with status ``withdrawn``. Done
-    commitments never change (the caller holds the production's row lock, as ``mark_done`` does, and the
-    updates are conditional besides). Returns the changes (also audited)."""
-    production = (
-        await Production.select(Production.start_date, Production.end_date)
-        .where(Production.id == production_id)
-        .first()
-    )
-    if production is None:
+async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> list[Change]:
+    """After the shoot dates changed, in the caller's write transaction: the commitments of every bound
+    version follow the new dates (:func:`guild.productions.lifecycle.reschedule`: open ones move, a rule
+    that now applies gets its commitment or reopens a withdrawn one, an open one whose rule no longer
+    applies is withdrawn; done ones never change). The caller holds the production's row lock, as
+    ``mark_done`` does, and the updates are conditional besides. Returns the changes (also audited)."""
+    dates = await _dates(production_id)
+    if dates is None:
         return []
-    start, end = production["start_date"], production["end_date"]
-    bindings = (
-        await ProductionBinding.select(
-            ProductionBinding.version,
-            ProductionBinding.compact,
-            ProductionBinding.version.terms.as_alias("terms"),
-        )
-        .where(ProductionBinding.production == production_id)
-        .output(load_json=True)
-    )
-    existing = await Commitment.select(
-        Commitment.id, Commitment.version, Commitment.key, Commitment.due_date, Commitment.status
-    ).where(Commitment.production == production_id)
-    now, changes, new_rows = _now(), [], []
-    for binding in bindings:
-        rules = _RULES.validate_python((binding["terms"] or {}).get("apprenticeship_commitments") or [])
-        wanted = {} if start is None or end is None else {r.key: (r, due) for r, due in due_dates(rules, start, end)}
-        mine = {c["key"]: c for c in existing if c["version"] == binding["version"]}
-        for key, c in mine.items():
-            if c["status"] == CommitmentStatus.done:
-                continue
-            if key in wanted:
-                due = wanted[key][1]
-                if c["status"] != CommitmentStatus.open or c["due_date"] != due:
-                    await Commitment.update(
-                        {Commitment.status: CommitmentStatus.open.value, Commitment.due_date: due}
-                    ).where((Commitment.id == c["id"]) & (Commitment.status != CommitmentStatus.done.value))
-                    changes.append(
-                        {
-                            "key": key,
-                            "from": c["due_date"].isoformat(),
-                            "to": due.isoformat(),
-                            "status": CommitmentStatus.open.value,
-                        }
-                    )
-            elif c["status"] == CommitmentStatus.open:
-                await Commitment.update({Commitment.status: CommitmentStatus.withdrawn.value}).where(
-                    (Commitment.id == c["id"]) & (Commitment.status == CommitmentStatus.open.value)
-                )
-                changes.append(
-                    {
-                        "key": key,
-                        "from": c["due_date"].isoformat(),
-                        "to": None,
-                        "status": CommitmentStatus.withdrawn.value,
-                    }
-                )
-        for key, (rule, due) in wanted.items():
-            if key not in mine:
-                new_rows.append(
-                    Commitment(
-                        id=uuid4(),
-                        production=production_id,
-                        compact=binding["compact"],
-                        version=binding["version"],
-                        key=key,
-                        title=rule.title,
-                        due_date=due,
-                        status=CommitmentStatus.open.value,
-                        done_at=None,
-                        created_at=now,
-                    )
-                )
-                changes.append({"key": key, "from": None, "to": due.isoformat(), "status": CommitmentStatus.open.value})
-    if new_rows:
-        await Commitment.insert(*new_rows)
+    bound = await bound_versions(production_id)
+    changes = reschedule(await _held(production_id), _rules(bound), _shoot(*dates))
+    await _persist(production_id, changes, bound)
     if changes:
         await audit.record(
             actor_id,
             "commitments.rescheduled",
             "production",
             production_id,
-            {"shoot": [None if d is None else d.isoformat() for d in (start, end)], "changes": changes},
+            {
+                "shoot": [None if d is None else d.isoformat() for d in dates],
+                "changes": [c.audit() for c in changes],
+            },
         )
     return changes
 
@@ -321,15 +265,13 @@ async def mark_done(principal: Principal, production_id: UUID, commitment_id: UU
             raise NotFound(f"production {production_id} has no commitment {commitment_id}")
         now = _now()
         changed = (
-            await Commitment.update({Commitment.status: CommitmentStatus.done.value, Commitment.done_at: now})
-            .where((Commitment.id == commitment_id) & (Commitment.status == CommitmentStatus.open.value))
+            await Commitment.update({Commitment.status: DONE, Commitment.done_at: now})
+            .where((Commitment.id == commitment_id) & (Commitment.status == OPEN))
             .returning(Commitment.id)
         )
         if not changed:
-            status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id).first())[
-                "status"
-            ]
-            if status == CommitmentStatus.withdrawn:
+            status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id))[0]["status"]
+            if status == WITHDRAWN:
                 raise Conflict(
                     f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
                     rule="commitment_withdrawn",

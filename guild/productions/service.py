@@ -15,7 +15,7 @@ from guild.compacts.service import lock_compact
 from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import VersionStatus
-from guild.domain.work import Level, level_rank
+from guild.domain.work import mentor_fit
 from guild.infra import audit
 from guild.infra.db import present, read_tx, write_tx
 from guild.infra.tables import (
@@ -283,13 +283,14 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
                 raise invalid(
                     "mentor_engagement_id", "mentor_in_production", "the mentor must be engaged on this production"
                 )
-            if mentor["department"] != data.department:
+            fit = mentor_fit(data.department, mentor["level"], mentor["department"])
+            if not fit.same_department:
                 raise invalid(
                     "mentor_engagement_id",
                     "mentor_same_department",
                     f"the mentor works in {mentor['department']}, not {data.department.value}",
                 )
-            if level_rank(Level(mentor["level"])) < level_rank(Level.journey):
+            if not fit.journey_or_above:
                 raise invalid(
                     "mentor_engagement_id",
                     "mentor_journey_or_above",
@@ -427,9 +428,9 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
                         "mentor_in_production",
                         f"{len(found)} engagements named {r.mentor_person_name!r}; need exactly one",
                     )
-                elif found[0][1] != r.department.value:
+                elif not (fit := mentor_fit(r.department, found[0][2], found[0][1])).same_department:
                     problem = ("mentor_same_department", f"the mentor works in {found[0][1]}, not {r.department.value}")
-                elif level_rank(Level(found[0][2])) < level_rank(Level.journey):
+                elif not fit.journey_or_above:
                     problem = (
                         "mentor_journey_or_above",
                         f"the mentor is {found[0][2]} level; journey or above required",

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import Terms, example_terms
 from guild.compliance.rules import (
-    BoundTerms,
     CommitmentFact,
     ContractFact,
     Disclosure,
@@ -45,8 +45,16 @@ def terms(**changes: Any) -> Terms:
     return Terms.model_validate(data)
 
 
-def bound(t: Terms | None = None, version_id: UUID = V1, slug: str = "screen-guild", h: str = HASH) -> BoundTerms:
-    return BoundTerms(version_id=version_id, compact_slug=slug, version_number=1, version_hash=h, terms=t or terms())
+def bound(t: Terms | None = None, version_id: UUID = V1, slug: str = "screen-guild", h: str = HASH) -> BoundVersion:
+    return BoundVersion(
+        version_id=version_id,
+        compact_id=UUID(int=900),
+        compact_slug=slug,
+        compact_title=slug,
+        version_number=1,
+        version_hash=h,
+        terms=t or terms(),
+    )
 
 
 def contract(n: int = 1, **kw: Any) -> ContractFact:

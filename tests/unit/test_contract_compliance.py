@@ -6,6 +6,7 @@ import copy
 import json
 from datetime import date
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +15,6 @@ from hypothesis import strategies as st
 from contracts.clauses import ClauseParamsError, ContractContext, UnknownClause
 from contracts.rules import (
     POLICY_STRICTNESS,
-    BoundVersion,
     ClauseChoice,
     ComplianceReport,
     Conflict,
@@ -22,6 +22,7 @@ from contracts.rules import (
     merge_most_protective,
     required_clause_keys,
 )
+from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import AIUse, Policy, Terms, example_terms
 from guild.domain.canonical import canonical_hash
 from guild.domain.work import ContractType
@@ -54,6 +55,8 @@ def camera(**over: Any) -> list[dict[str, Any]]:
 
 def bind(slug: str, t: Terms, number: int = 1) -> BoundVersion:
     return BoundVersion(
+        version_id=uuid5(NAMESPACE_URL, f"{slug}/{number}"),
+        compact_id=uuid5(NAMESPACE_URL, slug),
         compact_slug=slug,
         compact_title=slug.replace("-", " ").title(),
         version_number=number,
