@@ -37,7 +37,7 @@ from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, fi
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import ContractStatus, Decision
 from guild.infra import audit
-from guild.infra.db import is_unique_violation, read_tx, write_tx
+from guild.infra.db import Row, is_unique_violation, present, read_tx, write_tx
 from guild.infra.pdf import PdfRenderer, pdf_sha256, read_attachments
 from guild.infra.pdf_types import Attachment
 from guild.infra.tables import (
@@ -133,8 +133,9 @@ async def _clauses_readable(principal: Principal, slug: str) -> UUID:
 
     org = await Organization.select(Organization.id, Organization.kind).where(Organization.slug == slug).first()
     if org is not None:
+        org_id: UUID = org["id"]
         if principal.is_admin or principal.is_member_of(slug):
-            return org["id"]
+            return org_id
         mine = list(principal.org_ids.values())
         if org["kind"] != _COMPANY and mine:
             compacts = await _sharing_compacts(org["id"])
@@ -146,7 +147,7 @@ async def _clauses_readable(principal: Principal, slug: str) -> UUID:
                     ProductionBinding.compact.is_in(compacts) & ProductionBinding.production.company.is_in(mine)
                 )
             ):
-                return org["id"]
+                return org_id
     raise NotFound(f"no clauses of organization {slug!r} found")
 
 
@@ -189,10 +190,8 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
             .first()
         )
     bound = await bound_versions(production_id)
-    company = (
-        await Organization.select(Organization.slug, Organization.name)
-        .where(Organization.id == production["company"])
-        .first()
+    company = await present(
+        Organization.select(Organization.slug, Organization.name).where(Organization.id == production["company"])
     )
     allowed_orgs = {company["slug"], *(await _clause_orgs_of_bound(production_id))}
     custom = []
@@ -539,7 +538,7 @@ async def issue(
 # --- reading, voiding, verifying ---------------------------------------------------------------------
 
 
-def _contract_query():
+def _contract_query() -> Any:
     return Contract.select(
         Contract.id,
         Contract.production,
@@ -556,7 +555,7 @@ def _contract_query():
         Contract.superseded_by,
         Contract.superseded_at,
         Contract.engagement.user.as_alias("member_id"),
-        Contract.production.company.slug.as_alias("company_slug"),
+        Contract.production.company.slug.as_alias("company_slug"),  # type: ignore[union-attr]  # Piccolo types a two-hop join loosely
     ).output(load_json=True)
 
 
@@ -570,7 +569,7 @@ def _may_read(principal: Principal, row: dict[str, Any]) -> bool:
 
 async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, Any]:
     """The contract, if this user is the engaged member or may read the production; else 404."""
-    row = await _contract_query().where(Contract.id == contract_id).first()
+    row: Row | None = await _contract_query().where(Contract.id == contract_id).first()
     if row is None or not _may_read(principal, row):
         raise NotFound(f"contract {contract_id} not found")
     return row
@@ -604,7 +603,7 @@ async def get_contract(principal: Principal, contract_id: UUID) -> ContractRead:
 async def get_pdf(principal: Principal, contract_id: UUID) -> tuple[bytes, str]:
     async with read_tx():
         await _contract_row(principal, contract_id)
-        row = await Contract.select(Contract.pdf, Contract.pdf_sha256).where(Contract.id == contract_id).first()
+        row = await present(Contract.select(Contract.pdf, Contract.pdf_sha256).where(Contract.id == contract_id))
     return bytes(row["pdf"]), row["pdf_sha256"]
 
 
