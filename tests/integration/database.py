@@ -18,6 +18,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+from piccolo.engine.sqlite import SQLiteEngine
 
 from guild.infra.db import engine, raw
 from tests.engines import ENGINE
@@ -37,7 +38,7 @@ class SQLiteDatabase:
     @contextlib.asynccontextmanager
     async def clean(self, folder: Path) -> AsyncIterator[None]:
         """A fresh copy of the migrated template in ``folder`` for one test."""
-        db = engine()
+        db = self._engine()
         path = folder / "guild.sqlite"
         shutil.copy(self.template, path)
         original, db.path = db.path, str(path)
@@ -47,7 +48,13 @@ class SQLiteDatabase:
             db.path = original
 
     def current_url(self) -> str:
-        return f"sqlite:///{engine().path}"
+        return f"sqlite:///{self._engine().path}"
+
+    @staticmethod
+    def _engine() -> SQLiteEngine:
+        db = engine()
+        assert isinstance(db, SQLiteEngine), db
+        return db
 
 
 class PostgresDatabase:

@@ -41,7 +41,8 @@ def guild_env(**overrides: str) -> dict[str, str]:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def marked_processes(marker: str) -> set[int]:
