@@ -1,30 +1,22 @@
-"""Test set-up shared by every test: which engine, a migrated database per session, a clean one per test.
+"""What every test shares, unit and integration alike: a private data folder and quiet defaults. No database.
 
-GUILD_TEST_ENGINE=sqlite (default) or postgres. PostgreSQL tests make their own database
-(guild_test_<pid>_<rand>) on GUILD_TEST_PG_URL and drop it at the end.
+The database (which engine, a migrated one per session, a clean one per test) is set up by
+tests/integration/conftest.py for the integration tests only; tests/engines.py says which engine.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from pathlib import Path
-from uuid import uuid4
 
-ENGINE = os.environ.get("GUILD_TEST_ENGINE", "sqlite")
-PG_ADMIN_URL = os.environ.get("GUILD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+import pytest
+
+from tests.engines import ENGINE, PICCOLO_CONF
+
 TMP = Path(tempfile.mkdtemp(prefix="guild-test-"))
-PG_DBNAME = f"guild_test_{os.getpid()}_{uuid4().hex[:6]}"
 
-# Before anything imports guild.piccolo_conf (which builds the engine from these).
-if ENGINE == "postgres":
-    os.environ["GUILD_DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DBNAME
-elif ENGINE == "sqlite":
-    os.environ["GUILD_DATABASE_URL"] = f"sqlite:///{TMP / 'template.sqlite'}"
-else:
-    raise RuntimeError(f"GUILD_TEST_ENGINE must be sqlite or postgres, not {ENGINE!r}")
-os.environ["GUILD_DATA_DIR"] = str(TMP / "data")
+os.environ["GUILD_DATA_DIR"] = str(TMP / "data")  # the secret key and PDFs; shared with the processes tests start
 os.environ["GUILD_SCHEDULER_ENABLED"] = "false"
 os.environ["GUILD_MIGRATE_ON_START"] = "false"
 os.environ["GUILD_PDF_WORKERS"] = "1"
@@ -32,34 +24,25 @@ os.environ["GUILD_WEBHOOK_PRIVATE_TARGETS"] = "true"  # the tests' receivers lis
 os.environ.pop("GUILD_SECRET_KEY", None)
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"guild test engine: {ENGINE} (PICCOLO_CONF={PICCOLO_CONF}, integration tests only; unit tests: none)"
 
 
-def pytest_report_header(config):
-    return f"guild test engine: {ENGINE} ({os.environ['GUILD_DATABASE_URL']})"
+FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <cachedir>{cache}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+</fontconfig>
+"""
 
 
-def pytest_sessionstart(session):
-    from guild.infra import db
-
-    if ENGINE == "postgres":
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{PG_DBNAME}"'))
-    asyncio.run(db.migrate())
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if ENGINE == "postgres":
-        asyncio.run(
-            _pg_admin(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{PG_DBNAME}' "
-                "AND pid <> pg_backend_pid()"
-            )
-        )
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{PG_DBNAME}"'))
+@pytest.fixture
+def private_font_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests whose PDF workers are starved of memory on purpose: fontconfig in such a worker reads no
+    font and, where the system cache is writable (as root), stores that empty list in /var/cache/fontconfig,
+    so every later PDF on the machine renders without fonts (or crashes). Processes started from here on
+    write their font cache to a folder of their own first."""
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(FONTCONFIG.format(cache=tmp_path / "fontconfig"))
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))

@@ -12,13 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
-import pytest
-
-from tests.conftest import ENGINE
-
-postgres_only = pytest.mark.skipif(
-    ENGINE != "postgres", reason="SQLite runs one write transaction at a time; this race needs PostgreSQL"
-)
+from tests.engines import engine_is
 
 
 async def _open_connections(n: int) -> None:
@@ -26,7 +20,7 @@ async def _open_connections(n: int) -> None:
     first caller finish before the others are connected, and the race never happens."""
     from guild.infra.db import engine, raw
 
-    if ENGINE == "postgres" and engine().pool is not None:
+    if engine_is("postgres") and engine().pool is not None:
         await asyncio.gather(*(raw("SELECT pg_sleep(0.05)") for _ in range(n)))
 
 

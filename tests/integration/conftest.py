@@ -1,43 +1,55 @@
-"""Integration fixtures: a clean, migrated database per test, the app, a client and users with roles."""
+"""Integration fixtures: the engine's database (migrated once per session, clean for every test), the app,
+a client whose every API response is checked against the OpenAPI document, and the scenario builder.
+
+The engine is the one tests/engines.py names (GUILD_TEST_ENGINE): its Piccolo configuration module
+(tests/sqlite_conf.py or tests/postgres_conf.py) becomes PICCOLO_CONF before anything asks Piccolo for
+an engine, and its database becomes GUILD_DATABASE_URL for the app's settings and for the ``guild``
+processes some tests start.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from uuid import UUID
 
 import httpx
 import pytest
 
-from tests.conftest import ENGINE, TMP
+from guild.infra import db
+from guild.infra.settings import get_settings
+from tests.engines import PICCOLO_CONF
+from tests.integration.database import DATABASE
+from tests.integration.scenario import Scenario
 
-PASSWORD = "correct horse battery staple"
+# Before anything asks Piccolo for its engine (engines are looked up lazily, at the first query).
+os.environ["PICCOLO_CONF"] = PICCOLO_CONF
+os.environ["GUILD_DATABASE_URL"] = DATABASE.url
+get_settings.cache_clear()  # in case a module collected earlier read the settings before GUILD_DATABASE_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[None]:
+    """The session's database, made and migrated once (the migration lines print here, not in unit runs)."""
+    asyncio.run(DATABASE.create())
+    try:
+        asyncio.run(db.migrate())
+        yield
+    finally:
+        asyncio.run(DATABASE.drop())
 
 
 @pytest.fixture(autouse=True)
 async def clean_db(tmp_path: Path) -> AsyncIterator[None]:
-    from guild.infra.db import engine, raw
-    from guild.piccolo_app import APP_CONFIG
-
-    if ENGINE == "sqlite":
-        db = engine()
-        path = tmp_path / "guild.sqlite"
-        shutil.copy(TMP / "template.sqlite", path)
-        original, db.path = db.path, str(path)
-        yield
-        db.path = original
-    else:
-        names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
-        await raw(f"TRUNCATE {names} CASCADE")
+    async with DATABASE.clean(tmp_path):
         yield
 
 
 @pytest.fixture
 async def app():
     from guild.app import create_app
-    from guild.infra.settings import get_settings
 
     return create_app(get_settings())
 
@@ -101,55 +113,17 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
             await hook()
 
 
-class Users:
-    """Creates users with roles in organisations and hands out bearer headers for them."""
+@pytest.fixture
+async def scenario(app, monkeypatch) -> AsyncIterator[Scenario]:
+    """The builder of this test's world (tests/integration/scenario.py); API calls it makes are checked
+    against the OpenAPI document like the client's."""
+    monkeypatch.setattr("guild.accounts.service.hash_password", _hash_once)
 
-    def __init__(self, app) -> None:
-        from guild.accounts.service import load_principal
-        from guild.infra.settings import get_settings
-        from guild.web.security import TokenIssuer, make_jwt_auth
+    async def as_documented(response: httpx.Response) -> None:
+        await _as_documented(app, response)
 
-        self._issuer = TokenIssuer(make_jwt_auth(get_settings(), load_principal))
-        self.ids: dict[str, UUID] = {}
-
-    async def org(self, slug: str, kind: str = "guild") -> UUID:
-        from guild.orgs.schemas import OrganizationCreate
-        from guild.orgs.service import create_organization
-
-        org = await create_organization(OrganizationCreate(slug=slug, name=slug.title(), kind=kind), actor_id=None)
-        return org.id
-
-    async def user(self, email: str, *roles: tuple[str, str], admin: bool = False) -> dict[str, str]:
-        from guild.accounts.schemas import UserCreate
-        from guild.accounts.service import create_user
-        from guild.orgs.schemas import MembershipCreate
-        from guild.orgs.service import add_member
-
-        user = await create_user(UserCreate(email=email, name=email.split("@")[0], password=PASSWORD, is_admin=admin))
-        for slug, role in roles:
-            await add_member(slug, MembershipCreate(email=email, role=role), actor_id=None)
-        self.ids[email] = user.id
-        return self.headers(user.id)
-
-    async def ratified_compact(self, officer_email: str, slug: str, convening: str, terms=None, parties=()):
-        """A compact convened by ``officer_email``'s organisation, proposed and approved by it (quorum: all)."""
-        from guild.accounts.service import load_principal
-        from guild.compacts import service
-        from guild.compacts.schemas import CompactCreate, DecisionCreate
-        from guild.compacts.terms import example_terms
-
-        officer = await load_principal(self.ids[officer_email])
-        terms = terms or example_terms().model_copy(update={"quorum": None})
-        await service.create_compact(
-            officer,
-            CompactCreate(slug=slug, title=slug.upper(), convening_org=convening, parties=list(parties), terms=terms),
-        )
-        await service.propose(officer, slug, 1)
-        return await service.decide(officer, slug, 1, DecisionCreate(organization=convening, decision="approve"))
-
-    def headers(self, user_id: UUID) -> dict[str, str]:
-        token, _ = self._issuer.issue(user_id)
-        return {"Authorization": f"Bearer {token}"}
+    async with Scenario(app, as_documented) as built:
+        yield built
 
 
 _HASHES: dict[str, str] = {}
@@ -162,12 +136,3 @@ def _hash_once(password: str) -> str:
     if password not in _HASHES:
         _HASHES[password] = hash_password(password)
     return _HASHES[password]
-
-
-@pytest.fixture
-async def users(app, monkeypatch) -> Users:
-    monkeypatch.setattr("guild.accounts.service.hash_password", _hash_once)
-    return Users(app)
-
-
-Factory = Callable[..., Awaitable[dict[str, str]]]

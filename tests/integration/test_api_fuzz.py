@@ -16,10 +16,6 @@ GUILD_FUZZ_REPORT=<file> writes the violations and the status counts there.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,32 +24,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
+from tests.integration.processes import guild_server
+from tests.integration.scenario import person
 from tests.integration.test_contracts import performer_request
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("GUILD_FUZZ_EXAMPLES", "5"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def _seed(users) -> dict:
+async def _seed(scenario) -> dict:
     """Users and a ratified compact with a draft amendment, made through the services."""
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import AmendmentCreate
-
-    await users.org("guild-a")
-    await users.org("studio", "production_company")
-    admin = await users.user("admin@example.org", ("guild-a", "officer"), ("studio", "producer"), admin=True)
-    plain = await users.user("plain@example.org", ("guild-a", "member"))
-    await users.user("extra@example.org", ("guild-a", "member"))
-    await users.ratified_compact("admin@example.org", "charter", "guild-a")
-    await service.amend(await load_principal(users.ids["admin@example.org"]), "charter", AmendmentCreate())
-    return {"admin": admin, "plain": plain}
+    await scenario.organizations({"guild-a": "guild", "studio": "production_company"})
+    seeded = await scenario.people(
+        admin=person("admin@example.org", ("guild-a", "officer"), ("studio", "producer"), admin=True),
+        plain=person("plain@example.org", ("guild-a", "member")),
+    )
+    await scenario.user("extra@example.org", ("guild-a", "member"))
+    await scenario.compact("charter", convening="guild-a", by="admin@example.org")
+    await scenario.amend("charter", by="admin@example.org")
+    return seeded
 
 
 def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
@@ -131,40 +119,10 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-async def server(users):
-    from guild.infra.db import engine, is_sqlite
-
-    seeded = await _seed(users)
-    env = {
-        **os.environ,
-        "GUILD_SCHEDULER_ENABLED": "false",
-        "GUILD_MIGRATE_ON_START": "false",
-        "GUILD_LOG_LEVEL": "WARNING",
-    }
-    if is_sqlite():
-        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(proc.stderr.read().decode() if proc.poll() is not None else "server did not start")
-        yield {"base": base, "who": {**seeded, "anonymous": {}}, "ids": _world(base, seeded["admin"])}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+async def server(scenario):
+    seeded = await _seed(scenario)
+    with guild_server() as running:
+        yield {"base": running.base, "who": {**seeded, "anonymous": {}}, "ids": _world(running.base, seeded["admin"])}
 
 
 def _checks() -> list:
@@ -239,15 +197,16 @@ def test_every_response_is_one_the_document_describes(server):
                 suppress_health_check=list(HealthCheck),
             )
             @given(case=strategy)
-            def exercise(case) -> None:
-                headers = {k: v for k, v in (case.headers or {}).items() if k.lower() in documented_headers}
+            def exercise(case) -> None:  # runs at once, below: the loop variables it reads are this iteration's
+                documented = documented_headers  # noqa: B023
+                headers = {k: v for k, v in (case.headers or {}).items() if k.lower() in documented}
                 request = repr((case.formatted_path, case.query, headers, case.body, case.media_type))
-                if request in sent:  # the same request again (undocumented headers and tokens aside)
+                if request in sent:  # noqa: B023 - the same request again (undocumented headers and tokens aside)
                     return
-                sent.add(request)
+                sent.add(request)  # noqa: B023
                 call(case, "admin")
                 call(case, "plain")
-                if public or len(sent) == 1:  # without a token: every case of a public route, else one
+                if public or len(sent) == 1:  # noqa: B023 - without a token: every case of a public route, else one
                     call(case, "anonymous")
 
             try:

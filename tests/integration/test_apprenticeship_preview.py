@@ -7,39 +7,33 @@ from typing import Any
 
 import pytest
 
-from guild.compacts.terms import example_terms
+from tests.integration.scenario import person
 
 PREVIEW_PATH = "/api/v1/productions/{production_id:uuid}/apprenticeship/preview"
 
 
 @pytest.fixture
-async def world(users, client):
-    await users.org("guild-a", "guild")
-    await users.org("kestrel", "production_company")
-    await users.org("blue", "production_company")
-    h = {
-        "producer": await users.user("p@example.org", ("kestrel", "producer")),
-        "kestrel_officer": await users.user("ko@example.org", ("kestrel", "officer")),
-        "kestrel_member": await users.user("km@example.org", ("kestrel", "member")),
-        "other": await users.user("b@example.org", ("blue", "producer")),
-        "guild_officer": await users.user("o@example.org", ("guild-a", "officer")),
-    }
-    await users.ratified_compact("o@example.org", "c1", "guild-a", example_terms().model_copy(update={"quorum": None}))
-    body = {
-        "company": "kestrel",
-        "title": "Harbour",
-        "budget_minor": 60_000_000,
-        "currency": "EUR",
-        "start_date": "2027-03-01",
-        "end_date": "2027-04-11",
-    }  # a Monday; 42 days = 6 weeks
-    r = await client.post("/api/v1/productions", json=body, headers=h["producer"])
-    assert r.status_code == 201, r.text
-    pid = r.json()["id"]
-    r = await client.post(
-        f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"]
+async def world(scenario):
+    """Harbour (kestrel, EUR 600,000.00, shooting 1 March to 11 April 2027: six weeks from a Monday), bound to
+    guild-a's compact c1."""
+    await scenario.organizations({"guild-a": "guild", "kestrel": "production_company", "blue": "production_company"})
+    h = await scenario.people(
+        producer=person("p@example.org", ("kestrel", "producer")),
+        kestrel_officer=person("ko@example.org", ("kestrel", "officer")),
+        kestrel_member=person("km@example.org", ("kestrel", "member")),
+        other=person("b@example.org", ("blue", "producer")),
+        guild_officer=person("o@example.org", ("guild-a", "officer")),
     )
-    assert r.status_code == 201, r.text
+    await scenario.compact("c1", convening="guild-a", by="o@example.org")
+    pid = await scenario.production(
+        "kestrel",
+        "Harbour",
+        by=h["producer"],
+        budget_minor=60_000_000,
+        start_date="2027-03-01",
+        end_date="2027-04-11",
+        bind=["c1"],
+    )
     return {"h": h, "pid": pid}
 
 

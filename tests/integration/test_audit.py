@@ -6,25 +6,25 @@ import pytest
 from click.testing import CliRunner
 
 
-async def _changes(users) -> None:
-    await users.org("guild-a")
-    await users.user("ada@example.org", ("guild-a", "officer"))
+async def _changes(scenario) -> None:
+    await scenario.org("guild-a")
+    await scenario.user("ada@example.org", ("guild-a", "officer"))
 
 
-async def test_state_changes_are_audited_in_order(users):
+async def test_state_changes_are_audited_in_order(scenario):
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     rows = await AuditEvent.select(AuditEvent.seq, AuditEvent.action).order_by(AuditEvent.seq)
     assert [r["action"] for r in rows] == ["organization.created", "user.created", "membership.added"]
     assert [r["seq"] for r in rows] == [1, 2, 3]
 
 
-async def test_chain_verifies_and_detects_an_edited_row(users):
+async def test_chain_verifies_and_detects_an_edited_row(scenario):
     from guild.infra.audit import verify_chain
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     assert (await verify_chain()).ok
     await AuditEvent.update({AuditEvent.action: "membership.removed"}).where(AuditEvent.seq == 2)
     report = await verify_chain()
@@ -33,11 +33,11 @@ async def test_chain_verifies_and_detects_an_edited_row(users):
     assert report.events == 1
 
 
-async def test_chain_detects_a_deleted_row(users):
+async def test_chain_detects_a_deleted_row(scenario):
     from guild.infra.audit import verify_chain
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     await AuditEvent.delete().where(AuditEvent.seq == 2)
     report = await verify_chain()
     assert not report.ok and report.broken_at_seq == 3
@@ -114,13 +114,13 @@ async def _rehash_from(seq: int, key: bytes | None = None) -> None:
             prev = row["hash"]
 
 
-async def test_intact_log_verifies_and_checkpoints_once_per_head(users, anchored):
+async def test_intact_log_verifies_and_checkpoints_once_per_head(scenario, anchored):
     import json
 
     from guild.infra.audit import verify_log, write_checkpoint
     from guild.infra.tables import AuditCheckpoint
 
-    await _changes(users)
+    await _changes(scenario)
     first = await write_checkpoint()
     assert first is not None and first.seq == 3
     assert (await write_checkpoint()).seq == 3  # same head: nothing new written
@@ -129,7 +129,7 @@ async def test_intact_log_verifies_and_checkpoints_once_per_head(users, anchored
     assert json.loads(line)["seq"] == 3 and json.loads(line)["head_hash"] == first.head_hash
     assert anchored.stat().st_mode & 0o777 == 0o600
 
-    await users.org("guild-b")
+    await scenario.org("guild-b")
     assert (await write_checkpoint()).seq == 4
     assert len(anchored.read_text().splitlines()) == 2
 
@@ -138,12 +138,12 @@ async def test_intact_log_verifies_and_checkpoints_once_per_head(users, anchored
     assert (report.chain.events, report.checkpoints, report.problems) == (4, 2, [])
 
 
-async def test_deleting_the_newest_events_is_named_against_the_checkpoint(users, anchored):
+async def test_deleting_the_newest_events_is_named_against_the_checkpoint(scenario, anchored):
     from guild.infra.audit import verify_log, write_checkpoint
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
-    await users.org("guild-b")  # seq 4
+    await _changes(scenario)
+    await scenario.org("guild-b")  # seq 4
     await write_checkpoint()
     await AuditEvent.delete().where(AuditEvent.seq >= 3)
 
@@ -159,11 +159,11 @@ async def test_deleting_the_newest_events_is_named_against_the_checkpoint(users,
     assert any(p.startswith("1 organizations without their organization.created event") for p in report.problems)
 
 
-async def test_deleting_every_event_fails_even_without_a_checkpoint(users, anchored):
+async def test_deleting_every_event_fails_even_without_a_checkpoint(scenario, anchored):
     from guild.infra.audit import verify_log
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     await AuditEvent.delete().where(AuditEvent.seq > 0)
     report = await verify_log()  # no checkpoint yet: the tables still tell
     assert not report.ok and report.chain.ok and report.chain.events == 0
@@ -174,11 +174,11 @@ async def test_deleting_every_event_fails_even_without_a_checkpoint(users, ancho
     }
 
 
-async def test_deleting_every_event_and_checkpoint_row_is_caught_by_the_file(users, anchored):
+async def test_deleting_every_event_and_checkpoint_row_is_caught_by_the_file(scenario, anchored):
     from guild.infra.audit import verify_log, write_checkpoint
     from guild.infra.tables import AuditCheckpoint, AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     await write_checkpoint()
     await AuditEvent.delete().where(AuditEvent.seq > 0)
     await AuditCheckpoint.delete().where(AuditCheckpoint.seq > 0)
@@ -188,11 +188,11 @@ async def test_deleting_every_event_and_checkpoint_row_is_caught_by_the_file(use
     assert any("checkpoint(s) of the file are missing from the database" in p for p in report.problems)
 
 
-async def test_an_edit_with_the_chain_rehashed_fails_on_the_mac(users, anchored):
+async def test_an_edit_with_the_chain_rehashed_fails_on_the_mac(scenario, anchored):
     from guild.infra.audit import verify_chain, verify_log
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     await AuditEvent.update({AuditEvent.data: {"email": "mallory@example.org", "is_admin": True}}).where(
         AuditEvent.seq == 2
     )
@@ -206,14 +206,14 @@ async def test_an_edit_with_the_chain_rehashed_fails_on_the_mac(users, anchored)
     assert not (await verify_log()).ok
 
 
-async def test_a_forged_checkpoint_is_refused(users, anchored):
+async def test_a_forged_checkpoint_is_refused(scenario, anchored):
     from datetime import UTC, datetime
     from uuid import uuid4
 
     from guild.infra.audit import verify_log
     from guild.infra.tables import AuditCheckpoint, AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     head = await AuditEvent.select(AuditEvent.hash).where(AuditEvent.seq == 3).first()
     await AuditCheckpoint.insert(
         AuditCheckpoint(id=uuid4(), seq=3, head_hash=head["hash"], at=datetime.now(UTC), mac="0" * 64)
@@ -222,13 +222,13 @@ async def test_a_forged_checkpoint_is_refused(users, anchored):
     assert report.problems == ["checkpoint seq=3 in the database has an invalid MAC (forged or altered)"]
 
 
-async def test_rows_of_compacts_need_their_state_events(users, anchored):
+async def test_rows_of_compacts_need_their_state_events(scenario, anchored):
     from guild.infra.audit import rows_without_events
     from guild.infra.tables import AuditEvent
 
-    await users.org("guild-a")
-    await users.user("ada@example.org", ("guild-a", "officer"))
-    await users.ratified_compact("ada@example.org", "fair-ai", "guild-a")
+    await scenario.org("guild-a")
+    await scenario.user("ada@example.org", ("guild-a", "officer"))
+    await scenario.compact("fair-ai", convening="guild-a", by="ada@example.org")
     assert await rows_without_events() == []
     await AuditEvent.delete().where(AuditEvent.action == "compact_version.ratified")
     await AuditEvent.delete().where(AuditEvent.action == "compact_version.approved")
@@ -238,12 +238,12 @@ async def test_rows_of_compacts_need_their_state_events(users, anchored):
     }
 
 
-async def test_the_scheduler_checkpoints_the_log(users, anchored):
+async def test_the_scheduler_checkpoints_the_log(scenario, anchored):
     from guild.infra.settings import get_settings
     from guild.infra.tables import AuditCheckpoint
     from scheduler.service import AUDIT_CHECKPOINT_JOB_ID, GuildScheduler
 
-    await _changes(users)
+    await _changes(scenario)
     sched = GuildScheduler(catch_up=False)
     sched.start()
     try:
@@ -284,13 +284,13 @@ def test_cli_checkpoint_then_truncation_exits_1_naming_the_gap(anchored):
     assert "1 organizations without their organization.created event" in bad.output
 
 
-async def test_the_migration_gives_events_written_before_it_their_mac(users, anchored):
+async def test_the_migration_gives_events_written_before_it_their_mac(scenario, anchored):
     import importlib
 
     from guild.infra.audit import verify_chain
     from guild.infra.tables import AuditEvent
 
-    await _changes(users)
+    await _changes(scenario)
     await AuditEvent.update({AuditEvent.mac: ""}).where(AuditEvent.seq > 0)  # as before the migration
     assert (await verify_chain()).broken_at_seq == 1
     migration = importlib.import_module("guild.piccolo_migrations.guild_2026_11_29t10_37_01_000000")

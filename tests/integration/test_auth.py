@@ -8,13 +8,13 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import ENGINE
-from tests.integration.conftest import PASSWORD
+from tests.engines import engines_only
+from tests.integration.scenario import PASSWORD
 
 
-async def test_login_returns_a_bearer_token_that_opens_me(client, users):
-    await users.org("guild-a")
-    await users.user("ada@example.org", ("guild-a", "officer"), ("guild-a", "member"))
+async def test_login_returns_a_bearer_token_that_opens_me(client, scenario):
+    await scenario.org("guild-a")
+    await scenario.user("ada@example.org", ("guild-a", "officer"), ("guild-a", "member"))
 
     r = await client.post("/api/v1/auth/token", json={"email": "ADA@example.org", "password": PASSWORD})
     assert r.status_code == 200, r.text
@@ -28,8 +28,8 @@ async def test_login_returns_a_bearer_token_that_opens_me(client, users):
     assert "password_hash" not in me.text
 
 
-async def test_wrong_password_and_unknown_email_are_the_same_401(client, users):
-    await users.user("ada@example.org")
+async def test_wrong_password_and_unknown_email_are_the_same_401(client, scenario):
+    await scenario.user("ada@example.org")
     wrong = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "nope"})
     unknown = await client.post("/api/v1/auth/token", json={"email": "zed@example.org", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
@@ -43,13 +43,13 @@ async def test_me_without_token_is_401_problem(client):
     assert r.json()["type"] == "urn:guild:problem:unauthorized"
 
 
-async def test_expired_token_is_refused(client, users):
+async def test_expired_token_is_refused(client, scenario):
     from guild.infra.settings import get_settings
 
-    headers = await users.user("ada@example.org")
+    headers = (await scenario.user("ada@example.org")).headers
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
     claims = {
-        "sub": str(users.ids["ada@example.org"]),
+        "sub": str(scenario.ids["ada@example.org"]),
         "exp": int((datetime.now(UTC) - timedelta(seconds=5)).timestamp()),
         "iat": int((datetime.now(UTC) - timedelta(hours=1)).timestamp()),
     }
@@ -58,9 +58,9 @@ async def test_expired_token_is_refused(client, users):
     assert r.status_code == 401
 
 
-async def test_forged_token_is_refused(client, users):
-    await users.user("ada@example.org")
-    claims = {"sub": str(users.ids["ada@example.org"]), "exp": 4102444800, "iat": 1700000000}
+async def test_forged_token_is_refused(client, scenario):
+    await scenario.user("ada@example.org")
+    claims = {"sub": str(scenario.ids["ada@example.org"]), "exp": 4102444800, "iat": 1700000000}
     forged = jwt.encode(claims, "not-the-server-secret-but-long-enough-to-look-real", algorithm="HS256")
     r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401
@@ -68,26 +68,26 @@ async def test_forged_token_is_refused(client, users):
     assert r.status_code == 401
 
 
-async def test_token_for_deleted_user_is_refused(client, users):
+async def test_token_for_deleted_user_is_refused(client, scenario):
     from guild.infra.tables import User
 
-    headers = await users.user("ada@example.org")
+    headers = (await scenario.user("ada@example.org")).headers
     await User.delete().where(User.email == "ada@example.org")
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
 
 
-async def test_token_lifetime_follows_settings(client, users):
+async def test_token_lifetime_follows_settings(client, scenario):
     from guild.infra.settings import get_settings
 
-    await users.user("ada@example.org")
+    await scenario.user("ada@example.org")
     r = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD})
     claims = jwt.decode(r.json()["access_token"], get_settings().jwt_secret(), algorithms=["HS256"])
     assert claims["exp"] - claims["iat"] == get_settings().token_ttl_minutes * 60
 
 
-async def test_only_admins_create_users_and_emails_are_unique(client, users):
-    admin = await users.user("root@example.org", admin=True)
-    plain = await users.user("ada@example.org")
+async def test_only_admins_create_users_and_emails_are_unique(client, scenario):
+    admin = (await scenario.user("root@example.org", admin=True)).headers
+    plain = (await scenario.user("ada@example.org")).headers
     new = {"email": "new@example.org", "name": "New Person", "password": "a long enough password"}
 
     assert (await client.post("/api/v1/users", json=new, headers=plain)).status_code == 403
@@ -132,9 +132,9 @@ def _from(app, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://t")
 
 
-async def test_wrong_passwords_lock_the_account_with_retry_after(app, client, users, tight_limits):
-    await users.user("ada@example.org")
-    await users.user("bob@example.org")
+async def test_wrong_passwords_lock_the_account_with_retry_after(app, client, scenario, tight_limits):
+    await scenario.user("ada@example.org")
+    await scenario.user("bob@example.org")
     for _ in range(3):
         r = await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "guess"})
         assert r.status_code == 401
@@ -151,8 +151,8 @@ async def test_wrong_passwords_lock_the_account_with_retry_after(app, client, us
     assert bob.status_code == 200
 
 
-async def test_unknown_email_is_throttled_like_a_known_one(client, users, tight_limits):
-    await users.user("ada@example.org")
+async def test_unknown_email_is_throttled_like_a_known_one(client, scenario, tight_limits):
+    await scenario.user("ada@example.org")
     answers = {}
     for email in ("ada@example.org", "nobody@example.org"):
         codes = [
@@ -163,8 +163,8 @@ async def test_unknown_email_is_throttled_like_a_known_one(client, users, tight_
     assert answers["ada@example.org"] == answers["nobody@example.org"] == [401, 401, 401, 429]
 
 
-async def test_a_right_password_clears_the_failures(client, users, tight_limits):
-    await users.user("ada@example.org")
+async def test_a_right_password_clears_the_failures(client, scenario, tight_limits):
+    await scenario.user("ada@example.org")
     for _ in range(2):
         assert (
             await client.post("/api/v1/auth/token", json={"email": "ada@example.org", "password": "x"})
@@ -178,8 +178,8 @@ async def test_a_right_password_clears_the_failures(client, users, tight_limits)
         ).status_code == 401
 
 
-async def test_one_address_is_limited_across_accounts(app, users, tight_limits):
-    await users.user("ada@example.org")
+async def test_one_address_is_limited_across_accounts(app, scenario, tight_limits):
+    await scenario.user("ada@example.org")
     async with _from(app, "203.0.113.7") as attacker, _from(app, "198.51.100.2") as colleague:
         codes = [
             (
@@ -210,11 +210,11 @@ async def test_the_window_expires():
         await throttle.hit(limit, "s", start + timedelta(seconds=60))  # a new window
 
 
-@pytest.mark.skipif(ENGINE != "postgres", reason="concurrent writers: PostgreSQL (SQLite serialises them)")
-async def test_concurrent_guesses_cannot_overshoot_the_account_limit(app, users, tight_limits):
+@engines_only("postgres", reason="concurrent writers: PostgreSQL (SQLite serialises them)")
+async def test_concurrent_guesses_cannot_overshoot_the_account_limit(app, scenario, tight_limits):
     import asyncio
 
-    await users.user("ada@example.org")
+    await scenario.user("ada@example.org")
 
     async def guess(i: int) -> int:
         async with _from(app, f"192.0.2.{i}") as c:

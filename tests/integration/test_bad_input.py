@@ -6,8 +6,8 @@ import pytest
 
 
 @pytest.fixture
-async def admin(users):
-    return await users.user("admin@example.org", admin=True)
+async def admin(scenario):
+    return (await scenario.user("admin@example.org", admin=True)).headers
 
 
 async def _org_count() -> int:
@@ -69,9 +69,9 @@ async def test_wrong_types_in_login_are_422_not_500(client):
     assert {e["field"] for e in problem["errors"]} == {"email", "password"}
 
 
-async def test_bad_path_parameter_is_4xx(client, users):
-    await users.org("guild-a")
-    officer = await users.user("o@example.org", ("guild-a", "officer"))
+async def test_bad_path_parameter_is_4xx(client, scenario):
+    await scenario.org("guild-a")
+    officer = (await scenario.user("o@example.org", ("guild-a", "officer"))).headers
     r = await client.delete("/api/v1/organizations/guild-a/members/not-a-uuid", headers=officer)
     assert 400 <= r.status_code < 500
     assert r.headers["content-type"] == "application/problem+json"

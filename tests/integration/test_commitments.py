@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from guild.compacts.terms import CommitmentAnchor, CommitmentRule, example_terms
+from tests.integration.scenario import person
 
 
 def terms():
@@ -33,45 +34,25 @@ def terms():
 
 
 @pytest.fixture
-async def world(users, client):
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate, DecisionCreate
-
-    await users.org("guild-a", "guild")
-    await users.org("fund", "film_fund")
-    await users.org("kestrel", "production_company")
-    await users.org("blue", "production_company")
-    h = {
-        "officer": await users.user("o@example.org", ("guild-a", "officer")),
-        "member": await users.user("m@example.org", ("guild-a", "member"), ("kestrel", "member")),
-        "fund_officer": await users.user("f@example.org", ("fund", "officer")),
-        "producer": await users.user("p@example.org", ("kestrel", "producer")),
-        "company_officer": await users.user("k@example.org", ("kestrel", "officer")),
-        "other": await users.user("b@example.org", ("blue", "producer")),
-    }
-    officer = await load_principal(users.ids["o@example.org"])
-    await service.create_compact(officer, CompactCreate(slug="c1", title="C1", convening_org="guild-a", terms=terms()))
-    await service.propose(officer, "c1", 1)
-    await service.decide(officer, "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
+async def world(scenario):
+    """Compact c1 (guild-a, the terms above), ratified; ``production(title, start, end, who)`` registers a
+    production of the producer's company (kestrel; "other": blue) bound to it."""
+    await scenario.organizations(
+        {"guild-a": "guild", "fund": "film_fund", "kestrel": "production_company", "blue": "production_company"}
+    )
+    h = await scenario.people(
+        officer=person("o@example.org", ("guild-a", "officer")),
+        member=person("m@example.org", ("guild-a", "member"), ("kestrel", "member")),
+        fund_officer=person("f@example.org", ("fund", "officer")),
+        producer=person("p@example.org", ("kestrel", "producer")),
+        company_officer=person("k@example.org", ("kestrel", "officer")),
+        other=person("b@example.org", ("blue", "producer")),
+    )
+    await scenario.compact("c1", title="C1", convening="guild-a", by="o@example.org", terms=terms())
 
     async def production(title: str, start: str | None, end: str | None, who: str = "producer") -> str:
-        body = {
-            "company": "kestrel" if who == "producer" else "blue",
-            "title": title,
-            "budget_minor": 30_000_000,
-            "currency": "EUR",
-            "start_date": start,
-            "end_date": end,
-        }
-        r = await client.post("/api/v1/productions", json=body, headers=h[who])
-        assert r.status_code == 201, r.text
-        pid = r.json()["id"]
-        r = await client.post(
-            f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who]
-        )
-        assert r.status_code == 201, r.text
-        return pid
+        company = "kestrel" if who == "producer" else "blue"
+        return await scenario.production(company, title, by=h[who], start_date=start, end_date=end, bind=["c1"])
 
     return {"h": h, "production": production}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guild.compacts.terms import example_terms
+from tests.integration.scenario import person
 
 BASE = "/api/v1/compacts"
 
@@ -21,23 +22,24 @@ def terms(**changes) -> dict:
 
 
 @pytest.fixture
-async def world(users):
-    for slug, kind in [
-        ("performers", "guild"),
-        ("writers", "guild"),
-        ("riverlight", "festival"),
-        ("outsiders", "guild"),
-        ("kestrel", "production_company"),
-    ]:
-        await users.org(slug, kind)
-    return {
-        "perf": await users.user("o.perf@example.org", ("performers", "officer")),
-        "perf_member": await users.user("m.perf@example.org", ("performers", "member")),
-        "writ": await users.user("o.writ@example.org", ("writers", "officer")),
-        "fest": await users.user("o.fest@example.org", ("riverlight", "officer")),
-        "outsider": await users.user("o.out@example.org", ("outsiders", "officer")),
-        "producer": await users.user("p.kestrel@example.org", ("kestrel", "producer")),
-    }
+async def world(scenario):
+    await scenario.organizations(
+        {
+            "performers": "guild",
+            "writers": "guild",
+            "riverlight": "festival",
+            "outsiders": "guild",
+            "kestrel": "production_company",
+        }
+    )
+    return await scenario.people(
+        perf=person("o.perf@example.org", ("performers", "officer")),
+        perf_member=person("m.perf@example.org", ("performers", "member")),
+        writ=person("o.writ@example.org", ("writers", "officer")),
+        fest=person("o.fest@example.org", ("riverlight", "officer")),
+        outsider=person("o.out@example.org", ("outsiders", "officer")),
+        producer=person("p.kestrel@example.org", ("kestrel", "producer")),
+    )
 
 
 async def _create(client, world, quorum=None, slug="ai-compact"):

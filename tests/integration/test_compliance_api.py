@@ -2,58 +2,41 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
-from guild.compacts.terms import example_terms
+from tests.integration.processes import guild_env
+from tests.integration.scenario import person
 
 
 @pytest.fixture
-async def world(users, client):
-    await users.org("guild-a", "guild")
-    await users.org("fund", "film_fund")
-    await users.org("kestrel", "production_company")
-    await users.org("blue", "production_company")
-    h = {
-        "officer": await users.user("o@example.org", ("guild-a", "officer")),
-        "member": await users.user("m@example.org", ("guild-a", "member")),
-        "fund_officer": await users.user("f@example.org", ("fund", "officer")),
-        "producer": await users.user("p@example.org", ("kestrel", "producer")),
-        "other": await users.user("b@example.org", ("blue", "producer")),
-    }
-    await users.ratified_compact("o@example.org", "c1", "guild-a", example_terms().model_copy(update={"quorum": None}))
-    pid = (
-        await client.post(
-            "/api/v1/productions",
-            json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000, "currency": "EUR"},
-            headers=h["producer"],
-        )
-    ).json()["id"]
-    await client.post(
-        f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h["producer"]
+async def world(scenario):
+    """Harbour (kestrel) bound to guild-a's compact c1: a grip with no contract, 60 of 100 VFX shots made with AI."""
+    await scenario.organizations(
+        {"guild-a": "guild", "fund": "film_fund", "kestrel": "production_company", "blue": "production_company"}
     )
-    r = await client.post(
-        f"/api/v1/productions/{pid}/engagements",
-        json={
-            "person_name": "Sam Grip",
-            "department": "grip",
-            "role": "Grip",
-            "level": "journey",
-            "rate_minor_per_week": 150_000,
-            "currency": "EUR",
-            "start_date": "2027-03-01",
-            "end_date": "2027-04-30",
-        },
-        headers=h["producer"],
+    h = await scenario.people(
+        officer=person("o@example.org", ("guild-a", "officer")),
+        member=person("m@example.org", ("guild-a", "member")),
+        fund_officer=person("f@example.org", ("fund", "officer")),
+        producer=person("p@example.org", ("kestrel", "producer")),
+        other=person("b@example.org", ("blue", "producer")),
     )
-    assert r.status_code == 201
-    await client.put(
-        f"/api/v1/productions/{pid}/disclosures",
-        json={"disclosures": [{"category": "vfx_shot", "total_count": 100, "ai_generated_count": 60}]},
-        headers=h["producer"],
+    await scenario.compact("c1", convening="guild-a", by="o@example.org")
+    pid = await scenario.production("kestrel", "Harbour", by=h["producer"], bind=["c1"])
+    await scenario.engagement(
+        pid,
+        "Sam Grip",
+        by=h["producer"],
+        department="grip",
+        role="Grip",
+        rate_minor_per_week=150_000,
+        end_date="2027-04-30",
+    )
+    await scenario.disclosures(
+        pid, [{"category": "vfx_shot", "total_count": 100, "ai_generated_count": 60}], by=h["producer"]
     )
     return {"h": h, "pid": pid}
 
@@ -100,11 +83,7 @@ async def test_on_demand_check_opens_findings_that_the_right_people_see(client, 
 
 
 async def test_cli_check_run_and_findings(world):
-    from guild.infra.db import engine, is_sqlite
-
-    env = dict(os.environ)
-    if is_sqlite():
-        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
+    env = guild_env()
 
     def guild(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from guild.compacts.terms import Terms, example_terms
+from tests.integration.scenario import Scenario
 
 T0 = datetime(2027, 4, 1, 6, 0, tzinfo=UTC)
 GRACE = timedelta(days=14)
@@ -25,6 +26,7 @@ def _terms() -> Terms:
 
 @dataclass
 class World:
+    scenario: Scenario
     producer: Any  # Principal
     producer_headers: dict[str, str]
     user_id: UUID
@@ -36,32 +38,18 @@ class World:
 
 
 @pytest.fixture
-async def world(users) -> World:
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate, DecisionCreate
-    from guild.infra.tables import Compact, CompactVersion, WebhookEndpoint
+async def world(scenario) -> World:
+    """Compact screen-guild (performers; camera quota only), ratified; kestrel's producer; a webhook endpoint
+    of each organisation."""
+    from guild.infra.tables import WebhookEndpoint
 
-    convening = await users.org("performers", "guild")
-    company = await users.org("kestrel", "production_company")
-    await users.user("o.perf@example.org", ("performers", "officer"))
-    headers = await users.user("p.kestrel@example.org", ("kestrel", "producer"))
-    officer = await load_principal(users.ids["o.perf@example.org"])
-    await service.create_compact(
-        officer,
-        CompactCreate(
-            slug="screen-guild", title="Screen Guild", convening_org="performers", parties=[], terms=_terms()
-        ),
+    orgs = await scenario.organizations({"performers": "guild", "kestrel": "production_company"})
+    await scenario.user("o.perf@example.org", ("performers", "officer"))
+    producer = await scenario.user("p.kestrel@example.org", ("kestrel", "producer"))
+    version = await scenario.compact(
+        "screen-guild", title="Screen Guild", convening="performers", by="o.perf@example.org", terms=_terms()
     )
-    await service.propose(officer, "screen-guild", 1)
-    await service.decide(officer, "screen-guild", 1, DecisionCreate(organization="performers", decision="approve"))
-    compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
-    version = (
-        await CompactVersion.select(CompactVersion.id, CompactVersion.terms_hash)
-        .where(CompactVersion.compact == compact["id"])
-        .first()
-    )
-    for org in (company, convening):
+    for org in (orgs["kestrel"], orgs["performers"]):
         await WebhookEndpoint.insert(
             WebhookEndpoint(
                 id=uuid4(),
@@ -73,14 +61,15 @@ async def world(users) -> World:
             )
         )
     return World(
-        producer=await load_principal(users.ids["p.kestrel@example.org"]),
-        producer_headers=headers,
-        user_id=users.ids["p.kestrel@example.org"],
-        company=company,
-        convening=convening,
-        compact_id=compact["id"],
-        version_id=version["id"],
-        version_hash=version["terms_hash"],
+        scenario=scenario,
+        producer=await scenario.principal(producer),
+        producer_headers=producer.headers,
+        user_id=producer.id,
+        company=orgs["kestrel"],
+        convening=orgs["performers"],
+        compact_id=version.compact_id,
+        version_id=version.id,
+        version_hash=version.terms_hash,
     )
 
 
@@ -88,32 +77,14 @@ async def world(users) -> World:
 
 
 async def production(w: World, title: str = "The Harbour", budget: int = 30_000_000) -> UUID:
-    from guild.productions.schemas import BindingCreate, ProductionCreate
-    from guild.productions.service import bind, create_production
-
-    p = await create_production(
-        w.producer, ProductionCreate(company="kestrel", title=title, budget_minor=budget, currency="EUR")
-    )
-    await bind(w.producer, p.id, BindingCreate(compact="screen-guild", version=1))
-    return p.id
+    """A production of kestrel bound to screen-guild."""
+    by = w.producer_headers
+    return UUID(await w.scenario.production("kestrel", title, by=by, budget_minor=budget, bind=["screen-guild"]))
 
 
 async def engage(w: World, pid: UUID, name: str, **kw: Any) -> UUID:
-    from guild.productions.schemas import EngagementCreate
-    from guild.productions.service import add_engagement
-
-    base = {
-        "person_name": name,
-        "department": "production",
-        "role": "Crew",
-        "level": "journey",
-        "rate_minor_per_week": 200_000,
-        "currency": "EUR",
-        "start_date": date(2027, 3, 1),
-        "end_date": date(2027, 5, 28),
-    }
-    e = await add_engagement(w.producer, pid, EngagementCreate.model_validate({**base, **kw}))
-    return e.id
+    """A journey-level crew member of the production department, 1 March to 28 May 2027 (``kw`` over that)."""
+    return UUID(await w.scenario.engagement(str(pid), name, by=w.producer_headers, **{"role": "Crew", **kw}))
 
 
 async def contract(

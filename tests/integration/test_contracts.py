@@ -11,45 +11,30 @@ import pytest
 from pypdf import PdfReader
 
 from guild.compacts.terms import example_terms
-from tests.integration.concurrency import postgres_only
+from tests.engines import engines_only
+from tests.integration.processes import guild_env
+from tests.integration.scenario import person, terms_without_quorum
 
-
-async def _ratified_compact(principal, slug, convening, terms):
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate, DecisionCreate
-
-    await service.create_compact(
-        principal,
-        CompactCreate(
-            slug=slug, title=slug.replace("-", " ").title(), convening_org=convening, parties=[], terms=terms
-        ),
-    )
-    await service.propose(principal, slug, 1)
-    return await service.decide(principal, slug, 1, DecisionCreate(organization=convening, decision="approve"))
+ONE_WRITER = "SQLite runs one write transaction at a time; this race needs PostgreSQL"
 
 
 @pytest.fixture
-async def world(users):
-    from guild.accounts.service import load_principal
+async def world(scenario):
     from guild.compacts.terms import AIUse, AIUseRule, ConsentScope, Policy
 
-    for slug, kind in [
-        ("performers", "guild"),
-        ("fund", "film_fund"),
-        ("kestrel", "production_company"),
-        ("blue", "production_company"),
-    ]:
-        await users.org(slug, kind)
-    h = {
-        "perf": await users.user("o.perf@example.org", ("performers", "officer")),
-        "fund": await users.user("o.fund@example.org", ("fund", "officer")),
-        "producer": await users.user("p.kestrel@example.org", ("kestrel", "producer")),
-        "kestrel_officer": await users.user("o.kestrel@example.org", ("kestrel", "officer")),
-        "other_producer": await users.user("p.blue@example.org", ("blue", "producer")),
-        "actor": await users.user("actor@example.org", ("performers", "member")),
-        "other_actor": await users.user("actor2@example.org", ("performers", "member")),
-    }
-    base = example_terms().model_copy(update={"quorum": None})
+    await scenario.organizations(
+        {"performers": "guild", "fund": "film_fund", "kestrel": "production_company", "blue": "production_company"}
+    )
+    h = await scenario.people(
+        perf=person("o.perf@example.org", ("performers", "officer")),
+        fund=person("o.fund@example.org", ("fund", "officer")),
+        producer=person("p.kestrel@example.org", ("kestrel", "producer")),
+        kestrel_officer=person("o.kestrel@example.org", ("kestrel", "officer")),
+        other_producer=person("p.blue@example.org", ("blue", "producer")),
+        actor=person("actor@example.org", ("performers", "member")),
+        other_actor=person("actor2@example.org", ("performers", "member")),
+    )
+    base = terms_without_quorum()
     stricter_uses = dict(base.ai_uses)
     stricter_uses[AIUse.performer_digital_replica] = AIUseRule(
         policy=Policy.consent_required,
@@ -57,59 +42,38 @@ async def world(users):
         consent_scope=ConsentScope.per_use,
         replica_pay_multiple_of_scale=1.5,
     )
-    guild_v = await _ratified_compact(
-        await load_principal(users.ids["o.perf@example.org"]), "screen-guild", "performers", base
+    guild_v = await scenario.compact(
+        "screen-guild", title="Screen Guild", convening="performers", by="o.perf@example.org", terms=base
     )
-    fund_v = await _ratified_compact(
-        await load_principal(users.ids["o.fund@example.org"]),
+    fund_v = await scenario.compact(
         "film-fund",
-        "fund",
-        base.model_copy(update={"ai_uses": stricter_uses}),
+        title="Film Fund",
+        convening="fund",
+        by="o.fund@example.org",
+        terms=base.model_copy(update={"ai_uses": stricter_uses}),
     )
     return {"h": h, "hashes": {"screen-guild": guild_v.terms_hash, "film-fund": fund_v.terms_hash}}
 
 
 @pytest.fixture
-async def production(client, world):
-    h = world["h"]
-    r = await client.post(
-        "/api/v1/productions",
-        json={
-            "company": "kestrel",
-            "title": "The Harbour",
-            "budget_minor": 30_000_000,
-            "currency": "EUR",
-            "start_date": "2027-03-01",
-            "end_date": "2027-06-30",
-        },
-        headers=h["producer"],
+async def production(scenario, world):
+    """The Harbour (kestrel), bound to both compacts: a lead actor (hostile text in the name), a mentor and
+    the camera apprentice they mentor."""
+    by = world["h"]["producer"]
+    pid = await scenario.production(
+        "kestrel",
+        "The Harbour",
+        by=by,
+        start_date="2027-03-01",
+        end_date="2027-06-30",
+        bind=["screen-guild", "film-fund"],
     )
-    assert r.status_code == 201, r.text
-    pid = r.json()["id"]
-    for compact in ("screen-guild", "film-fund"):
-        b = await client.post(
-            f"/api/v1/productions/{pid}/bindings", json={"compact": compact, "version": 1}, headers=h["producer"]
-        )
-        assert b.status_code == 201, b.text
-
-    async def engage(**body):
-        base = {
-            "role": "Lead",
-            "level": "journey",
-            "rate_minor_per_week": 200_000,
-            "currency": "EUR",
-            "start_date": "2027-03-01",
-            "end_date": "2027-05-28",
-            "department": "production",
-        }
-        r = await client.post(f"/api/v1/productions/{pid}/engagements", json={**base, **body}, headers=h["producer"])
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    actor = await engage(person_name="<script>alert(1)</script> O'Brien & Co", email="actor@example.org")
-    mentor = await engage(person_name="Mara Journey", department="camera", role="Focus puller")
-    apprentice = await engage(
-        person_name="Ari Apprentice",
+    actor = await scenario.engagement(pid, "<script>alert(1)</script> O'Brien & Co", by=by, email="actor@example.org")
+    mentor = await scenario.engagement(pid, "Mara Journey", by=by, department="camera", role="Focus puller")
+    apprentice = await scenario.engagement(
+        pid,
+        "Ari Apprentice",
+        by=by,
         department="camera",
         role="Camera trainee",
         level="apprentice",
@@ -429,14 +393,9 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
     assert any("PDF SHA-256" in what and not ok for ok, what in bad)
 
     # and the real command, as a user runs it
-    import os
     import sys
 
-    from guild.infra.db import engine, is_sqlite
-
-    env = dict(os.environ)
-    if is_sqlite():
-        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
+    env = guild_env()
     for path, code in ((good, 0), (tampered, 1)):
         run = subprocess.run(
             [sys.executable, "-m", "guild", "contracts", "verify", str(path)],
@@ -449,7 +408,7 @@ async def test_guild_contracts_verify_recomputes_and_rechecks(client, world, pro
     assert "ok   embedded contract data complies" in run.stdout and "FAIL" in run.stdout
 
 
-async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, world, production, users):
+async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, world, production, scenario):
     h = world["h"]
     body = {"key": "custom.catering", "title": "Catering on set", "text": "Hot meals every <six> hours & water."}
     assert (
@@ -477,7 +436,7 @@ async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, 
     assert "Hot meals every <six> hours & water." in text
 
     # a clause of an organisation that is neither the company nor a party of a bound compact
-    await users.org("strangers", "guild")
+    await scenario.org("strangers", "guild")
     request["custom_clauses"] = [{"organization": "strangers", "key": "custom.catering", "version": 1}]
     r = await client.post(
         f"/api/v1/productions/{production['id']}/contracts/preview", json=request, headers=h["producer"]
@@ -485,7 +444,7 @@ async def test_officers_add_plain_text_clauses_that_contracts_can_carry(client, 
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "custom_clauses[0].organization"
 
 
-async def test_custom_clauses_are_read_only_where_they_are_shared(client, world, production, users):
+async def test_custom_clauses_are_read_only_where_they_are_shared(client, world, production, scenario):
     """A guild's clauses: its members, and the parties and bound companies of compacts it convened or approved.
     A production company's side letters: its own members only. Everyone else: 404, as for no organisation."""
     from guild.accounts.service import load_principal
@@ -501,9 +460,9 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
     assert (
         await client.post("/api/v1/organizations/kestrel/clauses", json=side, headers=h["kestrel_officer"])
     ).status_code == 201
-    await users.org("sneaky", "guild")
-    h["sneaky"] = await users.user("o.sneaky@example.org", ("sneaky", "officer"))
-    h["outsider"] = await users.user("nobody@example.org")
+    await scenario.org("sneaky", "guild")
+    h["sneaky"] = (await scenario.user("o.sneaky@example.org", ("sneaky", "officer"))).headers
+    h["outsider"] = (await scenario.user("nobody@example.org")).headers
 
     def url(slug: str) -> str:
         return f"/api/v1/organizations/{slug}/clauses"
@@ -531,7 +490,7 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
     assert missing.json()["detail"].replace("no-such-org", "X") == hidden.json()["detail"].replace("kestrel", "X")
 
     # naming performers as a party of a compact does not share its clauses; performers approving it does
-    sneaky = await load_principal(users.ids["o.sneaky@example.org"])
+    sneaky = await load_principal(scenario.ids["o.sneaky@example.org"])
     await service.create_compact(
         sneaky,
         CompactCreate(
@@ -540,7 +499,7 @@ async def test_custom_clauses_are_read_only_where_they_are_shared(client, world,
     )
     assert "sneaky" not in await readers("performers")
     await service.propose(sneaky, "sneaky-pact", 1)
-    perf = await load_principal(users.ids["o.perf@example.org"])
+    perf = await load_principal(scenario.ids["o.perf@example.org"])
     await service.decide(perf, "sneaky-pact", 1, DecisionCreate(organization="performers", decision="approve"))
     assert "sneaky" in await readers("performers")
     # ... while a production company's side letters stay its own
@@ -655,7 +614,7 @@ async def test_concurrent_voids_have_one_winner(client, world, production):
     assert [e["data"]["reason"] for e in await audit_events("contract.voided")] == [winner["void_reason"]]
 
 
-@postgres_only
+@engines_only("postgres", reason=ONE_WRITER)
 @pytest.mark.slow  # fifty PDF renders
 async def test_fifty_concurrent_issuances_issue_one_contract(client, world, production):
     """Fifty issuances for one engagement at once, each with its own Idempotency-Key: one contract is
@@ -687,7 +646,7 @@ async def test_fifty_concurrent_issuances_issue_one_contract(client, world, prod
     assert len(await audit_events("contract.issued")) == 1
 
 
-@postgres_only
+@engines_only("postgres", reason=ONE_WRITER)
 async def test_concurrent_supersessions_have_one_winner(client, world, production):
     from tests.integration.concurrency import audit_events, statuses, together
 

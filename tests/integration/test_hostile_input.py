@@ -30,42 +30,22 @@ NOT_UTF8 = b'{"title": "caf\xe9"}'
 
 
 @pytest.fixture
-async def world(client, users):
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate
-
-    await users.org("guild-a", "guild")
-    await users.org("kestrel", "production_company")
-    admin = await users.user("admin@example.org", ("guild-a", "officer"), ("kestrel", "producer"), admin=True)
-    await users.user("plain@example.org")
-    await users.user("ada@example.org")  # the engaged performer has an account
-    await users.ratified_compact("admin@example.org", "accord", "guild-a")
-    officer = await load_principal(users.ids["admin@example.org"])
-    terms = example_terms().model_copy(update={"quorum": None})
-    for slug in ("draft-c", "prop-c"):
-        await service.create_compact(
-            officer, CompactCreate(slug=slug, title=slug, convening_org="guild-a", terms=terms)
-        )
-    await service.propose(officer, "prop-c", 1)
-
-    async def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = await client.post(url, json=body, headers=admin)
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    production = {
-        "company": "kestrel",
-        "title": "Harbour",
-        "budget_minor": 30_000_000,
-        "currency": "EUR",
-        "start_date": "2027-03-01",
-        "end_date": "2027-06-30",
-    }
-    pid = (await post("/api/v1/productions", production))["id"]
-    await post(f"/api/v1/productions/{pid}/bindings", {"compact": "accord", "version": 1})
-    unbound = (await post("/api/v1/productions", {**production, "title": "Unbound"}))["id"]
-    actor = (await post(f"/api/v1/productions/{pid}/engagements", ENGAGEMENT))["id"]
+async def world(client, scenario):
+    """An admin who is also guild-a's officer and kestrel's producer; compacts accord (ratified), draft-c and
+    prop-c (proposed); Harbour bound to accord with Ada engaged, and Unbound."""
+    await scenario.organizations({"guild-a": "guild", "kestrel": "production_company"})
+    admin = (
+        await scenario.user("admin@example.org", ("guild-a", "officer"), ("kestrel", "producer"), admin=True)
+    ).headers
+    await scenario.user("plain@example.org")
+    await scenario.user("ada@example.org")  # the engaged performer has an account
+    await scenario.compact("accord", convening="guild-a", by="admin@example.org")
+    await scenario.compact("draft-c", title="draft-c", convening="guild-a", by="admin@example.org", stage="draft")
+    await scenario.compact("prop-c", title="prop-c", convening="guild-a", by="admin@example.org", stage="proposed")
+    harbour = {"budget_minor": 30_000_000, "start_date": "2027-03-01", "end_date": "2027-06-30"}
+    pid = await scenario.production("kestrel", "Harbour", by=admin, bind=["accord"], **harbour)
+    unbound = await scenario.production("kestrel", "Unbound", by=admin, **harbour)
+    actor = await scenario.engagement(pid, by=admin, **ENGAGEMENT)
     etag = (await client.get("/api/v1/compacts/draft-c/versions/1", headers=admin)).headers["etag"]
     return {"h": admin, "pid": pid, "unbound": unbound, "actor": actor, "etag": etag}
 
@@ -431,7 +411,7 @@ async def test_hostile_path_and_query_parameters_are_refused_and_change_nothing(
     before = await snapshot()
     cases = list(_param_cases(app, world))
     assert len(cases) > 40
-    for method, url, name, where in cases:
+    for method, url, name, _where in cases:
         r = await client.request(
             method,
             url,

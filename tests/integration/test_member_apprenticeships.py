@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from guild.compacts.terms import example_terms
+from tests.integration.scenario import person
 
 TODAY = datetime.now(UTC).date()
 
@@ -19,7 +19,7 @@ def day(offset: int) -> str:
 
 
 @pytest.fixture
-async def world(users, client):
+async def world(scenario):
     """Compact c1 (party guild-a) bound by Harbour (kestrel, EUR 300,000.00, shoot in 2025: its commitments are
     overdue) and Dune (blue, EUR 600,000.00, no shoot dates).
 
@@ -27,76 +27,38 @@ async def world(users, client):
     the minimum, the apprentice's account), Ada's finished and future trainee placements, Tia (editing
     trainee, paid enough, no account), Gus (grip apprentice: no quota rule for grip).
     """
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate, DecisionCreate
-
-    for slug, kind in (
-        ("guild-a", "guild"),
-        ("fund", "film_fund"),
-        ("kestrel", "production_company"),
-        ("blue", "production_company"),
-    ):
-        await users.org(slug, kind)
-    h = {
-        "officer": await users.user("o@example.org", ("guild-a", "officer")),
-        "fund_officer": await users.user("f@example.org", ("fund", "officer")),
-        "producer": await users.user("p@example.org", ("kestrel", "producer")),
-        "other": await users.user("b@example.org", ("blue", "producer")),
-        "apprentice": await users.user("ada@example.org", ("guild-a", "member")),
-        "mentor": await users.user("mo@example.org", ("guild-a", "member")),
-        "member": await users.user("x@example.org", ("guild-a", "member")),
-    }
-    officer = await load_principal(users.ids["o@example.org"])
-    await service.create_compact(
-        officer,
-        CompactCreate(
-            slug="c1", title="C1", convening_org="guild-a", terms=example_terms().model_copy(update={"quorum": None})
-        ),
+    await scenario.organizations(
+        {"guild-a": "guild", "fund": "film_fund", "kestrel": "production_company", "blue": "production_company"}
     )
-    await service.propose(officer, "c1", 1)
-    await service.decide(officer, "c1", 1, DecisionCreate(organization="guild-a", decision="approve"))
-
-    async def production(company: str, title: str, budget: int, who: str, start=None, end=None) -> str:
-        r = await client.post(
-            "/api/v1/productions",
-            json={
-                "company": company,
-                "title": title,
-                "budget_minor": budget,
-                "currency": "EUR",
-                "start_date": start,
-                "end_date": end,
-            },
-            headers=h[who],
-        )
-        assert r.status_code == 201, r.text
-        pid = r.json()["id"]
-        r = await client.post(
-            f"/api/v1/productions/{pid}/bindings", json={"compact": "c1", "version": 1}, headers=h[who]
-        )
-        assert r.status_code == 201, r.text
-        return pid
-
-    harbour = await production("kestrel", "Harbour", 30_000_000, "producer", "2025-03-03", "2025-05-02")
-    dune = await production("blue", "Dune", 60_000_000, "other")
+    h = await scenario.people(
+        officer=person("o@example.org", ("guild-a", "officer")),
+        fund_officer=person("f@example.org", ("fund", "officer")),
+        producer=person("p@example.org", ("kestrel", "producer")),
+        other=person("b@example.org", ("blue", "producer")),
+        apprentice=person("ada@example.org", ("guild-a", "member")),
+        mentor=person("mo@example.org", ("guild-a", "member")),
+        member=person("x@example.org", ("guild-a", "member")),
+    )
+    await scenario.compact("c1", title="C1", convening="guild-a", by="o@example.org")
+    harbour = await scenario.production(
+        "kestrel", "Harbour", by=h["producer"], start_date="2025-03-03", end_date="2025-05-02", bind=["c1"]
+    )
+    dune = await scenario.production("blue", "Dune", by=h["other"], budget_minor=60_000_000, bind=["c1"])
 
     async def engage(name: str, dept: str, level: str, rate: int, start: str, end: str, email=None, mentor=None) -> str:
-        body = {
-            "person_name": name,
-            "department": dept,
-            "role": f"{dept} {level}",
-            "level": level,
-            "rate_minor_per_week": rate,
-            "currency": "EUR",
-            "start_date": start,
-            "end_date": end,
-            "email": email,
-            "mentor_engagement_id": mentor,
-        }
-        r = await client.post(f"/api/v1/productions/{harbour}/engagements", json=body, headers=h["producer"])
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
+        return await scenario.engagement(
+            harbour,
+            name,
+            by=h["producer"],
+            department=dept,
+            role=f"{dept} {level}",
+            level=level,
+            rate_minor_per_week=rate,
+            start_date=start,
+            end_date=end,
+            email=email,
+            mentor_engagement_id=mentor,
+        )
 
     mo = await engage("Mo Mentor", "camera", "journey", 150_000, day(-100), day(100), email="mo@example.org")
     ada = await engage("Ada Apprentice", "camera", "apprentice", 55_000, day(-20), day(50), "ada@example.org", mo)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
 from uuid import uuid4
 
-from tests.conftest import ENGINE, PG_ADMIN_URL, _pg_admin
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.engines import engine_is
+from tests.integration.database import DATABASE
+from tests.integration.processes import ROOT, guild_env
 
 
 def _run_migrate(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, **env_overrides, "GUILD_DATA_DIR": str(tmp_path / "data")}
+    env = guild_env(**env_overrides, GUILD_DATA_DIR=str(tmp_path / "data"))
     return subprocess.run(
         [sys.executable, "-m", "guild", "db", "migrate"],
         cwd=ROOT,
@@ -51,7 +50,7 @@ def _expected_tables() -> set[str]:
 
 
 def test_guild_db_migrate_from_empty_twice(tmp_path):
-    if ENGINE == "sqlite":
+    if engine_is("sqlite"):
         path = tmp_path / "fresh.sqlite"
         first = _run_migrate({"GUILD_DATABASE_URL": f"sqlite:///{path}"}, tmp_path)
         assert first.returncode == 0, first.stderr
@@ -60,8 +59,8 @@ def test_guild_db_migrate_from_empty_twice(tmp_path):
         assert again.returncode == 0, again.stderr
     else:
         name = f"guild_mig_{uuid4().hex[:8]}"
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        url = DATABASE.url_of(name)
+        asyncio.run(DATABASE.create(name))
         try:
             first = _run_migrate({"GUILD_DATABASE_URL": url}, tmp_path)
             assert first.returncode == 0, first.stderr
@@ -69,6 +68,6 @@ def test_guild_db_migrate_from_empty_twice(tmp_path):
             again = _run_migrate({"GUILD_DATABASE_URL": url}, tmp_path)
             assert again.returncode == 0, again.stderr
         finally:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+            asyncio.run(DATABASE.drop(name))
     assert _expected_tables() <= tables
     assert "migration" in tables

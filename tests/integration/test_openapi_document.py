@@ -161,10 +161,10 @@ async def test_every_problem_is_documented_as_problem_json_with_its_fields(clien
         assert "Retry-After" in ops[pdf]["503"]["headers"]
 
 
-async def test_a_real_problem_matches_the_documented_schema(client, document, users):
+async def test_a_real_problem_matches_the_documented_schema(client, document, scenario):
     from jsonschema_rs import Draft202012Validator  # schemathesis' validator
 
-    admin = await users.user("admin@example.org", admin=True)
+    admin = (await scenario.user("admin@example.org", admin=True)).headers
     response = await client.post(
         "/api/v1/organizations", json={"slug": "-", "name": "", "kind": "circus"}, headers=admin
     )

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.scenario import person
+
 ORG = {"slug": "riverlight", "name": "Riverlight Film Festival", "kind": "festival"}
 
 
 @pytest.fixture
-async def world(users):
+async def world(scenario):
     """Two guilds; an admin; officer, member and producer of guild-a; an officer of guild-b; an outsider."""
-    await users.org("guild-a")
-    await users.org("guild-b")
-    return {
-        "admin": await users.user("admin@example.org", admin=True),
-        "officer_a": await users.user("officer.a@example.org", ("guild-a", "officer")),
-        "member_a": await users.user("member.a@example.org", ("guild-a", "member")),
-        "producer_a": await users.user("producer.a@example.org", ("guild-a", "producer")),
-        "reviewer_a": await users.user("reviewer.a@example.org", ("guild-a", "reviewer")),
-        "licensee_a": await users.user("licensee.a@example.org", ("guild-a", "licensee")),
-        "officer_b": await users.user("officer.b@example.org", ("guild-b", "officer")),
-        "outsider": await users.user("outsider@example.org"),
-    }
+    await scenario.organizations({"guild-a": "guild", "guild-b": "guild"})
+    return await scenario.people(
+        admin=person("admin@example.org", admin=True),
+        officer_a=person("officer.a@example.org", ("guild-a", "officer")),
+        member_a=person("member.a@example.org", ("guild-a", "member")),
+        producer_a=person("producer.a@example.org", ("guild-a", "producer")),
+        reviewer_a=person("reviewer.a@example.org", ("guild-a", "reviewer")),
+        licensee_a=person("licensee.a@example.org", ("guild-a", "licensee")),
+        officer_b=person("officer.b@example.org", ("guild-b", "officer")),
+        outsider=person("outsider@example.org"),
+    )
 
 
 async def test_admin_creates_organisations_others_cannot(client, world):
@@ -70,8 +71,8 @@ async def test_members_list_is_private_to_the_organisation(client, world):
         assert "member.a" not in r.text
 
 
-async def test_officers_invite_members_others_are_denied(client, world, users):
-    await users.user("new@example.org")
+async def test_officers_invite_members_others_are_denied(client, world, scenario):
+    await scenario.user("new@example.org")
     body = {"email": "new@example.org", "role": "member"}
     url = "/api/v1/organizations/guild-a/members"
     for who in ("member_a", "reviewer_a", "licensee_a", "producer_a"):
@@ -82,7 +83,7 @@ async def test_officers_invite_members_others_are_denied(client, world, users):
     r = await client.post(url, json=body, headers=world["officer_a"])
     assert r.status_code == 202, r.text
     assert (r.json()["email"], r.json()["role"], r.json()["status"]) == ("new@example.org", "member", "pending")
-    new_headers = users.headers(users.ids["new@example.org"])
+    new_headers = scenario.headers(scenario.ids["new@example.org"])
     # not a member until they accept
     assert (await client.get(url, headers=new_headers)).status_code == 404
     [offered] = (await client.get("/api/v1/me/invitations", headers=new_headers)).json()
@@ -97,11 +98,11 @@ async def test_officers_invite_members_others_are_denied(client, world, users):
     assert again.status_code == 409 and again.json()["rule"] == "unique"
 
 
-async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(client, world, users):
+async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(client, world, scenario):
     """Officers cannot tell from the answer, the members list or the invitations which addresses have accounts."""
     from guild.infra.audit import rows_without_events
 
-    await users.user("known@example.org")
+    await scenario.user("known@example.org")
     url = "/api/v1/organizations/guild-a/members"
     known = await client.post(url, json={"email": "Known@Example.org", "role": "member"}, headers=world["officer_a"])
     ghost = await client.post(url, json={"email": "ghost@example.org", "role": "member"}, headers=world["officer_a"])
@@ -123,7 +124,7 @@ async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(
     assert repeat.status_code == 202 and repeat.json()["id"] == ghost.json()["id"]
 
     # an account made later with that address finds the invitation waiting
-    ghost_headers = await users.user("ghost@example.org")
+    ghost_headers = (await scenario.user("ghost@example.org")).headers
     [offered] = (await client.get("/api/v1/me/invitations", headers=ghost_headers)).json()
     assert offered["id"] == ghost.json()["id"]
     # nobody else can answer it
@@ -170,7 +171,7 @@ async def test_membership_of_another_org_cannot_be_removed_through_this_one(clie
 # --- concurrency: one winner per transition ---------------------------------------------------------------
 
 
-async def test_two_officers_removing_each_other_at_once_leave_one_officer(client, users):
+async def test_two_officers_removing_each_other_at_once_leave_one_officer(client, scenario):
     """Five organisations, each with two officers who remove each other at the same moment (ten requests
     at once): in every organisation exactly one removal succeeds and the other is 409 last_officer."""
     from guild.infra.tables import Membership
@@ -179,9 +180,9 @@ async def test_two_officers_removing_each_other_at_once_leave_one_officer(client
     calls, orgs = [], {}
     for n in range(5):
         slug = f"pair-{n}"
-        orgs[slug] = await users.org(slug)
-        first = await users.user(f"first.{n}@example.org", (slug, "officer"))
-        second = await users.user(f"second.{n}@example.org", (slug, "officer"))
+        orgs[slug] = await scenario.org(slug)
+        first = (await scenario.user(f"first.{n}@example.org", (slug, "officer"))).headers
+        second = (await scenario.user(f"second.{n}@example.org", (slug, "officer"))).headers
         members = {
             m["email"]: m["id"]
             for m in (await client.get(f"/api/v1/organizations/{slug}/members", headers=first)).json()
@@ -214,12 +215,12 @@ async def test_one_membership_removed_by_many_at_once_is_removed_once(client, wo
     assert len(await audit_events("membership.removed")) == 1
 
 
-async def test_one_role_given_by_many_at_once_is_given_once(client, world, users):
+async def test_one_role_given_by_many_at_once_is_given_once(client, world, scenario):
     """Eight officers' clicks invite once; eight accepts by the invitee make one membership."""
     from guild.infra.tables import Membership, MembershipInvitation
     from tests.integration.concurrency import audit_events, statuses, together
 
-    new = await users.user("new@example.org")
+    new = (await scenario.user("new@example.org")).headers
     body = {"email": "new@example.org", "role": "reviewer"}
     responses = await together(
         [client.post("/api/v1/organizations/guild-a/members", json=body, headers=world["officer_a"]) for _ in range(8)]
@@ -234,13 +235,13 @@ async def test_one_role_given_by_many_at_once_is_given_once(client, world, users
         [client.post(f"/api/v1/me/invitations/{invitation}/accept", headers=new) for _ in range(8)]
     )
     assert statuses(accepted) == {201: 1, 404: 7}
-    assert await Membership.count().where(Membership.user == users.ids["new@example.org"]) == 1
+    assert await Membership.count().where(Membership.user == scenario.ids["new@example.org"]) == 1
     assert (
         len(
             [
                 e
                 for e in await audit_events("membership.added")
-                if e["data"]["role"] == "reviewer" and e["data"]["user_id"] == str(users.ids["new@example.org"])
+                if e["data"]["role"] == "reviewer" and e["data"]["user_id"] == str(scenario.ids["new@example.org"])
             ]
         )
         == 1

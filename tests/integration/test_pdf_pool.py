@@ -13,22 +13,17 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
 
+from tests.integration.processes import Server, guild_server, marked_processes
 from tests.integration.test_contracts import performer_request, production, world  # noqa: F401 - fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 
 
@@ -71,20 +66,6 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
-def _marked(marker: str) -> set[int]:
-    """Live processes whose environment carries ``marker`` (the server and all it started)."""
-    needle = marker.encode()
-    found = set()
-    for pid in _procs():
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                if needle in fh.read():
-                    found.add(pid)
-        except (PermissionError, FileNotFoundError, ProcessLookupError):
-            continue
-    return found
-
-
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
@@ -101,64 +82,10 @@ def _wait_gone(pids: set[int], within: float) -> set[int]:
     return left
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _server(**env_extra: str) -> Iterator[dict[str, Any]]:
-    from guild.infra.db import engine, is_sqlite
-
-    marker = f"GUILD_TEST_SERVER_MARK={uuid4().hex}"
-    env = {
-        **os.environ,
-        "GUILD_SCHEDULER_ENABLED": "false",
-        "GUILD_MIGRATE_ON_START": "false",
-        "GUILD_LOG_LEVEL": "WARNING",
-        **env_extra,
-    }
-    env[marker.split("=")[0]] = marker.split("=")[1]
-    if is_sqlite():
-        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
-    port = _free_port()
-    log = tempfile.TemporaryFile()  # not a pipe: a server that logs much must never block on it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
-        yield {"proc": proc, "base": base, "marker": marker}
-    finally:  # whatever the test did: leave nothing of this server running
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        for pid in _marked(marker):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        log.close()
-
-
-async def _compact(users) -> dict[str, str]:
-    await users.org("guild-a")
-    officer = await users.user("o@example.org", ("guild-a", "officer"))
-    await users.ratified_compact("o@example.org", "c1", "guild-a")
+async def _compact(scenario) -> dict[str, str]:
+    await scenario.org("guild-a")
+    officer = (await scenario.user("o@example.org", ("guild-a", "officer"))).headers
+    await scenario.compact("c1", convening="guild-a", by="o@example.org")
     return officer
 
 
@@ -173,46 +100,46 @@ async def _get_pdfs(base: str, headers: dict[str, str], count: int, concurrency:
         return await asyncio.gather(*(one() for _ in range(count)))
 
 
-def _pdf_workers(server: dict[str, Any]) -> set[int]:
-    return {pid for pid in _descendants(server["proc"].pid) if "multiprocessing" in _cmdline(pid)}
+def _pdf_workers(server: Server) -> set[int]:
+    return {pid for pid in _descendants(server.proc.pid) if "multiprocessing" in _cmdline(pid)}
 
 
 # --- a real server --------------------------------------------------------------------------------
 
 
-async def test_a_burst_past_the_recycling_limit_is_served_and_sigterm_leaves_no_process(users):
-    officer = await _compact(users)
-    with _server(GUILD_PDF_WORKERS="2", GUILD_PDF_RECYCLE_AFTER="2", GUILD_PDF_TENANT_QUEUE_MAX="8") as server:
+async def test_a_burst_past_the_recycling_limit_is_served_and_sigterm_leaves_no_process(scenario):
+    officer = await _compact(scenario)
+    with guild_server(GUILD_PDF_WORKERS="2", GUILD_PDF_RECYCLE_AFTER="2", GUILD_PDF_TENANT_QUEUE_MAX="8") as server:
         # 8 documents, 6 at a time, through 2 workers that each retire after two documents: the
         # stdlib pool (max_tasks_per_child) hung here for good once workers retired with work queued.
-        responses = await _get_pdfs(server["base"], officer, count=8, concurrency=6)
+        responses = await _get_pdfs(server.base, officer, count=8, concurrency=6)
         assert [r.status_code for r in responses] == [200] * 8
         assert all(r.content.startswith(b"%PDF-") for r in responses)
-        health = httpx.get(f"{server['base']}/health", timeout=10)
+        health = httpx.get(f"{server.base}/health", timeout=10)
         assert health.status_code == 200, health.text
         assert health.json()["components"]["pdf"]["status"] == "ok"
         assert health.json()["components"]["database"]["status"] == "ok"
 
-        started = _descendants(server["proc"].pid) | _marked(server["marker"])
+        started = _descendants(server.proc.pid) | marked_processes(server.marker)
         assert _pdf_workers(server), "the burst left no PDF worker to check"
-        server["proc"].send_signal(signal.SIGTERM)
-        assert server["proc"].wait(timeout=60) is not None  # stops in bounded time
-        assert _wait_gone(started | _marked(server["marker"]), within=10) == set()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=60) is not None  # stops in bounded time
+        assert _wait_gone(started | marked_processes(server.marker), within=10) == set()
 
 
-async def test_sigkill_of_the_server_takes_its_pdf_workers_with_it(users):
-    officer = await _compact(users)
-    with _server(GUILD_PDF_WORKERS="1") as server:
-        [response] = await _get_pdfs(server["base"], officer, count=1, concurrency=1)
+async def test_sigkill_of_the_server_takes_its_pdf_workers_with_it(scenario):
+    officer = await _compact(scenario)
+    with guild_server(GUILD_PDF_WORKERS="1") as server:
+        [response] = await _get_pdfs(server.base, officer, count=1, concurrency=1)
         assert response.status_code == 200
         workers = _pdf_workers(server)
-        started = _descendants(server["proc"].pid) | _marked(server["marker"])
+        started = _descendants(server.proc.pid) | marked_processes(server.marker)
         assert workers and workers <= started
-        server["proc"].kill()
-        server["proc"].wait(timeout=10)
+        server.proc.kill()
+        server.proc.wait(timeout=10)
         # No parent to stop them: the workers notice (parent-death signal, watchdog) and end.
         assert _wait_gone(started, within=15) == set()
-        assert _marked(server["marker"]) == set()
+        assert marked_processes(server.marker) == set()
 
 
 # --- in process: readiness, timeouts, bounds ------------------------------------------------------
@@ -234,8 +161,8 @@ async def _app_client(**settings_update: Any) -> AsyncIterator[tuple[httpx.Async
         renderer.shutdown(wait=False)
 
 
-async def test_health_reports_a_pdf_renderer_whose_workers_cannot_start(client, users):
-    officer = await _compact(users)
+async def test_health_reports_a_pdf_renderer_whose_workers_cannot_start(client, scenario, private_font_cache):
+    officer = await _compact(scenario)
     # 32 MB of address space is too little for WeasyPrint: every PDF worker dies while starting.
     async with _app_client(pdf_workers=1, pdf_worker_memory_mb=32) as (http, _renderer):
         assert (await http.get("/health")).status_code == 200  # nothing started yet: ready

@@ -4,37 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from guild.compacts.terms import example_terms
+from tests.integration.scenario import person
 
 HEADER = "person_name,email,department,role,level,rate_minor_per_week,currency,start_date,end_date,mentor_person_name"
 
 
 @pytest.fixture
-async def world(users, client):
-    from guild.accounts.service import load_principal
-    from guild.compacts import service
-    from guild.compacts.schemas import CompactCreate
-
-    await users.org("guild-a", "guild")
-    await users.org("kestrel", "production_company")
-    await users.org("blue", "production_company")
-    h = {
-        "officer": await users.user("o@example.org", ("guild-a", "officer")),
-        "producer": await users.user("p@example.org", ("kestrel", "producer")),
-        "kestrel_officer": await users.user("ko@example.org", ("kestrel", "officer")),
-        "other": await users.user("b@example.org", ("blue", "producer")),
-        "member": await users.user("m@example.org", ("guild-a", "member")),
-    }
-    officer = await load_principal(users.ids["o@example.org"])
-    terms = example_terms().model_copy(update={"quorum": None})
-    await service.create_compact(officer, CompactCreate(slug="c1", title="C1", convening_org="guild-a", terms=terms))
-    r = await client.post(
-        "/api/v1/productions",
-        json={"company": "kestrel", "title": "Harbour", "budget_minor": 30_000_000, "currency": "EUR"},
-        headers=h["producer"],
+async def world(scenario):
+    """guild-a's compact c1, a draft; Harbour, a production of kestrel bound to nothing yet."""
+    await scenario.organizations({"guild-a": "guild", "kestrel": "production_company", "blue": "production_company"})
+    h = await scenario.people(
+        officer=person("o@example.org", ("guild-a", "officer")),
+        producer=person("p@example.org", ("kestrel", "producer")),
+        kestrel_officer=person("ko@example.org", ("kestrel", "officer")),
+        other=person("b@example.org", ("blue", "producer")),
+        member=person("m@example.org", ("guild-a", "member")),
     )
-    assert r.status_code == 201, r.text
-    return {"h": h, "pid": r.json()["id"], "officer": officer}
+    await scenario.compact("c1", title="C1", convening="guild-a", by="o@example.org", stage="draft")
+    pid = await scenario.production("kestrel", "Harbour", by=h["producer"])
+    return {"h": h, "pid": pid, "officer": await scenario.principal("o@example.org")}
 
 
 async def test_register_and_read_only_within_the_company(client, world):
@@ -73,7 +61,7 @@ async def test_binding_needs_a_ratified_version_and_records_its_hash(client, wor
     assert again.status_code == 409
 
 
-async def test_binding_to_a_draft_the_producer_cannot_see_is_answered_as_no_such_version(client, world, users):
+async def test_binding_to_a_draft_the_producer_cannot_see_is_answered_as_no_such_version(client, world, scenario):
     """Drafts are private to the compact's parties: a producer learns neither that one exists nor its status."""
     from guild.compacts import service
     from guild.compacts.schemas import AmendmentCreate, DecisionCreate
@@ -95,7 +83,7 @@ async def test_binding_to_a_draft_the_producer_cannot_see_is_answered_as_no_such
     assert v2.status_code == v3.status_code == 422
     assert v2.json()["errors"][0]["message"] == v3.json()["errors"][0]["message"].replace("3", "2")
     # a producer who is also a member of a party sees the draft, and is told why it cannot be bound
-    both = await users.user("both@example.org", ("kestrel", "producer"), ("guild-a", "member"))
+    both = (await scenario.user("both@example.org", ("kestrel", "producer"), ("guild-a", "member"))).headers
     r = await client.post(url, json={"compact": "c1", "version": 2}, headers=both)
     assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "ratified_only"
     assert "is draft" in r.json()["errors"][0]["message"]

@@ -9,18 +9,17 @@ from __future__ import annotations
 import asyncio
 import bisect
 import json
-import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
-from tests.conftest import ENGINE
+from tests.engines import engine_is
+from tests.integration.processes import ROOT, guild_env
+from tests.integration.scenario import person
 
-ROOT = Path(__file__).resolve().parents[2]
 ITEMS = [f"item-{i}" for i in range(1, 6)]  # processed in this (sorted) order; the cursor is the last done
 ITEM_ACTION = "test.sweep_item"
 
@@ -307,7 +306,7 @@ async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
     violations: list[BaseException] = []
 
     async def everyone_at_once(key: int) -> None:
-        if not db.is_sqlite():
+        if engine_is("postgres"):
             await asyncio.wait_for(barrier.wait(), 30)
 
     def counting(exc: BaseException) -> bool:
@@ -324,7 +323,7 @@ async def test_concurrent_inserts_lose_to_the_unique_index(monkeypatch):
     assert len(await _runs("sweep:race")) == 1
     # How many losers reach the INSERT (and hit the index) rather than seeing the winner's committed
     # row depends on timing under load; what must hold is one winner and one row.
-    assert len(violations) <= (0 if db.is_sqlite() else n - 1)
+    assert len(violations) <= (0 if engine_is("sqlite") else n - 1)
 
 
 # --- leases: take-over races, fencing, the poison limit, the reaper ---------------------------
@@ -350,7 +349,6 @@ async def test_a_lapsed_lease_is_taken_by_exactly_one_of_many_claimers(monkeypat
     transactions read the abandoned row before any updates it; the conditional take-over UPDATE
     (same owner and epoch, lease lapsed) alone lets exactly one through. SQLite serialises writers.
     """
-    from guild.infra import db
     from scheduler import runs
 
     dead = await runs.claim("sweep:race", SLOT, None, "dead", datetime.now(UTC) - timedelta(minutes=5), timing(60))
@@ -359,7 +357,7 @@ async def test_a_lapsed_lease_is_taken_by_exactly_one_of_many_claimers(monkeypat
         barrier = asyncio.Barrier(n)
 
         async def everyone_at_once(key: int) -> None:
-            if not db.is_sqlite():
+            if engine_is("postgres"):
                 await asyncio.wait_for(barrier.wait(), 30)
 
         monkeypatch.setattr(runs, "xact_lock", everyone_at_once)
@@ -373,39 +371,32 @@ async def test_a_lapsed_lease_is_taken_by_exactly_one_of_many_claimers(monkeypat
     assert await runs.renew(winners[0].lease)
 
 
-async def _sweep_world(users, n: int) -> tuple[UUID, list[UUID]]:
+async def _sweep_world(scenario, n: int) -> tuple[UUID, list[UUID]]:
     """A ratified compact (weekly cron) and ``n`` productions bound to it, each breaking its AI-share
     rule; the production ids in sweep order."""
-    from guild.accounts.service import load_principal
-    from guild.infra.tables import AssetDisclosure, Compact
-    from guild.productions.schemas import BindingCreate, ProductionCreate
-    from guild.productions.service import bind, create_production
+    from guild.infra.tables import AssetDisclosure
 
-    await users.org("performers", "guild")
-    await users.org("kestrel", "production_company")
-    await users.user("o.perf@example.org", ("performers", "officer"))
-    await users.user("p.kestrel@example.org", ("kestrel", "producer"))
-    await users.ratified_compact("o.perf@example.org", "screen-guild", "performers")
-    producer = await load_principal(users.ids["p.kestrel@example.org"])
+    await scenario.organizations({"performers": "guild", "kestrel": "production_company"})
+    h = await scenario.people(
+        officer=person("o.perf@example.org", ("performers", "officer")),
+        producer=person("p.kestrel@example.org", ("kestrel", "producer")),
+    )
+    compact = await scenario.compact("screen-guild", convening="performers", by="o.perf@example.org")
     ids = []
     for i in range(n):
-        p = await create_production(
-            producer, ProductionCreate(company="kestrel", title=f"Film {i}", budget_minor=30_000_000, currency="EUR")
-        )
-        await bind(producer, p.id, BindingCreate(compact="screen-guild", version=1))
+        pid = UUID(await scenario.production("kestrel", f"Film {i}", by=h["producer"], bind=["screen-guild"]))
         await AssetDisclosure.insert(
             AssetDisclosure(
                 id=uuid4(),
-                production=p.id,
+                production=pid,
                 category="vfx_shot",
                 total_count=100,
                 ai_generated_count=90,
                 updated_at=datetime.now(UTC),
             )
         )
-        ids.append(p.id)
-    compact = await Compact.select(Compact.id).where(Compact.slug == "screen-guild").first()
-    return compact["id"], sorted(ids)  # UUID order is the sweep's order on both engines
+        ids.append(pid)
+    return compact.compact_id, sorted(ids)  # UUID order is the sweep's order on both engines
 
 
 async def _findings_by_production() -> dict[UUID, list[dict]]:
@@ -429,13 +420,13 @@ def _checked_once_each(findings: dict[UUID, list[dict]], ids: list[UUID], run_id
     }
 
 
-async def test_the_old_owner_cannot_commit_a_batch_after_losing_its_lease(users):
+async def test_the_old_owner_cannot_commit_a_batch_after_losing_its_lease(scenario):
     """A frozen owner wakes up after its run was taken over: its next batch is refused and rolled back,
     and the new owner's sweep checks every production once."""
     from guild.compliance.service import SweepConflict, sweep_compact
     from scheduler.runs import COMPLETED, FAILED, claim, finish, renew
 
-    compact_id, ids = await _sweep_world(users, 5)
+    compact_id, ids = await _sweep_world(scenario, 5)
     t0 = datetime.now(UTC)
     a = await claim("sweep:screen-guild", SLOT, compact_id, "a", t0, timing(60))
     b = await claim("sweep:screen-guild", SLOT, compact_id, "b", t0 + timedelta(minutes=2), timing(60))
@@ -563,12 +554,7 @@ asyncio.run(main())
 
 
 def _child_env() -> dict[str, str]:
-    from guild.infra.db import engine
-
-    env = dict(os.environ, PYTHONPATH=str(ROOT), GUILD_MIGRATE_ON_START="false")
-    if ENGINE == "sqlite":  # the per-test copy of the database, not the template
-        env["GUILD_DATABASE_URL"] = f"sqlite:///{engine().path}"
-    return env
+    return guild_env(PYTHONPATH=str(ROOT), GUILD_MIGRATE_ON_START="false")
 
 
 async def _run_processes(*slot_lists: list[datetime]) -> list[dict]:
@@ -700,7 +686,7 @@ class _Child:
         return code
 
 
-async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(users):
+async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(scenario):
     """Two scheduler processes; the one sweeping a slot is killed with SIGKILL in its third batch. The
     survivor, whose cron would not fire for days, takes the run over once the lease lapsed and finishes
     the slot from the cursor: every production checked exactly once, one owner change.
@@ -710,7 +696,7 @@ async def test_a_sweep_killed_mid_run_is_finished_by_the_surviving_process(users
     twice, lost, or kept from the killed transaction.
     """
     n = 9  # batches of 2: the victim commits two, dies in the third; the survivor does the other three
-    compact_id, ids = await _sweep_world(users, n)
+    compact_id, ids = await _sweep_world(scenario, n)
     env = {**_child_env(), "GUILD_SCHEDULER_LEASE_SECONDS": "2"}
     survivor = await _Child.start("survivor", env)
     victim = None
@@ -815,12 +801,9 @@ def test_naive_times_are_refused():
 # --- GuildScheduler --------------------------------------------------------------------------
 
 
-async def _officer(users):
-    from guild.accounts.service import load_principal
-
-    await users.org("performers", "guild")
-    await users.user("o.perf@example.org", ("performers", "officer"))
-    return await load_principal(users.ids["o.perf@example.org"])
+async def _officer(scenario):
+    await scenario.org("performers", "guild")
+    return await scenario.principal(await scenario.user("o.perf@example.org", ("performers", "officer")))
 
 
 async def _ratify(principal, slug: str, number: int) -> None:
@@ -835,7 +818,7 @@ def _fields(trigger) -> dict[str, str]:
     return {f.name: str(f) for f in trigger.fields}
 
 
-async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
+async def test_sync_jobs_follows_ratified_compacts_and_their_cron(scenario):
     from apscheduler.triggers.cron import CronTrigger
 
     from guild.compacts import service
@@ -845,7 +828,7 @@ async def test_sync_jobs_follows_ratified_compacts_and_their_cron(users):
     from scheduler.runs import slot_for
     from scheduler.service import SYNC_JOB_ID, GuildScheduler
 
-    officer = await _officer(users)
+    officer = await _officer(scenario)
     terms = example_terms().model_copy(update={"quorum": None})
     assert terms.compliance.cron == "0 6 * * mon"
     await service.create_compact(

@@ -17,30 +17,28 @@ from uuid import UUID
 import httpx
 import pytest
 
+from tests.integration.scenario import person
+
 BASE = "/api/v1/organizations/{slug}/webhooks"
 
 
-# --- the app with the webhook controller (registered here until guild/routes.py lists it) ----------
+# --- who is who ------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-async def world(users):
+async def world(scenario):
     """guild-a (officer, member, producer), guild-b (officer), a production company (officer), an outsider, an admin."""
-    ids = {
-        "guild-a": await users.org("guild-a"),
-        "guild-b": await users.org("guild-b"),
-        "studio": await users.org("studio", kind="production_company"),
-    }
-    return {
-        "ids": ids,
-        "admin": await users.user("admin@example.org", admin=True),
-        "officer_a": await users.user("officer.a@example.org", ("guild-a", "officer")),
-        "member_a": await users.user("member.a@example.org", ("guild-a", "member")),
-        "producer_a": await users.user("producer.a@example.org", ("guild-a", "producer")),
-        "officer_b": await users.user("officer.b@example.org", ("guild-b", "officer")),
-        "officer_studio": await users.user("officer.s@example.org", ("studio", "officer")),
-        "outsider": await users.user("outsider@example.org"),
-    }
+    ids = await scenario.organizations({"guild-a": "guild", "guild-b": "guild", "studio": "production_company"})
+    people = await scenario.people(
+        admin=person("admin@example.org", admin=True),
+        officer_a=person("officer.a@example.org", ("guild-a", "officer")),
+        member_a=person("member.a@example.org", ("guild-a", "member")),
+        producer_a=person("producer.a@example.org", ("guild-a", "producer")),
+        officer_b=person("officer.b@example.org", ("guild-b", "officer")),
+        officer_studio=person("officer.s@example.org", ("studio", "officer")),
+        outsider=person("outsider@example.org"),
+    )
+    return {"ids": ids, **people}
 
 
 async def create_endpoint(client, headers, slug: str, url: str) -> dict:

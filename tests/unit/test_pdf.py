@@ -366,7 +366,7 @@ def test_a_render_that_overruns_is_stopped_and_its_worker_replaced() -> None:
         renderer.shutdown()
 
 
-def test_workers_that_cannot_start_make_the_pool_down_and_refuse_fast() -> None:
+def test_workers_that_cannot_start_make_the_pool_down_and_refuse_fast(private_font_cache: None) -> None:
     # 32 MB of address space is too little for WeasyPrint: every worker dies while starting.
     renderer = PdfRenderer(max_workers=1, worker_memory_mb=32)
     try:
