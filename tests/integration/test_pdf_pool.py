@@ -161,7 +161,7 @@ async def _app_client(**settings_update: Any) -> AsyncIterator[tuple[httpx.Async
         renderer.shutdown(wait=False)
 
 
-async def test_health_reports_a_pdf_renderer_whose_workers_cannot_start(client, scenario, private_font_cache):
+async def test_health_reports_a_pdf_renderer_whose_workers_cannot_start(client, scenario):
     officer = await _compact(scenario)
     # 32 MB of address space is too little for WeasyPrint: every PDF worker dies while starting.
     async with _app_client(pdf_workers=1, pdf_worker_memory_mb=32) as (http, _renderer):

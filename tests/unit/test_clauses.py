@@ -69,30 +69,30 @@ def ai_uses_with(**rules: dict[str, Any]) -> dict[str, Any]:
 
 
 def ctx(**over: Any) -> ContractContext:
-    base: dict[str, Any] = dict(
-        contract_type="performer",
-        level="journey",
-        rate_minor_per_week=65_000,
-        currency="EUR",
-        start_date=date(2026, 3, 2),
-        end_date=date(2026, 5, 1),
-        production_budget_minor=30_000_000,
-        budget_currency="EUR",
-        planned_ai_uses={"performer_digital_replica"},
-    )
+    base: dict[str, Any] = {
+        "contract_type": "performer",
+        "level": "journey",
+        "rate_minor_per_week": 65_000,
+        "currency": "EUR",
+        "start_date": date(2026, 3, 2),
+        "end_date": date(2026, 5, 1),
+        "production_budget_minor": 30_000_000,
+        "budget_currency": "EUR",
+        "planned_ai_uses": {"performer_digital_replica"},
+    }
     base.update(over)
     return ContractContext.model_validate(base)
 
 
 def apprentice(**over: Any) -> ContractContext:
-    base: dict[str, Any] = dict(
-        contract_type="crew",
-        department="camera",
-        level="apprentice",
-        planned_ai_uses=set(),
-        mentor_level="senior",
-        mentor_department="camera",
-    )
+    base: dict[str, Any] = {
+        "contract_type": "crew",
+        "department": "camera",
+        "level": "apprentice",
+        "planned_ai_uses": set(),
+        "mentor_level": "senior",
+        "mentor_department": "camera",
+    }
     return ctx(**{**base, **over})
 
 

@@ -70,26 +70,26 @@ FUND = bind("film-fund", terms({"performer_digital_replica": replica_rule(notice
 
 
 def context(kind: str = "performer", **over: Any) -> ContractContext:
-    base: dict[str, Any] = dict(
-        contract_type=kind,
-        level="journey",
-        rate_minor_per_week=200_000,
-        currency="EUR",
-        start_date=date(2026, 3, 2),
-        end_date=date(2026, 5, 29),
-        production_budget_minor=30_000_000,
-        budget_currency="EUR",
-    )
+    base: dict[str, Any] = {
+        "contract_type": kind,
+        "level": "journey",
+        "rate_minor_per_week": 200_000,
+        "currency": "EUR",
+        "start_date": date(2026, 3, 2),
+        "end_date": date(2026, 5, 29),
+        "production_budget_minor": 30_000_000,
+        "budget_currency": "EUR",
+    }
     base |= {
-        "performer": dict(planned_ai_uses={"performer_digital_replica"}),
-        "writer": dict(department="writing"),
-        "crew": dict(
-            department="camera",
-            level="apprentice",
-            rate_minor_per_week=70_000,
-            mentor_level="journey",
-            mentor_department="camera",
-        ),
+        "performer": {"planned_ai_uses": {"performer_digital_replica"}},
+        "writer": {"department": "writing"},
+        "crew": {
+            "department": "camera",
+            "level": "apprentice",
+            "rate_minor_per_week": 70_000,
+            "mentor_level": "journey",
+            "mentor_department": "camera",
+        },
     }[kind]
     return ContractContext.model_validate(base | over)
 

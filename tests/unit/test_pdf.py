@@ -366,7 +366,7 @@ def test_a_render_that_overruns_is_stopped_and_its_worker_replaced() -> None:
         renderer.shutdown()
 
 
-def test_workers_that_cannot_start_make_the_pool_down_and_refuse_fast(private_font_cache: None) -> None:
+def test_workers_that_cannot_start_make_the_pool_down_and_refuse_fast() -> None:
     # 32 MB of address space is too little for WeasyPrint: every worker dies while starting.
     renderer = PdfRenderer(max_workers=1, worker_memory_mb=32)
     try:
@@ -439,3 +439,32 @@ def test_the_server_process_never_loads_weasyprint(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr[-800:]
     assert done.stdout == "[]"
+
+
+def test_render_workers_write_font_caches_to_a_folder_of_their_own() -> None:
+    # fontconfig writes a rescan's result to the first writable cache folder; for a root process that
+    # is /var/cache/fontconfig, so a worker that fails to read fonts (memory cap) would leave the whole
+    # machine without fonts. Workers get a configuration whose first cache folder is guild's own, and
+    # that still finds the system's fonts.
+    from guild.infra.pdf_pool import _font_config_folder
+
+    if not os.path.exists("/etc/fonts/fonts.conf") or os.environ.get("FONTCONFIG_FILE"):
+        pytest.skip("no system fontconfig configuration here, or one chosen by the operator")
+    folder = _font_config_folder()
+    assert folder is not None and os.stat(folder).st_uid == os.getuid()
+    conf = Path(folder, "fonts.conf").read_text()
+    assert conf.index(f"<cachedir>{folder}/cache</cachedir>") < conf.index("/etc/fonts/fonts.conf")
+    assert _font_config_folder() == folder  # one folder, reused: nothing piles up in /tmp
+    env = {**os.environ, "FONTCONFIG_FILE": str(Path(folder, "fonts.conf"))}
+    rendered = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import weasyprint, sys; sys.stdout.write(str(len(weasyprint.HTML(string='<p>x</p>').write_pdf())))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert rendered.returncode == 0 and int(rendered.stdout) > 1000, rendered.stderr[-500:]
