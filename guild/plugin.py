@@ -49,6 +49,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             tenant_queue_max=settings.pdf_tenant_queue_max,
             timeout=settings.pdf_timeout_seconds,
             worker_memory_mb=settings.pdf_worker_memory_mb,
+            worker_nice=settings.pdf_worker_nice,
         )
         app_config.dependencies["pdf_renderer"] = Provide(lambda: renderer, sync_to_thread=False, use_cache=True)
         app_config.dependencies["token_issuer"] = Provide(lambda: issuer, sync_to_thread=False, use_cache=True)

@@ -38,15 +38,22 @@ from guild.compacts.schemas import (
     VersionRead,
     VersionStatus,
 )
-from guild.domain.canonical import canonical_hash, canonical_json
+from guild.domain.canonical import canonical_hash, canonical_json, sha256_hex
 from guild.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import Decision as DecisionValue
 from guild.infra import audit
-from guild.infra.db import is_unique_violation, read_tx, write_tx, xact_lock
-from guild.infra.pdf import PdfRenderer
+from guild.infra.db import is_unique_violation, present, read_tx, write_tx, xact_lock
+from guild.infra.pdf import PdfRenderer, pdf_sha256, template_fingerprint
 from guild.infra.pdf_types import Attachment
-from guild.infra.tables import Compact, CompactParty, CompactVersion, Organization, RatificationDecision
+from guild.infra.tables import (
+    Compact,
+    CompactDocument,
+    CompactParty,
+    CompactVersion,
+    Organization,
+    RatificationDecision,
+)
 
 S = VersionStatus
 
@@ -458,13 +465,52 @@ async def _document(principal: Principal, slug: str, number: int) -> tuple[Compa
 
 
 async def render_pdf(principal: Principal, slug: str, number: int, renderer: PdfRenderer) -> tuple[bytes, str]:
-    """The version as a PDF/A-3 document, its canonical JSON attached; and the hash its footer shows."""
+    """The version as a PDF/A-3 document, its canonical JSON attached; and the hash its footer shows.
+
+    A proposed, ratified or closed version's document is rendered once per state (a new decision or
+    status is a new state) and then served from storage; a draft's is rendered on each request."""
     compact, context, document, digest = await _document(principal, slug, number)
+    title = f"{compact.title} — version {number}"
+    stored_as = None
+    if digest:  # not a draft: the inputs say everything the document shows
+        stored_as = canonical_hash(
+            {
+                "templates": template_fingerprint(),
+                "context": context,
+                "attachment": sha256_hex(document),
+                "title": title,
+            }
+        )
+        async with read_tx():
+            row = (
+                await CompactDocument.select(CompactDocument.pdf)
+                .where(CompactDocument.input_sha256 == stored_as)
+                .first()
+            )
+        if row is not None:
+            return bytes(row["pdf"]), digest
     data = await renderer.render(
         "compact.html",
         context,
         [Attachment(filename="compact.json", data=document, description=f"{slug} v{number} canonical JSON")],
-        title=f"{compact.title} — version {number}",
+        title=title,
         tenant=f"compact:{slug}",  # the queue's fairness key: one compact's documents take turns with others
     )
+    if stored_as is not None:
+        async with write_tx():
+            version = await present(
+                CompactVersion.select(CompactVersion.id).where(
+                    (CompactVersion.compact == compact.id) & (CompactVersion.number == number)
+                )
+            )
+            await CompactDocument.insert(
+                CompactDocument(
+                    id=uuid4(),
+                    version=version["id"],
+                    input_sha256=stored_as,
+                    pdf=data,
+                    pdf_sha256=pdf_sha256(data),
+                    rendered_at=_now(),
+                )
+            ).on_conflict(action="DO NOTHING")  # the same inputs rendered at the same time: one row
     return data, digest

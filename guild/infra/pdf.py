@@ -19,6 +19,7 @@ Written against WeasyPrint 70, whose fetcher is the ``weasyprint.urls.URLFetcher
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import json
@@ -58,6 +59,16 @@ MAX_HTML_CHARS = 2_000_000
 
 
 # --- HTML: Jinja ------------------------------------------------------------------------------
+
+
+@functools.cache
+def template_fingerprint() -> str:
+    """SHA-256 over every template file (names and bytes): part of the key of stored documents, so an
+    upgrade that changes a template renders documents anew."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")):
+        digest.update(path.relative_to(TEMPLATES_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -186,6 +197,7 @@ class PdfRenderer:
         tenant_queue_max: int = 8,
         timeout: float = 30.0,
         worker_memory_mb: int = 0,
+        worker_nice: int = 10,
         max_html_chars: int = MAX_HTML_CHARS,
         start_timeout: float = 60.0,
     ) -> None:
@@ -200,6 +212,7 @@ class PdfRenderer:
             timeout=timeout,
             start_timeout=start_timeout,
             memory_mb=worker_memory_mb,
+            nice=worker_nice,
         )
 
     def _html(self, template_name: str, context: dict[str, Any]) -> str:

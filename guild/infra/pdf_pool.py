@@ -158,7 +158,11 @@ def _cap_memory(memory_mb: int) -> None:
 
 
 def _worker_main(
-    conn: Connection[_FromWorker, _ToWorker], parent_pid: int, memory_mb: int, font_folder: str | None = None
+    conn: Connection[_FromWorker, _ToWorker],
+    parent_pid: int,
+    memory_mb: int,
+    font_folder: str | None = None,
+    nice: int = 0,
 ) -> None:
     """A render worker: set up, say ready, then render documents until told to stop (``None``)."""
     _die_with_parent(parent_pid)
@@ -166,6 +170,8 @@ def _worker_main(
     try:
         if font_folder:
             os.environ["FONTCONFIG_FILE"] = os.path.join(font_folder, "fonts.conf")
+        if nice:
+            os.nice(nice)  # renders yield the CPU to the server's requests
         if memory_mb:
             _cap_memory(memory_mb)
         # WeasyPrint (and with it fontconfig) is loaded here, in the worker only, once its font cache
@@ -316,7 +322,7 @@ class _Slot:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         process = ctx.Process(
             target=_worker_main,
-            args=(child_conn, os.getpid(), pool.memory_mb, pool.font_folder),
+            args=(child_conn, os.getpid(), pool.memory_mb, pool.font_folder, pool.nice),
             name=f"guild-pdf-worker-{self.index}",
             daemon=True,
         )
@@ -475,6 +481,7 @@ class RenderPool:
         timeout: float = 30.0,
         start_timeout: float = 60.0,
         memory_mb: int = 0,
+        nice: int = 0,
     ) -> None:
         if workers < 1 or recycle_after < 1 or queue_max < 1 or tenant_max < 1 or timeout <= 0:
             raise ValueError("workers, recycle_after, queue_max, tenant_max and timeout must be positive")
@@ -485,6 +492,7 @@ class RenderPool:
         self.timeout = timeout
         self.start_timeout = start_timeout
         self.memory_mb = memory_mb
+        self.nice = nice
         self.font_folder = _font_config_folder()
         self.closed = False
         self._kill_on_close = False

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Address-space cap of each PDF worker process (0: none); beyond it a render fails.",
     )
+    pdf_worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower than the server's the PDF workers' CPU priority is (nice increment), "
+        "so that renders never slow reads.",
+    )
     pg_pool_max: int = Field(default=10, ge=1, le=200)
     signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
     signin_attempts_per_address: int = Field(

@@ -138,6 +138,19 @@ class CompactVersion(Table, tablename="compact_version"):
     closed_reason = Text(default="")
 
 
+class CompactDocument(Table, tablename="compact_document"):
+    """A rendered PDF of a non-draft compact version, stored so that asking again costs a read, not a render.
+    ``input_sha256`` is the SHA-256 of everything the document is made from (template files, context,
+    attachment): a new decision or status makes a new document; the same inputs never render twice."""
+
+    id = UUID(primary_key=True)
+    version = ForeignKey(references=CompactVersion, on_delete=OnDelete.cascade, index=True)
+    input_sha256 = Varchar(length=64, unique=True)
+    pdf = Bytea()
+    pdf_sha256 = Varchar(length=64)
+    rendered_at = Timestamptz()
+
+
 class RatificationDecision(Table, tablename="ratification_decision"):
     """One party's decision on one proposed version (unique per version and party: index in the migration)."""
 

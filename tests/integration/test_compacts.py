@@ -374,6 +374,36 @@ async def test_compact_pdf_carries_the_hash_and_the_canonical_json(client, world
     assert canonical_hash(json.loads(attached)) == v["terms_hash"]
 
 
+async def test_a_decided_version_is_rendered_once_per_state_and_then_served_from_storage(client, world):
+    """Asking again for the PDF of a proposed or ratified version costs a read, not a render: any signed-in
+    user could otherwise keep the render workers busy. A new decision is a new state, hence a new document;
+    a draft (which still changes) is never stored."""
+    from guild.infra.tables import CompactDocument
+
+    await _create(client, world)
+    url = f"{BASE}/ai-compact/versions/1"
+    draft = await client.get(f"{url}/pdf", headers=world["perf"])
+    assert draft.status_code == 200 and await CompactDocument.count() == 0
+
+    assert (await client.post(f"{url}/propose", headers=world["perf"])).status_code == 200
+    first = await client.get(f"{url}/pdf", headers=world["writ"])
+    again = await client.get(f"{url}/pdf", headers=world["producer"])
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and await CompactDocument.count() == 1
+    stored = await CompactDocument.select(CompactDocument.pdf, CompactDocument.pdf_sha256).first()
+    assert bytes(stored["pdf"]) == first.content
+
+    decided = await client.post(
+        f"{url}/decisions", json={"organization": "writers", "decision": "approve"}, headers=world["writ"]
+    )
+    assert decided.status_code == 201
+    after = await client.get(f"{url}/pdf", headers=world["writ"])
+    assert after.content != first.content and await CompactDocument.count() == 2
+    assert after.headers["x-version-sha256"] == first.headers["x-version-sha256"]  # same terms, new state
+    assert (await client.get(f"{url}/pdf", headers=world["fest"])).content == after.content
+    assert await CompactDocument.count() == 2
+
+
 async def test_a_taken_slug_is_refused_alike_whether_or_not_the_caller_sees_its_compact(client, world):
     """A draft of other organisations is invisible; its slug is refused with the same words as a visible one's."""
     await _create(client, world, slug="private-draft")  # performers, writers, riverlight: a draft

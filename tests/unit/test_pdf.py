@@ -468,3 +468,13 @@ def test_render_workers_write_font_caches_to_a_folder_of_their_own() -> None:
         env=env,
     )
     assert rendered.returncode == 0 and int(rendered.stdout) > 1000, rendered.stderr[-500:]
+
+
+def test_render_workers_run_at_a_lower_cpu_priority_than_the_server() -> None:
+    renderer = PdfRenderer(max_workers=1, worker_nice=7)
+    try:
+        assert _run(renderer.render(SMALL, {}, [], "x", tenant="t")).startswith(b"%PDF-")
+        [worker] = renderer.worker_pids()
+        assert os.getpriority(os.PRIO_PROCESS, worker) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)
+    finally:
+        renderer.shutdown()
