@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check check-install install check-system migrate demo scheduler bench-contracts migration clean
+.PHONY: run test check check-install install check-system migrate demo scheduler bench bench-contracts bench-imports bench-sweep migration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) scripts/check_system.py --python-only
@@ -34,6 +34,18 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+
+# Benchmarks print figures and ratios (never timed assertions in the suite); see README "Benchmarks".
+bench: bench-imports bench-contracts bench-sweep
+
+bench-imports: install
+	$(BIN)/python benchmarks/roster_import.py
+
+bench-contracts: install
+	$(BIN)/python benchmarks/contract_issuance.py
+
+bench-sweep: install
+	$(BIN)/python benchmarks/compliance_sweep.py --productions 10000
 
 # A regular (non-editable) install in a fresh venv renders and verifies a contract PDF.
 check-install:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias, cast
 
 import asyncpg
 from piccolo.apps.migrations.commands.forwards import run_forwards
-from piccolo.columns import Column
+from piccolo.columns import Column, ForeignKey
 from piccolo.engine.base import BaseTransaction, Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -155,6 +157,60 @@ async def insert_many(table: type[Table], columns: Sequence[Column], values: Seq
         marks = ", ".join("?" for _ in columns)
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'
     await tx.connection.executemany(sql, values)
+
+
+def uuid4s(n: int) -> list[uuid.UUID]:
+    """``n`` random (version 4) UUIDs from one read of the system's random source: the keys of a bulk write."""
+    raw = os.urandom(16 * n)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * n, 16)]
+
+
+async def copy_many(table: type[Table], columns: Sequence[Column], values: Sequence[Sequence[Any]]) -> None:
+    """Bulk INSERT inside the caller's transaction: PostgreSQL's COPY (binary, through asyncpg), SQLite's
+    ``executemany``. ``values`` are plain Python values in ``columns`` order. Foreign keys are checked at
+    the end of the statement on PostgreSQL and per row on SQLite: rows that point at each other are
+    written first without the link (see :func:`update_many`)."""
+    if not values:
+        return
+    db = engine()
+    tx = db.current_transaction.get()
+    if isinstance(db, PostgresEngine) and isinstance(tx, PostgresTransaction):
+        await tx.connection.copy_records_to_table(
+            table._meta.tablename, records=values, columns=[c._meta.db_column_name for c in columns]
+        )
+        return
+    await insert_many(table, columns, values)
+
+
+async def update_many(table: type[Table], column: Column, key: Column, pairs: Sequence[tuple[Any, Any]]) -> None:
+    """``UPDATE table SET column = value WHERE key = k`` for many ``(k, value)`` pairs in one round trip,
+    inside the caller's transaction (PostgreSQL: one statement over two arrays; SQLite: ``executemany``)."""
+    if not pairs:
+        return
+    db = engine()
+    tx = db.current_transaction.get()
+    if not isinstance(tx, PostgresTransaction | SQLiteTransaction):
+        raise RuntimeError("update_many runs inside the caller's transaction")
+    name, target, where = table._meta.tablename, column._meta.db_column_name, key._meta.db_column_name
+    if isinstance(db, PostgresEngine):
+        key_type, value_type = _pg_type(key), _pg_type(column)
+        await tx.connection.execute(
+            f'UPDATE "{name}" AS t SET "{target}" = v.value FROM unnest($1::{key_type}[], $2::{value_type}[]) '
+            f'AS v(key, value) WHERE t."{where}" = v.key',
+            [k for k, _ in pairs],
+            [v for _, v in pairs],
+        )
+        return
+    await tx.connection.executemany(
+        f'UPDATE "{name}" SET "{target}" = ? WHERE "{where}" = ?', [(v, k) for k, v in pairs]
+    )
+
+
+def _pg_type(column: Column) -> str:
+    """The PostgreSQL type of a column, for array casts (a foreign key has its target's key type)."""
+    if isinstance(column, ForeignKey):
+        column = column._foreign_key_meta.resolved_references._meta.primary_key
+    return str(column.column_type)
 
 
 async def startup(settings: Settings) -> None:

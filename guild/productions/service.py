@@ -17,7 +17,7 @@ from guild.domain.principal import Principal, Role
 from guild.domain.statuses import VersionStatus
 from guild.domain.work import mentor_fit
 from guild.infra import audit
-from guild.infra.db import present, read_tx, write_tx
+from guild.infra.db import copy_many, present, read_tx, update_many, uuid4s, write_tx
 from guild.infra.tables import (
     AssetDisclosure,
     CompactVersion,
@@ -331,8 +331,6 @@ async def list_engagements(principal: Principal, production_id: UUID) -> list[En
 
 # --- disclosures and bulk imports ------------------------------------------------------------------
 
-_CHUNK = 500  # rows per INSERT: far below PostgreSQL's 32,767 parameters
-
 
 def _disclosure_read(row: dict[str, Any]) -> DisclosureRead:
     return DisclosureRead(
@@ -390,6 +388,22 @@ async def set_disclosures(principal: Principal, production_id: UUID, items: list
     return await list_disclosures(principal, production_id)
 
 
+_IMPORT_COLUMNS = (
+    Engagement.id,
+    Engagement.production,
+    Engagement.person_name,
+    Engagement.user,
+    Engagement.department,
+    Engagement.role,
+    Engagement.level,
+    Engagement.rate_minor_per_week,
+    Engagement.currency,
+    Engagement.start_date,
+    Engagement.end_date,
+    Engagement.created_at,
+)
+
+
 async def import_engagements(principal: Principal, production_id: UUID, rows: list[EngagementImportRow]) -> int:
     """All rows or none: e-mails and mentors are resolved and checked before anything is written."""
     async with write_tx():
@@ -402,12 +416,12 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
         existing = await Engagement.select(
             Engagement.id, Engagement.person_name, Engagement.department, Engagement.level
         ).where(Engagement.production == production_id)
-        ids = [uuid4() for _ in rows]
+        ids = uuid4s(len(rows))
         by_name: dict[str, list[tuple[UUID, str, str]]] = {}
         for e in existing:
             by_name.setdefault(e["person_name"], []).append((e["id"], e["department"], e["level"]))
         for new_id, r in zip(ids, rows, strict=True):
-            by_name.setdefault(r.person_name, []).append((new_id, r.department.value, r.level.value))
+            by_name.setdefault(r.person_name, []).append((new_id, r.department, r.level))
         errors, mentors = [], []
         for number, r in enumerate(rows, start=1):
             if r.email and r.email.lower() not in users:
@@ -449,29 +463,36 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
                 errors=errors,
             )
         now = _now()
-        objects = [
-            Engagement(
-                id=new_id,
-                production=production_id,
-                person_name=r.person_name,
-                user=users.get(r.email.lower()) if r.email else None,
-                department=r.department.value,
-                role=r.role,
-                level=r.level.value,
-                rate_minor_per_week=r.rate_minor_per_week,
-                currency=r.currency,
-                start_date=r.start_date,
-                end_date=r.end_date,
-                mentor=None,
-                created_at=now,
-            )
-            for new_id, r in zip(ids, rows, strict=True)
-        ]
-        for start in range(0, len(objects), _CHUNK):
-            await Engagement.insert(*objects[start : start + _CHUNK])
-        for new_id, mentor_id in zip(ids, mentors, strict=True):  # mentors may point at rows of this same file
-            if mentor_id:
-                await Engagement.update({Engagement.mentor: mentor_id}).where(Engagement.id == new_id)
+        # Through the driver (COPY on PostgreSQL): every row is validated above; the ORM would build
+        # one Python object and one SQL fragment per row. Mentors may be rows of this same file, so
+        # the links are set once all rows exist.
+        await copy_many(
+            Engagement,
+            _IMPORT_COLUMNS,
+            [
+                (
+                    new_id,
+                    production_id,
+                    r.person_name,
+                    users.get(r.email.lower()) if r.email else None,
+                    r.department,  # StrEnum members are strings to both drivers
+                    r.role,
+                    r.level,
+                    r.rate_minor_per_week,
+                    r.currency,
+                    r.start_date,
+                    r.end_date,
+                    now,
+                )
+                for new_id, r in zip(ids, rows, strict=True)
+            ],
+        )
+        await update_many(
+            Engagement,
+            Engagement.mentor,
+            Engagement.id,
+            [(new_id, mentor_id) for new_id, mentor_id in zip(ids, mentors, strict=True) if mentor_id],
+        )
         await audit.record(principal.id, "production.roster_imported", "production", production_id, {"rows": len(rows)})
     return len(rows)
 
