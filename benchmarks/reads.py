@@ -1,0 +1,219 @@
+"""Authenticated reads vs a bare Litestar app doing one raw-driver primary-key select of the same row.
+
+    .venv/bin/python benchmarks/reads.py [--engine sqlite|postgres|both] [--seconds 10] [--connections 32]
+        [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+For each engine: a fresh database (a temporary SQLite file; a database ``guild_bench_reads_<random>`` on
+the server of ``--pg-url``, dropped at the end) with the demo data, ``guild run`` on it (one process, no
+embedded scheduler), and beside it, in the same run, a bare Litestar app (this file, ``--bare``) whose one
+route selects the same production by primary key with the raw driver (``sqlite3`` with one connection
+for the process; an ``asyncpg`` pool). ``wrk -t2 -c<connections> -d<seconds>s`` loads each in turn.
+
+Prints requests/s and p99 latency for ``GET /api/v1/productions/{id}`` (a producer's bearer token), ``GET
+/api/v1/me``, ``GET /api/v1/compacts/{slug}/versions/1`` and the bare select, and each guild figure as a
+share of the bare one (goal: >= 50%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from uuid import uuid4
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PRODUCER = ("producer.blueharbor@demo.guild.example", "demo-password-2026")
+COMPACT = "ai-and-apprenticeship-2027"
+
+
+def bare_app():  # type: ignore[no-untyped-def]
+    """The baseline: Litestar, one route, one primary-key select through the raw driver."""
+    from litestar import Litestar, get
+
+    url = os.environ["BENCH_DATABASE_URL"]
+    if url.startswith("sqlite:"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
+
+        @get("/p/{pid:str}", sync_to_thread=False)
+        def production(pid: str) -> dict[str, object]:
+            row = conn.execute(
+                "SELECT id, title, budget_minor, currency FROM production WHERE id = ?", (pid,)
+            ).fetchone()
+            return {"id": row[0], "title": row[1], "budget_minor": row[2], "currency": row[3]}
+
+        return Litestar([production])
+
+    import asyncpg
+
+    pool: list[asyncpg.Pool] = []
+
+    async def start() -> None:
+        pool.append(await asyncpg.create_pool(url, min_size=2, max_size=10))
+
+    @get("/p/{pid:str}")
+    async def production_pg(pid: str) -> dict[str, object]:
+        row = await pool[0].fetchrow(
+            "SELECT id, title, budget_minor, currency FROM production WHERE id = $1::uuid", pid
+        )
+        return {
+            "id": str(row["id"]),
+            "title": row["title"],
+            "budget_minor": row["budget_minor"],
+            "currency": row["currency"],
+        }
+
+    return Litestar([production_pg], on_startup=[start])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer")
+
+
+def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> tuple[float, float]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if token:
+        cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None, out
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"{url}: {non2xx.group(1)} non-2xx responses")
+    return rps, float(p99.group(1)) * scale
+
+
+def post_json(url: str, body: dict[str, str]) -> dict[str, object]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def get_json(url: str, token: str) -> object:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def run_engine(engine: str, seconds: int, connections: int, pg_url: str) -> list[tuple[str, float, float, float]]:
+    folder = tempfile.mkdtemp(prefix="guild-bench-reads-")
+    env = {**os.environ, "GUILD_DATA_DIR": folder, "GUILD_SCHEDULER_ENABLED": "false", "GUILD_LOG_LEVEL": "WARNING"}
+    dbname = None
+    if engine == "sqlite":
+        env["GUILD_DATABASE_URL"] = f"sqlite:///{folder}/guild.sqlite"
+    else:
+        dbname = f"guild_bench_reads_{uuid4().hex[:8]}"
+        subprocess.run(["psql", pg_url, "-qc", f'CREATE DATABASE "{dbname}"'], check=True)
+        env["GUILD_DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + "/" + dbname
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        subprocess.run([str(BIN / "guild"), "db", "migrate"], env=env, check=True, capture_output=True)
+        subprocess.run([str(BIN / "guild"), "demo"], env=env, check=True, capture_output=True)
+        guild_port, bare_port = free_port(), free_port()
+        procs.append(
+            subprocess.Popen(
+                [str(BIN / "guild"), "run", "--host", "127.0.0.1", "--port", str(guild_port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        bare_env = {**env, "BENCH_DATABASE_URL": env["GUILD_DATABASE_URL"]}
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "uvicorn"),
+                    "--factory",
+                    "reads:bare_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(bare_port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    "--app-dir",
+                    str(ROOT / "benchmarks"),
+                ],
+                env=bare_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        base = f"http://127.0.0.1:{guild_port}"
+        wait_for(base + "/health/live")
+        token = str(
+            post_json(base + "/api/v1/auth/token", {"email": PRODUCER[0], "password": PRODUCER[1]})["access_token"]
+        )
+        productions = get_json(base + "/api/v1/productions", token)
+        pid = productions[0]["id"]  # type: ignore[index]
+        wait_for(f"http://127.0.0.1:{bare_port}/p/{pid}")
+        bare = wrk(f"http://127.0.0.1:{bare_port}/p/{pid}", seconds, connections)
+        rows = [("bare raw-driver select", bare[0], bare[1], 1.0)]
+        for name, path in [
+            ("GET production", f"/api/v1/productions/{pid}"),
+            ("GET me", "/api/v1/me"),
+            ("GET compact version", f"/api/v1/compacts/{COMPACT}/versions/1"),
+        ]:
+            rps, p99 = wrk(base + path, seconds, connections, token)
+            rows.append((name, rps, p99, rps / bare[0]))
+        return rows
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+        if dbname:
+            subprocess.run(["psql", pg_url, "-qc", f'DROP DATABASE IF EXISTS "{dbname}"'], check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--pg-url", default=os.environ.get("GUILD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
+    print(
+        f"authenticated reads vs a bare raw-driver select, wrk -t2 -c{args.connections} -d{args.seconds}s (goal: >= 50%)"
+    )
+    print(f"{'engine':<9} {'endpoint':<24} {'req/s':>9} {'p99 ms':>8} {'of bare':>8}")
+    for engine in engines:
+        for name, rps, p99, share in run_engine(engine, args.seconds, args.connections, args.pg_url):
+            print(f"{engine:<9} {name:<24} {rps:>9,.0f} {p99:>8.1f} {share:>8.0%}")
+
+
+if __name__ == "__main__":
+    main()
