@@ -43,7 +43,7 @@ from guild.domain.errors import Conflict, Forbidden, NotFound, PreconditionFaile
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import Decision as DecisionValue
 from guild.infra import audit
-from guild.infra.db import is_unique_violation, present, read_tx, write_tx, xact_lock
+from guild.infra.db import is_unique_violation, read_tx, write_tx, xact_lock
 from guild.infra.pdf import PdfRenderer, pdf_sha256, template_fingerprint
 from guild.infra.pdf_types import Attachment
 from guild.infra.tables import (
@@ -418,9 +418,11 @@ async def amend(principal: Principal, slug: str, data: AmendmentCreate) -> Versi
 # --- the document ------------------------------------------------------------------------------
 
 
-async def _document(principal: Principal, slug: str, number: int) -> tuple[CompactRow, dict[str, Any], bytes, str]:
-    """The compact, the template context of its version's PDF, the canonical JSON to attach, and the hash for
-    the footer (empty for a draft)."""
+async def _document(
+    principal: Principal, slug: str, number: int
+) -> tuple[CompactRow, Version, dict[str, Any], bytes, str]:
+    """The compact, the version, the template context of its PDF, the canonical JSON to attach, and the hash
+    for the footer (empty for a draft)."""
     async with read_tx():
         compact, version, parties = await visible_version(principal, slug, number)
         read = await version_read(compact, version, parties)
@@ -461,7 +463,7 @@ async def _document(principal: Principal, slug: str, number: int) -> tuple[Compa
         "redline": redline,
         "redline_against": f"version {parent.number}" if parent else None,
     }
-    return compact, context, canonical_json(document), version.terms_hash or ""
+    return compact, version, context, canonical_json(document), version.terms_hash or ""
 
 
 async def render_pdf(principal: Principal, slug: str, number: int, renderer: PdfRenderer) -> tuple[bytes, str]:
@@ -469,7 +471,7 @@ async def render_pdf(principal: Principal, slug: str, number: int, renderer: Pdf
 
     A proposed, ratified or closed version's document is rendered once per state (a new decision or
     status is a new state) and then served from storage; a draft's is rendered on each request."""
-    compact, context, document, digest = await _document(principal, slug, number)
+    compact, version, context, document, digest = await _document(principal, slug, number)
     title = f"{compact.title} — version {number}"
     stored_as = None
     if digest:  # not a draft: the inputs say everything the document shows
@@ -498,15 +500,10 @@ async def render_pdf(principal: Principal, slug: str, number: int, renderer: Pdf
     )
     if stored_as is not None:
         async with write_tx():
-            version = await present(
-                CompactVersion.select(CompactVersion.id).where(
-                    (CompactVersion.compact == compact.id) & (CompactVersion.number == number)
-                )
-            )
             await CompactDocument.insert(
                 CompactDocument(
                     id=uuid4(),
-                    version=version["id"],
+                    version=version.id,
                     input_sha256=stored_as,
                     pdf=data,
                     pdf_sha256=pdf_sha256(data),

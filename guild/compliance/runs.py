@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID, uuid4
 
 from guild.domain.statuses import RunStatus, RunTrigger
@@ -54,7 +54,6 @@ __all__ = [
 
 RUNNING, COMPLETED, FAILED = RunStatus.running, RunStatus.completed, RunStatus.failed
 MAX_ERROR_CHARS = 4000
-Trigger = Literal["scheduled", "on_demand"]
 
 
 class SweepConflict(RuntimeError):
