@@ -20,7 +20,7 @@ from guild.infra.pdf import PdfRenderer
 from guild.infra.settings import Settings
 from guild.routes import route_handlers
 from guild.web.bodies import GuildRequest
-from guild.web.observability import request_id_middleware, structlog_config
+from guild.web.observability import quiet_server_access_log, request_id_middleware, structlog_config
 from guild.web.openapi import ApiDocumentation, AuthRule
 from guild.web.problems import problem_details_config
 from guild.web.security import TokenIssuer, make_jwt_auth
@@ -70,6 +70,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         embedded: dict[str, GuildScheduler] = {}
 
         async def start() -> None:
+            quiet_server_access_log()
             await db.startup(settings)
             if settings.scheduler_enabled:  # embedded mode: one process; otherwise run `guild scheduler run`
                 scheduler = GuildScheduler(timing=LeaseTiming.from_settings(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -83,7 +84,53 @@ async def authenticate(email: str, password: str, client: str | None = None) -> 
     return user_id
 
 
+class PrincipalCache:
+    """Principals of recent requests, kept for ``principal_cache_seconds`` so that a request spends no
+    query on who is asking.
+
+    Whoever changes memberships calls :func:`forget_principals` after committing: this process sees the
+    change at once; other processes (more server workers) within the time-to-live. A principal loaded
+    while a change commits is not kept (the generation moved on while it was read), so a forgotten
+    principal cannot come back stale.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[UUID, tuple[float, Principal]] = {}
+        self._generation = 0
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+
+    async def get(self, user_id: UUID, ttl: float) -> Principal | None:
+        now = time.monotonic()
+        entry = self._entries.get(user_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        generation = self._generation
+        principal = await _load_principal(user_id)
+        if principal is not None and ttl > 0 and generation == self._generation:
+            if len(self._entries) >= _CACHE_MAX:
+                self._entries.clear()
+            self._entries[user_id] = (now + ttl, principal)
+        return principal
+
+
+_CACHE_MAX = 10_000
+_principals = PrincipalCache()
+
+
+def forget_principals() -> None:
+    """Memberships or accounts changed: principals are loaded afresh (call after the commit)."""
+    _principals.clear()
+
+
 async def load_principal(user_id: UUID) -> Principal | None:
+    """The active user's principal with roles per organisation, or None (unknown or deactivated)."""
+    return await _principals.get(user_id, get_settings().principal_cache_seconds)
+
+
+async def _load_principal(user_id: UUID) -> Principal | None:
     async with read_tx():
         user = (
             await User.select(User.id, User.email, User.name, User.is_admin, User.is_active)

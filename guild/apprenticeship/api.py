@@ -30,8 +30,8 @@ _NO_STORE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referr
 # Litestar adds "; charset=utf-8" to text/* media types
 CSV_MEDIA_TYPE = "text/csv"
 ICS_MEDIA_TYPE = "text/calendar"
-# secret URLs: request logging can skip these routes with LoggingMiddlewareConfig(exclude_opt_key="skip_request_log")
-_FEED_OPT = {"public": True, "skip_request_log": True}
+# secret URLs: the access log (guild.web.observability) prints their paths with the token redacted
+_FEED_OPT = {"public": True}
 _TOTALS_CSV = "CSV (Accept: text/csv or ?format=csv): a header row, one row per bound production, a TOTAL row"
 
 

@@ -6,7 +6,7 @@ import asyncio
 import os
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias, cast
 
@@ -21,6 +21,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from guild.infra.settings import Settings
+from guild.infra.sqlite import KeptSQLiteEngine
 
 Row: TypeAlias = dict[str, Any]
 """A row of a raw query or a Piccolo ``select``: column name to value (Piccolo types results as Any)."""
@@ -31,19 +32,25 @@ yet it never suppresses an exception (it returns ``exception is None``); with ``
 every ``async with`` block that returns for one that may fall through ("missing return")."""
 
 
-def make_engine(settings: Settings) -> PostgresEngine | SQLiteEngine:
+def make_engine(settings: Settings) -> PostgresEngine | KeptSQLiteEngine:
     if settings.is_postgres:
         return PostgresEngine(config={"dsn": settings.database_url})
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     # timeout = SQLite busy timeout in seconds: writers wait for the lock instead of failing.
-    return SQLiteEngine(path=str(path), timeout=30)
+    return KeptSQLiteEngine(path=str(path), timeout=30)
+
+
+_ENGINE: list[Engine[BaseTransaction]] = []
 
 
 def engine() -> Engine[BaseTransaction]:
-    db = engine_finder()
-    assert db is not None, "PICCOLO_CONF did not provide an engine"
-    return db
+    """The engine of ``PICCOLO_CONF`` (looked up once: Piccolo's finder imports the module each call)."""
+    if not _ENGINE:
+        db = engine_finder()
+        assert db is not None, "PICCOLO_CONF did not provide an engine"
+        _ENGINE.append(db)
+    return _ENGINE[0]
 
 
 def is_sqlite() -> bool:
@@ -58,9 +65,16 @@ def write_tx() -> Transaction:
     return cast(Transaction, db.transaction())
 
 
-def read_tx() -> Transaction:
-    """A transaction for reads: keeps a request's queries on one connection."""
-    return cast(Transaction, engine().transaction())
+def read_tx() -> AbstractAsyncContextManager[Any]:
+    """A transaction for reads: one consistent snapshot for a unit of work's queries.
+
+    SQLite: a kept connection's deferred transaction (:mod:`guild.infra.sqlite`); PostgreSQL: a
+    transaction on one pooled connection.
+    """
+    db = engine()
+    if isinstance(db, KeptSQLiteEngine):
+        return db.read_snapshot()
+    return cast(Transaction, db.transaction())
 
 
 async def xact_lock(key: int) -> None:
@@ -112,23 +126,78 @@ async def rows(query: Any) -> list[Sequence[Any]]:
     (querystring,) = [query] if isinstance(query, QueryString) else query.querystrings
     if isinstance(db, PostgresEngine):
         sql, args = querystring.compile_string(engine_type=db.engine_type)
-        tx = db.current_transaction.get()
-        if tx is not None:
-            return await _fetch(tx.connection, sql, args)
-        if db.pool is not None:
-            async with db.pool.acquire() as conn:
-                return await _fetch(conn, sql, args)
-        conn = await db.get_new_connection()
-        try:
-            return await _fetch(conn, sql, args)
-        finally:
-            await conn.close()
+        return await _pg_fetch(db, sql, args)
     return [tuple(row.values()) for row in await db.run_querystring(querystring)]
 
 
 async def _fetch(conn: asyncpg.Connection, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
     """asyncpg's ``fetch`` (asyncpg ships no type hints): its ``Record`` rows are sequences."""
     return cast(list[Sequence[Any]], await conn.fetch(sql, *args))
+
+
+class Param:
+    """A named parameter of a :class:`Prepared` query, in place of a value."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r})"
+
+
+class Prepared:
+    """A Piccolo SELECT built and compiled once per engine, then run with new values for its parameters.
+
+    Building a Piccolo query (columns copied, joins resolved, SQL assembled) costs more Python than an
+    indexed read costs either database; the read paths every request takes build theirs once.
+    ``build`` returns the SELECT with :class:`Param` objects where values go; parameters stand for
+    single values (``==``, ``<``, ...; not ``is_in``) and arrive as the driver takes them. The results
+    are Piccolo's (its own post-processing: ``first()``, JSON columns, aliases).
+    """
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple[Any, str, list[Any]]] = {}
+
+    def _compiled_for(self, engine_type: str) -> tuple[Any, str, list[Any]]:
+        compiled = self._compiled.get(engine_type)
+        if compiled is None:
+            query = self._build()
+            (querystring,) = query.querystrings
+            sql, args = querystring.compile_string(engine_type=engine_type)
+            compiled = self._compiled[engine_type] = (query, sql, args)
+        return compiled
+
+    async def rows(self, **values: Any) -> list[Row]:
+        db = engine()
+        query, sql, template = self._compiled_for(db.engine_type)
+        args = [values[a.name] if isinstance(a, Param) else a for a in template]
+        if isinstance(db, KeptSQLiteEngine):
+            results = await db.run_compiled(sql, args)
+        else:
+            results = await _pg_fetch(cast(PostgresEngine, db), sql, args)
+        return cast(list[Row], await query._process_results(results))
+
+    async def first(self, **values: Any) -> Row | None:
+        """The first row (build the query with ``.limit(1)`` when more could match)."""
+        found = await self.rows(**values)
+        return found[0] if found else None
+
+
+async def _pg_fetch(db: PostgresEngine, sql: str, args: Sequence[Any]) -> list[Any]:
+    tx = db.current_transaction.get()
+    if tx is not None:
+        return await _fetch(tx.connection, sql, args)
+    if db.pool is not None:
+        async with db.pool.acquire() as conn:
+            return await _fetch(conn, sql, args)
+    conn = await db.get_new_connection()
+    try:
+        return await _fetch(conn, sql, args)
+    finally:
+        await conn.close()
 
 
 def in_list(expression: str, values: Sequence[Any]) -> QueryString:
@@ -248,6 +317,8 @@ async def shutdown() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, KeptSQLiteEngine):
+        db.close_kept()
 
 
 async def migrate() -> None:

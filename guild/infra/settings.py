@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         "so that renders never slow reads.",
     )
     pg_pool_max: int = Field(default=10, ge=1, le=200)
+    principal_cache_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="How long a process keeps a signed-in user's roles between requests (0: load them every "
+        "request). Membership changes apply at once in the process that makes them, in others after this.",
+    )
     signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
     signin_attempts_per_address: int = Field(
         default=60, ge=1, description="Sign-in attempts (right or wrong) one client address may make per window."

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from guild.accounts.service import forget_principals
 from guild.domain.errors import Conflict, NotFound
 from guild.domain.principal import Principal
 from guild.infra import audit
@@ -183,7 +184,9 @@ async def accept(principal: Principal, invitation_id: UUID) -> MembershipRead:
                 org_id,
                 {"user_id": str(principal.id), "role": role, "invitation_id": str(invitation_id)},
             )
-        return await queries.membership(membership_id)
+        accepted = await queries.membership(membership_id)
+    forget_principals()
+    return accepted
 
 
 async def decline(principal: Principal, invitation_id: UUID) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from guild.accounts.service import forget_principals
 from guild.domain.errors import Conflict, NotFound, invalid
 from guild.domain.principal import Role
 from guild.infra import audit
@@ -51,7 +52,9 @@ async def add_member(slug: str, data: MembershipCreate, actor_id: UUID | None) -
             org["id"],
             {"user_id": str(user["id"]), "role": data.role.value},
         )
-        return await queries.membership(membership.id)
+        added = await queries.membership(membership.id)
+    forget_principals()
+    return added
 
 
 async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -> None:
@@ -83,3 +86,4 @@ async def remove_member(slug: str, membership_id: UUID, actor_id: UUID | None) -
             org["id"],
             {"user_id": str(row["user"]), "role": row["role"]},
         )
+    forget_principals()

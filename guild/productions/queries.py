@@ -13,10 +13,20 @@ from guild.compacts.bound import Binding, BoundVersion
 from guild.compacts.terms import Terms, load_terms
 from guild.domain.errors import Forbidden, NotFound
 from guild.domain.principal import Principal, Role
-from guild.infra.db import for_update, read_tx
+from guild.infra.db import Param, Prepared, for_update, read_tx
 from guild.infra.tables import CompactVersion, Production, ProductionBinding
 
 READERS = (Role.producer, Role.officer)
+
+
+def _production_query() -> Any:
+    return Production.select(*Production.all_columns(), Production.company.slug.as_alias("company_slug")).where(
+        Production.id == Param("id")
+    )
+
+
+_PRODUCTION = Prepared(_production_query)
+_PRODUCTION_LOCKED = Prepared(lambda: for_update(_production_query(), Production))
 _log = structlog.get_logger("guild.productions")
 
 
@@ -29,10 +39,7 @@ async def production_row(
     check something of a production and then change it (its fields, bindings, disclosures, commitments,
     one live contract per engagement) run one at a time and each sees what the previous one committed.
     """
-    query = Production.select(*Production.all_columns(), Production.company.slug.as_alias("company_slug")).where(
-        Production.id == production_id
-    )
-    row = await (for_update(query, Production) if lock else query).first()
+    row = await (_PRODUCTION_LOCKED if lock else _PRODUCTION).first(id=production_id)
     if row is None or not (principal.is_admin or principal.has_role(row["company_slug"], *READERS)):
         raise NotFound(f"production {production_id} not found")
     if write and not principal.has_role(row["company_slug"], Role.producer):

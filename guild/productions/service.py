@@ -17,7 +17,7 @@ from guild.domain.principal import Principal, Role
 from guild.domain.statuses import VersionStatus
 from guild.domain.work import mentor_fit
 from guild.infra import audit
-from guild.infra.db import copy_many, present, read_tx, update_many, uuid4s, write_tx
+from guild.infra.db import Param, Prepared, copy_many, present, read_tx, update_many, uuid4s, write_tx
 from guild.infra.tables import (
     AssetDisclosure,
     CompactVersion,
@@ -48,21 +48,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _bindings_query() -> Any:
+    return ProductionBinding.select(
+        ProductionBinding.production,
+        ProductionBinding.compact.slug.as_alias("compact_slug"),
+        ProductionBinding.version.number.as_alias("version_number"),
+        ProductionBinding.version_hash,
+        ProductionBinding.bound_at,
+    ).order_by(ProductionBinding.compact.slug)
+
+
+_BINDINGS_OF_ONE = Prepared(lambda: _bindings_query().where(ProductionBinding.production == Param("production")))
+
+
 async def _production_reads(rows: list[dict[str, Any]]) -> list[ProductionRead]:
     """Productions with their bindings: one query for the bindings of all of them."""
     bindings: dict[UUID, list[BindingRead]] = {}
+    if len(rows) == 1:
+        found = await _BINDINGS_OF_ONE.rows(production=rows[0]["id"])
+    elif rows:
+        found = await _bindings_query().where(ProductionBinding.production.is_in([r["id"] for r in rows]))
     if rows:
-        for b in (
-            await ProductionBinding.select(
-                ProductionBinding.production,
-                ProductionBinding.compact.slug.as_alias("compact_slug"),
-                ProductionBinding.version.number.as_alias("version_number"),
-                ProductionBinding.version_hash,
-                ProductionBinding.bound_at,
-            )
-            .where(ProductionBinding.production.is_in([r["id"] for r in rows]))
-            .order_by(ProductionBinding.compact.slug)
-        ):
+        for b in found:
             bindings.setdefault(b["production"], []).append(
                 BindingRead(
                     compact=b["compact_slug"],

@@ -4,38 +4,68 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from uuid import uuid4
 
 import structlog
 from litestar.enums import ScopeType
 from litestar.logging.config import StructLoggingConfig
-from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.structlog import StructlogConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+_access = structlog.get_logger("guild.access")
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Take a well-formed ``X-Request-ID`` from the client or make one; bind it to every log line."""
+    """Take a well-formed ``X-Request-ID`` from the client or make one; bind it to every log line; write
+    one access-log line per request (method, path with feed tokens redacted, status, duration).
+
+    One line, written after the response, replaces Litestar's logging middleware (a line for the
+    request and one for the response, each extracting the request's data) and uvicorn's access log
+    (no request id; see :func:`quiet_server_access_log`).
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid4().hex
+        started = time.perf_counter()
+        incoming = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value
+        request_id = incoming.decode("latin-1") if _SAFE_ID.match(incoming.decode("latin-1")) else uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = [500]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                status[0] = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await app(scope, receive, send_with_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            _access.info(
+                "request",
+                method=scope["method"],
+                path=_FEED_TOKEN.sub(r"\1[redacted]", scope["path"]),
+                query=scope["query_string"].decode("latin-1") or None,
+                status=status[0],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
 
     return middleware
+
+
+def quiet_server_access_log() -> None:
+    """At start-up (after uvicorn configured its loggers): guild writes the access log itself."""
+    logging.getLogger("uvicorn.access").disabled = True
 
 
 _FEED_TOKEN = re.compile(r"(/calendar/)[^/?#\s\"]+")
@@ -71,9 +101,5 @@ def structlog_config(level: str) -> StructlogConfig:
             disable_stack_trace={400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 503},
             pretty_print_tty=False,
         ),
-        middleware_logging_config=LoggingMiddlewareConfig(
-            exclude_opt_key="skip_request_log",  # routes whose path carries a secret (calendar feed tokens)
-            request_log_fields=["method", "path", "query"],
-            response_log_fields=["status_code"],
-        ),
+        enable_middleware_logging=False,  # the access log is request_id_middleware's one line
     )

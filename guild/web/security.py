@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt.token import JWTDecodeOptions
 
 from guild.domain.errors import Forbidden, NotFound
 from guild.domain.principal import Principal, Role
@@ -18,6 +20,42 @@ from guild.infra.settings import Settings
 __all__ = ["Principal", "Role", "TokenIssuer", "admin_guard", "make_jwt_auth", "org_role_guard"]
 
 PrincipalLoader = Callable[[UUID], Awaitable[Principal | None]]
+
+_VERIFIED_MAX = 10_000
+
+
+class VerifiedToken(Token):
+    """Litestar's token, remembering the payloads of tokens whose signature it has verified.
+
+    A client sends the same bearer token with every request until it expires; checking its HMAC again
+    (PyJWT first makes sure the secret is no public key, then parses and compares) is the largest
+    cost of a cheap read. The payload of a token string verified with a secret is the same every time,
+    so it is kept until the token's expiry; ``Token.decode`` still checks the claims each time.
+    """
+
+    _verified: dict[tuple[str, str, tuple[str, ...], str], tuple[float, dict[str, Any]]] = {}
+
+    @classmethod
+    def decode_payload(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithms: list[str],
+        issuer: str | Sequence[str] | None = None,
+        audience: str | Sequence[str] | None = None,
+        options: JWTDecodeOptions | None = None,
+    ) -> Any:
+        key = (encoded_token, secret, tuple(algorithms), repr((issuer, audience, options)))
+        hit = cls._verified.get(key)
+        if hit is not None and hit[0] > time.time():
+            return dict(hit[1])
+        payload = super().decode_payload(encoded_token, secret, algorithms, issuer, audience, options)
+        exp = payload.get("exp")
+        if isinstance(exp, int | float):
+            if len(cls._verified) >= _VERIFIED_MAX:
+                cls._verified.clear()
+            cls._verified[key] = (float(exp), dict(payload))
+        return payload
 
 
 def make_jwt_auth(settings: Settings, load_principal: PrincipalLoader) -> JWTAuth[Principal]:
@@ -37,6 +75,7 @@ def make_jwt_auth(settings: Settings, load_principal: PrincipalLoader) -> JWTAut
         exclude_opt_key="public",
         exclude=["^/schema", "^/health"],
         openapi_security_scheme_name="BearerToken",
+        token_cls=VerifiedToken,
     )
 
 
