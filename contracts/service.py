@@ -12,6 +12,7 @@ engagement and the bound compact versions, calls the rules, and stores what was 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -37,7 +38,7 @@ from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, fi
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import ContractStatus, Decision
 from guild.infra import audit
-from guild.infra.db import Row, is_unique_violation, present, read_tx, write_tx
+from guild.infra.db import Param, Prepared, Row, is_unique_violation, present, read_tx, write_tx
 from guild.infra.pdf import PdfRenderer, pdf_sha256, read_attachments
 from guild.infra.pdf_types import Attachment
 from guild.infra.tables import (
@@ -547,8 +548,6 @@ def _contract_query() -> Any:
         Contract.status,
         Contract.document_sha256,
         Contract.pdf_sha256,
-        Contract.compliance,
-        Contract.document,
         Contract.issued_at,
         Contract.voided_at,
         Contract.void_reason,
@@ -556,7 +555,57 @@ def _contract_query() -> Any:
         Contract.superseded_at,
         Contract.engagement.user.as_alias("member_id"),
         Contract.production.company.slug.as_alias("company_slug"),  # type: ignore[union-attr]  # Piccolo types a two-hop join loosely
-    ).output(load_json=True)
+    )
+
+
+_CONTRACT = Prepared(lambda: _contract_query().where(Contract.id == Param("id")))
+_PAPERS_OF_ONE = Prepared(
+    lambda: (
+        Contract.select(Contract.id, Contract.compliance, Contract.document)
+        .where(Contract.id == Param("id"))
+        .output(load_json=True)
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Papers:
+    """What a contract's reader gets of its stored compliance report and document (both never change
+    once issued), parsed once per process."""
+
+    compliance: ComplianceReport
+    compacts: list[CompactRef]
+    supersedes: UUID | None
+
+
+_PAPERS: dict[UUID, _Papers] = {}
+_PAPERS_MAX = 4096
+
+
+async def _papers(ids: list[UUID]) -> dict[UUID, _Papers]:
+    """The parsed papers of these contracts: from memory, the rest in one query."""
+    found = {i: p for i in ids if (p := _PAPERS.get(i)) is not None}
+    missing = [i for i in ids if i not in found]
+    if len(missing) == 1:
+        rows = await _PAPERS_OF_ONE.rows(id=missing[0])
+    elif missing:
+        rows = (
+            await Contract.select(Contract.id, Contract.compliance, Contract.document)
+            .where(Contract.id.is_in(missing))
+            .output(load_json=True)
+        )
+    else:
+        rows = []
+    if len(_PAPERS) + len(rows) > _PAPERS_MAX:
+        _PAPERS.clear()
+    for r in rows:
+        supersedes = r["document"].get("supersedes")
+        found[r["id"]] = _PAPERS[r["id"]] = _Papers(
+            compliance=ComplianceReport.model_validate(r["compliance"]),
+            compacts=[CompactRef(**c) for c in r["document"]["compacts"]],
+            supersedes=UUID(supersedes) if supersedes else None,
+        )
+    return found
 
 
 def _may_read(principal: Principal, row: dict[str, Any]) -> bool:
@@ -569,13 +618,23 @@ def _may_read(principal: Principal, row: dict[str, Any]) -> bool:
 
 async def _contract_row(principal: Principal, contract_id: UUID) -> dict[str, Any]:
     """The contract, if this user is the engaged member or may read the production; else 404."""
-    row: Row | None = await _contract_query().where(Contract.id == contract_id).first()
+    row: Row | None = await _CONTRACT.first(id=contract_id)
     if row is None or not _may_read(principal, row):
         raise NotFound(f"contract {contract_id} not found")
     return row
 
 
-def _read(row: dict[str, Any]) -> ContractRead:
+async def _reads(rows: list[dict[str, Any]]) -> list[ContractRead]:
+    papers = await _papers([r["id"] for r in rows])
+    return [_read(r, papers[r["id"]]) for r in rows]
+
+
+async def _read_one(row: dict[str, Any]) -> ContractRead:
+    [read] = await _reads([row])
+    return read
+
+
+def _read(row: dict[str, Any], papers: _Papers) -> ContractRead:
     return ContractRead(
         id=row["id"],
         production_id=row["production"],
@@ -584,12 +643,12 @@ def _read(row: dict[str, Any]) -> ContractRead:
         status=row["status"],
         document_sha256=row["document_sha256"],
         pdf_sha256=row["pdf_sha256"],
-        compliance=ComplianceReport.model_validate(row["compliance"]),
-        compacts=[CompactRef(**c) for c in row["document"]["compacts"]],
+        compliance=papers.compliance,
+        compacts=papers.compacts,
         issued_at=row["issued_at"],
         voided_at=row["voided_at"],
         void_reason=row["void_reason"],
-        supersedes=row["document"].get("supersedes"),
+        supersedes=papers.supersedes,
         superseded_by=row["superseded_by"],
         superseded_at=row["superseded_at"],
     )
@@ -597,7 +656,7 @@ def _read(row: dict[str, Any]) -> ContractRead:
 
 async def get_contract(principal: Principal, contract_id: UUID) -> ContractRead:
     async with read_tx():
-        return _read(await _contract_row(principal, contract_id))
+        return await _read_one(await _contract_row(principal, contract_id))
 
 
 async def get_pdf(principal: Principal, contract_id: UUID) -> tuple[bytes, str]:
@@ -617,7 +676,7 @@ async def list_for_production(
         if status is not None:
             query = query.where(Contract.status == status.value)
         rows = await query.order_by(Contract.issued_at)
-        return [_read(r) for r in rows if _may_read(principal, r)]
+        return await _reads([r for r in rows if _may_read(principal, r)])
 
 
 async def list_mine(principal: Principal, status: ContractStatus | None = None) -> list[ContractRead]:
@@ -627,7 +686,7 @@ async def list_mine(principal: Principal, status: ContractStatus | None = None) 
         if status is not None:
             query = query.where(Contract.status == status.value)
         rows = await query.order_by(Contract.issued_at)
-        return [_read(r) for r in rows]
+        return await _reads(rows)
 
 
 async def _state(contract_id: UUID) -> ContractState:
@@ -682,7 +741,7 @@ async def void(principal: Principal, contract_id: UUID, reason: str) -> Contract
         if not await _transition(live, lifecycle.void(live, reason, at=_now())):  # another request got there first
             lifecycle.void(await _state(contract_id), reason, at=_now())  # raises the 409
         await audit.record(principal.id, "contract.voided", "contract", contract_id, {"reason": reason})
-        return _read(await _contract_row(principal, contract_id))
+        return await _read_one(await _contract_row(principal, contract_id))
 
 
 async def verify_pdf_hash(pdf_hash: str) -> PdfVerification:

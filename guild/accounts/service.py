@@ -11,7 +11,7 @@ from guild.accounts.schemas import MeRead, MyMembership, UserCreate, UserRead
 from guild.domain.errors import Conflict, NotFound, Unauthorized
 from guild.domain.principal import Principal
 from guild.infra import audit, throttle
-from guild.infra.db import read_tx, write_tx
+from guild.infra.db import Param, Prepared, read_tx, write_tx
 from guild.infra.settings import get_settings
 from guild.infra.tables import Membership, User
 
@@ -130,18 +130,22 @@ async def load_principal(user_id: UUID) -> Principal | None:
     return await _principals.get(user_id, get_settings().principal_cache_seconds)
 
 
+_PRINCIPAL_USER = Prepared(
+    lambda: User.select(User.id, User.email, User.name, User.is_admin, User.is_active).where(User.id == Param("user"))
+)
+_PRINCIPAL_ROLES = Prepared(
+    lambda: Membership.select(Membership.role, Membership.organization.slug, Membership.organization.id).where(
+        Membership.user == Param("user")
+    )
+)
+
+
 async def _load_principal(user_id: UUID) -> Principal | None:
     async with read_tx():
-        user = (
-            await User.select(User.id, User.email, User.name, User.is_admin, User.is_active)
-            .where(User.id == user_id)
-            .first()
-        )
+        user = await _PRINCIPAL_USER.first(user=user_id)
         if user is None or not user["is_active"]:
             return None
-        rows = await Membership.select(Membership.role, Membership.organization.slug, Membership.organization.id).where(
-            Membership.user == user_id
-        )
+        rows = await _PRINCIPAL_ROLES.rows(user=user_id)
     roles: dict[str, set[str]] = {}
     org_ids: dict[str, UUID] = {}
     for r in rows:
@@ -158,20 +162,28 @@ async def _load_principal(user_id: UUID) -> Principal | None:
     )
 
 
+_ME = Prepared(
+    lambda: User.select(User.id, User.email, User.name, User.is_admin, User.created_at).where(User.id == Param("user"))
+)
+_MY_MEMBERSHIPS = Prepared(
+    lambda: (
+        Membership.select(
+            Membership.role,
+            Membership.organization.id,
+            Membership.organization.slug,
+            Membership.organization.name,
+            Membership.organization.kind,
+        )
+        .where(Membership.user == Param("user"))
+        .order_by(Membership.organization.slug)
+    )
+)
+
+
 async def me(user_id: UUID) -> MeRead:
     async with read_tx():
-        user = await User.select().where(User.id == user_id).first()
-        rows = (
-            await Membership.select(
-                Membership.role,
-                Membership.organization.id,
-                Membership.organization.slug,
-                Membership.organization.name,
-                Membership.organization.kind,
-            )
-            .where(Membership.user == user_id)
-            .order_by(Membership.organization.slug)
-        )
+        user = await _ME.first(user=user_id)
+        rows = await _MY_MEMBERSHIPS.rows(user=user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     return MeRead(

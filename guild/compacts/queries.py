@@ -23,10 +23,10 @@ from guild.compacts.schemas import (
     VersionStatus,
     VersionSummary,
 )
-from guild.compacts.terms import load_terms
+from guild.compacts.terms import Terms, load_terms
 from guild.domain.errors import NotFound
 from guild.domain.principal import Principal
-from guild.infra.db import read_tx
+from guild.infra.db import Param, Prepared, read_tx
 from guild.infra.tables import Compact, CompactParty, CompactVersion, RatificationDecision
 
 S = VersionStatus
@@ -51,22 +51,72 @@ def _compact_query() -> Any:
     )
 
 
+_COMPACT = Prepared(lambda: _compact_query().where(Compact.slug == Param("slug")))
+_PARTIES = Prepared(
+    lambda: CompactParty.select(CompactParty.organization.slug.as_alias("slug")).where(
+        CompactParty.compact == Param("compact")
+    )
+)
+_VERSION = Prepared(
+    lambda: (
+        CompactVersion.select()
+        .where((CompactVersion.compact == Param("compact")) & (CompactVersion.number == Param("number")))
+        .output(load_json=True)
+    )
+)
+_PUBLIC_VERSION = Prepared(
+    lambda: (
+        CompactVersion.select(CompactVersion.id)
+        .where((CompactVersion.compact == Param("compact")) & CompactVersion.proposed_at.is_not_null())
+        .limit(1)
+    )
+)
+_DECISIONS = Prepared(
+    lambda: (
+        RatificationDecision.select(
+            RatificationDecision.organization.slug.as_alias("organization"),
+            RatificationDecision.decision,
+            RatificationDecision.reason,
+            RatificationDecision.decided_by.email.as_alias("decided_by"),
+            RatificationDecision.decided_at,
+        )
+        .where(RatificationDecision.version == Param("version"))
+        .order_by(RatificationDecision.decided_at)
+    )
+)
+
+
 async def compact_row(slug: str) -> CompactRow:
-    row = await _compact_query().where(Compact.slug == slug).first()
+    row = await _COMPACT.first(slug=slug)
     if row is None:
         raise NotFound(f"compact {slug!r} not found")
     return CompactRow(**row)
 
 
 async def party_slugs(compact_id: UUID) -> list[str]:
-    rows = await CompactParty.select(CompactParty.organization.slug.as_alias("slug")).where(
-        CompactParty.compact == compact_id
-    )
+    rows = await _PARTIES.rows(compact=compact_id)
     return sorted(r["slug"] for r in rows)
 
 
 def is_party_member(principal: Principal, compact: CompactRow, parties: list[str]) -> bool:
     return principal.is_admin or any(principal.is_member_of(s) for s in {compact.convening_org, *parties})
+
+
+_PARSED: dict[tuple[UUID, int], Terms] = {}
+_PARSED_MAX = 512
+
+
+def _terms(version_id: UUID, revision: int, stored: Any) -> Terms:
+    """A version's parsed terms, validated once per revision (a revision's stored terms never change;
+    every edit of a draft makes a new revision). Terms are frozen, so one object serves every reader."""
+    key = (version_id, revision)
+    terms = _PARSED.get(key)
+    if terms is None:
+        terms = load_terms(stored)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = terms
+    return terms
 
 
 def _version(row: dict[str, Any]) -> Version:
@@ -75,7 +125,7 @@ def _version(row: dict[str, Any]) -> Version:
         number=row["number"],
         parent_number=row["parent_number"],
         status=VersionStatus(row["status"]),
-        terms=load_terms(row["terms"]),
+        terms=_terms(row["id"], row["revision"], row["terms"]),
         terms_document=row["terms"],
         parties=tuple(row["parties"]),
         terms_hash=row["terms_hash"],
@@ -90,12 +140,7 @@ def _version(row: dict[str, Any]) -> Version:
 
 
 async def version_row(compact_id: UUID, number: int) -> Version:
-    row = (
-        await CompactVersion.select()
-        .where((CompactVersion.compact == compact_id) & (CompactVersion.number == number))
-        .output(load_json=True)
-        .first()
-    )
+    row = await _VERSION.first(compact=compact_id, number=number)
     if row is None:
         raise NotFound(f"version {number} not found")
     return _version(row)
@@ -118,10 +163,7 @@ async def visible_compact(principal: Principal, slug: str) -> tuple[CompactRow, 
     parties = await party_slugs(compact.id)
     insider = is_party_member(principal, compact, parties)
     if not insider:
-        public = await CompactVersion.exists().where(
-            (CompactVersion.compact == compact.id) & CompactVersion.proposed_at.is_not_null()
-        )
-        if not public:
+        if await _PUBLIC_VERSION.first(compact=compact.id) is None:
             raise NotFound(f"compact {slug!r} not found")
     return compact, parties, insider
 
@@ -145,18 +187,7 @@ async def sees_drafts(principal: Principal, compact_id: UUID) -> bool:
 
 
 async def decisions(version_id: UUID) -> list[DecisionRead]:
-    rows = (
-        await RatificationDecision.select(
-            RatificationDecision.organization.slug.as_alias("organization"),
-            RatificationDecision.decision,
-            RatificationDecision.reason,
-            RatificationDecision.decided_by.email.as_alias("decided_by"),
-            RatificationDecision.decided_at,
-        )
-        .where(RatificationDecision.version == version_id)
-        .order_by(RatificationDecision.decided_at)
-    )
-    return [DecisionRead(**r) for r in rows]
+    return [DecisionRead(**r) for r in await _DECISIONS.rows(version=version_id)]
 
 
 async def version_read(compact: CompactRow, version: Version, parties: list[str]) -> VersionRead:

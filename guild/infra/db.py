@@ -6,8 +6,8 @@ import asyncio
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeAlias, cast
 
 import asyncpg
@@ -62,19 +62,47 @@ def write_tx() -> Transaction:
     db = engine()
     if isinstance(db, SQLiteEngine):
         return cast(Transaction, db.transaction(transaction_type=TransactionType.immediate))
+    if isinstance(db.current_transaction.get(), _HeldConnection):
+        raise RuntimeError("a write transaction cannot start inside read_tx()")
     return cast(Transaction, db.transaction())
 
 
 def read_tx() -> AbstractAsyncContextManager[Any]:
-    """A transaction for reads: one consistent snapshot for a unit of work's queries.
+    """The unit of work of a read: its statements on one connection.
 
-    SQLite: a kept connection's deferred transaction (:mod:`guild.infra.sqlite`); PostgreSQL: a
-    transaction on one pooled connection.
+    SQLite: a kept connection's deferred transaction, one snapshot for all statements
+    (:mod:`guild.infra.sqlite`). PostgreSQL: one pooled connection held for the statements, without
+    BEGIN/COMMIT: at READ COMMITTED every statement takes its own snapshot inside a transaction too, so
+    a transaction would only add two round trips.
     """
     db = engine()
     if isinstance(db, KeptSQLiteEngine):
         return db.read_snapshot()
-    return cast(Transaction, db.transaction())
+    return _held_connection(cast(PostgresEngine, db))
+
+
+class _HeldConnection:
+    """Stands as the current transaction of a PostgreSQL read: Piccolo runs queries on ``connection``."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+
+@asynccontextmanager
+async def _held_connection(db: PostgresEngine) -> AsyncIterator[None]:
+    if db.current_transaction.get() is not None:
+        yield
+        return
+    if db.pool is None:  # no pool (a CLI command): a transaction holds the one connection
+        async with db.transaction():
+            yield
+        return
+    async with db.pool.acquire() as conn:
+        token = db.current_transaction.set(cast(PostgresTransaction, _HeldConnection(conn)))
+        try:
+            yield
+        finally:
+            db.current_transaction.reset(token)
 
 
 async def xact_lock(key: int) -> None:

@@ -329,10 +329,33 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
         return _engagement_read(await present(Engagement.select().where(Engagement.id == engagement.id)))
 
 
+_ENGAGEMENTS_OF = Prepared(
+    lambda: (
+        Engagement.select(
+            Engagement.id,
+            Engagement.production,
+            Engagement.person_name,
+            Engagement.user,
+            Engagement.department,
+            Engagement.role,
+            Engagement.level,
+            Engagement.rate_minor_per_week,
+            Engagement.currency,
+            Engagement.start_date,
+            Engagement.end_date,
+            Engagement.mentor,
+            Engagement.created_at,
+        )
+        .where(Engagement.production == Param("production"))
+        .order_by(Engagement.created_at)
+    )
+)
+
+
 async def list_engagements(principal: Principal, production_id: UUID) -> list[EngagementRead]:
     async with read_tx():
         await production_row(principal, production_id)
-        rows = await Engagement.select().where(Engagement.production == production_id).order_by(Engagement.created_at)
+        rows = await _ENGAGEMENTS_OF.rows(production=production_id)
         return [_engagement_read(r) for r in rows]
 
 
