@@ -226,10 +226,15 @@ def check_group() -> None:
     pass
 
 
-@check_group.command(name="run", help="Check productions now: all bound ones, those of one compact, or one production.")
+@check_group.command(
+    name="run",
+    help="Check productions now: the bound ones changed since their last check or due (all of them with --all), "
+    "those of one compact, or one production.",
+)
 @click.option("--compact", "compact_slug", default=None, help="only productions bound to this compact")
 @click.option("--production", "production_id", default=None, help="only this production (UUID)")
-def check_run(compact_slug: str | None, production_id: str | None) -> None:
+@click.option("--all", "check_all", is_flag=True, help="re-evaluate every bound production, changed or not")
+def check_run(compact_slug: str | None, production_id: str | None, check_all: bool) -> None:
 
     if production_id:
         try:
@@ -249,7 +254,7 @@ def check_run(compact_slug: str | None, production_id: str | None) -> None:
         def progress(done: int, total: int) -> None:
             bar.update(task, total=total, advance=done)
 
-        totals = run(lambda: run_check(compact_slug, progress))
+        totals = run(lambda: run_check(compact_slug, progress, full=check_all))
     click.echo(", ".join(f"{k} {v}" for k, v in asdict(totals).items()))
 
 

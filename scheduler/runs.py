@@ -42,6 +42,7 @@ import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
@@ -361,6 +362,21 @@ async def _stop(task: asyncio.Task) -> None:
         await task
 
 
+async def _help(helper: Work, job_id: str, slot: datetime, compact_id: UUID | None, owner: str, bound: Any) -> None:
+    """Another process owns the running run of (job, slot): take batches of it too, until none is left to
+    claim (each batch claims its productions with ``SKIP LOCKED``; a production is checked once per run).
+    The owner finishes the run; a failure here is logged, and the owner or a later run covers the rest."""
+    run = await compliance_runs.scheduled_run(job_id, slot)
+    if run is None or run.status != RUNNING or run.owner in ("", owner):
+        return
+    try:
+        stats = await helper(compact_id, run.run_id, run.cursor, datetime.now(UTC))
+    except Exception as exc:  # noqa: BLE001  # the owner still holds the run and covers what is left
+        bound.warning("scheduler.run.help_failed", run_id=str(run.run_id), error=f"{type(exc).__name__}: {exc}")
+        return
+    bound.info("scheduler.run.helped", run_id=str(run.run_id), batches=getattr(stats, "batches", None))
+
+
 async def run_slot(
     job_id: str,
     slot: datetime,
@@ -377,13 +393,17 @@ async def run_slot(
     cursor; ``skipped``: done already, in progress elsewhere, or taken over from us meanwhile;
     ``failed``: the work raised, the run is closed as failed with the error (logged, not raised:
     the next slot checks again). Cancellation (shutdown) releases the run for another process to
-    resume at once, and propagates.
+    resume at once, and propagates. With the default work (the compliance sweep), a process that finds
+    the slot running under another owner's live lease helps it: it takes batches of the same run.
     """
+    helper = partial(sweep_compact, helping=True) if work is None else None
     work = work or _default_work()
     slot = normalize_slot(slot)
     got = await claim(job_id, slot, compact_id, owner, now or datetime.now(UTC), timing)
     bound = log.bind(job_id=job_id, slot=slot.isoformat(), owner=owner)
     if got is None:
+        if helper is not None:
+            await _help(helper, job_id, slot, compact_id, owner, bound)
         bound.info("scheduler.run.skipped")
         return "skipped"
     bound = bound.bind(run_id=str(got.run_id), epoch=got.lease.epoch)

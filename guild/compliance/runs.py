@@ -26,8 +26,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from guild.domain.statuses import RunStatus, RunTrigger
-from guild.infra.db import write_tx
-from guild.infra.tables import ComplianceRun
+from guild.infra.db import raw, write_tx
+from guild.infra.tables import CompactVersion, ComplianceRun
 
 __all__ = [
     "COMPLETED",
@@ -43,6 +43,8 @@ __all__ = [
     "finish",
     "finish_held",
     "heartbeat",
+    "is_full",
+    "needs_full",
     "release",
     "renew",
     "scheduled_run",
@@ -116,10 +118,16 @@ def _now() -> datetime:
 
 
 async def start(
-    owner: str, now: datetime, *, compact_id: UUID | None = None, production_id: UUID | None = None
+    owner: str,
+    now: datetime,
+    *,
+    compact_id: UUID | None = None,
+    production_id: UUID | None = None,
+    full: bool = True,
 ) -> UUID:
     """A new running on-demand run (no lease: it is closed by the process that started it, or as
-    abandoned once silent for too long). Returns its id."""
+    abandoned once silent for too long). ``full``: it checks every production in its scope, not only the
+    changed or due ones. Returns its id."""
     run_id = uuid4()
     await ComplianceRun.insert(
         ComplianceRun(
@@ -127,6 +135,7 @@ async def start(
             trigger=RunTrigger.on_demand,
             compact=compact_id,
             production=production_id,
+            full=full,
             status=RUNNING,
             owner=owner,
             started_at=now,
@@ -169,8 +178,9 @@ async def scheduled_run(job_id: str, slot: datetime) -> RunState | None:
 async def start_scheduled(
     job_id: str, slot: datetime, compact_id: UUID | None, owner: str, now: datetime, lease: timedelta
 ) -> RunLease:
-    """The run of a scheduled (job, slot), created running and held by ``owner`` for ``lease``. A second
-    run of the same (job, slot) violates the unique index ``compliance_run_job_slot``."""
+    """The run of a scheduled (job, slot), created running and held by ``owner`` for ``lease``: a full run
+    when :func:`needs_full` says so, else an incremental one. A second run of the same (job, slot) violates
+    the unique index ``compliance_run_job_slot``."""
     run_id = uuid4()
     await ComplianceRun.insert(
         ComplianceRun(
@@ -179,6 +189,7 @@ async def start_scheduled(
             job_id=job_id,
             slot=slot,
             compact=compact_id,
+            full=await needs_full(compact_id),
             status=RUNNING,
             owner=owner,
             cursor="",
@@ -192,28 +203,63 @@ async def start_scheduled(
     return RunLease(run_id, owner, 0, lease)
 
 
+async def needs_full(compact_id: UUID | None) -> bool:
+    """Whether a new sweep of the compact must re-evaluate every bound production: no full run of it (or of
+    every compact) completed since its latest version was ratified, or none ever. None: every compact."""
+    if compact_id is None:
+        return True
+    ratified = (
+        await CompactVersion.select(CompactVersion.ratified_at)
+        .where((CompactVersion.compact == compact_id) & CompactVersion.ratified_at.is_not_null())
+        .order_by(CompactVersion.ratified_at, ascending=False)
+        .first()
+    )
+    last_full = (
+        await ComplianceRun.select(ComplianceRun.started_at)
+        .where(
+            ((ComplianceRun.compact == compact_id) | ComplianceRun.compact.is_null())
+            & ComplianceRun.production.is_null()
+            & (ComplianceRun.full == True)  # noqa: E712  # a Piccolo expression, not a comparison
+            & (ComplianceRun.status == COMPLETED)
+        )
+        .order_by(ComplianceRun.started_at, ascending=False)
+        .first()
+    )
+    if last_full is None:
+        return True
+    return ratified is not None and ratified["ratified_at"] > last_full["started_at"]
+
+
+async def is_full(run_id: UUID) -> bool:
+    """Whether the run re-evaluates every production in its scope (else only the changed or due ones)."""
+    row = await ComplianceRun.select(ComplianceRun.full).where(ComplianceRun.id == run_id).first()
+    return True if row is None else bool(row["full"])
+
+
 # --- advancing and keeping alive -----------------------------------------------------------------
 
 
-async def advance(run_id: UUID, before: str, cursor: str, batch: RunCounts, lease: RunLease | None) -> None:
-    """Move the run's cursor with a committed batch's results, only from where this sweep left it and, with
-    a ``lease``, only while its holder still holds the run (renewing the lease): else :class:`SweepConflict`,
-    and the caller's transaction (the batch) rolls back."""
-    values: dict[Any, Any] = {
-        ComplianceRun.cursor: cursor,
-        ComplianceRun.productions_checked: ComplianceRun.productions_checked + batch.productions,
-        ComplianceRun.findings_opened: ComplianceRun.findings_opened + batch.opened,
-        ComplianceRun.findings_resolved: ComplianceRun.findings_resolved + batch.resolved,
-        ComplianceRun.heartbeat_at: _now(),
-    }
-    where = (ComplianceRun.id == run_id) & (ComplianceRun.cursor == before)
+async def advance(run_id: UUID, cursor: str, batch: RunCounts, lease: RunLease | None) -> None:
+    """Add a committed batch's results to the run, in the batch's transaction; the cursor (the highest
+    production id committed) only moves forward. Only while the run is running and, with a ``lease``, only
+    while its holder still holds it (renewing the lease): else :class:`SweepConflict`, and the caller's
+    transaction (the batch) rolls back. Batches of several processes add up (one row, updated in turn)."""
+    now = _now()
+    sql = (
+        'UPDATE compliance_run SET "cursor" = CASE WHEN "cursor" < {} THEN {} ELSE "cursor" END, '
+        "productions_checked = productions_checked + {}, findings_opened = findings_opened + {}, "
+        "findings_resolved = findings_resolved + {}, heartbeat_at = {}"
+    )
+    args: list[Any] = [cursor, cursor, batch.productions, batch.opened, batch.resolved, now]
     if lease is not None:
-        values.update(lease.renewal(_now()))
-        where &= lease.held()
-    moved = await ComplianceRun.update(values).where(where).returning(ComplianceRun.id)
-    if not moved:
+        sql += ", lease_expires_at = {} WHERE id = {} AND status = {} AND owner = {} AND lease_epoch = {}"
+        args += [now + lease.length, run_id, RUNNING.value, lease.owner, lease.epoch]
+    else:
+        sql += " WHERE id = {} AND status = {}"
+        args += [run_id, RUNNING.value]
+    if not await raw(sql + " RETURNING id", *args):
         raise SweepConflict(
-            f"compliance run {run_id}: not at cursor {before!r} or no longer held by this process (its lease lapsed "
+            f"compliance run {run_id}: no longer running, or no longer held by this process (its lease lapsed "
             "and another process took it over); the batch was not committed"
         )
 

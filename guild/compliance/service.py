@@ -21,7 +21,6 @@ PostgreSQL, the IMMEDIATE write lock on SQLite).
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,9 +48,9 @@ from guild.compliance.rules import (
 )
 from guild.compliance.runs import RunCounts, RunLease, SweepConflict
 from guild.domain.errors import NotFound
-from guild.domain.statuses import ContractStatus, FindingStatus
+from guild.domain.statuses import CommitmentStatus, ContractStatus, FindingStatus
 from guild.infra import audit
-from guild.infra.db import in_list, insert_many, read_tx, write_tx, xact_lock
+from guild.infra.db import in_list, insert_many, is_sqlite, raw, read_tx, write_tx
 from guild.infra.db import rows as db_rows
 from guild.infra.tables import (
     AssetDisclosure,
@@ -59,7 +58,6 @@ from guild.infra.tables import (
     Compact,
     Finding,
     Production,
-    ProductionBinding,
 )
 from guild.productions.queries import bindings
 from guild.webhooks.service import enqueue_many
@@ -80,7 +78,6 @@ __all__ = [
 MAX_BATCH = 500  # productions per query set: keeps every ``IN (...)`` list well inside both engines' limits
 CLI_BATCH = 200  # productions per transaction of a check from the CLI
 _ID_CHUNK = 500  # finding ids per UPDATE ... WHERE id IN (...)
-_LOCK = int.from_bytes(hashlib.sha256(b"guild:compliance:findings").digest()[:8], "big", signed=True)
 
 OPEN, RESOLVED = FindingStatus.open.value, FindingStatus.resolved.value
 OPENED, ESCALATED_EVENT, RESOLVED_EVENT = "finding.opened", "finding.escalated", "finding.resolved"
@@ -335,6 +332,13 @@ class _Plan:
     resolved: list[UUID] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
     stats: BatchStats = field(default_factory=BatchStats)
+    # per production checked: the next instant a time-driven rule can change its findings with no write
+    next_check: dict[str, datetime | None] = field(default_factory=dict)
+
+    def due(self, pid: str, at: datetime) -> None:
+        current = self.next_check.get(pid)
+        if current is None or at < current:
+            self.next_check[pid] = at
 
 
 _INSERT_COLUMNS = (
@@ -393,6 +397,26 @@ def _open(plan: _Plan, b: Binding, company: UUID, d: FindingDraft, run_id: UUID,
     }
     plan.events.append(_Event(_orgs(company, b.convening_org), OPENED, partial(_payload, info, OPEN, run_id)))
     plan.stats.opened += 1
+    plan.due(str(b.production_id), _escalates_at(due, b.version.terms.compliance.escalate_after_days))
+
+
+def _escalates_at(due_at: datetime, escalate_after_days: int) -> datetime:
+    """The first instant an open finding due at ``due_at`` escalates (strictly after due + the term's days)."""
+    return _utc(due_at) + timedelta(days=escalate_after_days, microseconds=1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _commitments_due(plan: _Plan, pid: str, facts: ProductionFacts) -> None:
+    """An open commitment becomes overdue the day after its due date; once overdue, its finding's evidence
+    (days late) changes every day: the next such midnight (UTC) is when the production is due again."""
+    if facts.today is None:
+        return
+    for c in facts.commitments:
+        if c.status == CommitmentStatus.open:
+            plan.due(pid, _midnight(max(c.due_date, facts.today) + timedelta(days=1)))
 
 
 def _persist(
@@ -400,7 +424,10 @@ def _persist(
 ) -> None:
     """The same finding seen again: keep the row, refresh it, escalate it once when it is still open
     ``escalate_after_days`` (the compact's term) after its due date."""
-    newly = row["escalated_at"] is None and now > _utc(row["due_at"]) + timedelta(days=escalate_after_days)
+    escalates_at = _escalates_at(row["due_at"], escalate_after_days)
+    newly = row["escalated_at"] is None and now >= escalates_at
+    if row["escalated_at"] is None and not newly:
+        plan.due(str(row["production"]), escalates_at)
     severity = str(escalated(d.severity) if newly or row["escalated_at"] is not None else d.severity)
     evidence = dump_json(d.evidence)  # the stored JSON text is compared as text: no parsing of every open finding
     values: dict[Any, Any] = {}
@@ -436,6 +463,8 @@ def _resolve(plan: _Plan, row: dict[str, Any], run_id: UUID, now: datetime) -> N
 def _plan(batch: _Batch, existing: dict[Key, dict[str, Any]], run_id: UUID, now: datetime) -> _Plan:
     plan = _Plan(stats=BatchStats(productions=len(batch.facts)))
     for pid in sorted(batch.facts):
+        plan.next_check[pid] = None
+        _commitments_due(plan, pid, batch.facts[pid])
         bound = batch.bindings.get(pid, [])
         by_version = {str(b.version.version_id): b for b in bound}
         for d in evaluate_production(batch.facts[pid], [b.version for b in bound]):
@@ -466,6 +495,34 @@ async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
         )
     if plan.events:
         await enqueue_many([(e.orgs, e.event, e.payload) for e in plan.events])
+    await _mark_evaluated(plan.next_check, run_id)
+
+
+async def _mark_evaluated(next_check: dict[str, datetime | None], run_id: UUID) -> None:
+    """The productions checked: evaluated at their current input revision (their rows are locked by the
+    batch, so no write moved it since their facts were read), by this run, due again at ``next_check``."""
+    if not next_check:
+        return
+    if not is_sqlite():
+        await raw(
+            "UPDATE production AS p SET evaluated_rev = p.inputs_rev, checked_run = {}, next_check_at = v.next "
+            "FROM unnest({}::uuid[], {}::timestamptz[]) AS v(id, next) WHERE p.id = v.id",
+            run_id,
+            [UUID(pid) for pid in next_check],
+            list(next_check.values()),
+        )
+        return
+    by_instant: dict[datetime | None, list[UUID]] = {}
+    for pid, at in next_check.items():
+        by_instant.setdefault(at, []).append(UUID(pid))
+    for at, ids in by_instant.items():
+        for chunk in _chunks(ids, _ID_CHUNK):
+            await raw(
+                "UPDATE production SET evaluated_rev = inputs_rev, checked_run = {}, next_check_at = {} WHERE {}",
+                run_id,
+                at,
+                in_list("id", chunk),
+            )
 
 
 @contextmanager
@@ -496,9 +553,15 @@ async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: dateti
     return plan.stats
 
 
-async def _lock() -> None:
-    """Serialise compliance writers (PostgreSQL; SQLite's IMMEDIATE transaction already does)."""
-    await xact_lock(_LOCK)
+async def _lock(production_ids: Sequence[UUID]) -> None:
+    """Make these productions' checks one at a time: their rows locked (in id order, so two checkers of
+    overlapping sets cannot deadlock) until the transaction ends. PostgreSQL; SQLite's IMMEDIATE write
+    transaction already holds the only write lock. A sweep's batches lock theirs as they claim them."""
+    if production_ids and not is_sqlite():
+        await raw(
+            "SELECT id FROM production WHERE {} ORDER BY id FOR NO KEY UPDATE",
+            in_list("id", list(production_ids)),
+        )
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -511,57 +574,106 @@ async def check_batch(production_ids: list[UUID], run_id: UUID, now: datetime) -
     ids = list(dict.fromkeys(production_ids))
     total = BatchStats()
     async with write_tx():
-        await _lock()
+        await _lock(ids)
         for chunk in _chunks(ids, MAX_BATCH):
             total.add(await _check_in_tx(chunk, run_id, now))
     return total
 
 
-async def _next_productions(compact_id: UUID, after: str, limit: int) -> list[UUID]:
-    """Productions bound to any version of the compact, in id order (UUID order = its text order on
-    both engines), after the cursor."""
-    where: Any = ProductionBinding.compact == compact_id
-    if after:
-        where &= ProductionBinding.production > UUID(after)
-    rows = (
-        await ProductionBinding.select(ProductionBinding.production)
-        .where(where)
-        .order_by(ProductionBinding.production)
-        .limit(limit)
-    )
-    return [r["production"] for r in rows]
+def _candidates(
+    compact_id: UUID | None, run_id: UUID | None, now: datetime, full: bool, limit: int | None
+) -> QueryString:
+    """Productions a run still has to check, in id order: bound to the compact (to any, when None), not
+    checked by this run yet and, unless ``full``, changed since their last evaluation or due (a time-driven
+    rule's instant reached): the partial index ``production_unevaluated`` and the index on
+    ``next_check_at`` find them."""
+    where = []
+    if run_id is not None:
+        where.append(QueryString("(p.checked_run IS NULL OR p.checked_run <> {})", run_id))
+    if compact_id is not None:
+        where.append(
+            QueryString("p.id IN (SELECT b.production FROM production_binding b WHERE b.compact = {})", compact_id)
+        )
+    else:
+        where.append(QueryString("p.id IN (SELECT b.production FROM production_binding b)"))
+    if not full:
+        where.append(QueryString("(p.inputs_rev <> p.evaluated_rev OR p.next_check_at <= {})", now))
+    sql = "SELECT p.id FROM production p WHERE " + " AND ".join("{}" for _ in where) + " ORDER BY p.id"
+    if limit is None:
+        return QueryString(sql, *where)
+    return QueryString(sql + " LIMIT {}", *where, limit)
 
 
-async def _advance(run_id: UUID, before: str, cursor: str, stats: BatchStats, lease: RunLease | None) -> None:
-    """The batch's results move the run (:func:`guild.compliance.runs.advance`) in the batch's transaction."""
-    await runs.advance(run_id, before, cursor, stats.counts, lease)
+def _locking(query: QueryString, how: str) -> QueryString:
+    return QueryString("{} " + how, query)
+
+
+async def _next_productions(compact_id: UUID, run_id: UUID, now: datetime, full: bool, limit: int) -> list[UUID]:
+    """Claim the next batch of the run: up to ``limit`` candidates, their rows locked until the batch's
+    transaction ends. On PostgreSQL rows another process has claimed are skipped (``SKIP LOCKED``): several
+    processes share one run's batches, and a process that dies releases its batch with its connection.
+    On SQLite the IMMEDIATE write transaction makes this process the only one claiming."""
+    query = _candidates(compact_id, run_id, now, full, limit)
+    if not is_sqlite():
+        query = _locking(query, "FOR NO KEY UPDATE OF p SKIP LOCKED")
+    return [r[0] for r in await db_rows(query)]
+
+
+async def _in_flight(compact_id: UUID, run_id: UUID, now: datetime, full: bool) -> bool:
+    """Nothing was left to claim: wait for batches other processes hold (their locks), then say whether a
+    candidate remains (a batch rolled back, or its process died). SQLite: nobody else holds any."""
+    if is_sqlite():
+        return False
+    async with write_tx():
+        left = await db_rows(_locking(_candidates(compact_id, run_id, now, full, 1), "FOR NO KEY UPDATE OF p"))
+    return bool(left)
 
 
 async def sweep_compact(
-    compact_id: UUID, run_id: UUID, after: str, now: datetime, batch_size: int = 500, *, lease: RunLease | None = None
+    compact_id: UUID,
+    run_id: UUID,
+    after: str,
+    now: datetime,
+    batch_size: int = 500,
+    *,
+    lease: RunLease | None = None,
+    helping: bool = False,
 ) -> SweepStats:
-    """Check every production bound to any version of the compact, in id order, starting after the
-    cursor ``after`` ("" = from the start). Each batch is one transaction that also advances
-    ``ComplianceRun.cursor`` and its counters, so a crash resumes after the last committed batch.
-    With the scheduler's ``lease`` a batch commits only while this process still holds the run
-    (:class:`SweepConflict` otherwise, nothing of the batch kept), and each commit renews the lease."""
+    """Check the productions of a run: every production bound to any version of the compact (a full run),
+    or only those changed since their last evaluation or due (an incremental run; the run row says which).
+
+    Batches are claimed, not ranged: each batch is one transaction that locks its productions, checks them,
+    marks them checked by this run (and evaluated at their input revision) and adds its results to the run
+    row, so a production is checked once per run however many processes share the run (``helping``: a
+    process that does not own the run takes batches too, and stops when none is left to claim) and a crashed
+    sweep resumes with what no committed batch covered. ``after`` (the run's cursor, the highest production
+    id committed) is informational. With the owner's ``lease`` a batch commits only while this process still
+    holds the run (:class:`SweepConflict` otherwise, nothing of the batch kept), and each commit renews it;
+    without it, only while the run is running. The owner returns when no candidate is left, after waiting
+    for the batches other processes hold."""
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be 1..{MAX_BATCH}, not {batch_size}")
     now = _utc(now)
+    full = await runs.is_full(run_id)
     total = SweepStats(cursor=after)
     while True:
         async with write_tx():
-            await _lock()
-            ids = await _next_productions(compact_id, total.cursor, batch_size)
-            if not ids:
+            ids = await _next_productions(compact_id, run_id, now, full, batch_size)
+            if ids:
+                stats = await _check_in_tx(ids, run_id, now)
+                await _advance(run_id, str(ids[-1]), stats, lease)
+        if not ids:
+            if helping or not await _in_flight(compact_id, run_id, now, full):
                 return total
-            stats = await _check_in_tx(ids, run_id, now)
-            await _advance(run_id, total.cursor, str(ids[-1]), stats, lease)
+            continue
         total.add(stats)
         total.batches += 1
-        total.cursor = str(ids[-1])
-        if len(ids) < batch_size:
-            return total
+        total.cursor = max(total.cursor, str(ids[-1]))
+
+
+async def _advance(run_id: UUID, cursor: str, stats: BatchStats, lease: RunLease | None) -> None:
+    """The batch's results move the run (:func:`guild.compliance.runs.advance`) in the batch's transaction."""
+    await runs.advance(run_id, cursor, stats.counts, lease)
 
 
 def _error(exc: BaseException) -> str:
@@ -577,7 +689,7 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
         run_id = await runs.start(f"user:{trigger_user}" if trigger_user else "", now, production_id=production_id)
     try:
         async with write_tx():
-            await _lock()
+            await _lock([production_id])
             stats = await _check_in_tx([production_id], run_id, now)
             await runs.finish(run_id, runs.COMPLETED, counts=stats.counts)
             await audit.record(
@@ -603,28 +715,33 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
 # --- checks from the CLI (``guild check run``) -----------------------------------------------------
 
 
-async def productions_to_check(compact_slug: str | None) -> tuple[UUID | None, list[UUID]]:
-    """The compact (None: every compact) and the productions bound to it, in id order."""
+async def productions_to_check(
+    compact_slug: str | None, *, full: bool = True, now: datetime | None = None
+) -> tuple[UUID | None, list[UUID]]:
+    """The compact (None: every compact) and, in id order, the productions bound to it: all of them
+    (``full``), else those changed since their last evaluation or due at ``now``."""
     async with read_tx():
         compact_id = None
-        query = ProductionBinding.select(ProductionBinding.production)
         if compact_slug:
             row = await Compact.select(Compact.id).where(Compact.slug == compact_slug).first()
             if row is None:
                 raise NotFound(f"compact {compact_slug!r} not found")
             compact_id = row["id"]
-            query = query.where(ProductionBinding.compact == compact_id)
-        rows = await query
-    return compact_id, sorted({r["production"] for r in rows}, key=str)
+        query = _candidates(compact_id, None, _utc(now or datetime.now(UTC)), full, None)
+        ids = [r[0] for r in await db_rows(query)]
+    return compact_id, sorted(ids, key=str)
 
 
-async def run_check(compact_slug: str | None, progress: Callable[[int, int], None]) -> BatchStats:
+async def run_check(
+    compact_slug: str | None, progress: Callable[[int, int], None], *, full: bool = False
+) -> BatchStats:
     """Check the productions bound to a compact (None: to any) now, CLI_BATCH per transaction, in one run
-    that the CLI owns; ``progress(done in this batch, total)`` after each batch. Returns the totals."""
-    compact_id, ids = await productions_to_check(compact_slug)
+    that the CLI owns: those changed since their last evaluation or due, or all of them (``full``, the
+    CLI's ``--all``). ``progress(done in this batch, total)`` after each batch. Returns the totals."""
     now = datetime.now(UTC)
+    compact_id, ids = await productions_to_check(compact_slug, full=full, now=now)
     async with write_tx():
-        run_id = await runs.start("cli", now, compact_id=compact_id)
+        run_id = await runs.start("cli", now, compact_id=compact_id, full=full)
     totals = BatchStats()
     status, error = runs.COMPLETED, ""
     try:

@@ -173,6 +173,14 @@ class Production(Table, tablename="production"):
     end_date = Date(null=True, default=None)
     status = Varchar(length=16, default=ProductionStatus.development, choices=ProductionStatus)
     created_at = Timestamptz()
+    # Incremental compliance sweeps (guild.compliance.service). ``inputs_rev`` is bumped by database triggers
+    # (migration "compliance inputs triggers") in the transaction of every write to the production's compliance
+    # inputs; a check stores the revision it evaluated, the run that did, and the next instant a time-driven
+    # rule (a commitment falling due, a finding escalating) can change its findings without any write.
+    inputs_rev = BigInt(default=1)
+    evaluated_rev = BigInt(default=0)
+    checked_run = UUID(null=True, default=None)
+    next_check_at = Timestamptz(null=True, default=None, index=True)
 
 
 class ProductionBinding(Table, tablename="production_binding"):
@@ -284,6 +292,7 @@ class ComplianceRun(Table, tablename="compliance_run"):
     lease_expires_at = Timestamptz(null=True, default=None)
     lease_epoch = Integer(default=0)
     takeovers = Integer(default=0)  # times taken over from an owner whose lease lapsed (not clean hand-overs)
+    full = Boolean(default=True)  # every bound production re-evaluated; False: only changed or due ones
 
 
 class Finding(Table, tablename="finding"):
