@@ -171,6 +171,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def nice_of(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/stat") as f:

@@ -16,7 +16,8 @@ For each engine: a fresh database with the demo data (a temporary SQLite file; a
    its p99, and the ratio loaded / idle (goal: <= 2x).
 4. The two clients go on until ``--renders`` documents were rendered; the resident memory of the server
    process plus its PDF worker processes (``/proc/<pid>/status`` VmRSS) is read after the warm-up (``0``)
-   and at 1/4, 1/2 and all of the renders (goal: within +-10% of the first reading).
+   and at 1/4, 1/2 and all of the renders (goal: within +-10% of the first reading). The workers' count
+   includes multiprocessing's resource tracker process.
 
 It also prints the CPU priority (nice) of the server and of its PDF workers, read from ``/proc``.
 """
@@ -35,6 +36,7 @@ from _common import (
     DEFAULT_PG_URL,
     PRODUCER,
     children,
+    cmdline,
     demo_database,
     engine_name,
     free_port,
@@ -164,7 +166,7 @@ def run_engine(engine: str, seconds: int, connections: int, renders: int, pg_url
                 raise SystemExit(f"warm-up renders failed: {load.errors[:3]}")
             wrk(read_url, 2, connections, reader)  # warm the read path too
             idle_rps, idle_p99 = wrk(read_url, seconds, connections, reader)
-            worker_pids = children(server.pid)
+            worker_pids = [p for p in children(server.pid) if "spawn_main" in cmdline(p)]  # not the resource tracker
             niceness = (nice_of(server.pid), [nice_of(p) for p in worker_pids])
             samples = [memory(server.pid, 0)]
             base_count = load.done
