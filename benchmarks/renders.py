@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import threading
 import time
 import urllib.error
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--json", metavar="PATH", help="write the result rows there as JSON")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each engine's figures as they come
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
