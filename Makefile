@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check check-install install check-system migrate demo scheduler bench bench-reads bench-contracts bench-imports bench-sweep migration clean
+.PHONY: run test check check-install install check-system migrate demo scheduler bench bench-reads bench-renders bench-contracts bench-imports bench-sweep migration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) scripts/check_system.py --python-only
@@ -36,10 +36,13 @@ check: install
 	$(BIN)/lint-imports --no-cache
 
 # Benchmarks print figures and ratios (never timed assertions in the suite); see README "Benchmarks".
-bench: bench-reads bench-imports bench-contracts bench-sweep
+bench: bench-reads bench-renders bench-imports bench-contracts bench-sweep
 
 bench-reads: install
 	$(BIN)/python benchmarks/reads.py
+
+bench-renders: install
+	$(BIN)/python benchmarks/renders.py
 
 bench-imports: install
 	$(BIN)/python benchmarks/roster_import.py

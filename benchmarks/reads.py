@@ -21,16 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from uuid import uuid4
+
+from _common import free_port, get_json, post_json, row, wait_for, write_json, wrk
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -79,44 +78,6 @@ def bare_app():  # type: ignore[no-untyped-def]
     return Litestar([production_pg], on_startup=[start])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except Exception:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer")
-
-
-def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> tuple[float, float]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if token:
-        cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    assert p99 is not None, out
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise SystemExit(f"{url}: {non2xx.group(1)} non-2xx responses")
-    return rps, float(p99.group(1)) * scale
-
-
-def post_json(url: str, body: dict[str, str]) -> dict[str, object]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
-
-
 def post(url: str, token: str, body: object) -> dict[str, object]:
     request = urllib.request.Request(
         url,
@@ -150,12 +111,6 @@ def fifty_engagements(base: str, token: str, company: str) -> str:
     ]
     post(f"{base}/api/v1/productions/{production['id']}/engagements/import", token, rows)
     return str(production["id"])
-
-
-def get_json(url: str, token: str) -> object:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def run_engine(engine: str, seconds: int, connections: int, pg_url: str) -> list[tuple[str, float, float, float]]:
@@ -262,17 +217,16 @@ def main() -> None:
             print(f"{engine:<9} {name:<24} {rps:>9,.0f} {p99:>8.1f} {share:>8.0%}")
             if name != "bare raw-driver select":
                 results.append(
-                    {
-                        "benchmark": "reads",
-                        "figure": f"{name} / bare select",
-                        "engine": "sqlite" if engine == "sqlite" else "postgresql",
-                        "value": f"{share:.0%} ({rps:,.0f} req/s)",
-                        "goal": "≥ 50%",
-                        "met": share >= 0.5,
-                    }
+                    row(
+                        "reads",
+                        f"{name} / bare select",
+                        "sqlite" if engine == "sqlite" else "postgresql",
+                        f"{share:.0%} ({rps:,.0f} req/s)",
+                        "≥ 50%",
+                        share >= 0.5,
+                    )
                 )
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -253,7 +253,28 @@ async def insert_many(table: type[Table], columns: Sequence[Column], values: Seq
     else:
         marks = ", ".join("?" for _ in columns)
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'
-    await tx.connection.executemany(sql, values)
+    await tx.connection.executemany(sql, values if isinstance(db, PostgresEngine) else _sqlite_adapted(values))
+
+
+def _sqlite_adapted(values: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """``values`` with UUIDs, dates and datetimes already in the text the registered sqlite3 adapters
+    (Piccolo's) make of them, column by column: the same stored text, but each distinct date converted
+    once instead of sqlite3 calling back into Python for every value (half of a bulk insert's time)."""
+    columns: list[Sequence[Any]] = list(zip(*values, strict=True))
+    for i, column in enumerate(columns):
+        sample = next((v for v in column if v is not None), None)
+        kind = type(sample)
+        adapter = sqlite3.adapters.get((kind, sqlite3.PrepareProtocol))
+        if adapter is None:
+            continue
+        if kind is uuid.UUID:  # keys: distinct, nothing to share
+            columns[i] = [adapter(v) if type(v) is kind else v for v in column]
+            continue
+        seen: dict[Any, Any] = {}
+        columns[i] = [
+            (seen[v] if v in seen else seen.setdefault(v, adapter(v))) if type(v) is kind else v for v in column
+        ]
+    return list(zip(*columns, strict=True))
 
 
 def uuid4s(n: int) -> list[uuid.UUID]:

@@ -166,7 +166,7 @@ async def test_non_compliant_contract_is_refused_itemised_and_nothing_is_issued(
     assert await Contract.count() == 0
 
 
-async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, production, tmp_path):
+async def test_issue_stores_an_archival_pdf_that_reads_back(app, client, world, production, tmp_path):
     from guild.domain.canonical import canonical_json, sha256_hex
     from guild.infra.tables import Contract
 
@@ -208,9 +208,12 @@ async def test_issue_stores_an_archival_pdf_that_reads_back(client, world, produ
         check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
 
-    # the stored bytes never change: a second download is identical
+    # the stored bytes never change: a second download is identical, and downloads render nothing
+    renderer = app.dependencies["pdf_renderer"].dependency()
+    rendered = renderer.stats()["rendered"]
     again = await client.get(f"/api/v1/contracts/{contract['id']}/pdf", headers=h["producer"])
     assert again.content == pdf.content
+    assert renderer.stats()["rendered"] == rendered == 1
 
 
 async def test_issue_stores_the_facts_the_sweep_reads_and_the_backfill_rederives_them(client, world, production):
