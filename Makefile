@@ -36,7 +36,9 @@ check: install
 	$(BIN)/lint-imports --no-cache
 
 # Benchmarks print figures and ratios (never timed assertions in the suite); see README "Benchmarks".
-bench: bench-reads bench-renders bench-imports bench-contracts bench-sweep
+# `make bench` runs them all and prints one table (benchmarks/table.py); each also runs on its own.
+bench: install
+	$(BIN)/python benchmarks/table.py
 
 bench-reads: install
 	$(BIN)/python benchmarks/reads.py

@@ -24,6 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import row as result_row  # noqa: E402
+from _common import write_json  # noqa: E402
 
 if "GUILD_DATABASE_URL" not in os.environ:
     _tmp = tempfile.mkdtemp(prefix="guild-bench-")
@@ -125,7 +129,7 @@ def request(engagement_id):
     )
 
 
-async def main(runs: int, batch: int) -> None:
+async def main(runs: int, batch: int, json_path: str | None = None) -> None:
     from contracts import service
     from guild.infra.pdf import PdfRenderer, render_html
     from guild.infra.pdf_render import html_to_pdf
@@ -188,11 +192,35 @@ async def main(runs: int, batch: int) -> None:
     print(
         f"throughput, {pool.max_workers} workers, {batch} contracts: {batch / elapsed:6.2f} contracts/s ({elapsed:.2f} s)"
     )
+    engine = "postgresql" if os.environ["GUILD_DATABASE_URL"].startswith("postgres") else "sqlite"
+    ratio = issue_med / raw_med
+    write_json(
+        json_path,
+        [
+            result_row(
+                "contracts",
+                "issuance / raw render",
+                engine,
+                f"{ratio:.2f}× ({issue_med * 1000:.0f} vs {raw_med * 1000:.0f} ms)",
+                "≤ 1.15×",
+                ratio <= 1.15,
+            ),
+            result_row(
+                "contracts",
+                f"throughput, {pool.max_workers} workers",
+                engine,
+                f"{batch / elapsed:.1f} contracts/s",
+                "-",
+                True,
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--json", metavar="PATH", help="write the result rows there as JSON")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.batch))
+    asyncio.run(main(args.runs, args.batch, args.json))
