@@ -208,6 +208,17 @@ class Prepared:
             results = await _pg_fetch(cast(PostgresEngine, db), sql, args)
         return cast(list[Row], await query._process_results(results))
 
+    async def plain(self, **values: Any) -> list[Row]:
+        """The rows with values as the driver gives them, for a response model to parse in one call:
+        SQLite's stored text and numbers (no per-value converter: UUIDs, dates and times stay ISO
+        text), asyncpg's decoded values. No Piccolo post-processing (JSON columns stay text)."""
+        db = engine()
+        _, sql, template = self._compiled_for(db.engine_type)
+        args = [values[a.name] if isinstance(a, Param) else a for a in template]
+        if isinstance(db, KeptSQLiteEngine):
+            return await db.run_plain(sql, args)
+        return [dict(r.items()) for r in await _pg_fetch(cast(PostgresEngine, db), sql, args)]
+
     async def first(self, **values: Any) -> Row | None:
         """The first row (build the query with ``.limit(1)`` when more could match)."""
         found = await self.rows(**values)

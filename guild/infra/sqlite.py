@@ -67,10 +67,11 @@ class KeptSQLiteEngine(SQLiteEngine):
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
-        reader = getattr(self._local, "reader", None)
-        self._local.reader = None
-        if reader is not None:
-            reader.close()
+        for name in ("reader", "plain"):
+            kept: sqlite3.Connection | None = getattr(self._local, name, None)
+            setattr(self._local, name, None)
+            if kept is not None:
+                kept.close()
 
     def _autocommit_reader(self) -> sqlite3.Connection:
         self._current()
@@ -78,6 +79,16 @@ class KeptSQLiteEngine(SQLiteEngine):
         if reader is None:
             reader = self._local.reader = self._connect()
         return reader
+
+    def _plain_reader(self) -> sqlite3.Connection:
+        """The calling thread's kept connection without Piccolo's converters: values as stored."""
+        self._current()
+        conn: sqlite3.Connection | None = getattr(self._local, "plain", None)
+        if conn is None:
+            conn = sqlite3.connect(**{**self.connection_kwargs, "detect_types": 0, "check_same_thread": False})
+            conn.execute("PRAGMA query_only = 1")
+            self._local.plain = conn
+        return conn
 
     @asynccontextmanager
     async def read_snapshot(self) -> AsyncIterator[None]:
@@ -121,6 +132,16 @@ class KeptSQLiteEngine(SQLiteEngine):
         if self.log_queries:
             self.print_query(query_id=self.get_query_id(), query=str(querystring))
         return conn.execute(sql, args).fetchall()
+
+    async def run_plain(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        """A compiled SELECT whose values go straight into a response model (pydantic parses the stored
+        text in one call): no per-value converter. In its own statement, outside the unit's snapshot;
+        inside a write transaction on its connection, converted (the model takes either)."""
+        if self.current_transaction.get() is not None:
+            return await self.run_compiled(sql, args)
+        cursor = self._plain_reader().execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     async def run_compiled(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
         """A compiled SELECT (``guild.infra.db.Prepared``) on the connection it belongs on."""

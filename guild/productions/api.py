@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, JSONBody
 
@@ -24,6 +24,7 @@ from guild.productions.schemas import (
     ProductionUpdate,
 )
 from guild.web.problems import documented
+from guild.web.responses import encoded
 
 Req = Request[Principal, Any, Any]
 IMPORT_MAX_BYTES = 8 * 1024 * 1024  # rosters of several thousand rows; anything larger is 413
@@ -71,8 +72,8 @@ class ProductionController(Controller):
         return await service.add_engagement(request.user, production_id, data)
 
     @get("/{production_id:uuid}/engagements", summary="The production's engagements")
-    async def engagements(self, request: Req, production_id: FromPath[UUID]) -> list[EngagementRead]:
-        return await service.list_engagements(request.user, production_id)
+    async def engagements(self, request: Req, production_id: FromPath[UUID]) -> Response[list[EngagementRead]]:
+        return encoded(service.ENGAGEMENT_READS, await service.list_engagements(request.user, production_id))
 
     @get("/{production_id:uuid}/disclosures", summary="Asset disclosures per category")
     async def disclosures(self, request: Req, production_id: FromPath[UUID]) -> list[DisclosureRead]:

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from pydantic import TypeAdapter
+
 from guild.compacts.queries import sees_drafts
 from guild.compacts.service import lock_compact
 from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
@@ -329,13 +331,14 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
         return _engagement_read(await present(Engagement.select().where(Engagement.id == engagement.id)))
 
 
+ENGAGEMENT_READS = TypeAdapter(list[EngagementRead])
 _ENGAGEMENTS_OF = Prepared(
     lambda: (
         Engagement.select(
             Engagement.id,
-            Engagement.production,
+            Engagement.production.as_alias("production_id"),
             Engagement.person_name,
-            Engagement.user,
+            Engagement.user.as_alias("user_id"),
             Engagement.department,
             Engagement.role,
             Engagement.level,
@@ -343,7 +346,7 @@ _ENGAGEMENTS_OF = Prepared(
             Engagement.currency,
             Engagement.start_date,
             Engagement.end_date,
-            Engagement.mentor,
+            Engagement.mentor.as_alias("mentor_engagement_id"),
             Engagement.created_at,
         )
         .where(Engagement.production == Param("production"))
@@ -355,8 +358,8 @@ _ENGAGEMENTS_OF = Prepared(
 async def list_engagements(principal: Principal, production_id: UUID) -> list[EngagementRead]:
     async with read_tx():
         await production_row(principal, production_id)
-        rows = await _ENGAGEMENTS_OF.rows(production=production_id)
-        return [_engagement_read(r) for r in rows]
+        rows = await _ENGAGEMENTS_OF.plain(production=production_id)
+    return ENGAGEMENT_READS.validate_python(rows)
 
 
 # --- disclosures and bulk imports ------------------------------------------------------------------

@@ -113,6 +113,50 @@ async def test_concurrent_read_units_each_get_their_rows(scenario) -> None:
     assert await asyncio.gather(*(read(s) for s in slugs)) == [s.upper() for s in slugs]
 
 
+async def test_a_roster_read_in_one_call_says_what_each_engagement_said_when_added(scenario, client) -> None:
+    """The roster list parses stored values in one call (no per-value converters); every field must
+    read as the single engagement did when it was added: ids, the linked account, the mentor, dates,
+    the time it was added."""
+    await scenario.org("kestrel", "production_company")
+    h = await scenario.people(
+        producer=person("producer@example.org", ("kestrel", "producer")),
+        grip=person("grip@example.org", ("kestrel", "member")),
+    )
+    pid = await scenario.production("kestrel", "Harbour", by=h["producer"])
+    url = f"/api/v1/productions/{pid}/engagements"
+    base = {"role": "crew", "currency": "EUR", "start_date": "2027-03-01", "end_date": "2027-05-28"}
+    lead = await client.post(
+        url,
+        headers=h["producer"],
+        json={
+            **base,
+            "person_name": "Ada Lead",
+            "department": "camera",
+            "level": "head",
+            "rate_minor_per_week": 400_000,
+        },
+    )
+    trainee = await client.post(
+        url,
+        headers=h["producer"],
+        json={
+            **base,
+            "person_name": "Bo Trainee",
+            "email": "grip@example.org",
+            "department": "camera",
+            "level": "trainee",
+            "rate_minor_per_week": 90_000,
+            "mentor_engagement_id": lead.json()["id"],
+            "start_date": "2027-03-08",
+        },
+    )
+    assert lead.status_code == trainee.status_code == 201, trainee.text
+    listed = await client.get(url, headers=h["producer"])
+    assert listed.status_code == 200
+    assert listed.json() == [lead.json(), trainee.json()]
+    assert listed.json()[1]["user_id"] == str(scenario.ids["grip@example.org"])
+
+
 # --- principals kept between requests -----------------------------------------------------------
 
 
