@@ -7,6 +7,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath, JSONBody, QueryParameter
+from pydantic import TypeAdapter
 
 from guild.compacts import queries, service
 from guild.compacts.lifecycle import Revision
@@ -25,6 +26,9 @@ from guild.domain.errors import Conflict, Forbidden, PreconditionFailed, Precond
 from guild.domain.principal import Principal
 from guild.web.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.web.problems import documented
+from guild.web.responses import encoded
+
+_VERSION_READ = TypeAdapter(VersionRead)
 
 Req = Request[Principal, Any, Any]
 Number = VersionNumber
@@ -81,7 +85,7 @@ class CompactController(Controller):
         self, request: Req, slug: FromPath[SlugParam], number: FromPath[Number]
     ) -> Response[VersionRead]:
         version, revision = await queries.get_version(request.user, slug, number)
-        return Response(version, headers={"ETag": revision.tag})
+        return encoded(_VERSION_READ, version, {"ETag": revision.tag})
 
     @put(
         "/{slug:str}/versions/{number:int}",

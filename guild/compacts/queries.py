@@ -59,8 +59,15 @@ _PARTIES = Prepared(
 )
 _VERSION = Prepared(
     lambda: (
-        CompactVersion.select()
+        CompactVersion.select(*(c for c in CompactVersion.all_columns() if c is not CompactVersion.terms))
         .where((CompactVersion.compact == Param("compact")) & (CompactVersion.number == Param("number")))
+        .output(load_json=True)
+    )
+)
+_TERMS = Prepared(
+    lambda: (
+        CompactVersion.select(CompactVersion.terms)
+        .where((CompactVersion.id == Param("id")) & (CompactVersion.revision == Param("revision")))
         .output(load_json=True)
     )
 )
@@ -102,31 +109,40 @@ def is_party_member(principal: Principal, compact: CompactRow, parties: list[str
     return principal.is_admin or any(principal.is_member_of(s) for s in {compact.convening_org, *parties})
 
 
-_PARSED: dict[tuple[UUID, int], Terms] = {}
+_PARSED: dict[tuple[UUID, int], tuple[Terms, dict[str, Any]]] = {}
 _PARSED_MAX = 512
 
 
-def _terms(version_id: UUID, revision: int, stored: Any) -> Terms:
-    """A version's parsed terms, validated once per revision (a revision's stored terms never change;
-    every edit of a draft makes a new revision). Terms are frozen, so one object serves every reader."""
-    key = (version_id, revision)
-    terms = _PARSED.get(key)
-    if terms is None:
-        terms = load_terms(stored)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[key] = terms
-    return terms
+def _remember(version_id: UUID, revision: int, stored: Any) -> tuple[Terms, dict[str, Any]]:
+    """A version's terms parsed, with the document as stored, kept per revision: a revision's stored
+    terms never change (every edit of a draft makes a new revision). Terms are frozen, so one object
+    serves every reader; the stored document is only read (hashes, redlines)."""
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    parsed = _PARSED[(version_id, revision)] = (load_terms(stored), stored)
+    return parsed
 
 
-def _version(row: dict[str, Any]) -> Version:
+async def _stored_terms(version_id: UUID, revision: int) -> tuple[Terms, dict[str, Any]] | None:
+    """This revision's terms, without reading them again when known; None if the version has moved on
+    to another revision since its row was read (an edit committed in between)."""
+    parsed = _PARSED.get((version_id, revision))
+    if parsed is None:
+        row = await _TERMS.first(id=version_id, revision=revision)
+        if row is None:
+            return None
+        parsed = _remember(version_id, revision, row["terms"])
+    return parsed
+
+
+def _version(row: dict[str, Any], terms: Terms, document: dict[str, Any]) -> Version:
     return Version(
         id=row["id"],
         number=row["number"],
         parent_number=row["parent_number"],
         status=VersionStatus(row["status"]),
-        terms=_terms(row["id"], row["revision"], row["terms"]),
-        terms_document=row["terms"],
+        terms=terms,
+        terms_document=document,
         parties=tuple(row["parties"]),
         terms_hash=row["terms_hash"],
         revision=row["revision"],
@@ -140,10 +156,13 @@ def _version(row: dict[str, Any]) -> Version:
 
 
 async def version_row(compact_id: UUID, number: int) -> Version:
-    row = await _VERSION.first(compact=compact_id, number=number)
-    if row is None:
-        raise NotFound(f"version {number} not found")
-    return _version(row)
+    while True:  # again only if the draft was edited between reading its row and its terms
+        row = await _VERSION.first(compact=compact_id, number=number)
+        if row is None:
+            raise NotFound(f"version {number} not found")
+        stored = await _stored_terms(row["id"], row["revision"])
+        if stored is not None:
+            return _version(row, *stored)
 
 
 async def all_versions(compact_id: UUID) -> list[Version]:
@@ -154,7 +173,7 @@ async def all_versions(compact_id: UUID) -> list[Version]:
         .order_by(CompactVersion.number)
         .output(load_json=True)
     )
-    return [_version(r) for r in rows]
+    return [_version(r, *_remember(r["id"], r["revision"], r["terms"])) for r in rows]
 
 
 async def visible_compact(principal: Principal, slug: str) -> tuple[CompactRow, list[str], bool]:

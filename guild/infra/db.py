@@ -342,10 +342,17 @@ def _pg_type(column: Column) -> str:
     return str(column.column_type)
 
 
+async def _released(connection: asyncpg.Connection) -> None:
+    """What a pooled connection needs when it goes back: nothing more than asyncpg's own step (it rolls
+    back a transaction left open). guild sets no session state (no ``SET``, ``LISTEN`` or session-level
+    advisory locks: its locks end with their transaction), so the default ``RESET ALL; UNLISTEN *; ...``
+    would cost every unit of work a round trip for nothing."""
+
+
 async def startup(settings: Settings) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=settings.pg_pool_max)
+        await db.start_connection_pool(min_size=1, max_size=settings.pg_pool_max, reset=_released)
         await raw("SELECT 1")  # fail start-up loudly when the database is unreachable
     else:
         await _ensure_wal()
