@@ -43,8 +43,8 @@ class ProductionController(Controller):
         return await service.list_productions(request.user)
 
     @get("/{production_id:uuid}", summary="One production")
-    async def get_production(self, request: Req, production_id: FromPath[UUID]) -> ProductionRead:
-        return await service.get_production(request.user, production_id)
+    async def get_production(self, request: Req, production_id: FromPath[UUID]) -> Response[ProductionRead]:
+        return encoded(service.PRODUCTION_READ, await service.get_production(request.user, production_id))
 
     @patch(
         "/{production_id:uuid}",

@@ -30,6 +30,11 @@ _PRODUCTION_LOCKED = Prepared(lambda: for_update(_production_query(), Production
 _log = structlog.get_logger("guild.productions")
 
 
+def may_read(principal: Principal, company_slug: str) -> bool:
+    """Who reads a production: its company's producers and officers, and site admins."""
+    return principal.is_admin or principal.has_role(company_slug, *READERS)
+
+
 async def production_row(
     principal: Principal, production_id: UUID, *, write: bool = False, lock: bool = False
 ) -> dict[str, Any]:
@@ -40,7 +45,7 @@ async def production_row(
     one live contract per engagement) run one at a time and each sees what the previous one committed.
     """
     row = await (_PRODUCTION_LOCKED if lock else _PRODUCTION).first(id=production_id)
-    if row is None or not (principal.is_admin or principal.has_role(row["company_slug"], *READERS)):
+    if row is None or not may_read(principal, row["company_slug"]):
         raise NotFound(f"production {production_id} not found")
     if write and not principal.has_role(row["company_slug"], Role.producer):
         raise Forbidden(

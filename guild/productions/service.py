@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from guild.compacts.queries import sees_drafts
 from guild.compacts.service import lock_compact
-from guild.domain.errors import Conflict, Forbidden, Unprocessable, invalid
+from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import VersionStatus
 from guild.domain.work import mentor_fit
@@ -30,7 +30,7 @@ from guild.infra.tables import (
     User,
 )
 from guild.productions.commitments import create_commitments, reschedule_commitments
-from guild.productions.queries import READERS, production_row
+from guild.productions.queries import READERS, may_read, production_row
 from guild.productions.schemas import (
     BindingCreate,
     BindingRead,
@@ -145,9 +145,41 @@ async def list_productions(principal: Principal) -> list[ProductionRead]:
         return await _production_reads(rows)
 
 
+PRODUCTION_READ = TypeAdapter(ProductionRead)
+_PRODUCTION_SHOWN = Prepared(
+    lambda: Production.select(
+        Production.id,
+        Production.company.slug.as_alias("company"),
+        Production.title,
+        Production.budget_minor,
+        Production.currency,
+        Production.start_date,
+        Production.end_date,
+        Production.status,
+        Production.created_at,
+    ).where(Production.id == Param("id"))
+)
+_BINDINGS_SHOWN = Prepared(
+    lambda: (
+        ProductionBinding.select(
+            ProductionBinding.compact.slug.as_alias("compact"),
+            ProductionBinding.version.number.as_alias("version_number"),
+            ProductionBinding.version_hash,
+            ProductionBinding.bound_at,
+        )
+        .where(ProductionBinding.production == Param("production"))
+        .order_by(ProductionBinding.compact.slug)
+    )
+)
+
+
 async def get_production(principal: Principal, production_id: UUID) -> ProductionRead:
-    async with read_tx():
-        return await _production_read(await production_row(principal, production_id))
+    """Stored values parsed by the response model in one call (``Prepared.plain``)."""
+    found = await _PRODUCTION_SHOWN.plain(id=production_id)
+    if not found or not may_read(principal, found[0]["company"]):
+        raise NotFound(f"production {production_id} not found")
+    shown = {**found[0], "bindings": await _BINDINGS_SHOWN.plain(production=production_id)}
+    return PRODUCTION_READ.validate_python(shown)
 
 
 _COLUMNS_OF = {

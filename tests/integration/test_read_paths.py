@@ -157,6 +157,37 @@ async def test_a_roster_read_in_one_call_says_what_each_engagement_said_when_add
     assert listed.json()[1]["user_id"] == str(scenario.ids["grip@example.org"])
 
 
+async def test_a_production_read_in_one_call_says_what_the_list_and_its_creation_said(scenario, client) -> None:
+    await scenario.organizations({"guild-a": "guild", "kestrel": "production_company"})
+    h = await scenario.people(
+        officer=person("officer@example.org", ("guild-a", "officer")),
+        producer=person("producer@example.org", ("kestrel", "producer")),
+        outsider=person("outsider@example.org"),
+    )
+    await scenario.compact("c1", convening="guild-a", by="officer@example.org")
+    created = await client.post(
+        "/api/v1/productions",
+        headers=h["producer"],
+        json={
+            "company": "kestrel",
+            "title": "Harbour",
+            "budget_minor": 30_000_000,
+            "currency": "EUR",
+            "start_date": "2027-03-01",
+            "end_date": "2027-06-30",
+        },
+    )
+    pid = created.json()["id"]
+    read = await client.get(f"/api/v1/productions/{pid}", headers=h["producer"])
+    assert read.json() == created.json()
+    await scenario.bind(pid, "c1", by=h["producer"])
+    read = (await client.get(f"/api/v1/productions/{pid}", headers=h["producer"])).json()
+    [listed] = (await client.get("/api/v1/productions", headers=h["producer"])).json()
+    assert read == listed
+    assert [(b["compact"], b["version_number"]) for b in read["bindings"]] == [("c1", 1)]
+    assert (await client.get(f"/api/v1/productions/{pid}", headers=h["outsider"])).status_code == 404
+
+
 # --- principals kept between requests -----------------------------------------------------------
 
 
