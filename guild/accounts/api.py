@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
 from litestar.params import JSONBody
@@ -12,6 +12,7 @@ from guild.accounts.schemas import MeRead, TokenRequest, TokenResponse, UserCrea
 from guild.domain.errors import Conflict, Unauthorized
 from guild.domain.principal import Principal
 from guild.web.problems import documented
+from guild.web.responses import encoded
 from guild.web.security import TokenIssuer, admin_guard
 
 
@@ -38,8 +39,8 @@ class AuthController(Controller):
         return TokenResponse(access_token=token, expires_at=expires_at)
 
     @get("/me", summary="The signed-in user and their roles per organisation")
-    async def me(self, request: Request[Principal, Any, Any]) -> MeRead:
-        return await service.me(request.user.id)
+    async def me(self, request: Request[Principal, Any, Any]) -> Response[MeRead]:
+        return encoded(service.ME_READ, await service.me(request.user.id))
 
     @post(
         "/users",

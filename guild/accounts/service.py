@@ -6,8 +6,10 @@ import time
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from pydantic import TypeAdapter
+
 from guild.accounts.passwords import hash_password, verify_password
-from guild.accounts.schemas import MeRead, MyMembership, UserCreate, UserRead
+from guild.accounts.schemas import MeRead, UserCreate, UserRead
 from guild.domain.errors import Conflict, NotFound, Unauthorized
 from guild.domain.principal import Principal
 from guild.infra import audit, throttle
@@ -168,41 +170,25 @@ _ME = Prepared(
 _MY_MEMBERSHIPS = Prepared(
     lambda: (
         Membership.select(
+            Membership.organization.id.as_alias("organization_id"),
+            Membership.organization.slug.as_alias("organization_slug"),
+            Membership.organization.name.as_alias("organization_name"),
+            Membership.organization.kind.as_alias("organization_kind"),
             Membership.role,
-            Membership.organization.id,
-            Membership.organization.slug,
-            Membership.organization.name,
-            Membership.organization.kind,
         )
         .where(Membership.user == Param("user"))
         .order_by(Membership.organization.slug)
     )
 )
+ME_READ = TypeAdapter(MeRead)
 
 
 async def me(user_id: UUID) -> MeRead:
-    async with read_tx():
-        user = await _ME.first(user=user_id)
-        rows = await _MY_MEMBERSHIPS.rows(user=user_id)
-    if user is None:
+    """Stored values parsed by the response model in one call (``Prepared.plain``)."""
+    found = await _ME.plain(user=user_id)
+    if not found:
         raise NotFound(f"user {user_id} not found")
-    return MeRead(
-        id=user["id"],
-        email=user["email"],
-        name=user["name"],
-        is_admin=user["is_admin"],
-        created_at=user["created_at"],
-        memberships=[
-            MyMembership(
-                organization_id=r["organization.id"],
-                organization_slug=r["organization.slug"],
-                organization_name=r["organization.name"],
-                organization_kind=r["organization.kind"],
-                role=r["role"],
-            )
-            for r in rows
-        ],
-    )
+    return ME_READ.validate_python({**found[0], "memberships": await _MY_MEMBERSHIPS.plain(user=user_id)})
 
 
 async def user_count() -> int:
