@@ -185,10 +185,12 @@ ME_READ = TypeAdapter(MeRead)
 
 async def me(user_id: UUID) -> MeRead:
     """Stored values parsed by the response model in one call (``Prepared.plain``)."""
-    found = await _ME.plain(user=user_id)
-    if not found:
-        raise NotFound(f"user {user_id} not found")
-    return ME_READ.validate_python({**found[0], "memberships": await _MY_MEMBERSHIPS.plain(user=user_id)})
+    async with read_tx():  # PostgreSQL: both statements on one pooled connection
+        found = await _ME.plain(user=user_id)
+        if not found:
+            raise NotFound(f"user {user_id} not found")
+        memberships = await _MY_MEMBERSHIPS.plain(user=user_id)
+    return ME_READ.validate_python({**found[0], "memberships": memberships})
 
 
 async def user_count() -> int:

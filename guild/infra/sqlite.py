@@ -33,12 +33,21 @@ _KEPT_MAX = 32
 """Idle snapshot connections kept; more may be open while that many units of work overlap."""
 
 
+class _Snapshot:
+    """A unit of reads: the kept connection it reads on, once it reads."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self) -> None:
+        self.conn: sqlite3.Connection | None = None
+
+
 class KeptSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine; reads on connections kept for the process (see the module)."""
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
-        self._snapshot: contextvars.ContextVar[sqlite3.Connection | None] = contextvars.ContextVar(
+        self._snapshot: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar(
             f"sqlite_snapshot_{path}", default=None
         )
         self._idle: list[sqlite3.Connection] = []
@@ -98,18 +107,28 @@ class KeptSQLiteEngine(SQLiteEngine):
             yield
             return
         self._current()
-        conn = self._idle.pop() if self._idle else self._connect()
-        conn.execute("BEGIN")
-        token = self._snapshot.set(conn)
+        snapshot = _Snapshot()
+        token = self._snapshot.set(snapshot)
         try:
             yield
         finally:
             self._snapshot.reset(token)
-            conn.execute("COMMIT")  # nothing to keep: a read-only transaction ends
-            if len(self._idle) < _KEPT_MAX and self._owner == (os.getpid(), self.path):
-                self._idle.append(conn)
-            else:
-                conn.close()
+            conn = snapshot.conn
+            if conn is not None:
+                conn.execute("COMMIT")  # nothing to keep: a read-only transaction ends
+                if len(self._idle) < _KEPT_MAX and self._owner == (os.getpid(), self.path):
+                    self._idle.append(conn)
+                else:
+                    conn.close()
+
+    def _snapshot_connection(self, snapshot: _Snapshot) -> sqlite3.Connection:
+        """The unit's connection, its transaction begun at its first statement (a unit that reads
+        nothing here costs nothing)."""
+        if snapshot.conn is None:
+            conn = self._idle.pop() if self._idle else self._connect()
+            conn.execute("BEGIN")
+            snapshot.conn = conn
+        return snapshot.conn
 
     # --- running queries -----------------------------------------------------------------------------
 
@@ -118,10 +137,10 @@ class KeptSQLiteEngine(SQLiteEngine):
         or a write outside any)."""
         if self.current_transaction.get() is not None:
             return None
-        conn = self._snapshot.get()
-        if conn is None and select:
-            conn = self._autocommit_reader()
-        return conn
+        snapshot = self._snapshot.get()
+        if snapshot is not None:
+            return self._snapshot_connection(snapshot)
+        return self._autocommit_reader() if select else None
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
         """Piccolo's entry point for every query."""

@@ -175,11 +175,12 @@ _BINDINGS_SHOWN = Prepared(
 
 async def get_production(principal: Principal, production_id: UUID) -> ProductionRead:
     """Stored values parsed by the response model in one call (``Prepared.plain``)."""
-    found = await _PRODUCTION_SHOWN.plain(id=production_id)
-    if not found or not may_read(principal, found[0]["company"]):
-        raise NotFound(f"production {production_id} not found")
-    shown = {**found[0], "bindings": await _BINDINGS_SHOWN.plain(production=production_id)}
-    return PRODUCTION_READ.validate_python(shown)
+    async with read_tx():  # PostgreSQL: both statements on one pooled connection
+        found = await _PRODUCTION_SHOWN.plain(id=production_id)
+        if not found or not may_read(principal, found[0]["company"]):
+            raise NotFound(f"production {production_id} not found")
+        bindings = await _BINDINGS_SHOWN.plain(production=production_id)
+    return PRODUCTION_READ.validate_python({**found[0], "bindings": bindings})
 
 
 _COLUMNS_OF = {
