@@ -836,11 +836,13 @@ async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
     garbage collector paused while rows arrive, as the sweep does)."""
     import asyncpg
 
-    from guild.compliance.service import _ENGAGEMENTS, _cyclic_gc_paused
+    from guild.compliance.service import _cyclic_gc_paused, _settling_sql
 
     where = "IN (SELECT production FROM production_binding WHERE compact = $1)"
-    engagements = _ENGAGEMENTS.replace("WHERE {}", f"WHERE c.production {where}", 1).replace(
-        "WHERE {}", f"WHERE e.production {where}", 1
+    engagements = (
+        _settling_sql("postgres")
+        .replace("WHERE {}", f"WHERE c.production {where}", 1)
+        .replace("WHERE {}", f"WHERE e.production {where}", 1)
     )
     statements = [
         engagements,
@@ -945,8 +947,10 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
         assert prods
         await _timed("load: bindings + versions", out, E._bindings(ids))
         await _timed("load: disclosures", out, E._disclosures(ids))
-        engs = await _timed("load: engagements + mentors + contracts", out, E._engagements(ids), "one query")
-        n_eng = sum(len(v) for v in engs.values())
+        listed, counted = await _timed(
+            "load: engagements + mentors + contracts", out, E._engagements(ids), "one query (settled ones counted)"
+        )
+        n_eng = sum(len(v) for v in listed.values()) + sum(h.count for v in counted.values() for h in v)
         await _timed("load: commitments", out, E._commitments(ids))
         batch = await _timed("load: _load total (6 q)", out, E._load(ids))
         existing = await _timed("open findings", out, E._open_findings(ids))
@@ -982,14 +986,15 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
 
     # the engagement query on a bare asyncpg connection: fetched (server + transfer + decoding) vs counted
     # on the server only (what the database spends; the rest is the driver turning rows into Python values)
-    sql, args = QueryString(E._ENGAGEMENTS, in_list("c.production", ids), in_list("e.production", ids)).compile_string(
-        engine_type="postgres"
-    )
+    where = in_list("c.production", ids), in_list("e.production", ids)
+    sql, args = QueryString(E._settling_sql("postgres"), *where).compile_string(engine_type="postgres")
+    whole, _ = QueryString(E._ENGAGEMENTS, *where).compile_string(engine_type="postgres")
     conn = await asyncpg.connect(url)
     try:
         for label, statement in [
             ("asyncpg: engagement query, fetched", sql),
             ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q"),
+            ("asyncpg: every engagement listed, fetched", whole),
         ]:
             await conn.fetch(statement, *args)
             t = time.perf_counter()
