@@ -936,6 +936,7 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
                 Finding.production.is_in(list(ids)) & (Finding.status == "open")
             )
         await E._lock(ids)
+        await E._no_jit()  # as each batch of the sweep
         # the load, query by query (as _load runs them), then _load as a whole
         prods = await _timed(
             "load: productions",
@@ -1007,6 +1008,7 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
     prof = cProfile.Profile()
     with E._cyclic_gc_paused():
         async with write_tx():
+            await E._no_jit()
             prof.enable()
             batch = await E._load(ids)
             prof.disable()

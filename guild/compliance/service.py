@@ -629,15 +629,19 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+async def _no_jit() -> None:
+    """PostgreSQL's JIT compiles a batch's queries anew each time (their estimated cost is high), which took
+    longer than running them (~0.2 s of compiling per batch, measured with EXPLAIN ANALYZE on the data of
+    benchmarks/compliance_sweep.py): off for the current transaction only."""
+    if not is_sqlite():
+        await raw("SET LOCAL jit = off")
+
+
 async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: datetime) -> BatchStats:
     """Check up to MAX_BATCH productions inside the caller's write transaction."""
     if not production_ids:
         return BatchStats()
-    if not is_sqlite():
-        # PostgreSQL's JIT compiles a batch's queries anew each time (their estimated cost is high), which
-        # took longer than running them (~0.2 s of compiling per batch, measured with EXPLAIN ANALYZE in
-        # benchmarks/compliance_sweep.py); for this transaction only.
-        await raw("SET LOCAL jit = off")
+    await _no_jit()
     with _cyclic_gc_paused():
         batch = await _load(production_ids, _utc(now).date())
         existing = await _open_findings(production_ids)
