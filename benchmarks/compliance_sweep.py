@@ -29,13 +29,14 @@ Prints:
                 without an issued contract, contracts not compliant with the bound hash, likeness uses
                 without consent, prohibited uses, counted apprentices per quota rule (second of two runs)
   - raw read:   seconds of reading every row the sweep reads to the client (asyncpg, 4 statements over
-                all productions: engagements with mentors and contract facts, disclosures, productions
-                with bindings, open findings), no evaluation: the floor of an engine outside the database
+                all productions: the engine's engagement statement (engagements with mentors and contract
+                facts, settled ones counted per department and level), disclosures, productions with
+                bindings, open findings), no evaluation: the floor of an engine outside the database
   - ratios:     sweep / raw pass for both sweeps (goal: <= 2), sweep / raw read, productions/s
   - profile:    when a ratio is above 2 (or --profile always): one batch of 500 productions, phase by
                 phase (load queries, evaluate, write; the cyclic GC paused as in the sweep), in
-                rolled-back transactions; the engagement query
-                on bare asyncpg, fetched vs counted on the server (the driver's decoding share); the top
+                rolled-back transactions; the engagement query on bare asyncpg, fetched vs counted on the
+                server (the driver's decoding share), and the same with every engagement listed; the top
                 functions of the load and of the evaluation under cProfile
 """
 
@@ -830,7 +831,7 @@ async def raw_pass(url: str, world: dict[str, Any]) -> tuple[float, float, list[
 
 async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
     """(seconds, rows) of reading once, to the client, every row the sweep reads: the engine's own
-    engagement statement (mentors, latest contract facts), disclosures, productions with bindings and
+    engagement statement (mentors, latest contract facts, settled engagements counted), disclosures, productions with bindings and
     open findings, each over ALL bound productions in one statement: no batches, no evaluation, no writes.
     The floor of any engine that evaluates rules outside the database (second of two runs; the cyclic
     garbage collector paused while rows arrive, as the sweep does)."""
