@@ -843,6 +843,7 @@ async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
     engagements = (
         _settling_sql("postgres")
         .replace("WHERE {}", f"WHERE c.production {where}", 1)
+        .replace("WHERE {}", f"WHERE b.production {where}", 1)
         .replace("WHERE {}", f"WHERE e.production {where}", 1)
     )
     statements = [
@@ -937,7 +938,7 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
                 Finding.production.is_in(list(ids)) & (Finding.status == "open")
             )
         await E._lock(ids)
-        await E._no_jit()  # as each batch of the sweep
+        await E._planner_settings()  # as each batch of the sweep
         # the load, query by query (as _load runs them), then _load as a whole
         prods = await _timed(
             "load: productions",
@@ -988,19 +989,20 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
 
     # the engagement query on a bare asyncpg connection: fetched (server + transfer + decoding) vs counted
     # on the server only (what the database spends; the rest is the driver turning rows into Python values)
-    where = in_list("c.production", ids), in_list("e.production", ids)
-    sql, args = QueryString(E._settling_sql("postgres"), *where).compile_string(engine_type="postgres")
-    whole, _ = QueryString(E._ENGAGEMENTS, *where).compile_string(engine_type="postgres")
+    c, b, e = in_list("c.production", ids), in_list("b.production", ids), in_list("e.production", ids)
+    sql, args = QueryString(E._settling_sql("postgres"), c, b, e).compile_string(engine_type="postgres")
+    whole, whole_args = QueryString(E._ENGAGEMENTS, c, e).compile_string(engine_type="postgres")
     conn = await asyncpg.connect(url)
     try:
-        for label, statement in [
-            ("asyncpg: engagement query, fetched", sql),
-            ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q"),
-            ("asyncpg: every engagement listed, fetched", whole),
+        await conn.execute("SET plan_cache_mode = force_custom_plan; SET jit = off")  # as the sweep's batches
+        for label, statement, values in [
+            ("asyncpg: engagement query, fetched", sql, args),
+            ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q", args),
+            ("asyncpg: every engagement listed, fetched", whole, whole_args),
         ]:
-            await conn.fetch(statement, *args)
+            await conn.fetch(statement, *values)
             t = time.perf_counter()
-            rows = await conn.fetch(statement, *args)
+            rows = await conn.fetch(statement, *values)
             print(f"    {label:<40} {(time.perf_counter() - t) * 1000:9.1f} ms  {len(rows)} rows")
     finally:
         await conn.close()
@@ -1009,7 +1011,7 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
     prof = cProfile.Profile()
     with E._cyclic_gc_paused():
         async with write_tx():
-            await E._no_jit()
+            await E._planner_settings()
             prof.enable()
             batch = await E._load(ids)
             prof.disable()

@@ -629,11 +629,16 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def _no_jit() -> None:
-    """PostgreSQL's JIT compiles a batch's queries anew each time (their estimated cost is high), which took
-    longer than running them (~0.2 s of compiling per batch, measured with EXPLAIN ANALYZE on the data of
-    benchmarks/compliance_sweep.py): off for the current transaction only."""
+async def _planner_settings() -> None:
+    """How PostgreSQL plans a batch's queries, for the current transaction only:
+
+    - each execution planned for its own ids (``force_custom_plan``): a prepared statement run a few times
+      may otherwise get a generic plan, blind to the ids, which for the engagement query was 100× slower
+      (seen in ``benchmarks/compliance_sweep.py``: 48 s instead of 0.3 s for one batch);
+    - no JIT: it compiled the batch's queries anew each time (their estimated cost is high), ~0.2 s per
+      batch, longer than running them (measured with EXPLAIN ANALYZE on the benchmark's data)."""
     if not is_sqlite():
+        await raw("SET LOCAL plan_cache_mode = force_custom_plan")
         await raw("SET LOCAL jit = off")
 
 
@@ -641,7 +646,7 @@ async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: dateti
     """Check up to MAX_BATCH productions inside the caller's write transaction."""
     if not production_ids:
         return BatchStats()
-    await _no_jit()
+    await _planner_settings()
     with _cyclic_gc_paused():
         batch = await _load(production_ids, _utc(now).date())
         existing = await _open_findings(production_ids)
