@@ -29,13 +29,14 @@ Prints:
                 without an issued contract, contracts not compliant with the bound hash, likeness uses
                 without consent, prohibited uses, counted apprentices per quota rule (second of two runs)
   - raw read:   seconds of reading every row the sweep reads to the client (asyncpg, 4 statements over
-                all productions: engagements with mentors and contract facts, disclosures, productions
-                with bindings, open findings), no evaluation: the floor of an engine outside the database
+                all productions: the engine's engagement statement (engagements with mentors and contract
+                facts, settled ones counted per department and level), disclosures, productions with
+                bindings, open findings), no evaluation: the floor of an engine outside the database
   - ratios:     sweep / raw pass for both sweeps (goal: <= 2), sweep / raw read, productions/s
   - profile:    when a ratio is above 2 (or --profile always): one batch of 500 productions, phase by
                 phase (load queries, evaluate, write; the cyclic GC paused as in the sweep), in
-                rolled-back transactions; the engagement query
-                on bare asyncpg, fetched vs counted on the server (the driver's decoding share); the top
+                rolled-back transactions; the engagement query on bare asyncpg, fetched vs counted on the
+                server (the driver's decoding share), and the same with every engagement listed; the top
                 functions of the load and of the evaluation under cProfile
 """
 
@@ -830,17 +831,20 @@ async def raw_pass(url: str, world: dict[str, Any]) -> tuple[float, float, list[
 
 async def raw_read(url: str, world: dict[str, Any]) -> tuple[float, int]:
     """(seconds, rows) of reading once, to the client, every row the sweep reads: the engine's own
-    engagement statement (mentors, latest contract facts), disclosures, productions with bindings and
+    engagement statement (mentors, latest contract facts, settled engagements counted), disclosures, productions with bindings and
     open findings, each over ALL bound productions in one statement: no batches, no evaluation, no writes.
     The floor of any engine that evaluates rules outside the database (second of two runs; the cyclic
     garbage collector paused while rows arrive, as the sweep does)."""
     import asyncpg
 
-    from guild.compliance.service import _ENGAGEMENTS, _cyclic_gc_paused
+    from guild.compliance.service import _cyclic_gc_paused, _settling_sql
 
     where = "IN (SELECT production FROM production_binding WHERE compact = $1)"
-    engagements = _ENGAGEMENTS.replace("WHERE {}", f"WHERE c.production {where}", 1).replace(
-        "WHERE {}", f"WHERE e.production {where}", 1
+    engagements = (
+        _settling_sql("postgres")
+        .replace("WHERE {}", f"WHERE c.production {where}", 1)
+        .replace("WHERE {}", f"WHERE b.production {where}", 1)
+        .replace("WHERE {}", f"WHERE e.production {where}", 1)
     )
     statements = [
         engagements,
@@ -934,6 +938,7 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
                 Finding.production.is_in(list(ids)) & (Finding.status == "open")
             )
         await E._lock(ids)
+        await E._planner_settings()  # as each batch of the sweep
         # the load, query by query (as _load runs them), then _load as a whole
         prods = await _timed(
             "load: productions",
@@ -945,8 +950,10 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
         assert prods
         await _timed("load: bindings + versions", out, E._bindings(ids))
         await _timed("load: disclosures", out, E._disclosures(ids))
-        engs = await _timed("load: engagements + mentors + contracts", out, E._engagements(ids), "one query")
-        n_eng = sum(len(v) for v in engs.values())
+        listed, counted = await _timed(
+            "load: engagements + mentors + contracts", out, E._engagements(ids), "one query (settled ones counted)"
+        )
+        n_eng = sum(len(v) for v in listed.values()) + sum(h.count for v in counted.values() for h in v)
         await _timed("load: commitments", out, E._commitments(ids))
         batch = await _timed("load: _load total (6 q)", out, E._load(ids))
         existing = await _timed("open findings", out, E._open_findings(ids))
@@ -982,18 +989,20 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
 
     # the engagement query on a bare asyncpg connection: fetched (server + transfer + decoding) vs counted
     # on the server only (what the database spends; the rest is the driver turning rows into Python values)
-    sql, args = QueryString(E._ENGAGEMENTS, in_list("c.production", ids), in_list("e.production", ids)).compile_string(
-        engine_type="postgres"
-    )
+    c, b, e = in_list("c.production", ids), in_list("b.production", ids), in_list("e.production", ids)
+    sql, args = QueryString(E._settling_sql("postgres"), c, b, e).compile_string(engine_type="postgres")
+    whole, whole_args = QueryString(E._ENGAGEMENTS, c, e).compile_string(engine_type="postgres")
     conn = await asyncpg.connect(url)
     try:
-        for label, statement in [
-            ("asyncpg: engagement query, fetched", sql),
-            ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q"),
+        await conn.execute("SET plan_cache_mode = force_custom_plan; SET jit = off")  # as the sweep's batches
+        for label, statement, values in [
+            ("asyncpg: engagement query, fetched", sql, args),
+            ("asyncpg: engagement query, counted", f"SELECT count(*) FROM ({sql}) q", args),
+            ("asyncpg: every engagement listed, fetched", whole, whole_args),
         ]:
-            await conn.fetch(statement, *args)
+            await conn.fetch(statement, *values)
             t = time.perf_counter()
-            rows = await conn.fetch(statement, *args)
+            rows = await conn.fetch(statement, *values)
             print(f"    {label:<40} {(time.perf_counter() - t) * 1000:9.1f} ms  {len(rows)} rows")
     finally:
         await conn.close()
@@ -1002,6 +1011,7 @@ async def profile_batch(url: str, world: dict[str, Any], run_id: uuid.UUID, size
     prof = cProfile.Profile()
     with E._cyclic_gc_paused():
         async with write_tx():
+            await E._planner_settings()
             prof.enable()
             batch = await E._load(ids)
             prof.disable()

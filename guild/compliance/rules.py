@@ -30,12 +30,12 @@ from uuid import UUID
 
 from contracts.clauses import ContractContext
 from contracts.rules import required_clause_keys
-from guild.apprenticeship.rules import QuotaResult, quota_report
+from guild.apprenticeship.rules import Placement, QuotaResult, quota_report
 from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, ai_rules
 from guild.domain.dates import placement_weeks
 from guild.domain.statuses import CommitmentStatus, ContractStatus
-from guild.domain.work import ContractType, Level
+from guild.domain.work import ENTRY_LEVELS, ContractType, Level
 
 __all__ = [
     "REMEDIATION",
@@ -45,12 +45,14 @@ __all__ = [
     "Disclosure",
     "EngagementFact",
     "FindingDraft",
+    "Headcount",
     "ProductionFacts",
     "Rule",
     "Severity",
     "escalated",
     "evaluate_production",
     "placement_weeks",
+    "settled",
     "weighted_ai_share",
 ]
 
@@ -186,7 +188,24 @@ class CommitmentFact:
 
 
 @dataclass(frozen=True, slots=True)
+class Headcount:
+    """``count`` settled engagements (:func:`settled`) of one department and level: all any rule reads of
+    them (the quota's journey-level headcount). The engine may count them here instead of listing them."""
+
+    department: Department | str
+    level: Level | str
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.level in ENTRY_LEVELS:  # a placement is never settled: the quota reads all of it
+            raise ValueError(f"an {self.level} engagement is a placement, not a headcount")
+
+
+@dataclass(frozen=True, slots=True)
 class ProductionFacts:
+    """``engagements`` and ``settled`` together are the production's roster: an engagement is listed in
+    ``engagements``, or (only if :func:`settled` under every bound version) counted in ``settled``."""
+
     production_id: UUID
     budget_minor: int
     currency: str
@@ -194,6 +213,7 @@ class ProductionFacts:
     engagements: list[EngagementFact] = field(default_factory=list)
     commitments: list[CommitmentFact] = field(default_factory=list)
     today: date | None = None  # the run's date (UTC): open commitments due before it are overdue; None = none are
+    settled: list[Headcount] = field(default_factory=list)
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -430,6 +450,15 @@ def _in_order(c: ContractFact | None, version_hash: str) -> bool:
     )
 
 
+def settled(e: EngagementFact, version_hashes: Collection[str]) -> bool:
+    """No rule can flag this engagement under the versions of these hashes, whatever else it holds: it
+    is not a placement (the quota reads only its department and level) and its contract is in order
+    with each version (no contract rule flags it). The engine may count such engagements by department
+    and level (:class:`Headcount`) instead of loading them; its query states this predicate in SQL,
+    and its tests hold the two to agreement."""
+    return e.level not in ENTRY_LEVELS and all(_in_order(e.contract, h) for h in version_hashes)
+
+
 def _contracts(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     found = (
         rule(facts, e, bt)
@@ -492,13 +521,21 @@ def _underpaid(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> list[F
     return out
 
 
+@lru_cache(maxsize=256)
+def _stand_in(department: Department | str, level: Level | str) -> EngagementFact:
+    """A settled engagement in the quota's roster: of it, the quota reads its department and level only
+    (it is no placement), so one shared object stands for each of them."""
+    return EngagementFact(UUID(int=0), "", department, level, 0, "", date.min, date.min)
+
+
 def _apprenticeship(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     """The quota engine of :mod:`guild.apprenticeship.rules`: a finding per department whose quota
     is not met (evidence: the explained result) and one per placement paid below the minimum rate."""
     out = []
-    for result in quota_report(
-        facts.budget_minor, facts.currency, facts.engagements, bt.terms, bt.label, problems_only=True
-    ):
+    roster: list[Placement] = [*facts.engagements]
+    for h in facts.settled:
+        roster += [_stand_in(h.department, h.level)] * h.count
+    for result in quota_report(facts.budget_minor, facts.currency, roster, bt.terms, bt.label, problems_only=True):
         if not result.met:
             out.append(_quota(bt, result, result.rule))
         out.extend(_underpaid(bt, result, result.rule))

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -42,6 +42,7 @@ from guild.compliance.rules import (
     Disclosure,
     EngagementFact,
     FindingDraft,
+    Headcount,
     ProductionFacts,
     escalated,
     evaluate_production,
@@ -49,6 +50,7 @@ from guild.compliance.rules import (
 from guild.compliance.runs import RunCounts, RunLease, SweepConflict
 from guild.domain.errors import NotFound
 from guild.domain.statuses import CommitmentStatus, ContractStatus, FindingStatus
+from guild.domain.work import ENTRY_LEVELS
 from guild.infra import audit
 from guild.infra.db import in_list, insert_many, is_sqlite, raw, read_tx, write_tx
 from guild.infra.db import rows as db_rows
@@ -157,6 +159,16 @@ async def _disclosures(ids: Sequence[UUID]) -> dict[str, list[Disclosure]]:
     return out
 
 
+_LATEST_CONTRACTS = f"""
+    SELECT c.engagement, c.id, c.status, c.contract_type, c.clause_keys, c.planned_ai_uses, c.version_hashes,
+           c.compliant, row_number() OVER (
+               PARTITION BY c.engagement
+               ORDER BY CASE WHEN c.status = '{ContractStatus.issued.value}' THEN 0 ELSE 1 END, c.issued_at DESC, c.id DESC
+           ) AS latest
+    FROM contract c WHERE {{}}
+"""
+
+# Per engagement: its live (issued) contract, else its latest void or superseded one.
 _ENGAGEMENTS = f"""
 SELECT e.production, e.id, e.person_name, e.department, e.level, e.rate_minor_per_week, e.currency,
        e.start_date, e.end_date, m.level AS mentor_level, m.department AS mentor_department,
@@ -164,30 +176,104 @@ SELECT e.production, e.id, e.person_name, e.department, e.level, e.rate_minor_pe
        c.version_hashes, c.compliant
 FROM engagement e
 LEFT JOIN engagement m ON m.id = e.mentor
-LEFT JOIN (  -- per engagement: its live (issued) contract, else its latest void or superseded one
-    SELECT c.engagement, c.id, c.status, c.contract_type, c.clause_keys, c.planned_ai_uses, c.version_hashes,
-           c.compliant, row_number() OVER (
-               PARTITION BY c.engagement
-               ORDER BY CASE WHEN c.status = '{ContractStatus.issued.value}' THEN 0 ELSE 1 END, c.issued_at DESC, c.id DESC
-           ) AS latest
-    FROM contract c WHERE {{}}
-) c ON c.engagement = e.id AND c.latest = 1
+LEFT JOIN ({_LATEST_CONTRACTS}) c ON c.engagement = e.id AND c.latest = 1
 WHERE {{}}
 ORDER BY e.id
 """
 
+# ``rules.settled`` in SQL, per engine, over ``e`` (the engagement), ``c`` (its contract, as above) and ``b.hashes``
+# (the hashes of the versions its production is bound to): not a placement, and an issued contract, compliant,
+# planning no AI use, checked against every bound version. NULL (unknown) is not settled: the engagement is
+# then listed and the rules decide.
+_SETTLED = {
+    "postgres": (
+        # the mentor looked up by primary key (OFFSET 0 keeps it a lookup, not a hash over every engagement)
+        "LEFT JOIN LATERAL (SELECT m.level, m.department FROM engagement m WHERE m.id = e.mentor OFFSET 0) m ON TRUE",
+        "array_agg(b.version_hash)",
+        "cardinality(c.planned_ai_uses) = 0 AND c.version_hashes @> coalesce(b.hashes, ARRAY[]::varchar[])",
+    ),
+    "sqlite": (
+        "LEFT JOIN engagement m ON m.id = e.mentor",
+        "json_group_array(b.version_hash)",
+        "json_array_length(c.planned_ai_uses) = 0 AND c.version_hashes IS NOT NULL AND NOT EXISTS ("
+        "SELECT 1 FROM json_each(coalesce(b.hashes, '[]')) h "
+        "WHERE h.value NOT IN (SELECT value FROM json_each(c.version_hashes)))",
+    ),
+}
 
-async def _engagements(ids: Sequence[UUID]) -> dict[UUID, list[EngagementFact]]:
+
+@lru_cache(maxsize=2)
+def _settling_sql(engine_type: str) -> str:
+    """The engagement query of a sweep: the engagements it lists (as ``_ENGAGEMENTS``, its last column
+    NULL, in no order), then per production, department and level the number of settled ones (``id`` NULL)."""
+    mentor, hashes, settled = _SETTLED[engine_type]
+    entry = ", ".join(f"'{level.value}'" for level in sorted(ENTRY_LEVELS))
+    return f"""
+WITH x AS (
+    SELECT e.production, e.id, e.person_name, e.department, e.level, e.rate_minor_per_week, e.currency,
+           e.start_date, e.end_date, m.level AS mentor_level, m.department AS mentor_department,
+           c.id AS contract_id, c.status AS contract_status, c.contract_type, c.clause_keys, c.planned_ai_uses,
+           c.version_hashes, c.compliant,
+           (e.level NOT IN ({entry}) AND c.status = '{ContractStatus.issued.value}' AND c.compliant AND {settled})
+           AS settled
+    FROM engagement e
+    {mentor}
+    LEFT JOIN ({_LATEST_CONTRACTS}) c ON c.engagement = e.id AND c.latest = 1
+    LEFT JOIN (SELECT b.production, {hashes} AS hashes FROM production_binding b WHERE {{}} GROUP BY b.production) b
+        ON b.production = e.production
+    WHERE {{}}
+)
+SELECT production, id, person_name, department, level, rate_minor_per_week, currency, start_date, end_date,
+       mentor_level, mentor_department, contract_id, contract_status, contract_type, clause_keys,
+       planned_ai_uses, version_hashes, compliant, NULL AS headcount
+FROM x WHERE settled IS NOT TRUE
+UNION ALL
+SELECT production, NULL, NULL, department, level, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*)
+FROM x WHERE settled
+GROUP BY production, department, level
+"""
+
+
+def _contract(r: Sequence[Any]) -> ContractFact | None:
+    return None if r[11] is None else ContractFact(r[11], r[12], r[13], r[14], r[15], r[16], bool(r[17]))
+
+
+def _engagement(r: Sequence[Any]) -> EngagementFact:
+    return EngagementFact(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], _contract(r))
+
+
+_Roster = tuple[dict[UUID, list[EngagementFact]], dict[UUID, list[Headcount]]]
+
+
+async def _engagements(ids: Sequence[UUID], *, settle: bool = True) -> _Roster:
     """Per production, its engagements in id order, each with its mentor's level and department and
-    its contract's facts (the columns stored at issue: never the document, report or PDF). One query."""
-    rows = await db_rows(QueryString(_ENGAGEMENTS, in_list("c.production", ids), in_list("e.production", ids)))
-    out: dict[UUID, list[EngagementFact]] = {}
-    for r in rows:
-        contract = None if r[11] is None else ContractFact(r[11], r[12], r[13], r[14], r[15], r[16], bool(r[17]))
-        out.setdefault(r[0], []).append(
-            EngagementFact(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], contract)
-        )
-    return out
+    its contract's facts (the columns stored at issue: never the document, report or PDF). One query.
+
+    ``settle``: the engagements no rule can flag (:func:`guild.compliance.rules.settled` under every
+    version the production is bound to; most of a roster in order) are not loaded but counted per
+    department and level (second dict): no row, no arrays to decode, no fact to build for each."""
+    contracts, engagements = in_list("c.production", ids), in_list("e.production", ids)
+    if settle:
+        bound = in_list("b.production", ids)
+        query = QueryString(_settling_sql("sqlite" if is_sqlite() else "postgres"), contracts, bound, engagements)
+    else:
+        query = QueryString(_ENGAGEMENTS, contracts, engagements)
+    listed: dict[UUID, list[EngagementFact]] = {}
+    counted: dict[UUID, list[Headcount]] = {}
+    for r in await db_rows(query):
+        if settle and r[18] is not None:
+            counted.setdefault(r[0], []).append(Headcount(r[3], r[4], r[18]))
+        else:
+            listed.setdefault(r[0], []).append(_engagement(r))
+    if settle:  # in id order (sorted here: the server would sort the wide rows on disk)
+        for roster in listed.values():
+            roster.sort(key=_by_id)
+    return listed, counted
+
+
+def _by_id(e: EngagementFact) -> UUID:
+    return e.id
 
 
 async def _commitments(ids: Sequence[UUID]) -> dict[str, list[CommitmentFact]]:
@@ -213,9 +299,10 @@ async def _commitments(ids: Sequence[UUID]) -> dict[str, list[CommitmentFact]]:
     return out
 
 
-async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
+async def _load(ids: Sequence[UUID], today: date | None = None, *, settle: bool = True) -> _Batch:
     """Facts and bound versions of up to MAX_BATCH productions: six queries, whatever their number.
-    ``today`` (the run's UTC date) is what open commitments are overdue against."""
+    ``today`` (the run's UTC date) is what open commitments are overdue against; ``settle``: settled
+    engagements counted, not listed (:func:`_engagements`)."""
     batch = _Batch()
     productions = await Production.select(
         Production.id, Production.company, Production.budget_minor, Production.currency
@@ -225,7 +312,7 @@ async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
     ids = [p["id"] for p in productions]
     batch.company = {str(p["id"]): p["company"] for p in productions}
     batch.bindings = await _bindings(ids)
-    disclosures, engagements = await _disclosures(ids), await _engagements(ids)
+    disclosures, (engagements, settled) = await _disclosures(ids), await _engagements(ids, settle=settle)
     commitments = await _commitments(ids)
     for p in productions:
         pid = str(p["id"])
@@ -237,6 +324,7 @@ async def _load(ids: Sequence[UUID], today: date | None = None) -> _Batch:
             engagements=engagements.get(p["id"], []),
             commitments=commitments.get(pid, []),
             today=today,
+            settled=settled.get(p["id"], []),
         )
     return batch
 
@@ -541,10 +629,24 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+async def _planner_settings() -> None:
+    """How PostgreSQL plans a batch's queries, for the current transaction only:
+
+    - each execution planned for its own ids (``force_custom_plan``): a prepared statement run a few times
+      may otherwise get a generic plan, blind to the ids, which for the engagement query was 100× slower
+      (seen in ``benchmarks/compliance_sweep.py``: 48 s instead of 0.3 s for one batch);
+    - no JIT: it compiled the batch's queries anew each time (their estimated cost is high), ~0.2 s per
+      batch, longer than running them (measured with EXPLAIN ANALYZE on the benchmark's data)."""
+    if not is_sqlite():
+        await raw("SET LOCAL plan_cache_mode = force_custom_plan")
+        await raw("SET LOCAL jit = off")
+
+
 async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: datetime) -> BatchStats:
     """Check up to MAX_BATCH productions inside the caller's write transaction."""
     if not production_ids:
         return BatchStats()
+    await _planner_settings()
     with _cyclic_gc_paused():
         batch = await _load(production_ids, _utc(now).date())
         existing = await _open_findings(production_ids)

@@ -652,3 +652,91 @@ async def test_the_one_live_contract_migration_supersedes_older_duplicates(world
         await contract(world, pid, twice)
     assert is_unique_violation(refused.value)
     assert len(await raw("SELECT id FROM contract WHERE status = 'issued'")) == 2
+
+
+async def test_engagements_settled_in_sql_are_those_the_rules_call_settled_and_evaluate_the_same(world):
+    """The sweep's query counts settled engagements by department and level instead of loading them (its SQL
+    states ``rules.settled``): it leaves out exactly those the rule's predicate names, and every production
+    evaluates to the same drafts as with its whole roster listed, also where the settled ones are the
+    journey-level headcount a ratio-driven quota is computed from."""
+    from collections import Counter
+
+    from guild.compliance import service as compliance_engine
+    from guild.compliance.rules import evaluate_production, settled
+    from guild.infra.db import read_tx
+    from guild.infra.tables import Contract
+
+    terms = example_terms().model_copy(update={"quorum": None})  # camera from 50M: 1 per journey, then 1 per 3
+    crew = await world.scenario.compact("crew-guild", convening="performers", by="o.perf@example.org", terms=terms)
+    both = [world.version_hash, crew.terms_hash]
+    by = world.producer_headers
+    big = UUID(
+        await world.scenario.production(
+            "kestrel", "The Big One", by=by, budget_minor=60_000_000, bind=["screen-guild", "crew-guild"]
+        )
+    )
+    crew_ids = []
+    for i in range(5):  # settled: journey camera crew, in order with both versions
+        crew_ids.append(await engage(world, big, f"Cam {i}", department="camera", role="Operator"))
+        await contract(world, big, crew_ids[-1], hashes=both)
+    one_version = await engage(world, big, "Sen Ior", department="camera", level="senior", role="DoP")
+    await contract(world, big, one_version)  # checked against screen-guild only: listed
+    apprentice = await engage(
+        world,
+        big,
+        "Ari Apprentice",
+        department="camera",
+        level="apprentice",
+        role="Camera trainee",
+        rate_minor_per_week=70_000,
+        mentor_engagement_id=str(crew_ids[0]),
+    )
+    await contract(world, big, apprentice, hashes=both)  # in order, but a placement: listed
+    await engage(world, big, "No Contract")
+    voided = await engage(world, big, "Void Ed")
+    await contract(world, big, voided, hashes=both, status="void")
+    replica = await engage(world, big, "Rep Lica")
+    await contract(world, big, replica, hashes=both, contract_type="performer", planned=["performer_digital_replica"])
+    flagged = await engage(world, big, "Not Compliant", department="writing")
+    flagged_contract = await contract(world, big, flagged, hashes=both, contract_type="writer")
+    await Contract.update({Contract.compliant: False}).where(Contract.id == flagged_contract)
+    renewed = await engage(world, big, "Re Newed")
+    await contract(world, big, renewed, hashes=["f" * 64], status="superseded")
+    await contract(world, big, renewed, hashes=both)  # its live contract is in order: settled
+    small = await production(world, "The Small One")
+    for name in ("Mara Journey", "Lu Cas"):
+        await contract(world, small, await engage(world, small, name, department="camera"))
+    unbound = await production(world, "Unbound")
+    from guild.infra.tables import ProductionBinding
+
+    await ProductionBinding.delete().where(ProductionBinding.production == unbound)
+    await contract(world, unbound, await engage(world, unbound, "Any One"))
+
+    ids = [big, small, unbound]
+    async with read_tx():
+        whole = await compliance_engine._load(ids, T0.date(), settle=False)
+        counted = await compliance_engine._load(ids, T0.date())
+    for pid in map(str, ids):
+        roster, facts = whole.facts[pid], counted.facts[pid]
+        versions = [b.version for b in whole.bindings.get(pid, [])]
+        hashes = [v.version_hash for v in versions]
+        assert roster.settled == []
+        assert facts.engagements == [e for e in roster.engagements if not settled(e, hashes)]
+        expected = Counter((str(e.department), str(e.level)) for e in roster.engagements if settled(e, hashes))
+        assert {(h.department, h.level): h.count for h in facts.settled} == expected
+        assert evaluate_production(facts, versions) == evaluate_production(roster, versions)
+
+    big_facts = counted.facts[str(big)]
+    assert {(h.department, h.level): h.count for h in big_facts.settled} == {
+        ("camera", "journey"): 5,
+        ("production", "journey"): 1,
+    }
+    assert len(big_facts.engagements) == 6 and counted.facts[str(unbound)].engagements == []
+    drafts = evaluate_production(big_facts, [b.version for b in counted.bindings[str(big)]])
+    [quota] = [d for d in drafts if d.key == (crew.id, "apprenticeship_quota", "camera")]
+    assert (quota.evidence["journey_level"], quota.evidence["required"]) == (6, 3)  # 5 settled + 1 listed
+    assert {d.rule for d in drafts} >= {
+        "contract_missing",
+        "contract_noncompliant",
+        "ai_use_without_consent",
+    }

@@ -526,3 +526,28 @@ def test_an_engagement_in_order_is_flagged_by_no_engagement_rule(
     found = [rule(facts(e), e, bt) for rule in _ENGAGEMENT_RULES]
     if _in_order(c, HASH):
         assert found == [None] * len(_ENGAGEMENT_RULES)
+
+
+def test_settled_engagements_counted_by_level_give_the_drafts_of_the_listed_roster():
+    """What the engine may count instead of load (``settled``) weighs in the quota as listed ones do."""
+    from collections import Counter
+
+    from guild.compliance.rules import Headcount, settled
+
+    crew = [engagement(10 + i, department="camera", level=("journey", "senior", "head")[i % 3]) for i in range(7)]
+    stale = engagement(30, department="camera", contract=contract(30, version_hashes=["b" * 64]))
+    paid = [apprentice(i, rate_minor_per_week=75_000) for i in (1, 2)]
+    roster = [*crew, stale, *paid]
+    versions = [bound(terms(apprenticeship=example_terms().model_dump(mode="json")["apprenticeship"]))]
+    assert [settled(e, [HASH]) for e in roster] == [True] * 7 + [False] * 3
+    whole = facts(*roster, budget=60_000_000)
+    counts = Counter((e.department, e.level) for e in crew)
+    counted = replace(whole, engagements=[stale, *paid], settled=[Headcount(d, lv, n) for (d, lv), n in counts.items()])
+    drafts = evaluate_production(whole, versions)
+    assert evaluate_production(counted, versions) == drafts
+    assert [d.evidence["journey_level"] for d in drafts if d.key[1:] == ("apprenticeship_quota", "camera")] == [8]
+    # fewer counted: another verdict (the headcount is read)
+    fewer = replace(counted, settled=[Headcount("camera", "journey", 1)])
+    assert evaluate_production(fewer, versions) != drafts
+    with pytest.raises(ValueError, match="placement"):
+        Headcount("camera", "apprentice", 1)
