@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in turn, then one table of their figures, ratios and goals.
 
     .venv/bin/python benchmarks/table.py [--only reads,renders,imports,contracts,sweep] [--out bench.md]
+    .venv/bin/python benchmarks/table.py --use reads.json sweep.json ...   # format earlier results only
 
 Each script runs as ``make bench-<name>`` would, with ``--json`` into a temporary folder; their rows
 (``benchmarks/_common.row``) become one Markdown table, printed and, with ``--out``, written to a file
@@ -52,6 +53,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: " + ", ".join(SCRIPTS))
     parser.add_argument("--out", help="also write the table (Markdown) here")
+    parser.add_argument(
+        "--use", nargs="+", metavar="JSON", help="only format these result files (each script's --json), run nothing"
+    )
     args = parser.parse_args()
     chosen = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in chosen if n not in SCRIPTS]
@@ -60,8 +64,10 @@ def main() -> None:
     header = f"machine: {machine()}"
     print(header, flush=True)
     rows: list[dict[str, object]] = []
+    for path in args.use or []:
+        rows.extend(json.loads(Path(path).read_text()))
     with tempfile.TemporaryDirectory(prefix="guild-bench-") as folder:
-        for name in chosen:
+        for name in [] if args.use else chosen:
             out = Path(folder) / f"{name}.json"
             print(f"\n== {name} ==", flush=True)
             started = time.monotonic()
