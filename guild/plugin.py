@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import TYPE_CHECKING
 
 from litestar.config.app import AppConfig
@@ -73,10 +72,6 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         async def start() -> None:
             quiet_server_access_log()
             await db.startup(settings)
-            # What start-up built (routes, schemas, models) lives as long as the process: out of the
-            # collector's generations, so its full collections stop walking it during requests.
-            gc.collect()
-            gc.freeze()
             if settings.scheduler_enabled:  # embedded mode: one process; otherwise run `guild scheduler run`
                 scheduler = GuildScheduler(timing=LeaseTiming.from_settings(settings))
                 scheduler.start()
