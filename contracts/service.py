@@ -559,13 +559,6 @@ def _contract_query() -> Any:
 
 
 _CONTRACT = Prepared(lambda: _contract_query().where(Contract.id == Param("id")))
-_PAPERS_OF_ONE = Prepared(
-    lambda: (
-        Contract.select(Contract.id, Contract.compliance, Contract.document)
-        .where(Contract.id == Param("id"))
-        .output(load_json=True)
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -586,16 +579,13 @@ async def _papers(ids: list[UUID]) -> dict[UUID, _Papers]:
     """The parsed papers of these contracts: from memory, the rest in one query."""
     found = {i: p for i in ids if (p := _PAPERS.get(i)) is not None}
     missing = [i for i in ids if i not in found]
-    if len(missing) == 1:
-        rows = await _PAPERS_OF_ONE.rows(id=missing[0])
-    elif missing:
-        rows = (
-            await Contract.select(Contract.id, Contract.compliance, Contract.document)
-            .where(Contract.id.is_in(missing))
-            .output(load_json=True)
-        )
-    else:
-        rows = []
+    rows = (
+        await Contract.select(Contract.id, Contract.compliance, Contract.document)
+        .where(Contract.id.is_in(missing))
+        .output(load_json=True)
+        if missing
+        else []
+    )
     if len(_PAPERS) + len(rows) > _PAPERS_MAX:
         _PAPERS.clear()
     for r in rows:

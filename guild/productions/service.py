@@ -50,28 +50,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _bindings_query() -> Any:
-    return ProductionBinding.select(
-        ProductionBinding.production,
-        ProductionBinding.compact.slug.as_alias("compact_slug"),
-        ProductionBinding.version.number.as_alias("version_number"),
-        ProductionBinding.version_hash,
-        ProductionBinding.bound_at,
-    ).order_by(ProductionBinding.compact.slug)
-
-
-_BINDINGS_OF_ONE = Prepared(lambda: _bindings_query().where(ProductionBinding.production == Param("production")))
-
-
 async def _production_reads(rows: list[dict[str, Any]]) -> list[ProductionRead]:
     """Productions with their bindings: one query for the bindings of all of them."""
     bindings: dict[UUID, list[BindingRead]] = {}
-    if len(rows) == 1:
-        found = await _BINDINGS_OF_ONE.rows(production=rows[0]["id"])
-    elif rows:
-        found = await _bindings_query().where(ProductionBinding.production.is_in([r["id"] for r in rows]))
     if rows:
-        for b in found:
+        for b in (
+            await ProductionBinding.select(
+                ProductionBinding.production,
+                ProductionBinding.compact.slug.as_alias("compact_slug"),
+                ProductionBinding.version.number.as_alias("version_number"),
+                ProductionBinding.version_hash,
+                ProductionBinding.bound_at,
+            )
+            .where(ProductionBinding.production.is_in([r["id"] for r in rows]))
+            .order_by(ProductionBinding.compact.slug)
+        ):
             bindings.setdefault(b["production"], []).append(
                 BindingRead(
                     compact=b["compact_slug"],
