@@ -129,22 +129,29 @@ def _needs_ai_material(ct: ContractType, ctx: ContractContext, t: Terms) -> str 
 
 
 def _needs_no_required_tools(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    return _first(
+    found = _first(
         f"ai_uses.{u}.worker_may_be_required_to_use"
         for u, r in ai_rules(t, AIUse)
         if not r.worker_may_be_required_to_use
     )
+    if found is None and t.ai_tools is not None and t.ai_tools.required_prompting_of_displacing_tools_prohibited:
+        return "ai_tools.required_prompting_of_displacing_tools_prohibited"
+    return found
+
+
+def _planned_likeness(ctx: ContractContext) -> list[AIUse]:
+    return [u for u in LIKENESS_USES if u in ctx.planned_ai_uses]
 
 
 def _needs_replica_consent(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    if ct is not ContractType.performer:
-        return None
-    planned = [u for u in LIKENESS_USES if u in ctx.planned_ai_uses]
-    return _first(f"ai_uses.{u}.policy" for u, r in ai_rules(t, planned) if r.policy is Policy.consent_required)
+    """Whoever is to be scanned or replicated, performer, crew or writer, consents on the clause."""
+    return _first(
+        f"ai_uses.{u}.policy" for u, r in ai_rules(t, _planned_likeness(ctx)) if r.policy is Policy.consent_required
+    )
 
 
 def _needs_voice_licence(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    if ct is not ContractType.performer or AIUse.voice_clone not in ctx.planned_ai_uses:
+    if AIUse.voice_clone not in ctx.planned_ai_uses:
         return None
     return _first(
         f"ai_uses.{u}.policy" for u, r in ai_rules(t, [AIUse.voice_clone]) if r.policy is Policy.consent_required
@@ -152,7 +159,8 @@ def _needs_voice_licence(ct: ContractType, ctx: ContractContext, t: Terms) -> st
 
 
 def _needs_no_scan_condition(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    if ct is not ContractType.performer:
+    """Performers always (they are the ones usually scanned); anyone else once a likeness use is planned."""
+    if ct is not ContractType.performer and not _planned_likeness(ctx):
         return None
     return _first(
         f"ai_uses.{u}.consent_may_be_condition_of_hire"
@@ -233,6 +241,15 @@ _CONSENT_FIELDS: dict[str, _Rank] = {  # merged over consent_required rules only
 }
 _DISCLOSURE_FIELDS: dict[str, _Rank] = {"max_ai_share_pct": _lower, "festival_disclosure_required": _same}
 _TRAINING_FIELDS: dict[str, _Rank] = {"ingestion_without_licence_prohibited": _same}
+_LICENCE_FIELDS: dict[str, _Rank] = {
+    "exclusive_permitted": operator.not_,
+    "max_duration_months": _lower,
+    "perpetual_permitted": operator.not_,
+}
+_TOOL_FIELDS: dict[str, _Rank] = {
+    "kit_rental_permitted": operator.not_,
+    "required_prompting_of_displacing_tools_prohibited": _same,
+}
 _QUOTA_FIELDS: dict[str, _Rank] = {
     "min_apprentices": _same,
     "min_rate_minor_per_week": _same,
@@ -419,6 +436,10 @@ def merge_most_protective(
         "compacts": [bv.label for bv in bound],
         "ai_disclosure": _merge_fields([(bv.label, bv.terms.ai_disclosure) for bv in bound], _DISCLOSURE_FIELDS),
         "ai_uses": ai_uses,
+        "likeness_licence": _merge_fields(
+            [(bv.label, bv.terms.likeness_licence) for bv in bound if bv.terms.likeness_licence], _LICENCE_FIELDS
+        ),
+        "ai_tools": _merge_fields([(bv.label, bv.terms.ai_tools) for bv in bound if bv.terms.ai_tools], _TOOL_FIELDS),
         "training_data": _merge_fields([(bv.label, bv.terms.training_data) for bv in bound], _TRAINING_FIELDS),
         "apprenticeship": apprenticeship,
     }

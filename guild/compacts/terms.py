@@ -146,6 +146,17 @@ class AIUseRule(_Model):
     replica_pay_multiple_of_scale: Real | None = Field(
         default=None, ge=0, le=100, description="replica compensation as a multiple of scale pay (0..100)"
     )
+    replica_scale_minor_per_day: Int8 | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_MINOR,
+        description="the scale rate replica pay multiplies, in integer minor units of replica_scale_currency per "
+        "day of replica work; a contract's stated scale may not be lower (null: the contract states the scale)",
+        examples=[150_000],
+    )
+    replica_scale_currency: CurrencyCode | None = Field(
+        default=None, description="currency of replica_scale_minor_per_day (required with it)"
+    )
     worker_may_be_required_to_use: bool = Field(default=False, description="an employer may require a worker to use it")
     consent_may_be_condition_of_hire: bool = Field(default=False, description="consent may be made a condition of hire")
 
@@ -158,7 +169,13 @@ class AIUseRule(_Model):
                 problems.append(
                     ((name,), "consent_param_required", f"{name} is required when policy is consent_required", None)
                 )
-        consent_only = ("consent_notice_hours", "consent_scope", "replica_pay_multiple_of_scale")
+        consent_only = (
+            "consent_notice_hours",
+            "consent_scope",
+            "replica_pay_multiple_of_scale",
+            "replica_scale_minor_per_day",
+            "replica_scale_currency",
+        )
         for name in consent_only:
             value = getattr(self, name)
             if not consent and value is not None:
@@ -179,6 +196,15 @@ class AIUseRule(_Model):
                     True,
                 )
             )
+        if (self.replica_scale_minor_per_day is None) != (self.replica_scale_currency is None):
+            problems.append(
+                (
+                    ("replica_scale_currency",),
+                    "scale_with_currency",
+                    "give replica_scale_minor_per_day and replica_scale_currency together",
+                    self.replica_scale_currency,
+                )
+            )
         if self.policy is Policy.prohibited and self.worker_may_be_required_to_use:
             problems.append(
                 (
@@ -186,6 +212,98 @@ class AIUseRule(_Model):
                     "required_use_of_prohibited",
                     "worker_may_be_required_to_use must be false when policy is prohibited",
                     True,
+                )
+            )
+        _raise_if(type(self), problems)
+        return self
+
+
+# --- licences of voice and likeness ----------------------------------------------------------
+
+
+class LikenessLicence(_Model):
+    """What a licence of a person's likeness or voice (clause voice_likeness_licence) may grant.
+
+    E.g. SAG-AFTRA-style terms: non-exclusive only, at most 24 months, never perpetual."""
+
+    exclusive_permitted: bool = Field(description="a licence may be exclusive to the producer", examples=[False])
+    max_duration_months: Int4 | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="longest licence term, in months (1..1200); null = no maximum",
+        examples=[24],
+    )
+    perpetual_permitted: bool = Field(
+        default=False,
+        description="a licence may be perpetual (without end); never, when max_duration_months is set",
+        examples=[False],
+    )
+
+    @model_validator(mode="after")
+    def _perpetual_without_max(self) -> LikenessLicence:
+        if self.perpetual_permitted and self.max_duration_months is not None:
+            _raise_if(
+                type(self),
+                [
+                    (
+                        ("perpetual_permitted",),
+                        "perpetual_with_max_duration",
+                        "perpetual_permitted must be false when max_duration_months is set",
+                        True,
+                    )
+                ],
+            )
+        return self
+
+
+# --- workers' own AI tools ---------------------------------------------------------------------
+
+
+class AITools(_Model):
+    """Crew who bring their own AI tools, and tools that displace covered crew.
+
+    E.g. a compact lets crew rent their own tools to the production at no less than EUR 50.00 a week
+    (clause ai_tool_kit_rental) and forbids requiring anyone to prompt tools that replace covered crew."""
+
+    kit_rental_permitted: bool = Field(
+        description="a worker may supply their own AI tools as kit rental (clause ai_tool_kit_rental)",
+        examples=[True],
+    )
+    min_kit_rental_minor_per_week: Int8 | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_MINOR,
+        description="lowest kit rental rate, in integer minor units of kit_rental_currency per week; null = none",
+        examples=[5_000],
+    )
+    kit_rental_currency: CurrencyCode | None = Field(
+        default=None, description="currency of min_kit_rental_minor_per_week (required with it)"
+    )
+    required_prompting_of_displacing_tools_prohibited: bool = Field(
+        description="no worker may be required to prompt or operate AI tools that displace covered crew",
+        examples=[True],
+    )
+
+    @model_validator(mode="after")
+    def _rate_with_currency(self) -> AITools:
+        problems: list[_Problem] = []
+        if (self.min_kit_rental_minor_per_week is None) != (self.kit_rental_currency is None):
+            problems.append(
+                (
+                    ("kit_rental_currency",),
+                    "rate_with_currency",
+                    "give min_kit_rental_minor_per_week and kit_rental_currency together",
+                    self.kit_rental_currency,
+                )
+            )
+        if not self.kit_rental_permitted and self.min_kit_rental_minor_per_week is not None:
+            problems.append(
+                (
+                    ("min_kit_rental_minor_per_week",),
+                    "rate_without_rental",
+                    "min_kit_rental_minor_per_week is only allowed when kit_rental_permitted is true",
+                    self.min_kit_rental_minor_per_week,
                 )
             )
         _raise_if(type(self), problems)
@@ -425,6 +543,12 @@ class Terms(_Model):
     )
     ai_disclosure: AIDisclosure
     ai_uses: dict[AIUse, AIUseRule]
+    likeness_licence: LikenessLicence | None = Field(
+        default=None, description="limits on licences of voice and likeness; null = no limits"
+    )
+    ai_tools: AITools | None = Field(
+        default=None, description="workers' own AI tools and tools that displace crew; null = no terms"
+    )
     training_data: TrainingData
     apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
     apprenticeship_commitments: list[CommitmentRule] = Field(
@@ -536,7 +660,11 @@ def example_terms() -> Terms:
             AIUse.literary_material_generation: AIUseRule(policy=Policy.prohibited),
             AIUse.training_on_production_footage: AIUseRule(policy=Policy.prohibited),
             AIUse.performer_digital_replica: AIUseRule(
-                **consent, consent_scope=ConsentScope.per_use, replica_pay_multiple_of_scale=1.0
+                **consent,
+                consent_scope=ConsentScope.per_use,
+                replica_pay_multiple_of_scale=1.0,
+                replica_scale_minor_per_day=150_000,
+                replica_scale_currency="EUR",
             ),
             AIUse.voice_clone: AIUseRule(
                 **consent, consent_scope=ConsentScope.per_use, replica_pay_multiple_of_scale=1.0
@@ -551,6 +679,13 @@ def example_terms() -> Terms:
             AIUse.editing_assist: AIUseRule(policy=Policy.permitted),
             AIUse.subtitle_translation: AIUseRule(policy=Policy.permitted),
         },
+        likeness_licence=LikenessLicence(exclusive_permitted=False, max_duration_months=24),
+        ai_tools=AITools(
+            kit_rental_permitted=True,
+            min_kit_rental_minor_per_week=5_000,
+            kit_rental_currency="EUR",
+            required_prompting_of_displacing_tools_prohibited=True,
+        ),
         training_data=TrainingData(
             ingestion_without_licence_prohibited=True,
             fee_schedule=[

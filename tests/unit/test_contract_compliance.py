@@ -420,9 +420,10 @@ def test_apprentice_rate_must_meet_the_stricter_compact() -> None:
     assert (violation.compact_slug, violation.term_path, violation.required, violation.actual) == (
         "camera-fund",
         "apprenticeship[0].min_rate_minor_per_week",
-        {"min": 75_000},
+        {"min": 75_000, "currency": "EUR"},
         70_000,
     )
+    assert violation.message.endswith("apprentice pay per week must be at least EUR 750.00; the contract gives EUR 700.00")
     effective = report.effective_terms["apprenticeship"]
     [cam] = [e for e in effective if e["department"] == "camera"]
     assert cam["min_rate_minor_per_week"] == 75_000 and cam["set_by"]["min_rate_minor_per_week"] == ["camera-fund v1"]
