@@ -28,6 +28,7 @@ from contracts.clauses import (
     get_clause,
     validate_params,
 )
+from contracts.screening import screen_custom_clause
 from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import (
     LIKENESS_USES,
@@ -52,6 +53,7 @@ __all__ = [
     "ComplianceReport",
     "Conflict",
     "ContractFacts",
+    "CustomClauseFacts",
     "Met",
     "UnknownClause",
     "Violation",
@@ -110,6 +112,15 @@ class ComplianceReport(_Model):
     conflicts: list[Conflict]
     required_clauses: list[str]
     effective_terms: dict[str, Any]
+
+
+class CustomClauseFacts(NamedTuple):
+    """A custom (plain-text) clause of the contract, as the screen reads it."""
+
+    position: int  # in the request's custom_clauses
+    ref: str  # "organisation/key vN"
+    text: str  # title and body
+    reviewed: frozenset[tuple[str, str]] = frozenset()  # (compact version hash, term path) an officer reviewed
 
 
 # --- which clauses the bound compacts require ---------------------------------------------------
@@ -508,8 +519,13 @@ def evaluate(
     context: ContractContext,
     clauses: Sequence[ClauseChoice | dict[str, Any]],
     bound: Sequence[BoundVersion],
+    custom: Sequence[CustomClauseFacts] = (),
 ) -> ComplianceReport:
     """The compliance report of a contract against every bound compact version.
+
+    ``custom`` are the contract's plain-text clauses: each one that touches a term a bound version
+    restricts (:func:`contracts.screening.screen_custom_clause`) is a violation until an officer reviewed
+    it against that term of that version.
 
     Raises :class:`UnknownClause` for an unknown clause key/version and :class:`ClauseParamsError`
     for parameters that fail the clause's model (``clauses[i].params.<field>``).
@@ -594,6 +610,31 @@ def evaluate(
             )
         for clause, params in applicable:
             findings += [_from_requirement(r, bv, clause.key) for r in clause.check(params, bv.terms, context)]
+
+    # plain-text clauses never satisfy or override a typed term: held until reviewed against it
+    for bv in bound:
+        for c in custom:
+            for touch in screen_custom_clause(c.text, bv.terms):
+                reviewed = (bv.version_hash, touch.term_path) in c.reviewed
+                review_kind: type[Violation | Met] = Met if reviewed else Violation
+                findings.append(
+                    _finding(
+                        review_kind,
+                        bv,
+                        c.ref,
+                        touch.term_path,
+                        "custom_clause_review",
+                        "reviewed by an officer of a party against this term",
+                        "reviewed" if reviewed else "not reviewed",
+                        f"custom clause {c.ref} (custom_clauses[{c.position}]) touches {touch.subject}; "
+                        + (
+                            "an officer reviewed it against this term"
+                            if reviewed
+                            else "a plain-text clause cannot satisfy or override this term: an officer of one of "
+                            "the compact's parties must review it against the term before the contract is issued"
+                        ),
+                    )
+                )
 
     # planned uses a compact prohibits, whatever clauses were chosen (unless a clause already said so)
     reported = {(f.version_hash, f.term_path) for f in findings if isinstance(f, Violation)}
