@@ -215,7 +215,7 @@ async def review_custom_clause(
             raise Forbidden(f"only officers of {data.party!r} may review clauses for it", rule="party_officer")
         if version.terms_hash is None:
             raise Conflict(f"{slug} v{number} is a draft: review clauses against proposed or ratified terms")
-        await _clauses_readable(principal, data.organization)
+        await _clause_reviewable(principal, data.organization, compact.id)
         clause = (
             await CustomClause.select(CustomClause.id, CustomClause.title, CustomClause.text)
             .where(
@@ -273,6 +273,19 @@ async def review_custom_clause(
             )
         reviews = await _review_reads(slug, number, version.id)
     return [r for r in reviews if (r.organization, r.key, r.version) == (data.organization, data.key, data.version)]
+
+
+async def _clause_reviewable(principal: Principal, slug: str, compact_id: UUID) -> None:
+    """A party's officer reviews the clauses they may read, and the side letters of the production companies
+    whose productions are bound to the compact (which are otherwise their members' only); 404 otherwise."""
+    try:
+        await _clauses_readable(principal, slug)
+    except NotFound:
+        bound = await ProductionBinding.exists().where(
+            (ProductionBinding.compact == compact_id) & (ProductionBinding.production._.company._.slug == slug)
+        )
+        if not bound:
+            raise
 
 
 async def list_clause_reviews(principal: Principal, slug: str, number: int) -> list[ClauseReviewRead]:

@@ -423,7 +423,9 @@ def test_apprentice_rate_must_meet_the_stricter_compact() -> None:
         {"min": 75_000, "currency": "EUR"},
         70_000,
     )
-    assert violation.message.endswith("apprentice pay per week must be at least EUR 750.00; the contract gives EUR 700.00")
+    assert violation.message.endswith(
+        "apprentice pay per week must be at least EUR 750.00; the contract gives EUR 700.00"
+    )
     effective = report.effective_terms["apprenticeship"]
     [cam] = [e for e in effective if e["department"] == "camera"]
     assert cam["min_rate_minor_per_week"] == 75_000 and cam["set_by"]["min_rate_minor_per_week"] == ["camera-fund v1"]
