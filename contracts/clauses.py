@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -35,7 +35,7 @@ from guild.compacts.terms import (
     ai_rules,
     applicable_quota_rules,
 )
-from guild.domain.money import format_money
+from guild.domain.money import MajorPairs, MajorUnits, format_money
 from guild.domain.values import Int4, Int8, Real, Text
 from guild.domain.work import ENTRY_LEVELS, ContractType, Level, MentorFit, mentor_fit
 
@@ -311,7 +311,9 @@ def _check_no_required_tools(p: Any, terms: Terms, ctx: ContractContext) -> list
 # --- b2. ai_tool_kit_rental (all) ----------------------------------------------------------------
 
 
-class AIToolKitRentalParams(_Frozen):
+class AIToolKitRentalParams(_Frozen, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"rate_per_week": ("rate_minor_per_week", "currency")}
+
     tools: Text = Field(min_length=2, max_length=2000, description="the worker's own AI tools the production rents")
     rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="rental, in integer minor units per week")
     currency: CurrencyCode
@@ -376,8 +378,13 @@ class DigitalReplicaConsentParams(_Frozen):
     separate_signature: bool = Field(description="consent is signed separately from the rest of the contract")
 
 
-class DigitalReplicaConsentV2Params(_Frozen):
+class DigitalReplicaConsentV2Params(_Frozen, MajorUnits):
     """Consent of anyone whose likeness or voice is replicated (performer, crew or writer), pay stated in money."""
+
+    major_units: ClassVar[MajorPairs] = {
+        "scale_per_day": ("scale_minor_per_day", "currency"),
+        "replica_pay_per_day": ("replica_pay_minor_per_day", "currency"),
+    }
 
     notice_hours: Int4 = Field(ge=0, le=8760, description="notice before a scan, session or use, in hours")
     consent_scope: ConsentScope = Field(description="what one consent covers")
@@ -677,7 +684,9 @@ def _check_no_ingestion(p: NoTrainingIngestionParams, terms: Terms, ctx: Contrac
 # --- g. apprenticeship_placement (crew, apprentice or trainee) ---------------------------------
 
 
-class ApprenticeshipPlacementParams(_Frozen):
+class ApprenticeshipPlacementParams(_Frozen, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"rate_per_week": ("rate_minor_per_week", "currency")}
+
     rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="apprentice pay, in integer minor units per week")
     currency: CurrencyCode
     weeks: Int4 = Field(ge=1, le=MAX_WEEKS, description="placement length, in weeks")
@@ -759,7 +768,9 @@ def _apprenticeship_consistency(p: ApprenticeshipPlacementParams, ctx: ContractC
 # --- h. fees_and_schedule (all) ----------------------------------------------------------------
 
 
-class FeesAndScheduleParams(_Frozen):
+class FeesAndScheduleParams(_Frozen, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"rate_per_week": ("rate_minor_per_week", "currency")}
+
     rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="pay, in integer minor units per week")
     currency: CurrencyCode
     payment_terms_days: Int4 = Field(ge=1, le=90, description="days from invoice or period end to payment (1..90)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from guild.domain.money import MajorPairs, MajorUnits, known_currency
 from guild.domain.values import Int4, Int8, Real, Text, fail_at
 
 SCHEMA_VERSION = 1
@@ -30,8 +31,19 @@ SCHEMA_VERSION = 1
 MAX_MINOR = 10**15  # upper bound for any amount in integer minor units
 MAX_WEEKS = 520
 
+
+def _currency_in_use(code: str) -> str:
+    if not known_currency(code):
+        raise PydanticCustomError(
+            "currency_unknown", "{code} is not an ISO 4217 currency in use (e.g. EUR, GBP, USD)", {"code": code}
+        )
+    return code
+
+
 CurrencyCode = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR", examples=["EUR"])
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code in use, e.g. EUR", examples=["EUR"]),
+    AfterValidator(_currency_in_use),
 ]
 
 
@@ -137,7 +149,11 @@ class ConsentScope(StrEnum):
     per_project = "per_project"
 
 
-class AIUseRule(_Model):
+class AIUseRule(_Model, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {
+        "replica_scale_per_day": ("replica_scale_minor_per_day", "replica_scale_currency")
+    }
+
     policy: Policy
     consent_notice_hours: Int4 | None = Field(
         default=None, ge=0, le=8760, description="notice before a scan or session, in hours (0..8760)"
@@ -260,11 +276,15 @@ class LikenessLicence(_Model):
 # --- workers' own AI tools ---------------------------------------------------------------------
 
 
-class AITools(_Model):
+class AITools(_Model, MajorUnits):
     """Crew who bring their own AI tools, and tools that displace covered crew.
 
     E.g. a compact lets crew rent their own tools to the production at no less than EUR 50.00 a week
     (clause ai_tool_kit_rental) and forbids requiring anyone to prompt tools that replace covered crew."""
+
+    major_units: ClassVar[MajorPairs] = {
+        "min_kit_rental_per_week": ("min_kit_rental_minor_per_week", "kit_rental_currency")
+    }
 
     kit_rental_permitted: bool = Field(
         description="a worker may supply their own AI tools as kit rental (clause ai_tool_kit_rental)",
@@ -325,7 +345,9 @@ class FeePeriod(StrEnum):
     year = "year"
 
 
-class Fee(_Model):
+class Fee(_Model, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"amount": ("amount_minor", "currency")}
+
     amount_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="fee per basis unit and period, in integer minor units of currency (e.g. cents)"
     )
@@ -370,7 +392,13 @@ class RatioStep(_Model):
     )
 
 
-class QuotaRule(_Model):
+class QuotaRule(_Model, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {
+        "budget_min": ("budget_min_minor", "currency"),
+        "budget_max": ("budget_max_minor", "currency"),
+        "min_rate_per_week": ("min_rate_minor_per_week", "currency"),
+    }
+
     department: Department
     budget_min_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="lower bound of the budget band (inclusive), in integer minor units"
