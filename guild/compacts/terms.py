@@ -171,7 +171,7 @@ class AIUseRule(_Model, MajorUnits):
         examples=[150_000],
     )
     replica_scale_currency: CurrencyCode | None = Field(
-        default=None, description="currency of replica_scale_minor_per_day (required with it)"
+        default=None, description="currency of replica_scale_minor_per_day (required with it)", examples=["EUR"]
     )
     worker_may_be_required_to_use: bool = Field(default=False, description="an employer may require a worker to use it")
     consent_may_be_condition_of_hire: bool = Field(default=False, description="consent may be made a condition of hire")
@@ -298,7 +298,7 @@ class AITools(_Model, MajorUnits):
         examples=[5_000],
     )
     kit_rental_currency: CurrencyCode | None = Field(
-        default=None, description="currency of min_kit_rental_minor_per_week (required with it)"
+        default=None, description="currency of min_kit_rental_minor_per_week (required with it)", examples=["EUR"]
     )
     required_prompting_of_displacing_tools_prohibited: bool = Field(
         description="no worker may be required to prompt or operate AI tools that displace covered crew",
@@ -572,10 +572,21 @@ class Terms(_Model):
     ai_disclosure: AIDisclosure
     ai_uses: dict[AIUse, AIUseRule]
     likeness_licence: LikenessLicence | None = Field(
-        default=None, description="limits on licences of voice and likeness; null = no limits"
+        default=None,
+        description="limits on licences of voice and likeness (clause voice_likeness_licence); null = no limits",
+        examples=[{"exclusive_permitted": False, "max_duration_months": 24, "perpetual_permitted": False}],
     )
     ai_tools: AITools | None = Field(
-        default=None, description="workers' own AI tools and tools that displace crew; null = no terms"
+        default=None,
+        description="workers' own AI tools (clause ai_tool_kit_rental) and tools that displace crew; null = no terms",
+        examples=[
+            {
+                "kit_rental_permitted": True,
+                "min_kit_rental_per_week": "50.00",
+                "kit_rental_currency": "EUR",
+                "required_prompting_of_displacing_tools_prohibited": True,
+            }
+        ],
     )
     training_data: TrainingData
     apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
