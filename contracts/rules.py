@@ -42,6 +42,7 @@ from guild.compacts.terms import (
     Terms,
     ai_rules,
     applicable_quota_rules,
+    budget_band,
 )
 from guild.domain.values import Int4, Text
 from guild.domain.work import ENTRY_LEVELS, ContractType, level_rank
@@ -308,7 +309,7 @@ def _join(labels: Iterable[str]) -> str:
 
 
 def _band(currency: str, lo: int, hi: int | None) -> str:
-    return f"{currency} [{lo}, {'∞' if hi is None else hi})"
+    return budget_band(currency, lo, hi)
 
 
 def _merge_quota(

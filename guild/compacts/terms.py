@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from guild.domain.money import MajorPairs, MajorUnits, known_currency
+from guild.domain.money import MajorPairs, MajorUnits, format_money, known_currency
 from guild.domain.values import Int4, Int8, Real, Text, fail_at
 
 SCHEMA_VERSION = 1
@@ -434,8 +434,8 @@ class QuotaRule(_Model, MajorUnits):
                 (
                     ("budget_max_minor",),
                     "budget_band_empty",
-                    f"budget_max_minor ({self.budget_max_minor}) must be greater than "
-                    f"budget_min_minor ({self.budget_min_minor})",
+                    f"budget_max_minor ({format_money(self.budget_max_minor, self.currency)}) must be greater than "
+                    f"budget_min_minor ({format_money(self.budget_min_minor, self.currency)})",
                     self.budget_max_minor,
                 )
             )
@@ -644,9 +644,14 @@ def _overlaps(a: QuotaRule, b: QuotaRule) -> bool:
     return a.budget_min_minor < b_max and b.budget_min_minor < a_max
 
 
+def budget_band(currency: str, low_minor: int, high_minor: int | None) -> str:
+    """A budget band in words and money: "EUR 0.00 to under EUR 500,000.00", "EUR 500,000.00 and above"."""
+    low = format_money(low_minor, currency)
+    return f"{low} and above" if high_minor is None else f"{low} to under {format_money(high_minor, currency)}"
+
+
 def _band(rule: QuotaRule) -> str:
-    upper = "∞" if rule.budget_max_minor is None else str(rule.budget_max_minor)
-    return f"[{rule.budget_min_minor}, {upper})"
+    return budget_band(rule.currency, rule.budget_min_minor, rule.budget_max_minor)
 
 
 def load_terms(stored: str | bytes | dict[str, Any] | Terms) -> Terms:

@@ -482,7 +482,7 @@ def test_merge_without_a_budget_reports_conflicts_per_band() -> None:
     short = bind("short", terms(apprenticeship=camera(max_weeks=8)))
     _, conflicts = merge_most_protective([long, short])
     assert [c.term_path for c in conflicts] == ["apprenticeship.camera.weeks"]
-    assert "EUR [0, 50000000)" in conflicts[0].detail
+    assert "EUR 0.00 to under EUR 500,000.00" in conflicts[0].detail
 
 
 def test_different_currencies_for_the_same_department_are_a_conflict() -> None:
