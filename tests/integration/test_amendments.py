@@ -380,3 +380,40 @@ async def test_contracts_under_the_old_version_are_rechecked_once_and_only_the_b
     _, stats = await sweep(world, T0 + timedelta(days=3), full=False)
     assert (stats.productions, stats.resolved, stats.opened) == (1, 3, 0)
     assert await findings(pid, status="open") == []
+
+
+async def test_bindings_made_while_an_amendment_is_ratified_end_on_the_version_in_force(world, client):
+    """A ratification that moves bindings, producers binding other productions to the version it supersedes
+    and changing a bound production's shoot at the same moment: each binding is made before the ratification
+    (and moved by it) or refused after it (v1 is superseded); nothing fails, nothing is left behind."""
+    from guild.compacts import service as compacts
+    from guild.compacts.schemas import AmendmentCreate, DecisionCreate
+    from guild.infra.tables import ProductionBinding
+    from tests.integration.concurrency import together
+
+    h = world.producer_headers
+    bound = [await shoot(world, f"Bound {i}") for i in range(3)]
+    fresh = [await world.scenario.production("kestrel", f"Fresh {i}", by=h) for i in range(4)]
+    officer = await world.scenario.principal(OFFICER)
+    draft = await compacts.amend(officer, SLUG, AmendmentCreate(terms=amended(min_rate_minor_per_week=70_000)))
+    await compacts.propose(officer, SLUG, draft.number)
+    decision = DecisionCreate(organization="performers", decision="approve")
+
+    results = await together(
+        [
+            compacts.decide(officer, SLUG, draft.number, decision),
+            *[
+                client.post(f"/api/v1/productions/{p}/bindings", json={"compact": SLUG, "version": 1}, headers=h)
+                for p in fresh
+            ],
+            client.patch(f"/api/v1/productions/{bound[0]}", json={"end_date": "2040-06-01"}, headers=h),
+        ]
+    )
+    assert results[0].status == "ratified"
+    binds, patch = results[1:-1], results[-1]
+    assert patch.status_code == 200, patch.text
+    assert {r.status_code for r in binds} <= {201, 422}
+    assert all(r.json()["errors"][0]["rule"] == "ratified_only" for r in binds if r.status_code == 422)
+    made = {UUID(p) for p, r in zip(fresh, binds, strict=True) if r.status_code == 201}
+    rows = await ProductionBinding.select(ProductionBinding.production, ProductionBinding.version.number.as_alias("n"))
+    assert {(r["production"], r["n"]) for r in rows} == {(p, 2) for p in {*bound, *made}}
