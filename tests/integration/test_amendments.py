@@ -324,7 +324,7 @@ async def test_contracts_under_the_old_version_are_rechecked_once_and_only_the_b
     assert finding["evidence"]["term_paths"] == [RATE]
     [violation] = finding["evidence"]["recheck"]["violations"]
     assert (violation["term_path"], violation["rule"], violation["version_number"]) == (RATE, "min_rate", 2)
-    assert (violation["required"], violation["actual"]) == ({"min": 70_000}, 65_000)
+    assert (violation["required"]["min"], violation["actual"]) == (70_000, 65_000)  # EUR 700.00 required
     assert finding["remediation"] == (
         "Re-issue Ari Apprentice's contract under screen-guild v2, the version the production is bound to now "
         f"(under it the contract breaks {RATE}): issue a new contract checked against it, superseding the old one."

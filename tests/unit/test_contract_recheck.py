@@ -95,7 +95,7 @@ def test_the_recheck_is_issuances_evaluation_against_the_new_version_alone() -> 
     again = recheck("crew", document, V2)  # EUR 650.00 < EUR 700.00
     assert again.compliant is False and again.term_paths == [RATE]
     [violation] = again.violations
-    assert (violation["rule"], violation["required"], violation["actual"]) == ("min_rate", {"min": 70_000}, 65_000)
+    assert (violation["rule"], violation["required"]["min"], violation["actual"]) == ("min_rate", 70_000, 65_000)
     assert (violation["compact_slug"], violation["version_number"], violation["version_hash"]) == (
         "screen-guild",
         2,
