@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from guild.compacts.schemas import OPEN_STATUSES, VersionStatus
@@ -241,6 +241,25 @@ def supersede(version: Version, *, at: datetime) -> Version:
             rule="supersede_ratified_only",
         )
     return replace(version, status=S.superseded, superseded_at=at)
+
+
+def bindings_follow(superseded: Version, ratified: Version) -> bool:
+    """Do productions bound to ``superseded`` move to ``ratified``? Yes when ``ratified`` is an amendment of
+    it (its parent): the parties agreed to replace those terms, so what was bound to them follows."""
+    return (
+        superseded.status == S.superseded
+        and ratified.status == S.ratified
+        and (ratified.parent_number == superseded.number)
+    )
+
+
+def binding_move(bound_number: int, requested_number: int) -> Literal["same", "newer", "older"]:
+    """A production bound to version ``bound_number`` of a compact asks to be bound to ``requested_number`` of
+    it: the same version (nothing to do), a newer one (the binding moves to it: an update, as when an
+    amendment is ratified), or an older one (refused: a binding never goes back to terms replaced since)."""
+    if requested_number == bound_number:
+        return "same"
+    return "newer" if requested_number > bound_number else "older"
 
 
 def withdraw(version: Version, reason: str, *, at: datetime) -> Version:

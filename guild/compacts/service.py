@@ -9,6 +9,8 @@ withdraw; each party decides through one of its own officers; drafts are visible
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -60,6 +62,46 @@ S = VersionStatus
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# --- what follows a ratified amendment ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AmendmentRatified:
+    """An amendment was ratified: ``superseded`` (its parent) is replaced by ``ratified``. ``actor_id`` is the
+    officer whose decision completed the ratification."""
+
+    compact_id: UUID
+    compact_slug: str
+    superseded: Version
+    ratified: Version
+    actor_id: UUID | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AmendmentFollower:
+    """What must follow a ratified amendment in the transaction that ratifies it, in two steps: ``lock``
+    runs before the decision writes anything (take the row locks the follower needs there, so every writer
+    takes its locks in one order: the compact, then production rows, then the audit log), ``follow`` after
+    the versions' new states are written."""
+
+    lock: Callable[[AmendmentRatified], Awaitable[None]]
+    follow: Callable[[AmendmentRatified], Awaitable[None]]
+
+
+_followers: list[AmendmentFollower] = []
+
+
+def on_amendment_ratified(follower: AmendmentFollower) -> AmendmentFollower:
+    """Run ``follower`` in the transaction of every ratification of an amendment (once, however often it is
+    registered). Features above compacts register here what must follow the new terms at once:
+    :mod:`guild.productions.amendments` moves the productions bound to the superseded version. A follower
+    that raises rolls the whole decision back."""
+    if follower not in _followers:
+        _followers.append(follower)
+    return follower
 
 
 # --- loading under the lock ----------------------------------------------------------------------
@@ -311,6 +353,12 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         now = _now()
         decision = Decision(party=data.organization, approved=data.decision == "approve")
         outcome = lifecycle.decide(version, await _decisions_on(version.id), decision, at=now)
+        amendments = []
+        if isinstance(outcome, Ratified):
+            amendments = await _amendments(compact, outcome.version, now, principal.id)
+            for event in amendments:
+                for follower in _followers:
+                    await follower.lock(event)
         recorded = DecisionValue.approved if decision.approved else DecisionValue.rejected
         await RatificationDecision.insert(
             RatificationDecision(
@@ -331,7 +379,7 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
             {"compact": slug, "number": number, "organization": data.organization, "reason": data.reason},
         )
         if isinstance(outcome, Ratified):
-            await _ratify(compact, outcome.version, now)
+            await _ratify(compact, outcome.version, now, amendments)
         elif isinstance(outcome, Rejected):
             closed = outcome.version
             await _save(
@@ -352,8 +400,23 @@ async def decide(principal: Principal, slug: str, number: int, data: DecisionCre
         return await version_read(compact, await version_row(compact.id, number), parties)
 
 
-async def _ratify(compact: CompactRow, version: Version, now: datetime) -> None:
-    """Persist a ratification: the version in force before it is superseded."""
+async def _amendments(
+    compact: CompactRow, ratified: Version, now: datetime, actor_id: UUID | None
+) -> list[AmendmentRatified]:
+    """The versions in force that ``ratified`` amends (its parent, superseded by it), as the events their
+    followers receive."""
+    events = []
+    for old in await _ratified(compact.id):
+        superseded = lifecycle.supersede(old, at=now)
+        if lifecycle.bindings_follow(superseded, ratified):
+            events.append(AmendmentRatified(compact.id, compact.slug, superseded, ratified, actor_id, now))
+    return events
+
+
+async def _ratify(compact: CompactRow, version: Version, now: datetime, amendments: list[AmendmentRatified]) -> None:
+    """Persist a ratification: the version in force before it is superseded; when the new version amends it,
+    what follows the amendment (:func:`on_amendment_ratified`, whose followers took their locks before the
+    decision wrote anything)."""
     for old in await _ratified(compact.id):
         superseded = lifecycle.supersede(old, at=now)
         await _save(
@@ -375,6 +438,9 @@ async def _ratify(compact: CompactRow, version: Version, now: datetime) -> None:
         version.id,
         {"compact": compact.slug, "number": version.number, "terms_hash": version.terms_hash},
     )
+    for event in amendments:
+        for follower in _followers:
+            await follower.follow(event)
 
 
 async def withdraw(principal: Principal, slug: str, number: int, reason: str) -> VersionRead:

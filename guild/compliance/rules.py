@@ -19,7 +19,7 @@ calls; ``apprenticeship_quota`` carries its explained result as evidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -33,6 +33,7 @@ from contracts.rules import required_clause_keys
 from guild.apprenticeship.rules import Placement, QuotaResult, quota_report
 from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, ai_rules
+from guild.compliance.recheck import Recheck
 from guild.domain.dates import placement_weeks
 from guild.domain.statuses import CommitmentStatus, ContractStatus
 from guild.domain.work import ENTRY_LEVELS, ContractType, Level
@@ -99,8 +100,8 @@ REMEDIATION: dict[Rule, str] = {
         "Issue a compliant talent contract for {person} through guild; {person} has no contract in force."
     ),
     Rule.contract_noncompliant: (
-        "Issue {person} a new contract checked against {label}, the version the production is bound to now, "
-        "and void the old contract."
+        "Re-issue {person}'s contract under {label}, the version the production is bound to now{breaks}: "
+        "issue a new contract checked against it, superseding the old one."
     ),
     Rule.ai_use_without_consent: (
         "Obtain {person}'s informed consent before any {uses}: issue a new contract carrying the "
@@ -152,6 +153,8 @@ class ContractFact:
     planned_ai_uses: Collection[AIUse | str]  # AI uses the contract declares for this worker
     version_hashes: Collection[str]  # hashes of the compact versions it was checked against
     compliant: bool  # the compliance report stored at issue said compliant
+    # re-checks against versions it was not issued under (guild.compliance.recheck), by version hash
+    rechecks: Mapping[str, Recheck] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,17 +380,39 @@ def _missing(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> Fin
     return _draft(bt, Rule.contract_missing, str(e.id), Severity.violation, evidence, person=e.person_name)
 
 
+def _complies(c: ContractFact, version_hash: str) -> bool:
+    """The contract complies with the version of this hash: its stored report says so (it was checked against
+    that version at issue), or its re-check against that version does (:mod:`guild.compliance.recheck`)."""
+    if c.compliant and version_hash in c.version_hashes:
+        return True
+    again = c.rechecks.get(version_hash)
+    return again is not None and again.compliant
+
+
 def _noncompliant(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> FindingDraft | None:
+    """An issued contract that does not comply with the bound version. Issued under another version (an
+    amendment's parent, before the binding moved), it is judged by its re-check against this one: still
+    compliant, no finding; else a finding naming the terms it breaks and asking for a re-issue. Without a
+    re-check (none could be made), the finding says it was never checked against this version."""
     c = e.contract
-    if c is None or c.status != ContractStatus.issued or (c.compliant and bt.version_hash in c.version_hashes):
+    if c is None or c.status != ContractStatus.issued or _complies(c, bt.version_hash):
         return None
+    again = c.rechecks.get(bt.version_hash)
     evidence = {
         **_contract_base(e, c),
         "checked_against": sorted(c.version_hashes),
         "bound_version_hash": bt.version_hash,
         "stored_report_compliant": c.compliant,
     }
-    return _draft(bt, Rule.contract_noncompliant, str(e.id), Severity.violation, evidence, person=e.person_name)
+    if again is None:
+        breaks = ", against which it was never checked"
+    else:
+        evidence["term_paths"] = again.term_paths
+        evidence["recheck"] = {"compliant": again.compliant, "violations": [dict(v) for v in again.violations]}
+        breaks = f" (under it the contract breaks {', '.join(again.term_paths)})"
+    return _draft(
+        bt, Rule.contract_noncompliant, str(e.id), Severity.violation, evidence, person=e.person_name, breaks=breaks
+    )
 
 
 def _without_consent(facts: ProductionFacts, e: EngagementFact, bt: BoundVersion) -> FindingDraft | None:
@@ -439,15 +464,10 @@ _ENGAGEMENT_RULES: tuple[_EngagementRule, ...] = (_missing, _noncompliant, _with
 
 
 def _in_order(c: ContractFact | None, version_hash: str) -> bool:
-    """The common case, which none of the engagement rules flags: an issued contract whose stored report
-    is compliant with this version and that plans no AI use (each rule's first check, taken together)."""
-    return (
-        c is not None
-        and c.status == ContractStatus.issued
-        and c.compliant
-        and version_hash in c.version_hashes
-        and not c.planned_ai_uses
-    )
+    """The common case, which none of the engagement rules flags: an issued contract that complies with this
+    version (its stored report, or its re-check: :func:`_complies`) and plans no AI use (each rule's first
+    check, taken together)."""
+    return c is not None and c.status == ContractStatus.issued and not c.planned_ai_uses and _complies(c, version_hash)
 
 
 def settled(e: EngagementFact, version_hashes: Collection[str]) -> bool:

@@ -24,7 +24,7 @@ import gc
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any, TypeVar
@@ -34,8 +34,9 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 from piccolo.utils.encoding import dump_json
 
-from guild.compacts.bound import Binding
+from guild.compacts.bound import Binding, BoundVersion
 from guild.compliance import runs
+from guild.compliance.recheck import Recheck, recheck
 from guild.compliance.rules import (
     CommitmentFact,
     ContractFact,
@@ -58,6 +59,8 @@ from guild.infra.tables import (
     AssetDisclosure,
     Commitment,
     Compact,
+    Contract,
+    ContractRecheck,
     Finding,
     Production,
 )
@@ -134,6 +137,8 @@ class _Batch:
     facts: dict[str, ProductionFacts] = field(default_factory=dict)
     company: dict[str, UUID] = field(default_factory=dict)
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    # contracts re-checked by this batch for the first time: (contract id, version hash, result), to keep
+    new_rechecks: list[tuple[UUID, str, Recheck]] = field(default_factory=list)
 
 
 async def _bindings(ids: Sequence[UUID]) -> dict[str, list[Binding]]:
@@ -182,22 +187,32 @@ ORDER BY e.id
 """
 
 # ``rules.settled`` in SQL, per engine, over ``e`` (the engagement), ``c`` (its contract, as above) and ``b.hashes``
-# (the hashes of the versions its production is bound to): not a placement, and an issued contract, compliant,
-# planning no AI use, checked against every bound version. NULL (unknown) is not settled: the engagement is
-# then listed and the rules decide.
+# (the hashes of the versions its production is bound to): not a placement, and an issued contract planning no
+# AI use that complies with every bound version: its stored report is compliant and was made against that
+# version, or its stored re-check against that version is compliant (``contract_recheck``). The common case
+# (checked at issue against every bound version) is decided by the first test alone. NULL (unknown) is not
+# settled: the engagement is then listed and the rules decide.
+_RECHECKED = (
+    "EXISTS (SELECT 1 FROM contract_recheck r WHERE r.contract = c.id AND r.version_hash = {hash} AND r.compliant)"
+)
 _SETTLED = {
     "postgres": (
         # the mentor looked up by primary key (OFFSET 0 keeps it a lookup, not a hash over every engagement)
         "LEFT JOIN LATERAL (SELECT m.level, m.department FROM engagement m WHERE m.id = e.mentor OFFSET 0) m ON TRUE",
         "array_agg(b.version_hash)",
-        "cardinality(c.planned_ai_uses) = 0 AND c.version_hashes @> coalesce(b.hashes, ARRAY[]::varchar[])",
+        "cardinality(c.planned_ai_uses) = 0 AND ("
+        "(c.compliant AND c.version_hashes @> coalesce(b.hashes, ARRAY[]::varchar[])) "
+        "OR NOT EXISTS (SELECT 1 FROM unnest(b.hashes) h(hash) "
+        "WHERE NOT ((c.compliant AND h.hash = ANY(c.version_hashes)) OR " + _RECHECKED.format(hash="h.hash") + ")))",
     ),
     "sqlite": (
         "LEFT JOIN engagement m ON m.id = e.mentor",
         "json_group_array(b.version_hash)",
         "json_array_length(c.planned_ai_uses) = 0 AND c.version_hashes IS NOT NULL AND NOT EXISTS ("
         "SELECT 1 FROM json_each(coalesce(b.hashes, '[]')) h "
-        "WHERE h.value NOT IN (SELECT value FROM json_each(c.version_hashes)))",
+        "WHERE NOT ((c.compliant AND h.value IN (SELECT value FROM json_each(c.version_hashes))) OR "
+        + _RECHECKED.format(hash="h.value")
+        + "))",
     ),
 }
 
@@ -214,7 +229,7 @@ WITH x AS (
            e.start_date, e.end_date, m.level AS mentor_level, m.department AS mentor_department,
            c.id AS contract_id, c.status AS contract_status, c.contract_type, c.clause_keys, c.planned_ai_uses,
            c.version_hashes, c.compliant,
-           (e.level NOT IN ({entry}) AND c.status = '{ContractStatus.issued.value}' AND c.compliant AND {settled})
+           (e.level NOT IN ({entry}) AND c.status = '{ContractStatus.issued.value}' AND {settled})
            AS settled
     FROM engagement e
     {mentor}
@@ -314,6 +329,7 @@ async def _load(ids: Sequence[UUID], today: date | None = None, *, settle: bool 
     batch.bindings = await _bindings(ids)
     disclosures, (engagements, settled) = await _disclosures(ids), await _engagements(ids, settle=settle)
     commitments = await _commitments(ids)
+    await _recheck_contracts(batch, engagements)
     for p in productions:
         pid = str(p["id"])
         batch.facts[pid] = ProductionFacts(
@@ -327,6 +343,73 @@ async def _load(ids: Sequence[UUID], today: date | None = None, *, settle: bool 
             settled=settled.get(p["id"], []),
         )
     return batch
+
+
+# --- contracts re-checked against versions they were not issued under ------------------------------------
+
+
+async def _recheck_contracts(batch: _Batch, engagements: dict[UUID, list[EngagementFact]]) -> None:
+    """Give each listed engagement's issued contract its re-check against every bound version it was not
+    checked against at issue (:mod:`guild.compliance.recheck`): the stored ones (one query), the others
+    computed now from the contract's stored document (one more query, for those contracts only) and queued
+    in ``batch.new_rechecks`` for the batch to keep. Nothing is queried when every contract was issued under
+    the versions its production is bound to."""
+    wanted: dict[UUID, list[BoundVersion]] = {}
+    for pid, roster in engagements.items():
+        bound = [b.version for b in batch.bindings.get(str(pid), [])]
+        for e in roster:
+            c = e.contract
+            if c is None or c.status != ContractStatus.issued:
+                continue
+            missing = [v for v in bound if not (c.compliant and v.version_hash in c.version_hashes)]
+            if missing:
+                wanted[c.id] = missing
+    if not wanted:
+        return
+    stored = await ContractRecheck.select(
+        ContractRecheck.contract, ContractRecheck.version_hash, ContractRecheck.compliant, ContractRecheck.violations
+    ).where(ContractRecheck.contract.is_in(list(wanted)))
+    found: dict[UUID, dict[str, Recheck]] = {}
+    for r in stored:
+        violations = tuple(_loaded(r["violations"]) or ())
+        found.setdefault(r["contract"], {})[r["version_hash"]] = Recheck(bool(r["compliant"]), violations)
+    todo = {cid: [v for v in versions if v.version_hash not in found.get(cid, {})] for cid, versions in wanted.items()}
+    todo = {cid: versions for cid, versions in todo.items() if versions}
+    if todo:
+        documents = await Contract.select(Contract.id, Contract.contract_type, Contract.document).where(
+            Contract.id.is_in(list(todo))
+        )
+        for d in documents:
+            document = _loaded(d["document"])
+            for v in todo[d["id"]]:
+                result = recheck(d["contract_type"], document, v)
+                found.setdefault(d["id"], {})[v.version_hash] = result
+                batch.new_rechecks.append((d["id"], v.version_hash, result))
+    for roster in engagements.values():
+        for i, e in enumerate(roster):
+            c = e.contract
+            if c is not None and c.id in found and c.status == ContractStatus.issued:
+                roster[i] = replace(e, contract=replace(c, rechecks=found[c.id]))
+
+
+async def _keep_rechecks(rechecks: list[tuple[UUID, str, Recheck]], now: datetime) -> None:
+    """Store the batch's new re-checks (a concurrent checker's identical row wins: unique per contract and
+    version hash)."""
+    if not rechecks:
+        return
+    await ContractRecheck.insert(
+        *[
+            ContractRecheck(
+                id=uuid4(),
+                contract=cid,
+                version_hash=version_hash,
+                compliant=result.compliant,
+                violations=[dict(v) for v in result.violations],
+                checked_at=now,
+            )
+            for cid, version_hash, result in rechecks
+        ]
+    ).on_conflict(action="DO NOTHING")
 
 
 _FINDING_FIELDS = (
@@ -649,6 +732,7 @@ async def _check_in_tx(production_ids: Sequence[UUID], run_id: UUID, now: dateti
     await _planner_settings()
     with _cyclic_gc_paused():
         batch = await _load(production_ids, _utc(now).date())
+        await _keep_rechecks(batch.new_rechecks, now)
         existing = await _open_findings(production_ids)
         plan = _plan(batch, existing, run_id, now)
         await _write(plan, run_id, now)

@@ -270,6 +270,20 @@ class Contract(Table, tablename="contract"):
     compliant = Boolean(default=False)
 
 
+class ContractRecheck(Table, tablename="contract_recheck"):
+    """An issued contract re-checked against a compact version it was not issued under (an amendment its
+    production's binding moved to, or a compact bound later): computed once by the compliance engine
+    (guild.compliance.recheck) and kept; the contract's own document and report never change. Unique per
+    contract and version hash (migration index ``contract_recheck_once``)."""
+
+    id = UUID(primary_key=True)
+    contract = ForeignKey(references=Contract, on_delete=OnDelete.cascade)
+    version_hash = Varchar(length=64)
+    compliant = Boolean()
+    violations = JSON()  # what it breaks under that version, as its compliance report words a violation
+    checked_at = Timestamptz()
+
+
 class AssetDisclosure(Table, tablename="asset_disclosure"):
     """Per production and asset category: how many assets, how many AI-generated (unique per pair: migration)."""
 

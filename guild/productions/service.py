@@ -12,7 +12,8 @@ from uuid import UUID, uuid4
 
 from pydantic import TypeAdapter
 
-from guild.compacts.queries import sees_drafts
+from guild.compacts.lifecycle import binding_move
+from guild.compacts.queries import sees_drafts, version_row
 from guild.compacts.service import lock_compact
 from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, invalid
 from guild.domain.principal import Principal, Role
@@ -29,6 +30,7 @@ from guild.infra.tables import (
     ProductionBinding,
     User,
 )
+from guild.productions.amendments import move_bindings
 from guild.productions.commitments import create_commitments, reschedule_commitments
 from guild.productions.queries import READERS, may_read, production_row
 from guild.productions.schemas import (
@@ -226,8 +228,11 @@ def _json_value(value: Any) -> Any:
 
 
 async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -> ProductionRead:
+    """Bind the production to a ratified compact version. Already bound to the compact: a newer version is an
+    update of that binding (it moves, as when an amendment is ratified: :mod:`guild.productions.amendments`);
+    the same version or an older one is refused (409, naming both)."""
     async with write_tx():
-        row = await production_row(principal, production_id, write=True, lock=True)
+        await production_row(principal, production_id, write=True)
         query = CompactVersion.select(
             CompactVersion.id,
             CompactVersion.status,
@@ -244,21 +249,47 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
             version = None  # a draft outside the caller's organisations: answered as if there were none
         if version is None:
             raise invalid("version", "version_exists", f"compact {data.compact!r} has no version {data.version}")
-        # a ratification that supersedes this version commits before the re-read or waits for this binding
+        # Locks in the order every writer takes them (the compact, then the production row): a ratification
+        # that supersedes this version, or moves this production's binding, commits before the re-reads below
+        # or waits for this binding; so does a concurrent binding of the same production.
         await lock_compact(version["compact"])
+        row = await production_row(principal, production_id, write=True, lock=True)
         version = await present(query)
+        bound = (
+            await ProductionBinding.select(ProductionBinding.version.number.as_alias("number"))
+            .where((ProductionBinding.production == production_id) & (ProductionBinding.compact == version["compact"]))
+            .first()
+        )
+        bound_number: int | None = None if bound is None else bound["number"]
+        move = None if bound_number is None else binding_move(bound_number, data.version)
+        if move == "same":
+            raise Conflict(
+                f"the production is already bound to compact {data.compact!r} v{data.version}",
+                rule="already_bound",
+                field="compact",
+            )
+        if move == "older":
+            raise Conflict(
+                f"the production is bound to {data.compact} v{bound_number}; v{data.version} is older, and a "
+                "binding never goes back to terms replaced since",
+                rule="older_version",
+                field="version",
+                bound_version=bound_number,
+                requested_version=data.version,
+            )
         if version["status"] != VersionStatus.ratified:
             raise invalid(
                 "version",
                 "ratified_only",
                 f"{data.compact} v{data.version} is {version['status']}; productions bind to the ratified version in force",
             )
-        if await ProductionBinding.exists().where(
-            (ProductionBinding.production == production_id) & (ProductionBinding.compact == version["compact"])
-        ):
-            raise Conflict(
-                f"the production is already bound to compact {data.compact!r}", rule="already_bound", field="compact"
+        if move == "newer" and bound_number is not None:
+            old, new = (
+                await version_row(version["compact"], bound_number),
+                await version_row(version["compact"], data.version),
             )
+            await move_bindings(principal.id, data.compact, old, new, [production_id], cause="rebound_by_producer")
+            return await _production_read(row)
         await ProductionBinding.insert(
             ProductionBinding(
                 id=uuid4(),

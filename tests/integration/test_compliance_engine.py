@@ -740,3 +740,87 @@ async def test_engagements_settled_in_sql_are_those_the_rules_call_settled_and_e
         "contract_noncompliant",
         "ai_use_without_consent",
     }
+
+
+async def recheck_row(cid: UUID, version_hash: str, compliant: bool, term_paths: tuple[str, ...] = ()) -> None:
+    """A stored re-check of a contract against a version (the engine makes these once; here they are chosen)."""
+    from guild.infra.tables import ContractRecheck
+
+    violations = [
+        {"term_path": p, "rule": "min_rate", "required": {"min": 70_000}, "actual": 65_000, "message": "too low"}
+        for p in term_paths
+    ]
+    await ContractRecheck.insert(
+        ContractRecheck(
+            id=uuid4(),
+            contract=cid,
+            version_hash=version_hash,
+            compliant=compliant,
+            violations=violations,
+            checked_at=T0,
+        )
+    )
+
+
+async def test_settled_in_sql_and_in_the_rules_agree_on_contracts_rechecked_against_the_bound_version(world):
+    """A contract issued under another version counts as in order with the bound one when its stored re-check
+    says it complies (``contract_recheck``): the sweep's SQL and ``rules.settled`` agree on it, and a re-check
+    that fails is a contract_noncompliant finding naming the broken term."""
+    from guild.compliance import service as compliance_engine
+    from guild.compliance.rules import evaluate_production, settled
+    from guild.infra.db import read_tx
+    from guild.infra.tables import ContractRecheck
+
+    old = "e" * 64  # the version the contracts were issued under (an amendment's parent)
+    pid = await production(world)
+    await camera_team(world, pid)  # in order with the bound version: settled / the quota met
+    rechecked = await engage(world, pid, "Re Checked")
+    await recheck_row(await contract(world, pid, rechecked, hashes=[old]), world.version_hash, True)
+    broken = await engage(world, pid, "Bro Ken")
+    broken_contract = await contract(world, pid, broken, hashes=[old])
+    await recheck_row(broken_contract, world.version_hash, False, ("apprenticeship[0].min_rate_minor_per_week",))
+    planning = await engage(world, pid, "Plan Ning")
+    planned = await contract(world, pid, planning, hashes=[old], contract_type="writer", planned=["script_generation"])
+    await recheck_row(planned, world.version_hash, True)
+    elsewhere = await engage(world, pid, "Else Where")
+    await recheck_row(await contract(world, pid, elsewhere, hashes=[old]), "d" * 64, True)  # another version's
+    voided = await engage(world, pid, "Void Ed")
+    await recheck_row(await contract(world, pid, voided, hashes=[old], status="void"), world.version_hash, True)
+
+    async with read_tx():
+        whole = await compliance_engine._load([pid], T0.date(), settle=False)
+        counted = await compliance_engine._load([pid], T0.date())
+    roster, facts = whole.facts[str(pid)], counted.facts[str(pid)]
+    versions = [b.version for b in whole.bindings[str(pid)]]
+    hashes = [world.version_hash]
+    assert facts.engagements == [e for e in roster.engagements if not settled(e, hashes)]
+    assert sorted(e.person_name for e in facts.engagements) == [
+        "Ari Apprentice",  # a placement
+        "Bro Ken",  # its re-check failed
+        "Else Where",  # re-checked against another version only: re-checked now (its stored document cannot be)
+        "Plan Ning",  # plans an AI use
+        "Void Ed",  # no live contract
+    ]
+    assert {(h.department, h.level): h.count for h in facts.settled} == {
+        ("camera", "journey"): 1,
+        ("production", "journey"): 1,
+    }
+    assert evaluate_production(facts, versions) == evaluate_production(roster, versions)
+    # the one the batch re-checked for the first time is kept by the check, not by loading
+    assert [(cid, h, r.compliant) for cid, h, r in counted.new_rechecks] == [
+        (e.contract.id, world.version_hash, False) for e in facts.engagements if e.person_name == "Else Where"
+    ]
+
+    await check_batch_now(pid)
+    by_subject = {r["subject"]: r for r in await findings(pid, rule="contract_noncompliant")}
+    assert set(by_subject) == {str(broken), str(elsewhere)}
+    assert by_subject[str(broken)]["evidence"]["term_paths"] == ["apprenticeship[0].min_rate_minor_per_week"]
+    assert "breaks apprenticeship[0].min_rate_minor_per_week" in by_subject[str(broken)]["remediation"]
+    assert by_subject[str(elsewhere)]["evidence"]["recheck"]["violations"][0]["rule"] == "contract_unreadable"
+    assert await ContractRecheck.count() == 6  # five stored, one made by the check
+
+
+async def check_batch_now(pid: UUID) -> None:
+    from guild.compliance.service import check_batch
+
+    await check_batch([pid], await new_run(production=pid), T0)

@@ -131,6 +131,7 @@ def test_sections_and_redline(rendered: dict[str, Any]) -> None:
     html = rendered["html"]
     assert "<del>25.0</del> → <ins>20.0</ins>" in html
     assert "<ins>{&#34;budget_max_minor&#34;" in html  # added quota rule, escaped JSON
+    assert "&#34;min_rate_per_week&#34;: &#34;EUR 700.00/week&#34;" in html  # its money formatted, not 70000
 
 
 def test_attachment_is_the_canonical_json(rendered: dict[str, Any]) -> None:

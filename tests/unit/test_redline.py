@@ -72,9 +72,15 @@ def test_list_growth_and_shrink() -> None:
     extra["department"] = "sound"
     new["apprenticeship"].append(extra)
     grown = diff_terms(BASE, new)
-    assert grown == [Change(path="apprenticeship[4]", kind="added", new=extra)]
+    # the rule holds amounts: its human text shows them as money (the raw value stays in ``new``)
+    text = (
+        '{"budget_max": "EUR 500,000.00", "budget_min": "EUR 0.00", "currency": "EUR", "department": "sound", '
+        '"max_reimbursed_placements": 1, "max_weeks": 26, "mentor_required": true, "min_apprentices": 1, '
+        '"min_rate_per_week": "EUR 600.00/week", "min_weeks": 4, "ratio_schedule": []}'
+    )
+    assert grown == [Change(path="apprenticeship[4]", kind="added", new=extra, new_text=text)]
     shrunk = diff_terms(new, BASE)
-    assert shrunk == [Change(path="apprenticeship[4]", kind="removed", old=extra)]
+    assert shrunk == [Change(path="apprenticeship[4]", kind="removed", old=extra, old_text=text)]
 
 
 def test_list_removal_in_middle_is_index_by_index() -> None:
@@ -82,7 +88,10 @@ def test_list_removal_in_middle_is_index_by_index() -> None:
     del new["training_data"]["fee_schedule"][0]
     changes = diff_terms(BASE, new)
     assert changes[-1] == Change(
-        path="training_data.fee_schedule[1]", kind="removed", old=BASE["training_data"]["fee_schedule"][1]
+        path="training_data.fee_schedule[1]",
+        kind="removed",
+        old=BASE["training_data"]["fee_schedule"][1],
+        old_text='{"amount": "EUR 15.00", "basis": "per_title_minute", "currency": "EUR", "period": "quarter"}',
     )
     assert all(c.path.startswith("training_data.fee_schedule[0].") for c in changes[:-1])
 
@@ -160,6 +169,89 @@ def test_redline_of_validated_amendment() -> None:
     amended = example_terms().model_copy(update={"quorum": 3})
     new = Terms.model_validate(amended.model_dump()).model_dump(mode="json")
     assert redline_text(diff_terms(BASE, new), "v1", "v2").splitlines()[2:] == ["~ quorum: 2 → 3"]
+
+
+# --- money in redlines ------------------------------------------------------------------------
+
+
+def test_a_changed_weekly_rate_reads_as_money_and_keeps_its_raw_values() -> None:
+    new = doc()
+    new["apprenticeship"][0]["min_rate_minor_per_week"] = 600_000  # EUR 600.00 → EUR 6,000.00 a week
+    [change] = diff_terms(BASE, new)
+    assert (change.path, change.old, change.new) == ("apprenticeship[0].min_rate_minor_per_week", 60_000, 600_000)
+    assert (change.old_text, change.new_text) == ("EUR 600.00/week", "EUR 6,000.00/week")
+    lines = redline_text([change], "v1", "v2").splitlines()
+    assert lines[2:] == ["~ apprenticeship[0].min_rate_minor_per_week: EUR 600.00/week → EUR 6,000.00/week"]
+    assert "60000" not in lines[2] and "600000" not in lines[2]
+
+
+def test_budget_bands_and_fees_read_as_money() -> None:
+    new = doc()
+    new["apprenticeship"][0]["budget_max_minor"] = 75_000_000  # EUR 500,000.00 → EUR 750,000.00
+    new["training_data"]["fee_schedule"][0]["amount_minor"] = 30_050  # EUR 250.00 → EUR 300.50
+    assert [c.model_dump() for c in diff_terms(BASE, new)] == [
+        {
+            "path": "apprenticeship[0].budget_max_minor",
+            "kind": "changed",
+            "old": 50_000_000,
+            "new": 75_000_000,
+            "old_text": "EUR 500,000.00",
+            "new_text": "EUR 750,000.00",
+        },
+        {
+            "path": "training_data.fee_schedule[0].amount_minor",
+            "kind": "changed",
+            "old": 25_000,
+            "new": 30_050,
+            "old_text": "EUR 250.00",
+            "new_text": "EUR 300.50",
+        },
+    ]
+
+
+def test_each_side_is_formatted_in_its_own_currency_and_exponent() -> None:
+    old = {"fee": {"amount_minor": 150_000, "currency": "EUR"}}
+    new = {"fee": {"amount_minor": 150_000, "currency": "JPY"}}  # JPY has no minor unit: 150,000 yen
+    changes = diff_terms(old, new)
+    assert [(c.path, c.old, c.new, c.old_text, c.new_text) for c in changes] == [
+        ("fee.currency", "EUR", "JPY", None, None)
+    ]
+    grown = {"fee": {"amount_minor": 150_001, "currency": "JPY"}}
+    change, _ = diff_terms(old, grown)  # amount_minor, then currency
+    assert (change.old_text, change.new_text) == ("EUR 1,500.00", "JPY 150,001")
+
+
+def test_an_amount_takes_the_currency_of_the_enclosing_object() -> None:
+    old = {"band": {"currency": "GBP", "limits": {"max_minor": 100}}}
+    new = {"band": {"currency": "GBP", "limits": {"max_minor": 123_456}}}
+    [change] = diff_terms(old, new)
+    assert (change.old_text, change.new_text) == ("GBP 1.00", "GBP 1,234.56")
+
+
+def test_amounts_without_a_currency_and_fields_that_are_no_amount_stay_raw() -> None:
+    changes = diff_terms(
+        {"cap_minor": 100, "x": {"currency": "EUR", "minutes": 5, "flag_minor": True}},
+        {"cap_minor": 200, "x": {"currency": "EUR", "minutes": 6, "flag_minor": False}},
+    )
+    assert [(c.path, c.old_text, c.new_text) for c in changes] == [
+        ("cap_minor", None, None),  # no currency anywhere: nothing to format it with
+        ("x.flag_minor", None, None),  # a boolean is no amount
+        ("x.minutes", None, None),
+    ]
+    assert redline_text(changes, "a", "b").splitlines()[2] == "~ cap_minor: 100 → 200"
+
+
+def test_money_text() -> None:
+    from guild.compacts.redline import money_text
+
+    assert money_text("min_rate_minor_per_week", 600_000, "EUR") == "EUR 6,000.00/week"
+    assert money_text("amount_minor", 1_500, "JPY") == "JPY 1,500"
+    assert money_text("amount_minor", -250, "EUR") == "EUR -2.50"
+    assert money_text("replica_pay_minor_per_day", 12_345, "USD") == "USD 123.45/day"
+    assert money_text("min_weeks", 4, "EUR") is None
+    assert money_text("amount_minor", 4.5, "EUR") is None
+    assert money_text("amount_minor", 4, "eur") is None
+    assert money_text("amount_minor", 4, None) is None
 
 
 # --- properties -----------------------------------------------------------------------------
