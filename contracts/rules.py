@@ -13,7 +13,7 @@ Pure: stdlib and pydantic only.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +55,7 @@ __all__ = [
     "Conflict",
     "ContractFacts",
     "CustomClauseFacts",
+    "custom_clause_facts",
     "Met",
     "UnknownClause",
     "Violation",
@@ -122,6 +123,20 @@ class CustomClauseFacts(NamedTuple):
     ref: str  # "organisation/key vN"
     text: str  # title and body
     reviewed: frozenset[tuple[str, str]] = frozenset()  # (compact version hash, term path) an officer reviewed
+
+
+def custom_clause_facts(custom: Sequence[Mapping[str, Any]]) -> list[CustomClauseFacts]:
+    """A contract's custom clauses (``organization``, ``key``, ``version``, ``title``, ``text`` and the
+    ``reviews`` it carries, as a stored ``guild.contract/1`` document holds them) as the rules read them."""
+    return [
+        CustomClauseFacts(
+            position=i,
+            ref=f"{c['organization']}/{c['key']} v{c['version']}",
+            text=f"{c['title']}\n{c['text']}",
+            reviewed=frozenset((r["version_hash"], r["term_path"]) for r in c.get("reviews") or []),
+        )
+        for i, c in enumerate(custom)
+    ]
 
 
 # --- which clauses the bound compacts require ---------------------------------------------------

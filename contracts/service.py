@@ -22,7 +22,7 @@ from contracts.assembly import render_clause_text
 from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause
 from contracts.lifecycle import ContractState
 from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
-from contracts.rules import ComplianceReport, CustomClauseFacts, contract_facts, evaluate, resolve_clauses
+from contracts.rules import ComplianceReport, contract_facts, custom_clause_facts, evaluate, resolve_clauses
 from contracts.schemas import (
     ClauseInfo,
     ClauseReviewCreate,
@@ -380,19 +380,6 @@ async def _reviews_of(custom: list[dict[str, Any]], bound: list[BoundVersion]) -
         )
 
 
-def custom_facts(custom: list[dict[str, Any]]) -> list[CustomClauseFacts]:
-    """The contract's custom clauses as the compliance rules read them (from ``_load`` or a stored document)."""
-    return [
-        CustomClauseFacts(
-            position=i,
-            ref=f"{c['organization']}/{c['key']} v{c['version']}",
-            text=f"{c['title']}\n{c['text']}",
-            reviewed=frozenset((r["version_hash"], r["term_path"]) for r in c.get("reviews") or []),
-        )
-        for i, c in enumerate(custom)
-    ]
-
-
 async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
     """Organisations whose clauses a production's contracts may carry besides its company's: those sharing
     them with a bound compact (convened it or approved a version), production companies excepted."""
@@ -459,7 +446,7 @@ def _check(
         except UnknownClause as exc:
             raise invalid(f"clauses[{i}].key", "unknown_clause", str(exc)) from exc
     try:
-        report = evaluate(request.contract_type, context, request.clauses, bound, custom_facts(loaded["custom"]))
+        report = evaluate(request.contract_type, context, request.clauses, bound, custom_clause_facts(loaded["custom"]))
     except ClauseParamsError as exc:
         raise Unprocessable(
             "clause parameters are invalid",
@@ -948,7 +935,11 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
         context = ContractContext.model_validate(document["context"])
         choices = [{"key": c["key"], "version": c["version"], "params": c["params"]} for c in document["clauses"]]
         report = evaluate(
-            document["contract_type"], context, choices, bound, custom_facts(document.get("custom_clauses") or [])
+            document["contract_type"],
+            context,
+            choices,
+            bound,
+            custom_clause_facts(document.get("custom_clauses") or []),
         )
         checks.append(
             (

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts.clauses import ClauseParamsError, ContractContext, UnknownClause
-from contracts.rules import ClauseChoice, evaluate
+from contracts.rules import ClauseChoice, custom_clause_facts, evaluate
 from guild.compacts.bound import BoundVersion
 from guild.domain.work import ContractType
 
@@ -45,7 +45,9 @@ class Recheck:
 
 
 def recheck(contract_type: str, document: Mapping[str, Any], version: BoundVersion) -> Recheck:
-    """The contract (its type and stored ``guild.contract/1`` document: ``context`` and ``clauses``) evaluated
+    """The contract (its type and stored ``guild.contract/1`` document: ``context``, ``clauses`` and
+    ``custom_clauses`` with their reviews: a plain-text clause reviewed against the old version's terms must be
+    reviewed against the new one's) evaluated
     against ``version`` as issuance would evaluate it. A document this code can no longer evaluate (a clause
     or context it does not know) is not compliant: a person must look at it, and re-issue it."""
     try:
@@ -54,7 +56,8 @@ def recheck(contract_type: str, document: Mapping[str, Any], version: BoundVersi
             ClauseChoice(key=c["key"], version=c["version"], params=c.get("params") or {})
             for c in document.get("clauses") or []
         ]
-        report = evaluate(ContractType(contract_type), context, clauses, [version])
+        custom = custom_clause_facts(document.get("custom_clauses") or [])
+        report = evaluate(ContractType(contract_type), context, clauses, [version], custom)
     except (KeyError, TypeError, ValueError, ValidationError, UnknownClause, ClauseParamsError) as exc:
         return Recheck(
             False,

@@ -105,6 +105,26 @@ def test_the_recheck_is_issuances_evaluation_against_the_new_version_alone() -> 
     assert recheck("crew", apprentice_document(rate=70_000), V2) == Recheck(True, ())  # exactly the new minimum
 
 
+def test_a_reviewed_plain_text_clause_must_be_reviewed_again_under_the_amendment() -> None:
+    """A side letter an officer reviewed against v1's training-data term holds the contract under v2 until
+    it is reviewed against v2's: a review reads one version's terms."""
+    letter = {
+        "organization": "kestrel",
+        "key": "custom.archive",
+        "version": 1,
+        "title": "Archive",
+        "text": "Dailies may be kept for training the producer's own AI model.",
+        "reviews": [{"version_hash": V1_HASH, "term_path": "training_data.ingestion_without_licence_prohibited"}],
+    }
+    document = {**apprentice_document(rate=70_000), "custom_clauses": [letter]}
+    assert recheck("crew", document, V1) == Recheck(True, ())
+    held = recheck("crew", document, V2)
+    assert held.compliant is False and held.term_paths == ["training_data.ingestion_without_licence_prohibited"]
+    assert held.violations[0]["rule"] == "custom_clause_review"
+    reviewed = {**letter, "reviews": [*letter["reviews"], {**letter["reviews"][0], "version_hash": V2_HASH}]}
+    assert recheck("crew", {**document, "custom_clauses": [reviewed]}, V2) == Recheck(True, ())
+
+
 def test_a_stored_document_that_cannot_be_evaluated_is_not_compliant() -> None:
     for document in (
         {"clauses": []},  # no context
