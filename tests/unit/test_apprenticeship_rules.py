@@ -589,3 +589,5 @@ def test_a_due_date_outside_the_calendar_is_named_not_an_overflow():
     assert isinstance(caught.value, ValueError) and caught.value.rule is SKILLS
     with pytest.raises(DueDateOutOfRange, match="wrap_report"):
         commitment_schedule([FINAL, WRAP], date(9999, 12, 1), date(9999, 12, 31))
+    with pytest.raises(DueDateOutOfRange, match="skills_plan"):  # counting day by day past public holidays too
+        commitment_due_dates([SKILLS], date(1, 1, 1), date(1, 3, 1), WorkingCalendar(country="IE"))
