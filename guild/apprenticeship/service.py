@@ -89,7 +89,7 @@ async def preview(principal: Principal, production_id: UUID, data: PreviewReques
             schedule = (
                 []
                 if start is None or end is None
-                else commitment_schedule(list(terms.apprenticeship_commitments), start, end)
+                else commitment_schedule(list(terms.apprenticeship_commitments), start, end, terms.working_calendar)
             )
         except DueDateOutOfRange as exc:
             field = str(exc.rule.anchor)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
+import holidays
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
@@ -384,15 +386,73 @@ class Department(StrEnum):
 
 
 class RatioStep(_Model):
+    """One step of a ratio schedule: one apprentice per ``per_journey`` journey-level workers among the
+    workers this step covers.
+
+    Number the department's journey-level workers (levels journey, senior, head) 1, 2, 3, ... A step
+    covers the workers from its ``first_journey`` up to the worker before the next step's
+    ``first_journey`` (the last step: up to the last worker). It gives ``floor(covered / per_journey)``
+    apprentices: only **whole** groups count, as the schemes write it ("one apprentice per two journey
+    workers" gives nothing for a single worker). With ``partial_group_counts`` a started group counts
+    too: ``ceil(covered / per_journey)``. The schedule's number is the sum over its steps.
+
+    Worked example, "one per two for the first four, then one per four more"
+    (``[{first_journey: 1, per_journey: 2}, {first_journey: 5, per_journey: 4}]``):
+    7 journey-level workers → workers 1-4: floor(4/2) = 2, workers 5-7: floor(3/4) = 0, so 2;
+    8 workers → 2 + floor(4/4) = 3; 1 worker → floor(1/2) = 0. With ``partial_group_counts: true`` on
+    both steps: 7 → ceil(4/2) + ceil(3/4) = 3; 1 → ceil(1/2) = 1.
+    """
+
     first_journey: Int4 = Field(
-        ge=1, le=10_000, description="journey-level worker count (1-based) at which this step begins"
+        ge=1,
+        le=10_000,
+        description="journey-level worker count (1-based) at which this step begins; the first step begins at 1",
+        examples=[1, 5],
     )
     per_journey: Int4 = Field(
-        ge=1, le=1000, description="one apprentice per this many journey-level workers within this step (>=1)"
+        ge=1,
+        le=1000,
+        description=(
+            "one apprentice per this many journey-level workers within this step (workers, >=1); only whole "
+            "groups count unless partial_group_counts"
+        ),
+        examples=[2, 4],
     )
+    partial_group_counts: bool = Field(
+        default=False,
+        description=(
+            "a started group counts as a whole one: ceil(covered / per_journey) instead of "
+            "floor(covered / per_journey). Default false: whole groups only (3 workers at one per 2 give 1; "
+            "with true, 2)"
+        ),
+        examples=[False],
+    )
+
+
+class QuotaDirection(StrEnum):
+    """Whether a quota rule's number is a floor or a ceiling."""
+
+    minimum = "minimum"  # at least this many apprentices: a finding when short
+    maximum = "maximum"  # at most this many apprentices: a finding when over; those over it are not counted
 
 
 class QuotaRule(_Model, MajorUnits):
+    """Apprentices for one department and budget band, and what a placement must be to count.
+
+    The rule's number is ``max(min_apprentices, the ratio schedule's number for the department's
+    journey-level workers)`` (the ratio arithmetic: :class:`RatioStep`). ``direction`` says what it
+    means: ``minimum`` (default) — at least that many placements must count, a finding when short;
+    ``maximum`` — at most that many apprentices (every entry-level placement of the department,
+    qualifying or not), a finding when over, and the placements over it (latest start first) are
+    neither counted nor reimbursed. So under ``maximum``, ``min_apprentices`` reads "at most N
+    apprentices whatever the crew size" and a step ``per_journey: K`` reads "at most one per K
+    journey-level workers"; with both, the larger allowance applies.
+
+    Worked example, ``direction: maximum``, ``min_apprentices: 1``, schedule one per two for the first
+    four then one per four more: 7 journey-level workers allow max(1, 2 + 0) = 2 apprentices, a third
+    is over the maximum; 1 worker allows max(1, 0) = 1.
+    """
+
     major_units: ClassVar[MajorPairs] = {
         "budget_min": ("budget_min_minor", "currency"),
         "budget_max": ("budget_max_minor", "currency"),
@@ -400,6 +460,14 @@ class QuotaRule(_Model, MajorUnits):
     }
 
     department: Department
+    direction: QuotaDirection = Field(
+        default=QuotaDirection.minimum,
+        description=(
+            "minimum: at least the rule's number of placements must count (finding when short); maximum: at "
+            "most that many apprentices (finding when over; placements over it are not counted or reimbursed)"
+        ),
+        examples=["minimum", "maximum"],
+    )
     budget_min_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="lower bound of the budget band (inclusive), in integer minor units"
     )
@@ -410,9 +478,23 @@ class QuotaRule(_Model, MajorUnits):
         description="upper bound of the budget band (exclusive), in integer minor units; null = no ceiling",
     )
     currency: CurrencyCode
-    min_apprentices: Int4 = Field(ge=0, le=1000, description="minimum number of apprentices (count, 0..1000)")
+    min_apprentices: Int4 = Field(
+        ge=0,
+        le=1000,
+        description=(
+            "the rule's count of apprentices whatever the crew size (count, 0..1000): under direction minimum "
+            "at least this many, under maximum at most this many (the ratio schedule may raise either)"
+        ),
+        examples=[1],
+    )
     ratio_schedule: list[RatioStep] = Field(
-        default_factory=list, description="apprentice-to-journey ratio steps, in order of first_journey"
+        default_factory=list,
+        description=(
+            "apprentice-to-journey ratio steps, in order of first_journey; whole groups only unless a step says "
+            "partial_group_counts (e.g. one per 2 for the first 4, then one per 4: 7 journey-level workers "
+            "-> floor(4/2) + floor(3/4) = 2)"
+        ),
+        examples=[[{"first_journey": 1, "per_journey": 2}, {"first_journey": 5, "per_journey": 4}]],
     )
     min_rate_minor_per_week: Int8 = Field(
         ge=0, le=MAX_MINOR, description="minimum apprentice pay, in integer minor units per week"
@@ -423,7 +505,14 @@ class QuotaRule(_Model, MajorUnits):
     )
     mentor_required: bool = Field(description="each apprentice must have a named mentor")
     max_reimbursed_placements: Int4 | None = Field(
-        default=None, ge=0, le=1000, description="placements a fund reimburses (count); null = no limit"
+        default=None,
+        ge=0,
+        le=1000,
+        description=(
+            "placements a fund reimburses (count); every placement claimed uses the cap, qualifying or not, in "
+            "order of start date; those beyond it are a finding; null = no limit"
+        ),
+        examples=[2],
     )
 
     @model_validator(mode="after")
@@ -516,14 +605,23 @@ class CommitmentRule(_Model):
     """An apprenticeship obligation with a due date computed from the production's shoot dates.
 
     E.g. a skills plan 10 working days before the shoot starts; a final plan 2 weeks after it starts,
-    only for shoots of at least 6 weeks. Working days skip Saturdays and Sundays.
+    only for shoots of at least 6 weeks. Working days skip Saturdays, Sundays and the public holidays of
+    the terms' ``working_calendar`` (none when it is null): 2 working days after Monday 16 March 2026
+    under ``{country: IE}`` is Thursday 19 March, as Tuesday 17 March is St Patrick's Day.
     """
 
     key: Text = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="stable identifier, e.g. skills_plan")
     title: Text = Field(min_length=1, max_length=200)
     anchor: CommitmentAnchor = Field(description="the shoot date the offset counts from")
     offset_working_days: Int4 | None = Field(
-        default=None, ge=-260, le=260, description="working days after the anchor (negative: before); weekends skipped"
+        default=None,
+        ge=-260,
+        le=260,
+        description=(
+            "working days after the anchor (negative: before; -260..260); Saturdays, Sundays and the public "
+            "holidays of working_calendar are skipped"
+        ),
+        examples=[-10],
     )
     offset_weeks: Int4 | None = Field(default=None, ge=-104, le=104, description="calendar weeks after the anchor")
     min_shoot_weeks: Int4 | None = Field(
@@ -552,6 +650,69 @@ class CommitmentRule(_Model):
                     "weeks_order",
                     "max_shoot_weeks must not be below min_shoot_weeks",
                     self.max_shoot_weeks,
+                )
+            )
+        _raise_if(type(self), problems)
+        return self
+
+
+# --- working calendar ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _supported_calendars() -> dict[str, frozenset[str]]:
+    """ISO 3166-1 alpha-2 country → the subdivision codes the ``holidays`` package has calendars for."""
+    return {
+        country: frozenset(subdivisions)
+        for country, subdivisions in holidays.list_supported_countries(include_aliases=False).items()
+        if len(country) == 2
+    }
+
+
+class WorkingCalendar(_Model):
+    """The jurisdiction whose public holidays working-day deadlines skip, besides Saturdays and Sundays.
+
+    The calendar is the maintained ``holidays`` package's for the country (and subdivision, where a
+    holiday is regional: e.g. Epiphany, 6 January, is a holiday in Bavaria, DE-BY, not in Berlin).
+    """
+
+    country: Text = Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 country code whose national public holidays are not working days",
+        examples=["IE", "DE"],
+    )
+    subdivision: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description=(
+            "ISO 3166-2 subdivision code without the country prefix (e.g. BY for DE-BY, Bavaria), whose "
+            "regional holidays are not working days either; null = national holidays only"
+        ),
+        examples=[None, "BY"],
+    )
+
+    @model_validator(mode="after")
+    def _supported(self) -> WorkingCalendar:
+        supported = _supported_calendars()
+        problems: list[_Problem] = []
+        if self.country not in supported:
+            problems.append(
+                (
+                    ("country",),
+                    "unsupported_country",
+                    f"no public holiday calendar is known for country {self.country!r} (ISO 3166-1 alpha-2)",
+                    self.country,
+                )
+            )
+        elif self.subdivision is not None and self.subdivision not in supported[self.country]:
+            known = ", ".join(sorted(supported[self.country])) or "none"
+            problems.append(
+                (
+                    ("subdivision",),
+                    "unsupported_subdivision",
+                    f"country {self.country} has no subdivision {self.subdivision!r}; known subdivisions: {known}",
+                    self.subdivision,
                 )
             )
         _raise_if(type(self), problems)
@@ -592,6 +753,14 @@ class Terms(_Model):
     apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
     apprenticeship_commitments: list[CommitmentRule] = Field(
         default_factory=list, max_length=50, description="obligations with due dates computed from the shoot dates"
+    )
+    working_calendar: WorkingCalendar | None = Field(
+        default=None,
+        description=(
+            "the jurisdiction whose public holidays apprenticeship_commitments' working days skip, besides "
+            "Saturdays and Sundays; null = weekends only"
+        ),
+        examples=[{"country": "IE", "subdivision": None}, None],
     )
     certification: CertificationCriteria
     compliance: ComplianceCadence

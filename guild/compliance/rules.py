@@ -11,9 +11,12 @@ engine reconciles the drafts with stored findings; a draft's identity is
 Where the contract side already decides a question (which clauses a contract needs, which AI-use
 rules apply, which apprenticeship rules cover a budget) the helpers of :mod:`contracts.clauses` and
 :mod:`contracts.rules` decide it here too; what a qualified mentor is, :func:`guild.domain.work.mentor_fit`. Apprenticeship quotas
-(bands, ratio schedules, pay, length, mentors, caps) are decided by
+(bands, directions, ratio schedules, pay, length, mentors, caps) are decided by
 :func:`guild.apprenticeship.rules.quota_report`, the same function the producers' planning preview
-calls; ``apprenticeship_quota`` carries its explained result as evidence.
+calls; ``apprenticeship_quota`` (a minimum short) and ``apprenticeship_over_maximum`` (a maximum
+exceeded) carry its explained result as evidence; placements paid too little, too short or too long
+are findings of their own (subject: the engagement), placements beyond a reimbursement cap one per
+department. Remediation texts print money formatted (``EUR 600.00``), never minor units.
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from uuid import UUID
 
 from contracts.clauses import ContractContext
 from contracts.rules import required_clause_keys
-from guild.apprenticeship.rules import Placement, QuotaResult, quota_report
+from guild.apprenticeship.rules import Placement, PlacementLength, QuotaResult, quota_report
 from guild.compacts.bound import BoundVersion
-from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaRule, ai_rules
+from guild.compacts.terms import LIKENESS_USES, AIUse, Department, Policy, QuotaDirection, QuotaRule, ai_rules
 from guild.compliance.recheck import Recheck
 from guild.domain.dates import placement_weeks
+from guild.domain.money import format_money
 from guild.domain.statuses import CommitmentStatus, ContractStatus
 from guild.domain.work import ENTRY_LEVELS, ContractType, Level
 
@@ -86,7 +90,11 @@ class Rule(StrEnum):
     ai_use_without_consent = "ai_use_without_consent"
     ai_use_prohibited = "ai_use_prohibited"
     apprenticeship_quota = "apprenticeship_quota"
+    apprenticeship_over_maximum = "apprenticeship_over_maximum"
     apprenticeship_underpaid = "apprenticeship_underpaid"
+    apprenticeship_too_short = "apprenticeship_too_short"
+    apprenticeship_too_long = "apprenticeship_too_long"
+    apprenticeship_over_reimbursement_cap = "apprenticeship_over_reimbursement_cap"
     commitment_overdue = "commitment_overdue"
 
 
@@ -113,12 +121,30 @@ REMEDIATION: dict[Rule, str] = {
     ),
     Rule.apprenticeship_quota: (
         "Engage {missing} more paid apprentice(s) or trainee(s) in {department} as {label} requires "
-        "(at least {min_rate} minor units of {currency} per week, {weeks} weeks{mentor}), "
+        "(at least {min_rate} per week, {weeks} weeks{mentor}), "
         "or correct the engagements listed as not counted."
     ),
+    Rule.apprenticeship_over_maximum: (
+        "{department} has {placements} apprentice(s) or trainee(s) where {label} allows at most {allowed}: end or "
+        "move {excess} placement(s) ({over}, the latest to start); until then they are not counted or reimbursed."
+    ),
     Rule.apprenticeship_underpaid: (
-        "Raise {person}'s pay to at least {min_rate} minor units of {currency} per week as {label} requires "
+        "Raise {person}'s pay to at least {min_rate} per week as {label} requires "
         "(it is {rate}); until then the placement does not count toward the {department} quota."
+    ),
+    Rule.apprenticeship_too_short: (
+        "Extend {person}'s placement in {department} to at least {limit} weeks as {label} requires "
+        "(it runs {weeks} week(s), {start} to {end}); until then it does not count toward the quota."
+    ),
+    Rule.apprenticeship_too_long: (
+        "End {person}'s placement in {department} within {limit} weeks as {label} requires "
+        "(it runs {weeks} week(s), {start} to {end}), or engage {person} at a higher level; "
+        "until then it does not count toward the quota."
+    ),
+    Rule.apprenticeship_over_reimbursement_cap: (
+        "Do not claim reimbursement for {names} in {department}: {label}'s fund reimburses at most {cap} "
+        "placement(s), counting every placement claimed, qualifying or not, in order of start date; "
+        "the production pays for these itself."
     ),
     Rule.commitment_overdue: (
         'File the {key} commitment ("{title}"), due on {due_date} under {label}, and mark it done.'
@@ -489,7 +515,11 @@ def _contracts(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
     return [d for d in found if d is not None]
 
 
-# --- apprenticeship_quota, apprenticeship_underpaid ----------------------------------------------
+# --- apprenticeship ------------------------------------------------------------------------------
+
+
+def _per_week(amount_minor: int, currency: str) -> str:
+    return format_money(amount_minor, currency)
 
 
 def _quota(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> FindingDraft:
@@ -503,10 +533,31 @@ def _quota(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> FindingDra
         result.model_dump(mode="json"),
         missing=result.missing,
         department=rule.department,
-        min_rate=rule.min_rate_minor_per_week,
-        currency=rule.currency,
+        min_rate=_per_week(rule.min_rate_minor_per_week, rule.currency),
         weeks=weeks,
         mentor=mentor,
+    )
+
+
+def _names(roster: Iterable[Placement], refs: list[str]) -> str:
+    """The people of these engagements, in the order of ``refs``."""
+    wanted = set(refs)
+    names = {e.ref: e.person_name for e in roster if e.ref in wanted}
+    return ", ".join(names.get(ref, ref) for ref in refs)
+
+
+def _over_maximum(bt: BoundVersion, result: QuotaResult, rule: QuotaRule, roster: list[Placement]) -> FindingDraft:
+    return _draft(
+        bt,
+        Rule.apprenticeship_over_maximum,
+        str(rule.department),
+        Severity.violation,
+        result.model_dump(mode="json"),
+        department=rule.department,
+        placements=result.placements,
+        allowed=result.allowed,
+        excess=result.excess,
+        over=_names(roster, result.over_maximum),
     )
 
 
@@ -532,13 +583,77 @@ def _underpaid(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> list[F
                 Severity.violation,
                 evidence,
                 person=u.person_name,
-                rate=u.rate_minor_per_week,
-                min_rate=u.min_rate_minor_per_week,
-                currency=u.currency,
+                rate=_per_week(u.rate_minor_per_week, u.currency),
+                min_rate=_per_week(u.min_rate_minor_per_week, u.currency),
                 department=rule.department,
             )
         )
     return out
+
+
+def _length(bt: BoundVersion, result: QuotaResult, rule: QuotaRule) -> list[FindingDraft]:
+    """One finding per placement too short or too long (subject: the engagement)."""
+    out = []
+    kinds: tuple[tuple[Rule, str, list[PlacementLength]], ...] = (
+        (Rule.apprenticeship_too_short, "min_weeks", result.too_short),
+        (Rule.apprenticeship_too_long, "max_weeks", result.too_long),
+    )
+    for finding_rule, term, placements in kinds:
+        for p in placements:
+            evidence = {
+                "term_path": f"{result.term_path}.{term}",
+                "engagement": p.engagement,
+                "person_name": p.person_name,
+                "department": str(rule.department),
+                "start_date": p.start_date.isoformat(),
+                "end_date": p.end_date.isoformat(),
+                "weeks": p.weeks,
+                term: p.limit_weeks,
+                "quota": result.explanation,
+            }
+            out.append(
+                _draft(
+                    bt,
+                    finding_rule,
+                    p.engagement,
+                    Severity.warning,
+                    evidence,
+                    person=p.person_name,
+                    department=rule.department,
+                    weeks=p.weeks,
+                    limit=p.limit_weeks,
+                    start=p.start_date.isoformat(),
+                    end=p.end_date.isoformat(),
+                )
+            )
+    return out
+
+
+def _over_cap(bt: BoundVersion, result: QuotaResult, rule: QuotaRule, roster: list[Placement]) -> list[FindingDraft]:
+    """One finding per department with placements beyond the reimbursement cap."""
+    if not result.not_reimbursable:
+        return []
+    evidence = {
+        "term_path": f"{result.term_path}.max_reimbursed_placements",
+        "department": str(rule.department),
+        "max_reimbursed_placements": result.max_reimbursed_placements,
+        "placements": result.placements,
+        "reimbursable": result.reimbursable,
+        "not_reimbursable": result.not_reimbursable,
+        "quota": result.explanation,
+    }
+    return [
+        _draft(
+            bt,
+            Rule.apprenticeship_over_reimbursement_cap,
+            str(rule.department),
+            Severity.warning,
+            evidence,
+            department=rule.department,
+            cap=result.max_reimbursed_placements,
+            names=_names(roster, result.not_reimbursable),
+        )
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -549,16 +664,26 @@ def _stand_in(department: Department | str, level: Level | str) -> EngagementFac
 
 
 def _apprenticeship(facts: ProductionFacts, bt: BoundVersion) -> list[FindingDraft]:
-    """The quota engine of :mod:`guild.apprenticeship.rules`: a finding per department whose quota
-    is not met (evidence: the explained result) and one per placement paid below the minimum rate."""
+    """The quota engine of :mod:`guild.apprenticeship.rules`, per department whose rule applies: a finding
+    when a minimum is not met or a maximum exceeded (evidence: the explained result), one when placements
+    are beyond the reimbursement cap, and one per placement paid below the minimum rate, too short or
+    too long."""
     out = []
-    roster: list[Placement] = [*facts.engagements]
+    placements: list[Placement] = [*facts.engagements]  # every placement is here: none is ever settled
+    roster = [*placements]
     for h in facts.settled:
         roster += [_stand_in(h.department, h.level)] * h.count
     for result in quota_report(facts.budget_minor, facts.currency, roster, bt.terms, bt.label, problems_only=True):
+        rule = result.rule
         if not result.met:
-            out.append(_quota(bt, result, result.rule))
-        out.extend(_underpaid(bt, result, result.rule))
+            out.append(
+                _over_maximum(bt, result, rule, placements)
+                if rule.direction is QuotaDirection.maximum
+                else _quota(bt, result, rule)
+            )
+        out.extend(_underpaid(bt, result, rule))
+        out.extend(_length(bt, result, rule))
+        out.extend(_over_cap(bt, result, rule, placements))
     return out
 
 

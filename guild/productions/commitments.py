@@ -148,7 +148,7 @@ def _shoot(start: date | None, end: date | None) -> Shoot | None:
 
 
 def _rules(bound: Sequence[BoundVersion]) -> list[VersionRules]:
-    return [VersionRules(b.version_id, b.terms.apprenticeship_commitments) for b in bound]
+    return [VersionRules(b.version_id, b.terms.apprenticeship_commitments, b.terms.working_calendar) for b in bound]
 
 
 async def _held(production_id: UUID) -> list[Held]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
-from guild.compacts.terms import CommitmentRule
+from guild.compacts.terms import CommitmentRule, WorkingCalendar
 from guild.domain.statuses import CommitmentStatus
 from guild.productions.rules import commitment_due_dates
 
@@ -66,10 +66,12 @@ class Held:
 
 @dataclass(frozen=True, slots=True)
 class VersionRules:
-    """The commitment rules of one bound compact version (its ``terms.apprenticeship_commitments``)."""
+    """The commitment rules of one bound compact version (its ``terms.apprenticeship_commitments``) and
+    the calendar their working days follow (its ``terms.working_calendar``; None: weekends only)."""
 
     version_id: UUID
     rules: Sequence[CommitmentRule]
+    calendar: WorkingCalendar | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,30 +96,33 @@ class Change:
         }
 
 
-def due_dates(rules: Sequence[CommitmentRule], shoot_start: date, shoot_end: date) -> list[tuple[CommitmentRule, date]]:
+def due_dates(
+    rules: Sequence[CommitmentRule], shoot_start: date, shoot_end: date, calendar: WorkingCalendar | None = None
+) -> list[tuple[CommitmentRule, date]]:
     """The rules that apply to a shoot of these dates, each with its due date, in the rules' order.
 
-    :func:`guild.productions.rules.commitment_due_dates` decides (working days skip weekends; rules
+    :func:`guild.productions.rules.commitment_due_dates` decides (working days skip weekends and the
+    public holidays of ``calendar``; rules
     outside their ``min_shoot_weeks``/``max_shoot_weeks`` are left out); a key that appears twice
     counts once (the first), as a production holds one commitment per version and key.
     """
     seen: set[str] = set()
     out = []
-    for rule, due in commitment_due_dates(list(rules), shoot_start, shoot_end):
+    for rule, due in commitment_due_dates(list(rules), shoot_start, shoot_end, calendar):
         if rule.key not in seen:
             seen.add(rule.key)
             out.append((rule, due))
     return out
 
 
-def _wanted(rules: Sequence[CommitmentRule], shoot: Shoot | None) -> dict[str, tuple[CommitmentRule, date]]:
+def _wanted(version: VersionRules, shoot: Shoot | None) -> dict[str, tuple[CommitmentRule, date]]:
     if shoot is None:
         return {}
-    return {rule.key: (rule, due) for rule, due in due_dates(rules, shoot.start, shoot.end)}
+    return {rule.key: (rule, due) for rule, due in due_dates(version.rules, shoot.start, shoot.end, version.calendar)}
 
 
 def _version_changes(held: Iterable[Held], version: VersionRules, shoot: Shoot | None) -> list[Change]:
-    wanted = _wanted(version.rules, shoot)
+    wanted = _wanted(version, shoot)
     mine = {c.key: c for c in held if c.version_id == version.version_id}
     out = []
     for key, c in mine.items():

@@ -261,10 +261,10 @@ async def test_a_production_that_keeps_every_rule_has_no_findings(world, client)
 
 
 async def failing_production(w: World) -> dict[str, UUID]:
-    """A production that breaks each rule once."""
+    """A production that breaks each rule once (the two-week placement: the quota and its length)."""
     pid = await production(w)
     await disclose(pid, "vfx_shot", 100, 21)  # 21 % > 20 %
-    await camera_team(w, pid, end_date="2027-03-14")  # two weeks: the apprentice does not count
+    _, trainee = await camera_team(w, pid, end_date="2027-03-14")  # two weeks: too short, does not count
     missing = await engage(w, pid, "No Contract")
     stale = await engage(w, pid, "Old Terms")
     await contract(w, pid, stale, hashes=["f" * 64])
@@ -272,7 +272,14 @@ async def failing_production(w: World) -> dict[str, UUID]:
     await contract(w, pid, replica, contract_type="performer", planned=["performer_digital_replica"])
     writer = await engage(w, pid, "Wri Ter", department="writing")
     await contract(w, pid, writer, contract_type="writer", planned=["script_generation"])
-    return {"production": pid, "missing": missing, "stale": stale, "replica": replica, "writer": writer}
+    return {
+        "production": pid,
+        "missing": missing,
+        "stale": stale,
+        "replica": replica,
+        "writer": writer,
+        "trainee": trainee,
+    }
 
 
 async def test_each_rule_opens_one_finding_with_evidence_due_date_and_webhooks(world):
@@ -282,12 +289,13 @@ async def test_each_rule_opens_one_finding_with_evidence_due_date_and_webhooks(w
     pid = p["production"]
     run = await new_run(production=pid)
     stats = await check_batch([pid], run, T0)
-    assert (stats.productions, stats.opened, stats.resolved, stats.escalated, stats.still_open) == (1, 6, 0, 0, 0)
+    assert (stats.productions, stats.opened, stats.resolved, stats.escalated, stats.still_open) == (1, 7, 0, 0, 0)
 
     rows = await findings(pid)
     assert {(r["rule"], r["subject"], r["severity"]) for r in rows} == {
         ("ai_share_exceeded", "production", "violation"),
         ("apprenticeship_quota", "camera", "violation"),
+        ("apprenticeship_too_short", str(p["trainee"]), "warning"),
         ("contract_missing", str(p["missing"]), "violation"),
         ("contract_noncompliant", str(p["stale"]), "violation"),
         ("ai_use_without_consent", str(p["replica"]), "critical"),
@@ -303,9 +311,15 @@ async def test_each_rule_opens_one_finding_with_evidence_due_date_and_webhooks(w
     quota = by_rule["apprenticeship_quota"]["evidence"]
     assert (quota["required"], quota["counted"], quota["not_counted"][0]["reason"]) == (1, 0, "too_short")
     assert by_rule["ai_use_prohibited"]["evidence"]["planned_uses"] == ["script_generation"]
+    short = by_rule["apprenticeship_too_short"]
+    assert (short["evidence"]["weeks"], short["evidence"]["min_weeks"]) == (2, 4)
+    assert short["remediation"] == (
+        "Extend Ari Apprentice's placement in camera to at least 4 weeks as screen-guild v1 requires "
+        "(it runs 2 week(s), 2027-03-01 to 2027-03-14); until then it does not count toward the quota."
+    )
 
     opened = await deliveries("finding.opened")
-    assert len(opened) == 12  # six findings, to the company and to the convening organisation
+    assert len(opened) == 14  # seven findings, to the company and to the convening organisation
     assert {d["org"] for d in opened} == {world.company, world.convening}
     data = [d["payload"]["data"] for d in opened if d["org"] == world.company]
     assert {d["rule"] for d in data} == set(by_rule) and all(d["compact"] == "screen-guild" for d in data)
@@ -324,9 +338,9 @@ async def test_findings_persist_escalate_once_and_resolve_without_duplicates(wor
 
     # run 2, before the due date: the same rows, touched, nothing new
     stats = await check_batch([pid, pid], run2, T0 + timedelta(days=1))
-    assert (stats.opened, stats.still_open, stats.escalated, stats.resolved) == (0, 6, 0, 0)
+    assert (stats.opened, stats.still_open, stats.escalated, stats.resolved) == (0, 7, 0, 0)
     second = {(r["rule"], r["subject"]): r for r in await findings(pid)}
-    assert await Finding.count() == 6
+    assert await Finding.count() == 7
     for key, row in second.items():
         assert row["id"] == first[key]["id"] and row["first_run"] == run1 and row["last_run"] == run2
         assert utc(row["first_seen_at"]) == T0 and utc(row["last_seen_at"]) == T0 + timedelta(days=1)
@@ -334,29 +348,30 @@ async def test_findings_persist_escalate_once_and_resolve_without_duplicates(wor
 
     # past the due date but within escalate_after_days (30 in these terms): not yet escalated
     stats = await check_batch([pid], run3, T0 + GRACE + timedelta(hours=1))
-    assert (stats.opened, stats.escalated, stats.still_open) == (0, 0, 6)
+    assert (stats.opened, stats.escalated, stats.still_open) == (0, 0, 7)
     # run 3, escalate_after_days past the due date: each still-open finding escalates one step, once
     late = T0 + GRACE + timedelta(days=30, hours=1)
     stats = await check_batch([pid], run3, late)
-    assert (stats.opened, stats.escalated, stats.still_open) == (0, 6, 6)
+    assert (stats.opened, stats.escalated, stats.still_open) == (0, 7, 7)
     third = {(r["rule"], r["subject"]): r for r in await findings(pid)}
     assert third[("contract_missing", str(p["missing"]))]["severity"] == "critical"
     assert third[("ai_use_prohibited", str(p["writer"]))]["severity"] == "critical"  # stays at the top
     assert all(utc(r["escalated_at"]) == late for r in third.values())
     escalated = await deliveries("finding.escalated")
-    assert len(escalated) == 12
-    assert {d["payload"]["data"]["previous_severity"] for d in escalated} == {"violation", "critical"}
+    assert third[("apprenticeship_too_short", str(p["trainee"]))]["severity"] == "violation"  # from warning
+    assert len(escalated) == 14
+    assert {d["payload"]["data"]["previous_severity"] for d in escalated} == {"warning", "violation", "critical"}
     stats = await check_batch([pid], run4, late + timedelta(days=1))
-    assert stats.escalated == 0 and len(await deliveries("finding.escalated")) == 12
+    assert stats.escalated == 0 and len(await deliveries("finding.escalated")) == 14
 
     # the producer fixes the AI share and the missing contract: those two resolve, rows kept
     await disclose(pid, "vfx_shot", 100, 15)
     await contract(world, pid, p["missing"])
     fixed_at = late + timedelta(days=2)
     stats = await check_batch([pid], run5, fixed_at)
-    assert (stats.resolved, stats.still_open, stats.opened) == (2, 4, 0)
+    assert (stats.resolved, stats.still_open, stats.opened) == (2, 5, 0)
     rows = await findings(pid)
-    assert len(rows) == 6
+    assert len(rows) == 7
     resolved = [r for r in rows if r["status"] == "resolved"]
     assert {r["rule"] for r in resolved} == {"ai_share_exceeded", "contract_missing"}
     assert all(utc(r["resolved_at"]) == fixed_at and r["last_run"] == run5 for r in resolved)
@@ -526,7 +541,10 @@ async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(wor
         underpaid["evidence"]["min_rate_minor_per_week"],
         underpaid["evidence"]["shortfall_minor_per_week"],
     ) == (59_000, 60_000, 1_000)
-    assert "Ari Apprentice" in underpaid["remediation"]
+    assert underpaid["remediation"] == (
+        "Raise Ari Apprentice's pay to at least EUR 600.00 per week as screen-guild v1 requires (it is EUR 590.00); "
+        "until then the placement does not count toward the camera quota."
+    )
     quota = rows["apprenticeship_quota"]["evidence"]
     assert (quota["required"], quota["counted"], quota["missing"]) == (1, 0, 1)
     assert quota["not_counted"] == [
@@ -534,12 +552,12 @@ async def test_underpaid_apprentices_and_the_ratio_driven_quota_are_findings(wor
             "engagement": str(trainee),
             "person_name": "Ari Apprentice",
             "reason": "below_min_rate",
-            "detail": "paid 59000 per week; at least 60000 required",
+            "detail": "paid EUR 590.00 per week; at least EUR 600.00 required",
             "reasons": ["below_min_rate"],
-            "details": ["paid 59000 per week; at least 60000 required"],
+            "details": ["paid EUR 590.00 per week; at least EUR 600.00 required"],
         }
     ]
-    assert "Not counted: Ari Apprentice (paid 59000 per week" in quota["explanation"]
+    assert "Not counted: Ari Apprentice (paid EUR 590.00 per week" in quota["explanation"]
     assert "Paid below the minimum of EUR 600.00 per week: Ari Apprentice." in quota["explanation"]
     assert quota["label"] == "screen-guild v1" and quota["term_path"] == "apprenticeship[0]"
     assert quota["rule"]["min_rate_minor_per_week"] == 60_000
@@ -734,7 +752,8 @@ async def test_engagements_settled_in_sql_are_those_the_rules_call_settled_and_e
     assert len(big_facts.engagements) == 6 and counted.facts[str(unbound)].engagements == []
     drafts = evaluate_production(big_facts, [b.version for b in counted.bindings[str(big)]])
     [quota] = [d for d in drafts if d.key == (crew.id, "apprenticeship_quota", "camera")]
-    assert (quota.evidence["journey_level"], quota.evidence["required"]) == (6, 3)  # 5 settled + 1 listed
+    # 5 settled + 1 listed journey workers; band [1]: one for the first, then one per whole group of 3: 1 + 1
+    assert (quota.evidence["journey_level"], quota.evidence["required"]) == (6, 2)
     assert {d.rule for d in drafts} >= {
         "contract_missing",
         "contract_noncompliant",

@@ -162,8 +162,9 @@ async def test_officer_totals_json_and_csv(client, world):
     }
     assert body["totals"] == {"productions": 2, "required": 5, "filled": 4, "unpaid": 1, "overdue_commitments": 2}
 
-    # five journey-level camera workers on Dune: the ratio schedule (1 for the first, then 1 per 3) asks 1 + ceil(4/3) = 3
-    for i in range(5):
+    # seven journey-level camera workers on Dune: the ratio schedule (1 for the first, then 1 per whole group of 3)
+    # asks 1 + floor(6/3) = 3, more than the minimum of 2 (five would ask 1 + floor(4/3) = 2)
+    for i in range(7):
         r = await client.post(
             f"/api/v1/productions/{world['dune']}/engagements",
             json={

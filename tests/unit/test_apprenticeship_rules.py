@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from guild.apprenticeship.rules import PlannedEngagement, quota_report, ratio_requirement
-from guild.compacts.terms import CommitmentRule, RatioStep, Terms, example_terms
-from guild.domain.dates import add_working_days, placement_weeks, shoot_weeks
+from guild.compacts.terms import CommitmentRule, RatioStep, Terms, WorkingCalendar, example_terms
+from guild.domain.dates import add_working_days, placement_weeks, public_holidays, shoot_weeks
+from guild.productions.lifecycle import Shoot, VersionRules, reschedule
 from guild.productions.rules import DueDateOutOfRange, commitment_due_dates, commitment_schedule
 
 MONDAY = date(2027, 3, 1)
@@ -127,28 +129,129 @@ def test_each_department_is_counted_on_its_own():
 
 
 @pytest.mark.parametrize(
-    ("journey", "required", "per_step"),
+    ("journey", "whole", "partial"),
     [
-        (0, 0, [0, 0]),
-        (1, 1, [1, 0]),  # the first journey worker: one apprentice
-        (2, 2, [1, 1]),  # the 2nd starts a group of three: rounded up
-        (3, 2, [1, 1]),
-        (4, 2, [1, 1]),  # workers 2-4: one full group of three
-        (5, 3, [1, 2]),
-        (7, 3, [1, 2]),  # workers 2-7: two groups of three
+        # [one for the first journey worker, then one per three]: (total, per step)
+        (0, (0, [0, 0]), (0, [0, 0])),
+        (1, (1, [1, 0]), (1, [1, 0])),  # the first journey worker: one apprentice
+        (2, (1, [1, 0]), (2, [1, 1])),  # the 2nd starts a group of three: counts only if partial groups do
+        (3, (1, [1, 0]), (2, [1, 1])),
+        (4, (2, [1, 1]), (2, [1, 1])),  # workers 2-4: one whole group of three
+        (5, (2, [1, 1]), (3, [1, 2])),
+        (7, (3, [1, 2]), (3, [1, 2])),  # workers 2-7: two whole groups of three
+        (8, (3, [1, 2]), (4, [1, 3])),
     ],
 )
-def test_the_example_ratio_schedule(journey, required, per_step):
-    schedule = [RatioStep.model_validate(s) for s in EXAMPLE_SCHEDULE]
-    total, steps = ratio_requirement(journey, schedule)
-    assert total == required and [s.apprentices for s in steps] == per_step
-    assert [(s.first_journey, s.last_journey, s.per_journey) for s in steps] == [(1, 1, 1), (2, None, 3)]
-    assert sum(s.journey_in_step for s in steps) == journey
-    # the same through the report, with min_apprentices 0 so the ratio alone decides
+def test_the_example_ratio_schedule_counts_whole_groups_unless_a_step_says_otherwise(journey, whole, partial):
+    for expected, counts in ((whole, False), (partial, True)):
+        schedule = [RatioStep.model_validate({**s, "partial_group_counts": counts}) for s in EXAMPLE_SCHEDULE]
+        total, steps = ratio_requirement(journey, schedule)
+        assert (total, [s.apprentices for s in steps]) == expected
+        assert [(s.first_journey, s.last_journey, s.per_journey) for s in steps] == [(1, 1, 1), (2, None, 3)]
+        assert sum(s.journey_in_step for s in steps) == journey
+    # the default is whole groups; the same through the report, min_apprentices 0 so the ratio alone decides
     t = terms(rule(min_apprentices=0, ratio_schedule=EXAMPLE_SCHEDULE))
     roster = [person(level=("journey", "senior", "head")[i % 3]) for i in range(journey)]
     [r] = report(t, *roster)
-    assert (r.journey_level, r.ratio_required, r.required) == (journey, required, required)
+    assert (r.journey_level, r.ratio_required, r.required) == (journey, whole[0], whole[0])
+
+
+# "One apprentice per two journey workers for the first four, then one per four more."
+SCHEME = [{"first_journey": 1, "per_journey": 2}, {"first_journey": 5, "per_journey": 4}]
+
+# journey-level workers -> apprentices, whole groups and started groups, at and around every step boundary
+SCHEME_CASES = [
+    (0, 0, 0),
+    (1, 0, 1),  # half a group of two
+    (2, 1, 1),  # one whole group of two
+    (3, 1, 2),
+    (4, 2, 2),  # the last worker of the first step: two groups of two
+    (5, 2, 3),  # the first worker of the second step: 2 + floor(1/4) = 2, or 2 + ceil(1/4) = 3
+    (7, 2, 3),  # the issue's example: 2 + floor(3/4) = 2
+    (8, 3, 3),  # 2 + floor(4/4)
+    (9, 3, 4),
+    (12, 4, 4),  # 2 + floor(8/4)
+    (13, 4, 5),
+]
+
+
+@pytest.mark.parametrize(("journey", "whole", "partial"), SCHEME_CASES)
+def test_a_schedule_whose_ratio_changes_after_the_first_four(journey, whole, partial):
+    steps = [RatioStep.model_validate(s) for s in SCHEME]
+    total, results = ratio_requirement(journey, steps)
+    assert total == whole
+    assert [(r.first_journey, r.last_journey, r.journey_in_step) for r in results] == [
+        (1, 4, min(journey, 4)),
+        (5, None, max(0, journey - 4)),
+    ]
+    started = [s.model_copy(update={"partial_group_counts": True}) for s in steps]
+    assert ratio_requirement(journey, started)[0] == partial
+
+
+def _crew(journey: int, apprentices: int) -> list[PlannedEngagement]:
+    """``journey`` journey-level workers and ``apprentices`` qualifying apprentices, the i-th starting i days in."""
+    crew = [person() for _ in range(journey)]
+    for i in range(apprentices):
+        start = MONDAY + timedelta(days=i)
+        crew.append(apprentice(start_date=start, end_date=start + timedelta(days=69)))
+    return crew
+
+
+@pytest.mark.parametrize(("journey", "whole", "partial"), SCHEME_CASES)
+def test_the_schedule_as_a_minimum_at_every_boundary(journey, whole, partial):
+    t = terms(rule(min_apprentices=0, ratio_schedule=SCHEME))
+    if whole:
+        [short] = report(t, *_crew(journey, whole - 1))
+        assert (short.required, short.counted, short.met, short.missing) == (whole, whole - 1, False, 1)
+        assert short.allowed is None and short.direction == "minimum"
+        assert "The quota is NOT met: 1 more placement(s) needed." in short.explanation
+    [enough] = report(t, *_crew(journey, whole))
+    assert (enough.required, enough.counted, enough.met, enough.missing, enough.excess) == (whole, whole, True, 0, 0)
+    [more] = report(t, *_crew(journey, whole + 1))  # more than the minimum is fine
+    assert (more.counted, more.met, more.over_maximum) == (whole + 1, True, [])
+
+
+@pytest.mark.parametrize(("journey", "whole", "partial"), SCHEME_CASES)
+def test_the_schedule_as_a_maximum_at_every_boundary(journey, whole, partial):
+    t = terms(rule(direction="maximum", min_apprentices=0, ratio_schedule=SCHEME))
+    [at] = report(t, *_crew(journey, whole))
+    assert (at.allowed, at.required, at.placements, at.counted, at.met, at.excess) == (whole, 0, whole, whole, True, 0)
+    assert at.over_maximum == [] and at.direction == "maximum"
+    assert at.explanation.endswith("The maximum is kept.")
+    crew = _crew(journey, whole + 1)
+    [over] = report(t, *crew)
+    latest = crew[-1]  # the last to start is the one over the maximum
+    assert (over.allowed, over.placements, over.counted, over.met, over.excess) == (whole, whole + 1, whole, False, 1)
+    assert over.over_maximum == [latest.ref] and latest.ref not in over.counted_engagements
+    assert [(n.engagement, n.reasons) for n in over.not_counted] == [(latest.ref, ["over_maximum"])]
+    assert f"The maximum is NOT kept: 1 placement(s) more than the {whole} allowed." in over.explanation
+    # a started group counts: one more is allowed wherever the two counts differ
+    started = [{**s, "partial_group_counts": True} for s in SCHEME]
+    [p] = report(terms(rule(direction="maximum", min_apprentices=0, ratio_schedule=started)), *crew)
+    assert (p.allowed, p.met) == (partial, partial >= whole + 1)
+
+
+def test_a_maximum_counts_every_placement_and_keeps_the_earliest():
+    t = terms(rule(direction="maximum", min_apprentices=1, ratio_schedule=SCHEME, max_reimbursed_placements=None))
+    journey = [person() for _ in range(7)]  # allows max(1, 2 + floor(3/4)) = 2
+    underpaid = apprentice(rate_minor_per_week=1, person_name="Early")  # starts Monday: takes a place
+    second = apprentice(start_date=MONDAY + timedelta(days=1), end_date=MONDAY + timedelta(days=70), person_name="Ok")
+    third = apprentice(start_date=MONDAY + timedelta(days=2), end_date=MONDAY + timedelta(days=71), person_name="Late")
+    [r] = report(t, third, *journey, second, underpaid)
+    assert (r.allowed, r.placements, r.excess, r.met) == (2, 3, 1, False)
+    assert r.over_maximum == [third.ref]  # the underpaid one started first and keeps its place
+    assert r.counted_engagements == [second.ref] and r.reimbursable == [second.ref]
+    assert [(n.engagement, n.reasons) for n in r.not_counted] == [
+        (third.ref, ["over_maximum"]),
+        (underpaid.ref, ["below_min_rate"]),
+    ]
+    assert "2 allowed at most = max(min_apprentices 1, ratio 2)" in r.explanation
+    assert "workers 1-4: 4 at one per 2, floor(4/2) = 2; workers 5+: 3 at one per 4, floor(3/4) = 0" in r.explanation
+    assert "Over the maximum, in order of start date, and so neither counted nor reimbursed: Late." in r.explanation
+    # min_apprentices alone under maximum: at most that many whatever the crew
+    [small] = report(terms(rule(direction="maximum", min_apprentices=1)), second, third)
+    assert (small.allowed, small.over_maximum) == (1, [third.ref])
+    assert "1 allowed at most: min_apprentices is 1 and the rule has no ratio schedule" in small.explanation
 
 
 def test_a_middle_step_ends_before_the_next_one_starts():
@@ -164,7 +267,7 @@ def test_a_middle_step_ends_before_the_next_one_starts():
         (6, None, 5, 1),
     ]
     assert total == 4
-    assert ratio_requirement(6, schedule)[0] == 1 + 2 + 1  # the 6th worker opens a group of five
+    assert ratio_requirement(6, schedule)[0] == 1 + 2 + 0  # the 6th worker starts a group of five: not whole
     assert ratio_requirement(0, [])[0] == 0
 
 
@@ -173,9 +276,10 @@ def test_required_is_the_larger_of_the_minimum_and_the_ratio_and_says_which():
     [few] = report(t, person())  # ratio 1 < min 2
     assert (few.required, few.ratio_required, few.required_by) == (2, 1, "min_apprentices")
     assert "max(min_apprentices 2, ratio 1)" in few.explanation
-    [many] = report(t, *[person() for _ in range(7)])  # ratio 3 > min 2
+    [many] = report(t, *[person() for _ in range(7)])  # ratio 1 + floor(6/3) = 3 > min 2
     assert (many.required, many.ratio_required, many.required_by) == (3, 3, "ratio_schedule")
-    assert "workers 2+: 6 at one per 3 = 2" in many.explanation and "rounded up" in many.explanation
+    assert "workers 2+: 6 at one per 3, floor(6/3) = 2" in many.explanation
+    assert "whole groups only" in many.explanation
 
 
 def test_only_journey_level_workers_of_the_department_count_toward_the_ratio():
@@ -267,7 +371,8 @@ def test_every_failed_check_is_listed_and_explained():
     assert n.reasons == ["below_min_rate", "too_short", "mentor_below_journey", "mentor_other_department"]
     assert n.reason == "below_min_rate" and len(n.details) == 4
     assert (
-        f"{e.person_name} (paid 1000 per week; at least 60000 required, 1 week(s); at least 4 required" in r.explanation
+        f"{e.person_name} (paid EUR 10.00 per week; at least EUR 600.00 required, 1 week(s); at least 4 required"
+        in r.explanation
     )
     assert "The quota is NOT met: 1 more placement(s) needed." in r.explanation
 
@@ -280,17 +385,20 @@ def test_juniors_are_not_placements():
 # --- caps ----------------------------------------------------------------------------------------------
 
 
-def test_placements_beyond_the_cap_still_count_but_are_not_reimbursable():
-    t = terms(rule(min_apprentices=3, max_reimbursed_placements=1))
+def test_the_reimbursement_cap_counts_every_placement_claimed_qualifying_or_not():
+    t = terms(rule(min_apprentices=3, max_reimbursed_placements=2))
     late = apprentice(start_date=MONDAY + timedelta(days=7), end_date=MONDAY + timedelta(days=69))
-    first, second, short = apprentice(), apprentice(), apprentice(end_date=MONDAY)
-    [r] = report(t, late, first, second, short)
+    first, short, second = apprentice(), apprentice(end_date=MONDAY), apprentice()
+    [r] = report(t, late, first, short, second)
     assert (r.counted, r.required, r.met) == (3, 3, True)  # the cap does not reduce the count
-    assert r.reimbursable == [first.ref]  # earliest start first, ties in roster order
+    # in order of start date (ties: roster order): first and short use the cap, short is not reimbursed
+    assert r.reimbursable == [first.ref]
     assert r.not_reimbursable == [second.ref, late.ref]
-    assert short.ref not in r.reimbursable + r.not_reimbursable
+    assert [p.engagement for p in r.too_short] == [short.ref] and r.too_long == []
     assert (
-        f"{second.person_name}, {late.person_name} beyond the cap are not reimbursable but still count toward the quota"
+        "The scheme reimburses at most 2 placement(s), counting every placement claimed, qualifying or not, in order "
+        f"of start date; {second.person_name}, {late.person_name} beyond the cap are not reimbursable but still count "
+        "toward the quota if they qualify."
     ) in r.explanation
 
 
@@ -303,6 +411,19 @@ def test_a_cap_of_zero_and_no_cap():
     assert "reimburses" not in none.explanation
 
 
+def test_only_problems_are_reported_when_asked():
+    t = terms(rule(max_reimbursed_placements=1))
+    ok = apprentice()
+    assert quota_report(30_000_000, "EUR", [ok], t, LABEL, problems_only=True) == []
+    for problem in (
+        apprentice(end_date=MONDAY),  # too short (and the quota is still met by ok)
+        apprentice(end_date=MONDAY + timedelta(weeks=27)),  # too long
+        apprentice(start_date=MONDAY + timedelta(days=1), end_date=MONDAY + timedelta(days=70)),  # beyond the cap
+    ):
+        [r] = quota_report(30_000_000, "EUR", [ok, problem], t, LABEL, problems_only=True)
+        assert r.met and (r.too_short or r.too_long or r.not_reimbursable)
+
+
 def test_the_explanation_names_the_rule_the_band_and_the_counts():
     t = terms(rule(budget_min_minor=10_000_000, budget_max_minor=50_000_000, max_reimbursed_placements=2))
     [r] = report(t, apprentice())
@@ -311,7 +432,7 @@ def test_the_explanation_names_the_rule_the_band_and_the_counts():
         "(apprenticeship[0]) applies to a budget of EUR 300,000.00."
     )
     assert "1 required: min_apprentices is 1 and the rule has no ratio schedule." in r.explanation
-    assert "every counted placement is reimbursable" in r.explanation and r.explanation.endswith("The quota is met.")
+    assert "no placement is beyond the cap" in r.explanation and r.explanation.endswith("The quota is met.")
     assert r.rule == t.apprenticeship[0]
 
 
@@ -344,6 +465,74 @@ def test_working_days_agree_with_counting_one_by_one():
         for n in range(-30, 31):
             if n:
                 assert add_working_days(start, n) == _slow_working_days(start, n), (start, n)
+
+
+IRELAND = public_holidays("IE")
+ST_PATRICKS_2027 = date(2027, 3, 17)  # a Wednesday
+
+
+def test_working_days_skip_the_public_holidays_of_the_calendar():
+    assert ST_PATRICKS_2027.weekday() == 2 and ST_PATRICKS_2027 in IRELAND
+    assert IRELAND.name(ST_PATRICKS_2027) == "Saint Patrick's Day" and IRELAND.name(MONDAY) is None
+    tuesday = date(2027, 3, 16)
+    assert add_working_days(tuesday, 1) == ST_PATRICKS_2027  # weekends only: the holiday is a working day
+    assert add_working_days(tuesday, 1, IRELAND) == date(2027, 3, 18)  # Tuesday + 1 = Thursday
+    assert add_working_days(date(2027, 3, 18), -1, IRELAND) == tuesday  # Thursday - 1 = Tuesday
+    assert add_working_days(ST_PATRICKS_2027, 1, IRELAND) == date(2027, 3, 18)  # from the holiday: the next day
+    assert add_working_days(ST_PATRICKS_2027, -1, IRELAND) == tuesday
+    assert add_working_days(ST_PATRICKS_2027, 0, IRELAND) == ST_PATRICKS_2027  # 0: the day itself
+    # Friday 12 March + 5 working days: 15, 16, (17 off), 18, 19, then Monday 22 March
+    assert add_working_days(date(2027, 3, 12), 5, IRELAND) == date(2027, 3, 22)
+    assert add_working_days(date(2027, 3, 12), 5) == date(2027, 3, 19)
+
+
+def test_a_subdivision_adds_its_regional_holidays():
+    monday = date(2027, 1, 4)  # Epiphany, Wednesday 6 January, is a holiday in Bavaria, not in Berlin
+    bavaria, berlin = public_holidays("DE", "BY"), public_holidays("DE", "BE")
+    assert add_working_days(monday, 3, bavaria) == date(2027, 1, 8)  # Tue 5, (Wed 6 off), Thu 7, Fri 8
+    assert add_working_days(monday, 3, berlin) == date(2027, 1, 7)  # Tue 5, Wed 6, Thu 7
+    # New Year's Day (Friday 1 January 2027) is national: across the year's end, Thursday + 1 = Monday
+    assert add_working_days(date(2026, 12, 31), 1, berlin) == monday
+    assert add_working_days(monday, -1, berlin) == date(2026, 12, 31)
+
+
+def test_working_days_with_holidays_agree_with_counting_one_by_one():
+    def slow(day: date, n: int) -> date:
+        step, left = (1 if n > 0 else -1), abs(n)
+        while left:
+            day += timedelta(days=step)
+            left -= day.weekday() < 5 and day not in IRELAND
+        return day
+
+    for start in (date(2027, 3, 10) + timedelta(days=i) for i in range(30)):  # St Patrick's Day, Easter Monday
+        for n in range(-25, 26):
+            assert add_working_days(start, n, IRELAND) == slow(start, n), (start, n)
+
+
+def test_a_commitment_deadline_crosses_st_patricks_day():
+    start = date(2027, 3, 22)  # a Monday; 10 working days before it cross Wednesday 17 March
+    end = start + timedelta(days=13)
+    assert commitment_due_dates([SKILLS], start, end) == [(SKILLS, date(2027, 3, 8))]  # weekends only
+    ireland = WorkingCalendar(country="IE")
+    assert commitment_due_dates([SKILLS], start, end, ireland) == [(SKILLS, date(2027, 3, 5))]
+    [due] = commitment_schedule([SKILLS], start, end, ireland)
+    assert due.due_date == date(2027, 3, 5)
+    assert due.reason == (
+        "10 working day(s) before the shoot start (2027-03-22); "
+        "skipping the public holiday(s) of IE: 2027-03-17 Saint Patrick's Day"
+    )
+    [plain] = commitment_schedule([SKILLS], start, end)
+    assert plain.reason == "10 working day(s) before the shoot start (2027-03-22)"
+    # a calendar whose holidays do not fall in between changes nothing, and says so
+    [germany] = commitment_schedule([SKILLS], start, end, WorkingCalendar(country="DE"))
+    assert germany.due_date == date(2027, 3, 8)
+    assert germany.reason.endswith("; no public holiday of DE on a weekday in between")
+    # the commitment lifecycle follows the version's calendar
+    version = uuid4()
+    [new] = reschedule([], [VersionRules(version, [SKILLS], ireland)], Shoot(start, end))
+    assert (new.key, new.to_date) == ("skills_plan", date(2027, 3, 5))
+    [weekends] = reschedule([], [VersionRules(version, [SKILLS])], Shoot(start, end))
+    assert weekends.to_date == date(2027, 3, 8)
 
 
 SKILLS = CommitmentRule(key="skills_plan", title="Skills plan", anchor="shoot_start", offset_working_days=-10)
@@ -400,3 +589,5 @@ def test_a_due_date_outside_the_calendar_is_named_not_an_overflow():
     assert isinstance(caught.value, ValueError) and caught.value.rule is SKILLS
     with pytest.raises(DueDateOutOfRange, match="wrap_report"):
         commitment_schedule([FINAL, WRAP], date(9999, 12, 1), date(9999, 12, 31))
+    with pytest.raises(DueDateOutOfRange, match="skills_plan"):  # counting day by day past public holidays too
+        commitment_due_dates([SKILLS], date(1, 1, 1), date(1, 3, 1), WorkingCalendar(country="IE"))

@@ -309,7 +309,13 @@ def test_mentor_rules_apply_only_when_the_quota_requires_a_mentor():
 
 def test_counted_and_not_counted_side_by_side():
     ok, short = apprentice(1), apprentice(2, weeks=2)
-    d, *underpaid = quota(ok, short, budget=60_000_000)  # band [1]: 2 required, 75_000/week, 6..52 weeks
+    drafts = quota(ok, short, budget=60_000_000)  # band [1]: 2 required, 75_000/week, 6..52 weeks
+    [d] = [d for d in drafts if d.rule is Rule.apprenticeship_quota]
+    underpaid = [d for d in drafts if d.rule is Rule.apprenticeship_underpaid]
+    # the 2-week placement is also too short: a finding of its own
+    assert [(d.rule, d.subject) for d in drafts if d.rule is Rule.apprenticeship_too_short] == [
+        (Rule.apprenticeship_too_short, str(short.id))
+    ]
     ev = d.evidence
     assert (ev["required"], ev["counted"]) == (2, 0)
     assert {n["reason"] for n in ev["not_counted"]} == {"below_min_rate"}
@@ -320,7 +326,7 @@ def test_counted_and_not_counted_side_by_side():
         (Rule.apprenticeship_underpaid, str(short.id)),
     ]
     both = [apprentice(1, rate_minor_per_week=75_000), apprentice(2, rate_minor_per_week=75_000, weeks=2)]
-    [d] = quota(*both, budget=60_000_000)
+    d, _too_short = quota(*both, budget=60_000_000)
     assert (d.evidence["counted"], d.evidence["counted_engagements"]) == (1, [str(both[0].id)])
     assert [n["reason"] for n in d.evidence["not_counted"]] == ["too_short"]
 
@@ -358,27 +364,133 @@ def test_the_sweep_uses_the_ratio_schedule_and_explains_it():
     assert ev["label"] == "screen-guild v1" and ev["compact"] == "screen-guild" and ev["version_hash"] == HASH
     assert ev["explanation"].startswith("screen-guild v1, camera, budget band from EUR 500,000.00 included")
     assert ev["reimbursable"] == [str(p.id) for p in paid] and ev["not_reimbursable"] == []
-    assert "1 more" in d.remediation
-    assert quota(*crew, *paid, apprentice(3, rate_minor_per_week=75_000), budget=60_000_000) == []
+    assert "1 more" in d.remediation and "at least EUR 750.00 per week, 6 to 52 weeks" in d.remediation
+    # a third placement meets the quota; it is beyond the fund's cap of 2, the only finding left
+    third = apprentice(3, rate_minor_per_week=75_000)
+    assert rules_of(quota(*crew, *paid, third, budget=60_000_000)) == [
+        ("apprenticeship_over_reimbursement_cap", "camera", "warning")
+    ]
 
 
-def test_placements_beyond_the_cap_count_and_raise_no_finding():
-    # band [0]: 1 required, max_reimbursed_placements 1
-    assert quota(apprentice(1), apprentice(2)) == []
-    # band [1]: cap 2; 10 journey workers -> 1 + ceil(9 / 3) = 4 required; 3 counted, the third not reimbursable
+def test_placements_beyond_the_reimbursement_cap_are_one_finding_per_department():
+    # band [1]: cap 2; 10 journey workers -> 1 + floor(9 / 3) = 4 required; 3 counted, the third not reimbursable
     crew = [engagement(10 + i, department="camera") for i in range(10)]
     paid = [apprentice(i, rate_minor_per_week=75_000) for i in (1, 2, 3)]
-    [d] = quota(*crew, *paid, budget=60_000_000)
+    cap, d = quota(*crew, *paid, budget=60_000_000)  # ordered by rule name
     ev = d.evidence
     assert (ev["required"], ev["counted"], ev["max_reimbursed_placements"]) == (4, 3, 2)
     assert ev["reimbursable"] == [str(p.id) for p in paid[:2]] and ev["not_reimbursable"] == [str(paid[2].id)]
     assert "Person 3 beyond the cap are not reimbursable but still count toward the quota" in ev["explanation"]
-    assert quota(*crew[:7], *paid, budget=60_000_000) == []  # 3 required: met, though one is beyond the cap
+    assert (cap.rule, cap.subject, cap.severity) == (
+        Rule.apprenticeship_over_reimbursement_cap,
+        "camera",
+        Severity.warning,
+    )
+    assert cap.evidence["term_path"] == "apprenticeship[1].max_reimbursed_placements"
+    assert (cap.evidence["max_reimbursed_placements"], cap.evidence["not_reimbursable"]) == (2, [str(paid[2].id)])
+    assert cap.remediation == (
+        "Do not claim reimbursement for Person 3 in camera: screen-guild v1's fund reimburses at most 2 "
+        "placement(s), counting every placement claimed, qualifying or not, in order of start date; "
+        "the production pays for these itself."
+    )
+    # 7 journey workers: 3 required and met, though one is beyond the cap: the cap finding alone
+    assert [d.rule for d in quota(*crew[:7], *paid, budget=60_000_000)] == [Rule.apprenticeship_over_reimbursement_cap]
+
+
+def test_the_reimbursement_cap_counts_placements_that_do_not_qualify():
+    # band [0]: cap 1. The first to start is too short (so not counted, not reimbursed) yet uses the cap.
+    short = apprentice(1, weeks=2)
+    late = apprentice(2, start_date=START + timedelta(days=1), end_date=START + timedelta(days=70))
+    drafts = quota(late, short)
+    assert rules_of(drafts) == [
+        ("apprenticeship_over_reimbursement_cap", "camera", "warning"),
+        ("apprenticeship_too_short", str(short.id), "warning"),
+    ]
+    assert drafts[0].evidence["reimbursable"] == [] and drafts[0].evidence["not_reimbursable"] == [str(late.id)]
+
+
+@pytest.mark.parametrize(
+    ("weeks", "expected"),
+    [
+        (3, [("apprenticeship_too_short", "min_weeks", 4)]),  # band [0]: 4..26 weeks
+        (4, []),
+        (26, []),
+        (27, [("apprenticeship_too_long", "max_weeks", 26)]),
+    ],
+)
+def test_a_placement_too_short_or_too_long_is_a_finding_of_its_own(weeks, expected):
+    ok, e = apprentice(1), apprentice(2, weeks=weeks)
+    drafts = [d for d in quota(ok, e) if d.rule is not Rule.apprenticeship_over_reimbursement_cap]
+    found = []
+    for d in drafts:
+        term = d.evidence["term_path"].rsplit(".", 1)[1]
+        found.append((str(d.rule), term, d.evidence[term]))
+    assert found == expected
+    for d in drafts:  # the quota is met by ok: only the placement itself is flagged
+        assert (d.subject, d.severity, d.evidence["weeks"], d.evidence["engagement"]) == (
+            str(e.id),
+            Severity.warning,
+            weeks,
+            str(e.id),
+        )
+        end = (START + timedelta(days=7 * weeks - 1)).isoformat()
+        if weeks < 4:
+            assert d.remediation == (
+                "Extend Person 2's placement in camera to at least 4 weeks as screen-guild v1 requires "
+                f"(it runs 3 week(s), 2027-03-01 to {end}); until then it does not count toward the quota."
+            )
+        else:
+            assert d.remediation.startswith(
+                "End Person 2's placement in camera within 26 weeks as screen-guild v1 requires "
+                f"(it runs 27 week(s), 2027-03-01 to {end})"
+            )
+
+
+MAXIMUM = terms(
+    apprenticeship=[
+        {
+            "department": "camera",
+            "direction": "maximum",
+            "budget_min_minor": 0,
+            "currency": "EUR",
+            "min_apprentices": 0,
+            "ratio_schedule": [{"first_journey": 1, "per_journey": 2}, {"first_journey": 5, "per_journey": 4}],
+            "min_rate_minor_per_week": 60_000,
+            "min_weeks": 4,
+            "mentor_required": False,
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(("journey", "allowed"), [(1, 0), (2, 1), (4, 2), (5, 2), (7, 2), (8, 3)])
+def test_a_maximum_is_a_finding_when_over_and_none_at_it(journey, allowed):
+    crew = [engagement(100 + i, department="camera") for i in range(journey)]
+    placed = [
+        apprentice(i, start_date=START + timedelta(days=i), end_date=START + timedelta(days=i + 69))
+        for i in range(1, allowed + 2)
+    ]
+
+    def run(*e: EngagementFact):
+        return evaluate_production(facts(*e), [bound(MAXIMUM)])
+
+    assert run(*crew, *placed[:allowed]) == []  # at the maximum: nothing to find
+    [d] = run(*crew, *placed)  # one more than allowed
+    assert (d.rule, d.subject, d.severity) == (Rule.apprenticeship_over_maximum, "camera", Severity.violation)
+    last = placed[-1]
+    assert (d.evidence["allowed"], d.evidence["excess"], d.evidence["over_maximum"]) == (allowed, 1, [str(last.id)])
+    assert d.evidence["direction"] == "maximum" and d.evidence["required"] == 0
+    assert d.remediation == (
+        f"camera has {allowed + 1} apprentice(s) or trainee(s) where screen-guild v1 allows at most {allowed}: end "
+        f"or move 1 placement(s) ({last.person_name}, the latest to start); until then they are not counted or "
+        "reimbursed."
+    )
 
 
 def test_an_underpaid_placement_is_its_own_finding_even_when_the_quota_is_met():
     ok, low = apprentice(1), apprentice(2, rate_minor_per_week=50_000)
-    [d] = quota(ok, low)
+    cap, d = quota(ok, low)  # band [0] reimburses one placement: low is beyond it (a finding of its own)
+    assert (cap.rule, cap.subject) == (Rule.apprenticeship_over_reimbursement_cap, "camera")
     assert (d.rule, d.subject, d.severity) == (Rule.apprenticeship_underpaid, str(low.id), Severity.violation)
     ev = d.evidence
     assert (ev["term_path"], ev["engagement"], ev["person_name"], ev["department"]) == (
@@ -394,7 +506,10 @@ def test_an_underpaid_placement_is_its_own_finding_even_when_the_quota_is_met():
         ev["currency"],
     ) == (50_000, 60_000, 10_000, "EUR")
     assert "The quota is met." in ev["quota"]
-    assert "Person 2" in d.remediation and "60000" in d.remediation and "50000" in d.remediation
+    assert d.remediation == (
+        "Raise Person 2's pay to at least EUR 600.00 per week as screen-guild v1 requires (it is EUR 500.00); "
+        "until then the placement does not count toward the camera quota."
+    )
 
 
 # --- commitment_overdue ------------------------------------------------------------------------------

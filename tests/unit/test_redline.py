@@ -75,7 +75,7 @@ def test_list_growth_and_shrink() -> None:
     # the rule holds amounts: its human text shows them as money (the raw value stays in ``new``)
     text = (
         '{"budget_max": "EUR 500,000.00", "budget_min": "EUR 0.00", "currency": "EUR", "department": "sound", '
-        '"max_reimbursed_placements": 1, "max_weeks": 26, "mentor_required": true, "min_apprentices": 1, '
+        '"direction": "minimum", "max_reimbursed_placements": 1, "max_weeks": 26, "mentor_required": true, "min_apprentices": 1, '
         '"min_rate_per_week": "EUR 600.00/week", "min_weeks": 4, "ratio_schedule": []}'
     )
     assert grown == [Change(path="apprenticeship[4]", kind="added", new=extra, new_text=text)]

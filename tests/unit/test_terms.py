@@ -587,3 +587,98 @@ def test_band_overlap_detection_matches_interval_arithmetic(bands: list[tuple[in
         assert {e["type"] for e in errors_of(data)} == {"apprenticeship_band_overlap"}
     else:
         assert len(Terms.model_validate(data).apprenticeship) == len(rules)
+
+
+# --- quota direction, whole ratio groups, the working calendar --------------------------------
+
+
+def test_stored_terms_without_the_new_fields_load_with_the_defaults() -> None:
+    data = doc()
+    for rule in data["apprenticeship"]:
+        del rule["direction"]
+        for step in rule["ratio_schedule"]:
+            del step["partial_group_counts"]
+    del data["working_calendar"]
+    terms = Terms.model_validate(data)
+    assert all(r.direction == "minimum" for r in terms.apprenticeship)
+    assert all(not s.partial_group_counts for r in terms.apprenticeship for s in r.ratio_schedule)
+    assert terms.working_calendar is None and terms == example_terms().model_copy(update={"working_calendar": None})
+
+
+def test_quota_direction_is_minimum_or_maximum() -> None:
+    assert QuotaRule.model_validate(quota(direction="maximum")).direction == "maximum"
+    data = doc()
+    data["apprenticeship"] = [quota(direction="at_most")]
+    err = only_error(data)
+    assert err["loc"] == ("apprenticeship", 0, "direction") and err["type"] == "enum"
+
+
+def test_partial_group_counts_is_a_boolean() -> None:
+    step = RatioStep.model_validate({"first_journey": 1, "per_journey": 2, "partial_group_counts": True})
+    assert step.partial_group_counts
+    data = doc()
+    data["apprenticeship"] = [quota(ratio_schedule=[{"first_journey": 1, "per_journey": 2, "partial_group_counts": 3}])]
+    assert only_error(data)["loc"] == ("apprenticeship", 0, "ratio_schedule", 0, "partial_group_counts")
+
+
+@pytest.mark.parametrize(
+    ("calendar", "loc", "kind"),
+    [
+        ({"country": "XX"}, ("working_calendar", "country"), "unsupported_country"),
+        ({"country": "ie"}, ("working_calendar", "country"), "string_pattern_mismatch"),
+        ({"country": "IRL"}, ("working_calendar", "country"), "string_pattern_mismatch"),
+        ({"country": "DE", "subdivision": "ZZ"}, ("working_calendar", "subdivision"), "unsupported_subdivision"),
+        ({"country": "IE", "subdivision": "BY"}, ("working_calendar", "subdivision"), "unsupported_subdivision"),
+        ({"country": "DE", "subdivision": ""}, ("working_calendar", "subdivision"), "too_short"),
+        ({"country": "DE", "region": "BY"}, ("working_calendar", "region"), "extra_forbidden"),
+        ({}, ("working_calendar", "country"), "missing"),
+    ],
+)
+def test_the_working_calendar_must_be_one_the_holidays_package_knows(
+    calendar: dict[str, Any], loc: tuple[str, ...], kind: str
+) -> None:
+    data = doc()
+    data["working_calendar"] = calendar
+    err = only_error(data)
+    assert (err["loc"], err["type"]) == (loc, kind)
+
+
+def test_an_unknown_subdivision_names_the_known_ones() -> None:
+    data = doc()
+    data["working_calendar"] = {"country": "IE", "subdivision": "BY"}
+    assert only_error(data)["msg"] == "country IE has no subdivision 'BY'; known subdivisions: none"
+
+
+@pytest.mark.parametrize("calendar", [None, {"country": "IE"}, {"country": "DE", "subdivision": "BY"}])
+def test_known_working_calendars_are_accepted(calendar: dict[str, Any] | None) -> None:
+    data = doc()
+    data["working_calendar"] = calendar
+    terms = Terms.model_validate(data)
+    assert terms.model_dump(mode="json")["working_calendar"] == (
+        None if calendar is None else {"subdivision": None, **calendar}
+    )
+
+
+def test_the_schema_documents_the_new_fields_with_examples() -> None:
+    defs = terms_json_schema()["$defs"]
+    fields = [
+        ("QuotaRule", "direction"),
+        ("QuotaRule", "min_apprentices"),
+        ("QuotaRule", "ratio_schedule"),
+        ("QuotaRule", "max_reimbursed_placements"),
+        ("RatioStep", "partial_group_counts"),
+        ("RatioStep", "per_journey"),
+        ("WorkingCalendar", "country"),
+        ("WorkingCalendar", "subdivision"),
+        ("CommitmentRule", "offset_working_days"),
+    ]
+    for model, name in fields:
+        prop = defs[model]["properties"][name]
+        assert prop.get("description") and prop.get("examples"), (model, name)
+    calendar = terms_json_schema()["properties"]["working_calendar"]
+    assert "public holidays" in calendar["description"] and calendar["examples"][0] == {
+        "country": "IE",
+        "subdivision": None,
+    }
+    assert "floor(4/2) + floor(3/4) = 2" in defs["QuotaRule"]["properties"]["ratio_schedule"]["description"]
+    assert "7 journey-level workers" in defs["RatioStep"]["description"]
