@@ -448,7 +448,7 @@ async def test_a_csv_cell_over_the_csv_module_limit_names_its_row_and_column(cli
     assert await snapshot() == before
     # CSV cells are text: "200000" is the number 200000 there
     r = await client.post(url, content=f"{header}\n{good}".encode(), headers=h)
-    assert r.status_code == 200 and r.json() == {"imported": 1}, r.text
+    assert r.status_code == 200 and r.json()["imported"] == 1, r.text
 
 
 async def test_json_imports_are_typed_depth_limited_and_utf8(client, world):
