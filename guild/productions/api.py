@@ -68,7 +68,11 @@ class ProductionController(Controller):
     async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:
         return await service.bind(request.user, production_id, data)
 
-    @post("/{production_id:uuid}/engagements", raises=documented(Forbidden), summary="Add a crew or cast engagement")
+    @post(
+        "/{production_id:uuid}/engagements",
+        raises=documented(Forbidden, Conflict),
+        summary="Add a crew or cast engagement (409: its external_ref is taken on this production)",
+    )
     async def add_engagement(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[EngagementCreate]
     ) -> EngagementRead:

@@ -436,11 +436,11 @@ class EngagementImportRow(In):
     role: Name
     level: Level
     rate_minor_per_week: MinorAmount | None = None
-    rate_per_week: MajorAmount | None = None
     currency: KnownCurrency
     start_date: Day
     end_date: Day
     mentor_person_name: Name | None = None
+    rate_per_week: MajorAmount | None = None  # (new columns last: files in the old column order still read)
     external_ref: ExternalRef | None = None
 
     _order = field_validator("end_date")(_end_not_before_start)
