@@ -14,6 +14,8 @@ from contracts import service
 from contracts.rules import ComplianceReport
 from contracts.schemas import (
     ClauseInfo,
+    ClauseReviewCreate,
+    ClauseReviewRead,
     ContractRead,
     ContractRequest,
     CustomClauseCreate,
@@ -67,6 +69,30 @@ class ContractController(Controller):
     )
     async def custom_clauses(self, request: Req, slug: FromPath[SlugParam]) -> list[CustomClauseRead]:
         return await service.list_custom_clauses(request.user, slug)
+
+    @post(
+        "/compacts/{slug:str}/versions/{number:int}/clause-reviews",
+        status_code=200,
+        raises=documented(Forbidden, Conflict),
+        summary="Review a plain-text clause against the terms of this version it touches (officers of a party)",
+        description="A custom clause that touches a term the version restricts (a likeness use, consent as a "
+        "condition of hire, training data, required AI tools) holds every contract carrying it until an officer "
+        "of one of the compact's parties has reviewed it against that term. The contract refusal lists the "
+        "term paths; name them here. Returns the clause's reviews under this version.",
+    )
+    async def review_clause(
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[int], data: JSONBody[ClauseReviewCreate]
+    ) -> list[ClauseReviewRead]:
+        return await service.review_custom_clause(request.user, slug, number, data)
+
+    @get(
+        "/compacts/{slug:str}/versions/{number:int}/clause-reviews",
+        summary="Custom clauses reviewed against this version's terms",
+    )
+    async def clause_reviews(
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[int]
+    ) -> list[ClauseReviewRead]:
+        return await service.list_clause_reviews(request.user, slug, number)
 
     @post(
         "/productions/{production_id:uuid}/contracts/preview",

@@ -10,12 +10,15 @@ planned uses, mentor) and does not depend on any compact; its requirements sit u
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from fractions import Fraction
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from guild.compacts.terms import (
     LIKENESS_USES,
@@ -32,6 +35,7 @@ from guild.compacts.terms import (
     ai_rules,
     applicable_quota_rules,
 )
+from guild.domain.money import MajorPairs, MajorUnits, format_money
 from guild.domain.values import Int4, Int8, Real, Text
 from guild.domain.work import ENTRY_LEVELS, ContractType, Level, MentorFit, mentor_fit
 
@@ -198,6 +202,35 @@ def _equal(path: str, rule: str, required: Any, actual: Any, what: str) -> Requi
     return _req(path, rule, required, actual, met, f"{what} must be {required}; the contract gives {actual}")
 
 
+def _money_at_least(
+    path: str, rule: str, minimum: int, actual: int, currency: str, what: str, why: str = ""
+) -> Requirement:
+    """An amount in minor units that must reach ``minimum``: machine values in minor units, words in money."""
+    met = actual >= minimum
+    return _req(
+        path,
+        rule,
+        {"min": minimum, "currency": currency},
+        actual,
+        met,
+        f"{what} must be at least {format_money(minimum, currency)}{why}; "
+        f"the contract gives {format_money(actual, currency)}",
+    )
+
+
+def _same_currency(path: str, rule: str, required: str, actual: str, what: str) -> Requirement | None:
+    if required == actual:
+        return None
+    return _req(
+        path,
+        "currency_mismatch",
+        required,
+        actual,
+        False,
+        f"currency mismatch: {what} is set in {required}, the clause pays in {actual}",
+    )
+
+
 # --- a. ai_material_disclosure (writer) --------------------------------------------------------
 
 
@@ -239,8 +272,15 @@ class NoRequiredToolsParams(_Frozen):
     worker_may_be_required_to_use: bool = Field(description="the worker may be required to use generative AI tools")
 
 
-def _check_no_required_tools(p: NoRequiredToolsParams, terms: Terms, ctx: ContractContext) -> list[Requirement]:
-    return [
+class NoRequiredToolsV2Params(_Frozen):
+    worker_may_be_required_to_use: bool = Field(description="the worker may be required to use generative AI tools")
+    displacing_tools_excluded: bool = Field(
+        description="the worker is never required to prompt or operate tools that displace covered crew"
+    )
+
+
+def _check_no_required_tools(p: Any, terms: Terms, ctx: ContractContext) -> list[Requirement]:
+    out = [
         _equal(
             f"ai_uses.{use}.worker_may_be_required_to_use",
             "no_required_use",
@@ -251,9 +291,81 @@ def _check_no_required_tools(p: NoRequiredToolsParams, terms: Terms, ctx: Contra
         for use, rule in ai_rules(terms, AIUse)
         if not rule.worker_may_be_required_to_use
     ]
+    if terms.ai_tools is not None and terms.ai_tools.required_prompting_of_displacing_tools_prohibited:
+        # a clause that requires no tool at all excludes displacing tools too
+        excluded = not p.worker_may_be_required_to_use or bool(getattr(p, "displacing_tools_excluded", False))
+        out.append(
+            _req(
+                "ai_tools.required_prompting_of_displacing_tools_prohibited",
+                "no_required_displacing_tools",
+                "excluded",
+                "excluded" if excluded else "not excluded",
+                excluded,
+                "the worker may not be required to prompt or operate AI tools that displace covered crew: "
+                "the clause must exclude them (version 2 states it) or require no tool at all",
+            )
+        )
+    return out
 
 
-# --- c. digital_replica_consent (performer) ----------------------------------------------------
+# --- b2. ai_tool_kit_rental (all) ----------------------------------------------------------------
+
+
+class AIToolKitRentalParams(_Frozen, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"rate_per_week": ("rate_minor_per_week", "currency")}
+
+    tools: Text = Field(min_length=2, max_length=2000, description="the worker's own AI tools the production rents")
+    rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="rental, in integer minor units per week")
+    currency: CurrencyCode
+    supplied_at_workers_choice: bool = Field(
+        description="the worker chooses to supply the tools; supplying them is not a condition of engagement"
+    )
+
+
+def _check_kit_rental(p: AIToolKitRentalParams, terms: Terms, ctx: ContractContext) -> list[Requirement]:
+    limits = terms.ai_tools
+    if limits is None:
+        return []
+    out = [
+        _equal(
+            "ai_tools.kit_rental_permitted",
+            "kit_rental_permitted",
+            True,
+            limits.kit_rental_permitted,
+            "whether the compact permits crew to rent their own AI tools to the production",
+        )
+    ]
+    if limits.min_kit_rental_minor_per_week is not None and limits.kit_rental_currency is not None:
+        mismatch = _same_currency(
+            "ai_tools.kit_rental_currency", "currency_mismatch", limits.kit_rental_currency, p.currency, "the rental"
+        )
+        out.append(
+            mismatch
+            or _money_at_least(
+                "ai_tools.min_kit_rental_minor_per_week",
+                "kit_rental_rate",
+                limits.min_kit_rental_minor_per_week,
+                p.rate_minor_per_week,
+                p.currency,
+                "the kit rental per week",
+            )
+        )
+    return out
+
+
+def _kit_rental_consistency(p: AIToolKitRentalParams, ctx: ContractContext) -> list[Requirement]:
+    return [
+        _equal(
+            "contract.kit_rental",
+            "kit_at_workers_choice",
+            True,
+            p.supplied_at_workers_choice,
+            "whether supplying the tools is the worker's choice (a rental is never a condition of engagement)",
+        )
+    ]
+
+
+# --- c. digital_replica_consent (v1: performer; v2: anyone, pay in money) ----------------------
 
 
 class DigitalReplicaConsentParams(_Frozen):
@@ -266,11 +378,88 @@ class DigitalReplicaConsentParams(_Frozen):
     separate_signature: bool = Field(description="consent is signed separately from the rest of the contract")
 
 
-def _check_replica_consent(p: DigitalReplicaConsentParams, terms: Terms, ctx: ContractContext) -> list[Requirement]:
-    """Against the replica rule, and the voice-clone and de-ageing rules when those are planned."""
-    covered = [u for u in LIKENESS_USES if u is AIUse.performer_digital_replica or u in ctx.planned_ai_uses]
+class DigitalReplicaConsentV2Params(_Frozen, MajorUnits):
+    """Consent of anyone whose likeness or voice is replicated (performer, crew or writer), pay stated in money."""
+
+    major_units: ClassVar[MajorPairs] = {
+        "scale_per_day": ("scale_minor_per_day", "currency"),
+        "replica_pay_per_day": ("replica_pay_minor_per_day", "currency"),
+    }
+
+    notice_hours: Int4 = Field(ge=0, le=8760, description="notice before a scan, session or use, in hours")
+    consent_scope: ConsentScope = Field(description="what one consent covers")
+    use_description: Text = Field(
+        min_length=20, max_length=FREE_TEXT_MAX, description="the intended use, described to the person"
+    )
+    scale_minor_per_day: Int8 = Field(
+        ge=0, le=MAX_MINOR, description="the scale rate for the person's role, in integer minor units per day"
+    )
+    replica_pay_minor_per_day: Int8 = Field(
+        ge=0, le=MAX_MINOR, description="pay per day of work performed by the replica, in integer minor units"
+    )
+    currency: CurrencyCode
+    separate_signature: bool = Field(description="consent is signed separately from the rest of the contract")
+
+
+def _covered_likeness(ctx: ContractContext) -> list[AIUse]:
+    """The likeness uses a consent clause answers: the replica itself, and voice/de-ageing when planned."""
+    return [u for u in LIKENESS_USES if u is AIUse.performer_digital_replica or u in ctx.planned_ai_uses]
+
+
+def _replica_pay(rule: AIUseRule, use: AIUse, p: Any, base: str) -> list[Requirement]:
+    """Replica pay against the rule: a multiple of scale (v1), or money against the scale (v2)."""
+    if isinstance(p, DigitalReplicaConsentParams):
+        if rule.replica_pay_multiple_of_scale is None:
+            return []
+        return [
+            _at_least(
+                f"{base}.replica_pay_multiple_of_scale",
+                "replica_pay",
+                rule.replica_pay_multiple_of_scale,
+                p.pay_multiple_of_scale,
+                f"pay for {use} (multiple of scale)",
+            )
+        ]
+    assert isinstance(p, DigitalReplicaConsentV2Params)
     out: list[Requirement] = []
-    for use, rule in ai_rules(terms, covered):
+    if rule.replica_scale_minor_per_day is not None and rule.replica_scale_currency is not None:
+        mismatch = _same_currency(
+            f"{base}.replica_scale_currency", "currency_mismatch", rule.replica_scale_currency, p.currency, "scale"
+        )
+        if mismatch is not None:
+            return [mismatch]
+        out.append(
+            _money_at_least(
+                f"{base}.replica_scale_minor_per_day",
+                "replica_scale",
+                rule.replica_scale_minor_per_day,
+                p.scale_minor_per_day,
+                p.currency,
+                f"the scale stated for {use} (per day)",
+            )
+        )
+    multiple = rule.replica_pay_multiple_of_scale
+    if multiple is not None:
+        scale = max(p.scale_minor_per_day, rule.replica_scale_minor_per_day or 0)
+        required = math.ceil(Fraction(str(multiple)) * scale)
+        out.append(
+            _money_at_least(
+                f"{base}.replica_pay_multiple_of_scale",
+                "replica_pay",
+                required,
+                p.replica_pay_minor_per_day,
+                p.currency,
+                f"pay per day of replica work for {use}",
+                f" ({multiple:g} × scale of {format_money(scale, p.currency)})",
+            )
+        )
+    return out
+
+
+def _check_replica_consent(p: Any, terms: Terms, ctx: ContractContext) -> list[Requirement]:
+    """Against the replica rule, and the voice-clone and de-ageing rules when those are planned."""
+    out: list[Requirement] = []
+    for use, rule in ai_rules(terms, _covered_likeness(ctx)):
         base = f"ai_uses.{use}"
         if rule.policy is Policy.prohibited:
             planned = use in ctx.planned_ai_uses
@@ -316,16 +505,7 @@ def _check_replica_consent(p: DigitalReplicaConsentParams, terms: Terms, ctx: Co
                         "per_use and per_project both satisfy a per_project rule",
                     )
                 )
-            if rule.replica_pay_multiple_of_scale is not None:
-                out.append(
-                    _at_least(
-                        f"{base}.replica_pay_multiple_of_scale",
-                        "replica_pay",
-                        rule.replica_pay_multiple_of_scale,
-                        p.pay_multiple_of_scale,
-                        f"pay for {use} (multiple of scale)",
-                    )
-                )
+            out += _replica_pay(rule, use, p, base)
             out.append(
                 _equal(
                     f"{base}.policy",
@@ -338,7 +518,19 @@ def _check_replica_consent(p: DigitalReplicaConsentParams, terms: Terms, ctx: Co
     return out
 
 
-# --- d. voice_likeness_licence (performer) -----------------------------------------------------
+def _replica_consent_consistency(p: DigitalReplicaConsentV2Params, ctx: ContractContext) -> list[Requirement]:
+    return [
+        _equal(
+            "contract.currency",
+            "currency_matches_contract",
+            ctx.currency,
+            p.currency,
+            "the replica pay's currency (the contract's currency)",
+        )
+    ]
+
+
+# --- d. voice_likeness_licence (v1: performer; v2: anyone, perpetual expressible) ---------------
 
 
 class VoiceLikenessLicenceParams(_Frozen):
@@ -348,9 +540,27 @@ class VoiceLikenessLicenceParams(_Frozen):
     territory: Text = Field(min_length=2, max_length=200, description="territory of the licence, e.g. Worldwide")
 
 
-def _check_voice_licence(p: VoiceLikenessLicenceParams, terms: Terms, ctx: ContractContext) -> list[Requirement]:
+class VoiceLikenessLicenceV2Params(_Frozen):
+    includes_voice: bool = Field(description="the licence covers a synthetic reproduction of the voice")
+    exclusive: bool = Field(description="the licence is exclusive to the producer")
+    perpetual: bool = Field(default=False, description="the licence has no end (then no duration_months)")
+    duration_months: Int4 | None = Field(
+        default=None, ge=1, le=1200, description="licence term, in months (1..1200); null only when perpetual"
+    )
+    territory: Text = Field(min_length=2, max_length=200, description="territory of the licence, e.g. Worldwide")
+
+    @model_validator(mode="after")
+    def _term(self) -> VoiceLikenessLicenceV2Params:
+        if self.perpetual == (self.duration_months is not None):
+            raise PydanticCustomError(
+                "licence_term", "give duration_months, or perpetual: true (not both, not neither)"
+            )
+        return self
+
+
+def _check_voice_licence(p: Any, terms: Terms, ctx: ContractContext) -> list[Requirement]:
     # consent_required for voice_clone is answered by digital_replica_consent, which compliance requires
-    return [
+    out = [
         _equal(
             f"ai_uses.{use}.policy",
             "voice_clone_prohibited",
@@ -361,9 +571,52 @@ def _check_voice_licence(p: VoiceLikenessLicenceParams, terms: Terms, ctx: Contr
         for use, rule in ai_rules(terms, [AIUse.voice_clone])
         if rule.policy is Policy.prohibited
     ]
+    limits = terms.likeness_licence
+    if limits is None:
+        return out
+    if not limits.exclusive_permitted:
+        out.append(
+            _equal(
+                "likeness_licence.exclusive_permitted",
+                "licence_exclusive",
+                False,
+                p.exclusive,
+                "whether the licence is exclusive (the compact permits only non-exclusive licences)",
+            )
+        )
+    perpetual = bool(getattr(p, "perpetual", False))
+    if perpetual and not limits.perpetual_permitted:
+        limit = (
+            f"at most {limits.max_duration_months} months"
+            if limits.max_duration_months is not None
+            else "a licence with an end"
+        )
+        out.append(
+            _req(
+                "likeness_licence.perpetual_permitted"
+                if limits.max_duration_months is None
+                else "likeness_licence.max_duration_months",
+                "licence_duration",
+                {"max": limits.max_duration_months} if limits.max_duration_months is not None else "not perpetual",
+                "perpetual",
+                False,
+                f"the licence term must be {limit}; the contract grants a perpetual licence",
+            )
+        )
+    elif not perpetual and limits.max_duration_months is not None:
+        out.append(
+            _at_most(
+                "likeness_licence.max_duration_months",
+                "licence_duration",
+                limits.max_duration_months,
+                p.duration_months,
+                "the licence term (months)",
+            )
+        )
+    return out
 
 
-def _voice_licence_consistency(p: VoiceLikenessLicenceParams, ctx: ContractContext) -> list[Requirement]:
+def _voice_licence_consistency(p: Any, ctx: ContractContext) -> list[Requirement]:
     planned = AIUse.voice_clone in ctx.planned_ai_uses
     return [
         _equal(
@@ -376,7 +629,7 @@ def _voice_licence_consistency(p: VoiceLikenessLicenceParams, ctx: ContractConte
     ]
 
 
-# --- e. no_scan_condition_of_hire (performer) --------------------------------------------------
+# --- e. no_scan_condition_of_hire (v1: performer; v2: anyone) -----------------------------------
 
 
 class NoScanConditionParams(_Frozen):
@@ -431,7 +684,9 @@ def _check_no_ingestion(p: NoTrainingIngestionParams, terms: Terms, ctx: Contrac
 # --- g. apprenticeship_placement (crew, apprentice or trainee) ---------------------------------
 
 
-class ApprenticeshipPlacementParams(_Frozen):
+class ApprenticeshipPlacementParams(_Frozen, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"rate_per_week": ("rate_minor_per_week", "currency")}
+
     rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="apprentice pay, in integer minor units per week")
     currency: CurrencyCode
     weeks: Int4 = Field(ge=1, le=MAX_WEEKS, description="placement length, in weeks")
@@ -455,12 +710,13 @@ def _check_apprenticeship(p: ApprenticeshipPlacementParams, terms: Terms, ctx: C
             )
         else:
             out.append(
-                _at_least(
+                _money_at_least(
                     f"{base}.min_rate_minor_per_week",
                     "min_rate",
                     rule.min_rate_minor_per_week,
                     p.rate_minor_per_week,
-                    f"apprentice pay ({rule.currency} minor units per week)",
+                    rule.currency,
+                    "apprentice pay per week",
                 )
             )
         out.append(_at_least(f"{base}.min_weeks", "min_weeks", rule.min_weeks, p.weeks, "placement length (weeks)"))
@@ -512,7 +768,9 @@ def _apprenticeship_consistency(p: ApprenticeshipPlacementParams, ctx: ContractC
 # --- h. fees_and_schedule (all) ----------------------------------------------------------------
 
 
-class FeesAndScheduleParams(_Frozen):
+class FeesAndScheduleParams(_Frozen, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"rate_per_week": ("rate_minor_per_week", "currency")}
+
     rate_minor_per_week: Int8 = Field(ge=0, le=MAX_MINOR, description="pay, in integer minor units per week")
     currency: CurrencyCode
     payment_terms_days: Int4 = Field(ge=1, le=90, description="days from invoice or period end to payment (1..90)")
@@ -578,12 +836,38 @@ CLAUSES: dict[tuple[str, int], ClauseTemplate] = {
             _check_no_required_tools,
         ),
         _clause(
+            "no_required_generative_tools",
+            2,
+            "No Required Use of Generative AI Tools",
+            _ALL,
+            NoRequiredToolsV2Params,
+            _check_no_required_tools,
+        ),
+        _clause(
+            "ai_tool_kit_rental",
+            1,
+            "Worker's Own AI Tools: Kit Rental",
+            _ALL,
+            AIToolKitRentalParams,
+            _check_kit_rental,
+            consistency=_kit_rental_consistency,
+        ),
+        _clause(
             "digital_replica_consent",
             1,
             "Digital Replica: Informed Consent and Compensation",
             _PERFORMER,
             DigitalReplicaConsentParams,
             _check_replica_consent,
+        ),
+        _clause(
+            "digital_replica_consent",
+            2,
+            "Digital Replica: Informed Consent and Compensation",
+            _ALL,
+            DigitalReplicaConsentV2Params,
+            _check_replica_consent,
+            consistency=_replica_consent_consistency,
         ),
         _clause(
             "voice_likeness_licence",
@@ -595,10 +879,27 @@ CLAUSES: dict[tuple[str, int], ClauseTemplate] = {
             consistency=_voice_licence_consistency,
         ),
         _clause(
+            "voice_likeness_licence",
+            2,
+            "Voice and Likeness Licence",
+            _ALL,
+            VoiceLikenessLicenceV2Params,
+            _check_voice_licence,
+            consistency=_voice_licence_consistency,
+        ),
+        _clause(
             "no_scan_condition_of_hire",
             1,
             "Scans and Replicas Not a Condition of Engagement",
             _PERFORMER,
+            NoScanConditionParams,
+            _check_no_scan_condition,
+        ),
+        _clause(
+            "no_scan_condition_of_hire",
+            2,
+            "Scans and Replicas Not a Condition of Engagement",
+            _ALL,
             NoScanConditionParams,
             _check_no_scan_condition,
         ),

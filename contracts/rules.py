@@ -28,6 +28,7 @@ from contracts.clauses import (
     get_clause,
     validate_params,
 )
+from contracts.screening import screen_custom_clause
 from guild.compacts.bound import BoundVersion
 from guild.compacts.terms import (
     LIKENESS_USES,
@@ -41,6 +42,7 @@ from guild.compacts.terms import (
     Terms,
     ai_rules,
     applicable_quota_rules,
+    budget_band,
 )
 from guild.domain.values import Int4, Text
 from guild.domain.work import ENTRY_LEVELS, ContractType, level_rank
@@ -52,6 +54,7 @@ __all__ = [
     "ComplianceReport",
     "Conflict",
     "ContractFacts",
+    "CustomClauseFacts",
     "Met",
     "UnknownClause",
     "Violation",
@@ -112,6 +115,15 @@ class ComplianceReport(_Model):
     effective_terms: dict[str, Any]
 
 
+class CustomClauseFacts(NamedTuple):
+    """A custom (plain-text) clause of the contract, as the screen reads it."""
+
+    position: int  # in the request's custom_clauses
+    ref: str  # "organisation/key vN"
+    text: str  # title and body
+    reviewed: frozenset[tuple[str, str]] = frozenset()  # (compact version hash, term path) an officer reviewed
+
+
 # --- which clauses the bound compacts require ---------------------------------------------------
 
 # clause key -> the path of the first term of ONE compact's terms that requires it (None: not required)
@@ -129,22 +141,29 @@ def _needs_ai_material(ct: ContractType, ctx: ContractContext, t: Terms) -> str 
 
 
 def _needs_no_required_tools(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    return _first(
+    found = _first(
         f"ai_uses.{u}.worker_may_be_required_to_use"
         for u, r in ai_rules(t, AIUse)
         if not r.worker_may_be_required_to_use
     )
+    if found is None and t.ai_tools is not None and t.ai_tools.required_prompting_of_displacing_tools_prohibited:
+        return "ai_tools.required_prompting_of_displacing_tools_prohibited"
+    return found
+
+
+def _planned_likeness(ctx: ContractContext) -> list[AIUse]:
+    return [u for u in LIKENESS_USES if u in ctx.planned_ai_uses]
 
 
 def _needs_replica_consent(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    if ct is not ContractType.performer:
-        return None
-    planned = [u for u in LIKENESS_USES if u in ctx.planned_ai_uses]
-    return _first(f"ai_uses.{u}.policy" for u, r in ai_rules(t, planned) if r.policy is Policy.consent_required)
+    """Whoever is to be scanned or replicated, performer, crew or writer, consents on the clause."""
+    return _first(
+        f"ai_uses.{u}.policy" for u, r in ai_rules(t, _planned_likeness(ctx)) if r.policy is Policy.consent_required
+    )
 
 
 def _needs_voice_licence(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    if ct is not ContractType.performer or AIUse.voice_clone not in ctx.planned_ai_uses:
+    if AIUse.voice_clone not in ctx.planned_ai_uses:
         return None
     return _first(
         f"ai_uses.{u}.policy" for u, r in ai_rules(t, [AIUse.voice_clone]) if r.policy is Policy.consent_required
@@ -152,7 +171,8 @@ def _needs_voice_licence(ct: ContractType, ctx: ContractContext, t: Terms) -> st
 
 
 def _needs_no_scan_condition(ct: ContractType, ctx: ContractContext, t: Terms) -> str | None:
-    if ct is not ContractType.performer:
+    """Performers always (they are the ones usually scanned); anyone else once a likeness use is planned."""
+    if ct is not ContractType.performer and not _planned_likeness(ctx):
         return None
     return _first(
         f"ai_uses.{u}.consent_may_be_condition_of_hire"
@@ -233,6 +253,15 @@ _CONSENT_FIELDS: dict[str, _Rank] = {  # merged over consent_required rules only
 }
 _DISCLOSURE_FIELDS: dict[str, _Rank] = {"max_ai_share_pct": _lower, "festival_disclosure_required": _same}
 _TRAINING_FIELDS: dict[str, _Rank] = {"ingestion_without_licence_prohibited": _same}
+_LICENCE_FIELDS: dict[str, _Rank] = {
+    "exclusive_permitted": operator.not_,
+    "max_duration_months": _lower,
+    "perpetual_permitted": operator.not_,
+}
+_TOOL_FIELDS: dict[str, _Rank] = {
+    "kit_rental_permitted": operator.not_,
+    "required_prompting_of_displacing_tools_prohibited": _same,
+}
 _QUOTA_FIELDS: dict[str, _Rank] = {
     "min_apprentices": _same,
     "min_rate_minor_per_week": _same,
@@ -280,7 +309,7 @@ def _join(labels: Iterable[str]) -> str:
 
 
 def _band(currency: str, lo: int, hi: int | None) -> str:
-    return f"{currency} [{lo}, {'∞' if hi is None else hi})"
+    return budget_band(currency, lo, hi)
 
 
 def _merge_quota(
@@ -419,6 +448,10 @@ def merge_most_protective(
         "compacts": [bv.label for bv in bound],
         "ai_disclosure": _merge_fields([(bv.label, bv.terms.ai_disclosure) for bv in bound], _DISCLOSURE_FIELDS),
         "ai_uses": ai_uses,
+        "likeness_licence": _merge_fields(
+            [(bv.label, bv.terms.likeness_licence) for bv in bound if bv.terms.likeness_licence], _LICENCE_FIELDS
+        ),
+        "ai_tools": _merge_fields([(bv.label, bv.terms.ai_tools) for bv in bound if bv.terms.ai_tools], _TOOL_FIELDS),
         "training_data": _merge_fields([(bv.label, bv.terms.training_data) for bv in bound], _TRAINING_FIELDS),
         "apprenticeship": apprenticeship,
     }
@@ -487,8 +520,13 @@ def evaluate(
     context: ContractContext,
     clauses: Sequence[ClauseChoice | dict[str, Any]],
     bound: Sequence[BoundVersion],
+    custom: Sequence[CustomClauseFacts] = (),
 ) -> ComplianceReport:
     """The compliance report of a contract against every bound compact version.
+
+    ``custom`` are the contract's plain-text clauses: each one that touches a term a bound version
+    restricts (:func:`contracts.screening.screen_custom_clause`) is a violation until an officer reviewed
+    it against that term of that version.
 
     Raises :class:`UnknownClause` for an unknown clause key/version and :class:`ClauseParamsError`
     for parameters that fail the clause's model (``clauses[i].params.<field>``).
@@ -573,6 +611,31 @@ def evaluate(
             )
         for clause, params in applicable:
             findings += [_from_requirement(r, bv, clause.key) for r in clause.check(params, bv.terms, context)]
+
+    # plain-text clauses never satisfy or override a typed term: held until reviewed against it
+    for bv in bound:
+        for c in custom:
+            for touch in screen_custom_clause(c.text, bv.terms):
+                reviewed = (bv.version_hash, touch.term_path) in c.reviewed
+                review_kind: type[Violation | Met] = Met if reviewed else Violation
+                findings.append(
+                    _finding(
+                        review_kind,
+                        bv,
+                        c.ref,
+                        touch.term_path,
+                        "custom_clause_review",
+                        "reviewed by an officer of a party against this term",
+                        "reviewed" if reviewed else "not reviewed",
+                        f"custom clause {c.ref} (custom_clauses[{c.position}]) touches {touch.subject}; "
+                        + (
+                            "an officer reviewed it against this term"
+                            if reviewed
+                            else "a plain-text clause cannot satisfy or override this term: an officer of one of "
+                            "the compact's parties must review it against the term before the contract is issued"
+                        ),
+                    )
+                )
 
     # planned uses a compact prohibits, whatever clauses were chosen (unless a clause already said so)
     reported = {(f.version_hash, f.term_path) for f in findings if isinstance(f, Violation)}

@@ -78,6 +78,35 @@ class CustomClauseRead(Out):
     created_at: datetime
 
 
+class ClauseReviewCreate(In):
+    """An officer of a party reviews a custom clause against terms of this compact version it touches."""
+
+    organization: Slug = Field(description="the organisation that owns the custom clause")
+    key: Text = Field(max_length=80, examples=["custom.scan_schedule"])
+    version: Int4 = Field(ge=1, le=10_000)
+    party: Slug = Field(description="the compact party the reviewing officer acts for")
+    term_paths: list[Text] = Field(
+        min_length=1,
+        max_length=20,
+        description="terms of this version the clause touches (as a contract refusal lists them)",
+        examples=[["ai_uses.performer_digital_replica.consent_may_be_condition_of_hire"]],
+    )
+    note: Text = Field(default="", max_length=4000, description="what the officer checked")
+
+
+class ClauseReviewRead(Out):
+    organization: str
+    key: str
+    version: int
+    compact: str
+    compact_version: int
+    term_path: str
+    party: str
+    reviewer: str
+    note: str
+    reviewed_at: datetime
+
+
 class ClauseInfo(Out):
     key: str
     version: int

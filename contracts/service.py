@@ -22,9 +22,11 @@ from contracts.assembly import render_clause_text
 from contracts.clauses import CLAUSES, ClauseParamsError, ContractContext, UnknownClause, get_clause
 from contracts.lifecycle import ContractState
 from contracts.limits import CONTRACT_TEXT_MAX, text_overflow
-from contracts.rules import ComplianceReport, contract_facts, evaluate, resolve_clauses
+from contracts.rules import ComplianceReport, CustomClauseFacts, contract_facts, evaluate, resolve_clauses
 from contracts.schemas import (
     ClauseInfo,
+    ClauseReviewCreate,
+    ClauseReviewRead,
     CompactRef,
     ContractRead,
     ContractRequest,
@@ -32,7 +34,9 @@ from contracts.schemas import (
     CustomClauseRead,
     PdfVerification,
 )
+from contracts.screening import screen_custom_clause
 from guild.compacts.bound import BoundVersion
+from guild.compacts.queries import visible_version
 from guild.domain.canonical import canonical_hash, canonical_json
 from guild.domain.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, invalid
 from guild.domain.principal import Principal, Role
@@ -46,6 +50,7 @@ from guild.infra.tables import (
     CompactParty,
     Contract,
     CustomClause,
+    CustomClauseReview,
     Engagement,
     Organization,
     ProductionBinding,
@@ -170,6 +175,125 @@ async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomCla
     return [CustomClauseRead(**r) for r in rows]
 
 
+# --- reviews of custom clauses against the terms they touch ----------------------------------------
+
+_REVIEWS = Prepared(
+    lambda: (
+        CustomClauseReview.select(
+            CustomClauseReview.custom_clause._.organization._.slug.as_alias("organization"),
+            CustomClauseReview.custom_clause.key.as_alias("key"),
+            CustomClauseReview.custom_clause.version.as_alias("version"),
+            CustomClauseReview.term_path,
+            CustomClauseReview.organization.slug.as_alias("party"),
+            CustomClauseReview.reviewer.email.as_alias("reviewer"),
+            CustomClauseReview.note,
+            CustomClauseReview.reviewed_at,
+        )
+        .where(CustomClauseReview.compact_version == Param("version"))
+        .order_by(CustomClauseReview.reviewed_at)
+    )
+)
+
+
+async def _review_reads(slug: str, number: int, version_id: UUID) -> list[ClauseReviewRead]:
+    rows = await _REVIEWS.rows(version=version_id)
+    return [ClauseReviewRead(compact=slug, compact_version=number, **r) for r in rows]
+
+
+async def review_custom_clause(
+    principal: Principal, slug: str, number: int, data: ClauseReviewCreate
+) -> list[ClauseReviewRead]:
+    """Record that an officer of a party reviewed a custom clause against terms of this version it touches.
+
+    Only terms the clause touches under this version's terms may be named (422 otherwise); reviewing a
+    term again changes nothing. Returns the clause's reviews under this version."""
+    async with write_tx():
+        compact, version, parties = await visible_version(principal, slug, number)
+        if data.party not in parties:
+            raise invalid("party", "compact_party", f"{data.party} is not a party of {slug}")
+        if not principal.has_role(data.party, Role.officer):
+            raise Forbidden(f"only officers of {data.party!r} may review clauses for it", rule="party_officer")
+        if version.terms_hash is None:
+            raise Conflict(f"{slug} v{number} is a draft: review clauses against proposed or ratified terms")
+        await _clause_reviewable(principal, data.organization, compact.id)
+        clause = (
+            await CustomClause.select(CustomClause.id, CustomClause.title, CustomClause.text)
+            .where(
+                (CustomClause.organization.slug == data.organization)
+                & (CustomClause.key == data.key)
+                & (CustomClause.version == data.version)
+            )
+            .first()
+        )
+        if clause is None:
+            raise invalid("key", "unknown_clause", f"{data.organization} has no clause {data.key} v{data.version}")
+        touched = {t.term_path for t in screen_custom_clause(f"{clause['title']}\n{clause['text']}", version.terms)}
+        for i, path in enumerate(data.term_paths):
+            if path not in touched:
+                raise invalid(
+                    f"term_paths[{i}]",
+                    "term_touched",
+                    f"clause {data.key} v{data.version} does not touch {path} of {slug} v{number}"
+                    + (f"; it touches {', '.join(sorted(touched))}" if touched else "; it touches no restricted term"),
+                )
+        done = {
+            r["term_path"]
+            for r in await CustomClauseReview.select(CustomClauseReview.term_path).where(
+                (CustomClauseReview.custom_clause == clause["id"]) & (CustomClauseReview.compact_version == version.id)
+            )
+        }
+        new = [p for p in dict.fromkeys(data.term_paths) if p not in done]
+        now = _now()
+        if new:
+            await CustomClauseReview.insert(
+                *(
+                    CustomClauseReview(
+                        id=uuid4(),
+                        custom_clause=clause["id"],
+                        compact_version=version.id,
+                        term_path=path,
+                        organization=principal.org_ids[data.party],
+                        reviewer=principal.id,
+                        note=data.note,
+                        reviewed_at=now,
+                    )
+                    for path in new
+                )
+            )
+            await audit.record(
+                principal.id,
+                "custom_clause.reviewed",
+                "compact_version",
+                version.id,
+                {
+                    "clause": f"{data.organization}/{data.key} v{data.version}",
+                    "term_paths": new,
+                    "party": data.party,
+                },
+            )
+        reviews = await _review_reads(slug, number, version.id)
+    return [r for r in reviews if (r.organization, r.key, r.version) == (data.organization, data.key, data.version)]
+
+
+async def _clause_reviewable(principal: Principal, slug: str, compact_id: UUID) -> None:
+    """A party's officer reviews the clauses they may read, and the side letters of the production companies
+    whose productions are bound to the compact (which are otherwise their members' only); 404 otherwise."""
+    try:
+        await _clauses_readable(principal, slug)
+    except NotFound:
+        bound = await ProductionBinding.exists().where(
+            (ProductionBinding.compact == compact_id) & (ProductionBinding.production._.company._.slug == slug)
+        )
+        if not bound:
+            raise
+
+
+async def list_clause_reviews(principal: Principal, slug: str, number: int) -> list[ClauseReviewRead]:
+    async with read_tx():
+        _, version, _ = await visible_version(principal, slug, number)
+        return await _review_reads(slug, number, version.id)
+
+
 # --- evaluation -----------------------------------------------------------------------------------
 
 
@@ -205,7 +329,9 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
                 "or approved a bound compact",
             )
         row = (
-            await CustomClause.select(CustomClause.key, CustomClause.version, CustomClause.title, CustomClause.text)
+            await CustomClause.select(
+                CustomClause.id, CustomClause.key, CustomClause.version, CustomClause.title, CustomClause.text
+            )
             .where(
                 (CustomClause.organization.slug == ref.organization)
                 & (CustomClause.key == ref.key)
@@ -219,7 +345,8 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
                 "unknown_clause",
                 f"{ref.organization} has no clause {ref.key} v{ref.version}",
             )
-        custom.append({"organization": ref.organization, **row})
+        custom.append({"organization": ref.organization, **row, "reviews": []})
+    await _reviews_of(custom, bound)
     return {
         "production": production,
         "engagement": engagement,
@@ -228,6 +355,42 @@ async def _load(principal: Principal, production_id: UUID, request: ContractRequ
         "company": company,
         "custom": custom,
     }
+
+
+async def _reviews_of(custom: list[dict[str, Any]], bound: list[BoundVersion]) -> None:
+    """Fill each custom clause's ``reviews``: the (version hash, term path) an officer reviewed it against,
+    of the bound versions."""
+    if not custom or not bound:
+        return
+    hashes = {b.version_id: b.version_hash for b in bound}
+    rows = await CustomClauseReview.select(
+        CustomClauseReview.custom_clause, CustomClauseReview.compact_version, CustomClauseReview.term_path
+    ).where(
+        CustomClauseReview.custom_clause.is_in([c["id"] for c in custom])
+        & CustomClauseReview.compact_version.is_in(list(hashes))
+    )
+    for c in custom:
+        c["reviews"] = sorted(
+            (
+                {"version_hash": hashes[r["compact_version"]], "term_path": r["term_path"]}
+                for r in rows
+                if r["custom_clause"] == c["id"]
+            ),
+            key=lambda v: (v["version_hash"], v["term_path"]),
+        )
+
+
+def custom_facts(custom: list[dict[str, Any]]) -> list[CustomClauseFacts]:
+    """The contract's custom clauses as the compliance rules read them (from ``_load`` or a stored document)."""
+    return [
+        CustomClauseFacts(
+            position=i,
+            ref=f"{c['organization']}/{c['key']} v{c['version']}",
+            text=f"{c['title']}\n{c['text']}",
+            reviewed=frozenset((r["version_hash"], r["term_path"]) for r in c.get("reviews") or []),
+        )
+        for i, c in enumerate(custom)
+    ]
 
 
 async def _clause_orgs_of_bound(production_id: UUID) -> set[str]:
@@ -296,7 +459,7 @@ def _check(
         except UnknownClause as exc:
             raise invalid(f"clauses[{i}].key", "unknown_clause", str(exc)) from exc
     try:
-        report = evaluate(request.contract_type, context, request.clauses, bound)
+        report = evaluate(request.contract_type, context, request.clauses, bound, custom_facts(loaded["custom"]))
     except ClauseParamsError as exc:
         raise Unprocessable(
             "clause parameters are invalid",
@@ -375,6 +538,7 @@ def contract_document(
                 "version": c["version"],
                 "title": c["title"],
                 "text": c["text"],
+                "reviews": c["reviews"],
             }
             for c in loaded["custom"]
         ],
@@ -803,7 +967,9 @@ async def verify_file(pdf: bytes) -> list[tuple[bool, str]]:
         bound = [found[c["hash"]] for c in document["compacts"]]
         context = ContractContext.model_validate(document["context"])
         choices = [{"key": c["key"], "version": c["version"], "params": c["params"]} for c in document["clauses"]]
-        report = evaluate(document["contract_type"], context, choices, bound)
+        report = evaluate(
+            document["contract_type"], context, choices, bound, custom_facts(document.get("custom_clauses") or [])
+        )
         checks.append(
             (
                 report.compliant,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from contracts.schemas import ContractRequest
-from contracts.service import issue
+from uuid import UUID
+
+from contracts.schemas import ClauseReviewCreate, ContractRequest, CustomClauseCreate
+from contracts.screening import screen_custom_clause
+from contracts.service import create_custom_clause, issue, review_custom_clause
 from guild.accounts.schemas import UserCreate
 from guild.accounts.service import create_user, load_principal, user_count
 from guild.compacts import service as compacts
+from guild.compacts.queries import get_version
 from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
 from guild.compacts.terms import example_terms
 from guild.domain.principal import Principal
@@ -236,5 +240,104 @@ async def _demo_production() -> None:
             renderer,
             "demo-contract-hana",
         )
+        await _demo_crew_scan(producer, prod.id, dop.id, renderer)
     finally:
         renderer.shutdown()
+
+
+async def _demo_crew_scan(producer: Principal, production_id: UUID, dop_id: UUID, renderer: PdfRenderer) -> None:
+    """The director of photography is to be scanned for a stunt double: a crew contract with the replica
+    clauses' second versions (money typed in major units), a licence within the compact's limits, kit
+    rental of his own AI tools, and the company's side letter on scan days, reviewed by the convening
+    guild's officer against the terms it touches."""
+    side_letter = await create_custom_clause(
+        producer,
+        "blue-harbor-pictures",
+        CustomClauseCreate(
+            key="custom.scan_days",
+            title="Scan days",
+            text="The body scan for the crane-fall double is scheduled on a paid prep day, within working hours, "
+            "with the Worker's chosen representative present.",
+        ),
+    )
+    slug = "ai-and-apprenticeship-2027"
+    version, _ = await get_version(await _principal("officer.performers"), slug, 1)
+    touched = [t.term_path for t in screen_custom_clause(f"{side_letter.title}\n{side_letter.text}", version.terms)]
+    await review_custom_clause(
+        await _principal("officer.performers"),
+        slug,
+        1,
+        ClauseReviewCreate(
+            organization="blue-harbor-pictures",
+            key=side_letter.key,
+            version=side_letter.version,
+            party="screen-performers-guild",
+            term_paths=touched,
+            note="Scheduling only: consent, notice and pay stay with the typed clauses.",
+        ),
+    )
+
+    def v(key: str, version: int, **params: object) -> dict[str, object]:
+        return {"key": key, "version": version, "params": params}
+
+    await issue(
+        producer,
+        production_id,
+        ContractRequest.model_validate(
+            {
+                "engagement_id": str(dop_id),
+                "contract_type": "crew",
+                "planned_ai_uses": ["performer_digital_replica"],
+                "clauses": [
+                    v(
+                        "fees_and_schedule",
+                        1,
+                        rate_per_week="3200.00",
+                        currency="EUR",
+                        payment_terms_days=14,
+                        schedule="weekly",
+                    ),
+                    v(
+                        "no_required_generative_tools",
+                        2,
+                        worker_may_be_required_to_use=False,
+                        displacing_tools_excluded=True,
+                    ),
+                    v("no_training_ingestion", 1, ingestion_without_licence_permitted=False),
+                    v("no_scan_condition_of_hire", 2, consent_is_condition_of_hire=False),
+                    v(
+                        "digital_replica_consent",
+                        2,
+                        notice_hours=72,
+                        consent_scope="per_use",
+                        use_description="A digital double of Luis for the crane-fall shot (scene 51), that shot only.",
+                        scale_per_day="1500.00",
+                        replica_pay_per_day="1500.00",
+                        currency="EUR",
+                        separate_signature=True,
+                    ),
+                    v(
+                        "voice_likeness_licence",
+                        2,
+                        includes_voice=False,
+                        exclusive=False,
+                        duration_months=12,
+                        territory="Worldwide",
+                    ),
+                    v(
+                        "ai_tool_kit_rental",
+                        1,
+                        tools="His own licensed lens-emulation and denoising models",
+                        rate_per_week="75.00",
+                        currency="EUR",
+                        supplied_at_workers_choice=True,
+                    ),
+                ],
+                "custom_clauses": [
+                    {"organization": "blue-harbor-pictures", "key": side_letter.key, "version": side_letter.version}
+                ],
+            }
+        ),
+        renderer,
+        "demo-contract-luis",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from guild.domain.money import MajorPairs, MajorUnits, format_money, known_currency
 from guild.domain.values import Int4, Int8, Real, Text, fail_at
 
 SCHEMA_VERSION = 1
@@ -30,8 +31,19 @@ SCHEMA_VERSION = 1
 MAX_MINOR = 10**15  # upper bound for any amount in integer minor units
 MAX_WEEKS = 520
 
+
+def _currency_in_use(code: str) -> str:
+    if not known_currency(code):
+        raise PydanticCustomError(
+            "currency_unknown", "{code} is not an ISO 4217 currency in use (e.g. EUR, GBP, USD)", {"code": code}
+        )
+    return code
+
+
 CurrencyCode = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR", examples=["EUR"])
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code in use, e.g. EUR", examples=["EUR"]),
+    AfterValidator(_currency_in_use),
 ]
 
 
@@ -137,7 +149,11 @@ class ConsentScope(StrEnum):
     per_project = "per_project"
 
 
-class AIUseRule(_Model):
+class AIUseRule(_Model, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {
+        "replica_scale_per_day": ("replica_scale_minor_per_day", "replica_scale_currency")
+    }
+
     policy: Policy
     consent_notice_hours: Int4 | None = Field(
         default=None, ge=0, le=8760, description="notice before a scan or session, in hours (0..8760)"
@@ -145,6 +161,17 @@ class AIUseRule(_Model):
     consent_scope: ConsentScope | None = Field(default=None, description="what one consent covers")
     replica_pay_multiple_of_scale: Real | None = Field(
         default=None, ge=0, le=100, description="replica compensation as a multiple of scale pay (0..100)"
+    )
+    replica_scale_minor_per_day: Int8 | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_MINOR,
+        description="the scale rate replica pay multiplies, in integer minor units of replica_scale_currency per "
+        "day of replica work; a contract's stated scale may not be lower (null: the contract states the scale)",
+        examples=[150_000],
+    )
+    replica_scale_currency: CurrencyCode | None = Field(
+        default=None, description="currency of replica_scale_minor_per_day (required with it)", examples=["EUR"]
     )
     worker_may_be_required_to_use: bool = Field(default=False, description="an employer may require a worker to use it")
     consent_may_be_condition_of_hire: bool = Field(default=False, description="consent may be made a condition of hire")
@@ -158,7 +185,13 @@ class AIUseRule(_Model):
                 problems.append(
                     ((name,), "consent_param_required", f"{name} is required when policy is consent_required", None)
                 )
-        consent_only = ("consent_notice_hours", "consent_scope", "replica_pay_multiple_of_scale")
+        consent_only = (
+            "consent_notice_hours",
+            "consent_scope",
+            "replica_pay_multiple_of_scale",
+            "replica_scale_minor_per_day",
+            "replica_scale_currency",
+        )
         for name in consent_only:
             value = getattr(self, name)
             if not consent and value is not None:
@@ -179,6 +212,15 @@ class AIUseRule(_Model):
                     True,
                 )
             )
+        if (self.replica_scale_minor_per_day is None) != (self.replica_scale_currency is None):
+            problems.append(
+                (
+                    ("replica_scale_currency",),
+                    "scale_with_currency",
+                    "give replica_scale_minor_per_day and replica_scale_currency together",
+                    self.replica_scale_currency,
+                )
+            )
         if self.policy is Policy.prohibited and self.worker_may_be_required_to_use:
             problems.append(
                 (
@@ -186,6 +228,102 @@ class AIUseRule(_Model):
                     "required_use_of_prohibited",
                     "worker_may_be_required_to_use must be false when policy is prohibited",
                     True,
+                )
+            )
+        _raise_if(type(self), problems)
+        return self
+
+
+# --- licences of voice and likeness ----------------------------------------------------------
+
+
+class LikenessLicence(_Model):
+    """What a licence of a person's likeness or voice (clause voice_likeness_licence) may grant.
+
+    E.g. SAG-AFTRA-style terms: non-exclusive only, at most 24 months, never perpetual."""
+
+    exclusive_permitted: bool = Field(description="a licence may be exclusive to the producer", examples=[False])
+    max_duration_months: Int4 | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="longest licence term, in months (1..1200); null = no maximum",
+        examples=[24],
+    )
+    perpetual_permitted: bool = Field(
+        default=False,
+        description="a licence may be perpetual (without end); never, when max_duration_months is set",
+        examples=[False],
+    )
+
+    @model_validator(mode="after")
+    def _perpetual_without_max(self) -> LikenessLicence:
+        if self.perpetual_permitted and self.max_duration_months is not None:
+            _raise_if(
+                type(self),
+                [
+                    (
+                        ("perpetual_permitted",),
+                        "perpetual_with_max_duration",
+                        "perpetual_permitted must be false when max_duration_months is set",
+                        True,
+                    )
+                ],
+            )
+        return self
+
+
+# --- workers' own AI tools ---------------------------------------------------------------------
+
+
+class AITools(_Model, MajorUnits):
+    """Crew who bring their own AI tools, and tools that displace covered crew.
+
+    E.g. a compact lets crew rent their own tools to the production at no less than EUR 50.00 a week
+    (clause ai_tool_kit_rental) and forbids requiring anyone to prompt tools that replace covered crew."""
+
+    major_units: ClassVar[MajorPairs] = {
+        "min_kit_rental_per_week": ("min_kit_rental_minor_per_week", "kit_rental_currency")
+    }
+
+    kit_rental_permitted: bool = Field(
+        description="a worker may supply their own AI tools as kit rental (clause ai_tool_kit_rental)",
+        examples=[True],
+    )
+    min_kit_rental_minor_per_week: Int8 | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_MINOR,
+        description="lowest kit rental rate, in integer minor units of kit_rental_currency per week; null = none",
+        examples=[5_000],
+    )
+    kit_rental_currency: CurrencyCode | None = Field(
+        default=None, description="currency of min_kit_rental_minor_per_week (required with it)", examples=["EUR"]
+    )
+    required_prompting_of_displacing_tools_prohibited: bool = Field(
+        description="no worker may be required to prompt or operate AI tools that displace covered crew",
+        examples=[True],
+    )
+
+    @model_validator(mode="after")
+    def _rate_with_currency(self) -> AITools:
+        problems: list[_Problem] = []
+        if (self.min_kit_rental_minor_per_week is None) != (self.kit_rental_currency is None):
+            problems.append(
+                (
+                    ("kit_rental_currency",),
+                    "rate_with_currency",
+                    "give min_kit_rental_minor_per_week and kit_rental_currency together",
+                    self.kit_rental_currency,
+                )
+            )
+        if not self.kit_rental_permitted and self.min_kit_rental_minor_per_week is not None:
+            problems.append(
+                (
+                    ("min_kit_rental_minor_per_week",),
+                    "rate_without_rental",
+                    "min_kit_rental_minor_per_week is only allowed when kit_rental_permitted is true",
+                    self.min_kit_rental_minor_per_week,
                 )
             )
         _raise_if(type(self), problems)
@@ -207,7 +345,9 @@ class FeePeriod(StrEnum):
     year = "year"
 
 
-class Fee(_Model):
+class Fee(_Model, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {"amount": ("amount_minor", "currency")}
+
     amount_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="fee per basis unit and period, in integer minor units of currency (e.g. cents)"
     )
@@ -252,7 +392,13 @@ class RatioStep(_Model):
     )
 
 
-class QuotaRule(_Model):
+class QuotaRule(_Model, MajorUnits):
+    major_units: ClassVar[MajorPairs] = {
+        "budget_min": ("budget_min_minor", "currency"),
+        "budget_max": ("budget_max_minor", "currency"),
+        "min_rate_per_week": ("min_rate_minor_per_week", "currency"),
+    }
+
     department: Department
     budget_min_minor: Int8 = Field(
         ge=0, le=MAX_MINOR, description="lower bound of the budget band (inclusive), in integer minor units"
@@ -288,8 +434,8 @@ class QuotaRule(_Model):
                 (
                     ("budget_max_minor",),
                     "budget_band_empty",
-                    f"budget_max_minor ({self.budget_max_minor}) must be greater than "
-                    f"budget_min_minor ({self.budget_min_minor})",
+                    f"budget_max_minor ({format_money(self.budget_max_minor, self.currency)}) must be greater than "
+                    f"budget_min_minor ({format_money(self.budget_min_minor, self.currency)})",
                     self.budget_max_minor,
                 )
             )
@@ -425,6 +571,23 @@ class Terms(_Model):
     )
     ai_disclosure: AIDisclosure
     ai_uses: dict[AIUse, AIUseRule]
+    likeness_licence: LikenessLicence | None = Field(
+        default=None,
+        description="limits on licences of voice and likeness (clause voice_likeness_licence); null = no limits",
+        examples=[{"exclusive_permitted": False, "max_duration_months": 24, "perpetual_permitted": False}],
+    )
+    ai_tools: AITools | None = Field(
+        default=None,
+        description="workers' own AI tools (clause ai_tool_kit_rental) and tools that displace crew; null = no terms",
+        examples=[
+            {
+                "kit_rental_permitted": True,
+                "min_kit_rental_per_week": "50.00",
+                "kit_rental_currency": "EUR",
+                "required_prompting_of_displacing_tools_prohibited": True,
+            }
+        ],
+    )
     training_data: TrainingData
     apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
     apprenticeship_commitments: list[CommitmentRule] = Field(
@@ -481,9 +644,14 @@ def _overlaps(a: QuotaRule, b: QuotaRule) -> bool:
     return a.budget_min_minor < b_max and b.budget_min_minor < a_max
 
 
+def budget_band(currency: str, low_minor: int, high_minor: int | None) -> str:
+    """A budget band in words and money: "EUR 0.00 to under EUR 500,000.00", "EUR 500,000.00 and above"."""
+    low = format_money(low_minor, currency)
+    return f"{low} and above" if high_minor is None else f"{low} to under {format_money(high_minor, currency)}"
+
+
 def _band(rule: QuotaRule) -> str:
-    upper = "∞" if rule.budget_max_minor is None else str(rule.budget_max_minor)
-    return f"[{rule.budget_min_minor}, {upper})"
+    return budget_band(rule.currency, rule.budget_min_minor, rule.budget_max_minor)
 
 
 def load_terms(stored: str | bytes | dict[str, Any] | Terms) -> Terms:
@@ -536,7 +704,11 @@ def example_terms() -> Terms:
             AIUse.literary_material_generation: AIUseRule(policy=Policy.prohibited),
             AIUse.training_on_production_footage: AIUseRule(policy=Policy.prohibited),
             AIUse.performer_digital_replica: AIUseRule(
-                **consent, consent_scope=ConsentScope.per_use, replica_pay_multiple_of_scale=1.0
+                **consent,
+                consent_scope=ConsentScope.per_use,
+                replica_pay_multiple_of_scale=1.0,
+                replica_scale_minor_per_day=150_000,
+                replica_scale_currency="EUR",
             ),
             AIUse.voice_clone: AIUseRule(
                 **consent, consent_scope=ConsentScope.per_use, replica_pay_multiple_of_scale=1.0
@@ -551,6 +723,13 @@ def example_terms() -> Terms:
             AIUse.editing_assist: AIUseRule(policy=Policy.permitted),
             AIUse.subtitle_translation: AIUseRule(policy=Policy.permitted),
         },
+        likeness_licence=LikenessLicence(exclusive_permitted=False, max_duration_months=24),
+        ai_tools=AITools(
+            kit_rental_permitted=True,
+            min_kit_rental_minor_per_week=5_000,
+            kit_rental_currency="EUR",
+            required_prompting_of_displacing_tools_prohibited=True,
+        ),
         training_data=TrainingData(
             ingestion_without_licence_prohibited=True,
             fee_schedule=[

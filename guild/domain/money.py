@@ -7,13 +7,20 @@ so JPY has none, KWD three and CLF four; formatting is babel's, with the ISO cod
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, ClassVar
 
 from babel.core import get_global
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
+from pydantic import BaseModel, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from guild.domain.values import fail_at
 
 # Code, space, grouped amount; negatives keep the code first (``EUR -600.00``).
 _PATTERN = "¤¤ #,##0.00;¤¤ -#,##0.00"
@@ -50,25 +57,101 @@ def _check_minor(amount_minor: int) -> None:
         raise TypeError(f"an amount is an integer number of minor units, got {amount_minor!r}")
 
 
-# --- currencies in use and amounts as people write them -----------------------------------------------
-
-
-@functools.cache
+@cache
 def currencies_in_use() -> frozenset[str]:
-    """ISO 4217 codes that are legal tender in some territory today (CLDR's territory data, via babel):
-    EUR, JPY, KWD ... but neither withdrawn ones (DEM, HRK) nor units of account, funds or metals (CLF, XAU)."""
-    return frozenset(
-        code
-        for currencies in get_global("territory_currencies").values()
-        for code, _start, end, tender in currencies
-        if end is None and tender
-    )
+    """ISO 4217 codes that are legal tender somewhere today (CLDR's territory data, via babel): ``EUR``,
+    ``JPY``, ``KWD``...; not withdrawn ones (``DEM``) nor codes that were never assigned (``XYZ``)."""
+    today = date.today()
+    territories = get_global("territory_currencies")
+    return frozenset(c for t in territories for c in get_territory_currencies(t, today, tender=True))
 
 
-def is_currency_in_use(code: str) -> bool:
-    """``is_currency_in_use("EUR")`` is true; ``"XYZ"``, ``"DEM"`` and lower-case ``"eur"`` are not."""
+def known_currency(code: str) -> bool:
     return code in currencies_in_use()
 
+
+MajorPairs = dict[str, tuple[str, str]]  # major-unit field -> (minor-unit field, currency field)
+
+
+class MajorUnits(BaseModel):
+    """A model whose amounts may also be given in major units, in the fields its ``major_units`` names.
+
+    ``major_units = {"rate_per_week": ("rate_minor_per_week", "currency")}``: a body may give
+    ``"rate_per_week": "1800.00"`` (a decimal string or a JSON number) instead of
+    ``"rate_minor_per_week": 180000``; it is converted by the currency's ISO 4217 exponent. Giving both,
+    a value finer than the currency's minor unit, or no usable currency is refused at the major field.
+    The JSON schema lists the major-unit fields beside the minor ones.
+    """
+
+    major_units: ClassVar[MajorPairs] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_major_units(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not any(major in data for major in cls.major_units):
+            return data
+        out = dict(data)
+        problems: list[tuple[tuple[str | int, ...], str, str, Any]] = []
+        for major, (minor, currency_field) in cls.major_units.items():
+            if major not in out:
+                continue
+            value = out.pop(major)
+            currency = out.get(currency_field)
+            if isinstance(currency, str) and not known_currency(currency):
+                message = f"{currency} is not an ISO 4217 currency in use (e.g. EUR, GBP, USD)"
+                problems.append(((currency_field,), "currency_unknown", message, currency))
+                continue
+            problem = _major_problem(major, minor, currency_field, value, out)
+            if problem is not None:
+                problems.append(((major,), *problem, value))
+                continue
+            out[minor] = to_minor(Decimal(str(value).strip()), out[currency_field])
+        fail_at(cls, problems)
+        return out
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core))
+        properties = schema.get("properties", {})
+        required = schema.get("required", [])
+        for major, (minor, currency_field) in cls.major_units.items():
+            if minor in required:  # one of the two is required
+                required.remove(minor)
+            properties[major] = {
+                "type": ["string", "number"],
+                "description": f"the same amount as {minor}, in major units of {currency_field} "
+                "(e.g. euros, not cents); give one of the two",
+                "examples": ["1800.00"],
+            }
+        return schema
+
+
+def _major_problem(
+    major: str, minor: str, currency_field: str, value: Any, data: dict[str, Any]
+) -> tuple[str, str] | None:
+    if minor in data:
+        return "one_amount", f"give {major} (major units) or {minor} (minor units), not both"
+    currency = data.get(currency_field)
+    if not isinstance(currency, str) or not known_currency(currency):
+        return "amount_currency", f"{major} needs an ISO 4217 currency in use in {currency_field}"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return "decimal_type", f'{major} must be a decimal amount, e.g. "1800.00"'
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return "decimal_parsing", f'{major} must be a decimal amount, e.g. "1800.00"'
+    if not amount.is_finite() or amount < 0 or amount >= 10**15:
+        return "amount_range", f"{major} must be an amount from 0 to below 10^15"
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        return (
+            "money_precision",
+            f"{value} {currency} is finer than the currency's minor unit ({exponent(currency)} decimals)",
+        )
+    return None
+
+
+# --- amounts as people write them ----------------------------------------------------------------------
 
 MAX_MAJOR_TEXT = 40  # characters of a written amount: far above any real figure (and MAX_MINOR)
 _MAJOR = re.compile(r"\d+(\.\d+)?")
@@ -95,7 +178,8 @@ def parse_major(value: str | int | float | Decimal) -> Decimal:
         text = str(value).strip()
     if len(text) > MAX_MAJOR_TEXT or not _MAJOR.fullmatch(text):
         raise ValueError(
-            f'an amount in major units is written like "1800.00": digits and a decimal point, got {text[:MAX_MAJOR_TEXT]!r}'
+            'an amount in major units is written like "1800.00": digits and a decimal point, '
+            f"got {text[:MAX_MAJOR_TEXT]!r}"
         )
     return Decimal(text)
 

@@ -226,6 +226,21 @@ class CustomClause(Table, tablename="custom_clause"):
     created_at = Timestamptz()
 
 
+class CustomClauseReview(Table, tablename="custom_clause_review"):
+    """An officer of a compact's party reviewed a custom clause version against one term of one compact
+    version (contracts.screening): the clause may then stand beside that term. Unique per clause, version
+    and term path (migration index); never changed."""
+
+    id = UUID(primary_key=True)
+    custom_clause = ForeignKey(references=CustomClause, on_delete=OnDelete.cascade, index=True)
+    compact_version = ForeignKey(references=CompactVersion, on_delete=OnDelete.cascade, index=True)
+    term_path = Varchar(length=200)
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.restrict)
+    reviewer = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    note = Text()
+    reviewed_at = Timestamptz()
+
+
 class Contract(Table, tablename="contract"):
     """An issued talent contract: its data, compliance report and PDF never change; it can only be voided or
     superseded (status: guild.domain.statuses.ContractStatus)."""

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     EmailStr,
     Field,
@@ -21,7 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from guild.compacts.terms import MAX_MINOR, AssetCategory, CurrencyCode, Department
-from guild.domain.money import decimals_word, format_money, is_currency_in_use, major_text, parse_major, to_minor
+from guild.domain.money import decimals_word, format_money, major_text, parse_major, to_minor
 from guild.domain.statuses import ProductionStatus
 from guild.domain.values import MAX_VERSION_NUMBER, Day, In, Int4, Int8, Name, NoNul, Out, Slug, Text, fail_at
 from guild.domain.work import Level
@@ -32,16 +31,9 @@ MinorAmount = Annotated[Int8, Field(ge=0, le=MAX_MINOR, description="integer min
 # --- money as people write it ------------------------------------------------------------------------
 
 
-def _in_use(code: str) -> str:
-    if not is_currency_in_use(code):
-        raise PydanticCustomError(
-            "currency_in_use", "{code} is not an ISO 4217 currency in use (e.g. EUR, USD, JPY)", {"code": code}
-        )
-    return code
-
-
-KnownCurrency = Annotated[CurrencyCode, AfterValidator(_in_use)]
-"""An ISO 4217 code that is legal tender today (:func:`guild.domain.money.is_currency_in_use`)."""
+KnownCurrency = CurrencyCode
+"""An ISO 4217 code that is legal tender today (:func:`guild.domain.money.known_currency`, refused as
+``currency_unknown``)."""
 
 
 def _major(value: Any) -> Decimal:
@@ -85,7 +77,7 @@ def minor_amount(major: Decimal, currency: str) -> int:
         minor = to_minor(major, currency)
     except ValueError:
         raise AmountError(
-            "currency_decimals", f"{currency} amounts have {decimals_word(currency)}; {major} has more"
+            "money_precision", f"{currency} amounts have {decimals_word(currency)}; {major} has more"
         ) from None
     if minor > MAX_MINOR:
         raise AmountError("less_than_equal", f"at most {format_money(MAX_MINOR, currency)}")

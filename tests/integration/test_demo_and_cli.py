@@ -36,6 +36,15 @@ def test_demo_loads_once_into_an_empty_database_only():
     assert _cli("compacts", "show", "no-such-compact").exit_code == 1
     assert "intact" in _cli("audit", "verify").output
 
+    # every contract type the demo shows is issued compliant, the crew one with a reviewed side letter
+    from guild.infra.tables import Contract, CustomClauseReview
+
+    contracts = asyncio.run(Contract.select(Contract.contract_type, Contract.compliant, Contract.clause_keys).run())
+    assert {(c["contract_type"], c["compliant"]) for c in contracts} == {("performer", True), ("crew", True)}
+    [crew] = [c for c in contracts if c["contract_type"] == "crew"]
+    assert {"digital_replica_consent", "ai_tool_kit_rental", "voice_likeness_licence"} <= set(crew["clause_keys"])
+    assert asyncio.run(CustomClauseReview.count().run()) >= 1
+
 
 def test_users_create_refuses_duplicates_and_weak_passwords(monkeypatch):
     monkeypatch.setenv("GUILD_NEW_USER_PASSWORD", "a sufficiently long password")

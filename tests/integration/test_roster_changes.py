@@ -108,14 +108,14 @@ async def test_a_correction_is_checked_like_a_new_engagement_and_changes_nothing
             [("mentor_engagement_id", "mentor_in_production")],
         ),
         # money: exactly one rate, the currency's decimals, currencies in use, a new currency needs its rate
-        (actor, {"currency": "JPY", "rate_per_week": "1.5"}, [("rate_per_week", "currency_decimals")]),
-        (actor, {"rate_per_week": "0.001"}, [("rate_per_week", "currency_decimals")]),
+        (actor, {"currency": "JPY", "rate_per_week": "1.5"}, [("rate_per_week", "money_precision")]),
+        (actor, {"rate_per_week": "0.001"}, [("rate_per_week", "money_precision")]),
         (
             actor,
             {"rate_per_week": "1", "rate_minor_per_week": 100},
             [("rate_per_week", "one_amount"), ("rate_minor_per_week", "one_amount")],
         ),
-        (actor, {"currency": "XYZ", "rate_per_week": "1"}, [("currency", "currency_in_use")]),
+        (actor, {"currency": "XYZ", "rate_per_week": "1"}, [("currency", "currency_unknown")]),
         (actor, {"currency": "USD"}, [("currency", "rate_with_currency")]),
         (actor, {"rate_per_week": "-5"}, [("rate_per_week", "decimal_amount")]),
         # fields that cannot be null, an empty change, unknown fields

@@ -187,9 +187,9 @@ async def test_import_money_refusals_name_row_and_column(client, world):
     r = await post(client, world, csv(*rows), "upsert")
     assert r.status_code == 422
     assert [(e["row"], e["field"], e["rule"], e["message"]) for e in r.json()["errors"]] == [
-        (1, "rate_per_week", "currency_decimals", "JPY amounts have no decimals; 1.5 has more"),
-        (2, "currency", "currency_in_use", "XYZ is not an ISO 4217 currency in use (e.g. EUR, USD, JPY)"),
-        (3, "rate_per_week", "currency_decimals", "EUR amounts have 2 decimals; 10.005 has more"),
+        (1, "rate_per_week", "money_precision", "JPY amounts have no decimals; 1.5 has more"),
+        (2, "currency", "currency_unknown", "XYZ is not an ISO 4217 currency in use (e.g. EUR, GBP, USD)"),
+        (3, "rate_per_week", "money_precision", "EUR amounts have 2 decimals; 10.005 has more"),
     ]
     both = "c-1,Both,,camera,Op,junior,100,EUR,2027-03-01,2027-03-31,"
     r = await post(client, world, csv(both).replace(b"mentor_person_name", b"rate_minor_per_week") + b"10000", "upsert")
@@ -224,15 +224,15 @@ async def test_engagements_take_pay_in_major_units_and_show_both(client, world):
             shown,
         )
     for given, currency, expected in [
-        ({"rate_per_week": "1.5"}, "JPY", [("rate_per_week", "currency_decimals")]),
+        ({"rate_per_week": "1.5"}, "JPY", [("rate_per_week", "money_precision")]),
         ({}, "EUR", [("rate_per_week", "one_amount"), ("rate_minor_per_week", "one_amount")]),
         (
             {"rate_per_week": "1", "rate_minor_per_week": 100},
             "EUR",
             [("rate_per_week", "one_amount"), ("rate_minor_per_week", "one_amount")],
         ),
-        ({"rate_per_week": "1"}, "XYZ", [("currency", "currency_in_use")]),
-        ({"rate_per_week": "1"}, "DEM", [("currency", "currency_in_use")]),
+        ({"rate_per_week": "1"}, "XYZ", [("currency", "currency_unknown")]),
+        ({"rate_per_week": "1"}, "DEM", [("currency", "currency_unknown")]),
         ({"rate_per_week": "1,800.00"}, "EUR", [("rate_per_week", "decimal_amount")]),
         ({"rate_per_week": True}, "EUR", [("rate_per_week", "decimal_amount")]),
         ({"rate_per_week": "1" * 17}, "EUR", [("rate_per_week", "less_than_equal")]),
@@ -253,8 +253,8 @@ async def test_production_budgets_in_major_units(client, world):
     for given, expected in [
         ({"budget": "1", "budget_minor": 100}, [("budget", "one_amount"), ("budget_minor", "one_amount")]),
         ({}, [("budget", "one_amount"), ("budget_minor", "one_amount")]),
-        ({"budget": "0.001"}, [("budget", "currency_decimals")]),
-        ({"budget": "10", "currency": "XYZ"}, [("currency", "currency_in_use")]),
+        ({"budget": "0.001"}, [("budget", "money_precision")]),
+        ({"budget": "10", "currency": "XYZ"}, [("currency", "currency_unknown")]),
     ]:
         r = await client.post("/api/v1/productions", json={**body, **given}, headers=h["producer"])
         assert r.status_code == 422, r.text
@@ -268,5 +268,5 @@ async def test_production_budgets_in_major_units(client, world):
     r = await client.patch(url, json={"budget": "150000000", "currency": "JPY"}, headers=h["producer"])
     assert r.status_code == 200 and r.json()["budget_formatted"] == "JPY 150,000,000"
     r = await client.patch(url, json={"currency": "ABC"}, headers=h["producer"])
-    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "currency_in_use"
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "currency_unknown"
     assert (await client.get(url, headers=h["producer"])).json()["budget"] == "150000000"

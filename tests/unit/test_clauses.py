@@ -56,6 +56,34 @@ VALID: dict[str, dict[str, Any]] = {
 }
 
 
+# the second versions: anyone's likeness, pay in money, perpetual licences, displacing tools; and kit rental
+VALID_V2: dict[tuple[str, int], dict[str, Any]] = {
+    ("digital_replica_consent", 2): {
+        "notice_hours": 72,
+        "consent_scope": "per_use",
+        "use_description": "Background replica for the harbour crowd scene (scene 42) only.",
+        "scale_minor_per_day": 150_000,
+        "replica_pay_minor_per_day": 150_000,
+        "currency": "EUR",
+        "separate_signature": True,
+    },
+    ("voice_likeness_licence", 2): {
+        "includes_voice": True,
+        "exclusive": False,
+        "duration_months": 18,
+        "territory": "Worldwide",
+    },
+    ("no_scan_condition_of_hire", 2): {"consent_is_condition_of_hire": False},
+    ("no_required_generative_tools", 2): {"worker_may_be_required_to_use": False, "displacing_tools_excluded": True},
+    ("ai_tool_kit_rental", 1): {
+        "tools": "Own licensed upscaling and denoising models",
+        "rate_minor_per_week": 7_500,
+        "currency": "EUR",
+        "supplied_at_workers_choice": True,
+    },
+}
+
+
 def terms_with(**sections: Any) -> Terms:
     doc = copy.deepcopy(EXAMPLE)
     doc.update(sections)
@@ -116,13 +144,13 @@ def test_levels_are_ordered() -> None:
 
 
 def test_library_holds_every_clause_at_v1() -> None:
-    assert set(CLAUSES) == {(key, 1) for key in VALID}
+    assert set(CLAUSES) == {(key, 1) for key in VALID if key != "ai_tool_kit_rental"} | set(VALID_V2)
     for (key, version), clause in CLAUSES.items():
         assert (clause.key, clause.version) == (key, version)
-        assert clause.template == f"clauses/{key}_v1.txt.j2"
+        assert clause.template == f"clauses/{key}_v{version}.txt.j2"
         assert (TEMPLATES_DIR / clause.template).is_file()
         assert clause.applies_to and clause.title
-    assert latest("digital_replica_consent") is get_clause("digital_replica_consent", 1)
+    assert latest("digital_replica_consent") is get_clause("digital_replica_consent", 2)
 
 
 def test_applicability() -> None:
@@ -371,11 +399,12 @@ def test_ai_material_disclosure_rule() -> None:
 def test_no_required_generative_tools_rule() -> None:
     assert all(r.met for r in check("no_required_generative_tools"))
     reqs = check("no_required_generative_tools", worker_may_be_required_to_use=True)
-    assert len(unmet(reqs)) == len(TERMS.ai_uses)
+    # one per use, and the example terms forbid requiring anyone to prompt tools that displace crew
+    assert len(unmet(reqs)) == len(TERMS.ai_uses) + 1
     terms = terms_with(ai_uses=ai_uses_with(rotoscoping={"policy": "permitted", "worker_may_be_required_to_use": True}))
     reqs = check("no_required_generative_tools", terms, worker_may_be_required_to_use=True)
     assert "ai_uses.rotoscoping.worker_may_be_required_to_use" not in {r.term_path for r in reqs}
-    assert len(unmet(reqs)) == len(TERMS.ai_uses) - 1
+    assert len(unmet(reqs)) == len(TERMS.ai_uses) - 1 + 1  # the displacing-tools term as well
 
 
 def test_digital_replica_consent_rule() -> None:
@@ -449,7 +478,8 @@ def test_replica_consent_covers_planned_voice_clone_and_de_ageing() -> None:
 
 
 def test_voice_likeness_licence_rule() -> None:
-    assert check("voice_likeness_licence") == []  # consent_required is answered by digital_replica_consent
+    # consent_required is answered by digital_replica_consent; the example terms limit the licence
+    assert unmet(check("voice_likeness_licence")) == []
     prohibited = terms_with(ai_uses=ai_uses_with(voice_clone={"policy": "prohibited"}))
     assert unmet(check("voice_likeness_licence", prohibited)) == [
         ("ai_uses.voice_clone.policy", "voice_clone_prohibited")

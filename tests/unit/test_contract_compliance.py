@@ -420,8 +420,11 @@ def test_apprentice_rate_must_meet_the_stricter_compact() -> None:
     assert (violation.compact_slug, violation.term_path, violation.required, violation.actual) == (
         "camera-fund",
         "apprenticeship[0].min_rate_minor_per_week",
-        {"min": 75_000},
+        {"min": 75_000, "currency": "EUR"},
         70_000,
+    )
+    assert violation.message.endswith(
+        "apprentice pay per week must be at least EUR 750.00; the contract gives EUR 700.00"
     )
     effective = report.effective_terms["apprenticeship"]
     [cam] = [e for e in effective if e["department"] == "camera"]
@@ -479,7 +482,7 @@ def test_merge_without_a_budget_reports_conflicts_per_band() -> None:
     short = bind("short", terms(apprenticeship=camera(max_weeks=8)))
     _, conflicts = merge_most_protective([long, short])
     assert [c.term_path for c in conflicts] == ["apprenticeship.camera.weeks"]
-    assert "EUR [0, 50000000)" in conflicts[0].detail
+    assert "EUR 0.00 to under EUR 500,000.00" in conflicts[0].detail
 
 
 def test_different_currencies_for_the_same_department_are_a_conflict() -> None:

@@ -122,14 +122,14 @@ def test_pay_refusals_name_the_row_and_the_field() -> None:
         ]
     )
     assert refusal(lambda: csv_rows(text)) == [
-        (1, "rate_per_week", "currency_decimals"),
+        (1, "rate_per_week", "money_precision"),
         (2, "rate_per_week", "one_amount"),
         (2, "rate_minor_per_week", "one_amount"),
         (3, "rate_per_week", "one_amount"),
         (3, "rate_minor_per_week", "one_amount"),
-        (4, "currency", "currency_in_use"),
+        (4, "currency", "currency_unknown"),
         (5, "rate_per_week", "decimal_amount"),
-        (6, "rate_per_week", "currency_decimals"),
+        (6, "rate_per_week", "money_precision"),
     ]
     with pytest.raises(Unprocessable) as refused:
         csv_rows(text)

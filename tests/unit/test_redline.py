@@ -148,6 +148,7 @@ def test_redline_text() -> None:
         "- ai_uses.de_ageing: " + json.dumps(rule, sort_keys=True),
         '+ ai_uses.synthetic_performer: {"consent_may_be_condition_of_hire": false, "consent_notice_hours": null, '
         '"consent_scope": null, "policy": "disclosure_required", "replica_pay_multiple_of_scale": null, '
+        '"replica_scale_currency": null, "replica_scale_minor_per_day": null, '
         '"worker_may_be_required_to_use": false}',
         '~ ai_uses.voice_clone.policy: "consent_required" → "prohibited"',
         "~ apprenticeship[1].min_weeks: 6 → 8",
