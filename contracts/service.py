@@ -594,6 +594,25 @@ async def _live_contract(engagement_id: UUID) -> UUID | None:
     return None if row is None else row["id"]
 
 
+async def _same_engagement(loaded: dict[str, Any], engagement_id: UUID) -> None:
+    """Under the production's lock: the engagement (and its mentor) are still what the document was made from;
+    a producer may have corrected or removed it while the contract was rendered."""
+    now = await Engagement.select().where(Engagement.id == engagement_id).first()
+    if now is None:
+        raise Conflict("the engagement was removed while the contract was being issued", rule="engagement_removed")
+    mentor = None
+    if now["mentor"]:
+        mentor = (
+            await Engagement.select(Engagement.person_name, Engagement.level, Engagement.department)
+            .where(Engagement.id == now["mentor"])
+            .first()
+        )
+    if now != loaded["engagement"] or mentor != loaded["mentor"]:
+        raise Conflict(
+            "the engagement was changed while the contract was being issued; try again", rule="engagement_changed"
+        )
+
+
 def _replaceable(live: UUID | None, request: ContractRequest) -> UUID | None:
     """The live contract this request replaces (None: there is none); see :func:`contracts.lifecycle.replaceable`."""
     return lifecycle.replaceable(live, request.engagement_id, request.supersedes)
@@ -632,6 +651,7 @@ async def issue(
             await production_row(principal, production_id, write=True, lock=True)
             if idempotency_key and (existing := await _by_key(production_id, idempotency_key)):
                 return await get_contract(principal, _same_request_or_conflict(existing, request_hash)), False
+            await _same_engagement(loaded, request.engagement_id)
             current = {(b.compact_slug, b.version_hash) for b in await bound_versions(production_id)}
             if current != {(b.compact_slug, b.version_hash) for b in bound}:
                 raise Conflict(

@@ -7,6 +7,8 @@ so JPY has none, KWD three and CLF four; formatting is babel's, with the ISO cod
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -147,3 +149,48 @@ def _major_problem(
             f"{value} {currency} is finer than the currency's minor unit ({exponent(currency)} decimals)",
         )
     return None
+
+
+# --- amounts as people write them ----------------------------------------------------------------------
+
+MAX_MAJOR_TEXT = 40  # characters of a written amount: far above any real figure (and MAX_MINOR)
+_MAJOR = re.compile(r"\d+(\.\d+)?")
+
+
+def parse_major(value: str | int | float | Decimal) -> Decimal:
+    """An amount in major units as a person or a JSON number writes it: ``"1800.00"``, ``"1800"``, ``1800``,
+    ``1800.5``. Plain digits with an optional decimal point only: no sign, exponent, grouping, currency or
+    NaN. Raises ``ValueError`` saying what is expected. (A float is read as its shortest decimal form:
+    ``0.1`` is ``Decimal("0.1")``, not the binary fraction nearest to it.)"""
+    if isinstance(value, bool):
+        raise ValueError("an amount is a number, not true/false")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("an amount is a finite number")
+        text = repr(value)
+        if "e" in text or "E" in text:  # 1e+16 or 1e-05: written out without the exponent
+            text = format(Decimal(text), "f")
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("an amount is a finite number")
+        text = format(value, "f")
+    else:
+        text = str(value).strip()
+    if len(text) > MAX_MAJOR_TEXT or not _MAJOR.fullmatch(text):
+        raise ValueError(
+            'an amount in major units is written like "1800.00": digits and a decimal point, '
+            f"got {text[:MAX_MAJOR_TEXT]!r}"
+        )
+    return Decimal(text)
+
+
+def major_text(amount_minor: int, currency: str) -> str:
+    """The amount in major units with the currency's own decimals, no grouping: ``major_text(180000, "EUR")
+    == "1800.00"``, ``major_text(1500, "JPY") == "1500"``; it reads back through :func:`parse_major`."""
+    return format(to_major(amount_minor, currency), "f")
+
+
+def decimals_word(currency: str) -> str:
+    """``"2 decimals"``, ``"no decimals"``: how finely amounts of the currency may be written."""
+    digits = exponent(currency)
+    return "no decimals" if digits == 0 else f"{digits} decimal{'s' if digits != 1 else ''}"

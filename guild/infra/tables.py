@@ -207,6 +207,9 @@ class Engagement(Table, tablename="engagement"):
     start_date = Date()
     end_date = Date()
     mentor: ForeignKey[Engagement] = ForeignKey(references="self", on_delete=OnDelete.set_null, null=True)
+    # the producer's own stable id for the engagement; unique per production when given (migration index
+    # engagement_external_ref); roster imports in upsert mode match rows by it
+    external_ref = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz()
 
 

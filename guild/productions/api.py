@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from guild.domain.errors import Conflict, Forbidden
 from guild.domain.principal import Principal
@@ -18,10 +18,13 @@ from guild.productions.schemas import (
     DisclosureSet,
     EngagementCreate,
     EngagementRead,
+    EngagementUpdate,
+    ImportMode,
     ImportResult,
     ProductionCreate,
     ProductionRead,
     ProductionUpdate,
+    RosterImportResult,
 )
 from guild.web.problems import documented
 from guild.web.responses import encoded
@@ -65,11 +68,45 @@ class ProductionController(Controller):
     async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:
         return await service.bind(request.user, production_id, data)
 
-    @post("/{production_id:uuid}/engagements", raises=documented(Forbidden), summary="Add a crew or cast engagement")
+    @post(
+        "/{production_id:uuid}/engagements",
+        raises=documented(Forbidden, Conflict),
+        summary="Add a crew or cast engagement (409: its external_ref is taken on this production)",
+    )
     async def add_engagement(
         self, request: Req, production_id: FromPath[UUID], data: JSONBody[EngagementCreate]
     ) -> EngagementRead:
         return await service.add_engagement(request.user, production_id, data)
+
+    @patch(
+        "/{production_id:uuid}/engagements/{engagement_id:uuid}",
+        raises=documented(Forbidden, Conflict),
+        summary="Correct an engagement (producers); to end it early, set its end_date",
+        description="Only the fields given change; the result is checked by the rules of creation (dates in "
+        "order, a member's e-mail, a qualified mentor of this production, a unique external_ref). 409 when the "
+        "change would leave engagements that name it as their mentor without a qualified one.",
+    )
+    async def update_engagement(
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        engagement_id: FromPath[UUID],
+        data: JSONBody[EngagementUpdate],
+    ) -> EngagementRead:
+        return await service.update_engagement(request.user, production_id, engagement_id, data)
+
+    @delete(
+        "/{production_id:uuid}/engagements/{engagement_id:uuid}",
+        raises=documented(Forbidden, Conflict),
+        summary="Remove an engagement entered by mistake (producers)",
+        description="Refused (409, rule contract_issued) once a contract was issued for it, whatever its status "
+        "now: end the engagement instead by setting its end_date. Refused (409, rule mentor_of_others) while "
+        "other engagements name it as their mentor.",
+    )
+    async def remove_engagement(
+        self, request: Req, production_id: FromPath[UUID], engagement_id: FromPath[UUID]
+    ) -> None:
+        await service.remove_engagement(request.user, production_id, engagement_id)
 
     @get("/{production_id:uuid}/engagements", summary="The production's engagements")
     async def engagements(self, request: Req, production_id: FromPath[UUID]) -> Response[list[EngagementRead]]:
@@ -109,9 +146,23 @@ class ProductionController(Controller):
         request_max_body_size=IMPORT_MAX_BYTES,
         raises=documented(Forbidden, RequestEntityTooLarge),
         summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none",
+        description="Pay in rate_per_week (major units, 1800.00) or rate_minor_per_week (minor units, 180000). "
+        "mode=append (default) adds every row. mode=upsert matches each row to an engagement by external_ref, "
+        "or by email when the row has no external_ref (a row with neither is refused), updates it where the "
+        "row differs (the row states the engagement whole: an empty email or mentor means none) and adds the "
+        "rows that match nothing; engagements the file does not name stay. Importing the same file again "
+        "changes nothing. The result counts created, updated and unchanged engagements.",
     )
-    async def import_engagements(self, request: Req, production_id: FromPath[UUID]) -> ImportResult:
+    async def import_engagements(
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        mode: Annotated[
+            ImportMode,
+            QueryParameter(
+                description="append: every row is a new engagement; upsert: update the engagements rows match"
+            ),
+        ] = ImportMode.append,
+    ) -> RosterImportResult:
         content_type = request.headers.get("content-type", "")
-        return ImportResult(
-            imported=await imports.import_roster(request.user, production_id, request.body, content_type)
-        )
+        return await imports.import_roster(request.user, production_id, request.body, content_type, mode)

@@ -24,7 +24,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from guild.domain.errors import Unprocessable, invalid
 from guild.domain.principal import Principal
 from guild.productions import service
-from guild.productions.schemas import DISCLOSURE_COLUMNS, ENGAGEMENT_COLUMNS, DisclosureIn, EngagementImportRow
+from guild.productions.schemas import (
+    DISCLOSURE_COLUMNS,
+    ENGAGEMENT_COLUMNS,
+    DisclosureIn,
+    EngagementImportRow,
+    ImportMode,
+    RosterImportResult,
+)
 from guild.web.bodies import refuse_deep_json
 
 Row = TypeVar("Row", bound=BaseModel)
@@ -193,9 +200,15 @@ async def import_disclosures(
     return len(rows)
 
 
-async def import_roster(principal: Principal, production_id: UUID, read_body: BodyReader, content_type: str) -> int:
-    """Add the file's engagements to the production, all rows or none; returns how many. The body is read only
-    after the access check."""
+async def import_roster(
+    principal: Principal,
+    production_id: UUID,
+    read_body: BodyReader,
+    content_type: str,
+    mode: ImportMode = ImportMode.append,
+) -> RosterImportResult:
+    """Import the file's engagements into the production, all rows or none (``mode``: see
+    :func:`guild.productions.service.import_roster_rows`). The body is read only after the access check."""
     await service.assert_can_change(principal, production_id)
     rows = parse_rows(await read_body(), content_type, EngagementImportRow, ENGAGEMENT_COLUMNS)
-    return await service.import_engagements(principal, production_id, rows)
+    return await service.import_roster_rows(principal, production_id, rows, mode)

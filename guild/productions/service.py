@@ -7,6 +7,7 @@ change it; anyone else gets 404.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,6 +25,7 @@ from guild.infra.db import Param, Prepared, copy_many, present, read_tx, update_
 from guild.infra.tables import (
     AssetDisclosure,
     CompactVersion,
+    Contract,
     Engagement,
     Organization,
     Production,
@@ -34,6 +36,7 @@ from guild.productions.amendments import move_bindings
 from guild.productions.commitments import create_commitments, reschedule_commitments
 from guild.productions.queries import READERS, may_read, production_row
 from guild.productions.schemas import (
+    AmountError,
     BindingCreate,
     BindingRead,
     DisclosureIn,
@@ -41,10 +44,14 @@ from guild.productions.schemas import (
     EngagementCreate,
     EngagementImportRow,
     EngagementRead,
+    EngagementUpdate,
+    ImportMode,
     ProductionCreate,
     ProductionRead,
     ProductionStatus,
     ProductionUpdate,
+    RosterImportResult,
+    minor_amount,
 )
 
 
@@ -76,17 +83,19 @@ async def _production_reads(rows: list[dict[str, Any]]) -> list[ProductionRead]:
                 )
             )
     return [
-        ProductionRead(
-            id=row["id"],
-            company=row["company_slug"],
-            title=row["title"],
-            budget_minor=row["budget_minor"],
-            currency=row["currency"],
-            start_date=row["start_date"],
-            end_date=row["end_date"],
-            status=row["status"],
-            created_at=row["created_at"],
-            bindings=bindings.get(row["id"], []),
+        ProductionRead.model_validate(
+            {
+                "id": row["id"],
+                "company": row["company_slug"],
+                "title": row["title"],
+                "budget_minor": row["budget_minor"],
+                "currency": row["currency"],
+                "start_date": row["start_date"],
+                "end_date": row["end_date"],
+                "status": row["status"],
+                "created_at": row["created_at"],
+                "bindings": bindings.get(row["id"], []),
+            }
         )
         for row in rows
     ]
@@ -116,7 +125,7 @@ async def create_production(principal: Principal, data: ProductionCreate) -> Pro
             id=uuid4(),
             company=company["id"],
             title=data.title,
-            budget_minor=data.budget_minor,
+            budget_minor=data.minor_budget,
             currency=data.currency,
             start_date=data.start_date,
             end_date=data.end_date,
@@ -125,7 +134,11 @@ async def create_production(principal: Principal, data: ProductionCreate) -> Pro
         )
         await Production.insert(production)
         await audit.record(
-            principal.id, "production.created", "production", production.id, data.model_dump(mode="json")
+            principal.id,
+            "production.created",
+            "production",
+            production.id,
+            data.model_dump(mode="json", exclude={"budget"}),
         )
         return await _production_read(await production_row(principal, production.id))
 
@@ -195,6 +208,10 @@ async def update_production(principal: Principal, production_id: UUID, data: Pro
     async with write_tx():
         row = await production_row(principal, production_id, write=True, lock=True)
         given = data.model_dump(exclude_unset=True)
+        if "budget" in given:
+            given["budget_minor"] = _minor_or_refuse(
+                given.pop("budget"), given.get("currency", row["currency"]), "budget"
+            )
         start, end = given.get("start_date", row["start_date"]), given.get("end_date", row["end_date"])
         if start and end and end < start:
             field = "end_date" if "end_date" in given else "start_date"
@@ -217,6 +234,14 @@ async def update_production(principal: Principal, production_id: UUID, data: Pro
             if "start_date" in changes or "end_date" in changes:
                 await reschedule_commitments(principal.id, production_id)
         return await _production_read(await production_row(principal, production_id))
+
+
+def _minor_or_refuse(major: Decimal, currency: str, field: str) -> int:
+    """A major-unit amount in minor units of ``currency``; 422 naming ``field`` if the currency has fewer decimals."""
+    try:
+        return minor_amount(major, currency)
+    except AmountError as exc:
+        raise invalid(field, exc.rule, exc.message) from None
 
 
 def _stored(value: Any) -> Any:
@@ -313,55 +338,71 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
 
 
 def _engagement_read(row: dict[str, Any]) -> EngagementRead:
-    return EngagementRead(
-        id=row["id"],
-        production_id=row["production"],
-        person_name=row["person_name"],
-        user_id=row["user"],
-        department=row["department"],
-        role=row["role"],
-        level=row["level"],
-        rate_minor_per_week=row["rate_minor_per_week"],
-        currency=row["currency"],
-        start_date=row["start_date"],
-        end_date=row["end_date"],
-        mentor_engagement_id=row["mentor"],
-        created_at=row["created_at"],
+    return EngagementRead.model_validate(
+        {
+            **{k: v for k, v in row.items() if k not in ("production", "user", "mentor")},
+            "production_id": row["production"],
+            "user_id": row["user"],
+            "mentor_engagement_id": row["mentor"],
+        }
     )
+
+
+async def _user_of(email: str | None) -> UUID | None:
+    if not email:
+        return None
+    user = await User.select(User.id).where(User.email == email.lower()).first()
+    if user is None:
+        raise invalid("email", "user_exists", f"no user account has e-mail {email}")
+    return UUID(str(user["id"]))
+
+
+async def _check_mentor(production_id: UUID, mentor_id: UUID, department: str) -> None:
+    """The one mentor rule of a roster: an engagement of this production, journey level or above, same department."""
+    mentor = (
+        await Engagement.select(Engagement.department, Engagement.level)
+        .where((Engagement.id == mentor_id) & (Engagement.production == production_id))
+        .first()
+    )
+    if mentor is None:
+        raise invalid("mentor_engagement_id", "mentor_in_production", "the mentor must be engaged on this production")
+    fit = mentor_fit(department, mentor["level"], mentor["department"])
+    if not fit.same_department:
+        raise invalid(
+            "mentor_engagement_id",
+            "mentor_same_department",
+            f"the mentor works in {mentor['department']}, not {department}",
+        )
+    if not fit.journey_or_above:
+        raise invalid(
+            "mentor_engagement_id",
+            "mentor_journey_or_above",
+            f"the mentor is {mentor['level']} level; a mentor must be journey level or above",
+        )
+
+
+async def _check_external_ref(production_id: UUID, external_ref: str | None, engagement_id: UUID | None) -> None:
+    if external_ref is None:
+        return
+    taken = await Engagement.select(Engagement.id).where(
+        (Engagement.production == production_id) & (Engagement.external_ref == external_ref)
+    )
+    if any(r["id"] != engagement_id for r in taken):
+        raise Conflict(
+            f"another engagement of this production has external_ref {external_ref!r}",
+            rule="external_ref_unique",
+            field="external_ref",
+            engagement_id=str(taken[0]["id"]),
+        )
 
 
 async def add_engagement(principal: Principal, production_id: UUID, data: EngagementCreate) -> EngagementRead:
     async with write_tx():
-        await production_row(principal, production_id, write=True)
-        user_id = None
-        if data.email:
-            user = await User.select(User.id).where(User.email == data.email.lower()).first()
-            if user is None:
-                raise invalid("email", "user_exists", f"no user account has e-mail {data.email}")
-            user_id = user["id"]
+        await production_row(principal, production_id, write=True, lock=True)
+        user_id = await _user_of(data.email)
         if data.mentor_engagement_id:
-            mentor = (
-                await Engagement.select(Engagement.department, Engagement.level)
-                .where((Engagement.id == data.mentor_engagement_id) & (Engagement.production == production_id))
-                .first()
-            )
-            if mentor is None:
-                raise invalid(
-                    "mentor_engagement_id", "mentor_in_production", "the mentor must be engaged on this production"
-                )
-            fit = mentor_fit(data.department, mentor["level"], mentor["department"])
-            if not fit.same_department:
-                raise invalid(
-                    "mentor_engagement_id",
-                    "mentor_same_department",
-                    f"the mentor works in {mentor['department']}, not {data.department.value}",
-                )
-            if not fit.journey_or_above:
-                raise invalid(
-                    "mentor_engagement_id",
-                    "mentor_journey_or_above",
-                    f"the mentor is {mentor['level']} level; a mentor must be journey level or above",
-                )
+            await _check_mentor(production_id, data.mentor_engagement_id, data.department.value)
+        await _check_external_ref(production_id, data.external_ref, None)
         engagement = Engagement(
             id=uuid4(),
             production=production_id,
@@ -370,11 +411,12 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
             department=data.department.value,
             role=data.role,
             level=data.level.value,
-            rate_minor_per_week=data.rate_minor_per_week,
+            rate_minor_per_week=data.minor_rate,
             currency=data.currency,
             start_date=data.start_date,
             end_date=data.end_date,
             mentor=data.mentor_engagement_id,
+            external_ref=data.external_ref,
             created_at=_now(),
         )
         await Engagement.insert(engagement)
@@ -386,6 +428,173 @@ async def add_engagement(principal: Principal, production_id: UUID, data: Engage
             {"engagement_id": str(engagement.id), "department": data.department.value, "level": data.level.value},
         )
         return _engagement_read(await present(Engagement.select().where(Engagement.id == engagement.id)))
+
+
+async def _engagement_row(production_id: UUID, engagement_id: UUID) -> dict[str, Any]:
+    row = (
+        await Engagement.select()
+        .where((Engagement.id == engagement_id) & (Engagement.production == production_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"engagement {engagement_id} not found on production {production_id}")
+    return row
+
+
+def _qualified_mentor(department: str, mentor_level: str, mentor_department: str) -> bool:
+    return mentor_fit(department, mentor_level, mentor_department).qualified
+
+
+async def _refuse_if_mentoring(engagement_id: UUID, level: str, department: str, *, removing: bool) -> None:
+    """An engagement others name as their mentor keeps qualifying for them: removing it, or correcting its level
+    or department so that it no longer qualifies, is refused naming those engagements (reassign them first)."""
+    mentees = await Engagement.select(Engagement.id, Engagement.person_name, Engagement.department).where(
+        Engagement.mentor == engagement_id
+    )
+    affected = [m for m in mentees if removing or not _qualified_mentor(m["department"], level, department)]
+    if affected:
+        names = ", ".join(m["person_name"] for m in affected)
+        why = (
+            "it is the mentor of"
+            if removing
+            else f"as {level} level in {department} it would no longer qualify as the mentor of"
+        )
+        raise Conflict(
+            f"the engagement cannot be {'removed' if removing else 'changed so'}: {why} {names}; "
+            "give them another mentor (or none) first",
+            rule="mentor_of_others",
+            field="mentor_engagement_id" if removing else "level",
+            dependants=[{"engagement_id": str(m["id"]), "person_name": m["person_name"]} for m in affected],
+        )
+
+
+_ENGAGEMENT_COLUMNS = {
+    "person_name": Engagement.person_name,
+    "user": Engagement.user,
+    "department": Engagement.department,
+    "role": Engagement.role,
+    "level": Engagement.level,
+    "rate_minor_per_week": Engagement.rate_minor_per_week,
+    "currency": Engagement.currency,
+    "start_date": Engagement.start_date,
+    "end_date": Engagement.end_date,
+    "mentor": Engagement.mentor,
+    "external_ref": Engagement.external_ref,
+}
+# what an audit event may say of a change (person_name, user and external_ref: only that they changed, since
+# audit events are kept for good and personal data should not be)
+_AUDITED_VALUES = {"department", "role", "level", "rate_minor_per_week", "currency", "start_date", "end_date", "mentor"}
+
+
+def _audit_change(name: str, old: Any, new: Any) -> Any:
+    if name not in _AUDITED_VALUES:
+        return "changed"
+    return {"from": _json_value(old), "to": _json_value(new)}
+
+
+async def update_engagement(
+    principal: Principal, production_id: UUID, engagement_id: UUID, data: EngagementUpdate
+) -> EngagementRead:
+    """Correct an engagement (producers of the company): the stored fields with these changes must pass the
+    rules of creation (dates in order, a member's e-mail, a qualified mentor of this production, a unique
+    external_ref), and it must remain a qualified mentor for those who name it. Contracts already issued
+    for it do not change (they are re-checked by the next compliance run); to end an engagement early,
+    set its end_date."""
+    async with write_tx():
+        await production_row(principal, production_id, write=True, lock=True)
+        row = await _engagement_row(production_id, engagement_id)
+        given = data.model_dump(exclude_unset=True)
+        new: dict[str, Any] = {}
+        for name in ("person_name", "role", "start_date", "end_date", "external_ref", "currency"):
+            if name in given:
+                new[name] = given[name]
+        for name in ("department", "level"):
+            if name in given:
+                new[name] = given[name].value
+        if (
+            "currency" in given
+            and given["currency"] != row["currency"]
+            and not ("rate_per_week" in given or "rate_minor_per_week" in given)
+        ):
+            raise invalid(
+                "currency",
+                "rate_with_currency",
+                "a new currency needs the rate in it too: give rate_per_week or rate_minor_per_week with it",
+            )
+        currency = new.get("currency", row["currency"])
+        if "rate_per_week" in given:
+            new["rate_minor_per_week"] = _minor_or_refuse(given["rate_per_week"], currency, "rate_per_week")
+        elif "rate_minor_per_week" in given:
+            new["rate_minor_per_week"] = given["rate_minor_per_week"]
+        if "email" in given:
+            new["user"] = await _user_of(given["email"])
+        if "mentor_engagement_id" in given:
+            new["mentor"] = given["mentor_engagement_id"]
+        merged = {**row, **new}
+        if merged["end_date"] < merged["start_date"]:
+            field = "end_date" if "end_date" in given else "start_date"
+            raise invalid(
+                field,
+                "dates_in_order",
+                f"end_date ({merged['end_date']}) must not be before start_date ({merged['start_date']})",
+            )
+        if merged["mentor"] is not None:
+            if merged["mentor"] == engagement_id:
+                raise invalid("mentor_engagement_id", "mentor_not_self", "an engagement cannot be its own mentor")
+            if "mentor" in new or "department" in new:
+                await _check_mentor(production_id, merged["mentor"], merged["department"])
+        if "level" in new or "department" in new:
+            await _refuse_if_mentoring(engagement_id, merged["level"], merged["department"], removing=False)
+        if "external_ref" in new:
+            await _check_external_ref(production_id, merged["external_ref"], engagement_id)
+        changes = {name: value for name, value in new.items() if value != row[name]}
+        if changes:
+            await Engagement.update({_ENGAGEMENT_COLUMNS[n]: v for n, v in changes.items()}).where(
+                Engagement.id == engagement_id
+            )
+            await audit.record(
+                principal.id,
+                "engagement.updated",
+                "production",
+                production_id,
+                {
+                    "engagement_id": str(engagement_id),
+                    "changes": {n: _audit_change(n, row[n], v) for n, v in sorted(changes.items())},
+                },
+            )
+        return _engagement_read(await _engagement_row(production_id, engagement_id))
+
+
+async def remove_engagement(principal: Principal, production_id: UUID, engagement_id: UUID) -> None:
+    """Remove an engagement entered by mistake (producers of the company). Refused (409) once a contract was
+    issued for it, whatever became of that contract since (a void or superseded contract stays on record and
+    names the engagement): end it instead (its end_date). Refused too while others name it as their mentor."""
+    async with write_tx():
+        # The production's row lock: contract issuance takes it too, so a removal and an issuance for the
+        # same engagement run one after the other, and whichever comes second sees the first.
+        await production_row(principal, production_id, write=True, lock=True)
+        row = await _engagement_row(production_id, engagement_id)
+        contracts = (
+            await Contract.select(Contract.id, Contract.status)
+            .where(Contract.engagement == engagement_id)
+            .order_by(Contract.issued_at)
+        )
+        if contracts:
+            raise Conflict(
+                f"a contract was issued for this engagement ({len(contracts)} on record); an engagement with "
+                "contracts stays on the roster: end it instead by setting its end_date",
+                rule="contract_issued",
+                contracts=[{"contract_id": str(c["id"]), "status": c["status"]} for c in contracts],
+            )
+        await _refuse_if_mentoring(engagement_id, row["level"], row["department"], removing=True)
+        await Engagement.delete().where(Engagement.id == engagement_id)
+        await audit.record(
+            principal.id,
+            "engagement.removed",
+            "production",
+            production_id,
+            {"engagement_id": str(engagement_id), "department": row["department"], "level": row["level"]},
+        )
 
 
 ENGAGEMENT_READS = TypeAdapter(list[EngagementRead])
@@ -404,6 +613,7 @@ _ENGAGEMENTS_OF = Prepared(
             Engagement.start_date,
             Engagement.end_date,
             Engagement.mentor.as_alias("mentor_engagement_id"),
+            Engagement.external_ref,
             Engagement.created_at,
         )
         .where(Engagement.production == Param("production"))
@@ -490,39 +700,153 @@ _IMPORT_COLUMNS = (
     Engagement.currency,
     Engagement.start_date,
     Engagement.end_date,
+    Engagement.external_ref,
     Engagement.created_at,
 )
+# what a row of an upsert sets on the engagement it matches (external_ref: the key, never changed by a row)
+_ROW_FIELDS: tuple[str, ...] = ("person_name", "user", "department", "role", "level", "rate_minor_per_week")
+_ROW_FIELDS += ("currency", "start_date", "end_date", "mentor")
+
+
+def _row_error(number: int, field: str, rule: str, message: str) -> dict[str, Any]:
+    return {"row": number, "field": field, "rule": rule, "message": message}
+
+
+def _match_rows(
+    rows: list[EngagementImportRow], existing: list[dict[str, Any]], users: dict[str, UUID], mode: ImportMode
+) -> tuple[list[dict[str, Any] | None], list[dict[str, Any]]]:
+    """Each row's engagement on the production (None: a new one) and the rows' key problems.
+
+    append: every row is new; an external_ref already on the production or twice in the file is refused.
+    upsert: a row with external_ref matches the engagement with that ref; a row without one matches by
+    e-mail (the one engagement of the production linked to that member); a row with neither cannot be
+    matched (a second import would duplicate it) and is refused."""
+    by_ref = {e["external_ref"]: e for e in existing if e["external_ref"] is not None}
+    by_user: dict[UUID, list[dict[str, Any]]] = {}
+    for e in existing:
+        if e["user"] is not None:
+            by_user.setdefault(e["user"], []).append(e)
+    matches: list[dict[str, Any] | None] = []
+    errors: list[dict[str, Any]] = []
+    first_ref: dict[str, int] = {}
+    first_email: dict[str, int] = {}
+    first_match: dict[UUID, int] = {}
+    for number, r in enumerate(rows, start=1):
+        match = None
+        if r.external_ref is not None:
+            if r.external_ref in first_ref:
+                errors.append(
+                    _row_error(
+                        number,
+                        "external_ref",
+                        "unique_in_file",
+                        f"external_ref {r.external_ref!r} is also on row {first_ref[r.external_ref]}",
+                    )
+                )
+            first_ref.setdefault(r.external_ref, number)
+            if mode is ImportMode.upsert:
+                match = by_ref.get(r.external_ref)
+            elif r.external_ref in by_ref:
+                errors.append(
+                    _row_error(
+                        number,
+                        "external_ref",
+                        "external_ref_unique",
+                        f"an engagement of this production already has external_ref {r.external_ref!r}; "
+                        "import with mode=upsert to update it",
+                    )
+                )
+        elif mode is ImportMode.upsert:
+            if r.email is None:
+                errors.append(
+                    _row_error(
+                        number,
+                        "external_ref",
+                        "upsert_key",
+                        "in upsert mode a row needs external_ref or email to find its engagement again",
+                    )
+                )
+            else:
+                email = r.email.lower()
+                if email in first_email:
+                    errors.append(
+                        _row_error(
+                            number,
+                            "email",
+                            "unique_in_file",
+                            f"{r.email} is also on row {first_email[email]}; give external_ref to tell them apart",
+                        )
+                    )
+                first_email.setdefault(email, number)
+                candidates = by_user.get(users[email], []) if email in users else []
+                if len(candidates) > 1:
+                    errors.append(
+                        _row_error(
+                            number,
+                            "email",
+                            "upsert_ambiguous",
+                            f"{len(candidates)} engagements of this production are linked to {r.email}; "
+                            "give external_ref to say which",
+                        )
+                    )
+                elif candidates:
+                    match = candidates[0]
+        if match is not None:
+            if match["id"] in first_match:
+                errors.append(
+                    _row_error(
+                        number,
+                        "external_ref" if r.external_ref else "email",
+                        "unique_in_file",
+                        f"matches the same engagement as row {first_match[match['id']]}",
+                    )
+                )
+            first_match.setdefault(match["id"], number)
+        matches.append(match)
+    return matches, errors
 
 
 async def import_engagements(principal: Principal, production_id: UUID, rows: list[EngagementImportRow]) -> int:
-    """All rows or none: e-mails and mentors are resolved and checked before anything is written."""
+    """Append the rows (see :func:`import_roster_rows`); returns how many."""
+    return (await import_roster_rows(principal, production_id, rows, ImportMode.append)).imported
+
+
+async def import_roster_rows(
+    principal: Principal, production_id: UUID, rows: list[EngagementImportRow], mode: ImportMode
+) -> RosterImportResult:
+    """All rows or none: keys, e-mails and mentors are resolved and checked before anything is written.
+
+    append: every row becomes a new engagement. upsert: a row that matches an engagement (see
+    :func:`_match_rows`) states it whole (an absent e-mail or mentor means none; its external_ref stays)
+    and updates it where it differs; other rows become new engagements. Engagements the file does not
+    name stay as they are. Nothing differs: nothing is written and nothing audited, so re-importing a
+    file changes nothing."""
     async with write_tx():
-        await production_row(principal, production_id, write=True)
+        await production_row(principal, production_id, write=True, lock=True)
         emails = sorted({r.email.lower() for r in rows if r.email})
         users = {
             u["email"]: u["id"]
             for u in (await User.select(User.id, User.email).where(User.email.is_in(emails)) if emails else [])
         }
-        existing = await Engagement.select(
-            Engagement.id, Engagement.person_name, Engagement.department, Engagement.level
-        ).where(Engagement.production == production_id)
-        ids = uuid4s(len(rows))
+        existing = await Engagement.select(Engagement.id, *_ENGAGEMENT_COLUMNS.values()).where(
+            Engagement.production == production_id
+        )
+        matches, errors = _match_rows(rows, existing, users, mode)
+        new_ids = iter(uuid4s(sum(1 for m in matches if m is None)))
+        ids = [m["id"] if m is not None else next(new_ids) for m in matches]
+        # the roster as it will be: engagements the file leaves alone, and the file's rows
+        named = {m["id"] for m in matches if m is not None}
+        final: dict[UUID, tuple[str, str, str]] = {
+            e["id"]: (e["person_name"], e["department"], e["level"]) for e in existing if e["id"] not in named
+        }
+        final.update({i: (r.person_name, r.department, r.level) for i, r in zip(ids, rows, strict=True)})
         by_name: dict[str, list[tuple[UUID, str, str]]] = {}
-        for e in existing:
-            by_name.setdefault(e["person_name"], []).append((e["id"], e["department"], e["level"]))
-        for new_id, r in zip(ids, rows, strict=True):
-            by_name.setdefault(r.person_name, []).append((new_id, r.department, r.level))
-        errors, mentors = [], []
-        for number, r in enumerate(rows, start=1):
+        for key, (name, department, level) in final.items():
+            by_name.setdefault(name, []).append((key, department, level))
+        mentors: list[UUID | None] = []
+        for number, (own_id, r) in enumerate(zip(ids, rows, strict=True), start=1):
             if r.email and r.email.lower() not in users:
-                errors.append(
-                    {
-                        "row": number,
-                        "field": "email",
-                        "rule": "user_exists",
-                        "message": f"no user account has e-mail {r.email}",
-                    }
-                )
+                errors.append(_row_error(number, "email", "user_exists", f"no user account has e-mail {r.email}"))
             mentor_id = None
             if r.mentor_person_name:
                 found = by_name.get(r.mentor_person_name, [])
@@ -532,6 +856,8 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
                         "mentor_in_production",
                         f"{len(found)} engagements named {r.mentor_person_name!r}; need exactly one",
                     )
+                elif found[0][0] == own_id:
+                    problem = ("mentor_not_self", "an engagement cannot be its own mentor")
                 elif not (fit := mentor_fit(r.department, found[0][2], found[0][1])).same_department:
                     problem = ("mentor_same_department", f"the mentor works in {found[0][1]}, not {r.department.value}")
                 elif not fit.journey_or_above:
@@ -540,19 +866,36 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
                         f"the mentor is {found[0][2]} level; journey or above required",
                     )
                 if problem:
-                    errors.append(
-                        {"row": number, "field": "mentor_person_name", "rule": problem[0], "message": problem[1]}
-                    )
+                    errors.append(_row_error(number, "mentor_person_name", problem[0], problem[1]))
                 else:
                     mentor_id = found[0][0]
             mentors.append(mentor_id)
+        if mode is ImportMode.upsert and named:
+            # engagements the file leaves alone keep a qualified mentor when the file changes that mentor
+            row_of = {i: n for n, i in enumerate(ids, start=1)}
+            for e in existing:
+                if e["id"] in named or e["mentor"] not in named:
+                    continue
+                _, department, level = final[e["mentor"]]
+                if not mentor_fit(e["department"], level, department).qualified:
+                    errors.append(
+                        _row_error(
+                            row_of[e["mentor"]],
+                            "level",
+                            "mentor_of_others",
+                            f"as {level} level in {department} it would no longer qualify as the mentor of "
+                            f"{e['person_name']}",
+                        )
+                    )
         if errors:
+            errors.sort(key=lambda e: e["row"])
             raise Unprocessable(
                 f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported",
                 title="Validation failed",
                 errors=errors,
             )
         now = _now()
+        created = [(i, r, m) for i, r, m, match in zip(ids, rows, mentors, matches, strict=True) if match is None]
         # Through the driver (COPY on PostgreSQL): every row is validated above; the ORM would build
         # one Python object and one SQL fragment per row. Mentors may be rows of this same file, so
         # the links are set once all rows exist.
@@ -568,23 +911,61 @@ async def import_engagements(principal: Principal, production_id: UUID, rows: li
                     r.department,  # StrEnum members are strings to both drivers
                     r.role,
                     r.level,
-                    r.rate_minor_per_week,
+                    r.minor_rate,
                     r.currency,
                     r.start_date,
                     r.end_date,
+                    r.external_ref,
                     now,
                 )
-                for new_id, r in zip(ids, rows, strict=True)
+                for new_id, r, _ in created
             ],
         )
-        await update_many(
-            Engagement,
-            Engagement.mentor,
-            Engagement.id,
-            [(new_id, mentor_id) for new_id, mentor_id in zip(ids, mentors, strict=True) if mentor_id],
+        await update_many(Engagement, Engagement.mentor, Engagement.id, [(new_id, m) for new_id, _, m in created if m])
+        # matched engagements: one statement per column that changes in any of them
+        changed: dict[str, list[tuple[UUID, Any]]] = {}
+        updated = 0
+        for r, m, match in zip(rows, mentors, matches, strict=True):
+            if match is None:
+                continue
+            wanted = _row_values(r, users, m)
+            differs = [name for name in _ROW_FIELDS if wanted[name] != match[name]]
+            for name in differs:
+                changed.setdefault(name, []).append((match["id"], wanted[name]))
+            updated += bool(differs)
+        for name, pairs in changed.items():
+            await update_many(Engagement, _ENGAGEMENT_COLUMNS[name], Engagement.id, pairs)
+        result = RosterImportResult(
+            imported=len(rows),
+            mode=mode,
+            created=len(created),
+            updated=updated,
+            unchanged=len(rows) - len(created) - updated,
         )
-        await audit.record(principal.id, "production.roster_imported", "production", production_id, {"rows": len(rows)})
-    return len(rows)
+        if result.created or result.updated:
+            await audit.record(
+                principal.id,
+                "production.roster_imported",
+                "production",
+                production_id,
+                {"rows": len(rows), "mode": mode.value, "created": result.created, "updated": result.updated},
+            )
+    return result
+
+
+def _row_values(r: EngagementImportRow, users: dict[str, UUID], mentor: UUID | None) -> dict[str, Any]:
+    return {
+        "person_name": r.person_name,
+        "user": users.get(r.email.lower()) if r.email else None,
+        "department": r.department.value,
+        "role": r.role,
+        "level": r.level.value,
+        "rate_minor_per_week": r.minor_rate,
+        "currency": r.currency,
+        "start_date": r.start_date,
+        "end_date": r.end_date,
+        "mentor": mentor,
+    }
 
 
 async def assert_can_change(principal: Principal, production_id: UUID) -> None:

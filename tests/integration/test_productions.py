@@ -169,7 +169,8 @@ async def test_roster_csv_import_is_all_or_nothing_and_names_every_bad_row(clien
     assert await Engagement.count() == 0
 
     r = await client.post(url, content=good.encode(), headers=csv_headers)
-    assert r.status_code == 200 and r.json() == {"imported": 2}
+    assert r.status_code == 200
+    assert r.json() == {"imported": 2, "mode": "append", "created": 2, "updated": 0, "unchanged": 0}
     roster = (await client.get(f"/api/v1/productions/{pid}/engagements", headers=h["producer"])).json()
     by_name = {e["person_name"]: e for e in roster}
     assert by_name["Ari Apprentice"]["mentor_engagement_id"] == by_name["Mara Journey"]["id"]

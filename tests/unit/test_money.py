@@ -51,3 +51,78 @@ def test_amounts_are_integers() -> None:
 @given(st.integers(min_value=-(10**15), max_value=10**15), st.sampled_from(["EUR", "JPY", "KWD", "CLF", "USD"]))
 def test_round_trip(minor: int, currency: str) -> None:
     assert to_minor(to_major(minor, currency), currency) == minor
+
+
+# --- currencies in use and amounts as people write them -----------------------------------------------
+
+
+def test_only_currencies_in_use_are_known() -> None:
+    from guild.domain.money import currencies_in_use, known_currency
+
+    assert all(known_currency(c) for c in ("EUR", "USD", "GBP", "JPY", "KWD", "ISK", "CHF"))
+    # made up, withdrawn (Deutsche Mark, Croatian kuna since 2023), a unit of account, gold, lower case
+    assert not any(known_currency(c) for c in ("XYZ", "DEM", "HRK", "CLF", "XAU", "eur", ""))
+    assert 140 < len(currencies_in_use()) < 200
+
+
+@pytest.mark.parametrize(
+    ("written", "amount"),
+    [
+        ("1800.00", Decimal("1800.00")),
+        ("1800", Decimal("1800")),
+        (" 0.5 ", Decimal("0.5")),
+        (1800, Decimal("1800")),
+        (1800.5, Decimal("1800.5")),
+        (0.1, Decimal("0.1")),  # the decimal a person wrote, not the binary fraction nearest to it
+        (1e16, Decimal("10000000000000000")),
+        (Decimal("12.30"), Decimal("12.30")),
+    ],
+)
+def test_major_amounts_are_read_as_written(written: object, amount: Decimal) -> None:
+    from guild.domain.money import parse_major
+
+    parsed = parse_major(written)  # type: ignore[arg-type]
+    assert parsed == amount and str(parsed) == str(amount)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["1,800.00", "-1", "1e3", "NaN", "Infinity", ".5", "5.", "EUR 5", "", "1" * 41, True, -0.5, float("nan")],
+)
+def test_anything_but_plain_decimal_digits_is_refused(written: object) -> None:
+    from guild.domain.money import parse_major
+
+    with pytest.raises(ValueError, match="amount"):
+        parse_major(written)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("written", "currency", "minor"),
+    [
+        ("1800.00", "EUR", 180_000),
+        ("1800", "EUR", 180_000),
+        ("1800.5", "EUR", 180_050),
+        ("1500", "JPY", 1_500),
+        ("1500.0", "JPY", 1_500),
+    ]
+    + [("1.234", "KWD", 1_234), ("0.001", "BHD", 1), ("1.50", "JPY", None), ("1.5", "JPY", None)]
+    + [("0.005", "EUR", None), ("12.3456", "KWD", None)],
+)
+def test_major_to_minor_by_the_currency_exponent(written: str, currency: str, minor: int | None) -> None:
+    """A zero after the currency's last decimal is harmless (JPY "1500.0" is 1500); anything finer is refused."""
+    from guild.domain.money import parse_major
+
+    if minor is None:
+        with pytest.raises(ValueError, match="minor unit"):
+            to_minor(parse_major(written), currency)
+    else:
+        assert to_minor(parse_major(written), currency) == minor
+
+
+def test_major_text_has_the_currency_decimals_and_reads_back() -> None:
+    from guild.domain.money import decimals_word, major_text, parse_major
+
+    assert [major_text(180_000, "EUR"), major_text(1_500, "JPY"), major_text(5, "KWD")] == ["1800.00", "1500", "0.005"]
+    assert major_text(10**15, "EUR") == "10000000000000.00"  # never an exponent
+    assert to_minor(parse_major(major_text(123_456_789, "USD")), "USD") == 123_456_789
+    assert [decimals_word(c) for c in ("EUR", "JPY", "KWD")] == ["2 decimals", "no decimals", "3 decimals"]
