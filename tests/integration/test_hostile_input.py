@@ -46,6 +46,8 @@ async def world(client, scenario):
     pid = await scenario.production("kestrel", "Harbour", by=admin, bind=["accord"], **harbour)
     unbound = await scenario.production("kestrel", "Unbound", by=admin, **harbour)
     actor = await scenario.engagement(pid, by=admin, **ENGAGEMENT)
+    scans = {"key": "custom.scans", "title": "Scans", "text": "The body scan is a condition of this engagement."}
+    assert (await client.post("/api/v1/organizations/guild-a/clauses", json=scans, headers=admin)).status_code == 201
     etag = (await client.get("/api/v1/compacts/draft-c/versions/1", headers=admin)).headers["etag"]
     return {"h": admin, "pid": pid, "unbound": unbound, "actor": actor, "etag": etag}
 
@@ -146,6 +148,18 @@ def examples(w: dict[str, Any]) -> dict[tuple[str, str], Example]:
         ("POST", "/api/v1/compacts/{slug}/versions/{number}/decisions"): Example(
             "/api/v1/compacts/prop-c/versions/1/decisions",
             {"organization": "guild-a", "decision": "reject", "reason": "Quota too low."},
+        ),
+        ("POST", "/api/v1/compacts/{slug}/versions/{number}/clause-reviews"): Example(
+            "/api/v1/compacts/accord/versions/1/clause-reviews",
+            {
+                "organization": "guild-a",
+                "key": "custom.scans",
+                "version": 1,
+                "party": "guild-a",
+                "term_paths": ["ai_uses.performer_digital_replica.policy"],
+                "note": "Scheduling only.",
+            },
+            ok=(200,),
         ),
         ("POST", "/api/v1/compacts/{slug}/versions/{number}/withdraw"): Example(
             "/api/v1/compacts/draft-c/versions/1/withdraw", {"reason": "Superseded by a new draft."}
