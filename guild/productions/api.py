@@ -5,6 +5,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from guild.domain.errors import Conflict, Forbidden
@@ -63,10 +64,16 @@ class ProductionController(Controller):
     @post(
         "/{production_id:uuid}/bindings",
         raises=documented(Forbidden, Conflict),
-        summary="Bind the production to a ratified compact version",
+        responses={
+            200: ResponseSpec(ProductionRead, description="Already bound to an older version: moved to this one")
+        },
+        summary="Bind the production to a ratified compact version (a newer version of a bound compact moves it: 200)",
     )
-    async def bind(self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]) -> ProductionRead:
-        return await service.bind(request.user, production_id, data)
+    async def bind(
+        self, request: Req, production_id: FromPath[UUID], data: JSONBody[BindingCreate]
+    ) -> Response[ProductionRead]:
+        production, created = await service.bind(request.user, production_id, data)
+        return Response(production, status_code=201 if created else 200)
 
     @post(
         "/{production_id:uuid}/engagements",

@@ -252,10 +252,10 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -> ProductionRead:
-    """Bind the production to a ratified compact version. Already bound to the compact: a newer version is an
-    update of that binding (it moves, as when an amendment is ratified: :mod:`guild.productions.amendments`);
-    the same version or an older one is refused (409, naming both)."""
+async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -> tuple[ProductionRead, bool]:
+    """Bind the production to a ratified compact version; whether a binding was created. Already bound to the
+    compact: a newer version is an update of that binding (it moves, as when an amendment is ratified:
+    :mod:`guild.productions.amendments`); the same version or an older one is refused (409, naming both)."""
     async with write_tx():
         await production_row(principal, production_id, write=True)
         query = CompactVersion.select(
@@ -314,7 +314,7 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
                 await version_row(version["compact"], data.version),
             )
             await move_bindings(principal.id, data.compact, old, new, [production_id], cause="rebound_by_producer")
-            return await _production_read(row)
+            return await _production_read(row), False
         await ProductionBinding.insert(
             ProductionBinding(
                 id=uuid4(),
@@ -334,7 +334,7 @@ async def bind(principal: Principal, production_id: UUID, data: BindingCreate) -
             production_id,
             {"compact": data.compact, "version": data.version, "version_hash": version["terms_hash"]},
         )
-        return await _production_read(row)
+        return await _production_read(row), True
 
 
 def _engagement_read(row: dict[str, Any]) -> EngagementRead:
