@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Any, ClassVar
 
@@ -105,7 +105,7 @@ class MajorUnits(BaseModel):
             if problem is not None:
                 problems.append(((major,), *problem, value))
                 continue
-            out[minor] = to_minor(Decimal(str(value).strip()), out[currency_field])
+            out[minor] = to_minor(parse_major(value), out[currency_field])
         fail_at(cls, problems)
         return out
 
@@ -135,19 +135,16 @@ def _major_problem(
     if not isinstance(currency, str) or not known_currency(currency):
         return "amount_currency", f"{major} needs an ISO 4217 currency in use in {currency_field}"
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return "decimal_type", f'{major} must be a decimal amount, e.g. "1800.00"'
+        return "decimal_type", f'{major} must be a decimal string or a number, e.g. "1800.00"'
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return "decimal_parsing", f'{major} must be a decimal amount, e.g. "1800.00"'
-    if not amount.is_finite() or amount < 0 or amount >= 10**15:
-        return "amount_range", f"{major} must be an amount from 0 to below 10^15"
+        amount = parse_major(value)  # the one reading of an amount a person writes
+    except ValueError as exc:
+        return "decimal_amount", str(exc)
+    if amount >= 10**15:
+        return "less_than_equal", f"{major} must be below 10^15"
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
-        return (
-            "money_precision",
-            f"{value} {currency} is finer than the currency's minor unit ({exponent(currency)} decimals)",
-        )
+        return "money_precision", f"{currency} amounts have {decimals_word(currency)}; {value} has more"
     return None
 
 
