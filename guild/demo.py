@@ -12,7 +12,7 @@ from guild.accounts.service import create_user, load_principal, user_count
 from guild.compacts import service as compacts
 from guild.compacts.queries import get_version
 from guild.compacts.schemas import AmendmentCreate, CompactCreate, DecisionCreate
-from guild.compacts.terms import example_terms
+from guild.compacts.terms import WorkingCalendar, example_terms
 from guild.domain.principal import Principal
 from guild.domain.statuses import ProductionStatus
 from guild.infra.pdf import PdfRenderer
@@ -97,7 +97,9 @@ async def _demo_compacts() -> None:
     performers = await _principal("officer.performers")
     writers = await _principal("officer.writers")
     vfx = await _principal("officer.vfx")
-    terms = example_terms().model_copy(update={"quorum": None})
+    terms = example_terms().model_copy(
+        update={"quorum": None, "working_calendar": WorkingCalendar(country="IE")}  # an Irish co-production
+    )
     await compacts.create_compact(
         performers,
         CompactCreate(
