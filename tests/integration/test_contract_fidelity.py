@@ -142,3 +142,36 @@ async def test_a_plain_text_clause_is_held_until_an_officer_reviews_it(client, w
     checks = await verify_file(pdf)
     assert all(ok for ok, _ in checks), checks
     assert any("complies with the compact versions it cites" in what for _, what in checks)
+
+
+async def test_a_writers_contract_is_refused_without_the_ai_material_clause_then_issued(
+    client, world, production, scenario
+):
+    h, pid = world["h"], production["id"]
+    writer = await scenario.engagement(pid, "Wren Writer", by=h["producer"], department="writing", role="Screenwriter")
+    request = {
+        "engagement_id": writer,
+        "contract_type": "writer",
+        "clauses": [
+            clause("fees_and_schedule"),
+            clause("no_required_generative_tools"),
+            clause("no_training_ingestion"),
+        ],
+    }
+    url = f"/api/v1/productions/{pid}/contracts"
+    refused_body = await client.post(url, json=request, headers=h["producer"])
+    assert {(slug, rule) for slug, _, rule in refused(refused_body)} == {
+        ("screen-guild", "clause_required"),
+        ("film-fund", "clause_required"),
+    }
+    assert {v["clause"] for v in refused_body.json()["violations"]} == {"ai_material_disclosure"}
+    disclosure = {
+        "key": "ai_material_disclosure",
+        "version": 1,
+        "params": {"disclose_ai_generated_material": True, "ai_material_not_source_material": True},
+    }
+    issued = await client.post(
+        url, json={**request, "clauses": [*request["clauses"], disclosure]}, headers=h["producer"]
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["contract_type"] == "writer" and issued.json()["compliance"]["compliant"] is True
