@@ -648,11 +648,6 @@ def _persist(
     if str(row["version"]) != str(primary.version.version_id):
         values[Finding.compact] = primary.version.compact_id
         values[Finding.version] = primary.version.version_id
-    row = {
-        **row,
-        "compact_slug": primary.version.compact_slug,
-        "version_number": primary.version.version_number,
-    }
     now_citing = {str(c.version.version_id): c for c in citing}
     plan.cite.extend(
         (uuid4(), row["id"], c.version.compact_id, c.version.version_id)
@@ -681,7 +676,14 @@ def _persist(
     plan.touched.append(row["id"])
     plan.stats.still_open += 1
     if newly:
-        info = {**row, "severity": severity, "evidence": evidence, "remediation": d.remediation}
+        info = {
+            **row,
+            "compact_slug": primary.version.compact_slug,
+            "version_number": primary.version.version_number,
+            "severity": severity,
+            "evidence": evidence,
+            "remediation": d.remediation,
+        }
 
         def payload() -> dict[str, Any]:
             return {**_payload(info, OPEN, run_id, escalated_at=now), "previous_severity": row["severity"]}

@@ -274,3 +274,23 @@ async def test_the_migration_merges_open_duplicates_into_the_first_seen(two):
     assert now[kept["id"]]["status"] == "open" and now[single.id]["status"] == "resolved"
     assert now[kept["id"]]["version"] == two.film.id  # the primary, brought up to date
     assert utc(now[kept["id"]]["due_at"]) == T0 + timedelta(days=7)  # first seen + the shortest grace period
+
+
+async def test_one_obligation_escalates_once_on_the_strictest_schedule_and_tells_every_citing_compact(two):
+    from guild.compliance.service import check_batch
+
+    pid = await production(two)
+    await engage(two, pid, "No Contract")
+    await check_batch([pid], await new_run(production=pid), T0)
+    # due after film-fund's 7 days (not screen-guild's 14), escalated 30 days after that (both say 30)
+    just_before = T0 + timedelta(days=37)
+    assert (await check_batch([pid], await new_run(production=pid), just_before)).escalated == 0
+    stats = await check_batch([pid], await new_run(production=pid), just_before + timedelta(seconds=1))
+    assert stats.escalated == 2  # the missing contract and the camera quota
+    [row] = [r for r in await findings(pid) if r["rule"] == "contract_missing"]
+    assert (row["severity"], utc(row["escalated_at"])) == ("critical", just_before + timedelta(seconds=1))
+    told = [
+        d["org"] for d in await deliveries("finding.escalated") if d["payload"]["data"]["rule"] == "contract_missing"
+    ]
+    assert sorted(told, key=str) == sorted([two.company, two.performers, two.fund], key=str)
+    assert (await check_batch([pid], await new_run(production=pid), just_before + timedelta(days=1))).escalated == 0
