@@ -1,7 +1,8 @@
 """Reading compliance results: runs and findings, with who-sees-what.
 
 Producers and officers of the production company see all findings of their productions; officers of a
-compact's parties see the findings under that compact of every production bound to it; nobody else.
+compact's parties see the findings that compact cites (``finding_citation``: one finding per obligation
+cites every compact requiring it) of every production bound to it; nobody else.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from piccolo.columns.combination import WhereRaw
 from pydantic import Field
 
 from guild.domain.errors import NotFound
 from guild.domain.principal import Principal, Role
 from guild.domain.values import Out
-from guild.infra.db import read_tx
+from guild.infra.db import in_list, read_tx
 from guild.infra.tables import Compact, CompactParty, ComplianceRun, Finding, ProductionBinding
 from guild.productions.queries import production_row
 
@@ -81,6 +83,13 @@ async def _compacts_where_party_officer(principal: Principal) -> list[UUID]:
     return sorted({r["compact"] for r in rows})
 
 
+def _cited_by(compacts: list[UUID]) -> WhereRaw:
+    """Findings that one of these compacts cites."""
+    return WhereRaw(
+        '"finding"."id" IN (SELECT c.finding FROM finding_citation c WHERE {})', in_list("c.compact", compacts)
+    )
+
+
 async def production_findings(principal: Principal, production_id: UUID, status: str | None) -> list[FindingRead]:
     async with read_tx():
         query = Finding.select(*_FINDING_COLUMNS).where(Finding.production == production_id)
@@ -96,7 +105,7 @@ async def production_findings(principal: Principal, production_id: UUID, status:
             visible = sorted(set(bound) & set(await _compacts_where_party_officer(principal)))
             if not visible:
                 raise
-            query = query.where(Finding.compact.is_in(visible))
+            query = query.where(_cited_by(visible))
         if status:
             query = query.where(Finding.status == status)
         rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
@@ -113,7 +122,7 @@ async def _compact_for_party_officer(principal: Principal, slug: str) -> dict[st
 async def compact_findings(principal: Principal, slug: str, status: str | None) -> list[FindingRead]:
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)
-        query = Finding.select(*_FINDING_COLUMNS).where(Finding.compact == compact["id"])
+        query = Finding.select(*_FINDING_COLUMNS).where(_cited_by([compact["id"]]))
         if status:
             query = query.where(Finding.status == status)
         rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
@@ -183,7 +192,8 @@ async def list_all_findings(
     async with read_tx():
         query = Finding.select(*_FINDING_COLUMNS)
         if compact_slug:
-            query = query.where(Finding.compact.slug == compact_slug)
+            compact = await Compact.select(Compact.id).where(Compact.slug == compact_slug).first()
+            query = query.where(_cited_by([compact["id"]] if compact else []))
         if production_id:
             query = query.where(Finding.production == UUID(production_id))
         if status:

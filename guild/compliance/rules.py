@@ -4,9 +4,10 @@ Pure: stdlib, pydantic, the compact terms and the contract rules (``contracts.*`
 web framework. :func:`evaluate_production` takes what the engine loaded about one production
 (:class:`ProductionFacts`) and the compact versions it is bound to
 (:class:`guild.compacts.bound.BoundVersion`, as the one loader gives them) and returns
-one :class:`FindingDraft` per broken rule, per version and subject, in a deterministic order. The
-engine reconciles the drafts with stored findings; a draft's identity is
-``(version_id, rule, subject)``.
+one :class:`FindingDraft` per broken obligation, in a deterministic order. The engine reconciles the
+drafts with stored findings; a draft's identity is ``(rule, subject)``: when several bound versions
+require the same thing of the same subject, one draft cites them all and quotes the strictest
+requirement (:func:`_one_obligation`).
 
 Where the contract side already decides a question (which clauses a contract needs, which AI-use
 rules apply, which apprenticeship rules cover a budget) the helpers of :mod:`contracts.clauses` and
@@ -250,16 +251,27 @@ class ProductionFacts:
 
 @dataclass(frozen=True, slots=True)
 class FindingDraft:
+    """One obligation broken: a rule and a subject, under every bound version that requires it.
+
+    ``version_id`` is the primary version: the one whose requirement is the strictest (its evidence and
+    remediation are quoted); ``versions`` every citing version, the primary first, then in bound order."""
+
     version_id: UUID
     rule: Rule
     subject: str  # at most 120 characters: an engagement id, a department or a commitment key
     severity: Severity
     evidence: dict[str, Any]
     remediation: str
+    versions: tuple[UUID, ...] = ()
 
     @property
-    def key(self) -> tuple[UUID, str, str]:
-        return self.version_id, str(self.rule), self.subject
+    def key(self) -> tuple[str, str]:
+        return str(self.rule), self.subject
+
+    @property
+    def citing(self) -> tuple[UUID, ...]:
+        """Every version requiring it, the primary first."""
+        return self.versions or (self.version_id,)
 
 
 def _draft(
@@ -732,9 +744,99 @@ RULES: tuple[Callable[[ProductionFacts, BoundVersion], list[FindingDraft]], ...]
 )
 
 
+# --- one obligation, one finding --------------------------------------------------------------------
+
+_Strictness = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+
+
+def _field(ev: Mapping[str, Any], name: str) -> Any:
+    value = ev.get(name)
+    return 0 if value is None else value
+
+
+# Per rule: the evidence fields that state what a version requires (cited for each version), and how strict
+# a version's requirement is (smaller: stricter). Rules absent here require the same of every version: the
+# highest severity, then bound order, decides which one is quoted.
+_REQUIREMENT: dict[Rule, tuple[tuple[str, ...], _Strictness]] = {
+    Rule.ai_share_exceeded: (("max_pct",), lambda ev: (_exact(_field(ev, "max_pct")),)),
+    Rule.contract_missing: (("required",), lambda ev: ()),
+    Rule.contract_noncompliant: (("term_paths",), lambda ev: ()),
+    Rule.ai_use_without_consent: (("term_paths", "required_clause"), lambda ev: ()),
+    Rule.ai_use_prohibited: (("term_paths", "required"), lambda ev: ()),
+    Rule.apprenticeship_quota: (
+        ("term_path", "required", "counted", "missing"),
+        lambda ev: (-_field(ev, "required"), -_field(ev, "missing")),
+    ),
+    Rule.apprenticeship_over_maximum: (
+        ("term_path", "allowed", "excess"),
+        lambda ev: (_field(ev, "allowed"), -_field(ev, "excess")),
+    ),
+    Rule.apprenticeship_underpaid: (
+        ("term_path", "min_rate_minor_per_week", "currency"),
+        lambda ev: (-_field(ev, "min_rate_minor_per_week"),),
+    ),
+    Rule.apprenticeship_too_short: (("term_path", "min_weeks"), lambda ev: (-_field(ev, "min_weeks"),)),
+    Rule.apprenticeship_too_long: (("term_path", "max_weeks"), lambda ev: (_field(ev, "max_weeks"),)),
+    Rule.apprenticeship_over_reimbursement_cap: (
+        ("term_path", "max_reimbursed_placements"),
+        lambda ev: (_field(ev, "max_reimbursed_placements"),),
+    ),
+    Rule.commitment_overdue: (("due_date",), lambda ev: (str(_field(ev, "due_date")),)),
+}
+
+
+def _labels(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _one_obligation(
+    drafts: list[FindingDraft], bound: Mapping[UUID, BoundVersion], order: Mapping[UUID, tuple[str, int, str]]
+) -> FindingDraft:
+    """The drafts of one (rule, subject) under several versions (in bound order) as one: the strictest
+    version's draft is quoted (the primary), at the highest severity any version gives it, its evidence
+    citing every version (``cited_by``: compact, version, hash and what that version requires) and its
+    remediation naming every compact."""
+    fields, strictness = _REQUIREMENT.get(drafts[0].rule, ((), lambda ev: ()))
+    primary = min(
+        drafts, key=lambda d: (strictness(d.evidence), -_SEVERITIES.index(Severity(d.severity)), order[d.version_id])
+    )
+    citing = [primary, *(d for d in drafts if d is not primary)]
+    cited_by = [
+        {
+            "compact": bound[d.version_id].compact_slug,
+            "version_number": bound[d.version_id].version_number,
+            "version_hash": bound[d.version_id].version_hash,
+            **{name: d.evidence[name] for name in fields if name in d.evidence},
+        }
+        for d in citing
+    ]
+    remediation = primary.remediation
+    if len(citing) > 1:
+        labels = [bound[d.version_id].label for d in citing]
+        remediation += (
+            f" This one obligation is required by {_labels(labels)}; "
+            f"the strictest requirement, {labels[0]}'s, is the one stated."
+        )
+    return FindingDraft(
+        version_id=primary.version_id,
+        rule=primary.rule,
+        subject=primary.subject,
+        severity=max((Severity(d.severity) for d in citing), key=_SEVERITIES.index),
+        evidence={**primary.evidence, "cited_by": cited_by},
+        remediation=remediation,
+        versions=tuple(d.version_id for d in citing),
+    )
+
+
 def evaluate_production(facts: ProductionFacts, bound: list[BoundVersion]) -> list[FindingDraft]:
-    """Every broken rule of the production under every bound version, ordered by compact, version,
-    rule and subject; at most one draft per (version, rule, subject)."""
+    """Every obligation the production breaks under its bound versions, one draft per (rule, subject)
+    however many versions require it (:func:`_one_obligation`), ordered by its primary version's compact
+    and number, rule and subject."""
     order = {bt.version_id: (bt.compact_slug, bt.version_number, str(bt.version_id)) for bt in bound}
-    drafts = {d.key: d for bt in bound for rule in RULES for d in rule(facts, bt)}
-    return sorted(drafts.values(), key=lambda d: (order[d.version_id], d.rule, d.subject))
+    by_id = {bt.version_id: bt for bt in bound}
+    per_version = {(d.version_id, *d.key): d for bt in bound for rule in RULES for d in rule(facts, bt)}
+    obligations: dict[tuple[str, str], list[FindingDraft]] = {}
+    for d in sorted(per_version.values(), key=lambda d: order[d.version_id]):
+        obligations.setdefault(d.key, []).append(d)
+    drafts = [_one_obligation(ds, by_id, order) for ds in obligations.values()]
+    return sorted(drafts, key=lambda d: (order[d.version_id], d.rule, d.subject))

@@ -4,17 +4,20 @@ A batch of productions is loaded with a fixed handful of queries (``is_in`` on t
 the batch size), evaluated by the pure rules of :mod:`guild.compliance.rules`, and reconciled with
 the batch's OPEN findings in the same write transaction:
 
-- a new (production, version, rule, subject) → a finding opens (due after the version's grace period);
-- a key seen again → the same row is touched (last seen, last run, current evidence); past its due
-  date it escalates once (severity one step up, ``escalated_at`` set);
+- a new (production, rule, subject) → a finding opens, citing every bound version that requires it
+  (``finding_citation``; its own compact and version: the strictest one's), due after the shortest
+  grace period among them;
+- a key seen again → the same row is touched (last seen, last run, current evidence, its citations and
+  primary version as they are now: never resolved and reopened for that); past its due date it
+  escalates once (severity one step up, ``escalated_at`` set);
 - an open finding whose key is no longer produced → resolved (kept, never deleted).
 
 Each change queues a webhook (``finding.opened`` / ``.escalated`` / ``.resolved``) to the production
-company and the compact's convening organisation, in the same transaction. A sweep commits batch by
+company and the convening organisation of every citing compact, in the same transaction. A sweep commits batch by
 batch and advances its run's cursor with each batch's results (:mod:`guild.compliance.runs` writes the
 run rows: on-demand checks from the API and the CLI, scheduled sweeps), so a crashed sweep resumes
 after the last committed batch and never duplicates a finding (the partial unique index
-``finding_one_open`` is the last line of defence; all writers also serialise on one advisory lock on
+``finding_one_obligation`` is the last line of defence; all writers also serialise on one advisory lock on
 PostgreSQL, the IMMEDIATE write lock on SQLite).
 """
 
@@ -62,6 +65,7 @@ from guild.infra.tables import (
     Contract,
     ContractRecheck,
     Finding,
+    FindingCitation,
     Production,
 )
 from guild.productions.queries import bindings
@@ -87,7 +91,7 @@ _ID_CHUNK = 500  # finding ids per UPDATE ... WHERE id IN (...)
 OPEN, RESOLVED = FindingStatus.open.value, FindingStatus.resolved.value
 OPENED, ESCALATED_EVENT, RESOLVED_EVENT = "finding.opened", "finding.escalated", "finding.resolved"
 
-Key = tuple[str, str, str, str]  # (production id, version id, rule, subject)
+Key = tuple[str, str, str]  # (production id, rule, subject)
 T = TypeVar("T")
 
 
@@ -454,8 +458,25 @@ async def _open_findings(ids: Sequence[UUID]) -> dict[Key, dict[str, Any]]:
             Finding.production.company.as_alias("company"),
         ).where(Finding.production.is_in(list(ids)) & (Finding.status == OPEN))
     )
-    found = (dict(zip(_FINDING_FIELDS, r, strict=True)) for r in rows)
-    return {(str(r["production"]), str(r["version"]), r["rule"], r["subject"]): r for r in found}
+    found = [dict(zip(_FINDING_FIELDS, r, strict=True)) for r in rows]
+    citations = await _citations([r["id"] for r in found])
+    for r in found:
+        r["cited"] = citations.get(r["id"], {})
+    return {(str(r["production"]), r["rule"], r["subject"]): r for r in found}
+
+
+async def _citations(finding_ids: Sequence[UUID]) -> dict[UUID, dict[str, UUID]]:
+    """Per finding, its citing versions: {version id: the compact's convening organisation}."""
+    out: dict[UUID, dict[str, UUID]] = {}
+    for ids in _chunks(finding_ids, _ID_CHUNK):
+        query = QueryString(
+            "SELECT c.finding, c.version, k.convening_org FROM finding_citation c JOIN compact k ON k.id = c.compact "
+            "WHERE {}",
+            in_list("c.finding", ids),
+        )
+        for finding, version, convening_org in await db_rows(query):
+            out.setdefault(finding, {})[str(version)] = convening_org
+    return out
 
 
 # --- reconciling ---------------------------------------------------------------------------------
@@ -498,6 +519,8 @@ class _Plan:
     """What one batch writes: new rows, changed rows, touched ids, resolved ids, events."""
 
     inserts: list[tuple[Any, ...]] = field(default_factory=list)  # values in _INSERT_COLUMNS order
+    cite: list[tuple[UUID, UUID, UUID, UUID]] = field(default_factory=list)  # (id, finding, compact, version)
+    uncite: list[tuple[UUID, list[str]]] = field(default_factory=list)  # (finding, version ids no longer citing)
     changes: list[tuple[UUID, dict[Any, Any]]] = field(default_factory=list)
     touched: list[UUID] = field(default_factory=list)
     resolved: list[UUID] = field(default_factory=list)
@@ -531,8 +554,26 @@ _INSERT_COLUMNS = (
 )
 
 
-def _open(plan: _Plan, b: Binding, company: UUID, d: FindingDraft, run_id: UUID, now: datetime) -> None:
-    due = now + timedelta(days=b.version.terms.compliance.grace_period_days)
+_CITATION_COLUMNS = (FindingCitation.id, FindingCitation.finding, FindingCitation.compact, FindingCitation.version)
+
+
+def _grace_days(citing: Sequence[Binding]) -> int:
+    """The shortest grace period of the citing versions: the finding is due when the strictest says."""
+    return min(b.version.terms.compliance.grace_period_days for b in citing)
+
+
+def _escalate_after_days(citing: Sequence[Binding]) -> int:
+    return min(b.version.terms.compliance.escalate_after_days for b in citing)
+
+
+def _citing_orgs(company: UUID, citing: Sequence[Binding]) -> list[UUID]:
+    return _orgs(company, *(b.convening_org for b in citing))
+
+
+def _open(plan: _Plan, citing: Sequence[Binding], company: UUID, d: FindingDraft, run_id: UUID, now: datetime) -> None:
+    """A new finding, under its primary version (``citing[0]``), citing every version that requires it."""
+    b = citing[0]
+    due = now + timedelta(days=_grace_days(citing))
     finding_id, evidence = uuid4(), dump_json(d.evidence)
     plan.inserts.append(
         (
@@ -566,9 +607,10 @@ def _open(plan: _Plan, b: Binding, company: UUID, d: FindingDraft, run_id: UUID,
         "first_seen_at": now,
         "due_at": due,
     }
-    plan.events.append(_Event(_orgs(company, b.convening_org), OPENED, partial(_payload, info, OPEN, run_id)))
+    plan.cite.extend((uuid4(), finding_id, c.version.compact_id, c.version.version_id) for c in citing)
+    plan.events.append(_Event(_citing_orgs(company, citing), OPENED, partial(_payload, info, OPEN, run_id)))
     plan.stats.opened += 1
-    plan.due(str(b.production_id), _escalates_at(due, b.version.terms.compliance.escalate_after_days))
+    plan.due(str(b.production_id), _escalates_at(due, _escalate_after_days(citing)))
 
 
 def _escalates_at(due_at: datetime, escalate_after_days: int) -> datetime:
@@ -591,17 +633,36 @@ def _commitments_due(plan: _Plan, pid: str, facts: ProductionFacts) -> None:
 
 
 def _persist(
-    plan: _Plan, row: dict[str, Any], d: FindingDraft, run_id: UUID, now: datetime, escalate_after_days: int = 0
+    plan: _Plan, row: dict[str, Any], d: FindingDraft, citing: Sequence[Binding], run_id: UUID, now: datetime
 ) -> None:
-    """The same finding seen again: keep the row, refresh it, escalate it once when it is still open
-    ``escalate_after_days`` (the compact's term) after its due date."""
-    escalates_at = _escalates_at(row["due_at"], escalate_after_days)
+    """The same finding seen again: keep the row, refresh it (its evidence, its primary version and its
+    citations as the versions bound now say; due the shortest grace period of the citing versions after it
+    was first seen), escalate it once when it is still open the shortest ``escalate_after_days`` of the
+    citing versions after its due date."""
+    primary = citing[0]
+    due_at = _utc(row["first_seen_at"]) + timedelta(days=_grace_days(citing))
+    values: dict[Any, Any] = {}
+    if due_at != _utc(row["due_at"]):
+        values[Finding.due_at] = due_at
+        row = {**row, "due_at": due_at}
+    if str(row["version"]) != str(primary.version.version_id):
+        values[Finding.compact] = primary.version.compact_id
+        values[Finding.version] = primary.version.version_id
+    now_citing = {str(c.version.version_id): c for c in citing}
+    plan.cite.extend(
+        (uuid4(), row["id"], c.version.compact_id, c.version.version_id)
+        for v, c in now_citing.items()
+        if v not in row["cited"]
+    )
+    gone = sorted(v for v in row["cited"] if v not in now_citing)
+    if gone:
+        plan.uncite.append((row["id"], gone))
+    escalates_at = _escalates_at(row["due_at"], _escalate_after_days(citing))
     newly = row["escalated_at"] is None and now >= escalates_at
     if row["escalated_at"] is None and not newly:
         plan.due(str(row["production"]), escalates_at)
     severity = str(escalated(d.severity) if newly or row["escalated_at"] is not None else d.severity)
     evidence = dump_json(d.evidence)  # the stored JSON text is compared as text: no parsing of every open finding
-    values: dict[Any, Any] = {}
     if severity != row["severity"]:
         values[Finding.severity] = severity
     if evidence != row["evidence"]:
@@ -615,19 +676,27 @@ def _persist(
     plan.touched.append(row["id"])
     plan.stats.still_open += 1
     if newly:
-        info = {**row, "severity": severity, "evidence": evidence, "remediation": d.remediation}
+        info = {
+            **row,
+            "compact_slug": primary.version.compact_slug,
+            "version_number": primary.version.version_number,
+            "severity": severity,
+            "evidence": evidence,
+            "remediation": d.remediation,
+        }
 
         def payload() -> dict[str, Any]:
             return {**_payload(info, OPEN, run_id, escalated_at=now), "previous_severity": row["severity"]}
 
-        plan.events.append(_Event(_orgs(row["company"], row["convening_org"]), ESCALATED_EVENT, payload))
+        plan.events.append(_Event(_citing_orgs(row["company"], citing), ESCALATED_EVENT, payload))
         plan.stats.escalated += 1
 
 
 def _resolve(plan: _Plan, row: dict[str, Any], run_id: UUID, now: datetime) -> None:
     plan.resolved.append(row["id"])
     payload = partial(_payload, row, RESOLVED, run_id, resolved_at=now)
-    plan.events.append(_Event(_orgs(row["company"], row["convening_org"]), RESOLVED_EVENT, payload))
+    orgs = _orgs(row["company"], row["convening_org"], *row["cited"].values())
+    plan.events.append(_Event(orgs, RESOLVED_EVENT, payload))
     plan.stats.resolved += 1
 
 
@@ -637,14 +706,14 @@ def _plan(batch: _Batch, existing: dict[Key, dict[str, Any]], run_id: UUID, now:
         plan.next_check[pid] = None
         _commitments_due(plan, pid, batch.facts[pid])
         bound = batch.bindings.get(pid, [])
-        by_version = {str(b.version.version_id): b for b in bound}
+        by_version = {b.version.version_id: b for b in bound}
         for d in evaluate_production(batch.facts[pid], [b.version for b in bound]):
-            key = (pid, str(d.version_id), str(d.rule), d.subject)
-            row = existing.pop(key, None)
+            citing = [by_version[v] for v in d.citing]
+            row = existing.pop((pid, str(d.rule), d.subject), None)
             if row is None:
-                _open(plan, by_version[key[1]], batch.company[pid], d, run_id, now)
+                _open(plan, citing, batch.company[pid], d, run_id, now)
             else:
-                _persist(plan, row, d, run_id, now, by_version[key[1]].version.terms.compliance.escalate_after_days)
+                _persist(plan, row, d, citing, run_id, now)
     for key in sorted(existing):  # open findings no rule produced any more (or of deleted productions)
         _resolve(plan, existing[key], run_id, now)
     return plan
@@ -656,6 +725,11 @@ def _ids(ids: Sequence[UUID]) -> WhereRaw:
 
 async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
     await insert_many(Finding, _INSERT_COLUMNS, plan.inserts)
+    for finding_id, versions in plan.uncite:
+        await FindingCitation.delete().where(
+            (FindingCitation.finding == finding_id) & FindingCitation.version.is_in([UUID(v) for v in versions])
+        )
+    await insert_many(FindingCitation, _CITATION_COLUMNS, plan.cite)
     for finding_id, values in plan.changes:
         await Finding.update(values).where(Finding.id == finding_id)
     for ids in _chunks(plan.touched, _ID_CHUNK):

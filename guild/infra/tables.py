@@ -328,9 +328,11 @@ class ComplianceRun(Table, tablename="compliance_run"):
 
 
 class Finding(Table, tablename="finding"):
-    """A rule a production breaks under one bound compact version. Resolved, never deleted.
+    """An obligation (rule, subject) a production breaks under its bound compact versions. Resolved, never
+    deleted. ``compact`` and ``version``: the primary one, whose requirement is the strictest; every
+    version requiring it is cited (:class:`FindingCitation`).
 
-    At most one open finding per (production, version, rule, subject): a partial unique index.
+    At most one open finding per (production, rule, subject): the partial unique index finding_one_obligation.
     """
 
     id = UUID(primary_key=True)
@@ -340,7 +342,7 @@ class Finding(Table, tablename="finding"):
     rule = Varchar(length=64)
     subject = Varchar(length=120)
     severity = Varchar(length=16)
-    status = Varchar(length=16, choices=FindingStatus)  # open ones: the partial unique index finding_one_open
+    status = Varchar(length=16, choices=FindingStatus)  # open ones: the partial unique index finding_one_obligation
     evidence = JSON()
     remediation = Text(default="")
     first_seen_at = Timestamptz()
@@ -350,6 +352,17 @@ class Finding(Table, tablename="finding"):
     resolved_at = Timestamptz(null=True, default=None)
     first_run = ForeignKey(references=ComplianceRun, on_delete=OnDelete.set_null, null=True)
     last_run = ForeignKey(references=ComplianceRun, on_delete=OnDelete.set_null, null=True)
+
+
+class FindingCitation(Table, tablename="finding_citation"):
+    """A compact version that requires what a finding says is broken (its primary version included).
+    Officers of the compact's parties see the finding; its convening organisation gets its webhook events.
+    One row per (finding, version): a unique index."""
+
+    id = UUID(primary_key=True)
+    finding = ForeignKey(references=Finding, on_delete=OnDelete.cascade, index=True)
+    compact = ForeignKey(references=Compact, on_delete=OnDelete.cascade, index=True)
+    version = ForeignKey(references=CompactVersion, on_delete=OnDelete.restrict)
 
 
 class WebhookEndpoint(Table, tablename="webhook_endpoint"):

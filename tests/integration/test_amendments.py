@@ -127,7 +127,8 @@ async def test_a_ratified_amendment_moves_bound_productions_and_the_next_check_u
     _, trainee = await camera_pair(world, pid)  # EUR 650.00 a week: above v1's EUR 600.00
     _, stats = await sweep(world, T0, full=True)
     assert stats.productions == 2
-    before = {(r["rule"], r["subject"]) for r in await findings(pid, status="open")}
+    opened = {(r["rule"], r["subject"]): r["id"] for r in await findings(pid, status="open")}
+    before = set(opened)
     assert before == {("contract_missing", str(e)) for e in await _engagement_ids(pid)}  # no contracts yet
     assert not await marked(pid)
     commitments = {r["key"]: r for r in await _commitments(pid)}
@@ -178,7 +179,9 @@ async def test_a_ratified_amendment_moves_bound_productions_and_the_next_check_u
         65_000,
     )
     assert underpaid["evidence"]["version_number"] == 2 and "screen-guild v2" in underpaid["remediation"]
-    assert {r["status"] for r in await findings(pid, version=world.version_id)} == {"resolved"}
+    # the same obligations carried over to v2 in place (one finding per obligation): not resolved and reopened
+    assert {(r["rule"], r["subject"]): r["id"] for r in open_now if r["rule"] == "contract_missing"} == opened
+    assert await findings(pid, version=world.version_id) == [] and await findings(pid, status="resolved") == []
 
 
 async def _engagement_ids(pid: UUID) -> list[UUID]:

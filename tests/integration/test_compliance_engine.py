@@ -751,9 +751,10 @@ async def test_engagements_settled_in_sql_are_those_the_rules_call_settled_and_e
     }
     assert len(big_facts.engagements) == 6 and counted.facts[str(unbound)].engagements == []
     drafts = evaluate_production(big_facts, [b.version for b in counted.bindings[str(big)]])
-    [quota] = [d for d in drafts if d.key == (crew.id, "apprenticeship_quota", "camera")]
+    [quota] = [d for d in drafts if d.key == ("apprenticeship_quota", "camera")]
     # 5 settled + 1 listed journey workers; band [1]: one for the first, then one per whole group of 3: 1 + 1
-    assert (quota.evidence["journey_level"], quota.evidence["required"]) == (6, 2)
+    assert crew.id in quota.citing and quota.evidence["journey_level"] == 6
+    assert [c["required"] for c in quota.evidence["cited_by"] if c["compact"] == "crew-guild"] == [2]
     assert {d.rule for d in drafts} >= {
         "contract_missing",
         "contract_noncompliant",

@@ -583,12 +583,12 @@ def test_each_bound_version_is_judged_on_its_own_and_order_is_deterministic():
     es = [engagement(3, contract=None), engagement(1, contract=contract(1, version_hashes=["c" * 64])), engagement(2)]
     f = facts(*es, disclosures=[Disclosure("vfx_shot", 100, 5)])
     drafts = evaluate_production(f, [b, a])
-    assert [(d.version_id, str(d.rule), d.subject) for d in drafts] == [
-        (V2, "ai_share_exceeded", "production"),
-        (V2, "contract_missing", str(UUID(int=1003))),
-        (V2, "contract_noncompliant", str(UUID(int=1002))),
-        (V1, "contract_missing", str(UUID(int=1003))),
-        (V1, "contract_noncompliant", str(UUID(int=1001))),
+    # Person 3's missing contract is one obligation under both versions: one draft citing both
+    assert [(d.version_id, str(d.rule), d.subject, d.versions) for d in drafts] == [
+        (V2, "ai_share_exceeded", "production", (V2,)),
+        (V2, "contract_missing", str(UUID(int=1003)), (V2, V1)),
+        (V2, "contract_noncompliant", str(UUID(int=1002)), (V2,)),
+        (V1, "contract_noncompliant", str(UUID(int=1001)), (V1,)),
     ]
     reversed_facts = facts(*reversed(es), disclosures=[Disclosure("vfx_shot", 100, 5)])
     assert evaluate_production(reversed_facts, [a, b]) == drafts
@@ -660,7 +660,7 @@ def test_settled_engagements_counted_by_level_give_the_drafts_of_the_listed_rost
     counted = replace(whole, engagements=[stale, *paid], settled=[Headcount(d, lv, n) for (d, lv), n in counts.items()])
     drafts = evaluate_production(whole, versions)
     assert evaluate_production(counted, versions) == drafts
-    assert [d.evidence["journey_level"] for d in drafts if d.key[1:] == ("apprenticeship_quota", "camera")] == [8]
+    assert [d.evidence["journey_level"] for d in drafts if d.key == ("apprenticeship_quota", "camera")] == [8]
     # fewer counted: another verdict (the headcount is read)
     fewer = replace(counted, settled=[Headcount("camera", "journey", 1)])
     assert evaluate_production(fewer, versions) != drafts
