@@ -271,12 +271,14 @@ def _clauses(contract_type: str, level: str, rate: int, planned: list[str], cons
 
 
 def _required(rule: Any, journey: int) -> int:
-    """max(min_apprentices, ratio requirement): one apprentice per ``per_journey`` journey-level workers a
-    step covers, partial groups rounded up (as guild.apprenticeship.rules documents it)."""
+    """max(min_apprentices, ratio requirement): one apprentice per whole group of ``per_journey`` journey-level
+    workers a step covers, a started group too where the step says so (as guild.apprenticeship.rules
+    documents it)."""
     ratio, steps = 0, rule.ratio_schedule
     for i, step in enumerate(steps):
         top = journey if i + 1 == len(steps) else min(journey, steps[i + 1].first_journey - 1)
-        ratio += -(-max(0, top - step.first_journey + 1) // step.per_journey)
+        covered = max(0, top - step.first_journey + 1)
+        ratio += -(-covered // step.per_journey) if step.partial_group_counts else covered // step.per_journey
     return max(rule.min_apprentices, ratio)
 
 
@@ -731,14 +733,14 @@ def raw_sql(terms: Any) -> tuple[str, list[str], list[str]]:
     steps = ", ".join(  # (rule, first worker, last worker or NULL, one apprentice per n) of each ratio step
         f"({i}, {st.first_journey}, "
         f"{'NULL::int' if k + 1 == len(r.ratio_schedule) else r.ratio_schedule[k + 1].first_journey - 1}, "
-        f"{st.per_journey})"
+        f"{st.per_journey}, {'true' if st.partial_group_counts else 'false'})"
         for i, r in enumerate(terms.apprenticeship)
         for k, st in enumerate(r.ratio_schedule)
     )
     steps_cte = (
-        f"s (idx, first_journey, last_journey, per_journey) AS (VALUES {steps})"
+        f"s (idx, first_journey, last_journey, per_journey, partial) AS (VALUES {steps})"
         if steps
-        else "s (idx, first_journey, last_journey, per_journey) AS (SELECT 0, 1, NULL::int, 1 WHERE false)"
+        else "s (idx, first_journey, last_journey, per_journey, partial) AS (SELECT 0, 1, NULL::int, 1, false WHERE false)"
     )
     sql = f"""
 WITH p AS (
@@ -802,9 +804,11 @@ SELECT p.id, p.company, p.version, p.budget_minor,
         WHERE q.currency = p.currency AND p.budget_minor >= q.budget_min
             AND (q.budget_max IS NULL OR p.budget_minor < q.budget_max)
             AND coalesce(ce.counted[q.idx + 1], 0) < greatest(q.min_apprentices, (
-                SELECT coalesce(sum(ceil(greatest(0, least(jj.j, coalesce(s.last_journey, jj.j))
-                                                     - s.first_journey + 1)::numeric / s.per_journey)), 0)
-                FROM s WHERE s.idx = q.idx))
+                SELECT coalesce(sum(CASE WHEN s.partial THEN ceil(g.n::numeric / s.per_journey)
+                                         ELSE floor(g.n::numeric / s.per_journey) END), 0)
+                FROM s CROSS JOIN LATERAL (SELECT greatest(0, least(jj.j, coalesce(s.last_journey, jj.j))
+                                                           - s.first_journey + 1) AS n) g
+                WHERE s.idx = q.idx))
         ORDER BY q.department) AS quota_short
 FROM p LEFT JOIN ai ON ai.production = p.id LEFT JOIN ce ON ce.production = p.id
 ORDER BY p.id
