@@ -5,10 +5,13 @@ feed URLs. Only its SHA-256 is stored (a leaked table does not leak working feed
 token replaces the old one, so the old URLs stop working at once. A feed shows what its user could
 read through the API, evaluated at every fetch: losing a role closes the feed too.
 
-Each commitment is one all-day VEVENT:
-- UID ``<commitment id>@guild`` (stable, so a client updates rather than duplicates events);
+Each commitment is one all-day VEVENT: one per production and key, however many bound compacts require it
+(one obligation, one commitment: :func:`guild.productions.commitments.merge_commitments`):
+- UID ``<commitment id>@guild`` (stable, so a client updates rather than duplicates events; the id of the
+  row with the strictest due date);
 - DTSTART;VALUE=DATE the due date (all-day, one day long; no DTEND needed);
-- SUMMARY ``<production title>: <commitment title>``; DESCRIPTION ``<compact slug> v<N>`` and its state;
+- SUMMARY ``<production title>: <commitment title>``; DESCRIPTION ``<compact slug> v<N>`` of each compact
+  requiring it (with its own due date when there are several) and its state;
 - STATUS CONFIRMED while open; CANCELLED once done, with SEQUENCE 1: the deadline no longer needs
   anyone's attention, and an updated (not deleted) event is the RFC 5545 way to make a subscribed
   client drop or strike it through. (A VTODO with STATUS:COMPLETED would say it more exactly, but
@@ -129,6 +132,13 @@ async def _principal_for(token: str) -> Principal:
     return principal
 
 
+def _cited(c: CommitmentRead) -> str:
+    """``c1 v1``; with several compacts requiring it, each with its due date: ``c1 v1 (2040-02-20), c2 v1 (2040-02-27)``."""
+    if len(c.cited_by) <= 1:
+        return f"{c.compact} v{c.version_number}"
+    return ", ".join(f"{x.compact} v{x.version_number} ({x.due_date.isoformat()})" for x in c.cited_by)
+
+
 def _calendar(name: str, commitments: list[CommitmentRead], stamps: dict[UUID, datetime]) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//guild//apprenticeship commitments//EN")
@@ -153,11 +163,11 @@ def _calendar(name: str, commitments: list[CommitmentRead], stamps: dict[UUID, d
             if c.overdue
             else "open"
         )
-        event.add("description", f"{c.compact} v{c.version_number}\n{c.key}: {state}")
+        event.add("description", f"{_cited(c)}\n{c.key}: {state}")
         event.add("status", "CANCELLED" if done or withdrawn else "CONFIRMED")
         event.add("sequence", 1 if done or withdrawn else 0)
         event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
-        event.add("categories", ["apprenticeship", c.compact])
+        event.add("categories", ["apprenticeship", *dict.fromkeys([c.compact, *(x.compact for x in c.cited_by)])])
         cal.add_component(event)
     ical: bytes = cal.to_ical()
     return ical

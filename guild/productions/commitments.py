@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from pydantic import Field
+
 from guild.compacts.bound import BoundVersion
 from guild.domain.errors import Conflict, NotFound
 from guild.domain.principal import Principal, Role
@@ -31,12 +33,14 @@ from guild.productions.lifecycle import DONE, OPEN, WITHDRAWN, Change, Held, Sho
 from guild.productions.queries import bound_versions, production_row
 
 __all__ = [
+    "CommitmentCitation",
     "CommitmentRead",
     "commitment_rows",
     "create_commitments",
     "due_dates",
     "list_commitments",
     "mark_done",
+    "merge_commitments",
     "party_officer_compacts",
     "reschedule_commitments",
     "today",
@@ -55,6 +59,20 @@ def _now() -> datetime:
 # --- reading -----------------------------------------------------------------------------------------
 
 
+class CommitmentCitation(Out):
+    commitment_id: UUID = Field(
+        description="the row kept for this compact version (marking it done marks the whole commitment done)",
+        examples=["5b0c6f1e-2d8a-4c1e-9a57-0f3e2b7d9c11"],
+    )
+    compact: str = Field(description="the slug of the compact requiring the commitment", examples=["screen-guild"])
+    version_number: int = Field(description="the bound version of that compact", examples=[1])
+    due_date: date = Field(description="when this compact requires it (ISO date)", examples=["2040-02-20"])
+    status: str = Field(
+        description="open, done, or withdrawn (this compact's rule no longer applies to the shoot dates)",
+        examples=["open"],
+    )
+
+
 class CommitmentRead(Out):
     id: UUID
     production_id: UUID
@@ -68,6 +86,32 @@ class CommitmentRead(Out):
     overdue: bool
     done_at: datetime | None
     created_at: datetime
+    cited_by: list[CommitmentCitation] = Field(
+        default_factory=list,
+        description=(
+            "every bound compact version requiring this commitment of the production, by due date. One obligation,"
+            " one commitment: the entry is due on the earliest open due date among them (the strictest; id, compact"
+            " and version_number are that one's), and marking it done satisfies all of them"
+        ),
+        examples=[
+            [
+                {
+                    "commitment_id": "5b0c6f1e-2d8a-4c1e-9a57-0f3e2b7d9c11",
+                    "compact": "screen-guild",
+                    "version_number": 1,
+                    "due_date": "2040-02-20",
+                    "status": "open",
+                },
+                {
+                    "commitment_id": "9d4e2a70-61b3-4f0a-8c25-3e7f1d6b0a42",
+                    "compact": "film-fund",
+                    "version_number": 2,
+                    "due_date": "2040-02-27",
+                    "status": "open",
+                },
+            ]
+        ],
+    )
 
 
 _COLUMNS = (
@@ -84,21 +128,54 @@ _COLUMNS = (
     Commitment.created_at,
 )
 
+_STATUS_RANK = {OPEN: 0, DONE: 1, WITHDRAWN: 2}
 
-def _read(row: dict[str, Any], on: date) -> CommitmentRead:
-    return CommitmentRead(**row, overdue=row["status"] == OPEN and row["due_date"] < on)
+
+def merge_commitments(rows: Sequence[dict[str, Any]], on: date) -> list[CommitmentRead]:
+    """One entry per (production, key) out of the per-version rows (the ``_COLUMNS`` of each), as of ``on``.
+
+    The entry is open while any row is open (what is still to be filed), else done while any is done,
+    else withdrawn; it shows the earliest due date among the rows of that status, and that row's id, compact,
+    version and title. ``done_at`` of a done entry is the latest of its rows' (when the last compact was
+    satisfied). ``cited_by`` lists every row. Ordered by due date, production title, key."""
+    groups: dict[tuple[Any, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["production_id"], r["key"]), []).append(r)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda r: (r["due_date"], r["compact"], r["version_number"], str(r["id"])))
+        first = min(group, key=lambda r: _STATUS_RANK.get(r["status"], 3))  # the earliest of the leading status
+        status = first["status"]
+        done_ats = [r["done_at"] for r in group if r["status"] == DONE and r["done_at"] is not None]
+        out.append(
+            CommitmentRead(
+                **{**first, "done_at": max(done_ats) if status == DONE and done_ats else first["done_at"]},
+                overdue=status == OPEN and first["due_date"] < on,
+                cited_by=[
+                    CommitmentCitation(
+                        commitment_id=r["id"],
+                        compact=r["compact"],
+                        version_number=r["version_number"],
+                        due_date=r["due_date"],
+                        status=r["status"],
+                    )
+                    for r in group
+                ],
+            )
+        )
+    out.sort(key=lambda c: (c.due_date, c.production_title, c.key))
+    return out
 
 
 async def commitment_rows(production_ids: list[UUID], compact_ids: set[UUID] | None = None) -> list[CommitmentRead]:
-    """Commitments of these productions (optionally under these compacts only), by due date. Call inside a transaction."""
+    """Commitments of these productions (optionally under these compacts only: merged over those alone),
+    one per production and key (:func:`merge_commitments`), by due date. Call inside a transaction."""
     if not production_ids or compact_ids == set():
         return []
     query = Commitment.select(*_COLUMNS).where(Commitment.production.is_in(sorted(set(production_ids))))
     if compact_ids is not None:
         query = query.where(Commitment.compact.is_in(sorted(compact_ids)))
-    rows = await query.order_by(Commitment.due_date).order_by(Commitment.production.title).order_by(Commitment.key)
-    on = today()
-    return [_read(r, on) for r in rows]
+    return merge_commitments(await query, today())
 
 
 async def party_officer_compacts(principal: Principal) -> set[UUID]:
@@ -249,34 +326,39 @@ async def reschedule_commitments(actor_id: UUID | None, production_id: UUID) -> 
 
 
 async def mark_done(principal: Principal, production_id: UUID, commitment_id: UUID) -> CommitmentRead:
-    """Producers of the company mark an open commitment done; one that is already done (or withdrawn) is
-    409. The production row is locked first, so a concurrent change of shoot dates (which reschedules or
-    withdraws open commitments) runs before or after, never in between; the conditional UPDATE makes
-    exactly one of several concurrent requests the one that marks it (one audit event)."""
+    """Producers of the company mark an open commitment done: every open row of its key on the production
+    (one obligation, one commitment: each compact requiring it is satisfied), whichever row's id is given.
+    One that is already done (or withdrawn) is 409. The production row is locked first, so a concurrent
+    change of shoot dates (which reschedules or withdraws open commitments) runs before or after, never in
+    between; the conditional UPDATE makes exactly one of several concurrent requests (by any row id of the
+    key) the one that marks it (one audit event)."""
 
     async with write_tx():
         await production_row(principal, production_id, write=True, lock=True)
         row = (
-            await Commitment.select(Commitment.id, Commitment.key, Commitment.due_date, Commitment.status)
+            await Commitment.select(Commitment.id, Commitment.key)
             .where((Commitment.id == commitment_id) & (Commitment.production == production_id))
             .first()
         )
         if row is None:
             raise NotFound(f"production {production_id} has no commitment {commitment_id}")
+        same_key = (Commitment.production == production_id) & (Commitment.key == row["key"])
         now = _now()
         changed = (
             await Commitment.update({Commitment.status: DONE, Commitment.done_at: now})
-            .where((Commitment.id == commitment_id) & (Commitment.status == OPEN))
-            .returning(Commitment.id)
+            .where(same_key & (Commitment.status == OPEN))
+            .returning(Commitment.id, Commitment.due_date)
         )
         if not changed:
-            status = (await Commitment.select(Commitment.status).where(Commitment.id == commitment_id))[0]["status"]
-            if status == WITHDRAWN:
+            statuses = {r["status"] for r in await Commitment.select(Commitment.status).where(same_key)}
+            if DONE not in statuses:
                 raise Conflict(
                     f"commitment {row['key']!r} was withdrawn: its rule no longer applies to the shoot dates",
                     rule="commitment_withdrawn",
                 )
-            raise Conflict(f"commitment {row['key']!r} is already {status}", rule="commitment_done")
+            raise Conflict(f"commitment {row['key']!r} is already {DONE}", rule="commitment_done")
+        changed.sort(key=lambda r: (r["due_date"], str(r["id"])))
+        due = changed[0]["due_date"]
         await audit.record(
             principal.id,
             "commitment.done",
@@ -285,9 +367,10 @@ async def mark_done(principal: Principal, production_id: UUID, commitment_id: UU
             {
                 "commitment_id": str(commitment_id),
                 "key": row["key"],
-                "due_date": row["due_date"].isoformat(),
-                "late": now.date() > row["due_date"],
+                "due_date": due.isoformat(),
+                "late": now.date() > due,
+                "commitments": [str(r["id"]) for r in changed],
             },
         )
-        rows = await Commitment.select(*_COLUMNS).where(Commitment.id == commitment_id)
-    return _read(rows[0], today())
+        rows = await Commitment.select(*_COLUMNS).where(same_key)
+    return merge_commitments(rows, today())[0]
