@@ -323,10 +323,6 @@ def _join(labels: Iterable[str]) -> str:
     return " and ".join(dict.fromkeys(labels))
 
 
-def _band(currency: str, lo: int, hi: int | None) -> str:
-    return budget_band(currency, lo, hi)
-
-
 def _merge_quota(
     dept: Department, currency: str, lo: int, hi: int | None, covering: Sequence[tuple[str, QuotaRule]]
 ) -> tuple[dict[str, Any], list[Conflict]]:
@@ -346,7 +342,7 @@ def _merge_quota(
                 compacts=list(dict.fromkeys(by["min_weeks"] + by["max_weeks"])),
                 detail=f"{_join(by['min_weeks'])} requires at least {entry['min_weeks']} weeks, "
                 f"{_join(by['max_weeks'])} allows at most {entry['max_weeks']} weeks "
-                f"for {dept} apprentices in the budget band {_band(currency, lo, hi)}",
+                f"for {dept} apprentices in the budget band {budget_band(currency, lo, hi)}",
             )
         )
     return entry, conflicts

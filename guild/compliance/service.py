@@ -725,10 +725,16 @@ def _ids(ids: Sequence[UUID]) -> WhereRaw:
 
 async def _write(plan: _Plan, run_id: UUID, now: datetime) -> None:
     await insert_many(Finding, _INSERT_COLUMNS, plan.inserts)
+    # one statement per version no longer citing (an unbinding or amendment uncites one version from many findings)
+    uncited: dict[str, list[UUID]] = {}
     for finding_id, versions in plan.uncite:
-        await FindingCitation.delete().where(
-            (FindingCitation.finding == finding_id) & FindingCitation.version.is_in([UUID(v) for v in versions])
-        )
+        for v in versions:
+            uncited.setdefault(v, []).append(finding_id)
+    for version, finding_ids in uncited.items():
+        for chunk in _chunks(finding_ids, _ID_CHUNK):
+            await FindingCitation.delete().where(
+                (FindingCitation.version == UUID(version)) & FindingCitation.finding.is_in(list(chunk))
+            )
     await insert_many(FindingCitation, _CITATION_COLUMNS, plan.cite)
     for finding_id, values in plan.changes:
         await Finding.update(values).where(Finding.id == finding_id)
