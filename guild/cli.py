@@ -29,6 +29,7 @@ from guild.domain.statuses import FindingStatus
 from guild.infra import db
 from guild.infra.audit import verify_log, write_checkpoint
 from guild.infra.settings import get_settings
+from guild.web.observability import use_json_server_logs
 from scheduler.service import run_forever
 
 T = TypeVar("T")
@@ -37,6 +38,8 @@ U = TypeVar("U")
 
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "guild.app:create_app")
+    os.environ.setdefault("LITESTAR_QUIET_CONSOLE", "1")  # no banner: a server's output is its JSON log lines
+    use_json_server_logs()
 
     litestar_group()
 

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         "default: data_dir/audit-checkpoints.log.",
     )
 
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token that /metrics (Prometheus) requires; unset: /metrics answers loopback clients only.",
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _http_base(cls, value: str) -> str:

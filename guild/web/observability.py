@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
+from typing import Any
 from uuid import uuid4
 
 import structlog
 from litestar.enums import ScopeType
-from litestar.logging.config import StructLoggingConfig
+from litestar.logging.config import LoggingConfig, StructLoggingConfig, default_structlog_standard_lib_processors
 from litestar.plugins.structlog import StructlogConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,11 +91,52 @@ def redact_access_log() -> None:
         access.addFilter(RedactFeedTokens())
 
 
+def _json_formatter() -> dict[str, Any]:
+    """A ``logging.config`` formatter writing every standard-library record (uvicorn, Piccolo, APScheduler,
+    asyncio) as one JSON line like guild's own: timestamp, level, logger name, the request id when there is one."""
+    return {
+        "()": structlog.stdlib.ProcessorFormatter,
+        "foreign_pre_chain": [structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name],
+        "processors": default_structlog_standard_lib_processors(as_json=True),
+    }
+
+
+def server_log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration in server mode: its lines ("Started server process", "Application
+    startup complete", errors) as JSON lines on stderr; its access log is guild's own (the middleware above)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": _json_formatter()},
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "uvicorn": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def use_json_server_logs() -> None:
+    """Make ``guild run`` start uvicorn with :func:`server_log_config`.
+
+    Litestar's ``run`` command calls ``uvicorn.run()`` without a ``log_config``, so uvicorn applies its
+    module-level default, the dict ``uvicorn.config.LOGGING_CONFIG``; its contents are replaced here, before
+    the command runs (there is no other hook between Litestar's CLI and uvicorn's logging set-up)."""
+    try:
+        from uvicorn.config import LOGGING_CONFIG  # noqa: PLC0415 - only the server needs uvicorn
+    except ImportError:  # pragma: no cover - litestar[standard] brings uvicorn
+        return
+    LOGGING_CONFIG.clear()
+    LOGGING_CONFIG.update(server_log_config())
+
+
 def structlog_config(level: str) -> StructlogConfig:
     logging.getLogger("piccolo").setLevel(logging.WARNING)  # not the engine version on every start
     redact_access_log()
     return StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
+            standard_lib_logging_config=LoggingConfig(formatters={"standard": _json_formatter()}),
             wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
             log_exceptions="always",
             # client errors are expected traffic: log them as one line, keep stack traces for 5xx
