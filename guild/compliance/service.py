@@ -55,10 +55,10 @@ from guild.compliance.runs import RunCounts, RunLease, SweepConflict
 from guild.domain.errors import NotFound
 from guild.domain.statuses import CommitmentStatus, ContractStatus, FindingStatus
 from guild.domain.work import ENTRY_LEVELS
-from guild.infra.metrics import FINDINGS_OPENED
 from guild.infra import audit
 from guild.infra.db import in_list, insert_many, is_sqlite, raw, read_tx, write_tx
 from guild.infra.db import rows as db_rows
+from guild.infra.metrics import FINDINGS_OPENED
 from guild.infra.tables import (
     AssetDisclosure,
     Commitment,
