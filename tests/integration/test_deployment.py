@@ -187,3 +187,34 @@ async def test_metrics_count_requests_by_route_and_answer_loopback_or_the_token(
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
         right = await scraper.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
         assert right.status_code == 200 and "guild_requests_total" in right.text
+
+
+def test_the_compose_file_runs_what_this_suite_runs():
+    """compose.yaml (which this machine may not be able to run) starts the processes the multi-process test
+    starts: migrations once, two ``guild run`` with the embedded scheduler off, one ``guild scheduler run``
+    with its metrics port; every guild service has the same secrets and database; the image's default
+    command is the server and its healthcheck is the readiness endpoint."""
+    import yaml
+
+    from tests.integration.processes import ROOT
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    commands = {name: s.get("command") for name, s in services.items()}
+    assert commands["migrate"] == ["db", "migrate"]
+    apps = [name for name, command in commands.items() if command and command[:1] == ["run"]]
+    assert len(apps) == 2 and all(commands[a] == ["run", "--host", "0.0.0.0", "--port", "8000"] for a in apps)
+    assert commands["scheduler"][:3] == ["scheduler", "run", "--metrics-port"]
+    guild_services = ["migrate", *apps, "scheduler"]
+    envs = [services[name]["environment"] for name in guild_services]
+    assert all(env == envs[0] for env in envs)  # one database, the same secrets, nothing else shared
+    assert {"GUILD_DATABASE_URL", "GUILD_SECRET_KEY", "GUILD_AUDIT_KEY", "GUILD_METRICS_TOKEN"} <= envs[0].keys()
+    assert envs[0]["GUILD_SCHEDULER_ENABLED"] == "false" and envs[0]["GUILD_MIGRATE_ON_START"] == "false"
+    assert envs[0]["GUILD_DATABASE_URL"].startswith("postgresql://") and "postgres" in services
+    for app in apps + ["scheduler"]:
+        assert services[app]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["guild"]' in dockerfile and 'CMD ["run", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
+    assert "/health'" in dockerfile and "USER guild" in dockerfile
+    assert "pip install -e" not in dockerfile and "pip install ." in dockerfile
