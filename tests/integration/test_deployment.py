@@ -45,7 +45,7 @@ async def test_two_app_instances_and_a_scheduler_process_serve_one_state(scenari
     """Two ``guild run`` and one ``guild scheduler run``, each with its own data folder: a token signed in on
     one instance works on the other, a contract issued on one is read back on the other, and each compact's
     slot is swept once, by the scheduler process; a second scheduler process (a restart) skips the slots."""
-    from guild.infra.tables import ComplianceRun
+    from guild.infra.tables import ComplianceRun, Finding
 
     secrets = _shared_secrets()
     metrics_port = free_port()
@@ -101,6 +101,10 @@ async def test_two_app_instances_and_a_scheduler_process_serve_one_state(scenari
             assert {(r["status"], r["owner"]) for r in runs} == {("completed", owner)}
             scraped = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
             assert _sample(scraped, "guild_sweep_seconds_count", outcome="ran") == 2
+            assert _sample(scraped, "guild_findings_opened_total") == await Finding.count()
+
+        for process in (a, b, scheduler):  # every line each process wrote is a JSON log line
+            _json_lines(process.lines())
 
         # a second scheduler process (a restart, or one too many) finds the slots done and skips them
         again = stack.enter_context(
