@@ -65,8 +65,10 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def quiet_server_access_log() -> None:
-    """At start-up (after uvicorn configured its loggers): guild writes the access log itself."""
+    """At start-up (after uvicorn configured its loggers): guild writes the access log itself, and Python
+    warnings (Piccolo warns when it cannot connect, for one) become log lines (JSON) instead of raw text."""
     logging.getLogger("uvicorn.access").disabled = True
+    logging.captureWarnings(True)
 
 
 _FEED_TOKEN = re.compile(r"(/calendar/)[^/?#\s\"]+")
