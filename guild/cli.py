@@ -53,11 +53,11 @@ GUILD_HELP = (
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "guild.app:create_app")
     os.environ.setdefault("LITESTAR_QUIET_CONSOLE", "1")  # no banner: a server's output is its JSON log lines
-    use_json_server_logs()
     try:
-        get_settings()  # the app factory reads them first: a bad GUILD_* value is a one-line error, not a traceback
+        settings = get_settings()  # the app factory reads them first: a bad GUILD_* value is one line, no traceback
     except ValidationError as exc:
         _settings_errors(exc)
+    use_json_server_logs(settings.log_level)
     litestar_group.help = GUILD_HELP
     litestar_group()
 

@@ -103,7 +103,7 @@ def _json_formatter() -> dict[str, Any]:
     }
 
 
-def server_log_config() -> dict[str, Any]:
+def server_log_config(level: str = "INFO") -> dict[str, Any]:
     """uvicorn's logging configuration in server mode: its lines ("Started server process", "Application
     startup complete", errors) as JSON lines on stderr; its access log is guild's own (the middleware above)."""
     return {
@@ -112,14 +112,14 @@ def server_log_config() -> dict[str, Any]:
         "formatters": {"json": _json_formatter()},
         "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "loggers": {
-            "uvicorn": {"handlers": ["json"], "level": "INFO", "propagate": False},
-            "uvicorn.error": {"level": "INFO"},
-            "uvicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            "uvicorn": {"handlers": ["json"], "level": level, "propagate": False},
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": {"handlers": ["json"], "level": level, "propagate": False},
         },
     }
 
 
-def use_json_server_logs() -> None:
+def use_json_server_logs(level: str = "INFO") -> None:
     """Make ``guild run`` start uvicorn with :func:`server_log_config`.
 
     Litestar's ``run`` command calls ``uvicorn.run()`` without a ``log_config``, so uvicorn applies its
@@ -130,7 +130,7 @@ def use_json_server_logs() -> None:
     except ImportError:  # pragma: no cover - litestar[standard] brings uvicorn
         return
     LOGGING_CONFIG.clear()
-    LOGGING_CONFIG.update(server_log_config())
+    LOGGING_CONFIG.update(server_log_config(level))
 
 
 def structlog_config(level: str) -> StructlogConfig:
@@ -138,7 +138,9 @@ def structlog_config(level: str) -> StructlogConfig:
     redact_access_log()
     return StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
-            standard_lib_logging_config=LoggingConfig(formatters={"standard": _json_formatter()}),
+            standard_lib_logging_config=LoggingConfig(
+                formatters={"standard": _json_formatter()}, root={"handlers": ["queue_listener"], "level": level}
+            ),
             wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
             log_exceptions="always",
             # client errors are expected traffic: log them as one line, keep stack traces for 5xx
