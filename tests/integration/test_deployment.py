@@ -222,3 +222,23 @@ def test_the_compose_file_runs_what_this_suite_runs():
     assert 'ENTRYPOINT ["guild"]' in dockerfile and 'CMD ["run", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
     assert "/health'" in dockerfile and "USER guild" in dockerfile
     assert "pip install -e" not in dockerfile and "pip install ." in dockerfile
+
+
+async def test_a_refused_render_is_counted_by_its_reason():
+    """``guild_pdf_renders_total{outcome=...}``: a document refused before rendering counts as ``too_large``
+    (the successful ones, ``ok``, are counted in the multi-process test above)."""
+    from prometheus_client import REGISTRY
+
+    from guild.infra.pdf import PdfRenderer, PdfTooLarge
+
+    def count(outcome: str) -> float:
+        return REGISTRY.get_sample_value("guild_pdf_renders_total", {"outcome": outcome}) or 0.0
+
+    before, ok_before = count("too_large"), count("ok")
+    renderer = PdfRenderer(max_workers=1, max_html_chars=10)
+    try:
+        with pytest.raises(PdfTooLarge):
+            await renderer.render("base_document.html", {}, [], "too long", tenant="org:test")
+    finally:
+        renderer.shutdown()
+    assert count("too_large") == before + 1 and count("ok") == ok_before
