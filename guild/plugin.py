@@ -20,7 +20,7 @@ from guild.infra.pdf import PdfRenderer
 from guild.infra.settings import Settings
 from guild.routes import route_handlers
 from guild.web.bodies import GuildRequest
-from guild.web.metrics import metrics_controller, prometheus_config
+from guild.web.metrics import metrics_controller
 from guild.web.observability import quiet_server_access_log, structlog_config
 from guild.web.openapi import ApiDocumentation, AuthRule
 from guild.web.problems import problem_details_config
@@ -62,7 +62,6 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/")],
         )
-        app_config.middleware.append(prometheus_config().middleware)
         app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
         app_config.plugins.append(ApiDocumentation(AuthRule.of(jwt_auth)))  # problem responses, public routes

@@ -1,5 +1,5 @@
 """Prometheus metrics on ``/metrics``: HTTP requests (count and latency by method, route template and
-status, from Litestar's Prometheus middleware) and guild's own (:mod:`guild.infra.metrics`: PDF renders,
+status) and guild's own (:mod:`guild.infra.metrics`: PDF renders,
 sweep durations, findings opened).
 
 Who may read them: with ``GUILD_METRICS_TOKEN`` set, a client sending ``Authorization: Bearer <token>``;
@@ -16,18 +16,37 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
+from litestar.types import Scope
+from prometheus_client import Counter, Histogram
 
 from guild.infra.settings import Settings
 
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"  # no route: one label value, whatever paths clients try
 
-def prometheus_config() -> PrometheusConfig:
-    return PrometheusConfig(
-        app_name="guild",
-        prefix="guild",
-        group_path=True,  # label requests by route template (/contracts/{contract_id}), not by URL
-        exclude=["^/metrics$"],
-    )
+HTTP_REQUESTS = Counter(
+    "guild_http_requests_total",
+    "HTTP requests answered, by method, route template (<unmatched> when no route) and status.",
+    ["method", "route", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "guild_http_request_duration_seconds",
+    "Time to answer an HTTP request (until the response is sent), by method and route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+def observe_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count one answered request. Called by the access-log middleware, which wraps the whole application:
+    requests refused before a route runs (the authentication middleware's 401, no such route) count too,
+    with the status they got. Labels are bounded: unknown methods are ``OTHER``, unrouted paths one value."""
+    method = scope.get("method", "")
+    method = method if method in HTTP_METHODS else "OTHER"
+    route = scope.get("path_template") or UNMATCHED  # the router writes the matched template into the scope
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_SECONDS.labels(method, route).observe(seconds)
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -68,4 +87,4 @@ def metrics_controller(settings: Settings) -> type[PrometheusController]:
     return MetricsController
 
 
-__all__ = ["metrics_controller", "prometheus_config"]
+__all__ = ["metrics_controller", "observe_request"]

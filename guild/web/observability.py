@@ -14,6 +14,8 @@ from litestar.logging.config import LoggingConfig, StructLoggingConfig, default_
 from litestar.plugins.structlog import StructlogConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from guild.web.metrics import observe_request
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -22,7 +24,8 @@ _access = structlog.get_logger("guild.access")
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Take a well-formed ``X-Request-ID`` from the client or make one; bind it to every log line; write
-    one access-log line per request (method, path with feed tokens redacted, status, duration).
+    one access-log line per request (method, path with feed tokens redacted, status, duration) and count it
+    in the request metrics (:func:`guild.web.metrics.observe_request`).
 
     One line, written after the response, replaces Litestar's logging middleware (a line for the
     request and one for the response, each extracting the request's data) and uvicorn's access log
@@ -52,13 +55,15 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            observe_request(scope, status[0], seconds)
             _access.info(
                 "request",
                 method=scope["method"],
                 path=_FEED_TOKEN.sub(r"\1[redacted]", scope["path"]),
                 query=scope["query_string"].decode("latin-1") or None,
                 status=status[0],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
 
     return middleware

@@ -89,7 +89,7 @@ async def test_two_app_instances_and_a_scheduler_process_serve_one_state(scenari
             metrics_b = (await http.get(f"{b.base}/metrics")).text
             assert _sample(metrics_b, "guild_pdf_renders_total", outcome="ok") == 1
             template = "/api/v1/productions/{production_id}/contracts"
-            assert _sample(metrics_b, "guild_requests_total", method="POST", path=template, status_code="201") == 1
+            assert _sample(metrics_b, "guild_http_requests_total", method="POST", route=template, status="201") == 1
             metrics_a = (await http.get(f"{a.base}/metrics")).text
             assert _sample(metrics_a, "guild_pdf_renders_total", outcome="ok") == 0
 
@@ -168,20 +168,29 @@ async def test_metrics_count_requests_by_route_and_answer_loopback_or_the_token(
     GUILD_METRICS_TOKEN only loopback clients may read it; with it, only a client sending the token."""
     from guild.app import create_app
 
+    def counted(text: str, name: str, **labels: str) -> float:
+        return _sample(text, name, **labels) - _sample(before, name, **labels)
+
+    before = (await client.get("/metrics")).text  # this process's counters: other tests' requests are in them
     assert (await client.get("/api/v1/organizations/nobody-here")).status_code == 401
     assert (await client.get("/health/live")).status_code == 200
+    assert (await client.get("/no/such/route")).status_code == 404
     metrics = await client.get("/metrics")  # httpx's ASGI transport is a 127.0.0.1 client
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
-    assert _sample(text, "guild_requests_total", method="GET", path="/health/live", status_code="200") >= 1
-    assert _sample(text, "guild_request_duration_seconds_count", method="GET", path="/health/live") >= 1
+    assert counted(text, "guild_http_requests_total", method="GET", route="/health/live", status="200") == 1
+    assert counted(text, "guild_http_request_duration_seconds_count", method="GET", route="/health/live") == 1
+    # refused before the route ran (authentication), or no route at all: counted, with their status
+    refused = {"method": "GET", "route": "/api/v1/organizations/{slug}", "status": "401"}
+    assert counted(text, "guild_http_requests_total", **refused) == 1
+    assert counted(text, "guild_http_requests_total", method="GET", route="<unmatched>", status="404") == 1
     for family in ("guild_pdf_renders_total", "guild_sweep_seconds", "guild_findings_opened_total"):
         assert f"# TYPE {family.removesuffix('_total')}" in text, family
 
     remote = httpx.ASGITransport(app=client._transport.app, client=("203.0.113.7", 40000))
     async with httpx.AsyncClient(transport=remote, base_url="http://testserver") as outsider:
-        refused = await outsider.get("/metrics")
-    assert refused.status_code == 403 and "GUILD_METRICS_TOKEN" in refused.json()["detail"]
+        outside = await outsider.get("/metrics")
+    assert outside.status_code == 403 and "GUILD_METRICS_TOKEN" in outside.json()["detail"]
 
     guarded = create_app(get_settings().model_copy(update={"metrics_token": "scrape-me-please"}))
     remote = httpx.ASGITransport(app=guarded, client=("203.0.113.7", 40000))
@@ -190,7 +199,7 @@ async def test_metrics_count_requests_by_route_and_answer_loopback_or_the_token(
         wrong = await scraper.get("/metrics", headers={"Authorization": "Bearer scrape-me-not"})
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
         right = await scraper.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
-        assert right.status_code == 200 and "guild_requests_total" in right.text
+        assert right.status_code == 200 and "guild_http_requests_total" in right.text
 
 
 def test_the_compose_file_runs_what_this_suite_runs():
