@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -98,14 +100,22 @@ def redact_access_log() -> None:
         access.addFilter(RedactFeedTokens())
 
 
+def json_formatter() -> logging.Formatter:
+    """A formatter writing every standard-library record (uvicorn, Piccolo, APScheduler, asyncio) as one JSON
+    line like guild's own: timestamp, level, logger name, the request id when there is one."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name],
+        processors=default_structlog_standard_lib_processors(as_json=True),
+    )
+
+
 def _json_formatter() -> dict[str, Any]:
-    """A ``logging.config`` formatter writing every standard-library record (uvicorn, Piccolo, APScheduler,
-    asyncio) as one JSON line like guild's own: timestamp, level, logger name, the request id when there is one."""
-    return {
-        "()": structlog.stdlib.ProcessorFormatter,
-        "foreign_pre_chain": [structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name],
-        "processors": default_structlog_standard_lib_processors(as_json=True),
-    }
+    return {"()": json_formatter}
+
+
+UVICORN_LOG_CONFIG_FILE = Path(__file__).with_name("uvicorn_logging.json")
+"""The same for uvicorn processes that Litestar's ``run`` starts as a command (``--wc`` above 1, ``--reload``):
+``guild`` points uvicorn at it with ``UVICORN_LOG_CONFIG``."""
 
 
 def server_log_config(level: str = "INFO") -> dict[str, Any]:
@@ -136,6 +146,7 @@ def use_json_server_logs(level: str = "INFO") -> None:
         return
     LOGGING_CONFIG.clear()
     LOGGING_CONFIG.update(server_log_config(level))
+    os.environ.setdefault("UVICORN_LOG_CONFIG", str(UVICORN_LOG_CONFIG_FILE))
 
 
 def structlog_config(level: str) -> StructlogConfig:

@@ -86,9 +86,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def guild_server(**env: str) -> Iterator[Server]:
-    """A ``guild run`` on this test's database (scheduler off, no migration, warnings only; ``env`` over
-    that), once it answers /health/live. On exit it and every process it started are killed, whatever
+def guild_server(*args: str, **env: str) -> Iterator[Server]:
+    """A ``guild run`` (``args`` after it) on this test's database (scheduler off, no migration, warnings only;
+    ``env`` over that), once it answers /health/live. On exit it and every process it started are killed, whatever
     the test did to them; a server that does not start fails with the end of its log."""
     name, value = "GUILD_TEST_SERVER_MARK", uuid4().hex
     defaults = {"GUILD_SCHEDULER_ENABLED": "false", "GUILD_MIGRATE_ON_START": "false", "GUILD_LOG_LEVEL": "WARNING"}
@@ -98,7 +98,7 @@ def guild_server(**env: str) -> Iterator[Server]:
     # files, not pipes: a server that logs much must never block on them
     out, log = tempfile.NamedTemporaryFile(suffix=".out"), tempfile.NamedTemporaryFile(suffix=".err")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=ROOT,
         env=environment,
         stdout=out,

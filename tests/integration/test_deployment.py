@@ -163,6 +163,20 @@ def test_a_server_writes_json_lines_only_with_request_ids_and_durations():
     assert len({r["request_id"] for r in requests}) == 4
 
 
+def test_a_server_with_several_workers_writes_json_lines_too():
+    """``guild run --wc 2``: Litestar starts uvicorn as a command with worker processes; their lines and the
+    parent's are JSON lines as well."""
+    with guild_server("--wc", "2", GUILD_LOG_LEVEL="INFO") as server:
+        assert httpx.get(f"{server.base}/health/live", headers={"X-Request-ID": "probe-0002-abcd"}).status_code == 200
+        server.proc.terminate()
+        server.proc.wait(timeout=30)
+        entries = _json_lines(server.lines())
+    events = [e["event"] for e in entries]
+    assert any(e.startswith("Started parent process") for e in events)
+    assert any(e.startswith("Started server process") for e in events)  # a worker (the other may still start)
+    assert any(e["event"] == "request" and e["request_id"] == "probe-0002-abcd" for e in entries)
+
+
 async def test_metrics_count_requests_by_route_and_answer_loopback_or_the_token(client):
     """``/metrics``: requests by method, route template and status, with latency; without
     GUILD_METRICS_TOKEN only loopback clients may read it; with it, only a client sending the token."""
