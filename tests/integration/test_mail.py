@@ -284,3 +284,54 @@ async def test_the_scheduler_job_delivers(mailbox):
     await scheduler._deliver_mail()
     assert len(mailbox.messages) == 1
     await asyncio.sleep(0)
+
+
+# --- the CLI ------------------------------------------------------------------------------------------
+
+
+def _cli(*args: str):
+    import click
+    from click.testing import CliRunner
+
+    from guild.cli import register
+
+    group = click.Group()
+    register(group)
+    return CliRunner().invoke(group, list(args))
+
+
+def test_mail_send_test_and_list_from_the_command_line():
+    import json
+    import threading
+
+    from tests.integration.mail import Mailbox
+
+    loop = asyncio.new_event_loop()  # the CLI runs its own event loop: the server gets a thread of its own
+    box = Mailbox()
+    loop.run_until_complete(box.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        with mail_settings(box.environment()):
+            sent = _cli("mail", "send-test", "--to", "Ops@Example.org")
+            assert sent.exit_code == 0, sent.output
+            assert "sent: ops@example.org (accepted by the SMTP server)" in sent.output
+            bad = _cli("mail", "send-test", "--to", "not-an-address")
+            assert bad.exit_code == 2 and "not an e-mail address" in bad.output
+        with mail_settings({}):
+            logged = _cli("mail", "send-test", "--to", "ops@example.org")
+            assert logged.exit_code == 1 and "no SMTP configured" in logged.output
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.run_until_complete(box.stop())
+        loop.close()
+    [message] = box.messages
+    assert message["To"] == "ops@example.org" and message["Subject"] == "guild: test message"
+
+    listed = _cli("mail", "list")
+    assert listed.exit_code == 0 and "2 message(s)" in listed.output
+    as_json = json.loads(_cli("mail", "list", "--json", "--status", "sent").output)
+    assert [(m["to"], m["kind"], m["status"]) for m in as_json] == [("ops@example.org", "test", "sent")] * 2
+    assert all("text" not in m and "body_text" not in m for m in as_json)
+    assert _cli("mail", "list", "--status", "failed").output.strip() == "0 message(s)"
