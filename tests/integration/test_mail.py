@@ -76,18 +76,9 @@ async def test_a_queued_message_arrives_with_its_headers_and_body(mailbox):
 
 
 async def test_the_sender_is_the_configured_one(mailbox):
-    import os
-
-    from guild.infra.settings import get_settings
-
-    os.environ["GUILD_MAIL_FROM"] = "Guild of Gaffers <noreply@gaffers.example.org>"
-    get_settings.cache_clear()
-    try:
+    with mail_settings({**mailbox.environment(), "GUILD_MAIL_FROM": "Guild of Gaffers <noreply@gaffers.example.org>"}):
         message_id = await queue()
         [message] = await mailbox.deliver()
-    finally:
-        del os.environ["GUILD_MAIL_FROM"]
-        get_settings.cache_clear()
     assert message["From"] == "Guild of Gaffers <noreply@gaffers.example.org>"
     assert message["Message-ID"] == f"<{message_id}@gaffers.example.org>"
     assert mailbox.envelopes[0][0] == "noreply@gaffers.example.org"
@@ -133,6 +124,19 @@ async def test_a_permanent_refusal_of_the_recipient_fails_at_once(mailbox):
     assert "550" in refused["last_error"] and "no such user" in refused["last_error"]
     assert (await row(fine))["status"] == "sent"  # the connection went on after the refusal
     assert [str(m["To"]) for m in mailbox.messages] == ["ann@example.org"]
+
+
+async def test_an_address_that_cannot_be_sent_to_fails_at_once(mailbox):
+    from guild.mail import deliver_due
+
+    broken = await queue(to="no at sign")
+    fine = await queue(to="ann@example.org")
+    stats = await deliver_due()
+    assert (stats.claimed, stats.sent, stats.failed) == (2, 1, 1)
+    stored = await row(broken)
+    assert (stored["status"], stored["attempts"]) == ("failed", 1)
+    assert stored["last_error"].startswith("unsendable: ")
+    assert (await row(fine))["status"] == "sent"
 
 
 async def test_a_temporary_refusal_is_retried_with_growing_backoff_until_accepted(mailbox):
