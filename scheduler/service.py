@@ -188,7 +188,7 @@ class GuildScheduler:
         self.scheduler.start()
         log.info("scheduler.started", owner=self.owner)
         if not get_settings().smtp_configured:
-            log.warning(
+            structlog.get_logger("guild.mail").warning(
                 "mail.log_only",
                 detail="no SMTP server configured (GUILD_SMTP_HOST is unset): e-mail such as invitations and "
                 "password resets is written to this log, links included, and not sent",

@@ -134,8 +134,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with GUILD_SMTP_USERNAME.")
     smtp_ca_file: Path | None = Field(
         default=None,
-        description="PEM file of certificate authorities to trust for the SMTP server's certificate (a private "
-        "relay's own CA); default: the system's.",
+        description="PEM file of the certificate authorities that the SMTP server's certificate is checked against, "
+        "instead of the system's (a private relay's own CA); default: the system's.",
     )
     smtp_timeout_seconds: float = Field(default=30, gt=0, le=300, description="Timeout of each SMTP exchange.")
     mail_from: str = Field(

@@ -27,7 +27,11 @@ from guild.infra.settings import Settings, get_settings
 from guild.infra.tables import MailMessage
 from guild.mail.rules import LOGGED, backoff, compose, is_permanent, log_record, outcome
 
-log = structlog.get_logger("guild.mail")
+
+def _log() -> Any:
+    """The mail log, looked up at each use (so it follows the logging configuration in force: the app's, a test's)."""
+    return structlog.get_logger("guild.mail")
+
 
 LEASE = timedelta(minutes=5)  # a claimed message is invisible to other deliverers this long
 DEFAULT_LIMIT = 50
@@ -121,11 +125,11 @@ async def _record(
     elif status is MailStatus.failed:
         values |= {MailMessage.status: status.value, MailMessage.next_attempt_at: at}
         stats.failed += 1
-        log.warning("mail.failed", mail_id=str(item.id), kind=item.kind, attempts=attempts, error=error)
+        _log().warning("mail.failed", mail_id=str(item.id), kind=item.kind, attempts=attempts, error=error)
     else:
         values[MailMessage.next_attempt_at] = at + backoff(attempts)
         stats.retrying += 1
-        log.info("mail.retrying", mail_id=str(item.id), kind=item.kind, attempts=attempts, error=error)
+        _log().info("mail.retrying", mail_id=str(item.id), kind=item.kind, attempts=attempts, error=error)
     await _write(item, values)
 
 
@@ -182,7 +186,7 @@ def _now(fixed: datetime | None) -> datetime:
 
 async def _log_all(claimed: list[_Claimed], now: datetime | None, settings: Settings, stats: MailStats) -> None:
     for item in claimed:
-        log.warning(
+        _log().warning(
             "mail.logged_not_sent",
             **log_record(message_id=item.id, kind=item.kind, to=item.to, subject=item.subject, text=item.text),
         )
@@ -265,7 +269,7 @@ async def _send_all(claimed: list[_Claimed], now: datetime | None, settings: Set
                 smtp = None
             else:
                 await _record(item, sent=True, error="", permanent=False, at=_now(now), settings=settings, stats=stats)
-                log.info("mail.sent", mail_id=str(item.id), kind=item.kind, attempts=item.attempts + 1)
+                _log().info("mail.sent", mail_id=str(item.id), kind=item.kind, attempts=item.attempts + 1)
             remaining.pop(0)
     finally:
         if smtp is not None:
