@@ -1,0 +1,14 @@
+"""Realistic request bodies of the accounts API (shown in the OpenAPI document, sent by its tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOKEN_REQUEST: dict[str, Any] = {"email": "aoife.byrne@screen-performers.example", "password": "harbour lights at dawn"}
+
+USER_CREATE: dict[str, Any] = {
+    "email": "aoife.byrne@screen-performers.example",
+    "name": "Aoife Byrne",
+    "password": "harbour lights at dawn",
+    "is_admin": False,
+}
