@@ -62,3 +62,13 @@ CLAUSE_REVIEW: dict[str, Any] = {
 }
 
 VOID: dict[str, Any] = {"reason": "The role was recast before the shoot; this contract never took effect."}
+
+# --- responses --------------------------------------------------------------------------------------
+
+PDF_VERIFIED: dict[str, Any] = {
+    "pdf_sha256": "9f2c4b7e1a0d3c5e8b6a4f2d1c0e9b8a7f6e5d4c3b2a190817263544536271a0",
+    "contract_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+    "status": "issued",
+    "issued_at": "2027-02-15T14:05:00Z",
+    "document_sha256": "4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b",
+}

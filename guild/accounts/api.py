@@ -22,7 +22,11 @@ class AuthController(Controller):
 
     @post(
         "/auth/token",
-        opt={"public": True, "examples": {"An officer signs in": examples.TOKEN_REQUEST}},
+        opt={
+            "response_examples": {"A token for eight hours": examples.TOKEN_RESPONSE},
+            "public": True,
+            "examples": {"An officer signs in": examples.TOKEN_REQUEST},
+        },
         status_code=200,
         raises=documented(Unauthorized, TooManyRequestsException),
         summary="Exchange e-mail and password for a bearer JWT",

@@ -12,3 +12,11 @@ USER_CREATE: dict[str, Any] = {
     "password": "harbour lights at dawn",
     "is_admin": False,
 }
+
+# --- responses --------------------------------------------------------------------------------------
+
+TOKEN_RESPONSE: dict[str, Any] = {
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0YjFlOTlkMiJ9.c2lnbmF0dXJl",
+    "token_type": "Bearer",
+    "expires_at": "2027-01-12T18:00:00Z",
+}

@@ -82,8 +82,9 @@ class CompactController(Controller):
     @get("/terms-schema", summary="JSON Schema of the compact terms document", operation_id="getTermsSchema")
     async def terms_schema(self) -> dict[str, Any]:
         """The JSON Schema (draft 2020-12) of the terms document of a compact version: each section, field, unit and
-        bound. Editors can validate a document against it before sending it."""
-        return terms_json_schema()
+        bound. Editors can validate a document against it before sending it; its `examples` holds a complete
+        document to start from (every section filled)."""
+        return {**terms_json_schema(), "examples": [examples.TERMS]}
 
     @get("/{slug:str}", summary="One compact and its versions", operation_id="getCompact")
     async def get_compact(self, request: Req, slug: FromPath[SlugParam]) -> CompactRead:

@@ -142,3 +142,24 @@ DISCLOSURES_CSV = (
     "music_cue,31,2,stem separation,Composer's session notes\r\n"
 )
 DISCLOSURES_JSON: list[dict[str, Any]] = DISCLOSURE_SET["disclosures"]
+
+# --- responses --------------------------------------------------------------------------------------
+
+PRODUCTION_READ: dict[str, Any] = {
+    "id": "5d0c9e8a-1f2b-4c3d-8e7f-6a5b4c3d2e1f",
+    "company": "blue-harbor-pictures",
+    "title": "Harbour Lights",
+    "budget_minor": 30_000_000,
+    "budget": "300000.00",
+    "budget_formatted": "EUR 300,000.00",
+    "currency": "EUR",
+    "start_date": "2027-03-01",
+    "end_date": "2027-06-30",
+    "status": "pre_production",
+    "bindings": [],
+    "created_at": "2027-01-12T09:30:00Z",
+}
+
+ROSTER_IMPORTED: dict[str, Any] = {"imported": 3, "mode": "append", "created": 3, "updated": 0, "unchanged": 0}
+ROSTER_UPSERTED: dict[str, Any] = {"imported": 3, "mode": "upsert", "created": 1, "updated": 1, "unchanged": 1}
+DISCLOSURES_IMPORTED: dict[str, Any] = {"imported": 3}

@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -72,6 +73,16 @@ DESCRIPTIONS: dict[int, str] = {
 _RETRY_AFTER_STATUSES = ("429", "503")
 
 
+class FieldSource(StrEnum):
+    """Where in the request a wrong value was."""
+
+    body = "body"
+    query = "query"
+    path = "path"
+    header = "header"
+    cookie = "cookie"
+
+
 class FieldProblem(BaseModel):
     """One field (or parameter, or header, or imported row) that is wrong, and the rule it breaks."""
 
@@ -80,9 +91,7 @@ class FieldProblem(BaseModel):
     field: str = Field(description="dotted path of the field, or the parameter or header name")
     rule: str = Field(description="machine-readable name of the rule, e.g. string_too_short, unique")
     message: str = Field(description="human-readable explanation")
-    source: Literal["body", "query", "path", "header", "cookie"] | None = Field(
-        default=None, description="where the value was (request validation)"
-    )
+    source: FieldSource | None = Field(default=None, description="where the value was (request validation)")
     constraint: dict[str, Any] | None = Field(
         default=None, description='the bound the value missed, e.g. {"max_length": 200}'
     )

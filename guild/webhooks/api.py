@@ -28,7 +28,11 @@ class WebhookController(Controller):
 
     @post(
         "/",
-        opt={**_OFFICERS, "examples": {"The guild's event receiver": examples.ENDPOINT_CREATE}},
+        opt={
+            "response_examples": {"The endpoint and its secret, shown once": examples.ENDPOINT_CREATED},
+            **_OFFICERS,
+            "examples": {"The guild's event receiver": examples.ENDPOINT_CREATE},
+        },
         summary="Register a webhook endpoint (officers); the signing secret is returned only here",
         response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
         operation_id="createWebhookEndpoint",

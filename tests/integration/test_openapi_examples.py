@@ -325,3 +325,14 @@ async def test_the_request_body_examples_are_accepted_when_sent(client, scenario
         "POST", "/api/v1/organizations/screen-performers-guild/webhooks", webhook_examples.ENDPOINT_CREATE, officer
     )
     assert len(sent) >= 35
+
+
+async def test_the_terms_schema_carries_the_complete_example_and_accepts_it(client, scenario):
+    member = (await scenario.user("member@example.org")).headers
+    response = await client.get("/api/v1/compacts/terms-schema", headers=member)
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["examples"] == [compact_examples.TERMS]
+    assert [e.message for e in Draft202012Validator(schema).iter_errors(compact_examples.TERMS)] == []
+    broken = compact_examples.TERMS | {"quorum": 0}
+    assert [e.instance_path for e in Draft202012Validator(schema).iter_errors(broken)] == [["quorum"]]
