@@ -115,6 +115,8 @@ class Problem(BaseModel):
     rule: str | None = Field(default=None, description="machine-readable name of the rule broken, where one is")
     field: str | None = Field(default=None, description="the field the rule concerns, where one does")
     expected_header: str | None = Field(default=None, description="imports: the CSV header the file should have")
+    current_etag: str | None = Field(default=None, description="412: the current ETag, to reload against")
+    header: str | None = Field(default=None, description="428: the request header that is required")
     violations: list[dict[str, Any]] | None = Field(
         default=None, description="a refused contract: each term of a bound compact it breaks (term path, rule, limit)"
     )
@@ -130,10 +132,16 @@ def _problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> d
 
 # One realistic problem per status, as guild.web.problems sends it (the example test validates each).
 PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
-    400: _problem(400, "bad-request", "Bad request", "malformed JSON: Expecting ',' delimiter: line 3 column 5"),
-    401: _problem(401, "unauthorized", "Authentication required", "No bearer token, or an expired one"),
-    403: _problem(403, "forbidden", "Not allowed", "only producers of northlight-pictures may do this"),
-    404: _problem(404, "not-found", "Not found", "no such production"),
+    400: _problem(
+        400,
+        "bad-request",
+        "Malformed request body",
+        "Input data was truncated",
+        errors=[{"field": "body", "rule": "json", "message": "Input data was truncated"}],
+    ),
+    401: _problem(401, "unauthorized", "No JWT token found in request header", "No JWT token found in request header"),
+    403: _problem(403, "forbidden", "Not allowed", "only producers of blue-harbor-pictures may do this"),
+    404: _problem(404, "not-found", "Not found", "production 5d0c9e8a-1f2b-4c3d-8e7f-6a5b4c3d2e1f not found"),
     409: _problem(
         409,
         "conflict",
@@ -142,9 +150,15 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
         field="slug",
         rule="unique",
     ),
-    412: _problem(412, "precondition-failed", "Precondition failed", "the draft changed since you read it: reload it"),
+    412: _problem(
+        412,
+        "precondition-failed",
+        "Precondition failed",
+        "the draft changed since you read it; reload it and apply your edit again",
+        current_etag='"7b560e45-f8f6-4b69-aaac-3ef59f764876.3"',
+    ),
     413: _problem(413, "payload-too-large", "Request Entity Too Large", "Request Entity Too Large"),
-    415: _problem(415, "unsupported-media-type", "Unsupported media type", "send application/json"),
+    415: _problem(415, "unsupported-media-type", "Unsupported Media Type", "send application/json"),
     422: _problem(
         422,
         "validation",
@@ -158,18 +172,31 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
                 "source": "body",
                 "constraint": {"min_length": 1},
             },
-            {
-                "field": "budget_currency",
-                "rule": "currency_unknown",
-                "message": "XYZ is not an ISO 4217 currency in use (e.g. EUR, GBP, USD)",
-                "source": "body",
-            },
+            {"field": "currency", "rule": "missing", "message": "Field required", "source": "body"},
         ],
     ),
-    428: _problem(428, "precondition-required", "Precondition required", "send If-Match with the version's ETag"),
-    429: _problem(429, "too-many-requests", "Too many requests", "too many sign-in attempts", retry_after=60),
+    428: _problem(
+        428,
+        "precondition-required",
+        "Precondition required",
+        "send If-Match with the version's ETag to edit a draft",
+        header="If-Match",
+    ),
+    429: _problem(
+        429,
+        "too-many-requests",
+        "Too many requests",
+        "too many sign-in attempts from this address; try again later",
+        retry_after=60,
+    ),
     503: _problem(
-        503, "unavailable", "PDF renderer busy", "the PDF queue is full", retry_after=5, rule="pdf_queue_full"
+        503,
+        "unavailable",
+        "PDF renderer busy",
+        "the PDF queue is full",
+        retry_after=5,
+        rule="pdf_queue_full",
+        component="pdf",
     ),
 }
 

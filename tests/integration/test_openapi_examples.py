@@ -336,3 +336,31 @@ async def test_the_terms_schema_carries_the_complete_example_and_accepts_it(clie
     assert [e.message for e in Draft202012Validator(schema).iter_errors(compact_examples.TERMS)] == []
     broken = compact_examples.TERMS | {"quorum": 0}
     assert [e.instance_path for e in Draft202012Validator(schema).iter_errors(broken)] == [["quorum"]]
+
+
+async def test_the_problem_examples_are_the_problems_guild_sends(client, scenario):
+    """Each documented problem example has the type and title of the problem guild really answers with."""
+    await scenario.organizations({"guild-a": "guild"})
+    admin = (await scenario.user("admin@example.org", ("guild-a", "officer"), admin=True)).headers
+    member = (await scenario.user("member@example.org", ("guild-a", "member"))).headers
+    await scenario.compact("accord", convening="guild-a", by="admin@example.org", stage="draft")
+    draft = "/api/v1/compacts/accord/versions/1"
+    terms = {"terms": compact_examples.TERMS, "parties": []}
+    real = {
+        400: await client.post("/api/v1/organizations", content=b'{"slug": "x",', headers=admin),
+        401: await client.get("/api/v1/me"),
+        403: await client.post("/api/v1/organizations", json=org_examples.ORGANIZATION_GUILD, headers=member),
+        404: await client.get(f"/api/v1/productions/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=member),
+        409: await client.post(
+            "/api/v1/organizations", json={**org_examples.ORGANIZATION_GUILD, "slug": "guild-a"}, headers=admin
+        ),
+        412: await client.put(draft, json=terms, headers={**admin, "If-Match": '"stale"'}),
+        413: await client.post("/api/v1/organizations", content=b" " * (20 * 1024 * 1024), headers=admin),
+        422: await client.post("/api/v1/productions", json={"title": ""}, headers=admin),
+        428: await client.put(draft, json=terms, headers=admin),
+    }
+    for status, response in real.items():
+        assert response.status_code == status, (status, response.text[:300])
+        body, example = response.json(), PROBLEM_EXAMPLES[status]
+        assert (body["type"], body["title"]) == (example["type"], example["title"]), status
+        assert set(example) <= set(body), status
