@@ -18,10 +18,15 @@ schema :class:`Problem`) by rule, from the same facts the framework acts on:
 - examples of the request body: ``opt={"examples": {summary: value, ...}}`` (the values live in each feature's
   ``examples`` module, so the document and the tests that send them use the same objects); of the success
   response: ``opt={"response_examples": {summary: value}}``;
-- a body the handler reads itself (the CSV imports): ``opt={"request_body": raw_body(...)}``;
+- a body the handler reads itself (the CSV imports): ``opt={"request_body": csv_import_body(...)}``;
 - and every status the handler declares with Litestar's ``raises=documented(...)``: guild errors (Conflict,
   PreconditionFailed, ...) or Litestar's HTTP exceptions (TooManyRequestsException,
   ServiceUnavailableException). 429 and 503 carry ``Retry-After``.
+
+Every operation has an ``operation_id=`` (camelCase verb and noun: ``listProductions``) and a description
+(its handler's docstring, or ``description=``); the problem responses carry one example each
+(:data:`PROBLEM_EXAMPLES`). tests/integration/test_openapi_examples.py checks all of it, validates every
+example against its schema and sends the request examples to the API.
 
 A handler's own ``responses={...}`` win over the rules. The API fuzz test (schemathesis with status
 code, content type, schema and header conformance checks) keeps the rules and declarations true.
