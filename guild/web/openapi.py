@@ -129,6 +129,10 @@ class Problem(BaseModel):
         default=None, description="a refused contract: terms of two bound compacts it cannot satisfy at once"
     )
     retry_after: int | None = Field(default=None, ge=0, description="seconds to wait (as the Retry-After header)")
+    component: str | None = Field(default=None, description="503: the part that cannot serve now, e.g. pdf")
+    components: dict[str, Any] | None = Field(
+        default=None, description="readiness (/health): each component's status, e.g. database, pdf"
+    )
 
 
 def _problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
