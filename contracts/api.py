@@ -227,7 +227,7 @@ class ContractController(Controller):
 
     @get(
         "/verify/contract-pdf/{sha256:str}",
-        opt={"response_examples": {"An issued contract's PDF": examples.PDF_VERIFIED}, "public": True},
+        opt={"public": True, "response_examples": {"An issued contract's PDF": examples.PDF_VERIFIED}},
         summary="Anyone: was a PDF with this SHA-256 issued here?",
         operation_id="verifyContractPdf",
     )

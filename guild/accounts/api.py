@@ -23,9 +23,9 @@ class AuthController(Controller):
     @post(
         "/auth/token",
         opt={
-            "response_examples": {"A token for eight hours": examples.TOKEN_RESPONSE},
             "public": True,
             "examples": {"An officer signs in": examples.TOKEN_REQUEST},
+            "response_examples": {"A token for eight hours": examples.TOKEN_RESPONSE},
         },
         status_code=200,
         raises=documented(Unauthorized, TooManyRequestsException),

@@ -63,11 +63,11 @@ class ProductionController(Controller):
         raises=documented(Forbidden),
         summary="Register a production (producers of the company)",
         opt={
-            "response_examples": {"The production as registered": examples.PRODUCTION_READ},
             "examples": {
                 "A feature film in pre-production": examples.PRODUCTION_CREATE,
                 "A short, budget in minor units": examples.PRODUCTION_CREATE_MINOR,
             },
+            "response_examples": {"The production as registered": examples.PRODUCTION_READ},
         },
         operation_id="createProduction",
     )
@@ -213,8 +213,8 @@ class ProductionController(Controller):
         request_max_body_size=IMPORT_MAX_BYTES,
         raises=documented(Forbidden, RequestEntityTooLarge),
         opt={
-            "response_examples": {"Three categories replaced": examples.DISCLOSURES_IMPORTED},
             "request_body": _DISCLOSURES_BODY,
+            "response_examples": {"Three categories replaced": examples.DISCLOSURES_IMPORTED},
         },
         summary="Import disclosures from CSV (header: " + ",".join(DISCLOSURE_COLUMNS) + ") or JSON; replaces all",
         operation_id="importDisclosures",
@@ -233,11 +233,11 @@ class ProductionController(Controller):
         request_max_body_size=IMPORT_MAX_BYTES,
         raises=documented(Forbidden, RequestEntityTooLarge),
         opt={
+            "request_body": _ROSTER_BODY,
             "response_examples": {
                 "Appended three rows": examples.ROSTER_IMPORTED,
                 "Upserted: one new, one changed, one as it was": examples.ROSTER_UPSERTED,
             },
-            "request_body": _ROSTER_BODY,
         },
         summary="Import a roster from CSV (header: " + ",".join(ENGAGEMENT_COLUMNS) + ") or JSON; all rows or none",
         description="Pay in rate_per_week (major units, 1800.00) or rate_minor_per_week (minor units, 180000). "

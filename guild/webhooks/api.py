@@ -29,9 +29,9 @@ class WebhookController(Controller):
     @post(
         "/",
         opt={
-            "response_examples": {"The endpoint and its secret, shown once": examples.ENDPOINT_CREATED},
             **_OFFICERS,
             "examples": {"The guild's event receiver": examples.ENDPOINT_CREATE},
+            "response_examples": {"The endpoint and its secret, shown once": examples.ENDPOINT_CREATED},
         },
         summary="Register a webhook endpoint (officers); the signing secret is returned only here",
         response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
