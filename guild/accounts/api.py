@@ -46,7 +46,12 @@ class AuthController(Controller):
         token, expires_at = token_issuer.issue(user_id)
         return TokenResponse(access_token=token, expires_at=expires_at)
 
-    @get("/me", summary="The signed-in user and their roles per organisation", operation_id="getMe")
+    @get(
+        "/me",
+        summary="The signed-in user and their roles per organisation",
+        opt={"response_examples": {"An officer of a guild": examples.ME}},
+        operation_id="getMe",
+    )
     async def me(self, request: Request[Principal, Any, Any]) -> Response[MeRead]:
         """The account behind the bearer token: e-mail, name, whether it is a site admin, and every organisation it
         belongs to with its role there (one entry per role)."""

@@ -20,3 +20,20 @@ TOKEN_RESPONSE: dict[str, Any] = {
     "token_type": "Bearer",
     "expires_at": "2027-01-12T18:00:00Z",
 }
+
+ME: dict[str, Any] = {
+    "id": "4b1e99d2-6c3a-4f0e-9d8b-2a7c5e1f3b60",
+    "email": "aoife.byrne@screen-performers.example",
+    "name": "Aoife Byrne",
+    "is_admin": False,
+    "created_at": "2026-12-01T09:12:00Z",
+    "memberships": [
+        {
+            "organization_id": "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b",
+            "organization_slug": "screen-performers-guild",
+            "organization_name": "Screen Performers Guild",
+            "organization_kind": "guild",
+            "role": "officer",
+        }
+    ],
+}

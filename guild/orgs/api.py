@@ -77,6 +77,7 @@ class OrganizationController(Controller):
                 "Offer the officer role": examples.MEMBERSHIP_OFFICER,
                 "Offer membership to a performer": examples.MEMBERSHIP_MEMBER,
             },
+            "response_examples": {"A pending invitation": examples.INVITATION},
         },
         status_code=202,
         raises=documented(Conflict),
