@@ -61,6 +61,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             description="Federated labor compacts for independent film.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/")],
+            use_handler_docstrings=True,  # a handler's docstring is its operation's description
         )
         app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
