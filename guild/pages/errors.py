@@ -1,0 +1,60 @@
+"""Error pages: the page routes answer in HTML (the API keeps its problem documents)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
+
+from guild.domain.errors import GuildError
+from guild.pages.session import SignInRequired
+
+_log = structlog.get_logger("guild.pages")
+
+_TITLES = {
+    400: "That request could not be understood",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed here",
+    409: "That changed meanwhile",
+    413: "Too large",
+    422: "Please check what you entered",
+    429: "Too many attempts",
+}
+
+
+def error_page(status: int, detail: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    title = _TITLES.get(status, "Something went wrong" if status >= 500 else "That did not work")
+    return Template(
+        template_name="pages/error.html",
+        context={"status": status, "title": title, "detail": detail, "me": None, "nav": []},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def sign_in_redirect(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
+    return Redirect(path="/signin?" + urlencode({"next": exc.next_path}), status_code=303)
+
+
+def guild_error_page(request: Request[Any, Any, Any], exc: GuildError) -> Response[Any]:
+    # 404 for what the person cannot see, in the same words as the API (nothing about whether it exists).
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return error_page(exc.status_code, exc.detail, headers)
+
+
+def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code >= 500:
+        return unexpected_error_page(request, exc)
+    detail = exc.detail if exc.status_code != 403 or "CSRF" not in exc.detail else "The form had expired; try again."
+    return error_page(exc.status_code, detail)
+
+
+def unexpected_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    _log.error("page failed", path=request.url.path, exc_info=exc)
+    return error_page(500, "An internal error stopped this page. It has been logged.")

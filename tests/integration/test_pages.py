@@ -1,0 +1,207 @@
+"""Web pages over HTTP (both engines): sign-in and sessions, CSRF, the API's access rules on every page,
+HTML error pages, escaping, and /schema served without a CDN."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.integration.scenario import PASSWORD, Scenario, person
+
+pytestmark = pytest.mark.asyncio
+
+_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf(client: httpx.AsyncClient, path: str = "/signin") -> str:
+    page = await client.get(path)
+    found = _TOKEN.search(page.text)
+    assert found, f"no CSRF field on {path}"
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    token = await csrf(client)
+    return await client.post("/signin", data={"email": email, "password": password, "next": "/", "_csrf_token": token})
+
+
+async def world(scenario: Scenario) -> dict[str, str]:
+    await scenario.organizations(
+        {"actors": "guild", "writers": "guild", "blue": "production_company", "kestrel": "production_company"}
+    )
+    h = await scenario.people(
+        officer=person("officer@actors.example", ("actors", "officer")),
+        writer_officer=person("officer@writers.example", ("writers", "officer")),
+        blue=person("producer@blue.example", ("blue", "producer")),
+        kestrel=person("producer@kestrel.example", ("kestrel", "producer")),
+    )
+    await scenario.compact("screen-2027", convening="actors", by="officer@actors.example")
+    await scenario.compact("writers-draft", convening="writers", by="officer@writers.example", stage="draft")
+    pid = await scenario.production("blue", "Harbour <Lights> & Co", by=h["blue"], bind=["screen-2027"])
+    return {"production": pid}
+
+
+PROTECTED = ["/my/contracts", "/my/apprenticeships", "/productions", "/compacts", "/compacts/screen-2027"]
+
+
+async def test_pages_need_a_signed_in_person_and_the_api_keeps_its_problems(client: httpx.AsyncClient) -> None:
+    home = await client.get("/")
+    assert home.status_code == 200 and "Sign in" in home.text
+    assert "unsafe-inline" not in home.headers["content-security-policy"]
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+    assert "guild_session" not in home.headers.get("set-cookie", ""), "no session stored for a visitor"
+    for path in PROTECTED:
+        r = await client.get(path)
+        assert r.status_code == 303, path
+        assert r.headers["location"].startswith("/signin?next=" + path.replace("/", "%2F")), r.headers["location"]
+    api = await client.get("/api/v1/me")
+    assert api.status_code == 401 and api.headers["content-type"].startswith("application/problem+json")
+    missing = await client.get("/api/v1/productions/00000000-0000-0000-0000-000000000000")
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_sign_in_gives_a_new_session_and_sign_out_ends_it(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    await world(scenario)
+    client.cookies.set("guild_session", "f" * 64)  # a session id planted by someone else (fixation)
+    signed = await sign_in(client, "producer@blue.example")
+    assert signed.status_code == 303 and signed.headers["location"] == "/"
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    issued = re.search(r"guild_session=([0-9a-f]+)", cookie)
+    assert issued and issued.group(1) != "f" * 64
+    session = issued.group(1)
+    client.cookies.clear()
+    client.cookies.set("guild_session", session)
+    home = await client.get("/")
+    assert "Hello, producer" in home.text and "Harbour &lt;Lights&gt; &amp; Co" in home.text
+
+    token = await csrf(client, "/")
+    out = await client.post("/signout", data={"_csrf_token": token})
+    assert out.status_code == 303
+    after = await client.get("/my/contracts")
+    assert after.status_code == 303
+    client.cookies.clear()
+    client.cookies.set("guild_session", session)  # the old id is worth nothing now
+    assert (await client.get("/my/contracts")).status_code == 303
+
+
+async def test_wrong_password_is_refused_in_the_form(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    await world(scenario)
+    r = await sign_in(client, "producer@blue.example", "not the password")
+    assert r.status_code == 401
+    assert "e-mail or password is wrong" in r.text and 'value="producer@blue.example"' in r.text
+    assert (await client.get("/productions")).status_code == 303
+
+
+async def test_a_form_post_without_or_with_a_forged_csrf_token_is_refused(
+    client: httpx.AsyncClient, scenario: Scenario
+) -> None:
+    await world(scenario)
+    await client.get("/signin")
+    form = {"email": "producer@blue.example", "password": PASSWORD, "next": "/"}
+    missing = await client.post("/signin", data=form)
+    assert missing.status_code == 403 and missing.headers["content-type"].startswith("text/html")
+    forged = await client.post("/signin", data={**form, "_csrf_token": "0" * 64})
+    assert forged.status_code == 403
+    assert (await client.get("/productions")).status_code == 303, "refused sign-ins signed nobody in"
+
+    assert (await sign_in(client, "producer@blue.example")).status_code == 303
+    pid = (await world_ids(client))[0]
+    refused = await client.post(f"/productions/{pid}/check", data={})
+    assert refused.status_code == 403
+    page = await client.get(f"/productions/{pid}")
+    assert "Last check" not in page.text, "the refused check did not run"
+
+
+async def world_ids(client: httpx.AsyncClient) -> list[str]:
+    listing = await client.get("/productions")
+    return re.findall(r'href="/productions/([0-9a-f-]{36})"', listing.text)
+
+
+async def test_another_companys_production_is_a_404_page(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    ids = await world(scenario)
+    pid = ids["production"]
+    await sign_in(client, "producer@kestrel.example")
+    assert await world_ids(client) == []
+    r = await client.get(f"/productions/{pid}")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Harbour" not in r.text and "Page not found" in r.text
+    token = await csrf(client, "/")
+    check = await client.post(f"/productions/{pid}/check", data={"_csrf_token": token})
+    assert check.status_code == 404
+
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with other:
+        await sign_in(other, "producer@blue.example")
+        assert await world_ids(other) == [pid]
+        mine = await other.get(f"/productions/{pid}")
+        assert mine.status_code == 200 and "Harbour &lt;Lights&gt; &amp; Co" in mine.text
+        token = await csrf(other, f"/productions/{pid}")
+        ran = await other.post(f"/productions/{pid}/check", data={"_csrf_token": token})
+        assert ran.status_code == 303
+        assert "Last check" in (await other.get(f"/productions/{pid}")).text
+
+
+async def test_compacts_pages_follow_the_api_visibility(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    await world(scenario)
+    await sign_in(client, "officer@actors.example")
+    listing = await client.get("/compacts")
+    assert "SCREEN-2027" in listing.text and "WRITERS-DRAFT" not in listing.text
+    assert (await client.get("/compacts/writers-draft")).status_code == 404
+    assert (await client.get("/compacts/writers-draft/findings")).status_code == 404
+    assert (await client.get("/compacts/writers-draft/redline?from=1&to=1")).status_code == 404
+    page = await client.get("/compacts/screen-2027")
+    assert page.status_code == 200 and "Version 1" in page.text and "ratified" in page.text
+    assert (await client.get("/compacts/screen-2027/findings?status=open")).status_code == 200
+
+
+async def test_an_officer_decides_for_their_organisation_in_a_form(
+    client: httpx.AsyncClient, scenario: Scenario
+) -> None:
+    await scenario.organizations({"actors": "guild", "writers": "guild"})
+    await scenario.people(
+        officer=person("officer@actors.example", ("actors", "officer")),
+        writer_officer=person("officer@writers.example", ("writers", "officer")),
+    )
+    await scenario.compact(
+        "shared", convening="actors", by="officer@actors.example", parties=["writers"], stage="proposed"
+    )
+    await sign_in(client, "officer@writers.example")
+    page = await client.get("/compacts/shared")
+    assert "Decide for writers" in page.text and "Decide for actors" not in page.text
+    token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    url = "/compacts/shared/versions/1/decision"
+    no_reason = await client.post(url, data={"_csrf_token": token, "organization": "writers", "decision": "reject"})
+    assert no_reason.status_code == 422 and "reason is required when rejecting" in no_reason.text
+    foreign = await client.post(url, data={"_csrf_token": token, "organization": "actors", "decision": "approve"})
+    assert foreign.status_code in (403, 404)
+    ok = await client.post(url, data={"_csrf_token": token, "organization": "writers", "decision": "approve"})
+    assert ok.status_code == 303
+    after = await client.get("/compacts/shared")
+    assert "Decide for writers" not in after.text and "approve" in after.text
+
+
+async def test_verify_by_hash_needs_no_account(client: httpx.AsyncClient) -> None:
+    page = await client.get("/verify")
+    assert page.status_code == 200 and 'for="pdf"' in page.text and 'for="sha256"' in page.text
+    bad = await client.get("/verify", params={"sha256": "<b>nope</b>"})
+    assert bad.status_code == 422 and "&lt;b&gt;nope&lt;/b&gt;" in bad.text
+    unknown = await client.get("/verify", params={"sha256": "a" * 64})
+    assert unknown.status_code == 404 and "no contract PDF" in unknown.text
+    token = await csrf(client, "/verify")
+    not_pdf = await client.post(
+        "/verify", data={"_csrf_token": token}, files={"pdf": ("x.pdf", b"hello", "application/pdf")}
+    )
+    assert not_pdf.status_code == 422 and "not a PDF" in not_pdf.text
+
+
+async def test_schema_page_loads_its_assets_from_guild(client: httpx.AsyncClient) -> None:
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "unpkg" not in page.text
+    for asset in re.findall(r'(?:src|href)="(/static/vendor/[^"]+)"', page.text):
+        r = await client.get(asset)
+        assert r.status_code == 200 and len(r.content) > 1000, asset
+    assert len(re.findall(r"/static/vendor/swagger-ui/", page.text)) == 3
