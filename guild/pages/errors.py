@@ -9,6 +9,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
+from pydantic import ValidationError
 
 from guild.domain.errors import GuildError
 from guild.pages.session import SignInRequired
@@ -53,6 +54,15 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
         return unexpected_error_page(request, exc)
     detail = exc.detail if exc.status_code != 403 or "CSRF" not in exc.detail else "The form had expired; try again."
     return error_page(exc.status_code, detail)
+
+
+def invalid_form_page(request: Request[Any, Any, Any], exc: ValidationError) -> Response[Any]:
+    """A form value that breaks the API's own request model: 422, naming the field and the rule."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {str(e['msg']).removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+    return error_page(422, problems)
 
 
 def unexpected_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

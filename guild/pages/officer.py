@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from guild.compacts import queries as compacts
 from guild.compacts import service
-from guild.compacts.schemas import CompactRead, DecisionCreate, VersionRead
+from guild.compacts.schemas import AmendmentCreate, CompactRead, DecisionCreate, VersionRead
 from guild.compliance import queries as compliance
 from guild.domain.principal import Principal
 from guild.pages.render import page
@@ -47,6 +47,8 @@ async def _compact_page(
         compact=compact,
         versions=versions,
         decide=decide,
+        party_names={p.slug: p.name for p in compact.parties},
+        convening=principal.is_admin or principal.has_role(compact.convening_org, "officer"),
         errors=errors or [],
     )
 
@@ -79,6 +81,20 @@ class OfficerController(Controller):
             return await _compact_page(principal, slug, status_code=422, errors=messages)
         await service.decide(principal, slug, number, decision)
         return Redirect(path=f"/compacts/{slug}#version-{number}", status_code=303)
+
+    @post("/{slug:str}/versions/{number:int}/propose", status_code=303)
+    async def propose(
+        self, request: Request[Any, Any, Any], slug: FromPath[SlugParam], number: FromPath[VersionNumber]
+    ) -> Redirect:
+        """Put a draft to the parties (the convening organisation's officers; the service decides)."""
+        await service.propose(await require_principal(request), slug, number)
+        return Redirect(path=f"/compacts/{slug}#version-{number}", status_code=303)
+
+    @post("/{slug:str}/amend", status_code=303)
+    async def amend(self, request: Request[Any, Any, Any], slug: FromPath[SlugParam]) -> Redirect:
+        """A new draft copying the version in force."""
+        version = await service.amend(await require_principal(request), slug, AmendmentCreate())
+        return Redirect(path=f"/compacts/{slug}#version-{version.number}", status_code=303)
 
     @get("/{slug:str}/redline")
     async def redline(

@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
+from pydantic import ValidationError
 
 import templates
 from guild.domain.errors import GuildError
@@ -85,6 +86,7 @@ def pages_router(settings: Settings) -> Router:
         exception_handlers={
             SignInRequired: errors.sign_in_redirect,
             GuildError: errors.guild_error_page,
+            ValidationError: errors.invalid_form_page,
             HTTPException: errors.http_error_page,
             Exception: errors.unexpected_error_page,
         },

@@ -108,6 +108,7 @@ def browser():
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(base_url=server, viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(10_000)
     tab = context.new_page()
     problems: list[str] = []
     # a refused sign-in or a 404 page also logs "Failed to load resource": only what the browser refused counts

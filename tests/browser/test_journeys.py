@@ -170,7 +170,7 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     form.get_by_label("Approve", exact=True).check()
     form.get_by_role("button", name="Record decision").click()
     page.wait_for_url(re.compile(r".*/compacts/ai-and-apprenticeship-2027(#version-2)?$"))
-    row = page.locator("#version-2 tbody tr", has_text="vfx-crew-union")
+    row = page.locator("#version-2 tbody tr", has_text="VFX & Post Crew Union")
     assert "approved" in row.inner_text() and f"officer.vfx@{DEMO}" in row.inner_text()
     assert "2 of 3 approvals" in page.locator("#version-2").inner_text()
 
@@ -198,3 +198,29 @@ def test_the_api_documentation_renders_offline(page, server: str) -> None:
     assert "guild API" in page.locator(".swagger-ui .info .title").inner_text()
     assert outside == [], f"requests left the server: {outside}"
     shot(page, "schema")
+
+
+def test_a_producer_voids_a_contract_with_a_reason(page) -> None:  # noqa: ANN001
+    sign_in(page, "producer.blueharbor")
+    page.goto("/productions")
+    page.get_by_role("link", name="Harbour Lights").click()
+    row = page.locator("section[aria-labelledby=h-contracts] tbody tr", has_text="Luis Ortega")
+    assert "issued" in row.inner_text()
+    row.locator("summary").click()
+    reason = row.get_by_label("Reason")
+    reason.evaluate("e => e.removeAttribute('required')")  # past the browser's own check: the server refuses too
+    row.get_by_role("button", name="Void this contract").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Please check what you entered"
+    assert "reason" in page.locator("main").inner_text()
+    shot(page, "producer-void-refused")
+    page.go_back()
+    page.reload()
+    row = page.locator("section[aria-labelledby=h-contracts] tbody tr", has_text="Luis Ortega")
+    row.locator("summary").click()
+    row.get_by_label("Reason").fill("Replaced by a <new> offer")
+    row.get_by_role("button", name="Void this contract").click()
+    page.wait_for_url(re.compile(r".*#h-contracts$"))
+    row = page.locator("section[aria-labelledby=h-contracts] tbody tr", has_text="Luis Ortega")
+    assert "void" in row.inner_text() and "Replaced by a <new> offer" in row.inner_text()
+    assert row.get_by_role("button", name="Void this contract").count() == 0
+    shot(page, "producer-contract-voided")

@@ -170,7 +170,7 @@ async def test_an_officer_decides_for_their_organisation_in_a_form(
     )
     await sign_in(client, "officer@writers.example")
     page = await client.get("/compacts/shared")
-    assert "Decide for writers" in page.text and "Decide for actors" not in page.text
+    assert "Decide for Writers" in page.text and "Decide for Actors" not in page.text
     token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
     url = "/compacts/shared/versions/1/decision"
     no_reason = await client.post(url, data={"_csrf_token": token, "organization": "writers", "decision": "reject"})
@@ -180,7 +180,7 @@ async def test_an_officer_decides_for_their_organisation_in_a_form(
     ok = await client.post(url, data={"_csrf_token": token, "organization": "writers", "decision": "approve"})
     assert ok.status_code == 303
     after = await client.get("/compacts/shared")
-    assert "Decide for writers" not in after.text and "approve" in after.text
+    assert "Decide for Writers" not in after.text and "approve" in after.text
 
 
 async def test_verify_by_hash_needs_no_account(client: httpx.AsyncClient) -> None:
@@ -205,3 +205,74 @@ async def test_schema_page_loads_its_assets_from_guild(client: httpx.AsyncClient
         r = await client.get(asset)
         assert r.status_code == 200 and len(r.content) > 1000, asset
     assert len(re.findall(r"/static/vendor/swagger-ui/", page.text)) == 3
+
+
+async def test_a_convening_officer_proposes_and_amends_in_forms(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    await scenario.organizations({"actors": "guild", "writers": "guild"})
+    await scenario.people(
+        officer=person("officer@actors.example", ("actors", "officer")),
+        writer_officer=person("officer@writers.example", ("writers", "officer")),
+    )
+    await scenario.compact(
+        "shared", convening="actors", by="officer@actors.example", parties=["writers"], stage="draft"
+    )
+    await sign_in(client, "officer@writers.example")  # a party's officer, not the convening one
+    page = await client.get("/compacts/shared")
+    assert "Propose version 1" not in page.text
+    token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    assert (await client.post("/compacts/shared/versions/1/propose", data={"_csrf_token": token})).status_code == 403
+
+    client.cookies.clear()
+    await sign_in(client, "officer@actors.example")
+    page = await client.get("/compacts/shared")
+    assert "Propose version 1 to the parties" in page.text
+    token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    proposed = await client.post("/compacts/shared/versions/1/propose", data={"_csrf_token": token})
+    assert proposed.status_code == 303
+    page = await client.get("/compacts/shared")
+    assert "Propose version 1" not in page.text and "Decide for Actors" in page.text
+    again = await client.post("/compacts/shared/versions/1/propose", data={"_csrf_token": token})
+    assert again.status_code == 409 and again.headers["content-type"].startswith("text/html")
+
+
+async def test_a_producer_binds_voids_and_marks_done_only_on_their_own_production(
+    client: httpx.AsyncClient, scenario: Scenario
+) -> None:
+    await scenario.organizations({"actors": "guild", "blue": "production_company", "kestrel": "production_company"})
+    h = await scenario.people(
+        officer=person("officer@actors.example", ("actors", "officer")),
+        blue=person("producer@blue.example", ("blue", "producer")),
+        kestrel=person("producer@kestrel.example", ("kestrel", "producer")),
+    )
+    await scenario.compact("screen-2027", convening="actors", by="officer@actors.example")
+    pid = await scenario.production("blue", "Harbour", by=h["blue"], start_date="2027-03-01", end_date="2027-06-30")
+
+    await sign_in(client, "producer@kestrel.example")
+    token = await csrf(client, "/")
+    foreign = await client.post(f"/productions/{pid}/bindings", data={"_csrf_token": token, "version": "screen-2027@1"})
+    assert foreign.status_code == 404
+
+    client.cookies.clear()
+    await sign_in(client, "producer@blue.example")
+    page = await client.get(f"/productions/{pid}")
+    assert 'value="screen-2027@1"' in page.text and "Not bound to any compact" in page.text
+    token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    bad = await client.post(f"/productions/{pid}/bindings", data={"_csrf_token": token, "version": "NOPE@x"})
+    assert bad.status_code == 422 and "Not bound to any compact" in (await client.get(f"/productions/{pid}")).text
+    bound = await client.post(f"/productions/{pid}/bindings", data={"_csrf_token": token, "version": "screen-2027@1"})
+    assert bound.status_code == 303
+    page = await client.get(f"/productions/{pid}")
+    assert "screen-2027</a> version 1" in page.text
+    done = re.search(rf'action="/productions/{pid}/commitments/([0-9a-f-]{{36}})/done"', page.text)
+    assert done, "the example terms require commitments of a production with a shoot"
+    cid = done.group(1)
+    client2 = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with client2:
+        await sign_in(client2, "producer@kestrel.example")
+        t2 = await csrf(client2, "/")
+        assert (
+            await client2.post(f"/productions/{pid}/commitments/{cid}/done", data={"_csrf_token": t2})
+        ).status_code == 404
+    marked = await client.post(f"/productions/{pid}/commitments/{cid}/done", data={"_csrf_token": token})
+    assert marked.status_code == 303
+    assert f"/commitments/{cid}/done" not in (await client.get(f"/productions/{pid}")).text
