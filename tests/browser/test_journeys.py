@@ -200,7 +200,7 @@ def test_the_api_documentation_renders_offline(page, server: str) -> None:
     shot(page, "schema")
 
 
-def test_a_producer_voids_a_contract_with_a_reason(page) -> None:  # noqa: ANN001
+def test_a_producer_voids_a_contract_with_a_reason(page) -> None:
     sign_in(page, "producer.blueharbor")
     page.goto("/productions")
     page.get_by_role("link", name="Harbour Lights").click()
