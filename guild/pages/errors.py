@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from guild.domain.errors import GuildError
 from guild.pages.session import SignInRequired
+from guild.web.problems import problem_details_config
 
 _log = structlog.get_logger("guild.pages")
 
@@ -41,6 +42,24 @@ def error_page(status: int, detail: str, headers: dict[str, str] | None = None) 
 
 def sign_in_redirect(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
     return Redirect(path="/signin?" + urlencode({"next": exc.next_path}), status_code=303)
+
+
+def problem_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any error the API turns into a problem document, as a page: the same status and words (a 5xx says
+    only that it failed)."""
+    mapping = problem_details_config().exception_to_problem_detail_map
+    convert = next((mapping[cls] for cls in type(exc).__mro__ if cls in mapping), None)
+    problem = convert(exc) if convert is not None else None
+    if problem is None or problem.status_code >= 500:
+        return unexpected_error_page(request, exc)
+    extra = problem.extra if isinstance(problem.extra, dict) else {}
+    fields = [
+        f"{e.get('field') or e.get('loc') or ''}: {e.get('message') or e.get('msg') or ''}".lstrip(": ")
+        for e in extra.get("errors", [])
+        if isinstance(e, dict)
+    ]
+    detail = "; ".join(fields) if fields else str(problem.detail)
+    return error_page(problem.status_code, detail, dict(problem.headers or {}) or None)
 
 
 def guild_error_page(request: Request[Any, Any, Any], exc: GuildError) -> Response[Any]:

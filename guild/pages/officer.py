@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field, ValidationError
 
+from guild.apprenticeship import queries as apprenticeship
 from guild.compacts import queries as compacts
 from guild.compacts import service
 from guild.compacts.schemas import AmendmentCreate, CompactRead, DecisionCreate, VersionRead
@@ -112,6 +114,24 @@ class OfficerController(Controller):
             diff = await compacts.diff(principal, slug, from_, to)
         return page("redline.html", principal, compact=compact, numbers=numbers, diff=diff, from_=from_, to=to)
 
+    @get("/{slug:str}/apprenticeships")
+    async def apprenticeships(self, request: Request[Any, Any, Any], slug: FromPath[SlugParam]) -> Template:
+        principal = await require_principal(request)
+        compact = await compacts.get_compact(principal, slug)
+        report = await apprenticeship.apprenticeship_totals(principal, slug)  # officers of its parties, else 404
+        return page("apprenticeship_totals.html", principal, compact=compact, report=report)
+
+    @get("/{slug:str}/apprenticeships.csv")
+    async def apprenticeships_csv(self, request: Request[Any, Any, Any], slug: FromPath[SlugParam]) -> Response[str]:
+        report = await apprenticeship.apprenticeship_totals(await require_principal(request), slug)
+        return Response(
+            apprenticeship.totals_csv(report),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="{report.compact}-apprenticeship-totals-{report.as_of}.csv"'
+            },
+        )
+
     @get("/{slug:str}/findings")
     async def findings(
         self,
@@ -120,6 +140,7 @@ class OfficerController(Controller):
         status: Annotated[str | None, QueryParameter(max_length=100, required=False)] = None,
         severity: Annotated[str | None, QueryParameter(max_length=100, required=False)] = None,
         rule: Annotated[str | None, QueryParameter(max_length=100, required=False)] = None,
+        due_before: Annotated[date | None, QueryParameter(required=False)] = None,
     ) -> Template:
         principal = await require_principal(request)
         compact = await compacts.get_compact(principal, slug)
@@ -127,7 +148,13 @@ class OfficerController(Controller):
         found = await compliance.compact_findings(principal, slug, state)
         rules = sorted({f.rule for f in found})
         severities = sorted({f.severity for f in found})
-        shown = [f for f in found if (not severity or f.severity == severity) and (not rule or f.rule == rule)]
+        shown = [
+            f
+            for f in found
+            if (not severity or f.severity == severity)
+            and (not rule or f.rule == rule)
+            and (due_before is None or f.due_at.date() < due_before)
+        ]
         return page(
             "findings.html",
             principal,
@@ -138,4 +165,5 @@ class OfficerController(Controller):
             status=state or "",
             severity=severity or "",
             rule=rule or "",
+            due_before=due_before.isoformat() if due_before else "",
         )

@@ -31,6 +31,7 @@ from guild.pages.officer import OfficerController
 from guild.pages.producer import ProducerController
 from guild.pages.session import SignInRequired, session_config
 from guild.pages.verify import VerifyController
+from guild.web.problems import problem_details_config
 
 TEMPLATES_DIR = Path(templates.__file__).parent
 STATIC_DIR = TEMPLATES_DIR / "static"
@@ -84,6 +85,8 @@ def pages_router(settings: Settings) -> Router:
         ],
         middleware=[session_config(secure=secure).middleware, DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={
+            # every error the API maps to a problem document, as an HTML page (same status, same words)
+            **dict.fromkeys(problem_details_config().exception_to_problem_detail_map, errors.problem_page),
             SignInRequired: errors.sign_in_redirect,
             GuildError: errors.guild_error_page,
             ValidationError: errors.invalid_form_page,

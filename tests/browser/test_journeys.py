@@ -180,6 +180,14 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     assert redline.locator("del").count() >= 1 and redline.locator("ins").count() >= 1
     shot(page, "officer-redline")
 
+    page.goto("/compacts/ai-and-apprenticeship-2027")
+    page.get_by_role("link", name="Apprenticeship totals").click()
+    assert "Harbour Lights" in page.locator("tbody").inner_text()
+    shot(page, "officer-apprenticeships")
+    csv = page.request.get(page.get_by_role("link", name="Download as CSV").get_attribute("href"))
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "Harbour Lights" in csv.text()
+
     page.goto("/compacts/ai-and-apprenticeship-2027/findings")
     assert_labelled(page)
     page.get_by_label("Status").select_option("open")

@@ -154,7 +154,17 @@ async def test_compacts_pages_follow_the_api_visibility(client: httpx.AsyncClien
     assert (await client.get("/compacts/writers-draft/redline?from=1&to=1")).status_code == 404
     page = await client.get("/compacts/screen-2027")
     assert page.status_code == 200 and "Version 1" in page.text and "ratified" in page.text
-    assert (await client.get("/compacts/screen-2027/findings?status=open")).status_code == 200
+    assert (await client.get("/compacts/screen-2027/findings?status=open&due_before=2030-01-01")).status_code == 200
+    bad_date = await client.get("/compacts/screen-2027/findings?due_before=soon")
+    assert bad_date.status_code == 422 and bad_date.headers["content-type"].startswith("text/html")
+    assert "due_before" in bad_date.text
+    totals = await client.get("/compacts/screen-2027/apprenticeships.csv")
+    assert totals.status_code == 200 and totals.headers["content-type"].startswith("text/csv")
+    assert "Harbour <Lights> & Co" in totals.text
+    client.cookies.clear()
+    await sign_in(client, "officer@writers.example")  # an officer, but of no party to screen-2027
+    assert (await client.get("/compacts/screen-2027/apprenticeships")).status_code == 404
+    assert (await client.get("/compacts/screen-2027/apprenticeships.csv")).status_code == 404
 
 
 async def test_an_officer_decides_for_their_organisation_in_a_form(
