@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from guild.domain.errors import GuildError
+from guild.pages.render import nav
 from guild.pages.session import SignInRequired
 from guild.web.problems import problem_details_config
 
@@ -30,11 +31,14 @@ _TITLES = {
 }
 
 
-def error_page(status: int, detail: str, headers: dict[str, str] | None = None) -> Response[Any]:
+def error_page(
+    status: int, detail: str, headers: dict[str, str] | None = None, request: Request[Any, Any, Any] | None = None
+) -> Response[Any]:
     title = _TITLES.get(status, "Something went wrong" if status >= 500 else "That did not work")
+    principal = request.state.get("principal") if request is not None else None
     return Template(
         template_name="pages/error.html",
-        context={"status": status, "title": title, "detail": detail, "me": None, "nav": []},
+        context={"status": status, "title": title, "detail": detail, "me": principal, "nav": nav(principal)},
         status_code=status,
         headers=headers,
     )
@@ -59,20 +63,20 @@ def problem_page(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         if isinstance(e, dict)
     ]
     detail = "; ".join(fields) if fields else str(problem.detail)
-    return error_page(problem.status_code, detail, dict(problem.headers or {}) or None)
+    return error_page(problem.status_code, detail, dict(problem.headers or {}) or None, request)
 
 
 def guild_error_page(request: Request[Any, Any, Any], exc: GuildError) -> Response[Any]:
     # 404 for what the person cannot see, in the same words as the API (nothing about whether it exists).
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-    return error_page(exc.status_code, exc.detail, headers)
+    return error_page(exc.status_code, exc.detail, headers, request)
 
 
 def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
         return unexpected_error_page(request, exc)
     detail = exc.detail if exc.status_code != 403 or "CSRF" not in exc.detail else "The form had expired; try again."
-    return error_page(exc.status_code, detail)
+    return error_page(exc.status_code, detail, request=request)
 
 
 def invalid_form_page(request: Request[Any, Any, Any], exc: ValidationError) -> Response[Any]:
@@ -81,9 +85,9 @@ def invalid_form_page(request: Request[Any, Any, Any], exc: ValidationError) -> 
         f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {str(e['msg']).removeprefix('Value error, ')}"
         for e in exc.errors()
     )
-    return error_page(422, problems)
+    return error_page(422, problems, request=request)
 
 
 def unexpected_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.error("page failed", path=request.url.path, exc_info=exc)
-    return error_page(500, "An internal error stopped this page. It has been logged.")
+    return error_page(500, "An internal error stopped this page. It has been logged.", request=request)

@@ -16,10 +16,21 @@ from guild.compacts import queries as compacts
 from guild.compacts import service
 from guild.compacts.schemas import AmendmentCreate, CompactRead, DecisionCreate, VersionRead
 from guild.compliance import queries as compliance
+from guild.domain.errors import Unprocessable
 from guild.domain.principal import Principal
 from guild.pages.render import page
 from guild.pages.session import require_principal
 from guild.web.params import SlugParam, VersionNumber
+
+
+def _date_or_none(value: str | None, field: str) -> date | None:
+    """A date field of a GET form: empty means no filter (a browser sends ``due_before=`` for an empty input)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise Unprocessable(f"{field}: a date like 2027-03-01", field=field, rule="date") from None
 
 
 class DecisionForm(BaseModel):
@@ -140,10 +151,11 @@ class OfficerController(Controller):
         status: Annotated[str | None, QueryParameter(max_length=100, required=False)] = None,
         severity: Annotated[str | None, QueryParameter(max_length=100, required=False)] = None,
         rule: Annotated[str | None, QueryParameter(max_length=100, required=False)] = None,
-        due_before: Annotated[date | None, QueryParameter(required=False)] = None,
+        due_before: Annotated[str | None, QueryParameter(max_length=40, required=False)] = None,
     ) -> Template:
         principal = await require_principal(request)
         compact = await compacts.get_compact(principal, slug)
+        due = _date_or_none(due_before, "due_before")
         state = status if status in ("open", "resolved") else None
         found = await compliance.compact_findings(principal, slug, state)
         rules = sorted({f.rule for f in found})
@@ -153,7 +165,7 @@ class OfficerController(Controller):
             for f in found
             if (not severity or f.severity == severity)
             and (not rule or f.rule == rule)
-            and (due_before is None or f.due_at.date() < due_before)
+            and (due is None or f.due_at.date() < due)
         ]
         return page(
             "findings.html",
@@ -165,5 +177,5 @@ class OfficerController(Controller):
             status=state or "",
             severity=severity or "",
             rule=rule or "",
-            due_before=due_before.isoformat() if due_before else "",
+            due_before=due.isoformat() if due else "",
         )

@@ -85,7 +85,9 @@ async def current_principal(request: Request[Any, Any, Any]) -> Principal | None
         user_id = UUID(raw)
     except ValueError:
         return None
-    return await load_principal(user_id)
+    principal = await load_principal(user_id)
+    request.state.principal = principal  # for an error page of this request (its handlers are synchronous)
+    return principal
 
 
 async def require_principal(request: Request[Any, Any, Any]) -> Principal:

@@ -74,6 +74,7 @@ def test_a_member_sees_their_contract_and_the_pdf_verifies_for_anyone(page, brow
     assert page.get_by_role("heading", level=1).inner_text() == "Hello, Hana Ito"
     shot(page, "member-home")
     page.get_by_role("link", name="My contracts").first.click()
+    page.wait_for_url(re.compile(r".*/my/contracts$"))
     row = page.locator("tbody tr").first
     assert "Harbour Lights" in row.inner_text() and "Blue Harbor Pictures" in row.inner_text()
     assert "issued" in row.inner_text()
@@ -96,13 +97,16 @@ def test_a_member_sees_their_contract_and_the_pdf_verifies_for_anyone(page, brow
     assert_labelled(visitor)
     visitor.get_by_label("Contract PDF").set_input_files(str(file))
     visitor.get_by_role("button", name="Verify the file").click()
+    visitor.wait_for_selector(".checks")
     checks = visitor.locator(".checks li")
     assert checks.count() >= 3
     assert visitor.locator(".checks li.fail").count() == 0, visitor.locator(".checks").inner_text()
     assert "matches an issued contract" in visitor.locator(".checks").inner_text()
     shot(visitor, "verify-upload")
-    visitor.get_by_label("SHA-256 of the PDF").fill(hashlib.sha256(file.read_bytes()).hexdigest())
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    visitor.get_by_label("SHA-256 of the PDF").fill(digest)
     visitor.get_by_role("button", name="Look it up").click()
+    visitor.wait_for_url(re.compile(rf".*sha256={digest}$"))
     assert "This PDF was issued here." in visitor.get_by_role("status").inner_text()
     shot(visitor, "verify-hash")
     visitor.get_by_label("SHA-256 of the PDF").fill("0" * 64)
@@ -114,10 +118,12 @@ def test_a_member_sees_their_contract_and_the_pdf_verifies_for_anyone(page, brow
 def test_an_apprentice_sees_placements_and_makes_a_calendar_link(page) -> None:
     sign_in(page, "apprentice")
     page.get_by_role("link", name="My apprenticeships").first.click()
+    page.wait_for_url(re.compile(r".*/my/apprenticeships$"))
     assert page.get_by_role("heading", level=1).inner_text() == "My apprenticeships"
     placements = page.locator("section[aria-labelledby=h-placements]").inner_text()
     assert "Harbour Lights" in placements and "EUR" in placements
     page.get_by_role("button", name="Make a new calendar link").click()
+    page.wait_for_url(re.compile(r".*/my/calendar$"))
     link = page.locator("a.feed")
     assert re.search(r"/api/v1/calendar/[^/]+/me\.ics$", link.inner_text())
     shot(page, "member-apprenticeships")
@@ -126,16 +132,18 @@ def test_an_apprentice_sees_placements_and_makes_a_calendar_link(page) -> None:
 def test_a_producer_reads_their_production_and_runs_a_check(page, browser) -> None:
     sign_in(page, "producer.blueharbor")
     page.get_by_role("navigation").get_by_role("link", name="Productions").click()
+    page.wait_for_url(re.compile(r".*/productions$"))
     assert page.get_by_role("link", name="Harbour Lights").count() == 1
     shot(page, "producer-productions")
     page.get_by_role("link", name="Harbour Lights").click()
+    page.wait_for_url(re.compile(r".*/productions/[0-9a-f-]{36}$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Harbour Lights"
     facts = page.locator("dl.facts").inner_text()
     assert "EUR 300,000.00" in facts and "1 Mar 2027" in facts
     assert page.locator("section[aria-labelledby=h-roster] tbody tr").count() >= 2
     assert page.locator("section[aria-labelledby=h-contracts] a", has_text="PDF").count() >= 1
     page.get_by_role("button", name="Run a compliance check now").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r".*#findings$"))
     assert "Last check" in page.locator("#findings").inner_text()
     production_url = page.url.split("#")[0]
     shot(page, "producer-production")
@@ -155,8 +163,10 @@ def test_a_producer_reads_their_production_and_runs_a_check(page, browser) -> No
 def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     sign_in(page, "officer.vfx")
     page.get_by_role("navigation").get_by_role("link", name="Compacts").click()
+    page.wait_for_url(re.compile(r".*/compacts$"))
     shot(page, "officer-compacts")
     page.get_by_role("link", name="Independent Film AI & Apprenticeship Compact 2027").click()
+    page.wait_for_url(re.compile(r".*/compacts/ai-and-apprenticeship-2027$"))
     version2 = page.locator("#version-2")
     assert "proposed" in version2.inner_text()
     assert_labelled(page)
@@ -175,6 +185,7 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     assert "2 of 3 approvals" in page.locator("#version-2").inner_text()
 
     page.get_by_role("link", name="Redline of the last two versions").click()
+    page.wait_for_url(re.compile(r".*/redline\?from=1&to=2$"))
     redline = page.locator("table.redline")
     assert "max_ai_share_pct" in redline.inner_text()
     assert redline.locator("del").count() >= 1 and redline.locator("ins").count() >= 1
@@ -182,6 +193,7 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
 
     page.goto("/compacts/ai-and-apprenticeship-2027")
     page.get_by_role("link", name="Apprenticeship totals").click()
+    page.wait_for_url(re.compile(r".*/apprenticeships$"))
     assert "Harbour Lights" in page.locator("tbody").inner_text()
     shot(page, "officer-apprenticeships")
     csv = page.request.get(page.get_by_role("link", name="Download as CSV").get_attribute("href"))
@@ -192,7 +204,9 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     assert_labelled(page)
     page.get_by_label("Status").select_option("open")
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*status=open.*"))
     assert "status=open" in page.url
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Findings under")
     shot(page, "officer-findings")
 
 
@@ -218,6 +232,7 @@ def test_a_producer_voids_a_contract_with_a_reason(page) -> None:
     reason = row.get_by_label("Reason")
     reason.evaluate("e => e.removeAttribute('required')")  # past the browser's own check: the server refuses too
     row.get_by_role("button", name="Void this contract").click()
+    page.wait_for_url(re.compile(r".*/void$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Please check what you entered"
     assert "reason" in page.locator("main").inner_text()
     shot(page, "producer-void-refused")
