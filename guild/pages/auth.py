@@ -51,8 +51,16 @@ class SignInController(Controller):
         try:
             user_id = await authenticate(data.email, data.password, client)
         except (Unauthorized, TooManyRequests) as exc:
-            status = 429 if isinstance(exc, TooManyRequests) else 401
-            return page("signin.html", None, status_code=status, next=target, email=data.email, error=exc.detail)
+            wait = exc.retry_after
+            return page(
+                "signin.html",
+                None,
+                status_code=exc.status_code,
+                headers={"Retry-After": str(wait)} if wait is not None else None,
+                next=target,
+                email=data.email,
+                error=exc.detail,
+            )
         await start_session(request, user_id)
         return Redirect(path=target, status_code=303)
 

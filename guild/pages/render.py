@@ -42,9 +42,17 @@ def nav(principal: Principal | None) -> list[NavItem]:
     return items
 
 
-def page(template: str, principal: Principal | None, *, status_code: int = 200, **context: Any) -> Template:
+def page(
+    template: str,
+    principal: Principal | None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Template:
     return Template(
         template_name=f"pages/{template}",
         context={"me": principal, "nav": nav(principal), **context},
         status_code=status_code,
+        headers=headers,
     )

@@ -286,3 +286,20 @@ async def test_a_producer_binds_voids_and_marks_done_only_on_their_own_productio
     marked = await client.post(f"/productions/{pid}/commitments/{cid}/done", data={"_csrf_token": token})
     assert marked.status_code == 303
     assert f"/commitments/{cid}/done" not in (await client.get(f"/productions/{pid}")).text
+
+
+async def test_failed_sign_ins_in_the_form_are_throttled_like_the_apis(
+    client: httpx.AsyncClient, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guild.infra.settings import get_settings
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "signin_failures_per_account", 2)
+    monkeypatch.setattr(settings, "signin_window_seconds", 600)
+    await world(scenario)
+    codes = [(await sign_in(client, "producer@blue.example", "wrong")).status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    locked = await sign_in(client, "producer@blue.example")  # even the right password, until the window ends
+    assert locked.status_code == 429 and "too many failed sign-ins" in locked.text
+    assert int(locked.headers["retry-after"]) > 0
+    assert (await client.get("/productions")).status_code == 303
