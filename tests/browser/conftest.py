@@ -46,7 +46,7 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     data = Path(tempfile.mkdtemp(prefix="guild-browser-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUILD_DATABASE") and k != "PICCOLO_CONF"} | {
@@ -94,8 +94,10 @@ def server() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is open, and
+    the integration tests that run next need the thread's loop free (their database set-up uses asyncio.run)."""
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(exist_ok=True)
