@@ -106,6 +106,7 @@ def configure_pages(app_config: AppConfig, settings: Settings) -> AppConfig:
         app_config.stores.register("sessions", sessions, allow_override=True)
     else:
         app_config.stores = {**(app_config.stores or {}), "sessions": sessions}
+    app_config.on_startup.append(sessions.delete_expired)  # sessions of people who never signed out
     app_config.route_handlers.append(pages_router(settings))
     app_config.route_handlers.append(
         create_static_files_router(
