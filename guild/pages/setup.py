@@ -106,7 +106,12 @@ def configure_pages(app_config: AppConfig, settings: Settings) -> AppConfig:
         app_config.stores.register("sessions", sessions, allow_override=True)
     else:
         app_config.stores = {**(app_config.stores or {}), "sessions": sessions}
-    app_config.on_startup.append(sessions.delete_expired)  # sessions of people who never signed out
+
+    async def forget_expired_sessions() -> None:  # of people who never signed out
+        await sessions.path.mkdir(parents=True, exist_ok=True)
+        await sessions.delete_expired()
+
+    app_config.on_startup.append(forget_expired_sessions)
     app_config.route_handlers.append(pages_router(settings))
     app_config.route_handlers.append(
         create_static_files_router(
