@@ -29,6 +29,7 @@ from guild.pages.home import HomeController
 from guild.pages.member import MemberController
 from guild.pages.officer import OfficerController
 from guild.pages.producer import ProducerController
+from guild.pages.roster import RosterController
 from guild.pages.session import SignInRequired, session_config
 from guild.pages.verify import VerifyController
 from guild.web.problems import problem_details_config
@@ -80,6 +81,7 @@ def pages_router(settings: Settings) -> Router:
             SignInController,
             MemberController,
             ProducerController,
+            RosterController,
             OfficerController,
             VerifyController,
         ],

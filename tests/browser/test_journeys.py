@@ -249,3 +249,35 @@ def test_a_producer_voids_a_contract_with_a_reason(page) -> None:
     assert "void" in row.inner_text() and "Replaced by a <new> offer" in row.inner_text()
     assert row.get_by_role("button", name="Void this contract").count() == 0
     shot(page, "producer-contract-voided")
+
+
+def test_a_producer_uploads_a_roster_with_a_bad_row_and_fixes_it(page, tmp_path: Path) -> None:
+    header = "person_name,email,department,role,level,rate_per_week,currency,start_date,end_date"
+    good = "Mara Lind,,production,Stand-in,journey,2000.00,EUR,2027-03-01,2027-05-28"
+    bad = "Olu Ade,,production,Grip,journey,lots,EUR,2027-03-01,2027-05-28"
+    file = tmp_path / "roster.csv"
+    file.write_text(f"{header}\n{good}\n{bad}\n")
+    sign_in(page, "producer.blueharbor")
+    page.goto("/productions")
+    page.get_by_role("link", name="Harbour Lights").click()
+    page.wait_for_url(re.compile(r".*/productions/[0-9a-f-]{36}$"))
+    page.get_by_role("link", name="Import a roster from CSV").click()
+    page.wait_for_url(re.compile(r".*/roster/import$"))
+    assert_labelled(page)
+    page.get_by_label("Roster CSV").set_input_files(str(file))
+    page.get_by_role("button", name="Import").click()
+    alert = page.get_by_role("alert")
+    assert "Row 2, rate_per_week" in alert.inner_text()
+    bad_cell = page.locator("table.import td.bad")
+    assert bad_cell.count() == 1 and bad_cell.inner_text().startswith("lots")
+    shot(page, "producer-roster-import-refused")
+
+    file.write_text(f"{header}\n{good}\n{bad.replace('lots', '1500.00')}\n")
+    page.get_by_label("Roster CSV").set_input_files(str(file))
+    page.get_by_role("button", name="Import").click()
+    assert "Imported 2 rows: 2 new" in page.get_by_role("status").inner_text()
+    shot(page, "producer-roster-imported")
+    page.get_by_role("link", name="See the roster").click()
+    page.wait_for_url(re.compile(r".*#h-roster$"))
+    roster = page.locator("section[aria-labelledby=h-roster]").inner_text()
+    assert "Mara Lind" in roster and "Olu Ade" in roster

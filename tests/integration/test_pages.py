@@ -303,3 +303,42 @@ async def test_failed_sign_ins_in_the_form_are_throttled_like_the_apis(
     assert locked.status_code == 429 and "too many failed sign-ins" in locked.text
     assert int(locked.headers["retry-after"]) > 0
     assert (await client.get("/productions")).status_code == 303
+
+
+ROSTER_HEADER = "person_name,email,department,role,level,rate_per_week,currency,start_date,end_date"
+GOOD_ROW = "Mara Lind,,production,Lead,journey,2000.00,EUR,2027-03-01,2027-05-28"
+BAD_ROW = "Olu Ade,,production,Grip,journey,lots,EUR,2027-03-01,2027-05-28"
+
+
+async def test_a_roster_upload_shows_each_bad_row_in_place_and_imports_nothing_until_fixed(
+    client: httpx.AsyncClient, scenario: Scenario
+) -> None:
+    ids = await world(scenario)
+    pid = ids["production"]
+    await sign_in(client, "producer@kestrel.example")
+    token = await csrf(client, "/")
+    file = ("roster.csv", f"{ROSTER_HEADER}\n{GOOD_ROW}\n".encode(), "text/csv")
+    foreign = await client.post(f"/productions/{pid}/roster/import", data={"_csrf_token": token}, files={"file": file})
+    assert foreign.status_code == 404
+
+    client.cookies.clear()
+    await sign_in(client, "producer@blue.example")
+    form = await client.get(f"/productions/{pid}/roster/import")
+    assert form.status_code == 200 and 'for="file"' in form.text
+    token = _TOKEN.search(form.text).group(1)  # type: ignore[union-attr]
+    bad = ("roster.csv", f"{ROSTER_HEADER}\n{GOOD_ROW}\n{BAD_ROW}\n".encode(), "text/csv")
+    refused = await client.post(
+        f"/productions/{pid}/roster/import", data={"_csrf_token": token, "mode": "append"}, files={"file": bad}
+    )
+    assert refused.status_code == 422
+    assert "Row 2, rate_per_week" in refused.text
+    assert re.search(r'<td class="bad">lots<br><span class="cell-error">', refused.text)
+    assert "Mara Lind" not in (await client.get(f"/productions/{pid}")).text, "all rows or none"
+
+    fixed = ("roster.csv", f"{ROSTER_HEADER}\n{GOOD_ROW}\n{BAD_ROW.replace('lots', '1500.00')}\n".encode(), "text/csv")
+    ok = await client.post(
+        f"/productions/{pid}/roster/import", data={"_csrf_token": token, "mode": "append"}, files={"file": fixed}
+    )
+    assert ok.status_code == 200 and "Imported 2 rows: 2 new" in ok.text
+    roster = (await client.get(f"/productions/{pid}")).text
+    assert "Mara Lind" in roster and "Olu Ade" in roster and "EUR 1,500.00" in roster
