@@ -342,3 +342,17 @@ async def test_a_roster_upload_shows_each_bad_row_in_place_and_imports_nothing_u
     assert ok.status_code == 200 and "Imported 2 rows: 2 new" in ok.text
     roster = (await client.get(f"/productions/{pid}")).text
     assert "Mara Lind" in roster and "Olu Ade" in roster and "EUR 1,500.00" in roster
+
+
+async def test_cookies_are_secure_when_guild_is_served_over_https(scenario: Scenario) -> None:
+    from guild.app import create_app
+    from guild.infra.settings import get_settings
+
+    await world(scenario)
+    app = create_app(get_settings().model_copy(update={"public_base_url": "https://guild.example"}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c:
+        first = await c.get("/signin")
+        assert "Secure" in first.headers["set-cookie"] and "HttpOnly" in first.headers["set-cookie"]
+        signed = await sign_in(c, "producer@blue.example")
+        session = [v for k, v in signed.headers.multi_items() if k == "set-cookie" and "guild_session=" in v]
+        assert session and "Secure" in session[0] and "HttpOnly" in session[0] and "SameSite=lax" in session[0]
