@@ -31,4 +31,5 @@ class HomeController(Controller):
             compacts=await compacts.list_compacts(principal) if officer else [],
             productions=await productions.list_productions(principal) if producer else [],
             contracts=await contracts.list_mine(principal),
+            officer_of=sorted(slug for slug, roles in principal.roles.items() if "officer" in roles),
         )

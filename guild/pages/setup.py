@@ -32,6 +32,7 @@ from guild.pages.producer import ProducerController
 from guild.pages.roster import RosterController
 from guild.pages.session import SignInRequired, session_config
 from guild.pages.verify import VerifyController
+from guild.pages.webhooks import WebhookPagesController
 from guild.web.problems import problem_details_config
 
 TEMPLATES_DIR = Path(templates.__file__).parent
@@ -84,6 +85,7 @@ def pages_router(settings: Settings) -> Router:
             RosterController,
             OfficerController,
             VerifyController,
+            WebhookPagesController,
         ],
         middleware=[session_config(secure=secure).middleware, DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={

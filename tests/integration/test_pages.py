@@ -356,3 +356,27 @@ async def test_cookies_are_secure_when_guild_is_served_over_https(scenario: Scen
         signed = await sign_in(c, "producer@blue.example")
         session = [v for k, v in signed.headers.multi_items() if k == "set-cookie" and "guild_session=" in v]
         assert session and "Secure" in session[0] and "HttpOnly" in session[0] and "SameSite=lax" in session[0]
+
+
+async def test_webhook_pages_are_for_the_organisations_officers(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    await world(scenario)
+    await sign_in(client, "producer@blue.example")  # a producer of blue, not an officer of actors
+    assert (await client.get("/organizations/actors/webhooks")).status_code in (403, 404)
+    client.cookies.clear()
+    await sign_in(client, "officer@actors.example")
+    home = await client.get("/")
+    assert 'href="/organizations/actors/webhooks"' in home.text
+    page = await client.get("/organizations/actors/webhooks")
+    assert page.status_code == 200 and "No endpoints." in page.text
+    token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    bad = await client.post("/organizations/actors/webhooks/", data={"_csrf_token": token, "url": "ftp://nope"})
+    assert bad.status_code == 422 and "No endpoints." in (await client.get("/organizations/actors/webhooks")).text
+    added = await client.post(
+        "/organizations/actors/webhooks/", data={"_csrf_token": token, "url": "https://receiver.example/hook"}
+    )
+    assert added.status_code == 200 and "signing secret is shown only now" in added.text
+    assert "https://receiver.example/hook" in added.text
+    endpoint = re.search(r'/webhooks/([0-9a-f-]{36})/deactivate"', added.text).group(1)  # type: ignore[union-attr]
+    off = await client.post(f"/organizations/actors/webhooks/{endpoint}/deactivate", data={"_csrf_token": token})
+    assert off.status_code == 303
+    assert "inactive" in (await client.get("/organizations/actors/webhooks")).text
