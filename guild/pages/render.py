@@ -21,9 +21,7 @@ def is_officer(principal: Principal) -> bool:
 
 
 def is_producer(principal: Principal) -> bool:
-    return principal.is_admin or any(
-        "producer" in roles or "officer" in roles for slug, roles in principal.roles.items()
-    )
+    return principal.is_admin or any("producer" in roles for roles in principal.roles.values())
 
 
 def nav(principal: Principal | None) -> list[NavItem]:

@@ -72,6 +72,11 @@ def test_a_visitor_sees_a_welcome_and_signs_in_with_the_keyboard(page) -> None:
 def test_a_member_sees_their_contract_and_the_pdf_verifies_for_anyone(page, browser, tmp_path: Path) -> None:
     sign_in(page, "performer")
     assert page.get_by_role("heading", level=1).inner_text() == "Hello, Hana Ito"
+    nav = page.get_by_role("navigation")
+    assert (
+        nav.get_by_role("link", name="Compacts").count() == 0
+        and nav.get_by_role("link", name="Productions").count() == 0
+    )
     shot(page, "member-home")
     page.get_by_role("link", name="My contracts").first.click()
     page.wait_for_url(re.compile(r".*/my/contracts$"))
@@ -164,6 +169,8 @@ def test_a_producer_reads_their_production_and_runs_a_check(page, browser) -> No
 
 def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     sign_in(page, "officer.vfx")
+    nav = page.get_by_role("navigation")
+    assert nav.get_by_role("link", name="Productions").count() == 0  # a union officer produces nothing
     page.get_by_role("navigation").get_by_role("link", name="Compacts").click()
     page.wait_for_url(re.compile(r".*/compacts$"))
     shot(page, "officer-compacts")
@@ -210,6 +217,16 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     assert "status=open" in page.url
     assert page.get_by_role("heading", level=1).inner_text().startswith("Findings under")
     shot(page, "officer-findings")
+
+    page.goto("/")
+    shot(page, "officer-home")
+    page.get_by_role("link", name="webhooks").click()
+    page.wait_for_url(re.compile(r".*/organizations/vfx-crew-union/webhooks$"))
+    assert_labelled(page)
+    page.get_by_label("New endpoint URL (https)").fill("https://receiver.example/guild")
+    page.get_by_role("button", name="Add endpoint").click()
+    assert "signing secret is shown only now" in page.get_by_role("status").inner_text()
+    shot(page, "officer-webhooks")
 
 
 def test_the_api_documentation_renders_offline(page, server: str) -> None:
