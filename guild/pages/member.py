@@ -28,6 +28,14 @@ class MemberController(Controller):
         labels = await production_labels(c.production_id for c in mine)
         return page("my_contracts.html", principal, contracts=mine, labels=labels)
 
+    @get("/contracts/{contract_id:uuid}")
+    async def contract(self, request: Request[Any, Any, Any], contract_id: FromPath[UUID]) -> Template:
+        """One contract: who, which film, the compacts it follows and its compliance, for whoever the API lets read it."""
+        principal = await require_principal(request)
+        contract = await contracts.get_contract(principal, contract_id)
+        labels = await production_labels([contract.production_id])
+        return page("contract.html", principal, contract=contract, label=labels.get(contract.production_id, ("", "")))
+
     @get("/contracts/{contract_id:uuid}/pdf")
     async def contract_pdf(self, request: Request[Any, Any, Any], contract_id: FromPath[UUID]) -> Response[bytes]:
         principal = await require_principal(request)

@@ -50,6 +50,7 @@ class ProducerController(Controller):
             principal,
             production=production,
             roster=await productions.list_engagements(principal, production_id),
+            disclosures=await productions.list_disclosures(principal, production_id),
             findings=await compliance.production_findings(principal, production_id, None),
             commitments=await list_commitments(principal, production_id),
             contracts=await contracts.list_for_production(principal, production_id, None),

@@ -90,6 +90,19 @@ def test_a_member_sees_their_contract_and_the_pdf_verifies_for_anyone(page, brow
     assert pdf.body().startswith(b"%PDF")
     file = tmp_path / "contract.pdf"
     file.write_bytes(pdf.body())
+    contract_url = pdf_href.removesuffix("/pdf")
+    row.get_by_role("link", name="Harbour Lights", exact=True).click()
+    page.wait_for_url(re.compile(r".*/contracts/[0-9a-f-]{36}$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Performer contract: Harbour Lights"
+    compliance = page.locator("section[aria-labelledby=h-compliance]").inner_text()
+    assert "compliant when issued" in compliance and "0 violated" in compliance
+    shot(page, "member-contract")
+    stranger = browser.new_context(base_url=page.url.split("/contracts/")[0]).new_page()
+    sign_in(stranger, "producer.kestrel")
+    assert stranger.goto(contract_url).status == 404
+    assert stranger.request.get(pdf_href).status == 404
+    stranger.context.close()
+    page.go_back()
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.reload()

@@ -43,7 +43,18 @@ async def world(scenario: Scenario) -> dict[str, str]:
     return {"production": pid}
 
 
-PROTECTED = ["/my/contracts", "/my/apprenticeships", "/productions", "/compacts", "/compacts/screen-2027"]
+NOBODY = "00000000-0000-0000-0000-000000000000"
+PROTECTED = [
+    "/my/contracts",
+    "/my/apprenticeships",
+    "/productions",
+    "/compacts",
+    "/compacts/screen-2027",
+    f"/contracts/{NOBODY}",
+    f"/contracts/{NOBODY}/pdf",
+    f"/productions/{NOBODY}/roster/import",
+    "/organizations/actors/webhooks",
+]
 
 
 async def test_pages_need_a_signed_in_person_and_the_api_keeps_its_problems(client: httpx.AsyncClient) -> None:
@@ -128,6 +139,8 @@ async def test_another_companys_production_is_a_404_page(client: httpx.AsyncClie
     r = await client.get(f"/productions/{pid}")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert "Harbour" not in r.text and "Page not found" in r.text
+    assert (await client.get(f"/contracts/{NOBODY}")).status_code == 404
+    assert (await client.get(f"/productions/{pid}/roster/import")).status_code == 404
     token = await csrf(client, "/")
     check = await client.post(f"/productions/{pid}/check", data={"_csrf_token": token})
     assert check.status_code == 404
