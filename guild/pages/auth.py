@@ -12,14 +12,15 @@ from pydantic import BaseModel, Field
 
 from guild.accounts.service import authenticate
 from guild.domain.errors import TooManyRequests, Unauthorized
+from guild.domain.values import Text
 from guild.pages.render import page
 from guild.pages.session import current_principal, end_session, start_session
 
 
 class SignInForm(BaseModel):
-    email: str = Field(default="", max_length=320)
-    password: str = Field(default="", max_length=1024)
-    next: str = Field(default="/", max_length=2000)
+    email: Text = Field(default="", max_length=320)
+    password: Text = Field(default="", max_length=1024)
+    next: Text = Field(default="/", max_length=2000)
 
 
 def _safe_next(target: str) -> str:

@@ -18,6 +18,7 @@ from guild.compacts.schemas import AmendmentCreate, CompactRead, DecisionCreate,
 from guild.compliance import queries as compliance
 from guild.domain.errors import Unprocessable
 from guild.domain.principal import Principal
+from guild.domain.values import Text
 from guild.pages.render import page
 from guild.pages.session import require_principal
 from guild.web.params import SlugParam, VersionNumber
@@ -34,9 +35,9 @@ def _date_or_none(value: str | None, field: str) -> date | None:
 
 
 class DecisionForm(BaseModel):
-    organization: str = Field(default="", max_length=100)
-    decision: str = Field(default="", max_length=20)
-    reason: str = Field(default="", max_length=4000)
+    organization: Text = Field(default="", max_length=100)
+    decision: Text = Field(default="", max_length=20)
+    reason: Text = Field(default="", max_length=4000)
 
 
 def _undecided(principal: Principal, compact: CompactRead, version: VersionRead) -> list[str]:

@@ -17,6 +17,7 @@ from guild.compacts import queries as compacts
 from guild.compliance import queries as compliance
 from guild.compliance.service import check_production
 from guild.domain.errors import NotFound
+from guild.domain.values import Text
 from guild.pages.render import page
 from guild.pages.session import require_principal
 from guild.productions import service as productions
@@ -26,11 +27,11 @@ from guild.productions.schemas import BindingCreate
 
 
 class BindForm(BaseModel):
-    version: str = Field(default="", max_length=200)
+    version: Text = Field(default="", max_length=200)
 
 
 class VoidForm(BaseModel):
-    reason: str = Field(default="", max_length=4000)
+    reason: Text = Field(default="", max_length=4000)
 
 
 class ProducerController(Controller):

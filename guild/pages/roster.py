@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Template
 
 from guild.domain.errors import Unprocessable
@@ -56,9 +55,9 @@ class RosterController(Controller):
         self,
         request: Request[Any, Any, Any],
         production_id: FromPath[UUID],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         principal = await require_principal(request)
+        data = await request.form()  # multipart: the file and the mode
         upload = data.get("file")
         mode = ImportMode.upsert if data.get("mode") == "upsert" else ImportMode.append
         if not isinstance(upload, UploadFile):

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from contracts import service as contracts
@@ -55,10 +54,9 @@ class VerifyController(Controller):
     async def by_upload(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         principal = await current_principal(request)
-        upload = data.get("pdf")
+        upload = (await request.form()).get("pdf")
         if not isinstance(upload, UploadFile):
             return page(
                 "verify.html",

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field
 
 from guild.domain.principal import Principal
+from guild.domain.values import Text
 from guild.pages.render import page
 from guild.pages.session import require_principal
 from guild.web.params import SlugParam
@@ -20,7 +21,7 @@ from guild.webhooks.schemas import EndpointCreated
 
 
 class EndpointForm(BaseModel):
-    url: str = Field(default="", max_length=2000)
+    url: Text = Field(default="", max_length=2000)
 
 
 async def _page(principal: Principal, slug: str, created: EndpointCreated | None = None) -> Template:
