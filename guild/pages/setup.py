@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +70,8 @@ def _environment() -> Environment:
 def pages_router(settings: Settings) -> Router:
     secure = settings.public_base_url.startswith("https://")
     csrf = CSRFConfig(
-        secret=settings.jwt_secret(),
+        # a key of its own, derived from the app secret: a CSRF token never doubles as a signing key for tokens
+        secret=hmac.new(settings.jwt_secret().encode(), b"guild pages csrf", hashlib.sha256).hexdigest(),
         cookie_name=CSRF_COOKIE,
         cookie_secure=secure,
         cookie_httponly=True,

@@ -43,11 +43,13 @@ class VerifyController(Controller):
                 checks=None,
             )
         try:
-            found = await contracts.verify_pdf_hash(value)
-        except NotFound as exc:
-            return page(
-                "verify.html", principal, status_code=404, sha256=value, found=None, error=exc.detail, checks=None
-            )
+            try:
+                found = await contracts.verify_pdf_hash(value)  # the file's own SHA-256 (sha256sum)
+            except NotFound:
+                found = await contracts.verify_document_hash(value)  # the hash printed in the PDF's footer
+        except NotFound:
+            error = "no contract PDF or contract data with this SHA-256 was issued here"
+            return page("verify.html", principal, status_code=404, sha256=value, found=None, error=error, checks=None)
         return page("verify.html", principal, sha256=value, found=found, error=None, checks=None)
 
     @post("/", status_code=200, request_max_body_size=MAX_UPLOAD + 64 * 1024)

@@ -122,14 +122,19 @@ def test_a_member_sees_their_contract_and_the_pdf_verifies_for_anyone(page, brow
     assert "matches an issued contract" in visitor.locator(".checks").inner_text()
     shot(visitor, "verify-upload")
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    visitor.get_by_label("SHA-256 of the PDF").fill(digest)
+    visitor.get_by_label("SHA-256", exact=True).fill(digest)
     visitor.get_by_role("button", name="Look it up").click()
     visitor.wait_for_url(re.compile(rf".*sha256={digest}$"))
     assert "This PDF was issued here." in visitor.get_by_role("status").inner_text()
     shot(visitor, "verify-hash")
-    visitor.get_by_label("SHA-256 of the PDF").fill("0" * 64)
+    footer_hash = visitor.locator("dl.facts code").inner_text()  # the contract data's hash, as the footer prints it
+    visitor.get_by_label("SHA-256", exact=True).fill(footer_hash)
     visitor.get_by_role("button", name="Look it up").click()
-    assert "no contract PDF with this SHA-256" in visitor.get_by_role("alert").inner_text()
+    visitor.wait_for_url(re.compile(rf".*sha256={footer_hash}$"))
+    assert "This PDF was issued here." in visitor.get_by_role("status").inner_text()
+    visitor.get_by_label("SHA-256", exact=True).fill("0" * 64)
+    visitor.get_by_role("button", name="Look it up").click()
+    assert "no contract PDF or contract data with this SHA-256" in visitor.get_by_role("alert").inner_text()
     visitor.context.close()
 
 
