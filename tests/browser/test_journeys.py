@@ -156,6 +156,7 @@ def test_a_producer_reads_their_production_and_runs_a_check(page, browser) -> No
     sign_in(page, "producer.blueharbor")
     page.get_by_role("navigation").get_by_role("link", name="Productions").click()
     page.wait_for_url(re.compile(r".*/productions$"))
+    assert page.get_by_role("navigation").locator("[aria-current=page]").inner_text() == "Productions"
     assert page.get_by_role("link", name="Harbour Lights").count() == 1
     shot(page, "producer-productions")
     page.get_by_role("link", name="Harbour Lights").click()
