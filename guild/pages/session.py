@@ -93,5 +93,7 @@ async def current_principal(request: Request[Any, Any, Any]) -> Principal | None
 async def require_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = await current_principal(request)
     if principal is None:
-        raise SignInRequired(request.url.path)
+        # after signing in, back to the page asked for; a form posted with an expired session cannot be
+        # replayed by a redirect, so that goes home
+        raise SignInRequired(request.url.path if request.method == "GET" else "/")
     return principal

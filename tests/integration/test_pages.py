@@ -393,3 +393,12 @@ async def test_webhook_pages_are_for_the_organisations_officers(client: httpx.As
     off = await client.post(f"/organizations/actors/webhooks/{endpoint}/deactivate", data={"_csrf_token": token})
     assert off.status_code == 303
     assert "inactive" in (await client.get("/organizations/actors/webhooks")).text
+
+
+async def test_a_form_posted_after_the_session_ended_asks_to_sign_in_again(
+    client: httpx.AsyncClient, scenario: Scenario
+) -> None:
+    ids = await world(scenario)
+    token = await csrf(client, "/")
+    r = await client.post(f"/productions/{ids['production']}/check", data={"_csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=%2F"
