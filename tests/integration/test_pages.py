@@ -399,6 +399,6 @@ async def test_a_form_posted_after_the_session_ended_asks_to_sign_in_again(
     client: httpx.AsyncClient, scenario: Scenario
 ) -> None:
     ids = await world(scenario)
-    token = await csrf(client, "/")
+    token = await csrf(client, "/signin")
     r = await client.post(f"/productions/{ids['production']}/check", data={"_csrf_token": token})
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=%2F"
