@@ -59,6 +59,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             description="Federated labor compacts for independent film.",
             path="/schema",
             render_plugins=[swagger_ui()],  # served by guild: works offline
+            use_handler_docstrings=True,  # a handler's docstring is its operation's description
         )
         app_config = configure_pages(app_config, settings)  # HTML pages for people, beside the API
         app_config.middleware.insert(0, request_id_middleware)
