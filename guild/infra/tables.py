@@ -441,3 +441,14 @@ class RateLimitCounter(Table, tablename="rate_limit_counter"):
     key = Varchar(length=64, primary_key=True)
     window_start = BigInt()  # unix seconds
     hits = Integer(default=0)
+
+
+class WebSession(Table, tablename="web_session"):
+    """A page session (Litestar's server-side session store): shared by every app instance on the database.
+
+    ``key`` is the session id from the browser's cookie; ``expires_at`` is unix seconds (None: never).
+    """
+
+    key = Varchar(length=255, primary_key=True)
+    value = Bytea()
+    expires_at = BigInt(null=True, default=None, index=True)

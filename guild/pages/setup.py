@@ -17,13 +17,13 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 from pydantic import ValidationError
 
 import templates
 from guild.domain.errors import GuildError
+from guild.infra.sessions import DatabaseStore
 from guild.infra.settings import Settings
 from guild.pages import errors, filters
 from guild.pages.auth import SignInController
@@ -108,17 +108,12 @@ def pages_router(settings: Settings) -> Router:
 
 def configure_pages(app_config: AppConfig, settings: Settings) -> AppConfig:
     app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(_environment()))
-    sessions = FileStore(settings.data_dir / "sessions", create_directories=True)  # shared by a host's workers
+    sessions = DatabaseStore()  # in the database: shared by every app instance behind a load balancer
     if isinstance(app_config.stores, StoreRegistry):
         app_config.stores.register("sessions", sessions, allow_override=True)
     else:
         app_config.stores = {**(app_config.stores or {}), "sessions": sessions}
 
-    async def forget_expired_sessions() -> None:  # of people who never signed out
-        await sessions.path.mkdir(parents=True, exist_ok=True)
-        await sessions.delete_expired()
-
-    app_config.on_startup.append(forget_expired_sessions)
     app_config.route_handlers.append(pages_router(settings))
     app_config.route_handlers.append(
         create_static_files_router(
