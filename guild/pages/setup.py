@@ -27,6 +27,7 @@ from guild.infra.sessions import DatabaseStore
 from guild.infra.settings import Settings
 from guild.pages import errors, filters
 from guild.pages.auth import SignInController
+from guild.pages.contract_form import ContractFormController
 from guild.pages.home import HomeController
 from guild.pages.member import MemberController
 from guild.pages.officer import OfficerController
@@ -85,6 +86,7 @@ def pages_router(settings: Settings) -> Router:
             SignInController,
             MemberController,
             ProducerController,
+            ContractFormController,
             RosterController,
             OfficerController,
             VerifyController,
