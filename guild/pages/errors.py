@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
@@ -91,3 +91,19 @@ def invalid_form_page(request: Request[Any, Any, Any], exc: ValidationError) -> 
 def unexpected_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.error("page failed", path=request.url.path, exc_info=exc)
     return error_page(500, "An internal error stopped this page. It has been logged.", request=request)
+
+
+_API_PATHS = ("/api/", "/schema")
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith(_API_PATHS)
+
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """A 404 of the whole app (no route matched): the API and its documentation answer with a problem
+    document as ever; any other path is a person's browser, so an HTML page."""
+    if is_api_path(request.url.path):
+        config = problem_details_config()
+        return config.exception_handler(request, config.exception_to_problem_detail_map[HTTPException](exc))
+    return error_page(404, "There is no page at this address.", request=request)

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Response, Router
+from litestar import Request, Response, Router
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -55,6 +55,11 @@ def _security_headers(response: Response[Any]) -> Response[Any]:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    response = errors.not_found(request, exc)
+    return response if errors.is_api_path(request.url.path) else _security_headers(response)
 
 
 def _environment() -> Environment:
@@ -116,6 +121,8 @@ def configure_pages(app_config: AppConfig, settings: Settings) -> AppConfig:
     else:
         app_config.stores = {**(app_config.stores or {}), "sessions": sessions}
 
+    # an unknown address outside the API is a page too (the API's own 404s stay problem documents)
+    app_config.exception_handlers[NotFoundException] = _not_found
     app_config.route_handlers.append(pages_router(settings))
     app_config.route_handlers.append(
         create_static_files_router(

@@ -402,3 +402,16 @@ async def test_a_form_posted_after_the_session_ended_asks_to_sign_in_again(
     token = await csrf(client, "/signin")
     r = await client.post(f"/productions/{ids['production']}/check", data={"_csrf_token": token})
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=%2F"
+
+
+async def test_an_unknown_address_is_a_404_page_but_the_api_keeps_problem_documents(client: httpx.AsyncClient) -> None:
+    for path in ("/no-such-page", "/productions/not-a-uuid", "/static/nothing.css", "/apiary"):
+        r = await client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert "Page not found" in r.text and "no page at this address" in r.text, path
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+    for path in ("/api/v1/no-such-thing", "/api/nothing", "/api"):
+        r = await client.get(path)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"].startswith("application/problem+json"), path
+        assert r.json()["status"] == 404
