@@ -137,7 +137,7 @@ def _field_specs(clause: ClauseTemplate, engagement: EngagementRead, values: For
             spec.kind = "number" if annotation is int else "decimal"
         else:
             longest = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
-            spec.kind = "textarea" if longest is None or longest > 300 else "text"
+            spec.kind = "textarea" if longest is not None and longest > 300 else "text"
         if submitted is not None:
             spec.value = str(submitted)
         specs.append(spec)

@@ -317,3 +317,51 @@ def test_a_producer_uploads_a_roster_with_a_bad_row_and_fixes_it(page, tmp_path:
     page.wait_for_url(re.compile(r".*#h-roster$"))
     roster = page.locator("section[aria-labelledby=h-roster]").inner_text()
     assert "Mara Lind" in roster and "Olu Ade" in roster
+
+
+def test_a_producer_prepares_a_contract_sees_the_refusal_fixes_it_and_issues(page) -> None:
+    sign_in(page, "producer.blueharbor")
+    page.goto("/productions")
+    page.get_by_role("link", name="Harbour Lights").click()
+    row = page.locator("section[aria-labelledby=h-roster] tbody tr", has_text="June Park")
+    row.get_by_role("link", name="Prepare contract").click()
+    page.wait_for_url(re.compile(r".*/engagements/[0-9a-f-]{36}/contract$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Contract for June Park"
+    assert_labelled(page)
+    assert page.locator("#use-fees_and_schedule").is_checked(), "required clauses come pre-selected"
+    assert page.locator("#use-apprenticeship_placement").is_checked()
+    shot(page, "producer-contract-form")
+
+    page.get_by_label("Payment terms days").fill("14")
+    page.locator("[id='p.apprenticeship_placement.weeks']").fill("2")  # shorter than the compacts allow
+    page.locator("[id='p.apprenticeship_placement.rate_per_week']").fill("100.00")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
+    assert "Does not comply" in page.get_by_role("heading", level=2).first.inner_text()
+    problem = page.locator("[id='p.apprenticeship_placement.weeks-problem']")
+    assert "min_weeks" in problem.inner_text() or "weeks" in problem.inner_text()
+    assert page.locator("[id='p.apprenticeship_placement.weeks']").get_attribute("aria-invalid") == "true"
+    shot(page, "producer-contract-refused")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert fits_width(page)
+    shot(page, "producer-contract-refused-phone")
+    page.set_viewport_size({"width": 1200, "height": 900})
+
+    page.locator("[id='p.apprenticeship_placement.weeks']").fill("13")
+    page.get_by_label("Mentor required").check()
+    page.locator("[id='p.apprenticeship_placement.rate_per_week']").fill(
+        page.locator("[id='p.fees_and_schedule.rate_per_week']").input_value()
+    )
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
+    assert page.locator("#h-result").inner_text() == "Complies with the bound compacts", page.locator(
+        "main"
+    ).inner_text()
+    shot(page, "producer-contract-compliant")
+    page.get_by_role("button", name="Issue").click()
+    page.wait_for_url(re.compile(r".*/contracts/[0-9a-f-]{36}$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Crew contract: Harbour Lights"
+    assert "compliant" in page.locator("section[aria-labelledby=h-compliance]").inner_text()
+    pdf = page.get_by_role("link", name="PDF")
+    assert pdf.count() == 1 and pdf.get_attribute("href").endswith("/pdf")
+    shot(page, "producer-contract-issued")
