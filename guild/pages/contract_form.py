@@ -28,7 +28,7 @@ from contracts.clauses import CLAUSES, ClauseTemplate, latest
 from contracts.rules import ComplianceReport, Violation
 from contracts.schemas import ContractRequest
 from guild.compacts.terms import AIUse
-from guild.domain.errors import NotFound, Unprocessable
+from guild.domain.errors import NotFound, Unprocessable, invalid
 from guild.domain.money import format_money, to_major
 from guild.domain.principal import Principal
 from guild.domain.work import ContractType
@@ -355,7 +355,10 @@ class ContractFormController(Controller):
         form = await request.form()
         if len(list(form.multi_items())) > _MAX_FORM_FIELDS:
             raise Unprocessable("the form has too many fields", title="Validation failed")
-        kind = ContractType(str(form.get("contract_type") or _default_type(engagement)))
+        try:
+            kind = ContractType(str(form.get("contract_type") or _default_type(engagement)))
+        except ValueError:
+            raise invalid("contract_type", "enum", "contract_type must be performer, writer or crew") from None
         key = str(form.get("idempotency_key") or "")[:200] or secrets.token_urlsafe(24)
         contract_request = _request(engagement, kind, _clause_specs(kind, engagement, set(), form), form)
         # what the bound compacts require of this contract (with the AI uses planned): the preview of an empty one

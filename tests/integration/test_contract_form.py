@@ -140,4 +140,11 @@ async def test_another_companys_engagement_is_a_404_page_and_a_forged_form_is_re
     values["action"] = ["issue"]
     forged = await client.post(url, data=encoded(values))
     assert forged.status_code == 403
+    token = _TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    for bad in (
+        {"contract_type": "astronaut"},
+        {"clause": "fees_and_schedule", "p.fees_and_schedule.rate_per_week": "x"},
+    ):
+        refused = await client.post(url, data={"_csrf_token": token, "action": "issue", **bad})
+        assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html"), refused.text
     assert await Contract.count() == 0
