@@ -1,19 +1,55 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
 from guild.compliance import queries
+from guild.compliance.rules import Rule, Severity
 from guild.compliance.service import check_production
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal
 from guild.productions.queries import assert_can_check
+from guild.web.paging import PAGE_HEADERS, PageRequest, paged
 from guild.web.params import SlugParam
 
 Req = Request[Principal, Any, Any]
 Status = Annotated[Literal["open", "resolved"] | None, QueryParameter(required=False)]
+SeverityFilter = Annotated[Severity | None, QueryParameter(required=False, description="only findings of this severity")]
+RuleFilter = Annotated[Rule | None, QueryParameter(required=False, description="only findings of this rule")]
+DueBefore = Annotated[
+    datetime | None, QueryParameter(name="due_before", required=False, description="only findings due before this")
+]
+DueAfter = Annotated[
+    datetime | None, QueryParameter(name="due_after", required=False, description="only findings due after this")
+]
+
+
+def _finding_key(f: queries.FindingRead) -> tuple[int, str]:
+    return (instant(f.first_seen_at), ident(f.id))
+
+
+def _run_key(r: queries.RunRead) -> tuple[int, str]:
+    return (instant(r.started_at), ident(r.id))
+
+
+def _findings_filter(
+    status: str | None,
+    severity: Severity | None,
+    rule: Rule | None,
+    due_before: datetime | None,
+    due_after: datetime | None,
+) -> queries.FindingFilter:
+    return queries.FindingFilter(
+        status=status,
+        severity=severity.value if severity else None,
+        rule=rule.value if rule else None,
+        due_before=due_before,
+        due_after=due_after,
+    )
 
 
 class ComplianceController(Controller):
@@ -30,22 +66,59 @@ class ComplianceController(Controller):
         run_id = await check_production(production_id, request.user.id)
         return await queries.run_read(run_id)
 
-    @get("/productions/{production_id:uuid}/compliance-checks", summary="Run history of a production")
-    async def production_runs(self, request: Req, production_id: FromPath[UUID]) -> list[queries.RunRead]:
-        return await queries.production_runs(request.user, production_id)
+    @get(
+        "/productions/{production_id:uuid}/compliance-checks",
+        response_headers=PAGE_HEADERS,
+        summary="Run history of a production",
+    )
+    async def production_runs(
+        self, request: Req, production_id: FromPath[UUID], page: PageRequest
+    ) -> Response[list[queries.RunRead]]:
+        runs = await queries.production_runs(request.user, production_id)
+        return paged(request, page, runs, _run_key, descending=True)
 
-    @get("/productions/{production_id:uuid}/findings", summary="Findings of a production")
+    @get(
+        "/productions/{production_id:uuid}/findings", response_headers=PAGE_HEADERS, summary="Findings of a production"
+    )
     async def production_findings(
-        self, request: Req, production_id: FromPath[UUID], status: Status = None
-    ) -> list[queries.FindingRead]:
-        return await queries.production_findings(request.user, production_id, status)
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        page: PageRequest,
+        status: Status = None,
+        severity: SeverityFilter = None,
+        rule: RuleFilter = None,
+        due_before: DueBefore = None,
+        due_after: DueAfter = None,
+    ) -> Response[list[queries.FindingRead]]:
+        wanted = _findings_filter(status, severity, rule, due_before, due_after)
+        return paged(request, page, await queries.production_findings(request.user, production_id, wanted), _finding_key)
 
-    @get("/compacts/{slug:str}/findings", summary="Findings under a compact (officers of its parties)")
+    @get(
+        "/compacts/{slug:str}/findings",
+        response_headers=PAGE_HEADERS,
+        summary="Findings under a compact (officers of its parties)",
+    )
     async def compact_findings(
-        self, request: Req, slug: FromPath[SlugParam], status: Status = None
-    ) -> list[queries.FindingRead]:
-        return await queries.compact_findings(request.user, slug, status)
+        self,
+        request: Req,
+        slug: FromPath[SlugParam],
+        page: PageRequest,
+        status: Status = None,
+        severity: SeverityFilter = None,
+        rule: RuleFilter = None,
+        due_before: DueBefore = None,
+        due_after: DueAfter = None,
+    ) -> Response[list[queries.FindingRead]]:
+        wanted = _findings_filter(status, severity, rule, due_before, due_after)
+        return paged(request, page, await queries.compact_findings(request.user, slug, wanted), _finding_key)
 
-    @get("/compacts/{slug:str}/compliance-runs", summary="Sweeps of a compact (officers of its parties)")
-    async def compact_runs(self, request: Req, slug: FromPath[SlugParam]) -> list[queries.RunRead]:
-        return await queries.compact_runs(request.user, slug)
+    @get(
+        "/compacts/{slug:str}/compliance-runs",
+        response_headers=PAGE_HEADERS,
+        summary="Sweeps of a compact (officers of its parties)",
+    )
+    async def compact_runs(
+        self, request: Req, slug: FromPath[SlugParam], page: PageRequest
+    ) -> Response[list[queries.RunRead]]:
+        return paged(request, page, await queries.compact_runs(request.user, slug), _run_key, descending=True)

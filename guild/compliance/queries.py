@@ -7,6 +7,7 @@ cites every compact requiring it) of every production bound to it; nobody else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -90,7 +91,37 @@ def _cited_by(compacts: list[UUID]) -> WhereRaw:
     )
 
 
-async def production_findings(principal: Principal, production_id: UUID, status: str | None) -> list[FindingRead]:
+@dataclass(frozen=True)
+class FindingFilter:
+    """What a list of findings may be narrowed to (each unset: any)."""
+
+    status: str | None = None
+    severity: str | None = None
+    rule: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+
+    def apply(self, query: Any) -> Any:
+        if self.status:
+            query = query.where(Finding.status == self.status)
+        if self.severity:
+            query = query.where(Finding.severity == self.severity)
+        if self.rule:
+            query = query.where(Finding.rule == self.rule)
+        if self.due_before is not None:
+            query = query.where(Finding.due_at < self.due_before)
+        if self.due_after is not None:
+            query = query.where(Finding.due_at > self.due_after)
+        return query
+
+
+def _filter_of(status: str | FindingFilter | None) -> FindingFilter:
+    return status if isinstance(status, FindingFilter) else FindingFilter(status=status)
+
+
+async def production_findings(
+    principal: Principal, production_id: UUID, status: str | FindingFilter | None
+) -> list[FindingRead]:
     async with read_tx():
         query = Finding.select(*_FINDING_COLUMNS).where(Finding.production == production_id)
         try:
@@ -106,8 +137,7 @@ async def production_findings(principal: Principal, production_id: UUID, status:
             if not visible:
                 raise
             query = query.where(_cited_by(visible))
-        if status:
-            query = query.where(Finding.status == status)
+        query = _filter_of(status).apply(query)
         rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
     return [FindingRead(**r) for r in rows]
 
@@ -119,12 +149,11 @@ async def _compact_for_party_officer(principal: Principal, slug: str) -> dict[st
     return compact
 
 
-async def compact_findings(principal: Principal, slug: str, status: str | None) -> list[FindingRead]:
+async def compact_findings(principal: Principal, slug: str, status: str | FindingFilter | None) -> list[FindingRead]:
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)
         query = Finding.select(*_FINDING_COLUMNS).where(_cited_by([compact["id"]]))
-        if status:
-            query = query.where(Finding.status == status)
+        query = _filter_of(status).apply(query)
         rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
     return [FindingRead(**r) for r in rows]
 
@@ -160,7 +189,6 @@ async def production_runs(principal: Principal, production_id: UUID) -> list[Run
             await ComplianceRun.select(*_RUN_COLUMNS)
             .where(condition)
             .order_by(ComplianceRun.started_at, ascending=False)
-            .limit(200)
         )
     return [RunRead(**r) for r in rows]
 
@@ -172,7 +200,6 @@ async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
             await ComplianceRun.select(*_RUN_COLUMNS)
             .where(ComplianceRun.compact == compact["id"])
             .order_by(ComplianceRun.started_at, ascending=False)
-            .limit(200)
         )
     return [RunRead(**r) for r in rows]
 
