@@ -24,14 +24,26 @@ from contracts.schemas import (
     VoidRequest,
 )
 from guild.domain.errors import Conflict, Forbidden
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import ContractStatus
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import IdempotencyKey, SlugParam
 from guild.web.problems import documented
 from guild.web.security import org_role_guard
 
 Req = Request[Principal, Any, Any]
 StatusFilter = Annotated[ContractStatus | None, QueryParameter(description="only contracts of this status")]
+PersonFilter = Annotated[
+    UUID | None, QueryParameter(required=False, description="only contracts engaging this person (their user id)")
+]
+EngagementFilter = Annotated[
+    UUID | None, QueryParameter(required=False, description="only contracts of this engagement")
+]
+
+
+def _by_issue(contract: ContractRead) -> tuple[int, str]:
+    return (instant(contract.issued_at), ident(contract.id))
 
 
 def _pdf_response(data: bytes, digest: str, name: str) -> Response[bytes]:
@@ -46,9 +58,13 @@ class ContractController(Controller):
     path = "/api/v1"
     tags = ["contracts"]
 
-    @get("/clauses", summary="The clause library: each clause, its versions and its parameter schema")
-    async def clause_library(self) -> list[ClauseInfo]:
-        return service.library()
+    @get(
+        "/clauses",
+        response_headers=PAGE_HEADERS,
+        summary="The clause library: each clause, its versions and its parameter schema",
+    )
+    async def clause_library(self, request: Req, page: Page) -> Response[list[ClauseInfo]]:
+        return paged(request, page, service.library(), lambda c: (c.key, c.version))
 
     @post(
         "/organizations/{slug:str}/clauses",
@@ -64,11 +80,15 @@ class ContractController(Controller):
 
     @get(
         "/organizations/{slug:str}/clauses",
+        response_headers=PAGE_HEADERS,
         summary="An organisation's plain-text clauses: for its members, and for the parties (and bound productions' "
         "companies) of compacts it convened or approved; production companies' clauses for their members only",
     )
-    async def custom_clauses(self, request: Req, slug: FromPath[SlugParam]) -> list[CustomClauseRead]:
-        return await service.list_custom_clauses(request.user, slug)
+    async def custom_clauses(
+        self, request: Req, slug: FromPath[SlugParam], page: Page
+    ) -> Response[list[CustomClauseRead]]:
+        rows = await service.list_custom_clauses(request.user, slug)
+        return paged(request, page, rows, lambda c: (c.key, c.version))
 
     @post(
         "/compacts/{slug:str}/versions/{number:int}/clause-reviews",
@@ -87,12 +107,14 @@ class ContractController(Controller):
 
     @get(
         "/compacts/{slug:str}/versions/{number:int}/clause-reviews",
+        response_headers=PAGE_HEADERS,
         summary="Custom clauses reviewed against this version's terms",
     )
     async def clause_reviews(
-        self, request: Req, slug: FromPath[SlugParam], number: FromPath[int]
-    ) -> list[ClauseReviewRead]:
-        return await service.list_clause_reviews(request.user, slug, number)
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[int], page: Page
+    ) -> Response[list[ClauseReviewRead]]:
+        rows = await service.list_clause_reviews(request.user, slug, number)
+        return paged(request, page, rows, lambda r: (r.organization, r.key, r.version, r.term_path))
 
     @post(
         "/productions/{production_id:uuid}/contracts/preview",
@@ -107,6 +129,7 @@ class ContractController(Controller):
 
     @post(
         "/productions/{production_id:uuid}/contracts",
+        opt={"location": "/api/v1/contracts/{id}"},
         raises=documented(Forbidden, Conflict, ServiceUnavailableException),
         responses={
             200: ResponseSpec(ContractRead, description="Already issued under this Idempotency-Key: that contract")
@@ -126,16 +149,30 @@ class ContractController(Controller):
 
     @get(
         "/productions/{production_id:uuid}/contracts",
+        response_headers=PAGE_HEADERS,
         summary="The production's contracts: live (issued) and past (void, superseded); ?status= one of them",
     )
     async def production_contracts(
-        self, request: Req, production_id: FromPath[UUID], status: StatusFilter = None
-    ) -> list[ContractRead]:
-        return await service.list_for_production(request.user, production_id, status)
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        page: Page,
+        status: StatusFilter = None,
+        person: PersonFilter = None,
+        engagement: EngagementFilter = None,
+    ) -> Response[list[ContractRead]]:
+        rows = await service.list_for_production(
+            request.user, production_id, status, person=person, engagement=engagement
+        )
+        return paged(request, page, rows, _by_issue)
 
-    @get("/me/contracts", summary="Contracts that engage you: live and past; ?status= one of them")
-    async def my_contracts(self, request: Req, status: StatusFilter = None) -> list[ContractRead]:
-        return await service.list_mine(request.user, status)
+    @get(
+        "/me/contracts",
+        response_headers=PAGE_HEADERS,
+        summary="Contracts that engage you: live and past; ?status= one of them",
+    )
+    async def my_contracts(self, request: Req, page: Page, status: StatusFilter = None) -> Response[list[ContractRead]]:
+        return paged(request, page, await service.list_mine(request.user, status), _by_issue)
 
     @get(
         "/contracts/{contract_id:uuid}",

@@ -15,6 +15,7 @@ from guild.domain.errors import Conflict, Forbidden
 from guild.domain.principal import Principal
 from guild.infra.settings import get_settings
 from guild.productions import commitments
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 
@@ -76,12 +77,14 @@ class ApprenticeshipController(Controller):
 
     @get(
         "/productions/{production_id:uuid}/commitments",
+        response_headers=PAGE_HEADERS,
         summary="A production's apprenticeship commitments (its company's producers and officers; party officers of a bound compact)",
     )
     async def production_commitments(
-        self, request: Req, production_id: FromPath[UUID]
-    ) -> list[commitments.CommitmentRead]:
-        return await commitments.list_commitments(request.user, production_id)
+        self, request: Req, production_id: FromPath[UUID], page: Page
+    ) -> Response[list[commitments.CommitmentRead]]:
+        rows = await commitments.list_commitments(request.user, production_id)
+        return paged(request, page, rows, lambda c: (c.due_date.isoformat(), c.production_title, c.key, str(c.id)))
 
     @post(
         "/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done",

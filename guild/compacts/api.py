@@ -24,6 +24,7 @@ from guild.compacts.schemas import (
 from guild.compacts.terms import terms_json_schema
 from guild.domain.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 from guild.domain.principal import Principal
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.web.problems import documented
 from guild.web.responses import encoded
@@ -58,15 +59,20 @@ class CompactController(Controller):
 
     @post(
         "/",
+        opt={"location": "/api/v1/compacts/{slug}"},
         raises=documented(Forbidden, Conflict),
         summary="Convene a compact: its parties and the first draft of its terms (convening officers)",
     )
     async def create(self, request: Req, data: JSONBody[CompactCreate]) -> CompactRead:
         return await service.create_compact(request.user, data)
 
-    @get("/", summary="Compacts you are party to, and every compact with a proposed or ratified version")
-    async def list_compacts(self, request: Req) -> list[CompactRead]:
-        return await queries.list_compacts(request.user)
+    @get(
+        "/",
+        response_headers=PAGE_HEADERS,
+        summary="Compacts you are party to, and every compact with a proposed or ratified version",
+    )
+    async def list_compacts(self, request: Req, page: Page) -> Response[list[CompactRead]]:
+        return paged(request, page, await queries.list_compacts(request.user), lambda c: (c.slug,))
 
     @get("/terms-schema", summary="JSON Schema of the compact terms document")
     async def terms_schema(self) -> dict[str, Any]:
@@ -116,6 +122,7 @@ class CompactController(Controller):
 
     @post(
         "/{slug:str}/versions/{number:int}/decisions",
+        opt={"location": "/api/v1/compacts/{slug}/versions/{number}"},
         raises=documented(Forbidden, Conflict),
         summary="Approve or reject for a party you are an officer of",
     )
@@ -137,6 +144,7 @@ class CompactController(Controller):
 
     @post(
         "/{slug:str}/versions",
+        opt={"location": "/api/v1/compacts/{slug}/versions/{number}"},
         raises=documented(Forbidden, Conflict),
         summary="Draft an amendment of the version in force",
     )

@@ -13,12 +13,14 @@ from guild.compliance.service import check_production
 from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal
 from guild.productions.queries import assert_can_check
-from guild.web.paging import PAGE_HEADERS, PageRequest, paged
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import SlugParam
 
 Req = Request[Principal, Any, Any]
 Status = Annotated[Literal["open", "resolved"] | None, QueryParameter(required=False)]
-SeverityFilter = Annotated[Severity | None, QueryParameter(required=False, description="only findings of this severity")]
+SeverityFilter = Annotated[
+    Severity | None, QueryParameter(required=False, description="only findings of this severity")
+]
 RuleFilter = Annotated[Rule | None, QueryParameter(required=False, description="only findings of this rule")]
 DueBefore = Annotated[
     datetime | None, QueryParameter(name="due_before", required=False, description="only findings due before this")
@@ -42,8 +44,11 @@ def _findings_filter(
     rule: Rule | None,
     due_before: datetime | None,
     due_after: datetime | None,
+    page: Page,
 ) -> queries.FindingFilter:
     return queries.FindingFilter(
+        after=page.after_time_id(),
+        limit=page.limit,
         status=status,
         severity=severity.value if severity else None,
         rule=rule.value if rule else None,
@@ -72,7 +77,7 @@ class ComplianceController(Controller):
         summary="Run history of a production",
     )
     async def production_runs(
-        self, request: Req, production_id: FromPath[UUID], page: PageRequest
+        self, request: Req, production_id: FromPath[UUID], page: Page
     ) -> Response[list[queries.RunRead]]:
         runs = await queries.production_runs(request.user, production_id)
         return paged(request, page, runs, _run_key, descending=True)
@@ -84,15 +89,16 @@ class ComplianceController(Controller):
         self,
         request: Req,
         production_id: FromPath[UUID],
-        page: PageRequest,
+        page: Page,
         status: Status = None,
         severity: SeverityFilter = None,
         rule: RuleFilter = None,
         due_before: DueBefore = None,
         due_after: DueAfter = None,
     ) -> Response[list[queries.FindingRead]]:
-        wanted = _findings_filter(status, severity, rule, due_before, due_after)
-        return paged(request, page, await queries.production_findings(request.user, production_id, wanted), _finding_key)
+        wanted = _findings_filter(status, severity, rule, due_before, due_after, page)
+        rows = await queries.production_findings(request.user, production_id, wanted)
+        return paged(request, page.first(), rows, _finding_key)
 
     @get(
         "/compacts/{slug:str}/findings",
@@ -103,15 +109,15 @@ class ComplianceController(Controller):
         self,
         request: Req,
         slug: FromPath[SlugParam],
-        page: PageRequest,
+        page: Page,
         status: Status = None,
         severity: SeverityFilter = None,
         rule: RuleFilter = None,
         due_before: DueBefore = None,
         due_after: DueAfter = None,
     ) -> Response[list[queries.FindingRead]]:
-        wanted = _findings_filter(status, severity, rule, due_before, due_after)
-        return paged(request, page, await queries.compact_findings(request.user, slug, wanted), _finding_key)
+        wanted = _findings_filter(status, severity, rule, due_before, due_after, page)
+        return paged(request, page.first(), await queries.compact_findings(request.user, slug, wanted), _finding_key)
 
     @get(
         "/compacts/{slug:str}/compliance-runs",
@@ -119,6 +125,6 @@ class ComplianceController(Controller):
         summary="Sweeps of a compact (officers of its parties)",
     )
     async def compact_runs(
-        self, request: Req, slug: FromPath[SlugParam], page: PageRequest
+        self, request: Req, slug: FromPath[SlugParam], page: Page
     ) -> Response[list[queries.RunRead]]:
         return paged(request, page, await queries.compact_runs(request.user, slug), _run_key, descending=True)

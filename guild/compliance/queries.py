@@ -19,6 +19,7 @@ from guild.domain.errors import NotFound
 from guild.domain.principal import Principal, Role
 from guild.domain.values import Out
 from guild.infra.db import in_list, read_tx
+from guild.infra.paging import keyset
 from guild.infra.tables import Compact, CompactParty, ComplianceRun, Finding, ProductionBinding
 from guild.productions.queries import production_row
 
@@ -100,6 +101,8 @@ class FindingFilter:
     rule: str | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
+    after: tuple[datetime, UUID] | None = None  # keyset paging on (first_seen_at, id): limit + 1 rows
+    limit: int | None = None
 
     def apply(self, query: Any) -> Any:
         if self.status:
@@ -112,7 +115,9 @@ class FindingFilter:
             query = query.where(Finding.due_at < self.due_before)
         if self.due_after is not None:
             query = query.where(Finding.due_at > self.due_after)
-        return query
+        if self.limit is None:
+            return query.order_by(Finding.first_seen_at)
+        return keyset(query, Finding.first_seen_at, Finding.id, self.after, self.limit, descending=False)
 
 
 def _filter_of(status: str | FindingFilter | None) -> FindingFilter:
@@ -138,7 +143,7 @@ async def production_findings(
                 raise
             query = query.where(_cited_by(visible))
         query = _filter_of(status).apply(query)
-        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+        rows = await query.output(load_json=True)
     return [FindingRead(**r) for r in rows]
 
 
@@ -154,7 +159,7 @@ async def compact_findings(principal: Principal, slug: str, status: str | Findin
         compact = await _compact_for_party_officer(principal, slug)
         query = Finding.select(*_FINDING_COLUMNS).where(_cited_by([compact["id"]]))
         query = _filter_of(status).apply(query)
-        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+        rows = await query.output(load_json=True)
     return [FindingRead(**r) for r in rows]
 
 

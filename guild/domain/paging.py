@@ -80,12 +80,31 @@ def decode_cursor(cursor: str, like: Key | None = None) -> Key:
     return key
 
 
+def moment(micros: int) -> datetime:
+    """The inverse of :func:`instant`."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """What a client asked for: at most ``limit`` rows after the row whose key the cursor carries."""
 
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+
+    def after_time_id(self) -> tuple[datetime, UUID] | None:
+        """For lists ordered by (a timestamp, an id) in the database: the key the cursor carries, typed."""
+        if self.cursor is None:
+            return None
+        micros, row_id = decode_cursor(self.cursor, (0, ""))
+        try:
+            return moment(int(micros)), UUID(str(row_id))
+        except (ValueError, OverflowError):
+            raise bad_cursor("the cursor is not one this API handed out") from None
+
+    def first(self) -> PageRequest:
+        """The same size of page from the start: for rows the database already cut after the cursor."""
+        return PageRequest(limit=self.limit)
 
 
 @dataclass(frozen=True)
@@ -94,9 +113,7 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def take_page(
-    rows: Iterable[T], key: Callable[[T], Key], request: PageRequest, *, descending: bool = False
-) -> Page[T]:
+def take_page(rows: Iterable[T], key: Callable[[T], Key], request: PageRequest, *, descending: bool = False) -> Page[T]:
     """The page of ``rows`` (in any order) after the request's cursor, ordered by ``key``."""
     ordered: Sequence[T] = sorted(rows, key=key, reverse=descending)
     if request.cursor is not None:

@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.domain.errors import Conflict
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.orgs import invitations, queries, service
 from guild.orgs.schemas import (
@@ -17,6 +18,7 @@ from guild.orgs.schemas import (
     OrganizationRead,
     OrgKind,
 )
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 from guild.web.security import admin_guard, org_role_guard
@@ -24,26 +26,46 @@ from guild.web.security import admin_guard, org_role_guard
 Req = Request[Principal, Any, Any]
 
 
+def _by_created(row: Any) -> tuple[int, str]:
+    """Oldest first: the order of lists of rows with a creation time and an id."""
+    return (instant(row.created_at), ident(row.id))
+
+
 class OrganizationController(Controller):
     path = "/api/v1/organizations"
     tags = ["organizations"]
     guards = [admin_guard, org_role_guard]
 
-    @post("/", opt={"admin": True}, raises=documented(Conflict), summary="Create an organisation (site admin)")
+    @post(
+        "/",
+        opt={"admin": True, "location": "/api/v1/organizations/{slug}"},
+        raises=documented(Conflict),
+        summary="Create an organisation (site admin)",
+    )
     async def create(self, data: JSONBody[OrganizationCreate], request: Req) -> OrganizationRead:
         return await service.create_organization(data, actor_id=request.user.id)
 
-    @get("/", summary="List organisations")
-    async def list_organizations(self, kind: FromQuery[OrgKind | None] = None) -> list[OrganizationRead]:
-        return await queries.list_organizations(kind)
+    @get("/", response_headers=PAGE_HEADERS, summary="List organisations")
+    async def list_organizations(
+        self, request: Req, page: Page, kind: FromQuery[OrgKind | None] = None
+    ) -> Response[list[OrganizationRead]]:
+        return paged(request, page, await queries.list_organizations(kind), lambda o: (o.slug,))
 
     @get("/{slug:str}", summary="One organisation")
     async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
         return await queries.get_organization(slug)
 
-    @get("/{slug:str}/members", opt={"org_roles": tuple(Role)}, summary="Members of an organisation (its members)")
-    async def members(self, slug: FromPath[SlugParam]) -> list[MembershipRead]:
-        return await queries.list_members(slug)
+    @get(
+        "/{slug:str}/members",
+        opt={"org_roles": tuple(Role)},
+        response_headers=PAGE_HEADERS,
+        summary="Members of an organisation (its members)",
+    )
+    async def members(
+        self, request: Req, slug: FromPath[SlugParam], page: Page, role: FromQuery[Role | None] = None
+    ) -> Response[list[MembershipRead]]:
+        rows = [m for m in await queries.list_members(slug) if role is None or m.role == role]
+        return paged(request, page, rows, _by_created)
 
     @post(
         "/{slug:str}/members",
@@ -60,9 +82,16 @@ class OrganizationController(Controller):
     ) -> InvitationRead:
         return await invitations.invite(slug, data, actor_id=request.user.id)
 
-    @get("/{slug:str}/invitations", opt={"org_roles": (Role.officer,)}, summary="Pending invitations (officers)")
-    async def list_invitations(self, slug: FromPath[SlugParam]) -> list[InvitationRead]:
-        return await invitations.list_for_organization(slug)
+    @get(
+        "/{slug:str}/invitations",
+        opt={"org_roles": (Role.officer,)},
+        response_headers=PAGE_HEADERS,
+        summary="Pending invitations (officers)",
+    )
+    async def list_invitations(
+        self, request: Req, slug: FromPath[SlugParam], page: Page
+    ) -> Response[list[InvitationRead]]:
+        return paged(request, page, await invitations.list_for_organization(slug), _by_created)
 
     @delete(
         "/{slug:str}/invitations/{invitation_id:uuid}",
@@ -88,9 +117,9 @@ class MyInvitationController(Controller):
     path = "/api/v1/me/invitations"
     tags = ["organizations"]
 
-    @get("/", summary="Roles offered to my e-mail address, pending my answer")
-    async def mine(self, request: Req) -> list[InvitationRead]:
-        return await invitations.list_mine(request.user)
+    @get("/", response_headers=PAGE_HEADERS, summary="Roles offered to my e-mail address, pending my answer")
+    async def mine(self, request: Req, page: Page) -> Response[list[InvitationRead]]:
+        return paged(request, page, await invitations.list_mine(request.user), _by_created)
 
     @post("/{invitation_id:uuid}/accept", summary="Accept an invitation: the role becomes a membership")
     async def accept(self, invitation_id: FromPath[UUID], request: Req) -> MembershipRead:

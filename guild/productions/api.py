@@ -6,10 +6,12 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from guild.domain.errors import Conflict, Forbidden
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal
+from guild.domain.statuses import ProductionStatus
 from guild.productions import imports, service
 from guild.productions.schemas import (
     DISCLOSURE_COLUMNS,
@@ -27,6 +29,7 @@ from guild.productions.schemas import (
     ProductionUpdate,
     RosterImportResult,
 )
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.problems import documented
 from guild.web.responses import encoded
 
@@ -34,17 +37,34 @@ Req = Request[Principal, Any, Any]
 IMPORT_MAX_BYTES = 8 * 1024 * 1024  # rosters of several thousand rows; anything larger is 413
 
 
+def _by_created(row: Any) -> tuple[int, str]:
+    """Oldest first: the order of lists of rows with a creation time and an id."""
+    return (instant(row.created_at), ident(row.id))
+
+
 class ProductionController(Controller):
     path = "/api/v1/productions"
     tags = ["productions"]
 
-    @post("/", raises=documented(Forbidden), summary="Register a production (producers of the company)")
+    @post(
+        "/",
+        opt={"location": "/api/v1/productions/{id}"},
+        raises=documented(Forbidden),
+        summary="Register a production (producers of the company)",
+    )
     async def create(self, request: Req, data: JSONBody[ProductionCreate]) -> ProductionRead:
         return await service.create_production(request.user, data)
 
-    @get("/", summary="Productions of the companies you produce for or are an officer of")
-    async def list_productions(self, request: Req) -> list[ProductionRead]:
-        return await service.list_productions(request.user)
+    @get(
+        "/",
+        response_headers=PAGE_HEADERS,
+        summary="Productions of the companies you produce for or are an officer of",
+    )
+    async def list_productions(
+        self, request: Req, page: Page, status: FromQuery[ProductionStatus | None] = None
+    ) -> Response[list[ProductionRead]]:
+        rows = [p for p in await service.list_productions(request.user) if status is None or p.status == status]
+        return paged(request, page, rows, _by_created)
 
     @get("/{production_id:uuid}", summary="One production")
     async def get_production(self, request: Req, production_id: FromPath[UUID]) -> Response[ProductionRead]:
@@ -63,6 +83,7 @@ class ProductionController(Controller):
 
     @post(
         "/{production_id:uuid}/bindings",
+        opt={"location": "/api/v1/productions/{id}"},
         raises=documented(Forbidden, Conflict),
         responses={
             200: ResponseSpec(ProductionRead, description="Already bound to an older version: moved to this one")
@@ -115,13 +136,19 @@ class ProductionController(Controller):
     ) -> None:
         await service.remove_engagement(request.user, production_id, engagement_id)
 
-    @get("/{production_id:uuid}/engagements", summary="The production's engagements")
-    async def engagements(self, request: Req, production_id: FromPath[UUID]) -> Response[list[EngagementRead]]:
-        return encoded(service.ENGAGEMENT_READS, await service.list_engagements(request.user, production_id))
+    @get("/{production_id:uuid}/engagements", response_headers=PAGE_HEADERS, summary="The production's engagements")
+    async def engagements(
+        self, request: Req, production_id: FromPath[UUID], page: Page
+    ) -> Response[list[EngagementRead]]:
+        rows = await service.list_engagements(request.user, production_id)
+        return paged(request, page, rows, _by_created, adapter=service.ENGAGEMENT_READS)
 
-    @get("/{production_id:uuid}/disclosures", summary="Asset disclosures per category")
-    async def disclosures(self, request: Req, production_id: FromPath[UUID]) -> list[DisclosureRead]:
-        return await service.list_disclosures(request.user, production_id)
+    @get("/{production_id:uuid}/disclosures", response_headers=PAGE_HEADERS, summary="Asset disclosures per category")
+    async def disclosures(
+        self, request: Req, production_id: FromPath[UUID], page: Page
+    ) -> Response[list[DisclosureRead]]:
+        rows = await service.list_disclosures(request.user, production_id)
+        return paged(request, page, rows, lambda d: (str(d.category),))
 
     @put(
         "/{production_id:uuid}/disclosures",

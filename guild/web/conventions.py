@@ -7,7 +7,8 @@
 - :func:`conventions_middleware` runs after routing, on the API (``/api/`` and ``/health``): a query
   parameter the handler does not declare is a 400 naming it; a JSON-body operation sent another content
   type is a 415; a ``201 Created`` answer carries ``Location`` built from the handler's
-  ``opt["location"]`` template (filled from the created resource's fields and the path parameters).
+  ``opt["location"]`` template (filled from the created resource's fields and the path parameters),
+  absolute from ``public_base_url``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from litestar.routes import HTTPRoute
 from guild.domain.errors import GuildError, field_error
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, Receive, Scope
 
 _CHECKED_PREFIXES = ("/api/", "/health")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -46,18 +47,18 @@ def _tags(header: str) -> set[str]:
 def conditional_get(app: ASGIApp) -> ASGIApp:
     """HEAD as GET without a body; ETag on 200 answers to GET; If-None-Match → 304."""
 
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+    async def wrapped(scope: Any, receive: Receive, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await app(scope, receive, send)
             return
         head = scope["method"] == "HEAD"
         if head:
-            scope["method"] = "GET"  # type: ignore[typeddict-unknown-key]
+            scope["method"] = "GET"
         if_none_match = _header(scope, b"if-none-match")
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def buffered(message: Message) -> None:
+        async def buffered(message: Any) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
                 return
@@ -84,7 +85,7 @@ def conditional_get(app: ASGIApp) -> ASGIApp:
                     return
             if not any(k.lower() == b"content-length" for k, _ in headers):
                 headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})  # type: ignore[typeddict-item]
+            await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})
 
         await app(scope, receive, buffered)
@@ -137,7 +138,7 @@ def _location(template: str, body: bytes, path_params: dict[str, Any]) -> str | 
 def conventions_middleware(app: ASGIApp) -> ASGIApp:
     declared = _Declared()
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    async def middleware(scope: Any, receive: Receive, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(_CHECKED_PREFIXES):
             await app(scope, receive, send)
             return
@@ -171,7 +172,7 @@ def conventions_middleware(app: ASGIApp) -> ASGIApp:
         chunks: list[bytes] = []
         path_params = dict(scope.get("path_params", {}))
 
-        async def with_location(message: Message) -> None:
+        async def with_location(message: Any) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
                 if int(message["status"]) != 201:
@@ -187,8 +188,9 @@ def conventions_middleware(app: ASGIApp) -> ASGIApp:
             headers = list(start.get("headers", ()))
             location = _location(str(template), body, path_params)
             if location is not None:
-                headers.append((b"location", location.encode()))
-            await send({**start, "headers": headers})  # type: ignore[typeddict-item]
+                base = str(scope["app"].state.get("public_base_url", "")).rstrip("/")
+                headers.append((b"location", (base + location).encode()))
+            await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body, "more_body": False})
 
         await app(scope, receive, with_location)

@@ -4,7 +4,7 @@ header (RFC 8288) when more rows follow.
 The response body of every list stays the JSON array it always was, so clients that read the first page
 keep working; a client that wants everything follows ``rel="next"`` until it is absent. The next link is
 an absolute URL built from ``public_base_url`` (never the request's Host header) and carries the request's
-own filters with the new cursor. A handler takes ``page: PageRequest`` (the app-wide ``page`` dependency
+own filters with the new cursor. A handler takes ``page: Page`` (the app-wide ``page`` dependency
 reads ``limit`` and ``cursor``) and returns :func:`paged`.
 """
 
@@ -16,15 +16,17 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import QueryParameter
 from pydantic import TypeAdapter
 
 from guild.domain.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Key, PageRequest, take_page
 
-__all__ = ["PAGE_HEADERS", "PageRequest", "page_request", "paged"]
+__all__ = ["PAGE_HEADERS", "Page", "PageRequest", "page_request", "paged"]
 
 T = TypeVar("T")
+Page = NamedDependency[PageRequest]  # a list handler's ``page`` parameter: the app-wide ``page`` dependency
 
 PAGE_HEADERS = [
     ResponseHeader(
@@ -32,7 +34,7 @@ PAGE_HEADERS = [
         value='<https://guild.example.org/api/v1/...?cursor=...>; rel="next"',
         documentation_only=True,
         required=False,
-        description='RFC 8288: the next page (absolute URL with the same filters), absent on the last page',
+        description="RFC 8288: the next page (absolute URL with the same filters), absent on the last page",
     )
 ]
 

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.domain.errors import Conflict
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import DeliveryStatus
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 from guild.web.security import org_role_guard
 from guild.webhooks import queries, service
-from guild.webhooks.queries import MAX_DELIVERIES
 from guild.webhooks.schemas import DeliveryRead, EndpointCreate, EndpointCreated, EndpointRead
 
 Req = Request[Principal, Any, Any]
@@ -37,9 +38,15 @@ class WebhookController(Controller):
     ) -> EndpointCreated:
         return await service.create_endpoint(request.user, slug, data.url)
 
-    @get("/", opt=_OFFICERS, summary="Webhook endpoints of the organisation (officers; secrets are never listed)")
-    async def list_endpoints(self, slug: FromPath[SlugParam], request: Req) -> list[EndpointRead]:
-        return await queries.list_endpoints(request.user, slug)
+    @get(
+        "/",
+        opt=_OFFICERS,
+        response_headers=PAGE_HEADERS,
+        summary="Webhook endpoints of the organisation (officers; secrets are never listed)",
+    )
+    async def list_endpoints(self, slug: FromPath[SlugParam], request: Req, page: Page) -> Response[list[EndpointRead]]:
+        rows = await queries.list_endpoints(request.user, slug)
+        return paged(request, page, rows, lambda e: (instant(e.created_at), ident(e.id)))
 
     @post(
         "/{endpoint_id:uuid}/deactivate",
@@ -53,12 +60,18 @@ class WebhookController(Controller):
     ) -> EndpointRead:
         return await service.deactivate_endpoint(request.user, slug, endpoint_id)
 
-    @get("/deliveries", opt=_OFFICERS, summary="Delivery log of the organisation's endpoints, newest first (officers)")
+    @get(
+        "/deliveries",
+        opt=_OFFICERS,
+        response_headers=PAGE_HEADERS,
+        summary="Delivery log of the organisation's endpoints, newest first (officers)",
+    )
     async def list_deliveries(
         self,
         slug: FromPath[SlugParam],
         request: Req,
+        page: Page,
         status: FromQuery[DeliveryStatus | None] = None,
-        limit: FromQuery[Annotated[int, Parameter(ge=1, le=MAX_DELIVERIES)]] = 100,
-    ) -> list[DeliveryRead]:
-        return await queries.list_deliveries(request.user, slug, status, limit)
+    ) -> Response[list[DeliveryRead]]:
+        rows = await queries.list_deliveries(request.user, slug, status, page.limit, page.after_time_id())
+        return paged(request, page.first(), rows, lambda d: (instant(d.created_at), ident(d.id)), descending=True)
