@@ -5,11 +5,10 @@
   as a compact version's revision tag, or a weak tag of the body's SHA-256), and ``If-None-Match``
   matching it answers ``304 Not Modified`` without a body.
 - :func:`conventions_middleware` runs after routing, on the API (``/api/`` and ``/health``): a query
-  parameter the handler does not declare is a 400 naming it; a JSON-body operation sent another content
-  type is a 415 (no
-  body and no type: the operation's own 422 for the missing body); a ``201 Created`` answer carries ``Location`` built from the handler's
-  ``opt["location"]`` template (filled from the created resource's fields and the path parameters),
-  absolute from ``public_base_url``.
+  parameter the handler does not declare is a 400 naming it; a JSON-body operation sent a body of another
+  content type is a 415 (no body and no type: the operation's own 422 for the missing body); a
+  ``201 Created`` answer carries ``Location`` built from the handler's ``opt["location"]`` template (filled
+  from the created resource's fields and the path parameters), absolute from ``public_base_url``.
 """
 
 from __future__ import annotations
