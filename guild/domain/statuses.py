@@ -79,3 +79,11 @@ class DeliveryStatus(StrEnum):
     pending = "pending"
     delivered = "delivered"
     failed = "failed"
+
+
+class MailStatus(StrEnum):
+    """An outbox message: waiting (or retrying), handed to the SMTP server, or given up after its last attempt."""
+
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"

@@ -25,6 +25,7 @@ from guild.domain.statuses import (
     Decision,
     DeliveryStatus,
     FindingStatus,
+    MailStatus,
     ProductionStatus,
     RunStatus,
     RunTrigger,
@@ -388,6 +389,22 @@ class WebhookDelivery(Table, tablename="webhook_delivery"):
     last_error = Text(default="")
     created_at = Timestamptz()
     delivered_at = Timestamptz(null=True, default=None)
+
+
+class MailMessage(Table, tablename="mail_message"):
+    """The e-mail outbox: written in the transaction that decides to send, delivered over SMTP by the scheduler."""
+
+    id = UUID(primary_key=True)
+    kind = Varchar(length=32)  # invitation, password_reset, ...: what the message is for
+    to_address = Varchar(length=254, index=True)
+    subject = Varchar(length=200)
+    body_text = Text()
+    status = Varchar(length=16, index=True, choices=MailStatus)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz()
+    last_error = Text(default="")
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
 
 
 class Commitment(Table, tablename="commitment"):
