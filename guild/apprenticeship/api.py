@@ -13,6 +13,7 @@ from guild.apprenticeship import calendar, queries, service
 from guild.apprenticeship.schemas import PreviewRead, PreviewRequest
 from guild.domain.errors import Conflict, Forbidden
 from guild.domain.principal import Principal
+from guild.domain.statuses import CommitmentStatus
 from guild.infra.settings import get_settings
 from guild.productions import commitments
 from guild.web.paging import PAGE_HEADERS, Page, paged
@@ -81,9 +82,16 @@ class ApprenticeshipController(Controller):
         summary="A production's apprenticeship commitments (its company's producers and officers; party officers of a bound compact)",
     )
     async def production_commitments(
-        self, request: Req, production_id: FromPath[UUID], page: Page
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        page: Page,
+        status: Annotated[
+            CommitmentStatus | None, QueryParameter(required=False, description="only commitments of this status")
+        ] = None,
     ) -> Response[list[commitments.CommitmentRead]]:
         rows = await commitments.list_commitments(request.user, production_id)
+        rows = [c for c in rows if status is None or c.status == status]
         return paged(request, page, rows, lambda c: (c.due_date.isoformat(), c.production_title, c.key, str(c.id)))
 
     @post(
