@@ -330,3 +330,39 @@ async def test_head_answers_like_get_without_a_body(client, world):
     etag = (await client.get(f"/api/v1/productions/{pid}", headers=h["producer"])).headers["etag"]
     r = await client.head(f"/api/v1/productions/{pid}", headers={**h["producer"], "If-None-Match": etag})
     assert r.status_code == 304
+
+
+def test_every_list_operation_pages(app):
+    """A GET whose answer is a JSON array takes limit and cursor (a new list cannot forget them)."""
+    from typing import get_args, get_origin
+
+    from litestar.response import Response
+    from litestar.routes import HTTPRoute
+
+    lists = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
+            continue
+        for method, (handler, kwargs_model) in route.route_handler_map.items():
+            annotation = handler.parsed_fn_signature.return_type.annotation
+            if get_origin(annotation) is Response:
+                annotation = get_args(annotation)[0]
+            if method == "GET" and get_origin(annotation) is list:
+                lists.append(route.path)
+                names = {p.field_alias for p in kwargs_model.expected_query_params}
+                assert {"limit", "cursor"} <= names, route.path
+    assert len(lists) >= 20
+
+
+async def test_every_operation_refuses_an_unknown_parameter(client, app, world):
+    """Every GET without path parameters, as the site admin: 400 naming the stranger."""
+    document = app.openapi_schema.to_schema()
+    checked = 0
+    for path, item in document["paths"].items():
+        if "{" in path or "get" not in item or not path.startswith(("/api/", "/health")):
+            continue
+        r = await client.get(path, params={"zzz": "1"}, headers=world["h"]["admin"])
+        assert r.status_code == 400, (path, r.status_code, r.text)
+        assert {e["field"] for e in r.json()["errors"]} == {"zzz"}, path
+        checked += 1
+    assert checked >= 8
