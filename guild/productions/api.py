@@ -98,6 +98,7 @@ class ProductionController(Controller):
 
     @post(
         "/{production_id:uuid}/engagements",
+        opt={"location": "/api/v1/productions/{production_id}/engagements/{id}"},
         raises=documented(Forbidden, Conflict),
         summary="Add a crew or cast engagement (409: its external_ref is taken on this production)",
     )
@@ -135,6 +136,12 @@ class ProductionController(Controller):
         self, request: Req, production_id: FromPath[UUID], engagement_id: FromPath[UUID]
     ) -> None:
         await service.remove_engagement(request.user, production_id, engagement_id)
+
+    @get("/{production_id:uuid}/engagements/{engagement_id:uuid}", summary="One engagement of the production")
+    async def get_engagement(
+        self, request: Req, production_id: FromPath[UUID], engagement_id: FromPath[UUID]
+    ) -> EngagementRead:
+        return await service.get_engagement(request.user, production_id, engagement_id)
 
     @get("/{production_id:uuid}/engagements", response_headers=PAGE_HEADERS, summary="The production's engagements")
     async def engagements(

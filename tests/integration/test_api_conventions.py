@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from guild.infra.settings import get_settings
-from tests.integration.scenario import person
+from tests.integration.scenario import ENGAGEMENT, person
 
 NEXT = re.compile(r'^<([^>]+)>; rel="next"$')
 
@@ -248,6 +248,19 @@ async def test_created_resources_have_a_location_that_get_resolves(client, world
     assert r.status_code == 201, r.text
     assert r.headers["location"] == f"{base}/api/v1/compacts/c1/versions/2"
     assert (await client.get("/api/v1/compacts/c1/versions/2", headers=h["officer"])).json()["number"] == 2
+    pid = world["pids"][1]
+    r = await client.post(
+        f"/api/v1/productions/{pid}/engagements",
+        json={**ENGAGEMENT, "person_name": "Located Grip"},
+        headers=h["producer"],
+    )
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == f"{base}/api/v1/productions/{pid}/engagements/{r.json()['id']}"
+    got = await client.get(r.headers["location"].removeprefix(base), headers=h["producer"])
+    assert got.status_code == 200 and got.json() == r.json()
+    assert (await client.get(r.headers["location"].removeprefix(base), headers=h["other"])).status_code == 404
+    missing = f"/api/v1/productions/{pid}/engagements/{world['pids'][0]}"
+    assert (await client.get(missing, headers=h["producer"])).status_code == 404
     # a 200 from the same operation (bound again to the same version) has no Location
     pid = world["pids"][0]
     r = await client.post(
