@@ -108,6 +108,7 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
     return {
         "production_id": pid,
         "contract_id": contract["id"],
+        "engagement_id": actor,
         "commitment_id": commitment,
         "endpoint_id": endpoint,
         "membership_id": extra,
