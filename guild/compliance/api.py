@@ -63,6 +63,7 @@ class ComplianceController(Controller):
 
     @post(
         "/productions/{production_id:uuid}/compliance-checks",
+        opt={"location": "/api/v1/productions/{production_id}/compliance-checks/{id}"},
         summary="Check a production now (its producers and officers)",
     )
     async def check_now(self, request: Req, production_id: FromPath[UUID]) -> queries.RunRead:
@@ -81,6 +82,12 @@ class ComplianceController(Controller):
     ) -> Response[list[queries.RunRead]]:
         runs = await queries.production_runs(request.user, production_id)
         return paged(request, page, runs, _run_key, descending=True)
+
+    @get("/productions/{production_id:uuid}/compliance-checks/{run_id:uuid}", summary="One run of a production")
+    async def production_run(
+        self, request: Req, production_id: FromPath[UUID], run_id: FromPath[UUID]
+    ) -> queries.RunRead:
+        return await queries.production_run(request.user, production_id, run_id)
 
     @get(
         "/productions/{production_id:uuid}/findings", response_headers=PAGE_HEADERS, summary="Findings of a production"

@@ -198,6 +198,14 @@ async def production_runs(principal: Principal, production_id: UUID) -> list[Run
     return [RunRead(**r) for r in rows]
 
 
+async def production_run(principal: Principal, production_id: UUID, run_id: UUID) -> RunRead:
+    """One run of a production's history (404 when not in it, or the production is not the caller's)."""
+    for run in await production_runs(principal, production_id):
+        if run.id == run_id:
+            return run
+    raise NotFound(f"compliance run {run_id} not found")
+
+
 async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)

@@ -29,7 +29,7 @@ class WebhookController(Controller):
 
     @post(
         "/",
-        opt=_OFFICERS,
+        opt={**_OFFICERS, "location": "/api/v1/organizations/{slug}/webhooks/{id}"},
         summary="Register a webhook endpoint (officers); the signing secret is returned only here",
         response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
     )
@@ -47,6 +47,10 @@ class WebhookController(Controller):
     async def list_endpoints(self, slug: FromPath[SlugParam], request: Req, page: Page) -> Response[list[EndpointRead]]:
         rows = await queries.list_endpoints(request.user, slug)
         return paged(request, page, rows, lambda e: (instant(e.created_at), ident(e.id)))
+
+    @get("/{endpoint_id:uuid}", opt=_OFFICERS, summary="One webhook endpoint of the organisation (officers)")
+    async def get_endpoint(self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Req) -> EndpointRead:
+        return await queries.get_endpoint(request.user, slug, endpoint_id)
 
     @post(
         "/{endpoint_id:uuid}/deactivate",

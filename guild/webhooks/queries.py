@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from guild.domain.errors import NotFound
 from guild.domain.principal import Principal
 from guild.domain.statuses import DeliveryStatus
 from guild.infra.db import read_tx
@@ -28,6 +29,14 @@ async def list_endpoints(principal: Principal, slug: str) -> list[EndpointRead]:
             .order_by(WebhookEndpoint.created_at)
         )
     return [EndpointRead(**r) for r in rows]
+
+
+async def get_endpoint(principal: Principal, slug: str, endpoint_id: UUID) -> EndpointRead:
+    """One endpoint of the organisation (officers); 404 when it is not one of its endpoints."""
+    for endpoint in await list_endpoints(principal, slug):
+        if endpoint.id == endpoint_id:
+            return endpoint
+    raise NotFound(f"webhook endpoint {endpoint_id} not found")
 
 
 async def list_deliveries(

@@ -261,6 +261,23 @@ async def test_created_resources_have_a_location_that_get_resolves(client, world
     assert (await client.get(r.headers["location"].removeprefix(base), headers=h["other"])).status_code == 404
     missing = f"/api/v1/productions/{pid}/engagements/{world['pids'][0]}"
     assert (await client.get(missing, headers=h["producer"])).status_code == 404
+    r = await client.post(
+        "/api/v1/organizations/guild-a/webhooks", json={"url": "https://example.org/hook"}, headers=h["officer"]
+    )
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == f"{base}/api/v1/organizations/guild-a/webhooks/{r.json()['id']}"
+    got = await client.get(r.headers["location"].removeprefix(base), headers=h["officer"])
+    assert got.status_code == 200 and got.json()["url"] == "https://example.org/hook" and "secret" not in got.json()
+    assert (await client.get(r.headers["location"].removeprefix(base), headers=h["producer"])).status_code in (403, 404)
+
+    r = await client.post(f"/api/v1/productions/{pid}/compliance-checks", headers=h["producer"])
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == f"{base}/api/v1/productions/{pid}/compliance-checks/{r.json()['id']}"
+    got = await client.get(r.headers["location"].removeprefix(base), headers=h["producer"])
+    assert got.status_code == 200 and got.json() == r.json()
+    assert (await client.get(r.headers["location"].removeprefix(base), headers=h["other"])).status_code == 404
+    elsewhere = f"/api/v1/productions/{world['pids'][2]}/compliance-checks/{r.json()['id']}"
+    assert (await client.get(elsewhere, headers=h["producer"])).status_code == 404
     # a 200 from the same operation (bound again to the same version) has no Location
     pid = world["pids"][0]
     r = await client.post(

@@ -397,6 +397,7 @@ def _param_cases(app, w: dict[str, Any]):
         "membership_id": w["pid"],
         "endpoint_id": w["pid"],
         "commitment_id": w["pid"],
+        "run_id": w["pid"],
         "engagement_id": w["actor"],
         "invitation_id": w["pid"],
         "token": "t" * 43,
