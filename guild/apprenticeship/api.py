@@ -136,6 +136,7 @@ class ApprenticeshipController(Controller):
     @post(
         "/me/calendar-token",
         status_code=201,
+        opt={"location": "/api/v1/calendar/{token}/me.ics"},
         summary="Create or replace your calendar feed token (the old feed URLs stop working); returns the feed URLs",
     )
     async def calendar_token(self, request: Req) -> Response[calendar.CalendarTokenRead]:

@@ -278,6 +278,10 @@ async def test_created_resources_have_a_location_that_get_resolves(client, world
     assert (await client.get(r.headers["location"].removeprefix(base), headers=h["other"])).status_code == 404
     elsewhere = f"/api/v1/productions/{world['pids'][2]}/compliance-checks/{r.json()['id']}"
     assert (await client.get(elsewhere, headers=h["producer"])).status_code == 404
+    r = await client.post("/api/v1/me/calendar-token", headers=h["producer"])
+    assert r.status_code == 201 and r.headers["location"] == r.json()["me_url"]
+    feed = await client.get(r.headers["location"].removeprefix(base))
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
     # a 200 from the same operation (bound again to the same version) has no Location
     pid = world["pids"][0]
     r = await client.post(
