@@ -69,7 +69,10 @@ class ContractController(Controller):
     @post(
         "/organizations/{slug:str}/clauses",
         guards=[org_role_guard],
-        opt={"org_roles": (Role.officer,)},
+        opt={
+            "org_roles": (Role.officer,),
+            "location": "/api/v1/organizations/{organization}/clauses/{key}/versions/{version}",
+        },
         raises=documented(Conflict),
         summary="Add a plain-text clause of your organisation (officers)",
     )
@@ -89,6 +92,19 @@ class ContractController(Controller):
     ) -> Response[list[CustomClauseRead]]:
         rows = await service.list_custom_clauses(request.user, slug)
         return paged(request, page, rows, lambda c: (c.key, c.version))
+
+    @get(
+        "/organizations/{slug:str}/clauses/{key:str}/versions/{version:int}",
+        summary="One version of an organisation's plain-text clause (whoever may read its clauses)",
+    )
+    async def custom_clause(
+        self,
+        request: Req,
+        slug: FromPath[SlugParam],
+        key: Annotated[str, Parameter(max_length=100, description="the clause's key")],
+        version: Annotated[int, Parameter(ge=1, le=2**31 - 1, description="the clause's version")],
+    ) -> CustomClauseRead:
+        return await service.get_custom_clause(request.user, slug, key, version)
 
     @post(
         "/compacts/{slug:str}/versions/{number:int}/clause-reviews",

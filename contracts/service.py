@@ -175,6 +175,14 @@ async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomCla
     return [CustomClauseRead(**r) for r in rows]
 
 
+async def get_custom_clause(principal: Principal, slug: str, key: str, version: int) -> CustomClauseRead:
+    """One version of an organisation's clause, for whoever may read its clauses (404 otherwise)."""
+    for clause in await list_custom_clauses(principal, slug):
+        if clause.key == key and clause.version == version:
+            return clause
+    raise NotFound(f"clause {key!r} version {version} not found")
+
+
 # --- reviews of custom clauses against the terms they touch ----------------------------------------
 
 _REVIEWS = Prepared(

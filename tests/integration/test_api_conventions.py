@@ -282,6 +282,19 @@ async def test_created_resources_have_a_location_that_get_resolves(client, world
     assert r.status_code == 201 and r.headers["location"] == r.json()["me_url"]
     feed = await client.get(r.headers["location"].removeprefix(base))
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    r = await client.post(
+        "/api/v1/organizations/guild-a/clauses",
+        json={"key": "custom.fair_credit", "title": "Fair credit", "text": "Credits name every apprentice."},
+        headers=h["officer"],
+    )
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == f"{base}/api/v1/organizations/guild-a/clauses/custom.fair_credit/versions/1"
+    got = await client.get(r.headers["location"].removeprefix(base), headers=h["officer"])
+    assert got.status_code == 200 and got.json() == r.json()
+    assert (await client.get(r.headers["location"].removeprefix(base), headers=h["other"])).status_code == 404
+    assert (
+        await client.get("/api/v1/organizations/guild-a/clauses/custom.fair_credit/versions/2", headers=h["officer"])
+    ).status_code == 404
     # a 200 from the same operation (bound again to the same version) has no Location
     pid = world["pids"][0]
     r = await client.post(

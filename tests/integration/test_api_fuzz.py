@@ -110,6 +110,8 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
         "contract_id": contract["id"],
         "engagement_id": actor,
         "run_id": run,
+        "key": "custom.fair_credit",
+        "version": "1",
         "commitment_id": commitment,
         "endpoint_id": endpoint,
         "membership_id": extra,

@@ -398,6 +398,8 @@ def _param_cases(app, w: dict[str, Any]):
         "endpoint_id": w["pid"],
         "commitment_id": w["pid"],
         "run_id": w["pid"],
+        "key": "custom.fair_credit",
+        "version": "1",
         "engagement_id": w["actor"],
         "invitation_id": w["pid"],
         "token": "t" * 43,
