@@ -65,8 +65,11 @@ class ComplianceController(Controller):
         "/productions/{production_id:uuid}/compliance-checks",
         opt={"location": "/api/v1/productions/{production_id}/compliance-checks/{id}"},
         summary="Check a production now (its producers and officers)",
+        operation_id="checkProduction",
     )
     async def check_now(self, request: Req, production_id: FromPath[UUID]) -> queries.RunRead:
+        """Checks the production against the compacts it is bound to now, rather than at the next scheduled sweep,
+        and answers the run: productions checked, findings opened and resolved."""
 
         await assert_can_check(request.user, production_id)
         run_id = await check_production(production_id, request.user.id)
@@ -76,21 +79,31 @@ class ComplianceController(Controller):
         "/productions/{production_id:uuid}/compliance-checks",
         response_headers=PAGE_HEADERS,
         summary="Run history of a production",
+        operation_id="listProductionChecks",
     )
     async def production_runs(
         self, request: Req, production_id: FromPath[UUID], page: Page
     ) -> Response[list[queries.RunRead]]:
+        """The production's compliance runs (scheduled sweeps and checks on demand), newest first."""
         runs = await queries.production_runs(request.user, production_id)
         return paged(request, page, runs, _run_key, descending=True)
 
-    @get("/productions/{production_id:uuid}/compliance-checks/{run_id:uuid}", summary="One run of a production")
+    @get(
+        "/productions/{production_id:uuid}/compliance-checks/{run_id:uuid}",
+        summary="One run of a production",
+        operation_id="getProductionCheck",
+    )
     async def production_run(
         self, request: Req, production_id: FromPath[UUID], run_id: FromPath[UUID]
     ) -> queries.RunRead:
+        """One compliance run of the production's history (where a new check's Location points)."""
         return await queries.production_run(request.user, production_id, run_id)
 
     @get(
-        "/productions/{production_id:uuid}/findings", response_headers=PAGE_HEADERS, summary="Findings of a production"
+        "/productions/{production_id:uuid}/findings",
+        response_headers=PAGE_HEADERS,
+        summary="Findings of a production",
+        operation_id="listProductionFindings",
     )
     async def production_findings(
         self,
@@ -103,6 +116,8 @@ class ComplianceController(Controller):
         due_before: DueBefore = None,
         due_after: DueAfter = None,
     ) -> Response[list[queries.FindingRead]]:
+        """What the compliance checks found on the production: each term broken, its severity and due date;
+        filtered by `status` (open or resolved), `severity`, `rule`, `due_before` and `due_after`."""
         wanted = _findings_filter(status, severity, rule, due_before, due_after, page)
         rows = await queries.production_findings(request.user, production_id, wanted)
         return paged(request, page.first(), rows, _finding_key)
@@ -111,6 +126,7 @@ class ComplianceController(Controller):
         "/compacts/{slug:str}/findings",
         response_headers=PAGE_HEADERS,
         summary="Findings under a compact (officers of its parties)",
+        operation_id="listCompactFindings",
     )
     async def compact_findings(
         self,
@@ -123,6 +139,8 @@ class ComplianceController(Controller):
         due_before: DueBefore = None,
         due_after: DueAfter = None,
     ) -> Response[list[queries.FindingRead]]:
+        """Findings on every production bound to the compact, for the officers of its parties; filtered as a
+        production's findings are."""
         wanted = _findings_filter(status, severity, rule, due_before, due_after, page)
         return paged(request, page.first(), await queries.compact_findings(request.user, slug, wanted), _finding_key)
 
@@ -130,8 +148,10 @@ class ComplianceController(Controller):
         "/compacts/{slug:str}/compliance-runs",
         response_headers=PAGE_HEADERS,
         summary="Sweeps of a compact (officers of its parties)",
+        operation_id="listCompactSweeps",
     )
     async def compact_runs(
         self, request: Req, slug: FromPath[SlugParam], page: Page
     ) -> Response[list[queries.RunRead]]:
+        """The scheduled sweeps of the compact's bound productions (the terms' compliance cron), newest first."""
         return paged(request, page, await queries.compact_runs(request.user, slug), _run_key, descending=True)

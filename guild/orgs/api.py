@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from guild.domain.errors import Conflict
 from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
-from guild.orgs import invitations, queries, service
+from guild.orgs import examples, invitations, queries, service
 from guild.orgs.schemas import (
     InvitationRead,
     MembershipCreate,
@@ -38,21 +38,34 @@ class OrganizationController(Controller):
 
     @post(
         "/",
-        opt={"admin": True, "location": "/api/v1/organizations/{slug}"},
+        opt={
+            "admin": True,
+            "location": "/api/v1/organizations/{slug}",
+            "examples": {
+                "A performers' guild": examples.ORGANIZATION_GUILD,
+                "A production company": examples.ORGANIZATION_COMPANY,
+            },
+        },
         raises=documented(Conflict),
         summary="Create an organisation (site admin)",
+        operation_id="createOrganization",
     )
     async def create(self, data: JSONBody[OrganizationCreate], request: Req) -> OrganizationRead:
+        """A site admin registers a guild, union, festival, film fund, production company or AI licensee. The slug
+        is its permanent URL name; 409 when it is taken. Roles in it are then offered by invitation."""
         return await service.create_organization(data, actor_id=request.user.id)
 
-    @get("/", response_headers=PAGE_HEADERS, summary="List organisations")
+    @get("/", response_headers=PAGE_HEADERS, summary="List organisations", operation_id="listOrganizations")
     async def list_organizations(
         self, request: Req, page: Page, kind: FromQuery[OrgKind | None] = None
     ) -> Response[list[OrganizationRead]]:
+        """Every organisation, optionally only those of one kind (`?kind=production_company`). Organisations are
+        public facts: any signed-in account may list them."""
         return paged(request, page, await queries.list_organizations(kind), lambda o: (o.slug,))
 
-    @get("/{slug:str}", summary="One organisation")
+    @get("/{slug:str}", summary="One organisation", operation_id="getOrganization")
     async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
+        """One organisation by its slug; 404 when there is none."""
         return await queries.get_organization(slug)
 
     @get(
@@ -60,22 +73,33 @@ class OrganizationController(Controller):
         opt={"org_roles": tuple(Role)},
         response_headers=PAGE_HEADERS,
         summary="Members of an organisation (its members)",
+        operation_id="listMembers",
     )
     async def members(
         self, request: Req, slug: FromPath[SlugParam], page: Page, role: FromQuery[Role | None] = None
     ) -> Response[list[MembershipRead]]:
+        """Everyone holding a role in the organisation, one entry per person and role (`?role=` one role). Only its
+        members see them; anyone else gets 404."""
         rows = [m for m in await queries.list_members(slug) if role is None or m.role == role]
         return paged(request, page, rows, _by_created)
 
     @post(
         "/{slug:str}/members",
-        opt={"org_roles": (Role.officer,)},
+        opt={
+            "org_roles": (Role.officer,),
+            "examples": {
+                "Offer the officer role": examples.MEMBERSHIP_OFFICER,
+                "Offer membership to a performer": examples.MEMBERSHIP_MEMBER,
+            },
+            "response_examples": {"A pending invitation": examples.INVITATION},
+        },
         status_code=202,
         raises=documented(Conflict),
         summary="Offer a role to an e-mail address (officers); it becomes a membership when that account accepts",
         description="The answer is the same whether or not an account has the address: 202 with the pending "
         "invitation (the same one again while it is pending). The person accepts at "
         "POST /api/v1/me/invitations/{id}/accept. 409 when the address already holds the role here.",
+        operation_id="inviteMember",
     )
     async def add_member(
         self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Req
@@ -87,18 +111,23 @@ class OrganizationController(Controller):
         opt={"org_roles": (Role.officer,)},
         response_headers=PAGE_HEADERS,
         summary="Pending invitations (officers)",
+        operation_id="listInvitations",
     )
     async def list_invitations(
         self, request: Req, slug: FromPath[SlugParam], page: Page
     ) -> Response[list[InvitationRead]]:
+        """Roles the organisation's officers have offered and nobody has accepted or declined yet."""
         return paged(request, page, await invitations.list_for_organization(slug), _by_created)
 
     @delete(
         "/{slug:str}/invitations/{invitation_id:uuid}",
         opt={"org_roles": (Role.officer,)},
         summary="Withdraw a pending invitation (officers)",
+        operation_id="withdrawInvitation",
     )
     async def withdraw_invitation(self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Req) -> None:
+        """An officer takes back a pending offer; the invitee can no longer accept it. 404 when it was already
+        answered or withdrawn."""
         await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
@@ -106,8 +135,11 @@ class OrganizationController(Controller):
         opt={"org_roles": (Role.officer,)},
         raises=documented(Conflict),
         summary="Remove a role (officers)",
+        operation_id="removeMember",
     )
     async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Req) -> None:
+        """An officer ends one role of one person (a membership). The organisation always keeps at least one
+        officer: removing the last is refused with 409, rule `last_officer`."""
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
 
 
@@ -117,14 +149,27 @@ class MyInvitationController(Controller):
     path = "/api/v1/me/invitations"
     tags = ["organizations"]
 
-    @get("/", response_headers=PAGE_HEADERS, summary="Roles offered to my e-mail address, pending my answer")
+    @get(
+        "/",
+        response_headers=PAGE_HEADERS,
+        summary="Roles offered to my e-mail address, pending my answer",
+        operation_id="listMyInvitations",
+    )
     async def mine(self, request: Req, page: Page) -> Response[list[InvitationRead]]:
+        """Roles organisations have offered to the e-mail address of the signed-in account, waiting for its answer."""
         return paged(request, page, await invitations.list_mine(request.user), _by_created)
 
-    @post("/{invitation_id:uuid}/accept", summary="Accept an invitation: the role becomes a membership")
+    @post(
+        "/{invitation_id:uuid}/accept",
+        summary="Accept an invitation: the role becomes a membership",
+        operation_id="acceptInvitation",
+    )
     async def accept(self, invitation_id: FromPath[UUID], request: Req) -> MembershipRead:
+        """Accepts an offered role: it becomes a membership of the signed-in account. 404 for an invitation to
+        another address or one already answered."""
         return await invitations.accept(request.user, invitation_id)
 
-    @delete("/{invitation_id:uuid}", summary="Decline an invitation")
+    @delete("/{invitation_id:uuid}", summary="Decline an invitation", operation_id="declineInvitation")
     async def decline(self, invitation_id: FromPath[UUID], request: Req) -> None:
+        """Declines an offered role; the invitation is removed and the officers no longer see it as pending."""
         await invitations.decline(request.user, invitation_id)
