@@ -6,7 +6,7 @@
   matching it answers ``304 Not Modified`` without a body.
 - :func:`conventions_middleware` runs after routing, on the API (``/api/`` and ``/health``): a query
   parameter the handler does not declare is a 400 naming it; a JSON-body operation sent a body of another
-  content type is a 415 (no body and no type: the operation's own 422 for the missing body); a
+  content type is a 415 (a request without a Content-Type is read as JSON, as before); a
   ``201 Created`` answer carries ``Location`` built from the handler's ``opt["location"]`` template (filled
   from the created resource's fields and the path parameters), absolute from ``public_base_url``.
 """
@@ -121,11 +121,6 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def _has_body(scope: Any) -> bool:
-    length = _header(scope, b"content-length")
-    return _header(scope, b"transfer-encoding") is not None or (length is not None and length.strip() not in ("", "0"))
-
-
 def _location(template: str, body: bytes, path_params: dict[str, Any]) -> str | None:
     try:
         resource = json.loads(body)
@@ -164,9 +159,9 @@ def conventions_middleware(app: ASGIApp) -> ASGIApp:
                 )
             if json_body and scope["method"] in _BODY_METHODS:
                 content_type = _header(scope, b"content-type")
-                if not _is_json(content_type) and (content_type is not None or _has_body(scope)):
+                if content_type is not None and not _is_json(content_type):
                     raise UnsupportedMediaType(
-                        f"this operation takes application/json, not {content_type or 'a body without a type'}",
+                        f"this operation takes application/json, not {content_type}",
                         errors=[field_error("Content-Type", "media_type", "send Content-Type: application/json")],
                     )
         template = getattr(handler, "opt", {}).get("location") if handler is not None else None
