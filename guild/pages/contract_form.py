@@ -214,6 +214,7 @@ def _request(
             "custom_clauses": custom,
             "planned_ai_uses": list(form.getall("ai_use", [])),
             "notes": str(form.get("notes") or ""),
+            "supersedes": str(form.get("supersedes") or "") or None,
         }
     )
 
@@ -320,6 +321,14 @@ class ContractFormController(Controller):
         clauses = _clause_specs(kind, engagement, required, form)
         loose = _attach(clauses, report, errors or [])
         custom = await contracts.list_custom_clauses(principal, production.company)
+        live = next(
+            (
+                c.id
+                for c in await contracts.list_for_production(principal, production.id, None)
+                if c.engagement_id == engagement.id and c.status == "issued"
+            ),
+            None,
+        )
         return page(
             "contract_form.html",
             principal,
@@ -335,6 +344,7 @@ class ContractFormController(Controller):
             chosen_ai=set(form.getall("ai_use", [])) if form is not None else set(),
             notes=str(form.get("notes") or "") if form is not None else "",
             idempotency_key=idempotency_key,
+            supersedes=live,  # the engagement's live contract, which the new one replaces
             report=report,
             loose=loose,
             problem=problem,

@@ -118,6 +118,18 @@ async def test_a_refused_preview_shows_each_violation_by_its_field_and_issue_mak
     contract = await client.get(issued.headers["location"])
     assert contract.status_code == 200 and "/pdf" in contract.text
 
+    fresh = await client.get(url, params={"contract_type": "performer"})  # a new form replaces the live contract
+    assert "replaces the live contract" in fresh.text
+    good["idempotency_key"], good["supersedes"] = (
+        form_values(fresh.text)["idempotency_key"],
+        [issued.headers["location"].rsplit("/", 1)[1]],
+    )
+    assert form_values(fresh.text)["supersedes"] == good["supersedes"]
+    replaced = await client.post(url, data=encoded(good))
+    assert replaced.status_code == 303 and replaced.headers["location"] != issued.headers["location"]
+    assert await Contract.count() == 2
+    assert "superseded" in (await client.get(issued.headers["location"])).text
+
 
 async def test_another_companys_engagement_is_a_404_page_and_a_forged_form_is_refused(
     client: httpx.AsyncClient, scenario: Scenario
