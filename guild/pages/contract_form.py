@@ -220,9 +220,10 @@ def _request(
 
 
 def _attach(
-    clauses: list[ClauseSpec], report: ComplianceReport | None, errors: list[dict[str, Any]]
+    clauses: list[ClauseSpec], report: ComplianceReport | None, errors: list[dict[str, Any]], problems: list[str]
 ) -> list[Violation]:
-    """Put each violation beside the clause (and field) it concerns; what concerns no clause is returned."""
+    """Put each violation beside the clause (and field) it concerns; what concerns no clause is returned.
+    Each refused parameter goes beside its field and, in words, to ``problems``."""
     loose: list[Violation] = []
     by_key = {c.key: c for c in clauses}
     for v in report.violations if report else []:
@@ -249,6 +250,7 @@ def _attach(
             target = next((s for s in selected[index].fields if name in (s.param, s.name.rsplit(".", 1)[1])), None)
             if target is not None:
                 target.errors.append(str(error.get("message", "")))
+                problems.append(f"{selected[index].title}, {target.label}: {error.get('message', '')}")
     return loose
 
 
@@ -319,7 +321,8 @@ class ContractFormController(Controller):
         problem: str = "",
     ) -> Template:
         clauses = _clause_specs(kind, engagement, required, form)
-        loose = _attach(clauses, report, errors or [])
+        field_problems: list[str] = []
+        loose = _attach(clauses, report, errors or [], field_problems)
         custom = await contracts.list_custom_clauses(principal, production.company)
         live = next(
             (
@@ -348,6 +351,7 @@ class ContractFormController(Controller):
             report=report,
             loose=loose,
             problem=problem,
+            field_problems=field_problems,
             shown=shown,
         )
 

@@ -6,6 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import DEMO_PASSWORD, SCREENSHOTS
 
 DEMO = "demo.guild.example"
@@ -331,6 +333,18 @@ def test_a_producer_prepares_a_contract_sees_the_refusal_fixes_it_and_issues(pag
     assert page.locator("#use-fees_and_schedule").is_checked(), "required clauses come pre-selected"
     assert page.locator("#use-apprenticeship_placement").is_checked()
     shot(page, "producer-contract-form")
+
+    form_url = page.url
+    page.get_by_label("Payment terms days").fill("14")
+    page.keyboard.press("Tab")  # a change: the live preview (htmx) updates the result, the page stays
+    expect(page.locator("#result")).to_contain_text("Paid Apprenticeship Placement, Weeks: Field required")
+    assert page.url == form_url and page.get_by_label("Payment terms days").input_value() == "14"
+    page.locator("[id='p.apprenticeship_placement.weeks']").fill("2")  # shorter than the compact allows
+    page.keyboard.press("Tab")
+    expect(page.locator("#h-result")).to_contain_text("Does not comply")
+    page.locator("#result summary").click()
+    assert "min_weeks" in page.locator("#result").inner_text()
+    shot(page, "producer-contract-live-preview")
 
     page.get_by_label("Payment terms days").fill("14")
     page.locator("[id='p.apprenticeship_placement.weeks']").fill("2")  # shorter than the compacts allow

@@ -71,6 +71,10 @@ async def test_a_refused_preview_shows_each_violation_by_its_field_and_issue_mak
 
     page = await client.get(url, params={"contract_type": "performer"})
     assert page.status_code == 200 and "Mara &lt;Okafor&gt;" in page.text
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/vendor/htmx/htmx.min.js" defer>']
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    htmx = await client.get("/static/vendor/htmx/htmx.min.js")  # the live preview's, served by guild
+    assert htmx.status_code == 200 and "htmx" in htmx.text
     values = form_values(page.text)
     assert "fees_and_schedule" in values["clause"], "the clause every contract needs is pre-selected"
     assert values["p.fees_and_schedule.rate_per_week"] == ["2000.00"], "money in major units"
