@@ -63,6 +63,7 @@ async def _compact_page(
         decide=decide,
         party_names={p.slug: p.name for p in compact.parties},
         convening=principal.is_admin or principal.has_role(compact.convening_org, "officer"),
+        can_edit=principal.has_role(compact.convening_org, "officer"),  # the rule of the API's PUT of a draft
         errors=errors or [],
     )
 

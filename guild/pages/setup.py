@@ -33,6 +33,7 @@ from guild.pages.member import MemberController
 from guild.pages.officer import OfficerController
 from guild.pages.producer import ProducerController
 from guild.pages.roster import RosterController
+from guild.pages.terms_form import TermsFormController
 from guild.pages.session import SignInRequired, session_config
 from guild.pages.verify import VerifyController
 from guild.pages.webhooks import WebhookPagesController
@@ -92,6 +93,7 @@ def pages_router(settings: Settings) -> Router:
             MemberController,
             ProducerController,
             ContractFormController,
+            TermsFormController,
             RosterController,
             OfficerController,
             VerifyController,
