@@ -255,7 +255,12 @@ def _groups(model: type[BaseModel], values: dict[str, Any] | None, prefix: str) 
         elif kind == "list":
             row_model = _inner(annotation)
             rows: list[Input | Group] = [
-                Group(f"{path}.{i}", f"{_words(row_model.__name__)} {i + 1}", "row", children=_groups(row_model, row, f"{path}.{i}."))
+                Group(
+                    f"{path}.{i}",
+                    f"{_words(row_model.__name__)} {i + 1}",
+                    "row",
+                    children=_groups(row_model, row, f"{path}.{i}."),
+                )
                 for i, row in enumerate(value or [])
             ]
             nodes.append(Group(path, label, "list", help_, children=rows))
@@ -366,9 +371,7 @@ def _errors_by_path(items: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     """The errors as the API's 422 names them (its field paths: the loc joined with dots)."""
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]), "rule": e["type"], "message": e["msg"]} for e in exc.errors()
-    ]
+    return [{"field": ".".join(str(p) for p in e["loc"]), "rule": e["type"], "message": e["msg"]} for e in exc.errors()]
 
 
 class TermsFormController(Controller):
@@ -419,7 +422,9 @@ class TermsFormController(Controller):
         )
 
     @get("/")
-    async def form(self, request: Request[Any, Any, Any], slug: FromPath[SlugParam], number: FromPath[VersionNumber]) -> Template:
+    async def form(
+        self, request: Request[Any, Any, Any], slug: FromPath[SlugParam], number: FromPath[VersionNumber]
+    ) -> Template:
         principal = await require_principal(request)
         compact, version, revision = await self._draft(principal, slug, number)
         return self._page(principal, compact, version, revision, terms_values(version.terms))
@@ -443,7 +448,13 @@ class TermsFormController(Controller):
             update = DraftUpdate.model_validate_json(json.dumps({"terms": _payload(Terms, values)}))
         except ValidationError as exc:
             return self._page(
-                principal, compact, version, read, values, status_code=422, errors=_validation_errors(exc),
+                principal,
+                compact,
+                version,
+                read,
+                values,
+                status_code=422,
+                errors=_validation_errors(exc),
                 problem="Nothing was saved.",
             )
         try:

@@ -13,7 +13,7 @@ import pytest
 
 from guild.compacts.terms import example_terms
 from tests.integration.scenario import Scenario, person
-from tests.integration.test_pages import _TOKEN, sign_in
+from tests.integration.test_pages import sign_in
 
 pytestmark = pytest.mark.asyncio
 
