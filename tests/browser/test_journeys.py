@@ -379,3 +379,46 @@ def test_a_producer_prepares_a_contract_sees_the_refusal_fixes_it_and_issues(pag
     pdf = page.get_by_role("link", name="PDF")
     assert pdf.count() == 1 and pdf.get_attribute("href").endswith("/pdf")
     shot(page, "producer-contract-issued")
+
+
+def test_an_officer_edits_the_terms_of_a_draft_in_the_form(page) -> None:
+    sign_in(page, "officer.writers")
+    page.goto("/compacts/writers-source-material")
+    page.get_by_role("link", name="Edit the terms of version 1").click()
+    page.wait_for_url(re.compile(r".*/compacts/writers-source-material/versions/1/edit$"))
+    assert_labelled(page)
+    shot(page, "officer-terms-editor")
+
+    rows = page.locator("fieldset[id='apprenticeship'] > fieldset.terms-row")
+    before = rows.count()
+    page.locator("fieldset[id='apprenticeship'] > p > button", has_text="Add a row").click()
+    page.wait_for_load_state()
+    assert rows.count() == before + 1, "a row added without JavaScript"
+    new = f"apprenticeship.{before}"
+    page.locator(f"[id='{new}.department']").select_option("sound")
+    page.locator(f"[id='{new}.budget_min']").fill("0")
+    page.locator(f"[id='{new}.currency']").fill("EUR")
+    page.locator(f"[id='{new}.min_apprentices']").fill("1")
+    page.locator(f"[id='{new}.min_rate_per_week']").fill("550.00")
+    page.locator(f"[id='{new}.min_weeks']").fill("4")
+    page.locator("[id='ai_disclosure.max_ai_share_pct']").fill("150")  # a bad value: over 100 %
+    page.get_by_role("button", name="Save the draft").click()
+    page.wait_for_load_state()
+    problem = page.locator("[id='ai_disclosure.max_ai_share_pct-problem']")
+    assert "less than or equal to 100" in problem.inner_text()
+    assert page.locator("[id='ai_disclosure.max_ai_share_pct']").get_attribute("aria-invalid") == "true"
+    assert page.locator(f"[id='{new}.min_rate_per_week']").input_value() == "550.00", "the input is kept"
+    problem.scroll_into_view_if_needed()
+    shot(page, "officer-terms-editor-refused")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert fits_width(page)
+    shot(page, "officer-terms-editor-phone")
+    page.set_viewport_size({"width": 1200, "height": 900})
+
+    page.locator("[id='ai_disclosure.max_ai_share_pct']").fill("18")
+    page.get_by_role("button", name="Save the draft").click()
+    page.wait_for_url(re.compile(r".*/compacts/writers-source-material(#version-1)?$"))
+    page.goto("/compacts/writers-source-material/versions/1/edit")
+    assert page.locator("[id='ai_disclosure.max_ai_share_pct']").input_value() == "18.0"
+    assert page.locator(f"[id='{new}.department']").input_value() == "sound"
+    assert page.locator(f"[id='{new}.min_rate_per_week']").input_value() == "550.00"
