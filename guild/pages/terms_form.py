@@ -10,6 +10,7 @@ terms models' ``major_units`` fields); the API's 422 errors are shown beside the
 from __future__ import annotations
 
 import json
+import re
 import typing
 from dataclasses import dataclass, field
 from enum import Enum
@@ -90,8 +91,14 @@ def _inner(annotation: Any, index: int = 0) -> Any:
     return inner
 
 
+def _title(name: str) -> str:
+    """A field or model name for people: ``ai_uses`` → "AI uses", ``QuotaRule`` → "Quota rule"."""
+    words = _words(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower())
+    return re.sub(r"\b(ai|vfx)\b", lambda m: m[1].upper(), words, flags=re.IGNORECASE)
+
+
 def _label(name: str, description: str | None) -> tuple[str, str]:
-    return _words(name), description or ""
+    return _title(name), description or ""
 
 
 # --- the stored terms as the form shows them ---------------------------------------------------------------
@@ -257,7 +264,7 @@ def _groups(model: type[BaseModel], values: dict[str, Any] | None, prefix: str) 
             rows: list[Input | Group] = [
                 Group(
                     f"{path}.{i}",
-                    f"{_words(row_model.__name__)} {i + 1}",
+                    f"{_title(row_model.__name__)} {i + 1}",
                     "row",
                     children=_groups(row_model, row, f"{path}.{i}."),
                 )
@@ -273,7 +280,7 @@ def _groups(model: type[BaseModel], values: dict[str, Any] | None, prefix: str) 
                     entries.append(
                         Group(
                             f"{path}.{key.value}",
-                            _words(key.value),
+                            _title(key.value),
                             "entry",
                             optional=True,
                             present=entry is not None,
@@ -282,7 +289,7 @@ def _groups(model: type[BaseModel], values: dict[str, Any] | None, prefix: str) 
                     )
                 else:
                     entries.append(
-                        Input(f"{path}.{key.value}", _words(key.value), "decimal", "" if entry is None else str(entry))
+                        Input(f"{path}.{key.value}", _title(key.value), "decimal", "" if entry is None else str(entry))
                     )
             nodes.append(Group(path, label, "section", help_, children=entries))
         else:
@@ -290,8 +297,8 @@ def _groups(model: type[BaseModel], values: dict[str, Any] | None, prefix: str) 
             spec.required = info.is_required() and not optional
             if name in money:
                 spec.kind = "decimal"
-                spec.label = f"{label} (in {money[name][1].replace('_', ' ')})"
-                spec.help = help_.replace("in integer minor units", "in units")
+                spec.label = f"{label} (amount)"
+                spec.help = help_.replace("in integer minor units", "in major units (e.g. 1800.00)")
             elif kind == "bool":
                 spec.kind, spec.value = "checkbox", "true" if value else ""
             elif kind == "enum":
@@ -402,7 +409,10 @@ class TermsFormController(Controller):
         notice: str = "",
         problem: str = "",
     ) -> Template:
-        sections = _groups(Terms, values, "")
+        nodes = _groups(Terms, values, "")
+        general = [n for n in nodes if isinstance(n, Input)]  # the document's own fields: one section of them
+        sections: list[Input | Group] = [Group("general", "General", "section", children=list(general))]
+        sections += [n for n in nodes if isinstance(n, Group)]
         by_path = _errors_by_path(errors or [])
         count = sum(len(m) for m in by_path.values())
         _claim(sections, by_path)

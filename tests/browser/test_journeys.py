@@ -388,6 +388,10 @@ def test_an_officer_edits_the_terms_of_a_draft_in_the_form(page) -> None:
     page.wait_for_url(re.compile(r".*/compacts/writers-source-material/versions/1/edit$"))
     assert_labelled(page)
     shot(page, "officer-terms-editor")
+    for part in ("ai_uses", "apprenticeship", "apprenticeship_commitments"):
+        page.locator(f"fieldset[id='{part}']").scroll_into_view_if_needed()
+        page.locator(f"fieldset[id='{part}'] > legend").evaluate("e => e.scrollIntoView()")
+        page.screenshot(path=str(SCREENSHOTS / f"officer-terms-editor-{part}.png"))
 
     rows = page.locator("fieldset[id='apprenticeship'] > fieldset.terms-row")
     before = rows.count()
@@ -408,8 +412,10 @@ def test_an_officer_edits_the_terms_of_a_draft_in_the_form(page) -> None:
     assert "less than or equal to 100" in problem.inner_text()
     assert page.locator("[id='ai_disclosure.max_ai_share_pct']").get_attribute("aria-invalid") == "true"
     assert page.locator(f"[id='{new}.min_rate_per_week']").input_value() == "550.00", "the input is kept"
-    problem.scroll_into_view_if_needed()
     shot(page, "officer-terms-editor-refused")
+    page.screenshot(path=str(SCREENSHOTS / "officer-terms-editor-refused-top.png"))
+    problem.evaluate("e => e.scrollIntoView()")
+    page.screenshot(path=str(SCREENSHOTS / "officer-terms-editor-refused-field.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     assert fits_width(page)
     shot(page, "officer-terms-editor-phone")

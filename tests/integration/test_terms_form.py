@@ -155,6 +155,12 @@ async def test_a_bad_value_is_shown_at_its_field_the_input_kept_and_nothing_save
     assert "must not exceed" in problem_at(cross.text, "certification.human_produced_max_ai_share_pct")
     assert await api_terms(client, token) == before
 
+    # a rule of the service, not of the model: a quorum the two parties can never reach
+    quorum = await client.post(URL, data=with_values(values, quorum="5"))
+    assert quorum.status_code == 422
+    assert "exceeds the number of signatory parties" in problem_at(quorum.text, "quorum")
+    assert await api_terms(client, token) == before
+
 
 async def test_a_stale_edit_shows_the_current_terms_and_saves_nothing(
     client: httpx.AsyncClient, scenario: Scenario
