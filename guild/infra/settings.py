@@ -72,6 +72,30 @@ class Settings(BaseSettings):
     signin_failures_per_account: int = Field(
         default=10, ge=1, description="Wrong passwords one account (e-mail) may receive per window; then 429."
     )
+    invitation_ttl_hours: int = Field(
+        default=7 * 24, ge=1, le=90 * 24, description="How long an e-mailed invitation link stays valid."
+    )
+    password_reset_ttl_minutes: int = Field(
+        default=60, ge=5, le=7 * 24 * 60, description="How long an e-mailed password reset link stays valid."
+    )
+    mail_limit_window_seconds: int = Field(
+        default=3600, ge=1, le=86400, description="Window of the invitation and password-reset request limits."
+    )
+    invitations_per_officer: int = Field(
+        default=100, ge=1, description="Invitations one officer may send per window; then 429."
+    )
+    invitations_per_address: int = Field(
+        default=200, ge=1, description="Invitations one client address may send per window; then 429."
+    )
+    reset_requests_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Password reset requests for one e-mail address per window (counted whether or not an account "
+        "has it); then 429.",
+    )
+    reset_requests_per_address: int = Field(
+        default=30, ge=1, description="Password reset requests one client address may make per window; then 429."
+    )
     webhook_private_targets: bool = Field(
         default=False,
         description="Allow webhook URLs whose host is loopback or another non-public address (local development, "
