@@ -87,13 +87,15 @@ class AuthController(Controller):
         "/auth/password-reset/confirm",
         opt={"public": True},
         status_code=204,
-        raises=documented(NotFound),
+        raises=documented(NotFound, TooManyRequestsException),
         summary="Set a new password with the token of a reset link",
         description="The token works once; the account's other reset links and every token issued before stop "
-        "working. An unknown, used, replaced or expired token is 404.",
+        "working. An unknown, used, replaced or expired token is 404. Counts against the client address's sign-in "
+        "attempts (429 with Retry-After).",
     )
-    async def reset_password(self, data: JSONBody[PasswordResetConfirm]) -> None:
-        await service.reset_password(data.token, data.password)
+    async def reset_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetConfirm]) -> None:
+        client = request.client.host if request.client else None
+        await service.reset_password(data.token, data.password, client)
 
     @get("/me", summary="The signed-in user and their roles per organisation")
     async def me(self, request: Request[Principal, Any, Any]) -> Response[MeRead]:

@@ -203,11 +203,12 @@ async def request_password_reset(email: str, client: str | None = None) -> None:
             await throttle.hit(per_address, client)
         await throttle.hit(per_account, email)
         row = await User.select(User.id).where((User.email == email) & (User.is_active == True)).first()  # noqa: E712
+        # the account's expired tokens go; for an unknown address the same statement finds nothing
+        await PasswordResetToken.delete().where(
+            (PasswordResetToken.user == (row["id"] if row else uuid4())) & (PasswordResetToken.expires_at <= now)
+        )
         if row is None:
             return
-        await PasswordResetToken.delete().where(
-            (PasswordResetToken.user == row["id"]) & (PasswordResetToken.expires_at <= now)
-        )
         await PasswordResetToken.insert(
             PasswordResetToken(id=uuid4(), user=row["id"], token_hash=token_hash, expires_at=expires_at, created_at=now)
         )
@@ -222,13 +223,21 @@ async def request_password_reset(email: str, client: str | None = None) -> None:
             ),
             kind="password_reset",
         )
-        await audit.record(None, "user.password_reset_requested", "user", row["id"], {})
 
 
-async def reset_password(token: str, new_password: str) -> None:
+async def count_link_use(client: str | None) -> None:
+    """A link token presented with a password to hash (reset, invitation accept) counts, committed, against the
+    client address's sign-in attempts: the same cap on argon2 work per address as signing in."""
+    if client:
+        async with write_tx():
+            await throttle.hit(signin_limits()[0], client)
+
+
+async def reset_password(token: str, new_password: str, client: str | None = None) -> None:
     """Set a new password with an e-mailed reset token. The token is used up by a conditional delete, so of two
     concurrent resets with one token exactly one succeeds; every other reset token of the account dies with it,
     and tokens issued before stop working. Unknown, used and expired tokens get the same 404."""
+    await count_link_use(client)
     password_hash = hash_password(new_password)  # before the check, so a bad token costs the same
     now = datetime.now(UTC)
     async with write_tx():
@@ -255,8 +264,9 @@ class PrincipalCache:
     """Principals of recent requests, kept for ``principal_cache_seconds`` so that a request spends no
     query on who is asking.
 
-    Whoever changes memberships calls :func:`forget_principals` after committing: this process sees the
-    change at once; other processes (more server workers) within the time-to-live. A principal loaded
+    Whoever changes memberships or credentials calls :func:`forget_principals` after committing: this process
+    sees the change at once; other processes (more server workers) within the time-to-live. That includes a
+    password change or reset: elsewhere a token issued before it keeps working for at most that long. A principal loaded
     while a change commits is not kept (the generation moved on while it was read), so a forgotten
     principal cannot come back stale.
     """

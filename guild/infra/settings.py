@@ -63,7 +63,8 @@ class Settings(BaseSettings):
         ge=0,
         le=300,
         description="How long a process keeps a signed-in user's roles between requests (0: load them every "
-        "request). Membership changes apply at once in the process that makes them, in others after this.",
+        "request). Membership and password changes apply at once in the process that makes them, in others after "
+        "this (a token issued before a password change keeps working there for at most this long).",
     )
     signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
     signin_attempts_per_address: int = Field(

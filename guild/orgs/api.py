@@ -116,25 +116,29 @@ class InvitationLinkController(Controller):
     tags = ["organizations"]
 
     @get(
-        "/{token:str}",
+        "/{invitation_token:str}",
         opt={"public": True},
         raises=documented(NotFound),
         summary="What an invitation link offers",
         description="The organisation, role and address of a live link, and whether accepting needs a name and "
         "password (no account has the address yet). Unknown, used, withdrawn and expired links: the same 404.",
     )
-    async def preview(self, token: FromPath[LinkToken]) -> InvitationPreview:
-        return await invitations.preview(token)
+    async def preview(self, invitation_token: FromPath[LinkToken]) -> InvitationPreview:
+        return await invitations.preview(invitation_token)
 
     @post(
-        "/{token:str}/accept",
+        "/{invitation_token:str}/accept",
         opt={"public": True},
         status_code=200,
-        raises=documented(NotFound, Conflict),
+        raises=documented(NotFound, Conflict, TooManyRequestsException),
         summary="Accept an invitation link: the role becomes a membership",
         description="Works once. When no account has the address, `name` and `password` (the password policy of "
         "new accounts) make one, which can then sign in; otherwise the role is added to the existing account and "
-        "both are ignored. Unknown, used, withdrawn and expired links: the same 404.",
+        "both are ignored. Unknown, used, withdrawn and expired links: the same 404. A password sent counts against the "
+        "client address's sign-in attempts (429 with Retry-After).",
     )
-    async def accept(self, token: FromPath[LinkToken], data: JSONBody[InvitationAccept]) -> MembershipRead:
-        return await invitations.accept_link(token, data)
+    async def accept(
+        self, invitation_token: FromPath[LinkToken], data: JSONBody[InvitationAccept], request: Request[Any, Any, Any]
+    ) -> MembershipRead:
+        client = request.client.host if request.client else None
+        return await invitations.accept_link(invitation_token, data, client)

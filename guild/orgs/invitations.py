@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 
 from guild.accounts.passwords import hash_password
 from guild.accounts.schemas import UserCreate
-from guild.accounts.service import forget_principals, insert_user
+from guild.accounts.service import count_link_use, forget_principals, insert_user
 from guild.accounts.tokens import hash_token, new_token
 from guild.domain.errors import Conflict, NotFound, Unprocessable, field_error
 from guild.domain.principal import Principal
@@ -235,10 +235,12 @@ async def _grant(user_id: UUID, org_id: UUID, role: str, invitation_id: UUID) ->
     return membership_id
 
 
-async def accept_link(token: str, data: InvitationAccept) -> MembershipRead:
+async def accept_link(token: str, data: InvitationAccept, client: str | None = None) -> MembershipRead:
     """Accept by link. The invitation is taken by a conditional delete (live token only), so of two concurrent
     accepts exactly one wins; the other, like any used, withdrawn, expired or unknown token, gets the same 404.
     Without an account at the address, one is made with ``data.name`` and ``data.password``."""
+    if data.password is not None:
+        await count_link_use(client)
     password_hash = hash_password(data.password) if data.password is not None else None  # argon2: not in the tx
     now = datetime.now(UTC)
     try:
@@ -335,7 +337,7 @@ async def list_mine(principal: Principal) -> list[InvitationRead]:
     async with read_tx():
         rows = (
             await MembershipInvitation.select(*_COLUMNS)
-            .where(MembershipInvitation.email == _email(principal.email))
+            .where((MembershipInvitation.email == _email(principal.email)) & _live(datetime.now(UTC)))
             .order_by(MembershipInvitation.created_at)
         )
     return [InvitationRead(**r) for r in rows]

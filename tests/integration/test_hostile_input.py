@@ -161,7 +161,7 @@ def examples(w: dict[str, Any]) -> dict[tuple[str, str], Example]:
             {"token": w.get("reset", "t" * 43), "password": "a long enough new password"},
             ok=(204,),
         ),
-        ("POST", "/api/v1/invitations/{token}/accept"): Example(
+        ("POST", "/api/v1/invitations/{invitation_token}/accept"): Example(
             f"/api/v1/invitations/{w.get('invitation', 't' * 43)}/accept",
             {"name": "Invited Person", "password": "a long enough password"},
             ok=(200,),

@@ -132,14 +132,14 @@ async def test_the_document_says_exactly_which_routes_need_a_token(client, docum
     assert sorted(public) == [
         "GET /api/v1/calendar/{token}/me.ics",
         "GET /api/v1/calendar/{token}/production/{production_file}",
-        "GET /api/v1/invitations/{token}",
+        "GET /api/v1/invitations/{invitation_token}",
         "GET /api/v1/verify/contract-pdf/{sha256}",
         "GET /health",
         "GET /health/live",
         "POST /api/v1/auth/password-reset",
         "POST /api/v1/auth/password-reset/confirm",
         "POST /api/v1/auth/token",
-        "POST /api/v1/invitations/{token}/accept",
+        "POST /api/v1/invitations/{invitation_token}/accept",
     ]
 
 
