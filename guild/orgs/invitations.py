@@ -100,7 +100,7 @@ async def _send(
     who = inviter["name"] if inviter else "An officer"
     await mail.enqueue(
         to=email,
-        subject=f"Invitation to {org['name']} on guild"[: mail.MAX_SUBJECT],
+        subject=" ".join(f"Invitation to {org['name']} on guild".split())[: mail.MAX_SUBJECT],  # one line
         text=(
             f"{who} invited you to {org['name']} on guild, with the role {role}.\n\n"
             f"To accept, open this link before {expires_at:%Y-%m-%d %H:%M} UTC:\n\n{invitation_link(token)}\n\n"
