@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from uuid import UUID
 
 import click
 from litestar.cli.main import litestar_group
-from pydantic import ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from rich.progress import Progress
 
 from contracts.service import verify_file
@@ -25,10 +26,13 @@ from guild.compliance.service import check_production, run_check
 from guild.demo import DemoRefused, load_demo
 from guild.domain.errors import GuildError
 from guild.domain.principal import Principal
-from guild.domain.statuses import FindingStatus
+from guild.domain.statuses import FindingStatus, MailStatus
 from guild.infra import db
 from guild.infra.audit import verify_log, write_checkpoint
 from guild.infra.settings import get_settings
+from guild.mail.queries import MAX_LIST as MAX_MAIL_LIST
+from guild.mail.queries import list_messages
+from guild.mail.service import send_test
 from scheduler.service import run_forever
 
 T = TypeVar("T")
@@ -292,6 +296,43 @@ def scheduler_run() -> None:
     asyncio.run(run_forever(get_settings()))
 
 
+@click.group(name="mail", help="The e-mail outbox: what was queued and how its delivery went.")
+def mail_group() -> None:
+    pass
+
+
+@mail_group.command(name="list", help="The newest messages (never their text), newest first.")
+@click.option("--status", type=click.Choice([s.value for s in MailStatus]), default=None)
+@click.option("--limit", type=click.IntRange(1, MAX_MAIL_LIST), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (a list) instead of lines.")
+def mail_list(status: str | None, limit: int, as_json: bool) -> None:
+
+    messages = run(lambda: list_messages(status, limit))
+    if as_json:
+        click.echo(json.dumps([asdict(m) for m in messages], default=str, indent=2))
+        return
+    for m in messages:
+        click.echo(
+            f"{m.created_at:%Y-%m-%d %H:%M} {m.status:8} {m.attempts:>2}x {m.kind:16} {m.to[:36]:36} {m.subject[:40]}"
+            + (f"  ({m.last_error[:60]})" if m.last_error else "")
+        )
+    click.echo(f"{len(messages)} message(s)")
+
+
+@mail_group.command(name="send-test", help="Queue a test message and deliver it now, with the SMTP settings.")
+@click.option("--to", "to", required=True, help="Recipient address.")
+def mail_send_test(to: str) -> None:
+
+    try:
+        address = str(TypeAdapter(EmailStr).validate_python(to))
+    except ValidationError:
+        raise click.BadParameter(f"{to!r} is not an e-mail address", param_hint="--to") from None
+    message = run(lambda: send_test(address))
+    click.echo(f"{message.status}: {message.to} ({message.last_error or 'accepted by the SMTP server'})")
+    if message.status != MailStatus.sent.value or message.last_error:
+        sys.exit(1)
+
+
 def register(cli: click.Group) -> None:
     for command in (
         db_group,
@@ -303,5 +344,6 @@ def register(cli: click.Group) -> None:
         scheduler_group,
         check_group,
         findings_command,
+        mail_group,
     ):
         cli.add_command(command)

@@ -12,6 +12,8 @@ Jobs: ``sync`` (every 60 s) re-reads which compacts have a ratified version, and
 half lease) finds running runs whose owner's lease lapsed — it was killed, or froze — and resumes
 them here from their cursor, whatever the cron schedule; runs that cannot be resumed (on-demand
 checks) are closed as failed. Whichever process gets there first takes the run; the others skip it.
+``webhooks`` (every 30 s) and ``mail`` (every 20 s) deliver their outboxes; each claims its rows with
+SKIP LOCKED (PostgreSQL) or the single write lock (SQLite), so several processes never send one twice.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from guild.infra import db
 from guild.infra.audit import write_checkpoint
 from guild.infra.settings import Settings, get_settings
 from guild.infra.tables import CompactVersion
+from guild.mail import deliver_due as deliver_mail
 from guild.webhooks import deliver_due
 from scheduler.runs import (
     LeaseTiming,
@@ -57,6 +60,8 @@ log = structlog.get_logger("guild.scheduler")
 SYNC_JOB_ID = "sync"
 WEBHOOK_JOB_ID = "webhooks"
 WEBHOOK_SECONDS = 30
+MAIL_JOB_ID = "mail"
+MAIL_SECONDS = 20
 REAPER_JOB_ID = "reaper"
 AUDIT_CHECKPOINT_JOB_ID = "audit-checkpoint"
 SWEEP_PREFIX = "sweep:"
@@ -142,7 +147,7 @@ class GuildScheduler:
         return bool(self.scheduler.running)
 
     def start(self) -> None:
-        """Start on the running event loop, with the periodic ``sync``, ``webhooks`` and ``reaper`` jobs
+        """Start on the running event loop, with the periodic ``sync``, ``webhooks``, ``mail`` and ``reaper`` jobs
         (call :meth:`sync_jobs` too)."""
         self.scheduler.add_job(
             self._sync_job,
@@ -156,6 +161,13 @@ class GuildScheduler:
             IntervalTrigger(seconds=WEBHOOK_SECONDS, timezone=UTC),
             id=WEBHOOK_JOB_ID,
             name="deliver due webhooks",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self._deliver_mail,
+            IntervalTrigger(seconds=MAIL_SECONDS, timezone=UTC),
+            id=MAIL_JOB_ID,
+            name="deliver due e-mail",
             replace_existing=True,
         )
         self.scheduler.add_job(
@@ -175,6 +187,12 @@ class GuildScheduler:
         )
         self.scheduler.start()
         log.info("scheduler.started", owner=self.owner)
+        if not get_settings().smtp_configured:
+            structlog.get_logger("guild.mail").warning(
+                "mail.log_only",
+                detail="no SMTP server configured (GUILD_SMTP_HOST is unset): e-mail such as invitations and "
+                "password resets is written to this log, links included, and not sent",
+            )
 
     async def _audit_checkpoint(self) -> None:
         """Checkpoint the audit chain's head. Safe in several processes: one writes per head."""
@@ -192,6 +210,14 @@ class GuildScheduler:
                 await deliver_due(client)
         except Exception:
             log.exception("scheduler.webhooks.failed")
+
+    async def _deliver_mail(self) -> None:
+        """Send due e-mail (or log it when no SMTP is configured). Safe in several processes: SKIP LOCKED."""
+
+        try:
+            await deliver_mail()
+        except Exception:
+            log.exception("scheduler.mail.failed")
 
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Stop firing; cancel sweeps in progress, which release their runs for another process to resume."""

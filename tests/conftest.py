@@ -22,6 +22,8 @@ os.environ["GUILD_MIGRATE_ON_START"] = "false"
 os.environ["GUILD_PDF_WORKERS"] = "1"
 os.environ["GUILD_WEBHOOK_PRIVATE_TARGETS"] = "true"  # the tests' receivers listen on 127.0.0.1
 os.environ.pop("GUILD_SECRET_KEY", None)
+for _name in [n for n in os.environ if n.startswith(("GUILD_SMTP_", "GUILD_MAIL_"))]:
+    del os.environ[_name]  # no e-mail to a developer's real SMTP server: tests start their own (mailbox)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -140,6 +141,65 @@ class Settings(BaseSettings):
         description="File that every audit checkpoint is also appended to, outside the database; "
         "default: data_dir/audit-checkpoints.log.",
     )
+
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that guild hands its e-mail (invitations, password resets) to. Unset: no SMTP; "
+        "each message is written to the log instead (its links can be copied from there) and marked sent.",
+    )
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="SMTP port; default: 465 for tls, 587 for starttls, 25 for none."
+    )
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="starttls: plain connection upgraded with STARTTLS (required); tls: TLS from the first byte "
+        "(SMTPS); none: no encryption (a relay on the same host or network only).",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP user name (AUTH); unset: no authentication.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with GUILD_SMTP_USERNAME.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities that the SMTP server's certificate is checked against, "
+        "instead of the system's (a private relay's own CA); default: the system's.",
+    )
+    smtp_timeout_seconds: float = Field(default=30, gt=0, le=300, description="Timeout of each SMTP exchange.")
+    mail_from: str = Field(
+        default="guild <guild@localhost>",
+        description="Sender of guild's e-mail (From), such as 'Guild <noreply@guild.example.org>'.",
+    )
+    mail_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=30,
+        description="Attempts to deliver a message before it is given up (failed); retries back off from one "
+        "minute, doubling, to at most six hours apart.",
+    )
+
+    @field_validator("smtp_host", "smtp_username")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender_address(cls, value: str) -> str:
+        if any(c in value for c in "\r\n"):
+            raise ValueError("GUILD_MAIL_FROM must be one line")
+        _, address = parseaddr(value)
+        local, at, domain = address.rpartition("@")
+        if not at or not local or not domain:
+            raise ValueError("GUILD_MAIL_FROM must be an e-mail address, such as 'Guild <noreply@guild.example.org>'")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _smtp_credentials_together(self) -> Settings:
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("GUILD_SMTP_USERNAME and GUILD_SMTP_PASSWORD are set together, or neither")
+        return self
+
+    @property
+    def smtp_configured(self) -> bool:
+        return self.smtp_host is not None
 
     @field_validator("public_base_url")
     @classmethod

@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from guild.domain.statuses import MailStatus
+from guild.infra.db import write_tx
 from guild.infra.tables import MailMessage
+from guild.mail.delivery import deliver_due
+from guild.mail.queries import MailRead, get_message
 
 MAX_SUBJECT = 200
 
@@ -34,3 +37,22 @@ async def enqueue(*, to: str, subject: str, text: str, kind: str) -> UUID:
         )
     )
     return message_id
+
+
+TEST_KIND = "test"
+
+
+async def send_test(to: str) -> MailRead:
+    """Queue a test message to ``to`` and run the deliverer once (``guild mail send-test``): how it went."""
+    async with write_tx():
+        message_id = await enqueue(
+            to=to,
+            subject="guild: test message",
+            text="This is a test message from guild (guild mail send-test).\n\n"
+            "If you can read it, guild's SMTP settings work.\n",
+            kind=TEST_KIND,
+        )
+    await deliver_due()
+    message = await get_message(message_id)
+    assert message is not None
+    return message

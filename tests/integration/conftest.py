@@ -22,6 +22,7 @@ from guild.infra import db
 from guild.infra.settings import get_settings
 from tests.engines import PICCOLO_CONF
 from tests.integration.database import DATABASE
+from tests.integration.mail import Mailbox, running_mailbox
 from tests.integration.scenario import Scenario
 
 # Before anything asks Piccolo for its engine (engines are looked up lazily, at the first query).
@@ -136,3 +137,16 @@ def _hash_once(password: str) -> str:
     if password not in _HASHES:
         _HASHES[password] = hash_password(password)
     return _HASHES[password]
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    """A real SMTP server (aiosmtpd, 127.0.0.1, a free port) that guild's settings point at for this test.
+
+    ``await mailbox.deliver()`` runs guild's mail deliverer once and returns the messages it brought;
+    ``mailbox.messages`` holds every message received (parsed ``email.message.EmailMessage``),
+    ``mailbox.to(address)`` those to one address, ``mailbox.text(message)`` a body, ``mailbox.links(to=...)``
+    the URLs in the bodies. See tests/integration/mail.py.
+    """
+    async with running_mailbox() as box:
+        yield box
