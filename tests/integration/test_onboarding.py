@@ -1,6 +1,7 @@
 """Accounts that onboard themselves: invitation links, password change and reset, their limits and denials.
 
-Messages are read as the invitee would get them (:func:`last_mail_to`), links followed through the API.
+Messages are read as the invitee gets them, from a real local SMTP server (:func:`last_mail_to`); links are
+followed through the API.
 """
 
 from __future__ import annotations
@@ -33,16 +34,24 @@ async def world(scenario):
 
 # --- the mailbox ------------------------------------------------------------------------------------------
 
+_INBOX: list = []
+
+
+@pytest.fixture(autouse=True)
+async def inbox(mailbox):
+    """Every message these tests read comes from a real local SMTP server (aiosmtpd, tests/integration/mail.py)
+    that guild's deliverer hands the outbox to. Set up first, so later fixtures see its settings."""
+    _INBOX.append(mailbox)
+    yield mailbox
+    _INBOX.clear()
+
 
 async def mails_to(address: str) -> list[dict[str, str]]:
-    """Every message sent to ``address``, oldest first (subject, text)."""
-    from guild.infra.tables import MailMessage
-
-    return await (
-        MailMessage.select(MailMessage.subject, MailMessage.body_text.as_alias("text"))
-        .where(MailMessage.to_address == address)
-        .order_by(MailMessage.created_at)
-    )
+    """Every message the SMTP server received for ``address``, oldest first (subject, text), after guild's
+    deliverer sent what was due."""
+    box = _INBOX[0]
+    await box.deliver()
+    return [{"subject": str(m["Subject"]), "text": box.text(m)} for m in box.to(address)]
 
 
 async def last_mail_to(address: str) -> dict[str, str]:
