@@ -5,23 +5,29 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, NoReturn, TypeVar
 from uuid import UUID
 
+import asyncpg
 import click
 from litestar.cli.main import litestar_group
+from prometheus_client import start_http_server
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic_core import to_json
+from pypdf.errors import PyPdfError
 from rich.progress import Progress
 
 from contracts.service import verify_file
 from guild.accounts.schemas import UserCreate
 from guild.accounts.service import create_user
 from guild.compacts.queries import diff, get_compact, get_version, list_compacts
-from guild.compliance.queries import list_all_findings, run_read
+from guild.compliance.queries import FindingRead, list_all_findings, run_read
 from guild.compliance.service import check_production, run_check
 from guild.demo import DemoRefused, load_demo
 from guild.domain.errors import GuildError
@@ -33,16 +39,64 @@ from guild.infra.settings import get_settings
 from guild.mail.queries import MAX_LIST as MAX_MAIL_LIST
 from guild.mail.queries import list_messages
 from guild.mail.service import send_test
+from guild.web.observability import use_json_server_logs
 from scheduler.service import run_forever
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 
+GUILD_HELP = (
+    "guild: federated labour compacts for independent film. Guilds and production companies agree compacts, "
+    "issue talent contracts that comply with them, and have compliance checked on a schedule.\n\n"
+    "Start the service with `guild run` (see `guild run --help`); the other commands work on its database "
+    "(GUILD_DATABASE_URL, default: SQLite in GUILD_DATA_DIR)."
+)
+
+
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "guild.app:create_app")
-
+    os.environ.setdefault("LITESTAR_QUIET_CONSOLE", "1")  # no banner: a server's output is its JSON log lines
+    try:
+        settings = get_settings()  # the app factory reads them first: a bad GUILD_* value is one line, no traceback
+    except ValidationError as exc:
+        _settings_errors(exc)
+    use_json_server_logs(settings.log_level)
+    litestar_group.help = GUILD_HELP
     litestar_group()
+
+
+def _settings_errors(exc: ValidationError) -> NoReturn:
+    for err in exc.errors():
+        name = "GUILD_" + "_".join(map(str, err["loc"])).upper()
+        click.echo(f"error: {name}: {err['msg']}", err=True)
+    sys.exit(2)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """A user error: one line on stderr, a non-zero exit, no traceback."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _database_problem(exc: BaseException) -> str | None:
+    """What to tell the user when the database cannot serve the command, or None for a bug (left to raise)."""
+    where = get_settings().database_url or f"sqlite:///{get_settings().sqlite_path}"
+    shown = where.split("@")[-1] if "@" in where else where  # never echo a password
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"database {shown} does not exist: create it (createdb), then run `guild db migrate`"
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+        return f"database {shown} refused the credentials in GUILD_DATABASE_URL"
+    if isinstance(exc, asyncpg.UndefinedTableError) or (
+        isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+    ):
+        return f"database {shown} has no guild tables: run `guild db migrate`"
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"database {shown}: {exc}"
+    if isinstance(exc, OSError | TimeoutError | asyncpg.CannotConnectNowError):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return f"cannot reach the database {shown}: {reason}"
+    return None
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
@@ -57,10 +111,16 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
             await db.shutdown()
 
     try:
-        return asyncio.run(wrapper())
+        with warnings.catch_warnings():  # Piccolo warns before it raises: the error below says it once
+            warnings.filterwarnings("ignore", message=".*Unable to (connect|fetch)")
+            return asyncio.run(wrapper())
     except GuildError as exc:
-        click.echo(f"error: {exc.detail}", err=True)
-        sys.exit(1)
+        fail(exc.detail)
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None:
+            raise
+        fail(problem)
 
 
 @click.group(name="db", help="Database: migrations.")
@@ -94,9 +154,6 @@ def users_create(email: str, name: str, password: str, admin: bool) -> None:
         for err in exc.errors():
             click.echo(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
         sys.exit(2)
-    except GuildError as exc:
-        click.echo(f"error: {exc.detail}", err=True)
-        sys.exit(1)
     click.echo(f"created user {user.email} ({user.id}){' as site admin' if user.is_admin else ''}")
 
 
@@ -176,10 +233,29 @@ def compacts_group() -> None:
     pass
 
 
-@compacts_group.command(name="list", help="Every compact with its parties and versions.")
-def compacts_list() -> None:
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of objects) instead of text.")
 
-    for c in run(lambda: list_compacts(_operator())):
+
+def echo_json(value: Any) -> None:
+    click.echo(to_json(value, indent=2).decode())
+
+
+def _uuid(value: str, option: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        fail(f"{option} must be a UUID, not {value!r}", 2)
+
+
+@compacts_group.command(name="list", help="Every compact with its parties and versions.")
+@JSON_OPTION
+def compacts_list(as_json: bool) -> None:
+
+    compacts = run(lambda: list_compacts(_operator()))
+    if as_json:
+        echo_json(compacts)
+        return
+    for c in compacts:
         versions = ", ".join(f"v{v.number} {v.status}" for v in c.versions)
         click.echo(f"{c.slug:28} {c.title[:40]:40} in force: {c.current_version or '-':>3}  [{versions}]")
         click.echo(f"{'':28} convened by {c.convening_org}; parties: {', '.join(p.slug for p in c.parties)}")
@@ -219,7 +295,17 @@ def contracts_group() -> None:
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False))
 def contracts_verify(pdf_file: str) -> None:
 
-    checks = run(lambda: verify_file(Path(pdf_file).read_bytes()))
+    data = Path(pdf_file).read_bytes()
+    if not data.startswith(b"%PDF-"):
+        fail(f"{pdf_file} is not a PDF")
+
+    async def verify() -> list[tuple[bool, str]]:
+        try:
+            return await verify_file(data)
+        except PyPdfError as exc:
+            fail(f"{pdf_file} is not a readable PDF: {exc}")
+
+    checks = run(verify)
     for ok, what in checks:
         click.echo(f"{'ok  ' if ok else 'FAIL'} {what}")
     sys.exit(0 if all(ok for ok, _ in checks) else 1)
@@ -241,11 +327,7 @@ def check_group() -> None:
 def check_run(compact_slug: str | None, production_id: str | None, check_all: bool) -> None:
 
     if production_id:
-        try:
-            pid = UUID(production_id)
-        except ValueError:
-            click.echo("error: --production must be a UUID", err=True)
-            sys.exit(2)
+        pid = _uuid(production_id, "--production")
         run_row = run(lambda: _then(check_production(pid, None), run_read))
         click.echo(
             f"run {run_row.id}: {run_row.status}; opened {run_row.findings_opened}, resolved {run_row.findings_resolved}"
@@ -272,9 +354,21 @@ async def _then(first: Awaitable[T], then: Callable[[T], Awaitable[U]]) -> U:
 @click.option(
     "--status", type=click.Choice([*(s.value for s in FindingStatus), "all"]), default=FindingStatus.open.value
 )
-def findings_command(compact_slug: str | None, production_id: str | None, status: str) -> None:
+@JSON_OPTION
+def findings_command(compact_slug: str | None, production_id: str | None, status: str, as_json: bool) -> None:
 
-    rows = run(lambda: list_all_findings(compact_slug, production_id, None if status == "all" else status))
+    if production_id:
+        production_id = str(_uuid(production_id, "--production"))
+
+    async def findings() -> list[FindingRead]:
+        if compact_slug:
+            await get_compact(_operator(), compact_slug)  # an unknown compact is an error, not an empty list
+        return await list_all_findings(compact_slug, production_id, None if status == "all" else status)
+
+    rows = run(findings)
+    if as_json:
+        echo_json(rows)
+        return
     for f in rows:
         click.echo(
             f"{f.severity:9} {f.status:8} {f.compact} v{f.version_number}  {f.production_title[:30]:30} "
@@ -291,9 +385,34 @@ def scheduler_group() -> None:
 @scheduler_group.command(
     name="run", help="Run the scheduler as its own process (set GUILD_SCHEDULER_ENABLED=false on app instances)."
 )
-def scheduler_run() -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    envvar="GUILD_SCHEDULER_METRICS_PORT",
+    help="Serve this process's Prometheus metrics (sweep durations, findings opened) on this port.",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="GUILD_SCHEDULER_METRICS_HOST",
+    help="Address the metrics port listens on (0.0.0.0 in a container network); no token is asked there.",
+)
+def scheduler_run(metrics_port: int | None, metrics_host: str) -> None:
 
-    asyncio.run(run_forever(get_settings()))
+    if metrics_port is not None:
+        try:
+            start_http_server(metrics_port, addr=metrics_host)
+        except OSError as exc:
+            fail(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror or exc}")
+    try:
+        asyncio.run(run_forever(get_settings()))
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None:
+            raise
+        fail(problem)
 
 
 @click.group(name="mail", help="The e-mail outbox: what was queued and how its delivery went.")

@@ -20,7 +20,8 @@ from guild.infra.pdf import PdfRenderer
 from guild.infra.settings import Settings
 from guild.routes import route_handlers
 from guild.web.bodies import GuildRequest
-from guild.web.observability import quiet_server_access_log, request_id_middleware, structlog_config
+from guild.web.metrics import metrics_controller
+from guild.web.observability import quiet_server_access_log, structlog_config
 from guild.web.openapi import ApiDocumentation, AuthRule
 from guild.web.problems import problem_details_config
 from guild.web.security import TokenIssuer, make_jwt_auth
@@ -40,6 +41,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         settings = self.settings
         jwt_auth = make_jwt_auth(settings, load_principal)
         app_config.route_handlers.extend(route_handlers())
+        app_config.route_handlers.append(metrics_controller(settings))  # Prometheus: see guild.web.metrics
         app_config.dependencies["settings"] = Provide(lambda: settings, sync_to_thread=False, use_cache=True)
         issuer = TokenIssuer(jwt_auth)
         renderer = PdfRenderer(
@@ -59,8 +61,8 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             description="Federated labor compacts for independent film.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/")],
+            use_handler_docstrings=True,  # a handler's docstring is its operation's description
         )
-        app_config.middleware.insert(0, request_id_middleware)
         app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
         app_config.plugins.append(ApiDocumentation(AuthRule.of(jwt_auth)))  # problem responses, public routes

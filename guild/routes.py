@@ -39,6 +39,7 @@ async def _database_status() -> dict[str, str]:
     "(`database`, `pdf`: e.g. PDF workers that cannot start, or queued work that makes no progress). "
     "For a cheap liveness probe use `/health/live`.",
     raises=documented(ServiceUnavailableException),
+    operation_id="getReadiness",
 )
 async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]:
     components = {"database": await _database_status(), "pdf": pdf_renderer.health()}
@@ -56,9 +57,15 @@ async def health(pdf_renderer: NamedDependency[Any]) -> Response[dict[str, Any]]
 
 
 @get(
-    "/health/live", opt={"public": True}, tags=["meta"], summary="Liveness: the process answers (no dependency checked)"
+    "/health/live",
+    opt={"public": True},
+    tags=["meta"],
+    summary="Liveness: the process answers (no dependency checked)",
+    operation_id="getLiveness",
 )
 async def live() -> dict[str, str]:
+    """Answers 200 as long as the process serves requests; checks nothing else. Use it as a liveness probe;
+    `/health` is the readiness probe."""
     return {"status": "ok"}
 
 

@@ -39,6 +39,7 @@ import hashlib
 import os
 import secrets
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,7 @@ from guild.compliance import runs as compliance_runs
 from guild.compliance.runs import COMPLETED, FAILED, RUNNING, RunLease, RunState
 from guild.compliance.service import sweep_compact
 from guild.infra.db import is_unique_violation, write_tx, xact_lock
+from guild.infra.metrics import SWEEP_SECONDS
 
 if TYPE_CHECKING:
     from guild.infra.settings import Settings
@@ -409,6 +411,7 @@ async def run_slot(
     bound = bound.bind(run_id=str(got.run_id), epoch=got.lease.epoch)
     bound.info("scheduler.run.started", resumed=got.resumed, resume_from=got.resume_from)
 
+    started = time.perf_counter()
     worker = asyncio.create_task(work(compact_id, got.run_id, got.resume_from, got.now, lease=got.lease))
     beat = asyncio.create_task(_keep_alive(got.lease, timing.heartbeat.total_seconds(), worker))
     try:
@@ -435,14 +438,18 @@ async def run_slot(
             bound.error("scheduler.run.lost_lease_during_work", error=f"{type(exc).__name__}: {exc}")
             return "skipped"
         bound.exception("scheduler.run.failed")
+        SWEEP_SECONDS.labels("failed").observe(time.perf_counter() - started)
         return "failed"
     finally:
         await _stop(beat)
     if not await finish(got.lease, COMPLETED):
         bound.error("scheduler.run.lost_lease_before_finish")
         return "skipped"
-    bound.info("scheduler.run.completed", resumed=got.resumed)
-    return "resumed" if got.resumed else "ran"
+    outcome: Outcome = "resumed" if got.resumed else "ran"
+    seconds = time.perf_counter() - started
+    SWEEP_SECONDS.labels(outcome).observe(seconds)
+    bound.info("scheduler.run.completed", resumed=got.resumed, duration_s=round(seconds, 3))
+    return outcome
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
 from litestar.params import JSONBody
 
-from guild.accounts import service
+from guild.accounts import examples, service
 from guild.accounts.schemas import (
     MeRead,
     PasswordChange,
@@ -32,10 +32,15 @@ class AuthController(Controller):
 
     @post(
         "/auth/token",
-        opt={"public": True},
+        opt={
+            "public": True,
+            "examples": {"An officer signs in": examples.TOKEN_REQUEST},
+            "response_examples": {"A token for eight hours": examples.TOKEN_RESPONSE},
+        },
         status_code=200,
         raises=documented(Unauthorized, TooManyRequestsException),
         summary="Exchange e-mail and password for a bearer JWT",
+        operation_id="issueToken",
     )
     async def token(
         self,
@@ -43,6 +48,9 @@ class AuthController(Controller):
         data: JSONBody[TokenRequest],
         token_issuer: NamedDependency[TokenIssuer],
     ) -> TokenResponse:
+        """Signs in with an e-mail address and password and returns a bearer JWT to send as `Authorization: Bearer
+        <token>` until `expires_at`. Wrong credentials answer 401 without saying whether the e-mail has an
+        account; repeated failures answer 429 with Retry-After."""
         client = request.client.host if request.client else None
         signed_in = await service.sign_in(data.email, data.password, client)
         token, expires_at = token_issuer.issue(signed_in.user_id, signed_in.credentials_version)
@@ -51,6 +59,11 @@ class AuthController(Controller):
     @post(
         "/me/password",
         status_code=200,
+        opt={
+            "examples": {"Change a password": examples.PASSWORD_CHANGE},
+            "response_examples": {"A new token": examples.TOKEN_RESPONSE},
+        },
+        operation_id="changePassword",
         raises=documented(Conflict, TooManyRequestsException),
         summary="Change my password (the current one confirms it)",
         description="Every token issued before stops working (in other server processes within "
@@ -69,7 +82,12 @@ class AuthController(Controller):
 
     @post(
         "/auth/password-reset",
-        opt={"public": True},
+        opt={
+            "public": True,
+            "examples": {"Ask for a reset link": examples.PASSWORD_RESET_REQUEST},
+            "response_examples": {"The same answer for every address": examples.PASSWORD_RESET_REQUESTED},
+        },
+        operation_id="requestPasswordReset",
         status_code=202,
         raises=documented(TooManyRequestsException),
         summary="Ask for a password reset link by e-mail",
@@ -85,7 +103,8 @@ class AuthController(Controller):
 
     @post(
         "/auth/password-reset/confirm",
-        opt={"public": True},
+        opt={"public": True, "examples": {"A new password with the link's token": examples.PASSWORD_RESET_CONFIRM}},
+        operation_id="resetPassword",
         status_code=204,
         raises=documented(NotFound, TooManyRequestsException),
         summary="Set a new password with the token of a reset link",
@@ -97,16 +116,26 @@ class AuthController(Controller):
         client = request.client.host if request.client else None
         await service.reset_password(data.token, data.password, client)
 
-    @get("/me", summary="The signed-in user and their roles per organisation")
+    @get(
+        "/me",
+        summary="The signed-in user and their roles per organisation",
+        opt={"response_examples": {"An officer of a guild": examples.ME}},
+        operation_id="getMe",
+    )
     async def me(self, request: Request[Principal, Any, Any]) -> Response[MeRead]:
+        """The account behind the bearer token: e-mail, name, whether it is a site admin, and every organisation it
+        belongs to with its role there (one entry per role)."""
         return encoded(service.ME_READ, await service.me(request.user.id))
 
     @post(
         "/users",
         guards=[admin_guard],
-        opt={"admin": True},
+        opt={"admin": True, "examples": {"An account for a guild officer": examples.USER_CREATE}},
         raises=documented(Conflict),
         summary="Create a user account (site admin)",
+        operation_id="createUser",
     )
     async def create_user(self, data: JSONBody[UserCreate], request: Request[Principal, Any, Any]) -> UserRead:
+        """A site admin creates an account with an initial password. 409 when the e-mail address already has an
+        account."""
         return await service.create_user(data, actor_id=request.user.id)

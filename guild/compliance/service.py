@@ -58,6 +58,7 @@ from guild.domain.work import ENTRY_LEVELS
 from guild.infra import audit
 from guild.infra.db import in_list, insert_many, is_sqlite, raw, read_tx, write_tx
 from guild.infra.db import rows as db_rows
+from guild.infra.metrics import FINDINGS_OPENED
 from guild.infra.tables import (
     AssetDisclosure,
     Commitment,
@@ -843,6 +844,7 @@ async def check_batch(production_ids: list[UUID], run_id: UUID, now: datetime) -
         await _lock(ids)
         for chunk in _chunks(ids, MAX_BATCH):
             total.add(await _check_in_tx(chunk, run_id, now))
+    FINDINGS_OPENED.inc(total.opened)  # committed
     return total
 
 
@@ -932,6 +934,7 @@ async def sweep_compact(
             if helping or not await _in_flight(compact_id, run_id, now, full):
                 return total
             continue
+        FINDINGS_OPENED.inc(stats.opened)  # committed
         total.add(stats)
         total.batches += 1
         total.cursor = max(total.cursor, str(ids[-1]))
@@ -975,6 +978,7 @@ async def check_production(production_id: UUID, trigger_user: UUID | None) -> UU
         async with write_tx():
             await runs.finish(run_id, runs.FAILED, error=_error(exc))
         raise
+    FINDINGS_OPENED.inc(stats.opened)  # committed
     return run_id
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import sqlite3
 import uuid
@@ -11,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeAlias, cast
 
 import asyncpg
+import structlog
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.columns import Column, ForeignKey
 from piccolo.engine.base import BaseTransaction, Engine
@@ -22,6 +25,8 @@ from piccolo.table import Table
 
 from guild.infra.settings import Settings
 from guild.infra.sqlite import KeptSQLiteEngine
+
+_log = structlog.get_logger("guild.db")
 
 Row: TypeAlias = dict[str, Any]
 """A row of a raw query or a Piccolo ``select``: column name to value (Piccolo types results as Any)."""
@@ -391,9 +396,18 @@ async def shutdown() -> None:
 async def migrate() -> None:
     """Apply every pending migration (``piccolo migrations forwards all``)."""
 
-    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    # Piccolo prints its progress (a banner, a line per migration): kept out of stdout, where a server writes
+    # only JSON log lines, and logged as one structured line instead.
+    printed = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    with contextlib.redirect_stdout(printed):
+        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    printed.seek(0)
+    lines = [line.strip() for line in printed.read().splitlines() if line.strip() and set(line.strip()) != {"-"}]
     if not result.success:
-        raise RuntimeError(f"migrations failed: {result.message}")
+        raise RuntimeError(f"migrations failed: {result.message}; {' / '.join(lines[-5:])}")
+    applied = [line.removeprefix("- ").split(" ")[0] for line in lines if line.startswith("- ")]
+    if applied:
+        _log.info("database.migrated", applied=applied)
 
 
 def is_unique_violation(exc: BaseException) -> bool:

@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ import jinja2
 from pypdf import PdfReader
 
 from guild.domain.money import format_money
+from guild.infra.metrics import PDF_RENDER_SECONDS, PDF_RENDERS
 from guild.infra.pdf_pool import PdfBusy, PdfTimeout, PdfTooLarge, PdfUnavailable, RenderPool
 from guild.infra.pdf_types import AF_RELATIONSHIPS, Attachment, PdfRenderError
 from guild.infra.resources import TEMPLATES_DIR
@@ -178,6 +180,18 @@ def read_attachments(pdf: bytes) -> dict[str, bytes]:
     return found
 
 
+def _failure(exc: BaseException) -> str:
+    """The ``outcome`` label of a render that did not produce a PDF."""
+    for kind, name in ((PdfBusy, "busy"), (PdfTimeout, "timeout"), (PdfUnavailable, "unavailable")):
+        if isinstance(exc, kind):
+            return name
+    if isinstance(exc, PdfTooLarge):
+        return "too_large"
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
+
+
 class PdfRenderer:
     """Renders template documents to PDF: HTML in the caller, PDF in supervised spawn-context workers.
 
@@ -233,9 +247,17 @@ class PdfRenderer:
         :class:`PdfUnavailable` (workers cannot start, shutting down), :class:`PdfTooLarge`,
         :class:`PdfRenderError`.
         """
-        html = self._html(template_name, context)
-        future = self.pool.submit(tenant, (html, list(attachments), title))
-        return await asyncio.wrap_future(future)
+        started = time.perf_counter()
+        try:
+            html = self._html(template_name, context)
+            future = self.pool.submit(tenant, (html, list(attachments), title))
+            pdf = await asyncio.wrap_future(future)
+        except BaseException as exc:
+            PDF_RENDERS.labels(_failure(exc)).inc()
+            raise
+        PDF_RENDERS.labels("ok").inc()
+        PDF_RENDER_SECONDS.observe(time.perf_counter() - started)
+        return pdf
 
     def health(self) -> dict[str, Any]:
         """The pool's readiness: ``{"status": "ok" | "down", "workers": ..., "queued": ...}``."""

@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         "default: data_dir/audit-checkpoints.log.",
     )
 
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token that /metrics (Prometheus) requires; unset: /metrics answers loopback clients only.",
+    )
+
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server that guild hands its e-mail (invitations, password resets) to. Unset: no SMTP; "

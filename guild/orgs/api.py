@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.domain.errors import Conflict, NotFound
 from guild.domain.principal import Principal, Role
-from guild.orgs import invitations, queries, service
+from guild.orgs import examples, invitations, queries, service
 from guild.orgs.schemas import (
     InvitationAccept,
     InvitationPreview,
@@ -32,25 +32,56 @@ class OrganizationController(Controller):
     tags = ["organizations"]
     guards = [admin_guard, org_role_guard]
 
-    @post("/", opt={"admin": True}, raises=documented(Conflict), summary="Create an organisation (site admin)")
+    @post(
+        "/",
+        opt={
+            "admin": True,
+            "examples": {
+                "A performers' guild": examples.ORGANIZATION_GUILD,
+                "A production company": examples.ORGANIZATION_COMPANY,
+            },
+        },
+        raises=documented(Conflict),
+        summary="Create an organisation (site admin)",
+        operation_id="createOrganization",
+    )
     async def create(self, data: JSONBody[OrganizationCreate], request: Req) -> OrganizationRead:
+        """A site admin registers a guild, union, festival, film fund, production company or AI licensee. The slug
+        is its permanent URL name; 409 when it is taken. Roles in it are then offered by invitation."""
         return await service.create_organization(data, actor_id=request.user.id)
 
-    @get("/", summary="List organisations")
+    @get("/", summary="List organisations", operation_id="listOrganizations")
     async def list_organizations(self, kind: FromQuery[OrgKind | None] = None) -> list[OrganizationRead]:
+        """Every organisation, optionally only those of one kind (`?kind=production_company`). Organisations are
+        public facts: any signed-in account may list them."""
         return await queries.list_organizations(kind)
 
-    @get("/{slug:str}", summary="One organisation")
+    @get("/{slug:str}", summary="One organisation", operation_id="getOrganization")
     async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
+        """One organisation by its slug; 404 when there is none."""
         return await queries.get_organization(slug)
 
-    @get("/{slug:str}/members", opt={"org_roles": tuple(Role)}, summary="Members of an organisation (its members)")
+    @get(
+        "/{slug:str}/members",
+        opt={"org_roles": tuple(Role)},
+        summary="Members of an organisation (its members)",
+        operation_id="listMembers",
+    )
     async def members(self, slug: FromPath[SlugParam]) -> list[MembershipRead]:
+        """Everyone holding a role in the organisation, one entry per person and role. Only its members see them;
+        anyone else gets 404."""
         return await queries.list_members(slug)
 
     @post(
         "/{slug:str}/members",
-        opt={"org_roles": (Role.officer,)},
+        opt={
+            "org_roles": (Role.officer,),
+            "examples": {
+                "Offer the officer role": examples.MEMBERSHIP_OFFICER,
+                "Offer membership to a performer": examples.MEMBERSHIP_MEMBER,
+            },
+            "response_examples": {"A pending invitation": examples.INVITATION},
+        },
         status_code=202,
         raises=documented(Conflict, TooManyRequestsException),
         summary="Invite an e-mail address to a role (officers); it becomes a membership when accepted",
@@ -61,6 +92,7 @@ class OrganizationController(Controller):
         "account may also accept at POST /api/v1/me/invitations/{id}/accept. Inviting again after the link expired "
         "sends a new link. 409 when the address already holds the role here; 429 with Retry-After over the "
         "per-officer or per-client-address limit.",
+        operation_id="inviteMember",
     )
     async def add_member(
         self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Req
@@ -68,16 +100,25 @@ class OrganizationController(Controller):
         client = request.client.host if request.client else None
         return await invitations.invite(slug, data, actor_id=request.user.id, client=client)
 
-    @get("/{slug:str}/invitations", opt={"org_roles": (Role.officer,)}, summary="Pending invitations (officers)")
+    @get(
+        "/{slug:str}/invitations",
+        opt={"org_roles": (Role.officer,)},
+        summary="Pending invitations (officers)",
+        operation_id="listInvitations",
+    )
     async def list_invitations(self, slug: FromPath[SlugParam]) -> list[InvitationRead]:
+        """Roles the organisation's officers have offered and nobody has accepted or declined yet."""
         return await invitations.list_for_organization(slug)
 
     @delete(
         "/{slug:str}/invitations/{invitation_id:uuid}",
         opt={"org_roles": (Role.officer,)},
         summary="Withdraw a pending invitation (officers): its e-mailed link stops working",
+        operation_id="withdrawInvitation",
     )
     async def withdraw_invitation(self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Req) -> None:
+        """An officer takes back a pending offer; the invitee can no longer accept it. 404 when it was already
+        answered or withdrawn."""
         await invitations.withdraw(slug, invitation_id, actor_id=request.user.id)
 
     @delete(
@@ -85,8 +126,11 @@ class OrganizationController(Controller):
         opt={"org_roles": (Role.officer,)},
         raises=documented(Conflict),
         summary="Remove a role (officers)",
+        operation_id="removeMember",
     )
     async def remove_member(self, slug: FromPath[SlugParam], membership_id: FromPath[UUID], request: Req) -> None:
+        """An officer ends one role of one person (a membership). The organisation always keeps at least one
+        officer: removing the last is refused with 409, rule `last_officer`."""
         await service.remove_member(slug, membership_id, actor_id=request.user.id)
 
 
@@ -96,16 +140,24 @@ class MyInvitationController(Controller):
     path = "/api/v1/me/invitations"
     tags = ["organizations"]
 
-    @get("/", summary="Roles offered to my e-mail address, pending my answer")
+    @get("/", summary="Roles offered to my e-mail address, pending my answer", operation_id="listMyInvitations")
     async def mine(self, request: Req) -> list[InvitationRead]:
+        """Roles organisations have offered to the e-mail address of the signed-in account, waiting for its answer."""
         return await invitations.list_mine(request.user)
 
-    @post("/{invitation_id:uuid}/accept", summary="Accept an invitation: the role becomes a membership")
+    @post(
+        "/{invitation_id:uuid}/accept",
+        summary="Accept an invitation: the role becomes a membership",
+        operation_id="acceptInvitation",
+    )
     async def accept(self, invitation_id: FromPath[UUID], request: Req) -> MembershipRead:
+        """Accepts an offered role: it becomes a membership of the signed-in account. 404 for an invitation to
+        another address or one already answered."""
         return await invitations.accept(request.user, invitation_id)
 
-    @delete("/{invitation_id:uuid}", summary="Decline an invitation")
+    @delete("/{invitation_id:uuid}", summary="Decline an invitation", operation_id="declineInvitation")
     async def decline(self, invitation_id: FromPath[UUID], request: Req) -> None:
+        """Declines an offered role; the invitation is removed and the officers no longer see it as pending."""
         await invitations.decline(request.user, invitation_id)
 
 
@@ -117,7 +169,8 @@ class InvitationLinkController(Controller):
 
     @get(
         "/{invitation_token:str}",
-        opt={"public": True},
+        opt={"public": True, "response_examples": {"A role for an existing account": examples.INVITATION_PREVIEW}},
+        operation_id="showInvitationLink",
         raises=documented(NotFound),
         summary="What an invitation link offers",
         description="The organisation, role and address of a live link, and whether accepting needs a name and "
@@ -128,7 +181,14 @@ class InvitationLinkController(Controller):
 
     @post(
         "/{invitation_token:str}/accept",
-        opt={"public": True},
+        opt={
+            "public": True,
+            "examples": {
+                "A new account with the role": examples.INVITATION_ACCEPT_NEW_ACCOUNT,
+                "The role for an existing account": examples.INVITATION_ACCEPT_EXISTING_ACCOUNT,
+            },
+        },
+        operation_id="acceptInvitationLink",
         status_code=200,
         raises=documented(NotFound, Conflict, TooManyRequestsException),
         summary="Accept an invitation link: the role becomes a membership",

@@ -15,9 +15,18 @@ schema :class:`Problem`) by rule, from the same facts the framework acts on:
   field and rule, 400 when the request cannot be read at all);
 - **413** for routes that read a body (``data`` or ``body``): the request body limit;
 - other media types of the success response: ``opt={"also_returns": {"text/csv": "description"}}``;
+- examples of the request body: ``opt={"examples": {summary: value, ...}}`` (the values live in each feature's
+  ``examples`` module, so the document and the tests that send them use the same objects); of the success
+  response: ``opt={"response_examples": {summary: value}}``;
+- a body the handler reads itself (the CSV imports): ``opt={"request_body": csv_import_body(...)}``;
 - and every status the handler declares with Litestar's ``raises=documented(...)``: guild errors (Conflict,
   PreconditionFailed, ...) or Litestar's HTTP exceptions (TooManyRequestsException,
   ServiceUnavailableException). 429 and 503 carry ``Retry-After``.
+
+Every operation has an ``operation_id=`` (camelCase verb and noun: ``listProductions``) and a description
+(its handler's docstring, or ``description=``); the problem responses carry one example each
+(:data:`PROBLEM_EXAMPLES`). tests/integration/test_openapi_examples.py checks all of it, validates every
+example against its schema and sends the request examples to the API.
 
 A handler's own ``responses={...}`` win over the rules. The API fuzz test (schemathesis with status
 code, content type, schema and header conformance checks) keeps the rules and declarations true.
@@ -28,16 +37,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.security.base import AbstractSecurityConfig
 from pydantic import BaseModel, ConfigDict, Field
+
+from guild.domain.errors import PROBLEM_BASE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -58,20 +78,35 @@ DESCRIPTIONS: dict[int, str] = {
 _RETRY_AFTER_STATUSES = ("429", "503")
 
 
+class FieldSource(StrEnum):
+    """Where in the request a wrong value was."""
+
+    body = "body"
+    query = "query"
+    path = "path"
+    header = "header"
+    cookie = "cookie"
+
+
 class FieldProblem(BaseModel):
-    """One field (or parameter, or header) that is wrong, and the rule it breaks; some say more: where
-    it was (``source``: body, query, path, header), the bound it missed (``constraint``), the ``row``
-    of an imported file."""
+    """One field (or parameter, or header, or imported row) that is wrong, and the rule it breaks."""
 
     model_config = ConfigDict(extra="allow", title="FieldProblem")
 
     field: str = Field(description="dotted path of the field, or the parameter or header name")
     rule: str = Field(description="machine-readable name of the rule, e.g. string_too_short, unique")
     message: str = Field(description="human-readable explanation")
+    source: FieldSource | None = Field(default=None, description="where the value was (request validation)")
+    constraint: dict[str, Any] | None = Field(
+        default=None, description='the bound the value missed, e.g. {"max_length": 200}'
+    )
+    row: int | None = Field(default=None, description="imports: 1-based data row of the file (0: the header)")
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem; rule violations add members such as ``errors`` or ``violations``."""
+    """An RFC 9457 problem document. Rule violations add extension members: ``errors`` (one entry per
+    field and rule), ``violations`` and ``conflicts`` (a contract the bound compacts refuse), ``rule``
+    (the one rule broken), ``retry_after`` (429/503, as the Retry-After header), ``components`` (readiness)."""
 
     model_config = ConfigDict(extra="allow", title="Problem")
 
@@ -82,6 +117,97 @@ class Problem(BaseModel):
     errors: list[FieldProblem] = Field(
         default_factory=list, description="validation failures: one entry per field and rule"
     )
+    rule: str | None = Field(default=None, description="machine-readable name of the rule broken, where one is")
+    field: str | None = Field(default=None, description="the field the rule concerns, where one does")
+    expected_header: str | None = Field(default=None, description="imports: the CSV header the file should have")
+    current_etag: str | None = Field(default=None, description="412: the current ETag, to reload against")
+    header: str | None = Field(default=None, description="428: the request header that is required")
+    violations: list[dict[str, Any]] | None = Field(
+        default=None, description="a refused contract: each term of a bound compact it breaks (term path, rule, limit)"
+    )
+    conflicts: list[dict[str, Any]] | None = Field(
+        default=None, description="a refused contract: terms of two bound compacts it cannot satisfy at once"
+    )
+    retry_after: int | None = Field(default=None, ge=0, description="seconds to wait (as the Retry-After header)")
+    component: str | None = Field(default=None, description="503: the part that cannot serve now, e.g. pdf")
+    components: dict[str, Any] | None = Field(
+        default=None, description="readiness (/health): each component's status, e.g. database, pdf"
+    )
+
+
+def _problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
+
+
+# One realistic problem per status, as guild.web.problems sends it (the example test validates each).
+PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
+    400: _problem(
+        400,
+        "bad-request",
+        "Malformed request body",
+        "Input data was truncated",
+        errors=[{"field": "body", "rule": "json", "message": "Input data was truncated"}],
+    ),
+    401: _problem(401, "unauthorized", "No JWT token found in request header", "No JWT token found in request header"),
+    403: _problem(403, "forbidden", "Not allowed", "only producers of blue-harbor-pictures may do this"),
+    404: _problem(404, "not-found", "Not found", "production 5d0c9e8a-1f2b-4c3d-8e7f-6a5b4c3d2e1f not found"),
+    409: _problem(
+        409,
+        "conflict",
+        "Conflict",
+        "compact slug 'ai-and-apprenticeship-2027' is not available; choose another",
+        field="slug",
+        rule="unique",
+    ),
+    412: _problem(
+        412,
+        "precondition-failed",
+        "Precondition failed",
+        "the draft changed since you read it; reload it and apply your edit again",
+        current_etag='"7b560e45-f8f6-4b69-aaac-3ef59f764876.3"',
+    ),
+    413: _problem(413, "payload-too-large", "Request Entity Too Large", "Request Entity Too Large"),
+    415: _problem(415, "unsupported-media-type", "Unsupported Media Type", "send application/json"),
+    422: _problem(
+        422,
+        "validation",
+        "Validation failed",
+        "2 invalid field(s)",
+        errors=[
+            {
+                "field": "title",
+                "rule": "string_too_short",
+                "message": "String should have at least 1 character",
+                "source": "body",
+                "constraint": {"min_length": 1},
+            },
+            {"field": "currency", "rule": "missing", "message": "Field required", "source": "body"},
+        ],
+    ),
+    428: _problem(
+        428,
+        "precondition-required",
+        "Precondition required",
+        "send If-Match with the version's ETag to edit a draft",
+        header="If-Match",
+    ),
+    429: _problem(
+        429,
+        "too-many-requests",
+        "Too many requests",
+        "too many sign-in attempts from this address; try again later",
+        retry_after=60,
+    ),
+    503: _problem(
+        503,
+        "unavailable",
+        "PDF renderer busy",
+        "the PDF queue is full",
+        retry_after=5,
+        rule="pdf_queue_full",
+        component="pdf",
+    ),
+}
 
 
 def problem_response(status: int, description: str | None = None) -> ResponseSpec:
@@ -90,6 +216,15 @@ def problem_response(status: int, description: str | None = None) -> ResponseSpe
         media_type=PROBLEM_MEDIA_TYPE,
         description=description or DESCRIPTIONS.get(status, "Problem"),
         generate_examples=False,
+        examples=[
+            Example(
+                id=example_name(PROBLEM_EXAMPLES[status]["title"]),
+                summary=PROBLEM_EXAMPLES[status]["title"],
+                value=PROBLEM_EXAMPLES[status],
+            )
+        ]
+        if status in PROBLEM_EXAMPLES
+        else None,
     )
 
 
@@ -140,9 +275,75 @@ def problem_statuses(
     return statuses
 
 
-def _documented_operation(base: type[Operation], *, public: bool, also_returns: dict[str, str]) -> type[Operation]:
-    """An Operation class that marks public routes as such, documents Retry-After, and adds the other
-    media types the success response comes in (``opt={"also_returns": {media type: description}}``)."""
+def example_name(summary: str) -> str:
+    """The key of a named example: its summary in kebab case."""
+    return re.sub(r"[^a-z0-9]+", "-", summary.lower()).strip("-")[:60] or "example"
+
+
+def named_examples(examples: dict[str, Any]) -> dict[str, Example | Any]:
+    """Named OpenAPI examples. Litestar drops null members (at any depth) when it writes the document, so an
+    example states no nulls: a model with a required nullable field gets no example (the example test fails)."""
+    return {example_name(summary): Example(summary=summary, value=value) for summary, value in examples.items()}
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body the handler reads itself (after its access check), so Litestar cannot document it:
+    ``content`` maps each media type to its schema and its examples (summary: value)."""
+
+    description: str
+    content: dict[str, tuple[Schema, dict[str, Any]]]
+
+    def request_body(self) -> RequestBody:
+        return RequestBody(
+            required=True,
+            description=self.description,
+            content={
+                media_type: OpenAPIMediaType(schema=schema, examples=named_examples(examples))
+                for media_type, (schema, examples) in self.content.items()
+            },
+        )
+
+
+def csv_import_body(
+    what: str,
+    row: type[BaseModel],
+    columns: dict[str, str],
+    csv_examples: dict[str, str],
+    json_examples: dict[str, Any],
+    max_rows: int,
+) -> RawBody:
+    """A CSV file (a header row naming ``columns``) or the same rows as a JSON array of objects: ``columns``
+    says what each column means, the row model which ones are required."""
+    lines = [
+        f"- `{name}`{' (required)' if row.model_fields[name].is_required() else ''}: {text}"
+        for name, text in columns.items()
+    ]
+    description = (
+        f"{what}: a CSV file (`text/csv`, UTF-8) whose first row names the columns, in any order (optional "
+        "columns may be left out; an empty cell is no value), or the same rows as a JSON array of objects "
+        f"(`application/json`); at most {max_rows} rows. Columns:\n" + "\n".join(lines)
+    )
+    item = Schema(
+        type=OpenAPIType.OBJECT,
+        properties={name: Schema(description=text) for name, text in columns.items()},
+        required=[name for name in columns if row.model_fields[name].is_required()],
+    )
+    return RawBody(
+        description=description,
+        content={
+            "text/csv": (
+                Schema(type=OpenAPIType.STRING, description="CSV with the header: " + ",".join(columns)),
+                csv_examples,
+            ),
+            "application/json": (Schema(type=OpenAPIType.ARRAY, items=item, min_items=1), json_examples),
+        },
+    )
+
+
+def _documented_operation(base: type[Operation], *, public: bool, opt: dict[str, Any]) -> type[Operation]:
+    """An Operation class that marks public routes as such, documents Retry-After, and adds the examples and
+    the other media types the handler's ``opt`` gives (see the module docstring)."""
 
     @dataclass
     class DocumentedOperation(base):  # type: ignore[valid-type,misc]  # the handler's class, known at run time
@@ -150,25 +351,36 @@ def _documented_operation(base: type[Operation], *, public: bool, also_returns: 
             parent = getattr(super(), "__post_init__", None)
             if parent is not None:
                 parent()
-            _document(self, public=public, also_returns=also_returns)
+            _document(self, public=public, opt=opt)
 
     DocumentedOperation.__name__ = DocumentedOperation.__qualname__ = f"Documented{base.__name__}"
     return DocumentedOperation
 
 
-def _document(operation: Operation, *, public: bool, also_returns: dict[str, str]) -> None:
-    """Public: no security requirement; 2xx: the other media types; 429/503: the Retry-After header."""
+def _document(operation: Operation, *, public: bool, opt: dict[str, Any]) -> None:
+    """Public: no security requirement; request body: its examples, or the body the handler reads itself;
+    2xx: the other media types and examples; 429/503: the Retry-After header."""
+    also_returns: dict[str, str] = dict(opt.get("also_returns") or {})
     if public:
         operation.security = []  # overrides the document-wide bearer requirement
+    raw = opt.get("request_body")
+    if isinstance(raw, RawBody):
+        operation.request_body = raw.request_body()
+    elif opt.get("examples") and isinstance(operation.request_body, RequestBody):
+        for media in operation.request_body.content.values():
+            media.examples = named_examples(opt["examples"])
     for status, response in (operation.responses or {}).items():
-        if status.startswith("2") and also_returns and isinstance(response, OpenAPIResponse):
-            response.content = {
-                **(response.content or {}),
-                **{
-                    media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=text))
-                    for media_type, text in also_returns.items()
-                },
-            }
+        if status.startswith("2") and isinstance(response, OpenAPIResponse):
+            if opt.get("response_examples") and response.content and "application/json" in response.content:
+                response.content["application/json"].examples = named_examples(opt["response_examples"])
+            if also_returns:
+                response.content = {
+                    **(response.content or {}),
+                    **{
+                        media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=text))
+                        for media_type, text in also_returns.items()
+                    },
+                }
         if status in _RETRY_AFTER_STATUSES and isinstance(response, OpenAPIResponse):
             response.headers = {
                 **(response.headers or {}),
@@ -203,7 +415,7 @@ class ApiDocumentation(ReceiveRoutePlugin):
                     or kwargs_model.expected_header_params
                     or kwargs_model.expected_cookie_params
                 ),
-                body=bool({"data", "body"} & set(reserved)),
+                body=bool({"data", "body"} & set(reserved)) or "request_body" in handler.opt,
                 opt=handler.opt,
                 raises=handler.raises,
             )
@@ -212,6 +424,4 @@ class ApiDocumentation(ReceiveRoutePlugin):
                 **{status: problem_response(status) for status in sorted(statuses)},
                 **(handler.responses or {}),
             }
-            handler.operation_class = _documented_operation(
-                handler.operation_class, public=public, also_returns=dict(handler.opt.get("also_returns") or {})
-            )
+            handler.operation_class = _documented_operation(handler.operation_class, public=public, opt=handler.opt)

@@ -13,7 +13,7 @@ from guild.domain.statuses import DeliveryStatus
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 from guild.web.security import org_role_guard
-from guild.webhooks import queries, service
+from guild.webhooks import examples, queries, service
 from guild.webhooks.queries import MAX_DELIVERIES
 from guild.webhooks.schemas import DeliveryRead, EndpointCreate, EndpointCreated, EndpointRead
 
@@ -28,17 +28,30 @@ class WebhookController(Controller):
 
     @post(
         "/",
-        opt=_OFFICERS,
+        opt={
+            **_OFFICERS,
+            "examples": {"The guild's event receiver": examples.ENDPOINT_CREATE},
+            "response_examples": {"The endpoint and its secret, shown once": examples.ENDPOINT_CREATED},
+        },
         summary="Register a webhook endpoint (officers); the signing secret is returned only here",
         response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
+        operation_id="createWebhookEndpoint",
     )
     async def create_endpoint(
         self, slug: FromPath[SlugParam], data: JSONBody[EndpointCreate], request: Req
     ) -> EndpointCreated:
+        """An officer registers an https URL to which guild POSTs the organisation's events, signed with HMAC-
+        SHA256. The signing secret is in this answer only: store it now."""
         return await service.create_endpoint(request.user, slug, data.url)
 
-    @get("/", opt=_OFFICERS, summary="Webhook endpoints of the organisation (officers; secrets are never listed)")
+    @get(
+        "/",
+        opt=_OFFICERS,
+        summary="Webhook endpoints of the organisation (officers; secrets are never listed)",
+        operation_id="listWebhookEndpoints",
+    )
     async def list_endpoints(self, slug: FromPath[SlugParam], request: Req) -> list[EndpointRead]:
+        """The organisation's webhook endpoints, active or not; secrets are never shown again."""
         return await queries.list_endpoints(request.user, slug)
 
     @post(
@@ -47,13 +60,21 @@ class WebhookController(Controller):
         status_code=200,
         raises=documented(Conflict),
         summary="Stop sending to an endpoint (officers); its pending deliveries are closed; 409 when already inactive",
+        operation_id="deactivateWebhookEndpoint",
     )
     async def deactivate_endpoint(
         self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Req
     ) -> EndpointRead:
+        """An officer stops deliveries to an endpoint: it stays listed as inactive and its pending deliveries are
+        closed. 409 when it is already inactive."""
         return await service.deactivate_endpoint(request.user, slug, endpoint_id)
 
-    @get("/deliveries", opt=_OFFICERS, summary="Delivery log of the organisation's endpoints, newest first (officers)")
+    @get(
+        "/deliveries",
+        opt=_OFFICERS,
+        summary="Delivery log of the organisation's endpoints, newest first (officers)",
+        operation_id="listWebhookDeliveries",
+    )
     async def list_deliveries(
         self,
         slug: FromPath[SlugParam],
@@ -61,4 +82,6 @@ class WebhookController(Controller):
         status: FromQuery[DeliveryStatus | None] = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=MAX_DELIVERIES)]] = 100,
     ) -> list[DeliveryRead]:
+        """The delivery log of the organisation's endpoints, newest first: event, attempts, next attempt, last HTTP
+        status or error; `?status=` and `?limit=` narrow it."""
         return await queries.list_deliveries(request.user, slug, status, limit)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from uuid import uuid4
 
 import httpx
@@ -70,25 +71,37 @@ class Server:
     proc: subprocess.Popen[bytes]
     base: str  # http://127.0.0.1:<port>
     marker: str  # NAME=value in the environment of the server and of every process it starts
+    out: IO[bytes] | None = None  # what it wrote to stdout and stderr so far (files)
+    err: IO[bytes] | None = None
+
+    def lines(self) -> list[str]:
+        """Every line it wrote so far, stdout's then stderr's."""
+        found: list[str] = []
+        for stream in (self.out, self.err):
+            if stream is not None:
+                stream.flush()
+                with open(stream.name, "rb") as fh:
+                    found += fh.read().decode(errors="replace").splitlines()
+        return found
 
 
 @contextlib.contextmanager
-def guild_server(**env: str) -> Iterator[Server]:
-    """A ``guild run`` on this test's database (scheduler off, no migration, warnings only; ``env`` over
-    that), once it answers /health/live. On exit it and every process it started are killed, whatever
+def guild_server(*args: str, **env: str) -> Iterator[Server]:
+    """A ``guild run`` (``args`` after it) on this test's database (scheduler off, no migration, warnings only;
+    ``env`` over that), once it answers /health/live. On exit it and every process it started are killed, whatever
     the test did to them; a server that does not start fails with the end of its log."""
     name, value = "GUILD_TEST_SERVER_MARK", uuid4().hex
-    environment = guild_env(
-        GUILD_SCHEDULER_ENABLED="false", GUILD_MIGRATE_ON_START="false", GUILD_LOG_LEVEL="WARNING", **env
-    )
+    defaults = {"GUILD_SCHEDULER_ENABLED": "false", "GUILD_MIGRATE_ON_START": "false", "GUILD_LOG_LEVEL": "WARNING"}
+    environment = guild_env(**{**defaults, **env})
     environment[name] = value
     port = free_port()
-    log = tempfile.TemporaryFile()  # not a pipe: a server that logs much must never block on it
+    # files, not pipes: a server that logs much must never block on them
+    out, log = tempfile.NamedTemporaryFile(suffix=".out"), tempfile.NamedTemporaryFile(suffix=".err")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "guild", "run", "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
+        stdout=out,
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
@@ -104,12 +117,52 @@ def guild_server(**env: str) -> Iterator[Server]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("server did not start")
-        yield Server(proc, base, f"{name}={value}")
+        yield Server(proc, base, f"{name}={value}", out, log)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        for pid in marked_processes(f"{name}={value}"):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _end(proc, f"{name}={value}")
+        out.close()
         log.close()
+
+
+def _end(proc: subprocess.Popen[bytes], marker: str) -> None:
+    """Kill ``proc`` and every process it started (found by ``marker`` in their environment)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=10)
+    for pid in marked_processes(marker):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def guild_scheduler(*args: str, ready: str = "scheduler.ready", **env: str) -> Iterator[Server]:
+    """A ``guild scheduler run`` (``args`` after it) on this test's database, once it logged ``ready``;
+    killed on exit like :func:`guild_server`'s server (``base`` is empty: it serves no HTTP)."""
+    name, value = "GUILD_TEST_SERVER_MARK", uuid4().hex
+    environment = guild_env(**{"GUILD_MIGRATE_ON_START": "false", **env})
+    environment[name] = value
+    out, err = tempfile.NamedTemporaryFile(suffix=".out"), tempfile.NamedTemporaryFile(suffix=".err")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "guild", "scheduler", "run", *args], cwd=ROOT, env=environment, stdout=out, stderr=err
+    )
+    process = Server(proc, "", f"{name}={value}", out, err)
+    try:
+        wait_for_line(process, ready)
+        yield process
+    finally:
+        _end(proc, f"{name}={value}")
+        out.close()
+        err.close()
+
+
+def wait_for_line(process: Server, text: str, count: int = 1, timeout: float = 60) -> list[str]:
+    """Wait until ``count`` lines of the process's output contain ``text``; those lines."""
+    for _ in range(int(timeout / 0.1)):
+        found = [line for line in process.lines() if text in line]
+        if len(found) >= count:
+            return found
+        if process.proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    tail = "\n".join(process.lines()[-40:])
+    raise AssertionError(f"{count} line(s) with {text!r} not seen (exit code {process.proc.poll()}):\n{tail}")
