@@ -907,16 +907,29 @@ async def void(principal: Principal, contract_id: UUID, reason: str) -> Contract
 
 async def verify_pdf_hash(pdf_hash: str) -> PdfVerification:
     """Public: is this the SHA-256 of a PDF guild issued, and is that contract still in force?"""
+    return await _verification(
+        Contract.pdf_sha256 == pdf_hash.lower(), "no contract PDF with this SHA-256 was issued here"
+    )
+
+
+async def verify_document_hash(document_hash: str) -> PdfVerification:
+    """Public: the same answer for the contract data's SHA-256, the hash printed in every page's footer."""
+    return await _verification(
+        Contract.document_sha256 == document_hash.lower(), "no contract with this SHA-256 was issued here"
+    )
+
+
+async def _verification(where: Any, not_found: str) -> PdfVerification:
     async with read_tx():
         row = (
             await Contract.select(
                 Contract.id, Contract.status, Contract.issued_at, Contract.document_sha256, Contract.pdf_sha256
             )
-            .where(Contract.pdf_sha256 == pdf_hash.lower())
+            .where(where)
             .first()
         )
     if row is None:
-        raise NotFound("no contract PDF with this SHA-256 was issued here")
+        raise NotFound(not_found)
     return PdfVerification(
         pdf_sha256=row["pdf_sha256"],
         contract_id=row["id"],

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.plugins.structlog import StructlogPlugin
@@ -18,6 +17,7 @@ from guild.cli import register
 from guild.infra import db
 from guild.infra.pdf import PdfRenderer
 from guild.infra.settings import Settings
+from guild.pages import configure_pages, swagger_ui
 from guild.routes import route_handlers
 from guild.web.bodies import GuildRequest
 from guild.web.metrics import metrics_controller
@@ -60,9 +60,10 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
             version=__version__,
             description="Federated labor compacts for independent film.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[swagger_ui()],  # served by guild: works offline
             use_handler_docstrings=True,  # a handler's docstring is its operation's description
         )
+        app_config = configure_pages(app_config, settings)  # HTML pages for people, beside the API
         app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
         app_config.plugins.append(ApiDocumentation(AuthRule.of(jwt_auth)))  # problem responses, public routes

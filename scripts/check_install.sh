@@ -24,4 +24,15 @@ open(sys.argv[2], "wb").write(row[0])
 print(f"contract PDF: {len(row[0])} bytes")
 PY
 "$WORK/venv/bin/guild" contracts verify "$WORK/contract.pdf"
+"$WORK/venv/bin/python" - <<'PY'
+# the web pages' templates, stylesheet and the offline Swagger UI files are installed with the package
+from pathlib import Path
+import templates
+root = Path(templates.__file__).parent
+needed = ["pages/base.html", "pages/signin.html", "static/site.css", "static/vendor/swagger-ui/swagger-ui-bundle.js"]
+missing = [n for n in needed if not (root / n).is_file()]
+if missing:
+    raise SystemExit(f"not installed: {missing}")
+print("page templates and static files installed")
+PY
 echo "non-editable install renders and verifies a contract PDF"

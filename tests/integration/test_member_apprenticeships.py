@@ -11,11 +11,13 @@ from icalendar import Calendar
 
 from tests.integration.scenario import person
 
-TODAY = datetime.now(UTC).date()
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def day(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).isoformat()
+    return (_today() + timedelta(days=offset)).isoformat()
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ async def test_an_apprentice_sees_their_own_placements(client, world):
     r = await client.get("/api/v1/me/apprenticeships", headers=h["apprentice"])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["as_of"] == TODAY.isoformat()
+    assert body["as_of"] == _today().isoformat()
     got = {p["engagement_id"]: p for p in body["placements"]}
     assert set(got) == {e["ada"], e["done"], e["future"]}
     ada = got[e["ada"]]
@@ -141,7 +143,7 @@ async def test_officer_totals_json_and_csv(client, world):
     r = await client.get(url, headers=h["officer"])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["compact"] == "c1" and body["as_of"] == TODAY.isoformat()
+    assert body["compact"] == "c1" and body["as_of"] == _today().isoformat()
     rows = {p["production_title"]: p for p in body["productions"]}
     # Harbour (EUR 300k): camera rule [0] needs 1 and editing rule [2] needs 1; Ada's two current or future
     # camera placements, her finished one and Tia count (Gus's grip placement has no rule); Ada's 55,000 is
@@ -250,7 +252,7 @@ def test_totals_csv_neutralises_formulas():
     )
     report = ApprenticeshipTotals(
         compact="c1",
-        as_of=TODAY,
+        as_of=_today(),
         productions=[row],
         totals=TotalsSum(productions=1, required=1, filled=0, unpaid=0, overdue_commitments=0),
     )
