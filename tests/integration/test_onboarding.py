@@ -267,6 +267,19 @@ async def test_a_password_change_ends_every_earlier_token(client, scenario):
     assert (await client.post("/api/v1/me/password", json=change)).status_code == 401
 
 
+async def test_a_password_change_ends_the_browser_sessions_signed_in_before(client, scenario):
+    from tests.integration.test_pages import sign_in as sign_in_page
+
+    ada = await scenario.user("ada@example.org")
+    assert (await sign_in_page(client, "ada@example.org")).status_code == 303
+    assert (await client.get("/my/contracts")).status_code == 200
+    change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert (await client.post("/api/v1/me/password", json=change, headers=ada.headers)).status_code == 200
+    assert (await client.get("/my/contracts")).status_code == 303  # to the sign-in page
+    assert (await sign_in_page(client, "ada@example.org", NEW_PASSWORD)).status_code == 303
+    assert (await client.get("/my/contracts")).status_code == 200
+
+
 async def test_a_reset_link_sets_a_new_password_once(client, scenario):
     ada = await scenario.user("ada@example.org")
     for _ in range(2):
