@@ -24,14 +24,26 @@ from contracts.schemas import (
     VoidRequest,
 )
 from guild.domain.errors import Conflict, Forbidden
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import ContractStatus
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import IdempotencyKey, SlugParam
 from guild.web.problems import documented
 from guild.web.security import org_role_guard
 
 Req = Request[Principal, Any, Any]
 StatusFilter = Annotated[ContractStatus | None, QueryParameter(description="only contracts of this status")]
+PersonFilter = Annotated[
+    UUID | None, QueryParameter(required=False, description="only contracts engaging this person (their user id)")
+]
+EngagementFilter = Annotated[
+    UUID | None, QueryParameter(required=False, description="only contracts of this engagement")
+]
+
+
+def _by_issue(contract: ContractRead) -> tuple[int, str]:
+    return (instant(contract.issued_at), ident(contract.id))
 
 
 def _pdf_response(data: bytes, digest: str, name: str) -> Response[bytes]:
@@ -48,19 +60,21 @@ class ContractController(Controller):
 
     @get(
         "/clauses",
+        response_headers=PAGE_HEADERS,
         summary="The clause library: each clause, its versions and its parameter schema",
         operation_id="listClauseLibrary",
     )
-    async def clause_library(self) -> list[ClauseInfo]:
+    async def clause_library(self, request: Req, page: Page) -> Response[list[ClauseInfo]]:
         """The clause library contracts are built from: each clause, its versions, and the JSON Schema of each
         version's parameters."""
-        return service.library()
+        return paged(request, page, service.library(), lambda c: (c.key, c.version))
 
     @post(
         "/organizations/{slug:str}/clauses",
         guards=[org_role_guard],
         opt={
             "org_roles": (Role.officer,),
+            "location": "/api/v1/organizations/{organization}/clauses/{key}/versions/{version}",
             "examples": {
                 "A guild's clause: transport after night shoots": examples.CUSTOM_CLAUSE,
                 "A company's side letter on scan days": examples.SIDE_LETTER,
@@ -79,15 +93,35 @@ class ContractController(Controller):
 
     @get(
         "/organizations/{slug:str}/clauses",
+        response_headers=PAGE_HEADERS,
         summary="An organisation's plain-text clauses: for its members, and for the parties (and bound productions' "
         "companies) of compacts it convened or approved; production companies' clauses for their members only",
         operation_id="listCustomClauses",
     )
-    async def custom_clauses(self, request: Req, slug: FromPath[SlugParam]) -> list[CustomClauseRead]:
+    async def custom_clauses(
+        self, request: Req, slug: FromPath[SlugParam], page: Page
+    ) -> Response[list[CustomClauseRead]]:
         """An organisation's plain-text clauses, every version. Its members see them; so do the parties of compacts
         it convened or approved and the companies of productions bound to those. A production company's clauses are
         for its own members only."""
-        return await service.list_custom_clauses(request.user, slug)
+        rows = await service.list_custom_clauses(request.user, slug)
+        return paged(request, page, rows, lambda c: (c.key, c.version))
+
+    @get(
+        "/organizations/{slug:str}/clauses/{key:str}/versions/{version:int}",
+        summary="One version of an organisation's plain-text clause (whoever may read its clauses)",
+        operation_id="getCustomClause",
+    )
+    async def custom_clause(
+        self,
+        request: Req,
+        slug: FromPath[SlugParam],
+        key: Annotated[str, Parameter(max_length=100, description="the clause's key")],
+        version: Annotated[int, Parameter(ge=1, le=2**31 - 1, description="the clause's version")],
+    ) -> CustomClauseRead:
+        """One version of an organisation's plain-text clause (where a new clause's Location points), for whoever
+        may read the organisation's clauses."""
+        return await service.get_custom_clause(request.user, slug, key, version)
 
     @post(
         "/compacts/{slug:str}/versions/{number:int}/clause-reviews",
@@ -108,15 +142,17 @@ class ContractController(Controller):
 
     @get(
         "/compacts/{slug:str}/versions/{number:int}/clause-reviews",
+        response_headers=PAGE_HEADERS,
         summary="Custom clauses reviewed against this version's terms",
         operation_id="listClauseReviews",
     )
     async def clause_reviews(
-        self, request: Req, slug: FromPath[SlugParam], number: FromPath[int]
-    ) -> list[ClauseReviewRead]:
+        self, request: Req, slug: FromPath[SlugParam], number: FromPath[int], page: Page
+    ) -> Response[list[ClauseReviewRead]]:
         """The reviews of custom clauses against this compact version's terms: which clause, which term, by whom and
         with what note."""
-        return await service.list_clause_reviews(request.user, slug, number)
+        rows = await service.list_clause_reviews(request.user, slug, number)
+        return paged(request, page, rows, lambda r: (r.organization, r.key, r.version, r.term_path))
 
     @post(
         "/productions/{production_id:uuid}/contracts/preview",
@@ -141,7 +177,10 @@ class ContractController(Controller):
             200: ResponseSpec(ContractRead, description="Already issued under this Idempotency-Key: that contract")
         },
         summary="Issue a compliant contract (422 itemises every violation); Idempotency-Key makes retries safe",
-        opt={"examples": {"A performer contract with replica consent": examples.CONTRACT_REQUEST}},
+        opt={
+            "location": "/api/v1/contracts/{id}",
+            "examples": {"A performer contract with replica consent": examples.CONTRACT_REQUEST},
+        },
         operation_id="issueContract",
     )
     async def issue(
@@ -162,25 +201,36 @@ class ContractController(Controller):
 
     @get(
         "/productions/{production_id:uuid}/contracts",
+        response_headers=PAGE_HEADERS,
         summary="The production's contracts: live (issued) and past (void, superseded); ?status= one of them",
         operation_id="listProductionContracts",
     )
     async def production_contracts(
-        self, request: Req, production_id: FromPath[UUID], status: StatusFilter = None
-    ) -> list[ContractRead]:
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        page: Page,
+        status: StatusFilter = None,
+        person: PersonFilter = None,
+        engagement: EngagementFilter = None,
+    ) -> Response[list[ContractRead]]:
         """The production's contracts, live (issued) and past (void or superseded), for its company's producers and
-        officers; `?status=` narrows to one status."""
-        return await service.list_for_production(request.user, production_id, status)
+        officers; `?status=`, `?person=` (a user id) and `?engagement=` narrow them."""
+        rows = await service.list_for_production(
+            request.user, production_id, status, person=person, engagement=engagement
+        )
+        return paged(request, page, rows, _by_issue)
 
     @get(
         "/me/contracts",
+        response_headers=PAGE_HEADERS,
         summary="Contracts that engage you: live and past; ?status= one of them",
         operation_id="listMyContracts",
     )
-    async def my_contracts(self, request: Req, status: StatusFilter = None) -> list[ContractRead]:
+    async def my_contracts(self, request: Req, page: Page, status: StatusFilter = None) -> Response[list[ContractRead]]:
         """Contracts of the engagements linked to the signed-in account, live and past; `?status=` narrows to one
         status."""
-        return await service.list_mine(request.user, status)
+        return paged(request, page, await service.list_mine(request.user, status), _by_issue)
 
     @get(
         "/contracts/{contract_id:uuid}",

@@ -175,6 +175,14 @@ async def list_custom_clauses(principal: Principal, slug: str) -> list[CustomCla
     return [CustomClauseRead(**r) for r in rows]
 
 
+async def get_custom_clause(principal: Principal, slug: str, key: str, version: int) -> CustomClauseRead:
+    """One version of an organisation's clause, for whoever may read its clauses (404 otherwise)."""
+    for clause in await list_custom_clauses(principal, slug):
+        if clause.key == key and clause.version == version:
+            return clause
+    raise NotFound(f"clause {key!r} version {version} not found")
+
+
 # --- reviews of custom clauses against the terms they touch ----------------------------------------
 
 _REVIEWS = Prepared(
@@ -828,14 +836,24 @@ async def get_pdf(principal: Principal, contract_id: UUID) -> tuple[bytes, str]:
 
 
 async def list_for_production(
-    principal: Principal, production_id: UUID, status: ContractStatus | None = None
+    principal: Principal,
+    production_id: UUID,
+    status: ContractStatus | None = None,
+    *,
+    person: UUID | None = None,
+    engagement: UUID | None = None,
 ) -> list[ContractRead]:
-    """Every contract of the production, live and past (void, superseded), oldest first; or those of one status."""
+    """Every contract of the production, live and past (void, superseded), oldest first; or those of one status,
+    of one person (user id of the engaged member) or of one engagement."""
     async with read_tx():
         await production_row(principal, production_id)
         query = _contract_query().where(Contract.production == production_id)
         if status is not None:
             query = query.where(Contract.status == status.value)
+        if person is not None:
+            query = query.where(Contract.engagement.user == person)
+        if engagement is not None:
+            query = query.where(Contract.engagement == engagement)
         rows = await query.order_by(Contract.issued_at)
         return await _reads([r for r in rows if _may_read(principal, r)])
 

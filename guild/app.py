@@ -7,6 +7,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 
 from guild.infra.settings import Settings, get_settings
 from guild.plugin import GuildCore
+from guild.web.conventions import conditional_get
 from guild.web.observability import request_id_middleware
 
 
@@ -19,8 +20,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[GuildCore(settings), PydanticPlugin(validate_strict=None)],  # type: ignore[arg-type]  # typed bool
         request_max_body_size=settings.max_body_bytes,
     )
+    # HEAD, ETag and If-None-Match outside routing, so that HEAD reaches every GET handler (guild.web.conventions).
     # The request id and the access-log line wrap the whole application, not only the routes' middleware
     # stacks: requests refused before a route runs (no such route, 405, the authentication middleware's 401)
     # get their line and X-Request-ID too.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(conditional_get(app.asgi_handler))
     return app

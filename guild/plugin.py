@@ -20,9 +20,11 @@ from guild.infra.settings import Settings
 from guild.pages import configure_pages, swagger_ui
 from guild.routes import route_handlers
 from guild.web.bodies import GuildRequest
+from guild.web.conventions import conventions_middleware
 from guild.web.metrics import metrics_controller
 from guild.web.observability import quiet_server_access_log, structlog_config
 from guild.web.openapi import ApiDocumentation, AuthRule
+from guild.web.paging import page_request
 from guild.web.problems import problem_details_config
 from guild.web.security import TokenIssuer, make_jwt_auth
 from scheduler.runs import LeaseTiming
@@ -55,6 +57,8 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         )
         app_config.dependencies["pdf_renderer"] = Provide(lambda: renderer, sync_to_thread=False, use_cache=True)
         app_config.dependencies["token_issuer"] = Provide(lambda: issuer, sync_to_thread=False, use_cache=True)
+        app_config.dependencies["page"] = Provide(page_request, sync_to_thread=False)  # ?limit=&cursor= of lists
+        app_config.state["public_base_url"] = settings.public_base_url  # next links and Location headers
         app_config.openapi_config = OpenAPIConfig(
             title="guild API",
             version=__version__,
@@ -66,6 +70,7 @@ class GuildCore(InitPluginProtocol, CLIPluginProtocol):
         app_config = configure_pages(app_config, settings)  # HTML pages for people, beside the API
         app_config.request_class = GuildRequest  # JSON bodies: depth limit, clear 400s for undecodable bytes
         app_config = jwt_auth.on_app_init(app_config)
+        app_config.middleware.append(conventions_middleware)  # after auth: unknown query 400, 415, Location
         app_config.plugins.append(ApiDocumentation(AuthRule.of(jwt_auth)))  # problem responses, public routes
         app_config = ProblemDetailsPlugin(problem_details_config()).on_app_init(app_config)
         app_config = StructlogPlugin(structlog_config(settings.log_level)).on_app_init(app_config)

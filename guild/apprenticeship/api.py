@@ -13,8 +13,10 @@ from guild.apprenticeship import calendar, examples, queries, service
 from guild.apprenticeship.schemas import PreviewRead, PreviewRequest
 from guild.domain.errors import Conflict, Forbidden
 from guild.domain.principal import Principal
+from guild.domain.statuses import CommitmentStatus
 from guild.infra.settings import get_settings
 from guild.productions import commitments
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 
@@ -86,15 +88,24 @@ class ApprenticeshipController(Controller):
 
     @get(
         "/productions/{production_id:uuid}/commitments",
+        response_headers=PAGE_HEADERS,
         summary="A production's apprenticeship commitments (its company's producers and officers; party officers of a bound compact)",
         operation_id="listCommitments",
     )
     async def production_commitments(
-        self, request: Req, production_id: FromPath[UUID]
-    ) -> list[commitments.CommitmentRead]:
+        self,
+        request: Req,
+        production_id: FromPath[UUID],
+        page: Page,
+        status: Annotated[
+            CommitmentStatus | None, QueryParameter(required=False, description="only commitments of this status")
+        ] = None,
+    ) -> Response[list[commitments.CommitmentRead]]:
         """The production's apprenticeship commitments (skills plan, placement plan ...): due date from the shoot
         dates and working calendar, and whether open, done or withdrawn."""
-        return await commitments.list_commitments(request.user, production_id)
+        rows = await commitments.list_commitments(request.user, production_id)
+        rows = [c for c in rows if status is None or c.status == status]
+        return paged(request, page, rows, lambda c: (c.due_date.isoformat(), c.production_title, c.key, str(c.id)))
 
     @post(
         "/productions/{production_id:uuid}/commitments/{commitment_id:uuid}/done",
@@ -147,6 +158,7 @@ class ApprenticeshipController(Controller):
     @post(
         "/me/calendar-token",
         status_code=201,
+        opt={"location": "/api/v1/calendar/{token}/me.ics"},
         summary="Create or replace your calendar feed token (the old feed URLs stop working); returns the feed URLs",
         operation_id="createCalendarToken",
     )

@@ -24,6 +24,7 @@ from guild.compacts.schemas import (
 from guild.compacts.terms import terms_json_schema
 from guild.domain.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 from guild.domain.principal import Principal
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import MAX_VERSION_NUMBER, SlugParam, VersionNumber
 from guild.web.problems import documented
 from guild.web.responses import encoded
@@ -60,7 +61,10 @@ class CompactController(Controller):
         "/",
         raises=documented(Forbidden, Conflict),
         summary="Convene a compact: its parties and the first draft of its terms (convening officers)",
-        opt={"examples": {"A three-party compact with complete terms": examples.COMPACT_CREATE}},
+        opt={
+            "location": "/api/v1/compacts/{slug}",
+            "examples": {"A three-party compact with complete terms": examples.COMPACT_CREATE},
+        },
         operation_id="createCompact",
     )
     async def create(self, request: Req, data: JSONBody[CompactCreate]) -> CompactRead:
@@ -71,13 +75,14 @@ class CompactController(Controller):
 
     @get(
         "/",
+        response_headers=PAGE_HEADERS,
         summary="Compacts you are party to, and every compact with a proposed or ratified version",
         operation_id="listCompacts",
     )
-    async def list_compacts(self, request: Req) -> list[CompactRead]:
+    async def list_compacts(self, request: Req, page: Page) -> Response[list[CompactRead]]:
         """Compacts the caller's organisations are party to (drafts included), and every compact that has a proposed
         or ratified version."""
-        return await queries.list_compacts(request.user)
+        return paged(request, page, await queries.list_compacts(request.user), lambda c: (c.slug,))
 
     @get("/terms-schema", summary="JSON Schema of the compact terms document", operation_id="getTermsSchema")
     async def terms_schema(self) -> dict[str, Any]:
@@ -146,10 +151,11 @@ class CompactController(Controller):
         raises=documented(Forbidden, Conflict),
         summary="Approve or reject for a party you are an officer of",
         opt={
+            "location": "/api/v1/compacts/{slug}/versions/{number}",
             "examples": {
                 "Approve for a party": examples.DECISION_APPROVE,
                 "Reject for a party, with the reason": examples.DECISION_REJECT,
-            }
+            },
         },
         operation_id="decideVersion",
     )
@@ -181,10 +187,11 @@ class CompactController(Controller):
         raises=documented(Forbidden, Conflict),
         summary="Draft an amendment of the version in force",
         opt={
+            "location": "/api/v1/compacts/{slug}/versions/{number}",
             "examples": {
                 "Amend with new terms": examples.AMENDMENT_CREATE,
                 "Start from a copy of the terms in force": examples.AMENDMENT_COPY,
-            }
+            },
         },
         operation_id="amendCompact",
     )

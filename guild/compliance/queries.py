@@ -7,6 +7,7 @@ cites every compact requiring it) of every production bound to it; nobody else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from guild.domain.errors import NotFound
 from guild.domain.principal import Principal, Role
 from guild.domain.values import Out
 from guild.infra.db import in_list, read_tx
+from guild.infra.paging import keyset
 from guild.infra.tables import Compact, CompactParty, ComplianceRun, Finding, ProductionBinding
 from guild.productions.queries import production_row
 
@@ -90,7 +92,41 @@ def _cited_by(compacts: list[UUID]) -> WhereRaw:
     )
 
 
-async def production_findings(principal: Principal, production_id: UUID, status: str | None) -> list[FindingRead]:
+@dataclass(frozen=True)
+class FindingFilter:
+    """What a list of findings may be narrowed to (each unset: any)."""
+
+    status: str | None = None
+    severity: str | None = None
+    rule: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    after: tuple[datetime, UUID] | None = None  # keyset paging on (first_seen_at, id): limit + 1 rows
+    limit: int | None = None
+
+    def apply(self, query: Any) -> Any:
+        if self.status:
+            query = query.where(Finding.status == self.status)
+        if self.severity:
+            query = query.where(Finding.severity == self.severity)
+        if self.rule:
+            query = query.where(Finding.rule == self.rule)
+        if self.due_before is not None:
+            query = query.where(Finding.due_at < self.due_before)
+        if self.due_after is not None:
+            query = query.where(Finding.due_at > self.due_after)
+        if self.limit is None:
+            return query.order_by(Finding.first_seen_at)
+        return keyset(query, Finding.first_seen_at, Finding.id, self.after, self.limit, descending=False)
+
+
+def _filter_of(status: str | FindingFilter | None) -> FindingFilter:
+    return status if isinstance(status, FindingFilter) else FindingFilter(status=status)
+
+
+async def production_findings(
+    principal: Principal, production_id: UUID, status: str | FindingFilter | None
+) -> list[FindingRead]:
     async with read_tx():
         query = Finding.select(*_FINDING_COLUMNS).where(Finding.production == production_id)
         try:
@@ -106,9 +142,8 @@ async def production_findings(principal: Principal, production_id: UUID, status:
             if not visible:
                 raise
             query = query.where(_cited_by(visible))
-        if status:
-            query = query.where(Finding.status == status)
-        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+        query = _filter_of(status).apply(query)
+        rows = await query.output(load_json=True)
     return [FindingRead(**r) for r in rows]
 
 
@@ -119,13 +154,12 @@ async def _compact_for_party_officer(principal: Principal, slug: str) -> dict[st
     return compact
 
 
-async def compact_findings(principal: Principal, slug: str, status: str | None) -> list[FindingRead]:
+async def compact_findings(principal: Principal, slug: str, status: str | FindingFilter | None) -> list[FindingRead]:
     async with read_tx():
         compact = await _compact_for_party_officer(principal, slug)
         query = Finding.select(*_FINDING_COLUMNS).where(_cited_by([compact["id"]]))
-        if status:
-            query = query.where(Finding.status == status)
-        rows = await query.order_by(Finding.first_seen_at).output(load_json=True)
+        query = _filter_of(status).apply(query)
+        rows = await query.output(load_json=True)
     return [FindingRead(**r) for r in rows]
 
 
@@ -160,9 +194,16 @@ async def production_runs(principal: Principal, production_id: UUID) -> list[Run
             await ComplianceRun.select(*_RUN_COLUMNS)
             .where(condition)
             .order_by(ComplianceRun.started_at, ascending=False)
-            .limit(200)
         )
     return [RunRead(**r) for r in rows]
+
+
+async def production_run(principal: Principal, production_id: UUID, run_id: UUID) -> RunRead:
+    """One run of a production's history (404 when not in it, or the production is not the caller's)."""
+    for run in await production_runs(principal, production_id):
+        if run.id == run_id:
+            return run
+    raise NotFound(f"compliance run {run_id} not found")
 
 
 async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
@@ -172,7 +213,6 @@ async def compact_runs(principal: Principal, slug: str) -> list[RunRead]:
             await ComplianceRun.select(*_RUN_COLUMNS)
             .where(ComplianceRun.compact == compact["id"])
             .order_by(ComplianceRun.started_at, ascending=False)
-            .limit(200)
         )
     return [RunRead(**r) for r in rows]
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.domain.errors import Conflict, NotFound
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.orgs import examples, invitations, queries, service
 from guild.orgs.schemas import (
@@ -20,11 +21,17 @@ from guild.orgs.schemas import (
     OrganizationRead,
     OrgKind,
 )
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import LinkToken, SlugParam
 from guild.web.problems import documented
 from guild.web.security import admin_guard, org_role_guard
 
 Req = Request[Principal, Any, Any]
+
+
+def _by_created(row: Any) -> tuple[int, str]:
+    """Oldest first: the order of lists of rows with a creation time and an id."""
+    return (instant(row.created_at), ident(row.id))
 
 
 class OrganizationController(Controller):
@@ -36,6 +43,7 @@ class OrganizationController(Controller):
         "/",
         opt={
             "admin": True,
+            "location": "/api/v1/organizations/{slug}",
             "examples": {
                 "A performers' guild": examples.ORGANIZATION_GUILD,
                 "A production company": examples.ORGANIZATION_COMPANY,
@@ -50,11 +58,13 @@ class OrganizationController(Controller):
         is its permanent URL name; 409 when it is taken. Roles in it are then offered by invitation."""
         return await service.create_organization(data, actor_id=request.user.id)
 
-    @get("/", summary="List organisations", operation_id="listOrganizations")
-    async def list_organizations(self, kind: FromQuery[OrgKind | None] = None) -> list[OrganizationRead]:
+    @get("/", response_headers=PAGE_HEADERS, summary="List organisations", operation_id="listOrganizations")
+    async def list_organizations(
+        self, request: Req, page: Page, kind: FromQuery[OrgKind | None] = None
+    ) -> Response[list[OrganizationRead]]:
         """Every organisation, optionally only those of one kind (`?kind=production_company`). Organisations are
         public facts: any signed-in account may list them."""
-        return await queries.list_organizations(kind)
+        return paged(request, page, await queries.list_organizations(kind), lambda o: (o.slug,))
 
     @get("/{slug:str}", summary="One organisation", operation_id="getOrganization")
     async def get_organization(self, slug: FromPath[SlugParam]) -> OrganizationRead:
@@ -64,13 +74,17 @@ class OrganizationController(Controller):
     @get(
         "/{slug:str}/members",
         opt={"org_roles": tuple(Role)},
+        response_headers=PAGE_HEADERS,
         summary="Members of an organisation (its members)",
         operation_id="listMembers",
     )
-    async def members(self, slug: FromPath[SlugParam]) -> list[MembershipRead]:
-        """Everyone holding a role in the organisation, one entry per person and role. Only its members see them;
-        anyone else gets 404."""
-        return await queries.list_members(slug)
+    async def members(
+        self, request: Req, slug: FromPath[SlugParam], page: Page, role: FromQuery[Role | None] = None
+    ) -> Response[list[MembershipRead]]:
+        """Everyone holding a role in the organisation, one entry per person and role (`?role=` one role). Only its
+        members see them; anyone else gets 404."""
+        rows = [m for m in await queries.list_members(slug) if role is None or m.role == role]
+        return paged(request, page, rows, _by_created)
 
     @post(
         "/{slug:str}/members",
@@ -103,12 +117,15 @@ class OrganizationController(Controller):
     @get(
         "/{slug:str}/invitations",
         opt={"org_roles": (Role.officer,)},
+        response_headers=PAGE_HEADERS,
         summary="Pending invitations (officers)",
         operation_id="listInvitations",
     )
-    async def list_invitations(self, slug: FromPath[SlugParam]) -> list[InvitationRead]:
+    async def list_invitations(
+        self, request: Req, slug: FromPath[SlugParam], page: Page
+    ) -> Response[list[InvitationRead]]:
         """Roles the organisation's officers have offered and nobody has accepted or declined yet."""
-        return await invitations.list_for_organization(slug)
+        return paged(request, page, await invitations.list_for_organization(slug), _by_created)
 
     @delete(
         "/{slug:str}/invitations/{invitation_id:uuid}",
@@ -140,10 +157,15 @@ class MyInvitationController(Controller):
     path = "/api/v1/me/invitations"
     tags = ["organizations"]
 
-    @get("/", summary="Roles offered to my e-mail address, pending my answer", operation_id="listMyInvitations")
-    async def mine(self, request: Req) -> list[InvitationRead]:
+    @get(
+        "/",
+        response_headers=PAGE_HEADERS,
+        summary="Roles offered to my e-mail address, pending my answer",
+        operation_id="listMyInvitations",
+    )
+    async def mine(self, request: Req, page: Page) -> Response[list[InvitationRead]]:
         """Roles organisations have offered to the e-mail address of the signed-in account, waiting for its answer."""
-        return await invitations.list_mine(request.user)
+        return paged(request, page, await invitations.list_mine(request.user), _by_created)
 
     @post(
         "/{invitation_id:uuid}/accept",

@@ -6,10 +6,12 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from guild.domain.errors import Conflict, Forbidden
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal
+from guild.domain.statuses import ProductionStatus
 from guild.productions import examples, imports, service
 from guild.productions.schemas import (
     DISCLOSURE_COLUMNS,
@@ -30,6 +32,7 @@ from guild.productions.schemas import (
     RosterImportResult,
 )
 from guild.web.openapi import csv_import_body
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.problems import documented
 from guild.web.responses import encoded
 
@@ -54,6 +57,11 @@ _DISCLOSURES_BODY = csv_import_body(
 )
 
 
+def _by_created(row: Any) -> tuple[int, str]:
+    """Oldest first: the order of lists of rows with a creation time and an id."""
+    return (instant(row.created_at), ident(row.id))
+
+
 class ProductionController(Controller):
     path = "/api/v1/productions"
     tags = ["productions"]
@@ -63,6 +71,7 @@ class ProductionController(Controller):
         raises=documented(Forbidden),
         summary="Register a production (producers of the company)",
         opt={
+            "location": "/api/v1/productions/{id}",
             "examples": {
                 "A feature film in pre-production": examples.PRODUCTION_CREATE,
                 "A short, budget in minor units": examples.PRODUCTION_CREATE_MINOR,
@@ -77,11 +86,17 @@ class ProductionController(Controller):
         return await service.create_production(request.user, data)
 
     @get(
-        "/", summary="Productions of the companies you produce for or are an officer of", operation_id="listProductions"
+        "/",
+        response_headers=PAGE_HEADERS,
+        summary="Productions of the companies you produce for or are an officer of",
+        operation_id="listProductions",
     )
-    async def list_productions(self, request: Req) -> list[ProductionRead]:
-        """Productions of the companies the caller produces for or is an officer of."""
-        return await service.list_productions(request.user)
+    async def list_productions(
+        self, request: Req, page: Page, status: FromQuery[ProductionStatus | None] = None
+    ) -> Response[list[ProductionRead]]:
+        """Productions of the companies the caller produces for or is an officer of (`?status=` one status)."""
+        rows = [p for p in await service.list_productions(request.user) if status is None or p.status == status]
+        return paged(request, page, rows, _by_created)
 
     @get("/{production_id:uuid}", summary="One production", operation_id="getProduction")
     async def get_production(self, request: Req, production_id: FromPath[UUID]) -> Response[ProductionRead]:
@@ -111,7 +126,10 @@ class ProductionController(Controller):
             200: ResponseSpec(ProductionRead, description="Already bound to an older version: moved to this one")
         },
         summary="Bind the production to a ratified compact version (a newer version of a bound compact moves it: 200)",
-        opt={"examples": {"Bind to a ratified compact version": examples.BINDING_CREATE}},
+        opt={
+            "location": "/api/v1/productions/{id}",
+            "examples": {"Bind to a ratified compact version": examples.BINDING_CREATE},
+        },
         operation_id="bindProduction",
     )
     async def bind(
@@ -128,10 +146,11 @@ class ProductionController(Controller):
         raises=documented(Forbidden, Conflict),
         summary="Add a crew or cast engagement (409: its external_ref is taken on this production)",
         opt={
+            "location": "/api/v1/productions/{production_id}/engagements/{id}",
             "examples": {
                 "A lead performer": examples.ENGAGEMENT_CREATE,
                 "A camera apprentice and their mentor": examples.ENGAGEMENT_APPRENTICE,
-            }
+            },
         },
         operation_id="addEngagement",
     )
@@ -181,16 +200,44 @@ class ProductionController(Controller):
     ) -> None:
         await service.remove_engagement(request.user, production_id, engagement_id)
 
-    @get("/{production_id:uuid}/engagements", summary="The production's engagements", operation_id="listEngagements")
-    async def engagements(self, request: Req, production_id: FromPath[UUID]) -> Response[list[EngagementRead]]:
-        """Every engagement of the production, with pay in minor units, major units and formatted."""
-        return encoded(service.ENGAGEMENT_READS, await service.list_engagements(request.user, production_id))
+    @get(
+        "/{production_id:uuid}/engagements/{engagement_id:uuid}",
+        summary="One engagement of the production",
+        operation_id="getEngagement",
+    )
+    async def get_engagement(
+        self, request: Req, production_id: FromPath[UUID], engagement_id: FromPath[UUID]
+    ) -> EngagementRead:
+        """One engagement of the production (where a new engagement's Location points), for those who may read the
+        production's engagements."""
+        return await service.get_engagement(request.user, production_id, engagement_id)
 
-    @get("/{production_id:uuid}/disclosures", summary="Asset disclosures per category", operation_id="listDisclosures")
-    async def disclosures(self, request: Req, production_id: FromPath[UUID]) -> list[DisclosureRead]:
+    @get(
+        "/{production_id:uuid}/engagements",
+        response_headers=PAGE_HEADERS,
+        summary="The production's engagements",
+        operation_id="listEngagements",
+    )
+    async def engagements(
+        self, request: Req, production_id: FromPath[UUID], page: Page
+    ) -> Response[list[EngagementRead]]:
+        """Every engagement of the production, with pay in minor units, major units and formatted."""
+        rows = await service.list_engagements(request.user, production_id)
+        return paged(request, page, rows, _by_created, adapter=service.ENGAGEMENT_READS)
+
+    @get(
+        "/{production_id:uuid}/disclosures",
+        response_headers=PAGE_HEADERS,
+        summary="Asset disclosures per category",
+        operation_id="listDisclosures",
+    )
+    async def disclosures(
+        self, request: Req, production_id: FromPath[UUID], page: Page
+    ) -> Response[list[DisclosureRead]]:
         """The production's AI disclosures: per asset category, how many assets and how many of them AI generated,
         with the tools used."""
-        return await service.list_disclosures(request.user, production_id)
+        rows = await service.list_disclosures(request.user, production_id)
+        return paged(request, page, rows, lambda d: (str(d.category),))
 
     @put(
         "/{production_id:uuid}/disclosures",

@@ -629,6 +629,14 @@ async def list_engagements(principal: Principal, production_id: UUID) -> list[En
     return ENGAGEMENT_READS.validate_python(rows)
 
 
+async def get_engagement(principal: Principal, production_id: UUID, engagement_id: UUID) -> EngagementRead:
+    """One engagement of a production the caller may read (404 otherwise, as for the production)."""
+    for engagement in await list_engagements(principal, production_id):
+        if engagement.id == engagement_id:
+            return engagement
+    raise NotFound(f"engagement {engagement_id} not found")
+
+
 # --- disclosures and bulk imports ------------------------------------------------------------------
 
 

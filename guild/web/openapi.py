@@ -14,6 +14,9 @@ schema :class:`Problem`) by rule, from the same facts the framework acts on:
 - **400** and **422** for routes with parameters or a body (Litestar validates them; 422 lists each
   field and rule, 400 when the request cannot be read at all);
 - **413** for routes that read a body (``data`` or ``body``): the request body limit;
+- **400** for every route (an unknown query parameter, :mod:`guild.web.conventions`), **415** for routes
+  that take a JSON body (``data``), **304** for GET routes (``If-None-Match``), with the ``ETag``,
+  ``Location`` (201 of routes with ``opt["location"]``) and ``WWW-Authenticate`` (401) headers;
 - other media types of the success response: ``opt={"also_returns": {"text/csv": "description"}}``;
 - examples of the request body: ``opt={"examples": {summary: value, ...}}`` (the values live in each feature's
   ``examples`` module, so the document and the tests that send them use the same objects); of the success
@@ -259,6 +262,7 @@ def problem_statuses(
     body: bool,
     opt: dict[str, Any],
     raises: Iterable[type[Exception]] | None,
+    json_body: bool = False,
 ) -> set[int]:
     """The problem statuses a route can answer with, by the rules in this module's docstring."""
     statuses = _declared_statuses(raises)
@@ -268,11 +272,26 @@ def problem_statuses(
         statuses.add(404)
     if opt.get("admin") or opt.get("org_roles"):
         statuses.add(403)
+    statuses.add(400)  # an unknown query parameter, on every route
     if path_params or parameters or body:
-        statuses.update((400, 422))
+        statuses.add(422)
     if body:
         statuses.add(413)
+    if json_body:
+        statuses.add(415)
     return statuses
+
+
+@dataclass(frozen=True)
+class _Conventions:
+    """What :mod:`guild.web.conventions` adds to a route's answers."""
+
+    get: bool = False
+    location: bool = False
+
+
+def _header(description: str) -> OpenAPIHeader:
+    return OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description=description)
 
 
 def example_name(summary: str) -> str:
@@ -341,7 +360,9 @@ def csv_import_body(
     )
 
 
-def _documented_operation(base: type[Operation], *, public: bool, opt: dict[str, Any]) -> type[Operation]:
+def _documented_operation(
+    base: type[Operation], *, public: bool, opt: dict[str, Any], conventions: _Conventions = _Conventions()
+) -> type[Operation]:
     """An Operation class that marks public routes as such, documents Retry-After, and adds the examples and
     the other media types the handler's ``opt`` gives (see the module docstring)."""
 
@@ -352,6 +373,7 @@ def _documented_operation(base: type[Operation], *, public: bool, opt: dict[str,
             if parent is not None:
                 parent()
             _document(self, public=public, opt=opt)
+            _document_conventions(self, conventions)
 
     DocumentedOperation.__name__ = DocumentedOperation.__qualname__ = f"Documented{base.__name__}"
     return DocumentedOperation
@@ -391,6 +413,28 @@ def _document(operation: Operation, *, public: bool, opt: dict[str, Any]) -> Non
             }
 
 
+def _document_conventions(operation: Operation, conventions: _Conventions) -> None:
+    responses = operation.responses if operation.responses is not None else {}
+    for status, response in responses.items():
+        if not isinstance(response, OpenAPIResponse):
+            continue
+        added: dict[str, Any] = {}
+        if status == "200" and conventions.get:
+            added["ETag"] = _header("the resource's tag: send it in If-None-Match to get 304 when unchanged")
+        if status == "201" and conventions.location:
+            added["Location"] = _header("URL of the created resource")
+        if status == "401":
+            added["WWW-Authenticate"] = _header('the scheme to authenticate with: Bearer realm="guild"')
+        if added:
+            response.headers = {**added, **(response.headers or {})}
+    if conventions.get and "304" not in responses:
+        responses["304"] = OpenAPIResponse(
+            description="Not modified: If-None-Match names the current ETag (no body)",
+            headers={"ETag": _header("the resource's current tag")},
+        )
+        operation.responses = responses
+
+
 class ApiDocumentation(ReceiveRoutePlugin):
     """Adds the problem responses and the security requirement of each route as the app registers it."""
 
@@ -418,10 +462,16 @@ class ApiDocumentation(ReceiveRoutePlugin):
                 body=bool({"data", "body"} & set(reserved)) or "request_body" in handler.opt,
                 opt=handler.opt,
                 raises=handler.raises,
+                json_body="data" in reserved and kwargs_model.expected_form_data is None,
             )
             # new objects, never in-place changes: a handler copy may share them with its original
             handler.responses = {
                 **{status: problem_response(status) for status in sorted(statuses)},
                 **(handler.responses or {}),
             }
-            handler.operation_class = _documented_operation(handler.operation_class, public=public, opt=handler.opt)
+            handler.operation_class = _documented_operation(
+                handler.operation_class,
+                public=public,
+                opt=handler.opt,
+                conventions=_Conventions(get="GET" in handler.http_methods, location="location" in handler.opt),
+            )

@@ -22,14 +22,21 @@ def documented(*errors: type[GuildError] | type[HTTPException]) -> list[type[HTT
     return cast(list[type[HTTPException]], list(errors))
 
 
+# RFC 9110 §15.5.2 / RFC 6750 §3: every 401 names the scheme that would succeed
+WWW_AUTHENTICATE = 'Bearer realm="guild"'
+
+
 def _guild_to_problem(exc: GuildError) -> ProblemDetailsException:
     retry_after = exc.retry_after
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return ProblemDetailsException(
         detail=exc.detail,
         status_code=exc.status_code,
         title=exc.title,
         type_=exc.type,
-        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+        headers=headers or None,
         extra=exc.extra or None,
     )
 
@@ -98,7 +105,7 @@ def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
         type_=PROBLEM_BASE + _HTTP_SLUGS.get(status, "http-error"),
         title=exc.detail,
         detail=exc.detail,
-        headers=exc.headers,
+        headers={**(exc.headers or {}), "WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else exc.headers,
         extra=exc.extra if isinstance(exc.extra, dict) else None,
     )
 

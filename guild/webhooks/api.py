@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from guild.domain.errors import Conflict
+from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.domain.statuses import DeliveryStatus
+from guild.web.paging import PAGE_HEADERS, Page, paged
 from guild.web.params import SlugParam
 from guild.web.problems import documented
 from guild.web.security import org_role_guard
 from guild.webhooks import examples, queries, service
-from guild.webhooks.queries import MAX_DELIVERIES
 from guild.webhooks.schemas import DeliveryRead, EndpointCreate, EndpointCreated, EndpointRead
 
 Req = Request[Principal, Any, Any]
@@ -30,6 +31,7 @@ class WebhookController(Controller):
         "/",
         opt={
             **_OFFICERS,
+            "location": "/api/v1/organizations/{slug}/webhooks/{id}",
             "examples": {"The guild's event receiver": examples.ENDPOINT_CREATE},
             "response_examples": {"The endpoint and its secret, shown once": examples.ENDPOINT_CREATED},
         },
@@ -47,12 +49,24 @@ class WebhookController(Controller):
     @get(
         "/",
         opt=_OFFICERS,
+        response_headers=PAGE_HEADERS,
         summary="Webhook endpoints of the organisation (officers; secrets are never listed)",
         operation_id="listWebhookEndpoints",
     )
-    async def list_endpoints(self, slug: FromPath[SlugParam], request: Req) -> list[EndpointRead]:
+    async def list_endpoints(self, slug: FromPath[SlugParam], request: Req, page: Page) -> Response[list[EndpointRead]]:
         """The organisation's webhook endpoints, active or not; secrets are never shown again."""
-        return await queries.list_endpoints(request.user, slug)
+        rows = await queries.list_endpoints(request.user, slug)
+        return paged(request, page, rows, lambda e: (instant(e.created_at), ident(e.id)))
+
+    @get(
+        "/{endpoint_id:uuid}",
+        opt=_OFFICERS,
+        summary="One webhook endpoint of the organisation (officers)",
+        operation_id="getWebhookEndpoint",
+    )
+    async def get_endpoint(self, slug: FromPath[SlugParam], endpoint_id: FromPath[UUID], request: Req) -> EndpointRead:
+        """One of the organisation's webhook endpoints (where a new endpoint's Location points); never its secret."""
+        return await queries.get_endpoint(request.user, slug, endpoint_id)
 
     @post(
         "/{endpoint_id:uuid}/deactivate",
@@ -72,6 +86,7 @@ class WebhookController(Controller):
     @get(
         "/deliveries",
         opt=_OFFICERS,
+        response_headers=PAGE_HEADERS,
         summary="Delivery log of the organisation's endpoints, newest first (officers)",
         operation_id="listWebhookDeliveries",
     )
@@ -79,9 +94,10 @@ class WebhookController(Controller):
         self,
         slug: FromPath[SlugParam],
         request: Req,
+        page: Page,
         status: FromQuery[DeliveryStatus | None] = None,
-        limit: FromQuery[Annotated[int, Parameter(ge=1, le=MAX_DELIVERIES)]] = 100,
-    ) -> list[DeliveryRead]:
+    ) -> Response[list[DeliveryRead]]:
         """The delivery log of the organisation's endpoints, newest first: event, attempts, next attempt, last HTTP
-        status or error; `?status=` and `?limit=` narrow it."""
-        return await queries.list_deliveries(request.user, slug, status, limit)
+        status or error; `?status=` narrows it."""
+        rows = await queries.list_deliveries(request.user, slug, status, page.limit, page.after_time_id())
+        return paged(request, page.first(), rows, lambda d: (instant(d.created_at), ident(d.id)), descending=True)

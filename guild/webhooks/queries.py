@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
+from guild.domain.errors import NotFound
 from guild.domain.principal import Principal
 from guild.domain.statuses import DeliveryStatus
 from guild.infra.db import read_tx
+from guild.infra.paging import keyset
 from guild.infra.tables import WebhookDelivery, WebhookEndpoint
 from guild.orgs.queries import get_organization_row
 from guild.webhooks.rules import require_officer
@@ -26,10 +31,22 @@ async def list_endpoints(principal: Principal, slug: str) -> list[EndpointRead]:
     return [EndpointRead(**r) for r in rows]
 
 
+async def get_endpoint(principal: Principal, slug: str, endpoint_id: UUID) -> EndpointRead:
+    """One endpoint of the organisation (officers); 404 when it is not one of its endpoints."""
+    for endpoint in await list_endpoints(principal, slug):
+        if endpoint.id == endpoint_id:
+            return endpoint
+    raise NotFound(f"webhook endpoint {endpoint_id} not found")
+
+
 async def list_deliveries(
-    principal: Principal, slug: str, status: DeliveryStatus | None = None, limit: int = 100
+    principal: Principal,
+    slug: str,
+    status: DeliveryStatus | None = None,
+    limit: int = 100,
+    after: tuple[datetime, UUID] | None = None,
 ) -> list[DeliveryRead]:
-    """The delivery log of the organisation's endpoints, newest first."""
+    """The delivery log of the organisation's endpoints, newest first: ``limit + 1`` rows after ``after``."""
     require_officer(principal, slug)
     async with read_tx():
         org = await get_organization_row(slug)
@@ -48,9 +65,6 @@ async def list_deliveries(
         ).where(WebhookDelivery.endpoint.organization == org["id"])
         if status is not None:
             query = query.where(WebhookDelivery.status == status.value)
-        rows = (
-            await query.order_by(WebhookDelivery.created_at, ascending=False)
-            .order_by(WebhookDelivery.id, ascending=False)
-            .limit(max(1, min(limit, MAX_DELIVERIES)))
-        )
+        limit = max(1, min(limit, MAX_DELIVERIES))
+        rows = await keyset(query, WebhookDelivery.created_at, WebhookDelivery.id, after, limit, descending=True)
     return [DeliveryRead(**r) for r in rows]

@@ -108,7 +108,7 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
             )
         )
         contract = ok(c.post(f"/api/v1/productions/{pid}/contracts", json=performer_request(actor)))
-        ok(c.post(f"/api/v1/productions/{pid}/compliance-checks"))
+        run = ok(c.post(f"/api/v1/productions/{pid}/compliance-checks"))["id"]
         commitment = ok(c.get(f"/api/v1/productions/{pid}/commitments"))[0]["id"]
         endpoint = ok(c.post("/api/v1/organizations/guild-a/webhooks", json={"url": "https://example.org/hook"}))["id"]
         ok(
@@ -123,6 +123,10 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
     return {
         "production_id": pid,
         "contract_id": contract["id"],
+        "engagement_id": actor,
+        "run_id": run,
+        "key": "custom.fair_credit",
+        "version": "1",
         "commitment_id": commitment,
         "endpoint_id": endpoint,
         "membership_id": extra,

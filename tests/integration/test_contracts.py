@@ -666,3 +666,27 @@ async def test_concurrent_supersessions_have_one_winner(client, world, productio
     assert [e["data"]["by"] for e in await audit_events("contract.superseded")] == [winner["id"]]
     live = await client.get(f"/api/v1/productions/{production['id']}/contracts?status=issued", headers=h["producer"])
     assert [c["id"] for c in live.json()] == [winner["id"]]
+
+
+async def test_an_issued_contract_has_a_location_and_lists_filter_by_person(client, world, production, scenario):
+    from guild.infra.settings import get_settings
+
+    h = world["h"]
+    r = await _issue(client, world, production)
+    assert r.status_code == 201, r.text
+    base = get_settings().public_base_url
+    assert r.headers["location"] == f"{base}/api/v1/contracts/{r.json()['id']}"
+    got = await client.get(r.headers["location"].removeprefix(base), headers=h["actor"])
+    assert got.status_code == 200 and got.json()["id"] == r.json()["id"]
+
+    url = f"/api/v1/productions/{production['id']}/contracts"
+    actor = str(scenario.ids["actor@example.org"])
+    other = str(scenario.ids["actor2@example.org"])
+    mine = (await client.get(url, params={"person": actor}, headers=h["producer"])).json()
+    assert [c["id"] for c in mine] == [r.json()["id"]]
+    assert (await client.get(url, params={"person": other}, headers=h["producer"])).json() == []
+    by_engagement = await client.get(url, params={"engagement": production["mentor"]}, headers=h["producer"])
+    assert by_engagement.json() == []
+    for bad in ("someone", "1"):
+        r = await client.get(url, params={"person": bad}, headers=h["producer"])
+        assert r.status_code in (400, 422) and "person" in {e["field"] for e in r.json()["errors"]}

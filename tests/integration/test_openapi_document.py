@@ -106,6 +106,7 @@ def _concrete(path: str) -> str:
     values = {
         "production_id": "00000000-0000-4000-8000-000000000000",
         "number": "1",
+        "version": "1",
         "production_file": "x.ics",
         "sha256": "0" * 64,
     }
