@@ -17,6 +17,7 @@ from guild.domain.principal import Principal
 from guild.domain.statuses import ProductionStatus
 from guild.infra.pdf import PdfRenderer
 from guild.infra.tables import User
+from guild.orgs.invitations import invite
 from guild.orgs.schemas import MembershipCreate, OrganizationCreate, OrgKind
 from guild.orgs.service import add_member, create_organization
 from guild.productions import service as productions
@@ -86,9 +87,19 @@ async def load_demo() -> list[tuple[str, str, str]]:
         for slug, role in roles:
             await add_member(slug, MembershipCreate(email=user.email, role=role), actor_id=admin.id)
         logins.append((user.email, PEOPLE_PASSWORD, ", ".join(f"{r} of {s}" for s, r in roles)))
+    await _demo_invitation()
     await _demo_compacts()
     await _demo_production()
     return logins
+
+
+INVITEE = f"new.crew@{DOMAIN}"
+"""An address without an account, invited by the VFX union's officer: the invitation link is in the outbox."""
+
+
+async def _demo_invitation() -> None:
+    officer = await _principal("officer.vfx")
+    await invite("vfx-crew-union", MembershipCreate(email=INVITEE, role="member"), actor_id=officer.id)
 
 
 async def _demo_compacts() -> None:

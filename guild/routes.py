@@ -14,7 +14,7 @@ from guild.compacts.api import CompactController
 from guild.compliance.api import ComplianceController
 from guild.domain.errors import PROBLEM_BASE
 from guild.infra.db import raw
-from guild.orgs.api import MyInvitationController, OrganizationController
+from guild.orgs.api import InvitationLinkController, MyInvitationController, OrganizationController
 from guild.productions.api import ProductionController
 from guild.web.problems import documented
 from guild.webhooks.api import WebhookController
@@ -84,4 +84,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
         ApprenticeshipPreviewController,
         ApprenticeshipController,
         MyInvitationController,
+        InvitationLinkController,
     ]

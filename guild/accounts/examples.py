@@ -37,3 +37,19 @@ ME: dict[str, Any] = {
         }
     ],
 }
+
+PASSWORD_CHANGE: dict[str, Any] = {
+    "current_password": "harbour lights at dawn",
+    "new_password": "a north sea swell at noon",
+}
+
+PASSWORD_RESET_REQUEST: dict[str, Any] = {"email": "aoife.byrne@screen-performers.example"}
+
+PASSWORD_RESET_CONFIRM: dict[str, Any] = {
+    "token": "Xq3vJ9mK2pL7nR4sT8wY1zA5bC6dE0fG-hI_jKlMnOp",
+    "password": "the tide comes in at six",
+}
+
+PASSWORD_RESET_REQUESTED: dict[str, Any] = {
+    "detail": "If an account has this e-mail address, a message with a password reset link is on its way."
+}

@@ -25,6 +25,8 @@ class Principal:
     is_admin: bool
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     org_ids: dict[str, UUID] = field(default_factory=dict)
+    credentials_version: int = 0
+    """Raised by each password change or reset; a token issued with an older value no longer signs in."""
 
     def has_role(self, org_slug: str, *roles: str) -> bool:
         return bool(self.roles.get(org_slug, frozenset()) & set(roles))

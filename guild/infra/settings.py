@@ -64,7 +64,8 @@ class Settings(BaseSettings):
         ge=0,
         le=300,
         description="How long a process keeps a signed-in user's roles between requests (0: load them every "
-        "request). Membership changes apply at once in the process that makes them, in others after this.",
+        "request). Membership and password changes apply at once in the process that makes them, in others after "
+        "this (a token issued before a password change keeps working there for at most this long).",
     )
     signin_window_seconds: int = Field(default=900, ge=1, le=86400, description="Window of the sign-in limits.")
     signin_attempts_per_address: int = Field(
@@ -72,6 +73,30 @@ class Settings(BaseSettings):
     )
     signin_failures_per_account: int = Field(
         default=10, ge=1, description="Wrong passwords one account (e-mail) may receive per window; then 429."
+    )
+    invitation_ttl_hours: int = Field(
+        default=7 * 24, ge=1, le=90 * 24, description="How long an e-mailed invitation link stays valid."
+    )
+    password_reset_ttl_minutes: int = Field(
+        default=60, ge=5, le=7 * 24 * 60, description="How long an e-mailed password reset link stays valid."
+    )
+    mail_limit_window_seconds: int = Field(
+        default=3600, ge=1, le=86400, description="Window of the invitation and password-reset request limits."
+    )
+    invitations_per_officer: int = Field(
+        default=100, ge=1, description="Invitations one officer may send per window; then 429."
+    )
+    invitations_per_address: int = Field(
+        default=200, ge=1, description="Invitations one client address may send per window; then 429."
+    )
+    reset_requests_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Password reset requests for one e-mail address per window (counted whether or not an account "
+        "has it); then 429.",
+    )
+    reset_requests_per_address: int = Field(
+        default=30, ge=1, description="Password reset requests one client address may make per window; then 429."
     )
     webhook_private_targets: bool = Field(
         default=False,

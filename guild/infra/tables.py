@@ -41,6 +41,9 @@ class User(Table, tablename="guild_user"):
     is_admin = Boolean(default=False)
     is_active = Boolean(default=True)
     created_at = Timestamptz()
+    # Raised by every password change or reset: bearer tokens carry the value they were issued with and stop
+    # working once it moves on.
+    credentials_version = Integer(default=0)
 
 
 class Organization(Table, tablename="organization"):
@@ -69,6 +72,20 @@ class MembershipInvitation(Table, tablename="membership_invitation"):
     email = Varchar(length=254, index=True)
     role = Varchar(length=16)
     invited_by = Varchar(length=64, null=True)
+    created_at = Timestamptz()
+    # The e-mailed link's token, stored only as its SHA-256 (hex); null for invitations made before links.
+    token_hash = Varchar(length=64, null=True, default=None, index=True)
+    expires_at = Timestamptz(null=True, default=None)
+
+
+class PasswordResetToken(Table, tablename="password_reset_token"):
+    """A single-use, expiring password reset link's token (only its SHA-256 is stored); a reset or a password
+    change deletes every token of the account."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, index=True)
+    expires_at = Timestamptz()
     created_at = Timestamptz()
 
 

@@ -4,13 +4,16 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from guild.domain.errors import Conflict
+from guild.domain.errors import Conflict, NotFound
 from guild.domain.paging import ident, instant
 from guild.domain.principal import Principal, Role
 from guild.orgs import examples, invitations, queries, service
 from guild.orgs.schemas import (
+    InvitationAccept,
+    InvitationPreview,
     InvitationRead,
     MembershipCreate,
     MembershipRead,
@@ -19,7 +22,7 @@ from guild.orgs.schemas import (
     OrgKind,
 )
 from guild.web.paging import PAGE_HEADERS, Page, paged
-from guild.web.params import SlugParam
+from guild.web.params import LinkToken, SlugParam
 from guild.web.problems import documented
 from guild.web.security import admin_guard, org_role_guard
 
@@ -94,17 +97,22 @@ class OrganizationController(Controller):
             "response_examples": {"A pending invitation": examples.INVITATION},
         },
         status_code=202,
-        raises=documented(Conflict),
-        summary="Offer a role to an e-mail address (officers); it becomes a membership when that account accepts",
+        raises=documented(Conflict, TooManyRequestsException),
+        summary="Invite an e-mail address to a role (officers); it becomes a membership when accepted",
         description="The answer is the same whether or not an account has the address: 202 with the pending "
-        "invitation (the same one again while it is pending). The person accepts at "
-        "POST /api/v1/me/invitations/{id}/accept. 409 when the address already holds the role here.",
+        "invitation (the same one again while its link is live). The address is e-mailed a single-use, expiring "
+        "link (GUILD_INVITATION_TTL_HOURS) to {public_base_url}/invitations/{token}, accepted at "
+        "POST /api/v1/invitations/{token}/accept (creating the account if the address has none); a signed-in "
+        "account may also accept at POST /api/v1/me/invitations/{id}/accept. Inviting again after the link expired "
+        "sends a new link. 409 when the address already holds the role here; 429 with Retry-After over the "
+        "per-officer or per-client-address limit.",
         operation_id="inviteMember",
     )
     async def add_member(
         self, slug: FromPath[SlugParam], data: JSONBody[MembershipCreate], request: Req
     ) -> InvitationRead:
-        return await invitations.invite(slug, data, actor_id=request.user.id)
+        client = request.client.host if request.client else None
+        return await invitations.invite(slug, data, actor_id=request.user.id, client=client)
 
     @get(
         "/{slug:str}/invitations",
@@ -122,7 +130,7 @@ class OrganizationController(Controller):
     @delete(
         "/{slug:str}/invitations/{invitation_id:uuid}",
         opt={"org_roles": (Role.officer,)},
-        summary="Withdraw a pending invitation (officers)",
+        summary="Withdraw a pending invitation (officers): its e-mailed link stops working",
         operation_id="withdrawInvitation",
     )
     async def withdraw_invitation(self, slug: FromPath[SlugParam], invitation_id: FromPath[UUID], request: Req) -> None:
@@ -173,3 +181,46 @@ class MyInvitationController(Controller):
     async def decline(self, invitation_id: FromPath[UUID], request: Req) -> None:
         """Declines an offered role; the invitation is removed and the officers no longer see it as pending."""
         await invitations.decline(request.user, invitation_id)
+
+
+class InvitationLinkController(Controller):
+    """Invitation links (public: the token in the e-mailed link is the credential)."""
+
+    path = "/api/v1/invitations"
+    tags = ["organizations"]
+
+    @get(
+        "/{invitation_token:str}",
+        opt={"public": True, "response_examples": {"A role for an existing account": examples.INVITATION_PREVIEW}},
+        operation_id="showInvitationLink",
+        raises=documented(NotFound),
+        summary="What an invitation link offers",
+        description="The organisation, role and address of a live link, and whether accepting needs a name and "
+        "password (no account has the address yet). Unknown, used, withdrawn and expired links: the same 404.",
+    )
+    async def preview(self, invitation_token: FromPath[LinkToken]) -> InvitationPreview:
+        return await invitations.preview(invitation_token)
+
+    @post(
+        "/{invitation_token:str}/accept",
+        opt={
+            "public": True,
+            "examples": {
+                "A new account with the role": examples.INVITATION_ACCEPT_NEW_ACCOUNT,
+                "The role for an existing account": examples.INVITATION_ACCEPT_EXISTING_ACCOUNT,
+            },
+        },
+        operation_id="acceptInvitationLink",
+        status_code=200,
+        raises=documented(NotFound, Conflict, TooManyRequestsException),
+        summary="Accept an invitation link: the role becomes a membership",
+        description="Works once. When no account has the address, `name` and `password` (the password policy of "
+        "new accounts) make one, which can then sign in; otherwise the role is added to the existing account and "
+        "both are ignored. Unknown, used, withdrawn and expired links: the same 404. A password sent counts against the "
+        "client address's sign-in attempts (429 with Retry-After).",
+    )
+    async def accept(
+        self, invitation_token: FromPath[LinkToken], data: JSONBody[InvitationAccept], request: Request[Any, Any, Any]
+    ) -> MembershipRead:
+        client = request.client.host if request.client else None
+        return await invitations.accept_link(invitation_token, data, client)

@@ -29,3 +29,15 @@ INVITATION: dict[str, Any] = {
     "status": "pending",
     "created_at": "2027-01-14T11:30:00Z",
 }
+
+INVITATION_ACCEPT_NEW_ACCOUNT: dict[str, Any] = {"name": "Luca Ferri", "password": "rushes at the lab by nine"}
+INVITATION_ACCEPT_EXISTING_ACCOUNT: dict[str, Any] = {}
+
+INVITATION_PREVIEW: dict[str, Any] = {
+    "organization": "screen-performers-guild",
+    "organization_name": "Screen Performers Guild",
+    "email": "hana.ito@performers.example",
+    "role": "member",
+    "expires_at": "2027-01-21T11:30:00Z",
+    "needs_password": False,
+}

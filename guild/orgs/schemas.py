@@ -8,7 +8,7 @@ from pydantic import EmailStr, Field
 
 from guild.domain.principal import Role
 from guild.domain.statuses import InvitationStatus
-from guild.domain.values import In, Name, Out, Slug
+from guild.domain.values import In, Name, Out, Password, Slug
 
 
 class OrgKind(StrEnum):
@@ -55,6 +55,30 @@ class InvitationRead(Out):
         default=InvitationStatus.pending.value, description="pending: accepted invitations become memberships"
     )
     created_at: datetime
+    expires_at: datetime | None = Field(
+        default=None, description="When the e-mailed link stops working (inviting the address again renews it)"
+    )
+
+
+class InvitationPreview(Out):
+    """What an invitation link offers, for whoever holds the link (the link went to ``email``)."""
+
+    organization: str
+    organization_name: str
+    email: str
+    role: Role
+    expires_at: datetime
+    needs_password: bool = Field(
+        description="true: no account has this address yet; accepting creates one with the name and password given"
+    )
+
+
+class InvitationAccept(In):
+    """Accepting by link: ``name`` and ``password`` make the account when the address has none (both required
+    then); for an existing account they are ignored and the role is added to it."""
+
+    name: Name | None = None
+    password: Password | None = None
 
 
 class MembershipRead(Out):

@@ -10,7 +10,7 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field
 
-from guild.accounts.service import authenticate
+from guild.accounts.service import sign_in
 from guild.domain.errors import TooManyRequests, Unauthorized
 from guild.domain.values import Text
 from guild.pages.render import page
@@ -50,7 +50,7 @@ class SignInController(Controller):
         client = request.client.host if request.client else None
         target = _safe_next(data.next)
         try:
-            user_id = await authenticate(data.email, data.password, client)
+            signed_in = await sign_in(data.email, data.password, client)
         except (Unauthorized, TooManyRequests) as exc:
             wait = exc.retry_after
             return page(
@@ -62,7 +62,7 @@ class SignInController(Controller):
                 email=data.email,
                 error=exc.detail,
             )
-        await start_session(request, user_id)
+        await start_session(request, signed_in.user_id, credentials_version=signed_in.credentials_version)
         return Redirect(path=target, status_code=303)
 
     @post("/signout", status_code=303)

@@ -17,6 +17,7 @@ from guild.domain.principal import Principal
 SESSION_COOKIE = "guild_session"
 _NEW_ID = "guild_new_session_id"
 _USER = "user_id"
+_CREDENTIALS = "credentials_version"  # the account's at sign-in: a password change or reset ends the session
 
 
 class SignInRequired(Exception):
@@ -63,13 +64,15 @@ def session_config(*, secure: bool) -> ServerSideSessionConfig:
     )
 
 
-async def start_session(request: Request[Any, Any, Any], user_id: UUID, session_key: str = SESSION_COOKIE) -> None:
+async def start_session(
+    request: Request[Any, Any, Any], user_id: UUID, session_key: str = SESSION_COOKIE, credentials_version: int = 0
+) -> None:
     """Signed in: drop whatever session the browser brought and store the user under a new id."""
     old = request.cookies.get(session_key)
     if old:
         await request.app.stores.get("sessions").delete(old)
     request.scope.setdefault("state", {})[_NEW_ID] = secrets.token_hex(32)
-    request.set_session({_USER: str(user_id)})
+    request.set_session({_USER: str(user_id), _CREDENTIALS: credentials_version})
 
 
 def end_session(request: Request[Any, Any, Any]) -> None:
@@ -86,6 +89,8 @@ async def current_principal(request: Request[Any, Any, Any]) -> Principal | None
     except ValueError:
         return None
     principal = await load_principal(user_id)
+    if principal is not None and request.session.get(_CREDENTIALS, 0) != principal.credentials_version:
+        principal = None  # the password changed since this session signed in
     request.state.principal = principal  # for an error page of this request (its handlers are synchronous)
     return principal
 

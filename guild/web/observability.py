@@ -78,7 +78,11 @@ def quiet_server_access_log() -> None:
     logging.captureWarnings(True)
 
 
-_FEED_TOKEN = re.compile(r"(/calendar/)[^/?#\s\"]+")
+# Secrets carried in paths: a calendar feed's token, an invitation link's and a password-reset link's token
+# (API and page routes); an invitation's UUID (``/me/invitations/{id}``) is not a secret and stays.
+_FEED_TOKEN = re.compile(
+    r"(/calendar/|/invitations/(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-)|/reset-password/)[^/?#\s\"]+"
+)
 
 
 class RedactFeedTokens(logging.Filter):

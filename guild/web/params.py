@@ -13,9 +13,14 @@ from litestar.params import HeaderParameter, Parameter
 
 from guild.domain.values import MAX_VERSION_NUMBER, SLUG_PATTERN
 
-__all__ = ["MAX_VERSION_NUMBER", "IdempotencyKey", "SlugParam", "VersionNumber"]
+__all__ = ["MAX_VERSION_NUMBER", "IdempotencyKey", "LinkToken", "SlugParam", "VersionNumber"]
+
+_LINK_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"  # guild.accounts.tokens.TOKEN_PATTERN (web may not import it)
 
 SlugParam = Annotated[str, Parameter(pattern=SLUG_PATTERN, max_length=64, description="a slug: a-z, 0-9 and -")]
+LinkToken = Annotated[
+    str, Parameter(pattern=_LINK_TOKEN_PATTERN, max_length=128, description="the token of an e-mailed link")
+]
 VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_VERSION_NUMBER, description="a version number of the compact")]
 # visible ASCII and spaces (RFC 9110 field values without obs-text); a key is stored with the contract
 IdempotencyKey = Annotated[

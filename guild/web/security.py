@@ -66,7 +66,10 @@ def make_jwt_auth(settings: Settings, load_principal: PrincipalLoader) -> JWTAut
             user_id = UUID(token.sub)
         except ValueError:
             return None
-        return await load_principal(user_id)
+        principal = await load_principal(user_id)
+        if principal is None or _credentials_version(token) != principal.credentials_version:
+            return None  # deactivated, or the password changed since the token was issued
+        return principal
 
     return JWTAuth[Principal](
         retrieve_user_handler=retrieve,
@@ -79,6 +82,15 @@ def make_jwt_auth(settings: Settings, load_principal: PrincipalLoader) -> JWTAut
     )
 
 
+CREDENTIALS_CLAIM = "cv"
+"""The JWT claim holding the account's credentials version at issue time."""
+
+
+def _credentials_version(token: Token) -> int:
+    value = token.extras.get(CREDENTIALS_CLAIM, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 class TokenIssuer:
     """Issues bearer tokens with the app's JWT settings (a plain class, injectable as a dependency)."""
 
@@ -86,9 +98,14 @@ class TokenIssuer:
         self._jwt_auth = jwt_auth
         self.ttl: timedelta = jwt_auth.default_token_expiration
 
-    def issue(self, user_id: UUID) -> tuple[str, datetime]:
+    def issue(self, user_id: UUID, credentials_version: int = 0) -> tuple[str, datetime]:
+        """A token for ``user_id``; it works while the account's credentials version is ``credentials_version``."""
         expires_at = datetime.now(UTC).replace(microsecond=0) + self.ttl
-        token = self._jwt_auth.create_token(identifier=str(user_id), token_expiration=self.ttl)
+        token = self._jwt_auth.create_token(
+            identifier=str(user_id),
+            token_expiration=self.ttl,
+            token_extras={CREDENTIALS_CLAIM: credentials_version} if credentials_version else None,
+        )
         return token, expires_at
 
 

@@ -44,6 +44,21 @@ async def _seed(scenario) -> dict:
     return seeded
 
 
+async def _invitation_token() -> str:
+    """The link token of a pending invitation (an address without an account), as its e-mail carries it."""
+    import re
+
+    from guild.infra.tables import MailMessage
+    from guild.orgs.invitations import invite
+    from guild.orgs.schemas import MembershipCreate
+
+    await invite("guild-a", MembershipCreate(email="invitee@example.org", role="member"), actor_id=None)
+    row = await MailMessage.select(MailMessage.body_text).where(MailMessage.to_address == "invitee@example.org").first()
+    found = re.search(r"/invitations/([A-Za-z0-9_-]+)", row["body_text"] if row else "")
+    assert found is not None
+    return found.group(1)
+
+
 def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
     """The rest of the world, made through the API; returns a value for every path parameter."""
     with httpx.Client(base_url=base, headers=admin, timeout=60) as c:
@@ -125,8 +140,10 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 async def server(scenario):
     seeded = await _seed(scenario)
+    invitation_token = await _invitation_token()
     with guild_server() as running:
-        yield {"base": running.base, "who": {**seeded, "anonymous": {}}, "ids": _world(running.base, seeded["admin"])}
+        ids = {**_world(running.base, seeded["admin"]), "invitation_token": invitation_token}
+        yield {"base": running.base, "who": {**seeded, "anonymous": {}}, "ids": ids}
 
 
 def _checks() -> list:

@@ -45,6 +45,15 @@ def test_demo_loads_once_into_an_empty_database_only():
     assert {"digital_replica_consent", "ai_tool_kit_rental", "voice_likeness_licence"} <= set(crew["clause_keys"])
     assert asyncio.run(CustomClauseReview.count().run()) >= 1
 
+    # a pending invitation of an address without an account, its link in the outbox
+    from guild.demo import INVITEE
+    from guild.infra.tables import MailMessage, MembershipInvitation
+
+    [pending] = asyncio.run(MembershipInvitation.select(MembershipInvitation.email, MembershipInvitation.role).run())
+    assert pending == {"email": INVITEE, "role": "member"}
+    [message] = asyncio.run(MailMessage.select(MailMessage.body_text).where(MailMessage.to_address == INVITEE).run())
+    assert "/invitations/" in message["body_text"]
+
 
 def test_users_create_refuses_duplicates_and_weak_passwords(monkeypatch):
     monkeypatch.setenv("GUILD_NEW_USER_PASSWORD", "a sufficiently long password")

@@ -49,7 +49,31 @@ async def world(client, scenario):
     scans = {"key": "custom.scans", "title": "Scans", "text": "The body scan is a condition of this engagement."}
     assert (await client.post("/api/v1/organizations/guild-a/clauses", json=scans, headers=admin)).status_code == 201
     etag = (await client.get("/api/v1/compacts/draft-c/versions/1", headers=admin)).headers["etag"]
-    return {"h": admin, "pid": pid, "unbound": unbound, "actor": actor, "etag": etag}
+    invited = {"email": "invitee@example.org", "role": "member"}
+    assert (await client.post("/api/v1/organizations/guild-a/members", json=invited, headers=admin)).status_code == 202
+    assert (await client.post("/api/v1/auth/password-reset", json={"email": "plain@example.org"})).status_code == 202
+    links = {
+        kind: re.search(rf"/{kind}/([A-Za-z0-9_-]+)", await _mail_text(to)).group(1)  # type: ignore[union-attr]
+        for kind, to in (("invitations", "invitee@example.org"), ("reset-password", "plain@example.org"))
+    }
+    return {
+        "h": admin,
+        "pid": pid,
+        "unbound": unbound,
+        "actor": actor,
+        "etag": etag,
+        "invitation": links["invitations"],
+        "reset": links["reset-password"],
+    }
+
+
+async def _mail_text(to: str) -> str:
+    from guild.infra.tables import MailMessage
+
+    row = await MailMessage.select(MailMessage.body_text).where(MailMessage.to_address == to).first()
+    assert row is not None, to
+    text: str = row["body_text"]
+    return text
 
 
 ENGAGEMENT = {
@@ -123,6 +147,24 @@ def examples(w: dict[str, Any]) -> dict[tuple[str, str], Example]:
         ),
         ("POST", "/api/v1/auth/token"): Example(
             "/api/v1/auth/token", {"email": "plain@example.org", "password": "correct horse battery staple"}
+        ),
+        ("POST", "/api/v1/me/password"): Example(
+            "/api/v1/me/password",
+            {"current_password": "correct horse battery staple", "new_password": "a long enough new password"},
+            ok=(200,),
+        ),
+        ("POST", "/api/v1/auth/password-reset"): Example(
+            "/api/v1/auth/password-reset", {"email": "plain@example.org"}, ok=(202,)
+        ),
+        ("POST", "/api/v1/auth/password-reset/confirm"): Example(
+            "/api/v1/auth/password-reset/confirm",
+            {"token": w.get("reset", "t" * 43), "password": "a long enough new password"},
+            ok=(204,),
+        ),
+        ("POST", "/api/v1/invitations/{invitation_token}/accept"): Example(
+            f"/api/v1/invitations/{w.get('invitation', 't' * 43)}/accept",
+            {"name": "Invited Person", "password": "a long enough password"},
+            ok=(200,),
         ),
         ("POST", "/api/v1/organizations"): Example(
             "/api/v1/organizations", {"slug": "new-org", "name": "New Org", "kind": "festival"}

@@ -133,10 +133,14 @@ async def test_the_document_says_exactly_which_routes_need_a_token(client, docum
     assert sorted(public) == [
         "GET /api/v1/calendar/{token}/me.ics",
         "GET /api/v1/calendar/{token}/production/{production_file}",
+        "GET /api/v1/invitations/{invitation_token}",
         "GET /api/v1/verify/contract-pdf/{sha256}",
         "GET /health",
         "GET /health/live",
+        "POST /api/v1/auth/password-reset",
+        "POST /api/v1/auth/password-reset/confirm",
         "POST /api/v1/auth/token",
+        "POST /api/v1/invitations/{invitation_token}/accept",
     ]
 
 
@@ -154,6 +158,8 @@ async def test_every_problem_is_documented_as_problem_json_with_its_fields(clien
     ops = {(p, m): o["responses"] for p, m, o in _operations(document)}
     assert {"401", "429"} <= set(ops["/api/v1/auth/token", "post"])
     assert "Retry-After" in ops["/api/v1/auth/token", "post"]["429"]["headers"]
+    for limited in ("/api/v1/auth/password-reset", "/api/v1/organizations/{slug}/members"):
+        assert "Retry-After" in ops[limited, "post"]["429"]["headers"]
     assert {"409", "412", "428"} <= set(ops["/api/v1/compacts/{slug}/versions/{number}", "put"])
     for pdf in (
         ("/api/v1/compacts/{slug}/versions/{number}/pdf", "get"),

@@ -188,11 +188,25 @@ def test_the_csv_import_bodies_describe_their_columns_and_the_examples_use_them(
 # --- the examples are accepted by the API ------------------------------------------------------------------
 
 
-_IDS = ("engagement_id", "mentor_engagement_id")  # ids of this test's world replace the examples' ones
+_IDS = (
+    "engagement_id",
+    "mentor_engagement_id",
+    "token",
+)  # this test's world's ids and link tokens replace the examples'
 
 
 def _without_ids(value: Any) -> Any:
     return {k: v for k, v in value.items() if k not in _IDS} if isinstance(value, dict) else value
+
+
+async def _link(to: str, kind: str) -> str:
+    """The token of the newest ``{public_base_url}/{kind}/{token}`` link queued for ``to``."""
+    from guild.infra.tables import MailMessage
+
+    rows = await MailMessage.select(MailMessage.body_text).where(MailMessage.to_address == to)
+    tokens = [m.group(1) for r in rows for m in re.finditer(rf"/{kind}/([A-Za-z0-9_-]+)", r["body_text"])]
+    assert tokens, (to, kind)
+    return tokens[-1]
 
 
 async def test_the_request_body_examples_are_accepted_when_sent(client, scenario, document):
@@ -333,6 +347,22 @@ async def test_the_request_body_examples_are_accepted_when_sent(client, scenario
     await send(
         "POST", "/api/v1/organizations/screen-performers-guild/webhooks", webhook_examples.ENDPOINT_CREATE, officer
     )
+    # invitation links: hana (an account) takes the role; a new address makes its account
+    hana_link = await _link("hana.ito@performers.example", "invitations")
+    await send(
+        "POST", f"/api/v1/invitations/{hana_link}/accept", org_examples.INVITATION_ACCEPT_EXISTING_ACCOUNT, {}, 200
+    )
+    newcomer = {"email": "luca.ferri@crew.example", "role": "member"}
+    await send("POST", "/api/v1/organizations/screen-performers-guild/members", newcomer, officer, 202)
+    luca_link = await _link("luca.ferri@crew.example", "invitations")
+    await send("POST", f"/api/v1/invitations/{luca_link}/accept", org_examples.INVITATION_ACCEPT_NEW_ACCOUNT, {}, 200)
+    # passwords, last: each ends the officer's earlier tokens
+    await send("POST", "/api/v1/me/password", account_examples.PASSWORD_CHANGE, officer, 200)
+    await send("POST", "/api/v1/auth/password-reset", account_examples.PASSWORD_RESET_REQUEST, {}, 202)
+    reset = account_examples.PASSWORD_RESET_CONFIRM | {
+        "token": await _link(account_examples.PASSWORD_RESET_REQUEST["email"], "reset-password")
+    }
+    await send("POST", "/api/v1/auth/password-reset/confirm", reset, {}, 204)
     assert len(sent) >= 35
     requested = [(where, value) for where, _, _, value in _media_examples(document) if " request " in where]
     assert len(requested) >= 35

@@ -40,3 +40,16 @@ def test_the_app_installs_the_filter_on_uvicorns_access_logger():
 
     create_app()
     assert any(isinstance(f, RedactFeedTokens) for f in logging.getLogger("uvicorn.access").filters)
+
+
+def test_invitation_and_reset_link_tokens_are_redacted():
+    token = "Zk3v_9QqLm2Xr8s-linktoken"
+    for path in (f"/api/v1/invitations/{token}", f"/api/v1/invitations/{token}/accept", f"/invitations/{token}"):
+        line = _access_line(path)
+        assert token not in line and "/invitations/[redacted]" in line
+    assert token not in _access_line(f"/reset-password/{token}")
+
+
+def test_an_invitation_id_is_not_a_secret():
+    invitation_id = "0b8f3c2e-4d5a-4e6f-8a9b-0c1d2e3f4a5b"
+    assert invitation_id in _access_line(f"/api/v1/me/invitations/{invitation_id}/accept")
