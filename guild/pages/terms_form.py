@@ -10,6 +10,7 @@ terms models' ``major_units`` fields); the API's 422 errors are shown beside the
 from __future__ import annotations
 
 import json
+import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -192,9 +193,10 @@ def _submitted(model: type[BaseModel], form: FormMultiDict, prefix: str, action:
 
 def _number(raw: str, integer: bool) -> Any:
     try:
-        return int(raw) if integer else float(raw)
+        number = int(raw) if integer else float(raw)
     except ValueError:
         return raw  # the terms model refuses it, naming the field
+    return number if math.isfinite(number) else raw  # nan, inf: not a number the JSON body could carry
 
 
 def _payload(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:

@@ -209,3 +209,9 @@ async def test_only_convening_officers_edit_and_a_post_needs_the_csrf_token(
     assert refused.status_code == 403
     assert await api_terms(client, token) == before
     assert (await client.get("/compacts/nowhere/versions/1/edit")).status_code == 404
+    nan = await client.post(URL, data=with_values(form_values((await client.get(URL)).text), quorum="nan"))
+    assert nan.status_code == 422 and problem_at(nan.text, "quorum")
+
+    proposed = await client.post("/api/v1/compacts/shared/versions/1/propose", headers=token)
+    assert proposed.status_code == 200, proposed.text
+    assert (await client.get(URL)).status_code == 409, "only a draft is edited"
