@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -130,7 +131,11 @@ class AuthController(Controller):
     @post(
         "/users",
         guards=[admin_guard],
-        opt={"admin": True, "examples": {"An account for a guild officer": examples.USER_CREATE}},
+        opt={
+            "admin": True,
+            "examples": {"An account for a guild officer": examples.USER_CREATE},
+            "location": "/api/v1/users/{id}",
+        },
         raises=documented(Conflict),
         summary="Create a user account (site admin)",
         operation_id="createUser",
@@ -139,3 +144,15 @@ class AuthController(Controller):
         """A site admin creates an account with an initial password. 409 when the e-mail address already has an
         account."""
         return await service.create_user(data, actor_id=request.user.id)
+
+    @get(
+        "/users/{user_id:uuid}",
+        guards=[admin_guard],
+        opt={"admin": True},
+        raises=documented(NotFound),
+        summary="One user account (site admin)",
+        operation_id="getUser",
+    )
+    async def get_user(self, user_id: UUID) -> UserRead:
+        """A site admin reads one account (no password, no memberships); 404 when there is none."""
+        return await service.get_user(user_id)

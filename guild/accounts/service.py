@@ -51,6 +51,18 @@ async def insert_user(data: UserCreate, password_hash: str, actor_id: UUID | Non
     return UserRead(id=user.id, email=email, name=user.name, is_admin=user.is_admin, created_at=user.created_at)
 
 
+async def get_user(user_id: UUID) -> UserRead:
+    async with read_tx():
+        row = (
+            await User.select(User.id, User.email, User.name, User.is_admin, User.created_at)
+            .where(User.id == user_id)
+            .first()
+        )
+    if row is None:
+        raise NotFound("no such user")
+    return UserRead(**row)
+
+
 def signin_limits() -> tuple[throttle.Limit, throttle.Limit]:
     """(attempts per client address, wrong passwords per account), from the settings."""
     settings = get_settings()

@@ -26,6 +26,7 @@ from guild.domain.errors import GuildError
 from guild.infra.sessions import DatabaseStore
 from guild.infra.settings import Settings
 from guild.pages import errors, filters
+from guild.pages.account import AccountPagesController
 from guild.pages.auth import SignInController
 from guild.pages.contract_form import ContractFormController
 from guild.pages.home import HomeController
@@ -90,6 +91,7 @@ def pages_router(settings: Settings) -> Router:
         route_handlers=[
             HomeController,
             SignInController,
+            AccountPagesController,
             MemberController,
             ProducerController,
             ContractFormController,

@@ -46,6 +46,9 @@ def _free_port() -> int:
         return port
 
 
+DATA_DIRS: dict[str, Path] = {}  # a running server's base URL -> its data folder (its SQLite file is there)
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     data = Path(tempfile.mkdtemp(prefix="guild-browser-"))
@@ -81,6 +84,7 @@ def server() -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("server did not start")
+        DATA_DIRS[base] = data
         yield base
     finally:
         if proc.poll() is None:

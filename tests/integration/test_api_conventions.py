@@ -413,3 +413,27 @@ async def test_every_operation_refuses_an_unknown_parameter(client, app, world):
         assert {e["field"] for e in r.json()["errors"]} == {"zzz"}, path
         checked += 1
     assert checked >= 8
+
+
+async def test_a_created_account_has_a_location_only_a_site_admin_reads(client, scenario):
+    from guild.infra.settings import get_settings
+
+    h = await scenario.people(
+        admin=person("root@example.org", admin=True),
+        plain=person("plain@example.org"),
+    )
+    r = await client.post(
+        "/api/v1/users",
+        json={"email": "new.person@example.org", "name": "New Person", "password": "a long enough password"},
+        headers=h["admin"],
+    )
+    assert r.status_code == 201, r.text
+    base = get_settings().public_base_url
+    assert r.headers["location"] == f"{base}/api/v1/users/{r.json()['id']}"
+    path = r.headers["location"].removeprefix(base)
+    got = await client.get(path, headers=h["admin"])
+    assert got.status_code == 200 and got.json()["email"] == "new.person@example.org"
+    assert "password" not in got.text
+    assert (await client.get(path, headers=h["plain"])).status_code == 403
+    missing = path.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    assert (await client.get(missing, headers=h["admin"])).status_code == 404

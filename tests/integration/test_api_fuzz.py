@@ -120,6 +120,7 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
         members = ok(c.get("/api/v1/organizations/guild-a/members"))
         extra = next(m["id"] for m in members if m["email"] == "extra@example.org")
         token = ok(c.post("/api/v1/me/calendar-token"))["token"]
+        user_id = ok(c.get("/api/v1/me"))["id"]
     return {
         "production_id": pid,
         "contract_id": contract["id"],
@@ -130,6 +131,7 @@ def _world(base: str, admin: dict[str, str]) -> dict[str, str]:
         "commitment_id": commitment,
         "endpoint_id": endpoint,
         "membership_id": extra,
+        "user_id": user_id,
         "token": token,
         "production_file": f"{pid}.ics",
         "sha256": contract["pdf_sha256"],

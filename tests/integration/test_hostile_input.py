@@ -444,6 +444,7 @@ def _param_cases(app, w: dict[str, Any]):
         "version": "1",
         "engagement_id": w["actor"],
         "invitation_id": w["pid"],
+        "user_id": w["pid"],
         "token": "t" * 43,
         "production_file": f"{w['pid']}.ics",
         "sha256": "0" * 64,
