@@ -37,6 +37,7 @@ from guild.pages.roster import RosterController
 from guild.pages.session import SignInRequired, session_config
 from guild.pages.terms_form import TermsFormController
 from guild.pages.verify import VerifyController
+from guild.pages.members import MemberPagesController
 from guild.pages.webhooks import WebhookPagesController
 from guild.web.problems import problem_details_config
 
@@ -100,6 +101,7 @@ def pages_router(settings: Settings) -> Router:
             OfficerController,
             VerifyController,
             WebhookPagesController,
+            MemberPagesController,
         ],
         middleware=[session_config(secure=secure).middleware, DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={
