@@ -31,13 +31,13 @@ from guild.pages.auth import SignInController
 from guild.pages.contract_form import ContractFormController
 from guild.pages.home import HomeController
 from guild.pages.member import MemberController
+from guild.pages.members import MemberPagesController
 from guild.pages.officer import OfficerController
 from guild.pages.producer import ProducerController
 from guild.pages.roster import RosterController
 from guild.pages.session import SignInRequired, session_config
 from guild.pages.terms_form import TermsFormController
 from guild.pages.verify import VerifyController
-from guild.pages.members import MemberPagesController
 from guild.pages.webhooks import WebhookPagesController
 from guild.web.problems import problem_details_config
 

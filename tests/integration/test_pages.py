@@ -54,6 +54,7 @@ PROTECTED = [
     f"/contracts/{NOBODY}/pdf",
     f"/productions/{NOBODY}/roster/import",
     "/organizations/actors/webhooks",
+    "/organizations/actors/members",
 ]
 
 
