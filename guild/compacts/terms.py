@@ -750,7 +750,9 @@ class Terms(_Model):
         ],
     )
     training_data: TrainingData
-    apprenticeship: list[QuotaRule] = Field(description="apprenticeship quota rules; may be empty")
+    apprenticeship: list[QuotaRule] = Field(
+        title="Apprenticeship quotas", description="apprenticeship quota rules; may be empty"
+    )
     apprenticeship_commitments: list[CommitmentRule] = Field(
         default_factory=list, max_length=50, description="obligations with due dates computed from the shoot dates"
     )

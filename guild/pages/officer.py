@@ -15,6 +15,7 @@ from guild.apprenticeship import queries as apprenticeship
 from guild.compacts import queries as compacts
 from guild.compacts import service
 from guild.compacts.schemas import AmendmentCreate, CompactRead, DecisionCreate, VersionRead
+from guild.compacts.term_labels import shown_change
 from guild.compliance import queries as compliance
 from guild.domain.errors import Unprocessable
 from guild.domain.principal import Principal
@@ -125,7 +126,10 @@ class OfficerController(Controller):
         diff = None
         if from_ is not None and to is not None:
             diff = await compacts.diff(principal, slug, from_, to)
-        return page("redline.html", principal, compact=compact, numbers=numbers, diff=diff, from_=from_, to=to)
+        changes = [shown_change(c) for c in diff.changes] if diff is not None else []
+        return page(
+            "redline.html", principal, compact=compact, numbers=numbers, diff=diff, changes=changes, from_=from_, to=to
+        )
 
     @get("/{slug:str}/apprenticeships")
     async def apprenticeships(self, request: Request[Any, Any, Any], slug: FromPath[SlugParam]) -> Template:

@@ -217,7 +217,7 @@ def test_an_officer_approves_the_amendment_and_reads_the_redline(page) -> None:
     page.get_by_role("link", name="Redline of the last two versions").click()
     page.wait_for_url(re.compile(r".*/redline\?from=1&to=2$"))
     redline = page.locator("table.redline")
-    assert "max_ai_share_pct" in redline.inner_text()
+    assert "AI disclosure › Max AI share (%)" in redline.inner_text() and "15%" in redline.inner_text()
     assert redline.locator("del").count() >= 1 and redline.locator("ins").count() >= 1
     shot(page, "officer-redline")
 

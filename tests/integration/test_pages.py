@@ -416,3 +416,33 @@ async def test_an_unknown_address_is_a_404_page_but_the_api_keeps_problem_docume
         assert r.status_code == 404, path
         assert r.headers["content-type"].startswith("application/problem+json"), path
         assert r.json()["status"] == 404
+
+
+async def test_the_redline_page_speaks_peoples_words(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    from guild.compacts import queries as compact_queries
+    from guild.compacts import service as compact_service
+    from guild.compacts.schemas import DraftUpdate
+
+    await world(scenario)
+    await scenario.amend("screen-2027", by="officer@actors.example")
+    officer = await scenario.principal("officer@actors.example")
+    draft, revision = await compact_queries.get_version(officer, "screen-2027", 2)
+    terms = draft.terms.model_dump(mode="json")
+    terms["ai_disclosure"]["max_ai_share_pct"] = 15.0
+    terms["ai_disclosure"]["festival_disclosure_required"] = not terms["ai_disclosure"]["festival_disclosure_required"]
+    old_rate = terms["apprenticeship"][0]["min_rate_minor_per_week"]
+    terms["apprenticeship"][0]["min_rate_minor_per_week"] = old_rate + 10000
+    update = DraftUpdate.model_validate({"terms": terms})
+    await compact_service.update_draft(officer, "screen-2027", 2, update, revision)
+
+    await sign_in(client, "officer@actors.example")
+    r = await client.get("/compacts/screen-2027/redline?from=1&to=2")
+    assert r.status_code == 200
+    text = r.text
+    assert "AI disclosure › Max AI share (%)" in text
+    assert "<del>20%</del>" in text and "<ins>15%</ins>" in text
+    assert "Apprenticeship quotas › rule 1 › Min rate per week" in text
+    assert "/week</ins>" in text and f"<del>{old_rate}</del>" not in text
+    assert re.search(r"<(del|ins)>(yes|no)</\1>", text)
+    # the raw path stays for experts, in a muted line
+    assert '<code class="muted path">ai_disclosure.max_ai_share_pct</code>' in text
