@@ -167,3 +167,9 @@ async def assert_can_check(principal: Principal, production_id: UUID) -> None:
     """Producers and officers of the company may run an on-demand check."""
     async with read_tx():
         await production_row(principal, production_id)
+
+
+async def assert_can_change(principal: Principal, production_id: UUID) -> None:
+    """Producers of the company may change a production: 404 for outsiders, 403 for its other readers."""
+    async with read_tx():
+        await production_row(principal, production_id, write=True)

@@ -446,3 +446,94 @@ async def test_the_redline_page_speaks_peoples_words(client: httpx.AsyncClient, 
     assert re.search(r"<(del|ins)>(yes|no)</\1>", text)
     # the raw path stays for experts, in a muted line
     assert '<code class="muted path">ai_disclosure.max_ai_share_pct</code>' in text
+
+
+async def disclosed(scenario: Scenario, pid: str) -> set[tuple[str, int, int, tuple[str, ...]]]:
+    """The production's disclosures as the API's service reads them."""
+    from uuid import UUID
+
+    from guild.productions.service import list_disclosures
+
+    rows = await list_disclosures(await scenario.principal("producer@blue.example"), UUID(pid))
+    return {(str(d.category), d.total_count, d.ai_generated_count, tuple(d.tools)) for d in rows}
+
+
+async def test_a_producer_edits_the_ai_disclosures(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    pid = (await world(scenario))["production"]
+    await sign_in(client, "producer@blue.example")
+    production = await client.get(f"/productions/{pid}")
+    assert f'href="/productions/{pid}/disclosures"' in production.text
+    form = await client.get(f"/productions/{pid}/disclosures")
+    assert form.status_code == 200 and 'name="vfx_shot.total"' in form.text
+    token = await csrf(client, f"/productions/{pid}/disclosures")
+
+    saved = await client.post(
+        f"/productions/{pid}/disclosures",
+        data={
+            "_csrf_token": token,
+            "vfx_shot.total": "40",
+            "vfx_shot.ai": "4",
+            "vfx_shot.tools": "Runway; Nuke Copycat",
+            "script_page.total": "110",
+            "script_page.ai": "0",
+        },
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith(f"/productions/{pid}#h-disclosures")
+    saved_rows = {("vfx_shot", 40, 4, ("Runway", "Nuke Copycat")), ("script_page", 110, 0, ())}
+    assert await disclosed(scenario, pid) == saved_rows
+    again = await client.get(f"/productions/{pid}/disclosures")
+    assert 'value="Runway; Nuke Copycat"' in again.text
+
+    # AI count above the total, a count that is no number: refused at the field, input kept, nothing changed
+    refused = await client.post(
+        f"/productions/{pid}/disclosures",
+        data={
+            "_csrf_token": token,
+            "vfx_shot.total": "3",
+            "vfx_shot.ai": "5",
+            "music_cue.total": "many",
+            "music_cue.ai": "1",
+        },
+    )
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
+    assert re.search(r'id="vfx_shot\.ai-problem"><p>[^<]*exceeds total_count', refused.text)
+    assert 'id="music_cue.total-problem"' in refused.text
+    assert 'name="vfx_shot.ai" value="5"' in refused.text and 'name="music_cue.total" value="many"' in refused.text
+    assert 'id="vfx_shot.total-problem"' not in refused.text
+    assert await disclosed(scenario, pid) == saved_rows
+
+    # without the CSRF token nothing changes
+    forged = await client.post(f"/productions/{pid}/disclosures", data={"vfx_shot.total": "1", "vfx_shot.ai": "0"})
+    assert forged.status_code == 403
+    assert await disclosed(scenario, pid) == saved_rows
+
+    # an empty form clears every disclosure
+    cleared = await client.post(f"/productions/{pid}/disclosures", data={"_csrf_token": token})
+    assert cleared.status_code == 303
+    assert await disclosed(scenario, pid) == set()
+
+
+async def test_only_the_companys_producers_edit_disclosures(client: httpx.AsyncClient, scenario: Scenario) -> None:
+    pid = (await world(scenario))["production"]
+    await scenario.people(reader=person("officer@blue.example", ("blue", "officer")))
+
+    await sign_in(client, "producer@kestrel.example")
+    assert (await client.get(f"/productions/{pid}/disclosures")).status_code == 404
+    token = await csrf(client, "/")
+    outsider = await client.post(
+        f"/productions/{pid}/disclosures", data={"_csrf_token": token, "vfx_shot.total": "1", "vfx_shot.ai": "0"}
+    )
+    assert outsider.status_code == 404 and "Page not found" in outsider.text
+
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with other:
+        await sign_in(other, "officer@blue.example")
+        production = await other.get(f"/productions/{pid}")
+        assert production.status_code == 200 and "/disclosures" not in production.text
+        assert (await other.get(f"/productions/{pid}/disclosures")).status_code == 403
+        token = await csrf(other, f"/productions/{pid}")
+        reader = await other.post(
+            f"/productions/{pid}/disclosures", data={"_csrf_token": token, "vfx_shot.total": "1", "vfx_shot.ai": "0"}
+        )
+        assert reader.status_code == 403
+        assert "No disclosures yet." in (await other.get(f"/productions/{pid}")).text
