@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from contracts import service as contracts
 from contracts.schemas import VoidRequest
 from guild.compacts import queries as compacts
+from guild.compacts.term_labels import words
 from guild.compacts.terms import AssetCategory
 from guild.compliance import queries as compliance
 from guild.compliance.service import check_production
@@ -42,6 +43,10 @@ class DisclosureRow:
     tools: str = ""
     notes: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return words(self.category)  # "VFX shot"
 
     def empty(self) -> bool:
         return not (self.total or self.ai or self.tools or self.notes)

@@ -428,3 +428,31 @@ def test_an_officer_edits_the_terms_of_a_draft_in_the_form(page) -> None:
     assert page.locator("[id='ai_disclosure.max_ai_share_pct']").input_value() == "18.0"
     assert page.locator(f"[id='{new}.department']").input_value() == "sound"
     assert page.locator(f"[id='{new}.min_rate_per_week']").input_value() == "550.00"
+
+
+def test_a_producer_corrects_the_ai_disclosures(page) -> None:
+    sign_in(page, "producer.blueharbor")
+    page.goto("/productions")
+    page.get_by_role("link", name="Harbour Lights").click()
+    page.get_by_role("link", name="Edit the AI disclosures").click()
+    page.wait_for_url(re.compile(r".*/disclosures$"))
+    assert_labelled(page)
+    total = page.get_by_label("VFX shot: total")
+    ai = page.get_by_label("VFX shot: AI-generated")
+    kept_ai = ai.input_value()
+    ai.fill(str(int(total.input_value() or "0") + 5))
+    page.get_by_role("button", name="Save disclosures").click()
+    assert "fixing" in page.get_by_role("alert").inner_text()
+    problem = page.locator("#row-vfx_shot td.invalid .problem")
+    assert "exceeds total_count" in problem.inner_text()
+    assert page.get_by_label("VFX shot: AI-generated").get_attribute("aria-invalid") == "true"
+    page.get_by_label("VFX shot: AI-generated").scroll_into_view_if_needed()
+    shot(page, "producer-disclosures-refused")
+
+    page.get_by_label("VFX shot: AI-generated").fill(kept_ai)
+    page.get_by_label("VFX shot: tools").fill("Runway; Nuke CopyCat")
+    page.get_by_role("button", name="Save disclosures").click()
+    page.wait_for_url(re.compile(r".*#h-disclosures$"))
+    section = page.locator("section[aria-labelledby=h-disclosures]")
+    assert "Runway, Nuke CopyCat" in section.inner_text()
+    shot(page, "producer-disclosures-saved")
