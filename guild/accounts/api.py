@@ -6,7 +6,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from guild.accounts import examples, service
 from guild.accounts.schemas import (
@@ -153,6 +153,6 @@ class AuthController(Controller):
         summary="One user account (site admin)",
         operation_id="getUser",
     )
-    async def get_user(self, user_id: UUID) -> UserRead:
+    async def get_user(self, user_id: FromPath[UUID]) -> UserRead:
         """A site admin reads one account (no password, no memberships); 404 when there is none."""
         return await service.get_user(user_id)
